@@ -1,0 +1,72 @@
+# Procedura: `make up` runs it on this machine, `make test` proves it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help up down test unit e2e integration venv stack-up stack-down stack-status \
+        stack-logs services-up services-down demo schemas clean
+
+help:
+	@echo "make up            install, start the stack and every service, load the demo"
+	@echo "make down          stop the services and the stack (data kept)"
+	@echo "make test          unit, contract, integration and end-to-end tests on the real stack"
+	@echo "make stack-up|stack-down|stack-status|stack-logs"
+	@echo "make schemas       regenerate docs/events/*.json from the event models"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+stack-up:
+	scripts/stack.sh up
+
+stack-down:
+	scripts/stack.sh down
+
+stack-status:
+	scripts/stack.sh status
+
+stack-logs:
+	scripts/stack.sh logs
+
+services-up: venv
+	scripts/services.sh up
+
+services-down:
+	scripts/services.sh down
+
+demo: venv
+	$(BIN)/procedura demo load
+
+up: venv stack-up services-up demo
+	@echo
+	@echo "Procedura is running at http://127.0.0.1:8080/api  (REST; see README.md)"
+	@echo "Demo login: ana.popescu / demo-dj  (author, Direcția Juridică)"
+	@echo "  e.g. curl -s -X POST http://127.0.0.1:8080/api/auth/token -H 'Content-Type: application/json' \\"
+	@echo "         -d '{\"username\":\"ana.popescu\",\"password\":\"demo-dj\"}'"
+
+down: services-down stack-down
+
+schemas: venv
+	$(BIN)/procedura schemas
+
+unit: venv
+	$(BIN)/python -m pytest tests/unit tests/contracts
+
+integration: venv stack-up
+	$(BIN)/python -m pytest tests/integration
+
+e2e: venv stack-up
+	$(BIN)/python -m pytest tests/e2e
+
+test: venv stack-up
+	$(BIN)/python -m pytest tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,158 @@
+"""`procedura`: the command line of Procedura's operators.
+
+  procedura migrate                 apply every service's database migrations
+  procedura wait-ready              wait until every service consumes its queues
+  procedura demo load               load the demo organisation and procedures
+  procedura schemas [--check]       write (or check) docs/events/*.json
+"""
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()  # nameko's standalone proxies expect a patched process
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import quote, urlparse  # noqa: E402
+
+import requests  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = ROOT / "config" / "procedura.yaml"
+SCHEMAS = ROOT / "docs" / "events"
+MIGRATIONS = {"documents": "services.documents.migrations",
+              "versioning": "services.versioning.migrations",
+              "notifications": "services.notifications.migrations"}
+# the queue each process consumes once it is up
+READY_QUEUES = {
+    "documents": "rpc-documents",
+    "versioning": "rpc-versioning",
+    "extraction": "evt-versioning-version_stored--extraction.extract_text",
+    "search": "rpc-search",
+    "notifications": "rpc-notifications",
+    "gateway": None,  # HTTP: /healthz
+}
+
+
+def _config(args):
+    from services.common.settings import load_config
+
+    return load_config(args.config)
+
+
+def cmd_migrate(args) -> int:
+    from services.common.migrations import migrate
+    from services.common.settings import Settings
+
+    settings = Settings.from_config(_config(args))
+    for schema, package in MIGRATIONS.items():
+        applied = migrate(settings.database_url, schema, package)
+        print(f"{schema}: {', '.join(applied) if applied else 'up to date'}")
+    return 0
+
+
+def management_api(amqp_uri: str) -> tuple[str, tuple[str, str], str]:
+    """The RabbitMQ management API base, credentials and vhost of an AMQP URI."""
+    url = urlparse(amqp_uri)
+    vhost = url.path[1:] or "/"
+    return (f"http://{url.hostname}:15672/api", (url.username or "guest",
+                                                url.password or "guest"), vhost)
+
+
+def missing_consumers(config: dict) -> list[str]:
+    api, auth, vhost = management_api(config["AMQP_URI"])
+    missing = []
+    for name, queue in READY_QUEUES.items():
+        if queue is None:
+            address = config.get("WEB_SERVER_ADDRESS", "127.0.0.1:8080")
+            try:
+                ok = requests.get(f"http://{address}/healthz", timeout=2).status_code == 200
+            except requests.RequestException:
+                ok = False
+        else:
+            try:
+                response = requests.get(f"{api}/queues/{quote(vhost, safe='')}/{queue}",
+                                        auth=auth, timeout=2)
+                ok = response.status_code == 200 and response.json().get("consumers", 0) > 0
+            except requests.RequestException:
+                ok = False
+        if not ok:
+            missing.append(name)
+    return missing
+
+
+def cmd_wait_ready(args) -> int:
+    config = _config(args)
+    deadline = time.monotonic() + args.timeout
+    while True:
+        missing = missing_consumers(config)
+        if not missing:
+            print("all services ready")
+            return 0
+        if time.monotonic() > deadline:
+            print(f"not ready after {args.timeout}s: {', '.join(missing)}", file=sys.stderr)
+            return 1
+        time.sleep(0.5)
+
+
+def cmd_demo_load(args) -> int:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from procedura_cli.demo import load_procedures, organisation
+
+    org = organisation()
+    with ClusterRpcProxy(_config(args), timeout=60) as rpc:
+        counts = rpc.documents.load_organisation(org)
+    print(f"organisation: {counts['departments']} departments, {counts['users']} staff")
+    for item in load_procedures(args.gateway, org):
+        print(f"{item['code']}: document {item['document_id']}, version {item['version_id']}")
+    return 0
+
+
+def cmd_schemas(args) -> int:
+    from services.contracts.events import json_schemas
+
+    SCHEMAS.mkdir(parents=True, exist_ok=True)
+    stale = []
+    for name, schema in json_schemas().items():
+        path = SCHEMAS / f"{name}.json"
+        text = json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(path.name)
+        else:
+            path.write_text(text, encoding="utf-8")
+    if stale:
+        print(f"stale event schemas: {', '.join(stale)}; run `make schemas`", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="procedura", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG))
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate").set_defaults(func=cmd_migrate)
+    ready = sub.add_parser("wait-ready")
+    ready.add_argument("--timeout", type=float, default=60)
+    ready.set_defaults(func=cmd_wait_ready)
+    demo = sub.add_parser("demo")
+    demo_sub = demo.add_subparsers(dest="demo_command", required=True)
+    load = demo_sub.add_parser("load")
+    load.add_argument("--gateway", default="http://127.0.0.1:8080")
+    load.set_defaults(func=cmd_demo_load)
+    schemas = sub.add_parser("schemas")
+    schemas.add_argument("--check", action="store_true")
+    schemas.set_defaults(func=cmd_schemas)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Procedura's own processes: one `nameko run` per service, the gateway at
+# $PROCEDURA_GATEWAY_ADDRESS (default 127.0.0.1:8080).
+#
+#   scripts/services.sh up       start every service not running, wait until ready
+#   scripts/services.sh down     stop them (SIGTERM: in-flight messages finish)
+#   scripts/services.sh status   one line per service
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STACK=${PROCEDURA_STACK_DIR:-$REPO/.stack}
+RUN=${PROCEDURA_RUN_DIR:-$STACK/services}
+VENV=${PROCEDURA_VENV:-$REPO/.venv}
+CONFIG=${PROCEDURA_CONFIG:-$REPO/config/procedura.yaml}
+
+SERVICES=(
+  "documents:services.documents.service:DocumentsService"
+  "versioning:services.versioning.service:VersioningService"
+  "extraction:services.versioning.worker:ExtractionWorker"
+  "search:services.search.service:SearchService"
+  "notifications:services.notifications.service:NotificationsService"
+  "gateway:services.gateway.service:GatewayService"
+)
+
+pid_of() {
+  local file=$RUN/$1.pid
+  [[ -f $file ]] && kill -0 "$(cat "$file")" 2>/dev/null && cat "$file"
+}
+
+up() {
+  mkdir -p "$RUN"
+  "$VENV/bin/procedura" --config "$CONFIG" migrate
+  for entry in "${SERVICES[@]}"; do
+    local name=${entry%%:*} target=${entry#*:}
+    if pid=$(pid_of "$name"); then
+      echo "$name: already running (pid $pid)"
+      continue
+    fi
+    (cd "$REPO" && setsid nohup "$VENV/bin/nameko" run --config "$CONFIG" "$target" \
+       >>"$RUN/$name.log" 2>&1 </dev/null & echo $! >"$RUN/$name.pid")
+    echo "$name: started (pid $(cat "$RUN/$name.pid")), log $RUN/$name.log"
+  done
+  if ! "$VENV/bin/procedura" --config "$CONFIG" wait-ready --timeout "${PROCEDURA_READY_TIMEOUT:-90}"; then
+    for entry in "${SERVICES[@]}"; do
+      local name=${entry%%:*}
+      pid_of "$name" >/dev/null || { echo "$name is not running; last lines of $RUN/$name.log:"; tail -n 20 "$RUN/$name.log"; }
+    done
+    exit 1
+  fi
+}
+
+down() {
+  for entry in "${SERVICES[@]}"; do
+    local name=${entry%%:*}
+    if pid=$(pid_of "$name"); then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -KILL "$pid" 2>/dev/null || true
+      echo "$name: stopped"
+    fi
+    rm -f "$RUN/$name.pid"
+  done
+}
+
+status() {
+  local rc=0
+  for entry in "${SERVICES[@]}"; do
+    local name=${entry%%:*}
+    if pid=$(pid_of "$name"); then echo "$name: running (pid $pid)"; else echo "$name: stopped"; rc=1; fi
+  done
+  return $rc
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,548 @@
+#!/usr/bin/env bash
+# Procedura dev/test/CI stack: runs the real backing servers on 127.0.0.1, no Docker.
+#
+#   scripts/stack.sh install          install/download everything that is missing
+#   scripts/stack.sh up               install if needed, start what is not running, wait for health
+#   scripts/stack.sh down [--purge]   stop everything (data kept; --purge deletes .stack)
+#   scripts/stack.sh purge            same as down --purge
+#   scripts/stack.sh status           one line per component; exit 1 if any is down/unhealthy
+#   scripts/stack.sh logs [-f] [component]
+#   scripts/stack.sh wait             wait until every component is healthy (does not start)
+#   scripts/stack.sh rabbitmqctl ARGS  run rabbitmqctl against our node (e.g. list_queues)
+#   scripts/stack.sh psql [ARGS]      psql as the postgres superuser over the unix socket
+#
+# See docs/stack.md for ports, credentials and environment variables.
+set -euo pipefail
+
+# ---- pinned versions -------------------------------------------------------
+ES_VERSION=8.19.21     # Elasticsearch integ-test-zip (no bundled JDK), from Maven Central
+TIKA_VERSION=3.2.2     # Apache Tika server (tika-server-standard jar), from Maven Central
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c  # MinIO server, built from the Go module proxy
+PG_MAJOR=15            # PostgreSQL major version, Debian 12 package postgresql(-15)
+JAVA_HOME_17=/usr/lib/jvm/java-17-openjdk-amd64  # Debian openjdk-17; runs Elasticsearch and Tika
+# RabbitMQ: whatever Debian 12 ships as rabbitmq-server (3.10.8 at the time of writing).
+
+# ---- locations ---------------------------------------------------------------
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${PROCEDURA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/procedura}
+STACK=${PROCEDURA_STACK_DIR:-$REPO/.stack}
+LOGS=$STACK/logs
+PIDS=$STACK/pids
+
+# ---- ports (all on 127.0.0.1) -------------------------------------------------
+HOST=127.0.0.1
+AMQP_PORT=${PROCEDURA_AMQP_PORT:-5672}
+RMQ_MGMT_PORT=${PROCEDURA_RABBITMQ_MGMT_PORT:-15672}
+RMQ_DIST_PORT=${PROCEDURA_RABBITMQ_DIST_PORT:-25672}
+PG_PORT=${PROCEDURA_PG_PORT:-5432}
+MINIO_PORT=${PROCEDURA_MINIO_PORT:-9000}
+MINIO_CONSOLE_PORT=${PROCEDURA_MINIO_CONSOLE_PORT:-9001}
+ES_PORT=${PROCEDURA_ES_PORT:-9200}
+ES_TRANSPORT_PORT=${PROCEDURA_ES_TRANSPORT_PORT:-9300}
+TIKA_PORT=${PROCEDURA_TIKA_PORT:-9998}
+
+# ---- tunables ----------------------------------------------------------------
+START_TIMEOUT=${PROCEDURA_STACK_TIMEOUT:-120}     # seconds per component to become healthy
+STOP_TIMEOUT=${PROCEDURA_STACK_STOP_TIMEOUT:-30}  # seconds before SIGKILL on down
+ES_HEAP=${PROCEDURA_ES_HEAP:-1g}
+TIKA_HEAP=${PROCEDURA_TIKA_HEAP:-1g}
+
+# ---- dev-only credentials ------------------------------------------------------
+RMQ_NODE=${PROCEDURA_RABBITMQ_NODE:-procedura@localhost}
+PG_APP_USER=procedura PG_APP_PASSWORD=procedura PG_APP_DB=procedura
+MINIO_USER=procedura MINIO_PASSWORD=procedura-dev-secret
+
+COMPONENTS=(rabbitmq postgres minio elasticsearch tika)
+
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+RMQ_BIN=/usr/lib/rabbitmq/bin
+MINIO_BIN=$CACHE/bin/minio
+ES_ZIP=$CACHE/dl/elasticsearch-$ES_VERSION.zip
+ES_DIST=$CACHE/elasticsearch-$ES_VERSION
+TIKA_JAR=$CACHE/dl/tika-server-standard-$TIKA_VERSION.jar
+
+# /usr/local/go is where the machine image puts Go; CI's environment may lack it on PATH.
+[[ -d /usr/local/go/bin ]] && PATH=$PATH:/usr/local/go/bin
+
+# Service users: the servers refuse root (postgres, elasticsearch) or the Debian
+# packaging expects its own user (rabbitmq). Not root: everything runs as ourselves.
+ME=$(id -un)
+if [[ $(id -u) -eq 0 ]]; then
+    RMQ_USER=rabbitmq PG_USER=postgres ES_USER=procedura-es
+else
+    RMQ_USER=$ME PG_USER=$ME ES_USER=$ME
+fi
+
+log() { printf '%s\n' "$*"; }
+die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
+
+# as_user USER: sets AS=(...) a command prefix that runs the rest as USER (exec, no fork).
+as_user() {
+    AS=()
+    [[ $1 == "$ME" ]] && return 0
+    AS=(setpriv "--reuid=$1" "--regid=$(id -g "$1")" --init-groups)
+}
+
+own() { # own USER PATH... : chown when we are root
+    local u=$1; shift
+    [[ $(id -u) -eq 0 && $u != "$ME" ]] && chown -R "$u:$(id -g "$u")" "$@"
+    return 0
+}
+
+can_use_dir() { # can_use_dir USER DIR : USER can write DIR (checks traversal of parents too)
+    as_user "$1"
+    "${AS[@]}" test -w "$2" -a -x "$2"
+}
+
+port_open() { (: <"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+hcurl() { curl -fsS --noproxy '*' --max-time 5 -o /dev/null "$@" 2>/dev/null; }
+
+# =========================================================================== install
+
+sudo_cmd() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+    local pkgs=("$@") policy_created=0 rc=0
+    log "install: apt packages: ${pkgs[*]}"
+    # Keep Debian's maintainer scripts from starting the system-wide services
+    # (they would grab 5432/5672 on all interfaces).
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        sudo_cmd sh -c 'printf "#!/bin/sh\nexit 101\n" >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+        policy_created=1
+    fi
+    if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+        sudo_cmd apt-get update -q
+    fi
+    sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}" || {
+        sudo_cmd apt-get update -q &&
+            sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}"
+    } || rc=$?
+    [[ $policy_created -eq 1 ]] && sudo_cmd rm -f /usr/sbin/policy-rc.d
+    return "$rc"
+}
+
+mvn_fetch() { # mvn_fetch GROUP:ARTIFACT:VERSION[:TYPE]
+    command -v mvn >/dev/null || apt_install maven
+    mkdir -p "$CACHE/dl"
+    log "install: downloading $1 (Maven Central)"
+    (cd "$CACHE/dl" && mvn -q -B -Dstyle.color=never dependency:copy "-Dartifact=$1" "-DoutputDirectory=$CACHE/dl")
+}
+
+build_minio() {
+    if pgrep -f 'go install github.com/minio' >/dev/null; then
+        log "install: a MinIO build is already running; waiting for it"
+        while pgrep -f 'go install github.com/minio' >/dev/null; do sleep 5; done
+        [[ -x $MINIO_BIN ]] && return 0
+    fi
+    command -v go >/dev/null || apt_install golang-go
+    mkdir -p "$CACHE/bin"
+    log "install: building MinIO $MINIO_VERSION with go install (several minutes on 2 cores)"
+    GOBIN=$CACHE/bin go install "github.com/minio/minio@$MINIO_VERSION" 2>&1 |
+        { grep -v '^go: downloading' || true; }
+}
+
+unpack_es() {
+    log "install: unpacking Elasticsearch $ES_VERSION into $ES_DIST"
+    local tmp
+    tmp=$(mktemp -d "$CACHE/.es-unpack.XXXXXX")
+    unzip -q "$ES_ZIP" -d "$tmp"
+    rm -rf "$ES_DIST"
+    mv "$tmp/elasticsearch-$ES_VERSION" "$ES_DIST"
+    rmdir "$tmp"
+}
+
+cmd_install() {
+    local pkgs=()
+    command -v curl >/dev/null || pkgs+=(curl)
+    command -v unzip >/dev/null || pkgs+=(unzip)
+    [[ -x $RMQ_BIN/rabbitmq-server ]] || pkgs+=(rabbitmq-server)
+    [[ -x $PG_BIN/postgres ]] || pkgs+=(postgresql "postgresql-$PG_MAJOR")
+    [[ -x $JAVA_HOME_17/bin/java ]] || pkgs+=(openjdk-17-jre-headless)
+    [[ ${#pkgs[@]} -eq 0 ]] || apt_install "${pkgs[@]}"
+
+    mkdir -p "$CACHE/dl" "$CACHE/bin"
+    [[ -f $ES_ZIP ]] || mvn_fetch "org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip"
+    [[ -x $ES_DIST/bin/elasticsearch ]] || unpack_es
+    [[ -f $TIKA_JAR ]] || mvn_fetch "org.apache.tika:tika-server-standard:$TIKA_VERSION"
+    [[ -x $MINIO_BIN ]] || build_minio
+
+    if [[ $(id -u) -eq 0 ]] && ! id -u "$ES_USER" >/dev/null 2>&1; then
+        log "install: creating system user $ES_USER (Elasticsearch refuses to run as root)"
+        useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$ES_USER"
+    fi
+}
+
+is_installed() {
+    [[ -x $RMQ_BIN/rabbitmq-server && -x $PG_BIN/postgres && -x $JAVA_HOME_17/bin/java &&
+        -x $ES_DIST/bin/elasticsearch && -f $TIKA_JAR && -x $MINIO_BIN ]] &&
+        command -v curl >/dev/null && id -u "$ES_USER" >/dev/null 2>&1
+}
+
+# =========================================================================== process helpers
+
+pidfile() { echo "$PIDS/$1.pid"; }
+getpid() { local f; f=$(pidfile "$1"); [[ -s $f ]] && cat "$f"; return 0; }
+is_running() { local p; p=$(getpid "$1"); [[ -n $p ]] && kill -0 "$p" 2>/dev/null; }
+
+# spawn NAME CWD CMD... : start detached in its own session; pid (== process group) to pids/NAME.pid
+spawn() {
+    local name=$1 cwd=$2; shift 2
+    local logf=$LOGS/$name.log
+    printf '\n===== %s: start %s =====\n' "$name" "$(date -Is)" >>"$logf"
+    # 9>&- : the server must not inherit our lock fd
+    (cd "$cwd" && exec setsid nohup "$@" >>"$logf" 2>&1 </dev/null 9>&-) &
+    echo "$!" >"$(pidfile "$name")"
+    STARTED_AT[$name]=$SECONDS
+}
+
+# =========================================================================== components
+
+# ---- rabbitmq
+RMQ_DIR=$STACK/rabbitmq
+rmq_env() {
+    RMQ_ENV=(
+        "HOME=$RMQ_DIR/home"   # Erlang cookie lives here
+        "RABBITMQ_NODENAME=$RMQ_NODE"
+        "RABBITMQ_CONF_ENV_FILE=$RMQ_DIR/rabbitmq-env.conf"
+        "RABBITMQ_CONFIG_FILE=$RMQ_DIR/rabbitmq.conf"
+        "RABBITMQ_ADVANCED_CONFIG_FILE=$RMQ_DIR/advanced.config"
+        "RABBITMQ_ENABLED_PLUGINS_FILE=$RMQ_DIR/enabled_plugins"
+        "RABBITMQ_MNESIA_BASE=$RMQ_DIR/mnesia"
+        "RABBITMQ_LOG_BASE=$RMQ_DIR/log"
+        "RABBITMQ_LOGS=-"
+        "RABBITMQ_PID_FILE=$RMQ_DIR/rabbitmq.pid"
+        "RABBITMQ_DIST_PORT=$RMQ_DIST_PORT"
+        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-kernel inet_dist_use_interface {127,0,0,1}"
+        "ERL_EPMD_ADDRESS=127.0.0.1"
+    )
+}
+rmq_ctl() { # rmq_ctl TOOL ARGS... : run a rabbitmq CLI tool against our node
+    local tool=$1; shift
+    rmq_env; as_user "$RMQ_USER"
+    (cd "$RMQ_DIR" && "${AS[@]}" env "${RMQ_ENV[@]}" "$RMQ_BIN/$tool" -n "$RMQ_NODE" "$@")
+}
+start_rabbitmq() {
+    mkdir -p "$RMQ_DIR/home" "$RMQ_DIR/mnesia" "$RMQ_DIR/log"
+    cat >"$RMQ_DIR/rabbitmq.conf" <<EOF
+# generated by scripts/stack.sh
+listeners.tcp.1 = $HOST:$AMQP_PORT
+management.tcp.ip = $HOST
+management.tcp.port = $RMQ_MGMT_PORT
+loopback_users.guest = true
+log.console = true
+log.console.level = info
+log.file = false
+EOF
+    echo '[rabbitmq_management].' >"$RMQ_DIR/enabled_plugins"
+    : >"$RMQ_DIR/rabbitmq-env.conf"
+    local cookie=$RMQ_DIR/home/.erlang.cookie
+    if [[ ! -s $cookie ]]; then
+        od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$cookie"
+    fi
+    chmod 400 "$cookie"
+    own "$RMQ_USER" "$RMQ_DIR"
+    can_use_dir "$RMQ_USER" "$RMQ_DIR/mnesia" || die "rabbitmq: user $RMQ_USER cannot write $RMQ_DIR (a parent directory not traversable?); set PROCEDURA_STACK_DIR elsewhere"
+    rmq_env; as_user "$RMQ_USER"
+    spawn rabbitmq "$RMQ_DIR" "${AS[@]}" env "${RMQ_ENV[@]}" "$RMQ_BIN/rabbitmq-server"
+}
+health_rabbitmq() {
+    hcurl -u guest:guest "http://$HOST:$RMQ_MGMT_PORT/api/overview" && port_open "$AMQP_PORT"
+}
+addr_rabbitmq() { echo "amqp://guest:guest@$HOST:$AMQP_PORT/ (management http://$HOST:$RMQ_MGMT_PORT/)"; }
+
+# ---- postgres
+PG_DIR=$STACK/pg
+PG_DATA=$PG_DIR/data
+PG_SOCK=$PG_DIR/run
+start_postgres() {
+    mkdir -p "$PG_DIR" "$PG_SOCK"
+    chmod 700 "$PG_SOCK"
+    own "$PG_USER" "$PG_DIR"
+    can_use_dir "$PG_USER" "$PG_DIR" || die "postgres: user $PG_USER cannot write $PG_DIR (a parent directory not traversable?); set PROCEDURA_STACK_DIR elsewhere"
+    as_user "$PG_USER"
+    if [[ ! -s $PG_DATA/PG_VERSION ]]; then
+        log "postgres: initdb $PG_DATA"
+        (cd "$PG_DIR" && "${AS[@]}" "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth-local=trust \
+            --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 --no-instructions) \
+            >>"$LOGS/postgres.log" 2>&1 || die "postgres: initdb failed, see $LOGS/postgres.log"
+    fi
+    [[ $(cat "$PG_DATA/PG_VERSION") == "$PG_MAJOR" ]] || die "postgres: $PG_DATA is not a PostgreSQL $PG_MAJOR cluster"
+    spawn postgres "$PG_DIR" "${AS[@]}" "$PG_BIN/postgres" -D "$PG_DATA" -p "$PG_PORT" -k "$PG_SOCK" \
+        -c "listen_addresses=$HOST" -c logging_collector=off
+}
+health_postgres() { "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PG_PORT" -t 2; }
+addr_postgres() { echo "postgresql://$PG_APP_USER:$PG_APP_PASSWORD@$HOST:$PG_PORT/$PG_APP_DB"; }
+setup_postgres() { # idempotent: role + database for the services
+    as_user "$PG_USER"
+    "${AS[@]}" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres <<EOF >/dev/null
+SELECT format('CREATE ROLE %I', '$PG_APP_USER')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PG_APP_USER')\gexec
+ALTER ROLE "$PG_APP_USER" LOGIN CREATEDB PASSWORD '$PG_APP_PASSWORD';
+SELECT format('CREATE DATABASE %I OWNER %I', '$PG_APP_DB', '$PG_APP_USER')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$PG_APP_DB')\gexec
+EOF
+}
+
+# ---- minio
+MINIO_DIR=$STACK/minio
+start_minio() {
+    mkdir -p "$MINIO_DIR/data"
+    spawn minio "$MINIO_DIR" env MINIO_ROOT_USER="$MINIO_USER" MINIO_ROOT_PASSWORD="$MINIO_PASSWORD" \
+        MINIO_UPDATE=off "$MINIO_BIN" server "$MINIO_DIR/data" \
+        --address "$HOST:$MINIO_PORT" --console-address "$HOST:$MINIO_CONSOLE_PORT"
+}
+health_minio() { hcurl "http://$HOST:$MINIO_PORT/minio/health/live"; }
+addr_minio() { echo "http://$HOST:$MINIO_PORT/ (console http://$HOST:$MINIO_CONSOLE_PORT/)"; }
+
+# ---- elasticsearch
+ES_DIR=$STACK/elasticsearch
+es_home() { # the distribution in the cache, or a hard-linked copy when $ES_USER cannot read the cache
+    as_user "$ES_USER"
+    if "${AS[@]}" test -r "$ES_DIST/lib" -a -x "$ES_DIST/lib"; then
+        echo "$ES_DIST"
+        return
+    fi
+    local copy=$ES_DIR/home-$ES_VERSION
+    if [[ ! -x $copy/bin/elasticsearch ]]; then
+        log "elasticsearch: $ES_USER cannot read $ES_DIST; linking a copy into $copy" >&2
+        rm -rf "$copy.tmp"
+        cp -al "$ES_DIST" "$copy.tmp" 2>/dev/null || { rm -rf "$copy.tmp"; cp -a "$ES_DIST" "$copy.tmp"; }
+        mv "$copy.tmp" "$copy"
+    fi
+    echo "$copy"
+}
+start_elasticsearch() {
+    mkdir -p "$ES_DIR/data" "$ES_DIR/logs" "$ES_DIR/tmp"
+    local home conf=$ES_DIR/config
+    home=$(es_home)
+    # Romanian analysis (ro_cedilla, ro_stem, ro_fold, ...): the integ-test-zip has no
+    # analysis-common module; see docs/adr/0002-elasticsearch-romanian-analysis.md
+    "$REPO/scripts/es-plugin.sh" "$home" >&2
+    [[ -f $conf/jvm.options ]] || { mkdir -p "$conf"; cp -r "$home/config/." "$conf/"; }
+    cat >"$conf/elasticsearch.yml" <<EOF
+# generated by scripts/stack.sh (rewritten on every start)
+cluster.name: procedura-dev
+node.name: procedura-es
+discovery.type: single-node
+network.host: $HOST
+http.port: $ES_PORT
+transport.port: $ES_TRANSPORT_PORT
+path.data: $ES_DIR/data
+path.logs: $ES_DIR/logs
+xpack.security.enabled: false
+# dev disks may be nearly full: never block writes on disk watermarks
+cluster.routing.allocation.disk.threshold_enabled: false
+# tests may delete indices by wildcard
+action.destructive_requires_name: false
+EOF
+    own "$ES_USER" "$ES_DIR/config" "$ES_DIR/data" "$ES_DIR/logs" "$ES_DIR/tmp"
+    can_use_dir "$ES_USER" "$ES_DIR/data" || die "elasticsearch: user $ES_USER cannot write $ES_DIR (a parent directory not traversable?); set PROCEDURA_STACK_DIR elsewhere"
+    as_user "$ES_USER"
+    spawn elasticsearch "$ES_DIR" "${AS[@]}" env HOME="$ES_DIR" ES_JAVA_HOME="$JAVA_HOME_17" \
+        ES_PATH_CONF="$conf" ES_TMPDIR="$ES_DIR/tmp" ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
+        "$home/bin/elasticsearch"
+}
+health_elasticsearch() { hcurl "http://$HOST:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s"; }
+addr_elasticsearch() { echo "http://$HOST:$ES_PORT/"; }
+
+# ---- tika
+TIKA_DIR=$STACK/tika
+start_tika() {
+    mkdir -p "$TIKA_DIR"
+    # Tika 3 forks the server into a child JVM; its heap is set here (no -J option any more).
+    cat >"$TIKA_DIR/tika-config.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- generated by scripts/stack.sh -->
+<properties>
+  <server>
+    <params>
+      <javaPath>$JAVA_HOME_17/bin/java</javaPath>
+      <forkedJvmArgs>
+        <arg>-Xmx$TIKA_HEAP</arg>
+      </forkedJvmArgs>
+    </params>
+  </server>
+</properties>
+EOF
+    spawn tika "$TIKA_DIR" "$JAVA_HOME_17/bin/java" -Xmx128m -jar "$TIKA_JAR" \
+        --host "$HOST" --port "$TIKA_PORT" --config "$TIKA_DIR/tika-config.xml"
+}
+health_tika() { hcurl "http://$HOST:$TIKA_PORT/tika"; }
+addr_tika() { echo "http://$HOST:$TIKA_PORT/"; }
+
+port_of() {
+    case $1 in
+        rabbitmq) echo "$AMQP_PORT" ;; postgres) echo "$PG_PORT" ;; minio) echo "$MINIO_PORT" ;;
+        elasticsearch) echo "$ES_PORT" ;; tika) echo "$TIKA_PORT" ;;
+    esac
+}
+
+# =========================================================================== verbs
+
+declare -A STARTED_AT=()
+WAIT_T0=0
+
+fail_component() {
+    local c=$1 why=$2 logf=$LOGS/$1.log
+    printf '%s: FAILED (%s); log: %s\n----- last lines -----\n' "$c" "$why" "$logf" >&2
+    tail -n 25 "$logf" >&2 2>/dev/null || true
+    printf -- '----------------------\n' >&2
+}
+
+# wait_healthy C... : poll all given components together until each is healthy, has exited,
+# or passed START_TIMEOUT since its start; one progress line each. Non-zero if any failed.
+wait_healthy() {
+    local c t0 failed=0 pending=("$@") left
+    while ((${#pending[@]})); do
+        left=()
+        for c in "${pending[@]}"; do
+            t0=${STARTED_AT[$c]:-$WAIT_T0}
+            if "health_$c"; then
+                if [[ -n ${STARTED_AT[$c]:-} ]]; then
+                    log "$c: started (pid $(getpid "$c")), healthy in $((SECONDS - t0)) s"
+                else
+                    log "$c: running (pid $(getpid "$c")), healthy"
+                fi
+                if [[ $c == postgres ]] && ! setup_postgres; then
+                    fail_component postgres "creating role/database $PG_APP_DB failed"
+                    failed=1
+                fi
+            elif ! is_running "$c"; then
+                fail_component "$c" "process is not running"
+                failed=1
+            elif ((SECONDS - t0 >= START_TIMEOUT)); then
+                fail_component "$c" "not healthy after ${START_TIMEOUT} s"
+                failed=1
+            else
+                left+=("$c")
+            fi
+        done
+        pending=("${left[@]}")
+        ((${#pending[@]} == 0)) || sleep 1
+    done
+    return "$failed"
+}
+
+with_lock() {
+    mkdir -p "$STACK"
+    exec 9>"$STACK/.lock"
+    flock -n 9 && return 0
+    log "stack: waiting for another stack.sh ($STACK/.lock)"
+    flock -w 600 9 || die "another stack.sh holds $STACK/.lock"
+}
+
+cmd_up() {
+    is_installed || cmd_install
+    with_lock
+    mkdir -p "$LOGS" "$PIDS"
+    local c failed=0
+    for c in "${COMPONENTS[@]}"; do
+        if is_running "$c"; then
+            continue
+        fi
+        rm -f "$(pidfile "$c")"
+        if port_open "$(port_of "$c")"; then
+            printf '%s: FAILED: port %s:%s is in use by a process this script did not start\n' "$c" "$HOST" "$(port_of "$c")" >&2
+            failed=1
+            continue
+        fi
+        "start_$c"
+    done
+    ((failed == 0)) || exit 1
+    WAIT_T0=$SECONDS
+    wait_healthy "${COMPONENTS[@]}" || exit 1
+    log "stack: up ($STACK)"
+}
+
+cmd_wait() {
+    WAIT_T0=$SECONDS
+    wait_healthy "${COMPONENTS[@]}"
+}
+
+stop_component() {
+    local c=$1 pid sig=TERM t0=$SECONDS
+    pid=$(getpid "$c")
+    if [[ -z $pid ]] || ! kill -0 "$pid" 2>/dev/null; then
+        rm -f "$(pidfile "$c")"
+        log "$c: not running"
+        return 0
+    fi
+    [[ $c == postgres ]] && sig=INT   # fast shutdown: do not wait for clients to disconnect
+    kill "-$sig" "$pid" 2>/dev/null || true
+    # the pid leads its own process group (setsid); wait for the whole group
+    while kill -0 -- "-$pid" 2>/dev/null; do
+        if ((SECONDS - t0 >= STOP_TIMEOUT)); then
+            log "$c: still running after ${STOP_TIMEOUT} s, killing"
+            kill -KILL -- "-$pid" 2>/dev/null || true
+            sleep 1
+            break
+        fi
+        sleep 0.5
+    done
+    rm -f "$(pidfile "$c")"
+    log "$c: stopped (pid $pid) in $((SECONDS - t0)) s"
+}
+
+cmd_down() {
+    local purge=0 i
+    [[ ${1:-} == --purge ]] && purge=1
+    [[ -d $STACK ]] || { log "stack: nothing in $STACK"; return 0; }
+    with_lock
+    for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
+        stop_component "${COMPONENTS[i]}"
+    done
+    if ((purge)); then
+        # only what this script owns: other tools keep files under .stack too
+        rm -rf "$RMQ_DIR" "$PG_DIR" "$MINIO_DIR" "$ES_DIR" "$TIKA_DIR"
+        for i in "${COMPONENTS[@]}"; do rm -f "$LOGS/$i.log" "$(pidfile "$i")"; done
+        log "stack: purged the data of ${COMPONENTS[*]} in $STACK"
+    fi
+}
+
+cmd_status() {
+    local c state pid health bad=0
+    for c in "${COMPONENTS[@]}"; do
+        pid=$(getpid "$c")
+        if is_running "$c"; then state=running; else state=stopped pid=; bad=1; fi
+        if "health_$c"; then health=healthy; else health=unhealthy; bad=1; fi
+        printf '%-13s %-8s pid %-8s %-9s %s\n' "$c" "$state" "${pid:--}" "$health" "$("addr_$c")"
+    done
+    return "$bad"
+}
+
+cmd_logs() {
+    local follow=() c
+    if [[ ${1:-} == -f ]]; then follow=(-F); shift; fi
+    if [[ -n ${1:-} ]]; then
+        for c in "${COMPONENTS[@]}"; do [[ $c == "$1" ]] && break; done
+        [[ $c == "$1" ]] || die "unknown component '$1' (one of: ${COMPONENTS[*]})"
+        exec tail -n "${LINES_TO_SHOW:-100}" "${follow[@]}" "$LOGS/$1.log"
+    fi
+    local files=()
+    for c in "${COMPONENTS[@]}"; do [[ -f $LOGS/$c.log ]] && files+=("$LOGS/$c.log"); done
+    [[ ${#files[@]} -gt 0 ]] || die "no logs in $LOGS"
+    exec tail -n "${LINES_TO_SHOW:-30}" "${follow[@]}" "${files[@]}"
+}
+
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+main() {
+    local verb=${1:-}
+    [[ $# -gt 0 ]] && shift
+    case $verb in
+        install) cmd_install; log "stack: installed (cache $CACHE)" ;;
+        up) cmd_up ;;
+        down) cmd_down "$@" ;;
+        purge) cmd_down --purge ;;
+        status) cmd_status ;;
+        logs) cmd_logs "$@" ;;
+        wait) cmd_wait ;;
+        rabbitmqctl | rabbitmq-diagnostics) rmq_ctl "$verb" "$@" ;;
+        psql) as_user "$PG_USER"; exec "${AS[@]}" "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres "$@" ;;
+        -h | --help | help) usage ;;
+        *) usage >&2; exit 2 ;;
+    esac
+}
+
+main "$@"

@@ -1,0 +1,86 @@
+"""PostgreSQL access that cooperates with eventlet.
+
+psycopg2 blocks the whole process unless psycogreen installs its wait callback:
+with it, a query yields to other green threads, so one slow query does not stall
+every worker of a service.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Iterator
+
+import psycopg2
+import psycopg2.extras
+import psycopg2.pool
+from nameko.extensions import DependencyProvider
+
+from services.common.migrations import migrate
+
+_patched = threading.Lock()
+_is_patched = False
+
+
+def make_green() -> None:
+    """Install psycogreen's eventlet wait callback once per process."""
+    global _is_patched
+    with _patched:
+        if not _is_patched:
+            from psycogreen.eventlet import patch_psycopg
+
+            patch_psycopg()
+            _is_patched = True
+
+
+psycopg2.extras.register_uuid()
+
+
+class Database:
+    """A pool of connections; `transaction()` yields a dict cursor inside one transaction."""
+
+    def __init__(self, url: str, schema: str, maxconn: int = 10):
+        self.schema = schema
+        self._pool = psycopg2.pool.ThreadedConnectionPool(
+            1, maxconn, url, options=f"-c search_path={schema},public")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
+        conn = self._pool.getconn()
+        try:
+            with conn:  # commits on success, rolls back on exception
+                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                    yield cur
+        finally:
+            self._pool.putconn(conn, close=conn.closed != 0)
+
+    def close(self) -> None:
+        self._pool.closeall()
+
+
+class DatabaseProvider(DependencyProvider):
+    """Opens the service's pool in setup(), applies its migrations, closes in stop().
+
+    Workers get the Database; the service's repository wraps it with domain verbs.
+    """
+
+    def __init__(self, schema: str, migrations_package: str):
+        self.schema = schema
+        self.migrations_package = migrations_package
+        self.database: Database | None = None
+
+    def setup(self):
+        from services.common.settings import Settings
+
+        make_green()
+        settings = Settings.from_config(self.container.config)
+        migrate(settings.database_url, self.schema, self.migrations_package)
+        self.database = Database(settings.database_url, self.schema,
+                                 maxconn=self.container.max_workers + 2)
+
+    def stop(self):
+        if self.database is not None:
+            self.database.close()
+            self.database = None
+
+    def get_dependency(self, worker_ctx):
+        return self.database

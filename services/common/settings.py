@@ -1,0 +1,55 @@
+"""One typed settings object, read once from the nameko config file.
+
+The file (config/procedura.yaml) takes environment overrides with nameko's
+`${VAR:default}` syntax; code never reads os.environ for settings.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MinioSettings(_Section):
+    endpoint: str
+    access_key: str
+    secret_key: str
+    bucket: str
+    secure: bool = False
+
+
+class ExtractionSettings(_Section):
+    timeout_seconds: float = 120
+    max_characters: int = 2_000_000
+    detect_bytes: int = 65_536
+
+
+class Settings(_Section):
+    database_url: str
+    minio: MinioSettings
+    elasticsearch_url: str
+    search_index: str = "procedura-versions"
+    tika_url: str
+    upload_limit_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    auth_secret: str = Field(min_length=16)
+    token_ttl_seconds: int = 12 * 3600
+    extraction: ExtractionSettings = ExtractionSettings()
+    outbox_poll_seconds: float = 0.5
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Settings":
+        return cls.model_validate(config["procedura"])
+
+
+def load_config(path: str | Path) -> dict:
+    """Read a nameko config file the way `nameko run --config` does (env overrides included)."""
+    from nameko.cli.main import setup_yaml_parser
+
+    setup_yaml_parser()
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)

@@ -1,0 +1,165 @@
+"""The events Procedura publishes, in one envelope.
+
+Each service publishes to the topic exchange `<service>.events` with the event
+type as routing key; a subscriber of the city hall binds its own durable queue
+there with plain AMQP. `docs/events/*.json` are generated from these models
+(`make schemas`) and a test fails when they are stale.
+
+Versioning the contract: adding an optional field keeps `schema_version`;
+removing or changing a field is a new `schema_version` (see docs/events/README.md).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.contracts.models import DocumentType, RevisionStatus
+
+
+class EventData(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DocumentFacts(EventData):
+    """What a subscriber needs to know about the document an event concerns."""
+    document_id: UUID
+    code: str
+    title: str
+    type: DocumentType
+    owner_department: str
+    distribution: list[str]
+    confidential: bool
+
+
+class DocumentRegistered(DocumentFacts):
+    registered_by: str
+
+
+class RevisionTransitioned(DocumentFacts):
+    """A revision moved along the signing chain."""
+    version_id: UUID
+    edition: int
+    revision: int
+    status: RevisionStatus
+    previous_status: RevisionStatus
+    # increases by one on every transition of this revision: consumers keep the
+    # highest they have seen, so late or repeated deliveries cannot roll back.
+    status_seq: int
+    actor: str
+    actor_function: str
+    comment: str
+
+
+class VersionStored(EventData):
+    version_id: UUID
+    document_id: UUID
+    edition: int
+    revision: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+class VersionTextExtracted(EventData):
+    version_id: UUID
+    document_id: UUID
+    characters: int
+    truncated: bool
+
+
+class VersionExtractionFailed(EventData):
+    version_id: UUID
+    document_id: UUID
+    error: str
+
+
+class Envelope(BaseModel):
+    """Every event: `id`, `type`, `source`, `time`, `subject` (document id),
+    `schema_version`, `data`."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: UUID = Field(default_factory=uuid4)
+    type: str
+    source: str
+    time: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    subject: UUID
+    schema_version: int = 1
+    data: EventData
+
+
+class DocumentRegisteredEvent(Envelope):
+    """`document_registered`, published by documents on `documents.events`."""
+    type: Literal["document_registered"] = "document_registered"
+    source: Literal["documents"] = "documents"
+    data: DocumentRegistered
+
+
+class VersionSubmittedEvent(Envelope):
+    """`version_submitted`, published by documents on `documents.events`."""
+    type: Literal["version_submitted"] = "version_submitted"
+    source: Literal["documents"] = "documents"
+    data: RevisionTransitioned
+
+
+class VersionVerifiedEvent(Envelope):
+    """`version_verified`, published by documents on `documents.events`."""
+    type: Literal["version_verified"] = "version_verified"
+    source: Literal["documents"] = "documents"
+    data: RevisionTransitioned
+
+
+class VersionApprovedEvent(Envelope):
+    """`version_approved`, published by documents on `documents.events`."""
+    type: Literal["version_approved"] = "version_approved"
+    source: Literal["documents"] = "documents"
+    data: RevisionTransitioned
+
+
+class VersionRejectedEvent(Envelope):
+    """`version_rejected`, published by documents on `documents.events`."""
+    type: Literal["version_rejected"] = "version_rejected"
+    source: Literal["documents"] = "documents"
+    data: RevisionTransitioned
+
+
+class VersionStoredEvent(Envelope):
+    """`version_stored`, published by versioning on `versioning.events`."""
+    type: Literal["version_stored"] = "version_stored"
+    source: Literal["versioning"] = "versioning"
+    data: VersionStored
+
+
+class VersionTextExtractedEvent(Envelope):
+    """`version_text_extracted`, published by versioning on `versioning.events`."""
+    type: Literal["version_text_extracted"] = "version_text_extracted"
+    source: Literal["versioning"] = "versioning"
+    data: VersionTextExtracted
+
+
+class VersionExtractionFailedEvent(Envelope):
+    """`version_extraction_failed`, published by versioning on `versioning.events`."""
+    type: Literal["version_extraction_failed"] = "version_extraction_failed"
+    source: Literal["versioning"] = "versioning"
+    data: VersionExtractionFailed
+
+
+ALL_EVENTS: dict[str, type[Envelope]] = {
+    m.model_fields["type"].default: m for m in (
+        DocumentRegisteredEvent, VersionSubmittedEvent, VersionVerifiedEvent,
+        VersionApprovedEvent, VersionRejectedEvent, VersionStoredEvent,
+        VersionTextExtractedEvent, VersionExtractionFailedEvent)
+}
+
+
+def parse(payload: dict) -> Envelope:
+    """Turn a received payload into its typed envelope (raises pydantic.ValidationError)."""
+    return ALL_EVENTS[payload["type"]].model_validate(payload)
+
+
+def json_schemas() -> dict[str, dict]:
+    """The JSON Schema of every event, keyed by event type."""
+    return {name: model.model_json_schema() for name, model in sorted(ALL_EVENTS.items())}

@@ -1,0 +1,281 @@
+"""RPC payloads and resources shared by the services and the gateway (pydantic v2)."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import Enum
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+DEPARTMENT_CODE = r"^[A-Z][A-Z0-9_]{0,15}$"
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DocumentType(str, Enum):
+    PS = "PS"                      # procedură de sistem
+    PO = "PO"                      # procedură operațională
+    IL = "IL"                      # instrucțiune de lucru
+    FORM = "formular"
+    QUALITY_MANUAL = "manualul_calitatii"
+    PROCESS_LIST = "lista_proceselor"
+    RISK_REGISTER = "registrul_riscurilor"
+    EXTERNAL = "extern"
+
+
+class RevisionStatus(str, Enum):
+    DRAFT = "draft"
+    IN_VERIFICATION = "in_verification"
+    IN_ENDORSEMENT = "in_endorsement"
+    IN_APPROVAL = "in_approval"
+    APPROVED = "approved"
+    IN_FORCE = "in_force"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+    ARCHIVED = "archived"
+    DISPOSED = "disposed"
+
+
+class Role(str, Enum):
+    READER = "reader"
+    AUTHOR = "author"
+    VERIFIER = "verifier"
+    ENDORSER = "endorser"
+    APPROVER = "approver"
+    QMS_ADMIN = "qms_admin"
+
+
+class ExtractionStatus(str, Enum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+# --- organisation -----------------------------------------------------------
+
+class User(Model):
+    username: str
+    full_name: str
+    department: str
+    function: str
+    roles: list[Role]
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+class Department(Model):
+    code: str = Field(pattern=DEPARTMENT_CODE)
+    name: str
+
+
+class StaffMember(Model):
+    """A user as loaded from the organisation file (the password is hashed on load)."""
+    username: str = Field(pattern=r"^[a-z0-9._-]{2,64}$")
+    full_name: str = Field(min_length=1)
+    department: str = Field(pattern=DEPARTMENT_CODE)
+    function: str = ""
+    roles: list[Role]
+    password: str = Field(min_length=8)
+
+
+class Organisation(Model):
+    departments: list[Department]
+    users: list[StaffMember]
+
+
+# --- documents --------------------------------------------------------------
+
+class NewDocument(Model):
+    """What `POST /api/documents` accepts."""
+    code: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    title: str = Field(min_length=3, max_length=500)
+    type: DocumentType
+    owner_department: str = Field(pattern=DEPARTMENT_CODE)
+    distribution: list[str] = Field(default_factory=list)
+    confidential: bool = False
+    process: str | None = Field(default=None, max_length=200)
+
+    @field_validator("title")
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:
+        if re.search(r"[\x00-\x1f\x7f]", value):
+            raise ValueError("must not contain control characters")
+        return value.strip()
+
+    @field_validator("distribution")
+    @classmethod
+    def _department_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not re.match(DEPARTMENT_CODE, code):
+                raise ValueError(f"{code!r} is not a department code")
+        return sorted(set(value))
+
+
+class Document(Model):
+    id: UUID
+    code: str
+    title: str
+    type: DocumentType
+    owner_department: str
+    distribution: list[str]
+    confidential: bool
+    process: str | None = None
+    status: RevisionStatus
+    current_version_id: UUID | None = None
+    created_at: datetime
+    created_by: str
+
+
+class Revision(Model):
+    """The workflow side of a version, owned by the documents service."""
+    version_id: UUID
+    document: Document
+    edition: int
+    revision: int
+    status: RevisionStatus
+    status_seq: int
+    registry_number: str | None = None
+    effective_date: date | None = None
+    author: str
+    change_summary: str
+    created_at: datetime
+
+
+class Signature(Model):
+    step: str
+    decision: str
+    signer: str
+    function: str
+    comment: str
+    signed_at: datetime
+
+
+# --- versions ---------------------------------------------------------------
+
+class StagedUpload(Model):
+    """A file the gateway has streamed into the staging area of object storage."""
+    staging_key: str
+    filename: str
+    size: int
+
+
+class StoreVersion(Model):
+    """Ask versioning to turn a staged upload into an immutable version."""
+    version_id: UUID
+    document_id: UUID
+    edition: int = Field(ge=1)
+    revision: int = Field(ge=0)
+    staged: StagedUpload
+    author: str
+    change_summary: str
+
+
+class Extraction(Model):
+    status: ExtractionStatus
+    error: str | None = None
+    characters: int | None = None
+    truncated: bool = False
+
+
+class VersionManifest(Model):
+    """The storage side of a version, owned by the versioning service."""
+    id: UUID
+    document_id: UUID
+    edition: int
+    revision: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    author: str
+    change_summary: str
+    created_at: datetime
+    extraction: Extraction
+
+
+class Version(Model):
+    """The version resource of the REST API: manifest plus workflow state."""
+    id: UUID
+    document_id: UUID
+    code: str
+    edition: int
+    revision: int
+    status: RevisionStatus
+    registry_number: str | None = None
+    effective_date: date | None = None
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    author: str
+    change_summary: str
+    created_at: datetime
+    extraction: Extraction
+
+    @classmethod
+    def combine(cls, revision: Revision, manifest: VersionManifest) -> "Version":
+        return cls(
+            id=manifest.id, document_id=manifest.document_id, code=revision.document.code,
+            edition=revision.edition, revision=revision.revision, status=revision.status,
+            registry_number=revision.registry_number, effective_date=revision.effective_date,
+            filename=manifest.filename, media_type=manifest.media_type, size=manifest.size,
+            sha256=manifest.sha256, author=manifest.author,
+            change_summary=manifest.change_summary, created_at=manifest.created_at,
+            extraction=manifest.extraction)
+
+
+class Comment(Model):
+    comment: str = Field(default="", max_length=4000)
+
+
+# --- search -----------------------------------------------------------------
+
+class SearchQuery(Model):
+    q: str = Field(default="", max_length=500)
+    type: DocumentType | None = None
+    department: str | None = Field(default=None, pattern=DEPARTMENT_CODE)
+    status: RevisionStatus | None = None
+    all_versions: bool = False
+    page: int = Field(default=1, ge=1, le=1000)
+    size: int = Field(default=20, ge=1, le=100)
+
+
+class SearchHit(Model):
+    document_id: UUID
+    version_id: UUID
+    code: str
+    title: str
+    edition: int
+    revision: int
+    status: RevisionStatus
+    score: float | None
+    highlights: list[str]
+
+
+class SearchResult(Model):
+    total: int
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]]
+
+
+# --- feed -------------------------------------------------------------------
+
+class FeedItem(Model):
+    id: int
+    kind: str
+    document_id: UUID
+    version_id: UUID | None
+    code: str
+    title: str
+    message: str
+    created_at: datetime
+    read: bool
+
+
+class Feed(Model):
+    unread: int
+    items: list[FeedItem]

@@ -1,0 +1,139 @@
+"""SQL of the documents service: the register, revisions, signatures, the organisation."""
+from __future__ import annotations
+
+from uuid import UUID
+
+import psycopg2.errors
+
+from services.contracts.errors import Conflict, NotFound
+from services.contracts.models import Document, Revision, RevisionStatus, User
+
+_DOCUMENT = """
+    SELECT d.*, COALESCE(r.status, 'draft') AS status
+    FROM documents d LEFT JOIN revisions r ON r.version_id = d.current_version_id
+"""
+
+
+class Repository:
+    """Domain verbs over one transaction's cursor."""
+
+    def __init__(self, cur):
+        self.cur = cur
+
+    # --- organisation ---------------------------------------------------------
+    def save_department(self, code: str, name: str) -> None:
+        self.cur.execute("""INSERT INTO departments (code, name) VALUES (%s, %s)
+                            ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name""",
+                         (code, name))
+
+    def save_staff(self, user: User, password_hash: str) -> None:
+        self.cur.execute(
+            """INSERT INTO staff (username, full_name, department, function, roles, password_hash)
+               VALUES (%s, %s, %s, %s, %s, %s)
+               ON CONFLICT (username) DO UPDATE SET full_name = EXCLUDED.full_name,
+                   department = EXCLUDED.department, function = EXCLUDED.function,
+                   roles = EXCLUDED.roles, password_hash = EXCLUDED.password_hash,
+                   active = true""",
+            (user.username, user.full_name, user.department, user.function,
+             [r.value for r in user.roles], password_hash))
+
+    def password_hash(self, username: str) -> str | None:
+        self.cur.execute("SELECT password_hash FROM staff WHERE username = %s AND active",
+                         (username,))
+        row = self.cur.fetchone()
+        return row["password_hash"] if row else None
+
+    def user(self, username: str) -> User:
+        self.cur.execute("""SELECT username, full_name, department, function, roles
+                            FROM staff WHERE username = %s AND active""", (username,))
+        row = self.cur.fetchone()
+        if row is None:
+            raise NotFound(f"no such user: {username}", {"username": username})
+        return User.model_validate(row)
+
+    def users_in(self, departments: list[str]) -> list[User]:
+        self.cur.execute("""SELECT username, full_name, department, function, roles
+                            FROM staff WHERE active AND department = ANY(%s)
+                            ORDER BY username""", (departments,))
+        return [User.model_validate(row) for row in self.cur.fetchall()]
+
+    def missing_departments(self, codes: list[str]) -> list[str]:
+        self.cur.execute("SELECT code FROM departments WHERE code = ANY(%s)", (codes,))
+        known = {row["code"] for row in self.cur.fetchall()}
+        return sorted(set(codes) - known)
+
+    # --- documents ------------------------------------------------------------
+    def insert_document(self, document_id: UUID, new, actor: str) -> None:
+        try:
+            self.cur.execute("SAVEPOINT new_document")
+            self.cur.execute(
+                """INSERT INTO documents (id, code, title, type, owner_department, process,
+                                          distribution, confidential, created_by)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                (document_id, new.code, new.title, new.type.value, new.owner_department,
+                 new.process, new.distribution, new.confidential, actor))
+        except psycopg2.errors.UniqueViolation:
+            self.cur.execute("ROLLBACK TO SAVEPOINT new_document")
+            raise Conflict(f"a document with code {new.code} already exists",
+                           {"field": "code", "code": new.code}) from None
+
+    def document(self, document_id: UUID, lock: bool = False) -> Document:
+        if lock:
+            self.cur.execute("SELECT 1 FROM documents WHERE id = %s FOR UPDATE", (document_id,))
+        self.cur.execute(_DOCUMENT + " WHERE d.id = %s", (document_id,))
+        row = self.cur.fetchone()
+        if row is None:
+            raise NotFound(f"no document {document_id}", {"document_id": str(document_id)})
+        return Document.model_validate(row)
+
+    def documents(self) -> list[Document]:
+        self.cur.execute(_DOCUMENT + " ORDER BY d.code")
+        return [Document.model_validate(row) for row in self.cur.fetchall()]
+
+    def set_current_version(self, document_id: UUID, version_id: UUID) -> None:
+        self.cur.execute("UPDATE documents SET current_version_id = %s WHERE id = %s",
+                         (version_id, document_id))
+
+    # --- revisions ------------------------------------------------------------
+    def latest_number(self, document_id: UUID) -> tuple[int, int] | None:
+        self.cur.execute("""SELECT edition, revision FROM revisions WHERE document_id = %s
+                            ORDER BY edition DESC, revision DESC LIMIT 1""", (document_id,))
+        row = self.cur.fetchone()
+        return (row["edition"], row["revision"]) if row else None
+
+    def insert_revision(self, version_id: UUID, document_id: UUID, edition: int,
+                        revision: int, author: str, change_summary: str) -> None:
+        self.cur.execute(
+            """INSERT INTO revisions (version_id, document_id, edition, revision, status,
+                                      author, change_summary)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+            (version_id, document_id, edition, revision, RevisionStatus.DRAFT.value,
+             author, change_summary))
+
+    def revision(self, version_id: UUID, lock: bool = False) -> Revision:
+        self.cur.execute("SELECT * FROM revisions WHERE version_id = %s"
+                         + (" FOR UPDATE" if lock else ""), (version_id,))
+        row = self.cur.fetchone()
+        if row is None:
+            raise NotFound(f"no version {version_id}", {"version_id": str(version_id)})
+        return Revision.model_validate({**row, "document": self.document(row["document_id"])})
+
+    def revisions(self, document_id: UUID) -> list[Revision]:
+        document = self.document(document_id)
+        self.cur.execute("""SELECT * FROM revisions WHERE document_id = %s
+                            ORDER BY edition DESC, revision DESC""", (document_id,))
+        return [Revision.model_validate({**row, "document": document})
+                for row in self.cur.fetchall()]
+
+    def set_status(self, version_id: UUID, status: RevisionStatus) -> int:
+        self.cur.execute("""UPDATE revisions SET status = %s, status_seq = status_seq + 1
+                            WHERE version_id = %s RETURNING status_seq""",
+                         (status.value, version_id))
+        return self.cur.fetchone()["status_seq"]
+
+    def sign(self, version_id: UUID, step: str, decision: str, user: User,
+             comment: str) -> None:
+        self.cur.execute("""INSERT INTO signatures (version_id, step, decision, signer,
+                                                    function, comment)
+                            VALUES (%s, %s, %s, %s, %s, %s)""",
+                         (version_id, step, decision, user.username, user.function, comment))

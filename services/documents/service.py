@@ -1,0 +1,93 @@
+"""The documents service: the register, revisions and their signing chain, the organisation."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from nameko.rpc import RpcProxy, rpc
+
+from services.common.db import DatabaseProvider
+from services.common.outbox import OutboxRelay
+from services.contracts.errors import EXPECTED
+from services.contracts.models import (
+    Comment, NewDocument, Organisation, StagedUpload)
+from services.documents import handlers
+from services.documents.repository import Repository
+
+
+def _dump(model):
+    return model.model_dump(mode="json")
+
+
+class DocumentsService:
+    name = "documents"
+
+    db = DatabaseProvider("documents", "services.documents.migrations")
+    outbox = OutboxRelay("documents")
+    versioning = RpcProxy("versioning")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def load_organisation(self, organisation: dict) -> dict:
+        """Create or update departments and staff from an organisation file."""
+        return handlers.load_organisation(self.db, Organisation.model_validate(organisation))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def authenticate(self, username: str, password: str) -> dict:
+        """The user, if the password is right; Unauthorized otherwise."""
+        return _dump(handlers.authenticate(self.db, username, password))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_user(self, username: str) -> dict:
+        with self.db.transaction() as cur:
+            return _dump(Repository(cur).user(username))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def users_in_departments(self, departments: list[str]) -> list[dict]:
+        """Active staff of the given departments, resolved now."""
+        with self.db.transaction() as cur:
+            return [_dump(u) for u in Repository(cur).users_in(list(departments))]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def register(self, actor: str, document: dict) -> dict:
+        """Register a document in the register (no version yet)."""
+        return _dump(handlers.register(self.db, actor, NewDocument.model_validate(document)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get(self, actor: str, document_id: str) -> dict:
+        with self.db.transaction() as cur:
+            _, document = handlers.readable_document(Repository(cur), actor, UUID(document_id))
+            return _dump(document)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list(self, actor: str) -> list[dict]:
+        """Every document `actor` may see."""
+        from services.documents.domain import may_read
+
+        with self.db.transaction() as cur:
+            repo = Repository(cur)
+            user = repo.user(actor)
+            return [_dump(d) for d in repo.documents() if may_read(user, d)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def add_revision(self, actor: str, document_id: str, staged: dict,
+                     change_summary: str) -> dict:
+        """Turn a staged upload into the next draft revision of the document."""
+        return _dump(handlers.add_revision(
+            self.db, self.versioning, actor, UUID(document_id),
+            StagedUpload.model_validate(staged), change_summary))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_revision(self, actor: str | None, version_id: str) -> dict:
+        return _dump(handlers.get_revision(self.db, actor, UUID(version_id)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_revisions(self, actor: str, document_id: str) -> list[dict]:
+        with self.db.transaction() as cur:
+            repo = Repository(cur)
+            handlers.readable_document(repo, actor, UUID(document_id))
+            return [_dump(r) for r in repo.revisions(UUID(document_id))]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def transition(self, actor: str, version_id: str, action: str, comment: str = "") -> dict:
+        """submit, verify, approve or reject a revision."""
+        comment = Comment(comment=comment).comment
+        return _dump(handlers.transition(self.db, actor, UUID(version_id), action, comment))

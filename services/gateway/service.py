@@ -1,0 +1,235 @@
+"""The gateway: Procedura's REST API. It owns nothing but tokens and reaches every
+service by RPC; uploads stream into the staging bucket before versioning takes them."""
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+from uuid import UUID
+
+import requests
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Response
+
+from services.common.settings import Settings
+from services.contracts.errors import InvalidInput, NotFound, Unauthorized, validate
+from services.contracts.models import (
+    Comment, NewDocument, Revision, SearchQuery, User, Version, VersionManifest)
+from services.gateway import uploads
+from services.gateway.auth import Tokens
+from services.gateway.entrypoints import error_response, http, json_response
+
+ACTIONS = ("submit", "verify", "endorse", "approve", "reject")
+MAX_JSON = 1024 * 1024
+
+
+class GatewayConfig(DependencyProvider):
+    """Settings, the token signer and the staging bucket client, made once."""
+
+    def setup(self):
+        from minio import Minio
+
+        self.settings = Settings.from_config(self.container.config)
+        self.tokens = Tokens(self.settings.auth_secret, self.settings.token_ttl_seconds)
+        m = self.settings.minio
+        self.minio = Minio(m.endpoint, access_key=m.access_key, secret_key=m.secret_key,
+                           secure=m.secure)
+        self.staging_bucket = f"{m.bucket}-staging"
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+def _uuid(value: str, what: str) -> str:
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise NotFound(f"no {what} {value}", {what + "_id": value}) from None
+
+
+def _body(request) -> dict:
+    if (request.content_length or 0) > MAX_JSON:
+        raise InvalidInput("the request body is too large", {"field": "body"})
+    try:
+        body = json.loads(request.get_data() or b"{}")
+    except ValueError as exc:
+        raise InvalidInput(f"malformed JSON: {exc}", {"field": "body"}) from None
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object", {"field": "body"})
+    return body
+
+
+class GatewayService:
+    name = "gateway"
+
+    config = GatewayConfig()
+    documents = RpcProxy("documents")
+    versioning = RpcProxy("versioning")
+    search = RpcProxy("search")
+    notifications = RpcProxy("notifications")
+
+    def _user(self, request) -> User:
+        username = self.config.tokens.username(request.headers.get("Authorization"))
+        try:
+            return User.model_validate(self.documents.get_user(username))
+        except NotFound:
+            raise Unauthorized("the token's user no longer exists", {}) from None
+
+    def _version(self, user: User, version_id: str) -> Version:
+        revision = Revision.model_validate(self.documents.get_revision(user.username, version_id))
+        manifest = VersionManifest.model_validate(self.versioning.get(version_id))
+        return Version.combine(revision, manifest)
+
+    # --- health -----------------------------------------------------------------
+    @http("GET", "/healthz")
+    def healthz(self, request):
+        return json_response({"status": "ok"})
+
+    # --- auth -------------------------------------------------------------------
+    @http("POST", "/api/auth/token")
+    def token(self, request):
+        body = _body(request)
+        for name in ("username", "password"):
+            if not isinstance(body.get(name), str) or not body[name]:
+                raise InvalidInput(f"{name} is required", {"field": name})
+        user = User.model_validate(self.documents.authenticate(body["username"],
+                                                               body["password"]))
+        return json_response({"access_token": self.config.tokens.issue(user.username),
+                              "token_type": "bearer", "expires_in": self.config.tokens.ttl,
+                              "user": user.model_dump(mode="json")})
+
+    @http("GET", "/api/me")
+    def me(self, request):
+        return json_response(self._user(request).model_dump(mode="json"))
+
+    # --- documents --------------------------------------------------------------
+    @http("POST", "/api/documents")
+    def register(self, request):
+        user = self._user(request)
+        new = validate(NewDocument, _body(request))
+        document = self.documents.register(user.username, new.model_dump(mode="json"))
+        return json_response(document, 201, {"Location": f"/api/documents/{document['id']}"})
+
+    @http("GET", "/api/documents")
+    def list_documents(self, request):
+        user = self._user(request)
+        return json_response({"items": self.documents.list(user.username)})
+
+    @http("GET", "/api/documents/<document_id>")
+    def get_document(self, request, document_id):
+        user = self._user(request)
+        return json_response(self.documents.get(user.username, _uuid(document_id, "document")))
+
+    @http("POST", "/api/documents/<document_id>/versions")
+    def upload(self, request, document_id):
+        user = self._user(request)
+        document_id = _uuid(document_id, "document")
+        self.documents.get(user.username, document_id)  # 404 before reading the body
+        cfg = self.config
+        upload = uploads.receive(request, cfg.minio, cfg.staging_bucket,
+                                 cfg.settings.upload_limit_bytes)
+        try:
+            summary = validate(Comment, {"comment": upload.fields.get("change_summary", "")})
+            version = self.documents.add_revision(
+                user.username, document_id, upload.staged.model_dump(mode="json"),
+                summary.comment)
+        finally:
+            # versioning has moved it on success; on any failure it must not linger
+            cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
+        return json_response(version, 201, {"Location": f"/api/versions/{version['id']}"})
+
+    @http("GET", "/api/documents/<document_id>/versions")
+    def versions(self, request, document_id):
+        user = self._user(request)
+        document_id = _uuid(document_id, "document")
+        revisions = {r["version_id"]: Revision.model_validate(r)
+                     for r in self.documents.list_revisions(user.username, document_id)}
+        items = [Version.combine(revisions[m["id"]], VersionManifest.model_validate(m))
+                 .model_dump(mode="json")
+                 for m in self.versioning.history(document_id) if m["id"] in revisions]
+        return json_response({"items": items})
+
+    # --- versions ---------------------------------------------------------------
+    @http("GET", "/api/versions/<version_id>")
+    def get_version(self, request, version_id):
+        user = self._user(request)
+        return json_response(self._version(user, _uuid(version_id, "version"))
+                             .model_dump(mode="json"))
+
+    @http("GET", "/api/versions/<version_id>/content")
+    def content(self, request, version_id):
+        user = self._user(request)
+        version = self._version(user, _uuid(version_id, "version"))
+        url = self.versioning.content_location(str(version.id))
+        return _stream(url, version.media_type, version.filename, version.size)
+
+    @http("GET", "/api/versions/<version_id>/text")
+    def text(self, request, version_id):
+        user = self._user(request)
+        version = self._version(user, _uuid(version_id, "version"))
+        if version.extraction.status != "done":
+            raise NotFound("this version has no text (yet)",
+                           {"extraction": version.extraction.model_dump(mode="json")})
+        url = self.versioning.text_location(str(version.id))
+        return _stream(url, "text/plain; charset=utf-8", None, None)
+
+    @http("POST", "/api/versions/<version_id>/<action>")
+    def act(self, request, version_id, action):
+        if action not in ACTIONS:
+            raise NotFound(f"no action {action}", {"action": action})
+        user = self._user(request)
+        comment = validate(Comment, _body(request)).comment
+        self.documents.transition(user.username, _uuid(version_id, "version"), action, comment)
+        return json_response(self._version(user, version_id).model_dump(mode="json"))
+
+    # --- search and feed --------------------------------------------------------
+    @http("GET", "/api/search")
+    def search_versions(self, request):
+        user = self._user(request)
+        query = validate(SearchQuery, {k: v for k, v in request.args.items() if v != ""})
+        return json_response(self.search.search(user.model_dump(mode="json"),
+                                                query.model_dump(mode="json")))
+
+    @http("GET", "/api/feed")
+    def feed(self, request):
+        user = self._user(request)
+        args = request.args
+        try:
+            limit = int(args.get("limit", 50))
+            before = int(args["before"]) if args.get("before") else None
+        except ValueError:
+            raise InvalidInput("limit and before must be whole numbers",
+                               {"field": "limit"}) from None
+        return json_response(self.notifications.feed(user.username, args.get("kind") or None,
+                                                     limit, before))
+
+    @http("POST", "/api/feed/<item_id>/read")
+    def mark_read(self, request, item_id):
+        user = self._user(request)
+        if not item_id.isdigit():
+            raise NotFound(f"no feed item {item_id}", {"item_id": item_id})
+        return json_response(self.notifications.mark_read(user.username, int(item_id)))
+
+    @http("GET,POST,PUT,PATCH,DELETE", "/api/<path:rest>")
+    def unknown(self, request, rest):
+        return error_response(404, "not_found", f"no such endpoint: /api/{rest}")
+
+
+def _stream(url: str, media_type: str, filename: str | None, size: int | None) -> Response:
+    upstream = requests.get(url, stream=True, timeout=60)
+    upstream.raise_for_status()
+    headers = {}
+    if size is not None:
+        headers["Content-Length"] = str(size)
+    if filename is not None:
+        ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_")
+        headers["Content-Disposition"] = (
+            f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
+
+    def body():
+        try:
+            yield from upstream.iter_content(64 * 1024)
+        finally:
+            upstream.close()
+
+    return Response(body(), headers=headers, content_type=media_type, direct_passthrough=True)

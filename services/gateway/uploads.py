@@ -1,0 +1,115 @@
+"""Streaming multipart uploads into the staging bucket.
+
+The request body is parsed as it arrives; the bytes of the `file` part go to
+MinIO in parts of a few MB, so no upload is ever whole in memory or on local disk.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
+
+from services.common.filenames import sanitise_filename
+from services.contracts.errors import InvalidInput, PayloadTooLarge
+from services.contracts.models import StagedUpload
+
+READ = 64 * 1024
+PART = 8 * 1024 * 1024   # MinIO's minimum multipart part is 5 MiB
+MAX_FIELD = 16 * 1024
+
+
+@dataclass
+class Upload:
+    staged: StagedUpload | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class _FilePart:
+    """File-like view of one multipart segment, counted against the size limit."""
+
+    def __init__(self, events, limit: int):
+        self._events = events
+        self._limit = limit
+        self._buffer = bytearray()
+        self._done = False
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        while not self._done and (n < 0 or len(self._buffer) < n):
+            event = next(self._events, None)
+            if event is None:        # end of segment (or of the body)
+                self._done = True
+            else:
+                self.size += len(event)
+                if self.size > self._limit:
+                    raise PayloadTooLarge(f"the file is larger than {self._limit} bytes",
+                                          {"field": "file", "limit": self._limit})
+                self._buffer += event
+        n = len(self._buffer) if n < 0 else n
+        chunk, self._buffer = bytes(self._buffer[:n]), self._buffer[n:]
+        return chunk
+
+
+def _events(stream, parser):
+    while chunk := stream.read(READ):
+        yield from parser.parse(chunk)
+    yield from parser.parse(b"")
+    parser.close()
+
+
+def receive(request, minio, bucket: str, limit: int) -> Upload:
+    """Read a multipart/form-data request: small fields into a dict, `file` into staging."""
+    content_type, options = parse_options_header(request.headers.get("Content-Type", ""))
+    if content_type != "multipart/form-data" or "boundary" not in options:
+        raise InvalidInput("expected multipart/form-data with a `file` field",
+                           {"field": "file"})
+    if (request.content_length or 0) > limit + 1024 * 1024:
+        raise PayloadTooLarge(f"the file is larger than {limit} bytes",
+                              {"field": "file", "limit": limit})
+    upload = Upload()
+    events = _events(request.stream, PushMultipartParser(options["boundary"]))
+    try:
+        for event in events:
+            if not isinstance(event, MultipartSegment):
+                continue
+            if event.name == "file" and event.filename is not None and upload.staged is None:
+                upload.staged = _stage(events, event, minio, bucket, limit)
+            else:
+                upload.fields[event.name] = _field(events, event.name)
+    except MultipartError as exc:
+        if upload.staged is not None:
+            minio.remove_object(bucket, upload.staged.staging_key)
+        raise InvalidInput(f"malformed multipart body: {exc}", {"field": "body"}) from None
+    if upload.staged is None:
+        raise InvalidInput("the `file` field is missing", {"field": "file"})
+    return upload
+
+
+def _stage(events, segment, minio, bucket: str, limit: int) -> StagedUpload:
+    key = f"staging/{uuid.uuid4()}"
+    part = _FilePart(events, limit)
+    try:
+        minio.put_object(bucket, key, part, length=-1, part_size=PART)
+    except PayloadTooLarge:
+        minio.remove_object(bucket, key)
+        raise
+    if part.size == 0:
+        minio.remove_object(bucket, key)
+        raise PayloadTooLarge("the file is empty", {"field": "file", "size": 0})
+    return StagedUpload(staging_key=key, filename=sanitise_filename(segment.filename),
+                        size=part.size)
+
+
+def _field(events, name: str) -> str:
+    value = bytearray()
+    for event in events:
+        if event is None:
+            break
+        value += event
+        if len(value) > MAX_FIELD:
+            raise InvalidInput(f"the field {name} is too long", {"field": name})
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"the field {name} is not UTF-8 text", {"field": name}) from None

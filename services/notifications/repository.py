@@ -1,0 +1,50 @@
+"""SQL of the notifications service: the feed."""
+from __future__ import annotations
+
+from services.contracts.errors import NotFound
+from services.contracts.models import Feed, FeedItem
+
+_ITEM = """SELECT id, kind, document_id, version_id, code, title, message, created_at,
+                  read_at IS NOT NULL AS read FROM feed_items"""
+
+
+class Repository:
+    def __init__(self, cur):
+        self.cur = cur
+
+    def add_items(self, event_id, kind: str, data, message: str, users) -> int:
+        count = 0
+        for user in users:
+            self.cur.execute(
+                """INSERT INTO feed_items (username, department, event_id, kind, document_id,
+                                           version_id, code, title, message)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (username, event_id) DO NOTHING""",
+                (user.username, user.department, event_id, kind, data.document_id,
+                 getattr(data, "version_id", None), data.code, data.title, message))
+            count += self.cur.rowcount
+        return count
+
+    def feed(self, username: str, kind: str | None, limit: int, before: int | None) -> Feed:
+        self.cur.execute(_ITEM + """ WHERE username = %s
+                                       AND (%s::text IS NULL OR kind = %s)
+                                       AND (%s::bigint IS NULL OR id < %s)
+                                     ORDER BY id DESC LIMIT %s""",
+                         (username, kind, kind, before, before, limit))
+        items = [FeedItem.model_validate(row) for row in self.cur.fetchall()]
+        self.cur.execute("""SELECT count(*) AS n FROM feed_items
+                            WHERE username = %s AND read_at IS NULL""", (username,))
+        return Feed(unread=self.cur.fetchone()["n"], items=items)
+
+    def mark_read(self, username: str, item_id: int) -> FeedItem:
+        self.cur.execute("""UPDATE feed_items SET read_at = COALESCE(read_at, now())
+                            WHERE id = %s AND username = %s RETURNING id""", (item_id, username))
+        if self.cur.fetchone() is None:
+            raise NotFound(f"no feed item {item_id}", {"item_id": item_id})
+        self.cur.execute(_ITEM + " WHERE id = %s", (item_id,))
+        return FeedItem.model_validate(self.cur.fetchone())
+
+    def mark_all_read(self, username: str) -> int:
+        self.cur.execute("""UPDATE feed_items SET read_at = now()
+                            WHERE username = %s AND read_at IS NULL""", (username,))
+        return self.cur.rowcount

@@ -1,0 +1,58 @@
+"""How the search projection follows Procedura's events."""
+from __future__ import annotations
+
+import logging
+import time
+
+import requests
+
+from services.contracts.errors import NotFound
+from services.contracts.models import Revision
+
+log = logging.getLogger(__name__)
+
+
+def index_version(index, documents, versioning, event, with_text: bool,
+                  wait_seconds: float = 15.0) -> None:
+    """(Re)index one version with its text and the register's view of it.
+
+    The revision is committed by the documents service a moment after versioning
+    stores the bytes, so a version may be extracted before its revision exists:
+    wait for it a little instead of indexing half a record.
+    """
+    version_id = str(event.data.version_id)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            revision = Revision.model_validate(documents.get_revision(None, version_id))
+            break
+        except NotFound:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    text = ""
+    if with_text:
+        response = requests.get(versioning.text_location(version_id), timeout=60)
+        response.raise_for_status()
+        response.encoding = "utf-8"
+        text = response.text
+    document = revision.document
+    index.upsert(version_id, {
+        "version_id": version_id, "document_id": str(document.id), "code": document.code,
+        "title": document.title, "type": document.type.value,
+        "owner_department": document.owner_department, "distribution": document.distribution,
+        "confidential": document.confidential, "edition": revision.edition,
+        "revision": revision.revision, "year": revision.created_at.year,
+        "created_at": revision.created_at.isoformat(), "content": text, "has_text": with_text,
+    }, status=revision.status.value, status_seq=revision.status_seq)
+
+
+def follow_transition(index, event) -> None:
+    """A revision moved in the signing chain: update its status (only forward)."""
+    data = event.data
+    index.upsert(str(data.version_id), {
+        "version_id": str(data.version_id), "document_id": str(data.document_id),
+        "code": data.code, "title": data.title, "type": data.type.value,
+        "owner_department": data.owner_department, "distribution": data.distribution,
+        "confidential": data.confidential, "edition": data.edition, "revision": data.revision,
+    }, status=data.status.value, status_seq=data.status_seq)

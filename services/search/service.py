@@ -1,0 +1,66 @@
+"""The search service: an Elasticsearch projection that follows the events."""
+from __future__ import annotations
+
+from nameko.events import event_handler
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy, rpc
+
+from services.common.settings import Settings
+from services.contracts import events
+from services.contracts.errors import EXPECTED, validate
+from services.contracts.models import SearchQuery, User
+from services.search import handlers
+from services.search.adapters.index import VersionIndex
+
+
+class IndexProvider(DependencyProvider):
+    def setup(self):
+        settings = Settings.from_config(self.container.config)
+        self.index = VersionIndex(settings.elasticsearch_url, settings.search_index)
+
+    def start(self):
+        self.index.ensure()
+
+    def get_dependency(self, worker_ctx):
+        return self.index
+
+
+class SearchService:
+    name = "search"
+
+    index = IndexProvider()
+    documents = RpcProxy("documents")
+    versioning = RpcProxy("versioning")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def search(self, user: dict, query: dict) -> dict:
+        """Full-text search over the versions `user` may read."""
+        return self.index.search(validate(User, user),
+                                 validate(SearchQuery, query)).model_dump(mode="json")
+
+    @event_handler("versioning", "version_text_extracted", requeue_on_error=True)
+    def on_text_extracted(self, payload: dict) -> None:
+        handlers.index_version(self.index, self.documents, self.versioning,
+                               events.parse(payload), with_text=True)
+
+    @event_handler("versioning", "version_extraction_failed", requeue_on_error=True)
+    def on_extraction_failed(self, payload: dict) -> None:
+        # still findable by code and title
+        handlers.index_version(self.index, self.documents, self.versioning,
+                               events.parse(payload), with_text=False)
+
+    @event_handler("documents", "version_submitted", requeue_on_error=True)
+    def on_submitted(self, payload: dict) -> None:
+        handlers.follow_transition(self.index, events.parse(payload))
+
+    @event_handler("documents", "version_verified", requeue_on_error=True)
+    def on_verified(self, payload: dict) -> None:
+        handlers.follow_transition(self.index, events.parse(payload))
+
+    @event_handler("documents", "version_approved", requeue_on_error=True)
+    def on_approved(self, payload: dict) -> None:
+        handlers.follow_transition(self.index, events.parse(payload))
+
+    @event_handler("documents", "version_rejected", requeue_on_error=True)
+    def on_rejected(self, payload: dict) -> None:
+        handlers.follow_transition(self.index, events.parse(payload))

@@ -1,0 +1,118 @@
+"""Originals and text renditions in MinIO (a versioned bucket)."""
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import timedelta
+
+from minio import Minio
+from minio.commonconfig import CopySource
+from minio.error import S3Error
+from minio.versioningconfig import ENABLED, VersioningConfig
+from nameko.extensions import DependencyProvider
+
+from services.common.settings import MinioSettings, Settings
+from services.contracts.errors import InvalidInput
+
+CHUNK = 1024 * 1024
+
+
+def make_client(settings: MinioSettings) -> Minio:
+    return Minio(settings.endpoint, access_key=settings.access_key,
+                 secret_key=settings.secret_key, secure=settings.secure)
+
+
+def staging_bucket(settings: MinioSettings) -> str:
+    return f"{settings.bucket}-staging"
+
+
+def original_key(document_id, version_id, filename: str) -> str:
+    return f"originals/{document_id}/{version_id}/{filename}"
+
+
+def text_key(document_id, version_id) -> str:
+    return f"texts/{document_id}/{version_id}.txt"
+
+
+class ObjectStore:
+    """Two buckets: `<bucket>` (versioned: originals and texts, never overwritten) and
+    `<bucket>-staging` (uploads on their way in, deleted once promoted)."""
+
+    def __init__(self, settings: MinioSettings):
+        self.bucket = settings.bucket
+        self.staging = staging_bucket(settings)
+        self.client = make_client(settings)
+
+    def ensure_buckets(self) -> None:
+        """Create both buckets; versioning on the main one, so no write destroys a version."""
+        for bucket in (self.bucket, self.staging):
+            if not self.client.bucket_exists(bucket):
+                try:
+                    self.client.make_bucket(bucket)
+                except S3Error as exc:  # another service created it meanwhile
+                    if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                        raise
+        self.client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
+
+    def staged_size(self, key: str) -> int:
+        try:
+            return self.client.stat_object(self.staging, key).size
+        except S3Error as exc:
+            if exc.code == "NoSuchKey":
+                raise InvalidInput("the staged upload does not exist",
+                                   {"field": "staging_key", "key": key}) from None
+            raise
+
+    def staged_head(self, key: str, length: int) -> bytes:
+        response = self.client.get_object(self.staging, key, offset=0, length=length)
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def staged_sha256(self, key: str) -> tuple[str, int]:
+        """Hash a staged upload while streaming it; memory stays at one chunk."""
+        digest, size = hashlib.sha256(), 0
+        response = self.client.get_object(self.staging, key)
+        try:
+            for chunk in response.stream(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+        finally:
+            response.close()
+            response.release_conn()
+        return digest.hexdigest(), size
+
+    def open(self, key: str):
+        """A streaming response; the caller closes it."""
+        return self.client.get_object(self.bucket, key)
+
+    def promote(self, staging_key: str, key: str) -> None:
+        """Copy a staged upload to its final key (server side) and drop the staged copy."""
+        self.client.copy_object(self.bucket, key, CopySource(self.staging, staging_key))
+        self.discard(staging_key)
+
+    def discard(self, staging_key: str) -> None:
+        self.client.remove_object(self.staging, staging_key)
+
+    def put_text(self, key: str, text: str) -> None:
+        data = text.encode("utf-8")
+        self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
+                               content_type="text/plain; charset=utf-8")
+
+    def location(self, key: str, minutes: int = 10) -> str:
+        """A short-lived URL to read one object (for the gateway and the search service)."""
+        return self.client.presigned_get_object(self.bucket, key,
+                                                expires=timedelta(minutes=minutes))
+
+
+class ObjectStoreProvider(DependencyProvider):
+    def setup(self):
+        self.store = ObjectStore(Settings.from_config(self.container.config).minio)
+
+    def start(self):
+        self.store.ensure_buckets()
+
+    def get_dependency(self, worker_ctx):
+        return self.store

@@ -1,0 +1,125 @@
+"""Apache Tika, through the `tika` package in client-only mode.
+
+The package would otherwise download and start its own Tika jar; Procedura
+always talks to the Tika server its stack runs (settings.tika_url).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import requests
+import tika.tika as tika_client
+from nameko.extensions import DependencyProvider
+
+from services.common.settings import Settings
+
+tika_client.TikaClientOnly = True
+
+
+class TikaUnavailable(Exception):
+    """Tika did not answer: try again later, the file is not at fault."""
+
+
+class ExtractionFailed(Exception):
+    """Tika answered that this file cannot be read (corrupt, encrypted, ...)."""
+
+
+@dataclass(frozen=True)
+class Extracted:
+    text: str
+    truncated: bool
+
+
+class Tika:
+    def __init__(self, url: str, timeout: float, max_characters: int):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.max_characters = max_characters
+        self._parseable: frozenset[str] | None = None
+
+    def _call(self, verb: str, path: str, data, headers: dict, timeout: float | None = None):
+        try:
+            return tika_client.callServer(
+                verb, self.url, path, data, headers, False,
+                requestOptions={"timeout": timeout or self.timeout})
+        except requests.RequestException as exc:
+            raise TikaUnavailable(f"Tika at {self.url} did not answer: {exc}") from exc
+
+    def detect(self, head: bytes, filename: str) -> str:
+        """The media type Tika sees in the first bytes of a file (and its name)."""
+        status, body = self._call("put", "/detect/stream", head, {
+            "Accept": "text/plain",
+            "Content-Disposition": f'attachment; filename="{_ascii(filename)}"'}, 30)
+        if status != 200:
+            raise TikaUnavailable(f"Tika detect answered {status}")
+        return body.strip()
+
+    def can_parse(self, media_type: str) -> bool:
+        if self._parseable is None:
+            self._parseable = self._supported_types()
+        return media_type.split(";")[0] in self._parseable
+
+    def _supported_types(self) -> frozenset[str]:
+        status, body = self._call("get", "/parsers/details", None,
+                                  {"Accept": "application/json"}, 30)
+        if status != 200:
+            raise TikaUnavailable(f"Tika parsers answered {status}")
+        types: set[str] = set()
+
+        def walk(node: dict) -> None:
+            types.update(node.get("supportedTypes", []))
+            for child in node.get("children", []):
+                walk(child)
+
+        walk(json.loads(body))
+        # Tika's fallback for unknown bytes is not a format it can read
+        types.discard("application/octet-stream")
+        return frozenset(types)
+
+    def extract(self, stream, filename: str, media_type: str) -> Extracted:
+        """Send the file's bytes as a stream and return its text (at most max_characters)."""
+        status, body = self._call("put", "/rmeta/text", stream, {
+            "Accept": "application/json",
+            "Content-Type": media_type,
+            "Content-Disposition": f'attachment; filename="{_ascii(filename)}"',
+            "writeLimit": str(self.max_characters),
+        })
+        if status == 503:
+            raise TikaUnavailable("Tika is overloaded (503)")
+        if status != 200:
+            raise ExtractionFailed(_reason(status, body))
+        documents = json.loads(body)
+        container = documents[0] if documents else {}
+        if "X-TIKA:EXCEPTION:container_exception" in container:
+            raise ExtractionFailed(_first_line(container["X-TIKA:EXCEPTION:container_exception"]))
+        text = "".join(d.get("X-TIKA:content", "") or "" for d in documents)
+        truncated = (len(text) > self.max_characters
+                     or str(container.get("X-TIKA:EXCEPTION:write_limit_reached", "")) == "true")
+        return Extracted(text=text[: self.max_characters].strip(), truncated=truncated)
+
+
+def _ascii(filename: str) -> str:
+    return filename.encode("ascii", "replace").decode().replace('"', "_")
+
+
+def _first_line(text: str) -> str:
+    return (text or "").strip().splitlines()[0][:500] if (text or "").strip() else "unknown"
+
+
+def _reason(status: int, body: str) -> str:
+    known = {422: "Tika could not parse the file (corrupt or encrypted)",
+             415: "Tika cannot read this media type",
+             500: "Tika failed while parsing the file"}
+    detail = _first_line(body)
+    return f"{known.get(status, f'Tika answered {status}')}: {detail}"
+
+
+class TikaProvider(DependencyProvider):
+    def setup(self):
+        settings = Settings.from_config(self.container.config)
+        self.tika = Tika(settings.tika_url, settings.extraction.timeout_seconds,
+                         settings.extraction.max_characters)
+
+    def get_dependency(self, worker_ctx):
+        return self.tika

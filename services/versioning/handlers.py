@@ -1,0 +1,112 @@
+"""Use cases of the versioning service and its extraction worker."""
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+import eventlet
+
+from services.common.filenames import sanitise_filename
+from services.common.outbox import record
+from services.common.settings import Settings
+from services.contracts import events
+from services.contracts.errors import PayloadTooLarge, UnsupportedMediaType
+from services.contracts.models import StoreVersion, VersionManifest
+from services.versioning.adapters.storage import ObjectStore, original_key, text_key
+from services.versioning.adapters.tika import ExtractionFailed, Tika, TikaUnavailable
+from services.versioning.repository import Repository, manifest
+
+log = logging.getLogger(__name__)
+
+
+def store_version(db, store: ObjectStore, tika: Tika, settings: Settings,
+                  request: StoreVersion) -> VersionManifest:
+    """Check, hash and move a staged upload to its immutable key; record version_stored.
+
+    Idempotent: asking again for the same version id returns the stored manifest.
+    """
+    with db.transaction() as cur:
+        existing = Repository(cur).find(request.version_id)
+        if existing is not None:
+            return manifest(existing)
+    staged = request.staged
+    filename = sanitise_filename(staged.filename)
+    size = store.staged_size(staged.staging_key)
+    try:
+        if size == 0:
+            raise PayloadTooLarge("the file is empty", {"field": "file", "size": 0})
+        if size > settings.upload_limit_bytes:
+            raise PayloadTooLarge(f"the file is larger than {settings.upload_limit_bytes} bytes",
+                                  {"field": "file", "limit": settings.upload_limit_bytes})
+        media_type = tika.detect(store.staged_head(staged.staging_key,
+                                            settings.extraction.detect_bytes), filename)
+        if not tika.can_parse(media_type):
+            raise UnsupportedMediaType(f"{media_type} is not a format Procedura can read",
+                                       {"field": "file", "media_type": media_type})
+        sha256, size = store.staged_sha256(staged.staging_key)
+        key = original_key(request.document_id, request.version_id, filename)
+        store.promote(staged.staging_key, key)
+    except Exception:
+        store.discard(staged.staging_key)
+        raise
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        repo.insert(request, filename, media_type, size, sha256, key,
+                    text_key(request.document_id, request.version_id))
+        record(cur, events.VersionStoredEvent(subject=request.document_id, data=events.VersionStored(
+            version_id=request.version_id, document_id=request.document_id,
+            edition=request.edition, revision=request.revision, filename=filename,
+            media_type=media_type, size=size, sha256=sha256)))
+        return manifest(repo.get(request.version_id))
+
+
+def extract_text(db, store: ObjectStore, tika: Tika, event, attempts: int = 4) -> str:
+    """Send a stored original to Tika and keep its text; returns the outcome.
+
+    A file Tika cannot read is marked failed with the reason (no redelivery); a Tika
+    that does not answer is retried with backoff, then the message is requeued.
+    """
+    data = event.data
+    with db.transaction() as cur:
+        row = Repository(cur).claim_pending(data.version_id)
+    if row is None:
+        return "already handled"
+    for attempt in range(attempts):
+        response = store.open(row["object_key"])
+        try:
+            extracted = tika.extract(response, row["filename"], row["media_type"])
+            break
+        except ExtractionFailed as exc:
+            return _failed(db, data, str(exc))
+        except TikaUnavailable:
+            if attempt == attempts - 1:
+                raise
+            log.warning("Tika unavailable for %s, retrying", data.version_id)
+            eventlet.sleep(2 ** attempt)
+        finally:
+            response.close()
+            response.release_conn()
+    store.put_text(row["text_key"], extracted.text)
+    with db.transaction() as cur:
+        if Repository(cur).extraction_done(data.version_id, len(extracted.text),
+                                           extracted.truncated):
+            record(cur, events.VersionTextExtractedEvent(
+                subject=data.document_id, data=events.VersionTextExtracted(
+                    version_id=data.version_id, document_id=data.document_id,
+                    characters=len(extracted.text), truncated=extracted.truncated)))
+    return "done"
+
+
+def _failed(db, data, reason: str) -> str:
+    with db.transaction() as cur:
+        if Repository(cur).extraction_failed(data.version_id, reason):
+            record(cur, events.VersionExtractionFailedEvent(
+                subject=data.document_id, data=events.VersionExtractionFailed(
+                    version_id=data.version_id, document_id=data.document_id, error=reason)))
+    return "failed"
+
+
+def content_location(db, store: ObjectStore, version_id: UUID, kind: str) -> str:
+    with db.transaction() as cur:
+        row = Repository(cur).get(version_id)
+    return store.location(row["text_key"] if kind == "text" else row["object_key"])

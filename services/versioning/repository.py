@@ -1,0 +1,67 @@
+"""SQL of the versioning service: version manifests and their extraction state."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from services.contracts.errors import NotFound
+from services.contracts.models import VersionManifest
+
+_COLUMNS = """id, document_id, edition, revision, filename, media_type, size, sha256,
+              author, change_summary, created_at, object_key, text_key,
+              json_build_object('status', extraction_status, 'error', extraction_error,
+                                'characters', characters, 'truncated', truncated) AS extraction"""
+
+
+class Repository:
+    def __init__(self, cur):
+        self.cur = cur
+
+    def find(self, version_id: UUID) -> dict | None:
+        self.cur.execute(f"SELECT {_COLUMNS} FROM versions WHERE id = %s", (version_id,))
+        return self.cur.fetchone()
+
+    def get(self, version_id: UUID) -> dict:
+        row = self.find(version_id)
+        if row is None:
+            raise NotFound(f"no version {version_id}", {"version_id": str(version_id)})
+        return row
+
+    def history(self, document_id: UUID) -> list[VersionManifest]:
+        self.cur.execute(f"""SELECT {_COLUMNS} FROM versions WHERE document_id = %s
+                             ORDER BY edition DESC, revision DESC""", (document_id,))
+        return [manifest(row) for row in self.cur.fetchall()]
+
+    def insert(self, request, filename: str, media_type: str, size: int, sha256: str,
+               object_key: str, text_key: str) -> None:
+        self.cur.execute(
+            """INSERT INTO versions (id, document_id, edition, revision, filename, media_type,
+                                     size, sha256, object_key, text_key, author, change_summary)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (request.version_id, request.document_id, request.edition, request.revision,
+             filename, media_type, size, sha256, object_key, text_key, request.author,
+             request.change_summary))
+
+    def claim_pending(self, version_id: UUID) -> dict | None:
+        """The version, locked, if its text is still to be extracted."""
+        self.cur.execute(f"""SELECT {_COLUMNS} FROM versions
+                             WHERE id = %s AND extraction_status = 'pending'""", (version_id,))
+        return self.cur.fetchone()
+
+    def extraction_done(self, version_id: UUID, characters: int, truncated: bool) -> bool:
+        self.cur.execute("""UPDATE versions SET extraction_status = 'done', characters = %s,
+                                   truncated = %s, extraction_error = NULL
+                            WHERE id = %s AND extraction_status = 'pending'""",
+                         (characters, truncated, version_id))
+        return self.cur.rowcount == 1
+
+    def extraction_failed(self, version_id: UUID, error: str) -> bool:
+        self.cur.execute("""UPDATE versions SET extraction_status = 'failed',
+                                   extraction_error = %s
+                            WHERE id = %s AND extraction_status = 'pending'""",
+                         (error, version_id))
+        return self.cur.rowcount == 1
+
+
+def manifest(row: dict) -> VersionManifest:
+    return VersionManifest.model_validate(
+        {k: v for k, v in row.items() if k not in ("object_key", "text_key")})

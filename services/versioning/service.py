@@ -1,0 +1,55 @@
+"""The versioning service: immutable versions in object storage and their manifests."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from nameko.rpc import rpc
+
+from services.common.db import DatabaseProvider
+from services.common.outbox import OutboxRelay
+from services.common.settings import Settings
+from services.contracts.errors import EXPECTED, validate
+from services.contracts.models import StoreVersion
+from services.versioning import handlers
+from services.versioning.adapters.storage import ObjectStoreProvider
+from services.versioning.adapters.tika import TikaProvider
+from services.versioning.repository import Repository, manifest
+
+
+
+
+class VersioningService:
+    name = "versioning"
+
+    db = DatabaseProvider("versioning", "services.versioning.migrations")
+    outbox = OutboxRelay("versioning")
+    store = ObjectStoreProvider()
+    tika = TikaProvider()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def store_version(self, request: dict) -> dict:
+        """Turn a staged upload into an immutable version (idempotent per version id)."""
+        settings = Settings.from_config(self.container.config)
+        return handlers.store_version(self.db, self.store, self.tika, settings,
+                                      validate(StoreVersion, request)).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get(self, version_id: str) -> dict:
+        with self.db.transaction() as cur:
+            return manifest(Repository(cur).get(UUID(version_id))).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def history(self, document_id: str) -> list[dict]:
+        with self.db.transaction() as cur:
+            return [m.model_dump(mode="json")
+                    for m in Repository(cur).history(UUID(document_id))]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def content_location(self, version_id: str) -> str:
+        """A short-lived URL of the original's bytes."""
+        return handlers.content_location(self.db, self.store, UUID(version_id), "original")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def text_location(self, version_id: str) -> str:
+        """A short-lived URL of the text rendition."""
+        return handlers.content_location(self.db, self.store, UUID(version_id), "text")

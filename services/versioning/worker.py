@@ -1,0 +1,25 @@
+"""The extraction worker: its own nameko service, so it scales apart from the API."""
+from __future__ import annotations
+
+from nameko.events import event_handler
+
+from services.common.db import DatabaseProvider
+from services.common.outbox import OutboxRelay
+from services.contracts import events
+from services.versioning import handlers
+from services.versioning.adapters.storage import ObjectStoreProvider
+from services.versioning.adapters.tika import TikaProvider
+
+
+class ExtractionWorker:
+    name = "extraction"
+
+    db = DatabaseProvider("versioning", "services.versioning.migrations")
+    outbox = OutboxRelay("versioning")
+    store = ObjectStoreProvider()
+    tika = TikaProvider()
+
+    # requeue only when Tika itself is away; a bad file ends as `failed`, not a loop
+    @event_handler("versioning", "version_stored", requeue_on_error=True)
+    def extract_text(self, payload: dict) -> str:
+        return handlers.extract_text(self.db, self.store, self.tika, events.parse(payload))

@@ -1,0 +1,34 @@
+"""Shared fixtures. The process is monkey-patched first, as `nameko run` does."""
+import eventlet
+
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+import socket  # noqa: E402
+
+import pytest  # noqa: E402
+
+ENGINES = {"RabbitMQ": 5672, "PostgreSQL": 5432, "MinIO": 9000, "Elasticsearch": 9200,
+           "Tika": 9998}
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """The real local stack (scripts/stack.sh up). A missing server fails the test:
+    integration tests never skip."""
+    down = []
+    for name, port in ENGINES.items():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        except OSError:
+            down.append(f"{name} (127.0.0.1:{port})")
+    if down:
+        pytest.fail(f"the local stack is not running: {', '.join(down)}; "
+                    "start it with `make stack-up`", pytrace=False)
+    return True
+
+
+@pytest.fixture(scope="session")
+def run_id():
+    """Names every test resource of this run (vhost, database, buckets, index)."""
+    return f"t{os.getpid()}"

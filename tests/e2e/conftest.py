@@ -1,0 +1,94 @@
+"""End-to-end tests: every service as its own `nameko run` process, through the gateway."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from procedura_cli.client import Client
+from procedura_cli.demo import organisation
+from tests.testenv import ROOT, TestEnvironment
+
+
+class Services:
+    """Start, stop and restart Procedura's processes of one test environment."""
+
+    def __init__(self, environment: TestEnvironment):
+        self.environment = environment
+        self.run_dir = Path(environment.env["PROCEDURA_RUN_DIR"])
+
+    def _script(self, verb: str) -> None:
+        env = {**os.environ, **self.environment.env}
+        result = subprocess.run([str(ROOT / "scripts" / "services.sh"), verb], env=env,
+                                capture_output=True, text=True, timeout=180)
+        if result.returncode != 0:
+            raise RuntimeError(f"services.sh {verb} failed:\n{result.stdout}\n{result.stderr}")
+
+    def up(self) -> None:
+        self._script("up")
+
+    def down(self) -> None:
+        self._script("down")
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        pid_file = self.run_dir / f"{name}.pid"
+        pid = int(pid_file.read_text())
+        os.kill(pid, sig)
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        pid_file.unlink()
+
+    def log(self, name: str) -> str:
+        return (self.run_dir / f"{name}.log").read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def environment(stack, run_id):
+    env = TestEnvironment(run_id)
+    env.create()
+    yield env
+    env.destroy()
+
+
+@pytest.fixture(scope="session")
+def services(environment):
+    services = Services(environment)
+    services.up()
+    yield services
+    services.down()
+
+
+@pytest.fixture(scope="session")
+def org():
+    return organisation()
+
+
+@pytest.fixture(scope="session")
+def gateway(services, environment, org):
+    """The gateway URL, with the demo organisation loaded."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
+        rpc.documents.load_organisation(org)
+    return environment.gateway
+
+
+@pytest.fixture(scope="session")
+def login(gateway, org):
+    passwords = {u["username"]: u["password"] for u in org["users"]}
+    clients: dict[str, Client] = {}
+
+    def login(username: str) -> Client:
+        if username not in clients:
+            clients[username] = Client.login(gateway, username, passwords[username])
+        return clients[username]
+
+    return login

@@ -1,0 +1,150 @@
+"""Bad input gets a clear error naming what was wrong, and loses nothing."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from procedura_cli.client import ApiError, Client
+from procedura_cli.docgen import (
+    docx_bytes, encrypted_docx_bytes, truncated_pdf_bytes)
+from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+from tests.testenv import eventually
+
+
+def error_of(response):
+    body = response.json()
+    assert set(body) == {"error"} and {"code", "message", "details"} <= set(body["error"])
+    return body["error"]
+
+
+@pytest.fixture
+def document(login):
+    return register(login("ana.popescu"), unique_code())
+
+
+def test_no_or_invalid_token_is_401(gateway):
+    anonymous = Client(gateway)
+    assert anonymous.request("GET", "/api/documents").status_code == 401
+    forged = Client(gateway, token="not-a-token")
+    response = forged.request("GET", "/api/documents")
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "unauthorized"
+    assert anonymous.request("POST", "/api/auth/token",
+                             json={"username": "ana.popescu", "password": "wrong"}
+                             ).status_code == 401
+
+
+def test_unknown_ids_are_404(login):
+    client = login("ana.popescu")
+    for path in (f"/api/documents/{uuid.uuid4()}", "/api/documents/not-a-uuid",
+                 f"/api/versions/{uuid.uuid4()}", f"/api/versions/{uuid.uuid4()}/content",
+                 "/api/no-such-endpoint"):
+        response = client.request("GET", path)
+        assert response.status_code == 404, path
+        assert error_of(response)["code"] == "not_found"
+    assert client.request("POST", f"/api/versions/{uuid.uuid4()}/approve",
+                          json={}).status_code == 404
+
+
+def test_malformed_json_and_invalid_fields_are_422_naming_the_field(login):
+    client = login("ana.popescu")
+    response = client.request("POST", "/api/documents", data=b"{not json",
+                              headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert error_of(response)["details"]["field"] == "body"
+
+    response = client.request("POST", "/api/documents", json={
+        "code": unique_code(), "title": "Titlu valid", "type": "NOT-A-TYPE",
+        "owner_department": "DJ"})
+    assert response.status_code == 422
+    fields = [f["field"] for f in error_of(response)["details"]["fields"]]
+    assert fields == ["type"]
+
+    response = client.request("POST", "/api/documents", json={
+        "code": unique_code(), "title": "Titlu valid", "type": "PO",
+        "owner_department": "DJ", "distribution": ["NOPE"]})
+    assert response.status_code == 422
+    assert error_of(response)["details"]["field"] == "distribution"
+
+
+def test_duplicate_code_is_409(login, document):
+    with pytest.raises(ApiError) as raised:
+        register(login("ana.popescu"), document["code"])
+    assert raised.value.status == 409
+    assert raised.value.error["details"]["field"] == "code"
+
+
+def test_wrong_role_is_403_and_wrong_state_is_409(login, document):
+    author = login("ana.popescu")
+    version = author.upload(document["id"], "p.docx", docx_bytes("p", BODY), "", DOCX)
+    with pytest.raises(ApiError) as raised:       # an approver cannot verify
+        login("daniel.balan").act(version["id"], "verify")
+    assert raised.value.status == 403
+    with pytest.raises(ApiError) as raised:       # a verifier of another department
+        login("maria.ilie").act(version["id"], "submit")
+    assert raised.value.status == 403
+    with pytest.raises(ApiError) as raised:       # nothing to approve yet: still a draft
+        login("daniel.balan").act(version["id"], "approve")
+    assert raised.value.status == 409
+    with pytest.raises(ApiError) as raised:       # another department may not upload
+        login("andrei.nistor").upload(document["id"], "x.docx", docx_bytes("x", BODY), "",
+                                      DOCX)
+    assert raised.value.status == 403
+    author.act(version["id"], "submit")
+    with pytest.raises(ApiError) as raised:       # submitted twice
+        author.act(version["id"], "submit")
+    assert raised.value.status == 409
+    # the chain is intact after every refusal
+    assert author.get(f"/api/versions/{version['id']}")["status"] == "in_verification"
+
+
+def test_empty_and_oversized_files_are_413(login, document, environment):
+    author = login("ana.popescu")
+    for content in (b"", os.urandom(environment.upload_limit + 1)):
+        with pytest.raises(ApiError) as raised:
+            author.upload(document["id"], "p.docx", content, "", DOCX)
+        assert raised.value.status == 413
+        assert raised.value.error["details"]["field"] == "file"
+    assert author.get(f"/api/documents/{document['id']}/versions")["items"] == []
+
+
+def test_a_media_type_tika_cannot_read_is_415(login, document):
+    author = login("ana.popescu")
+    with pytest.raises(ApiError) as raised:
+        author.upload(document["id"], "date.bin", os.urandom(4096), "")
+    assert raised.value.status == 415
+    assert raised.value.error["details"]["media_type"] == "application/octet-stream"
+    assert author.get(f"/api/documents/{document['id']}/versions")["items"] == []
+
+
+def test_a_filename_with_path_parts_is_sanitised(login, document):
+    author = login("ana.popescu")
+    version = author.upload(document["id"], "../../etc/Procedură\x07 nouă.docx",
+                            docx_bytes("p", BODY), "", DOCX)
+    assert version["filename"] == "Procedură_ nouă.docx"
+    download = author.request("GET", f"/api/versions/{version['id']}/content")
+    assert "Procedur%C4%83_%20nou%C4%83.docx" in download.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("name,content,media", [
+    ("trunchiat.pdf", truncated_pdf_bytes("t", BODY), "application/pdf"),
+    ("parolat.docx", encrypted_docx_bytes("t", BODY, "secret"), DOCX),
+])
+def test_corrupt_or_encrypted_files_are_kept_and_marked_failed(login, document, name,
+                                                               content, media):
+    author = login("ana.popescu")
+    version = author.upload(document["id"], name, content, "", media)
+    failed = eventually(lambda: (lambda v: v if v["extraction"]["status"] != "pending"
+                                 else None)(author.get(f"/api/versions/{version['id']}")))
+    assert failed["extraction"]["status"] == "failed"
+    assert failed["extraction"]["error"]
+    # still stored and downloadable, byte for byte
+    download = author.request("GET", f"/api/versions/{version['id']}/content")
+    assert download.content == content
+    # and the next upload is processed normally
+    good = author.upload(document["id"], "bun.docx", docx_bytes("b", BODY), "", DOCX)
+    done = eventually(lambda: (lambda v: v if v["extraction"]["status"] == "done"
+                               else None)(author.get(f"/api/versions/{good['id']}")))
+    assert done["extraction"]["characters"] > 0

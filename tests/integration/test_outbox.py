@@ -1,0 +1,64 @@
+"""The outbox relay against real PostgreSQL and RabbitMQ."""
+import socket
+import uuid
+
+import psycopg2
+from kombu import Connection, Exchange, Queue
+
+from services.common.db import Database
+from services.common.migrations import migrate
+from services.common.outbox import publish_pending, record
+from services.contracts import events
+
+
+def test_events_written_in_a_transaction_are_published_once_with_confirms(environment):
+    migrate(environment.database_url, "documents", "services.documents.migrations")
+    db = Database(environment.database_url, "documents", maxconn=2)
+    exchange = Exchange("documents.events", type="topic", durable=True)
+    queue = Queue(f"test-outbox-{uuid.uuid4().hex[:6]}", exchange=exchange,
+                  routing_key="document_registered", auto_delete=True)
+    event = events.DocumentRegisteredEvent(subject=uuid.uuid4(), data=events.DocumentRegistered(
+        document_id=uuid.uuid4(), code="PO-X-01", title="Titlu", type="PO",
+        owner_department="DJ", distribution=["DJ"], confidential=False,
+        registered_by="ana.popescu"))
+    rolled_back = events.DocumentRegisteredEvent(subject=uuid.uuid4(), data=event.data)
+    with db.transaction() as cur:
+        record(cur, event)
+    try:
+        with db.transaction() as cur:
+            record(cur, rolled_back)
+            raise RuntimeError("the state change failed")
+    except RuntimeError:
+        pass
+
+    received = []
+    with Connection(environment.amqp_uri,
+                    transport_options={"confirm_publish": True}) as conn:
+        queue(conn.default_channel).declare()
+        assert publish_pending(db, conn) == 1
+        assert publish_pending(db, conn) == 0   # nothing published twice
+        with conn.Consumer(queue, callbacks=[lambda b, m: (received.append(b), m.ack())],
+                           accept=["json"]):
+            try:
+                for _ in range(5):
+                    conn.drain_events(timeout=1)
+            except socket.timeout:
+                pass
+    assert [r["id"] for r in received] == [str(event.id)]
+    assert events.parse(received[0]) == event
+    conn = psycopg2.connect(environment.database_url)
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT published_at IS NOT NULL FROM documents.outbox WHERE id = %s",
+                    (event.id,))
+        assert cur.fetchone() == (True,)
+        cur.execute("SELECT count(*) FROM documents.outbox WHERE id = %s", (rolled_back.id,))
+        assert cur.fetchone() == (0,)
+    conn.close()
+    db.close()
+
+
+def test_migrations_are_idempotent(environment):
+    first = migrate(environment.database_url, "notifications", "services.notifications.migrations")
+    again = migrate(environment.database_url, "notifications",
+                    "services.notifications.migrations")
+    assert again == [] and (first == [] or "001_feed.sql" in first)

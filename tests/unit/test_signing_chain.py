@@ -1,0 +1,92 @@
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from services.contracts.errors import Conflict, Forbidden
+from services.contracts.models import Document, RevisionStatus as S, Role, User
+from services.documents.domain import DEFAULT_CHAIN, Chain, decide, may_read, next_number
+
+
+def user(name, department, *roles):
+    return User(username=name, full_name=name, department=department, function="f",
+                roles=[Role.READER, *roles])
+
+
+def document(owner="DJ", distribution=("DJ", "RP"), confidential=False):
+    return Document(id=uuid.uuid4(), code="PO-DJ-01", title="t", type="PO",
+                    owner_department=owner, distribution=list(distribution),
+                    confidential=confidential, status=S.DRAFT,
+                    created_at=datetime.now(timezone.utc), created_by="x")
+
+
+AUTHOR = user("ana", "DJ", Role.AUTHOR)
+VERIFIER = user("stefan", "DJ", Role.VERIFIER)
+OTHER_VERIFIER = user("maria", "RP", Role.VERIFIER)
+APPROVER = user("primar", "PRIMAR", Role.APPROVER)
+
+
+def test_the_default_chain_goes_draft_verification_approval_approved():
+    doc = document()
+    steps = [(AUTHOR, "submit", S.DRAFT), (VERIFIER, "verify", S.IN_VERIFICATION),
+             (APPROVER, "approve", S.IN_APPROVAL)]
+    results = [decide(DEFAULT_CHAIN, who, action, doc, status, "ana")
+               for who, action, status in steps]
+    assert [r.new_status for r in results] == [S.IN_VERIFICATION, S.IN_APPROVAL, S.APPROVED]
+    assert [r.event for r in results] == ["version_submitted", "version_verified",
+                                          "version_approved"]
+
+
+def test_role_is_checked_before_state():
+    doc = document()
+    with pytest.raises(Forbidden):   # wrong role, and wrong state too: 403 wins
+        decide(DEFAULT_CHAIN, APPROVER, "verify", doc, S.DRAFT, "ana")
+    with pytest.raises(Conflict):    # right role, wrong state
+        decide(DEFAULT_CHAIN, APPROVER, "approve", doc, S.DRAFT, "ana")
+
+
+def test_verification_belongs_to_the_head_of_the_owner_department():
+    with pytest.raises(Forbidden):
+        decide(DEFAULT_CHAIN, OTHER_VERIFIER, "verify", document(), S.IN_VERIFICATION, "ana")
+
+
+def test_an_author_may_not_sign_later_steps_of_their_own_revision_unless_configured():
+    both = user("ana", "DJ", Role.AUTHOR, Role.VERIFIER)
+    with pytest.raises(Forbidden):
+        decide(DEFAULT_CHAIN, both, "verify", document(), S.IN_VERIFICATION, "ana")
+    permissive = Chain(steps=DEFAULT_CHAIN.steps, author_may_sign=True)
+    assert decide(permissive, both, "verify", document(), S.IN_VERIFICATION,
+                  "ana").new_status == S.IN_APPROVAL
+
+
+def test_rejection_returns_to_draft_from_any_step_by_its_signer():
+    doc = document()
+    assert decide(DEFAULT_CHAIN, VERIFIER, "reject", doc, S.IN_VERIFICATION,
+                  "ana").new_status == S.DRAFT
+    assert decide(DEFAULT_CHAIN, APPROVER, "reject", doc, S.IN_APPROVAL,
+                  "ana").new_status == S.DRAFT
+    with pytest.raises(Forbidden):
+        decide(DEFAULT_CHAIN, VERIFIER, "reject", doc, S.IN_APPROVAL, "ana")
+    with pytest.raises(Conflict):
+        decide(DEFAULT_CHAIN, APPROVER, "reject", doc, S.DRAFT, "ana")
+
+
+def test_an_unconfigured_step_is_a_conflict_not_a_crash():
+    with pytest.raises(Conflict):
+        decide(DEFAULT_CHAIN, user("cm", "CM", Role.ENDORSER), "endorse", document(),
+               S.IN_VERIFICATION, "ana")
+
+
+def test_numbering_starts_at_edition_one_revision_zero():
+    assert next_number(None) == (1, 0)
+    assert next_number((1, 0)) == (1, 1)
+    assert next_number((2, 3)) == (2, 4)
+
+
+def test_confidential_documents_are_read_only_by_their_list_owner_and_quality_office():
+    secret = document(owner="AUD", distribution=("AUD", "PRIMAR"), confidential=True)
+    assert may_read(user("x", "PRIMAR"), secret)
+    assert may_read(user("x", "AUD"), secret)
+    assert may_read(user("x", "SMC", Role.QMS_ADMIN), secret)
+    assert not may_read(user("x", "DJ", Role.VERIFIER), secret)
+    assert may_read(user("x", "DJ"), document())

@@ -1,0 +1,73 @@
+import io
+
+import pytest
+
+from services.common.filenames import sanitise_filename
+from services.contracts.errors import InvalidInput, PayloadTooLarge, Unauthorized, validate
+from services.contracts.models import NewDocument
+from services.gateway.auth import Tokens
+from services.gateway.uploads import _FilePart
+from services.notifications.domain import edition_label
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("../../etc/passwd", "passwd"),
+    ("C:\\Users\\ana\\Procedură.docx", "Procedură.docx"),
+    ("a\x00b\x1fc.pdf", "a_b_c.pdf"),
+    ("...", "document"),
+    ("", "document"),
+    ("ş ţ.docx", "ş ţ.docx"),
+])
+def test_filenames_are_sanitised(raw, clean):
+    assert sanitise_filename(raw) == clean
+
+
+def test_long_filenames_keep_their_extension():
+    name = sanitise_filename("x" * 500 + ".docx")
+    assert len(name) == 200 and name.endswith(".docx")
+
+
+def test_tokens_name_their_user_and_reject_forgeries():
+    tokens = Tokens("a-secret-of-sixteen+", 60)
+    assert tokens.username("Bearer " + tokens.issue("ana.popescu")) == "ana.popescu"
+    other = Tokens("another-secret-16chars", 60)
+    for header in (None, "", "Basic abc", "Bearer ", "Bearer " + other.issue("ana")):
+        with pytest.raises(Unauthorized):
+            tokens.username(header)
+
+
+def test_expired_tokens_are_refused():
+    tokens = Tokens("a-secret-of-sixteen+", -1)
+    with pytest.raises(Unauthorized, match="expired"):
+        tokens.username("Bearer " + tokens.issue("ana"))
+
+
+def test_validation_errors_name_every_field():
+    with pytest.raises(InvalidInput) as raised:
+        validate(NewDocument, {"code": "", "title": "ok title", "type": "X",
+                               "owner_department": "dj"})
+    assert [f["field"] for f in raised.value.details["fields"]] == [
+        "code", "type", "owner_department"]
+
+
+def test_titles_with_control_characters_are_refused():
+    with pytest.raises(InvalidInput):
+        validate(NewDocument, {"code": "PO-1", "title": "a\x07b title", "type": "PO",
+                               "owner_department": "DJ"})
+
+
+def test_a_file_part_stops_at_the_limit():
+    events = iter([b"a" * 40, b"b" * 40, None])
+    part = _FilePart(events, limit=100)
+    assert part.read(50) == b"a" * 40 + b"b" * 10
+    assert part.read() == b"b" * 30
+    assert part.size == 80
+    over = _FilePart(iter([b"x" * 60, b"x" * 60, None]), limit=100)
+    with pytest.raises(PayloadTooLarge):
+        over.read(1000)
+
+
+def test_edition_labels_read_as_on_the_cover_page():
+    assert edition_label(1, 0) == "Ediția I, Revizia 0"
+    assert edition_label(4, 2) == "Ediția IV, Revizia 2"
+    assert edition_label(9, 11) == "Ediția IX, Revizia 11"
