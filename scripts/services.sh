@@ -36,8 +36,11 @@ up() {
       echo "$name: already running (pid $pid)"
       continue
     fi
-    (cd "$REPO" && setsid nohup "$VENV/bin/nameko" run --config "$CONFIG" "$target" \
-       >>"$RUN/$name.log" 2>&1 </dev/null & echo $! >"$RUN/$name.pid")
+    # a session of its own (it outlives this shell); the inner shell records its pid
+    # and becomes nameko, so the pid file names the service process itself
+    (cd "$REPO" && setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN/$name.pid" \
+       "$VENV/bin/nameko" run --config "$CONFIG" "$target" >>"$RUN/$name.log" 2>&1 </dev/null &)
+    for _ in $(seq 1 50); do [[ -s $RUN/$name.pid ]] && break; sleep 0.1; done
     echo "$name: started (pid $(cat "$RUN/$name.pid")), log $RUN/$name.log"
   done
   if ! "$VENV/bin/procedura" --config "$CONFIG" wait-ready --timeout "${PROCEDURA_READY_TIMEOUT:-90}"; then

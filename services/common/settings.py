@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from nameko.extensions import DependencyProvider
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -53,3 +54,13 @@ def load_config(path: str | Path) -> dict:
     setup_yaml_parser()
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
+
+
+class SettingsProvider(DependencyProvider):
+    """Hands workers the service's Settings, parsed once in setup()."""
+
+    def setup(self):
+        self.settings = Settings.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.settings

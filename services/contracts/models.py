@@ -79,7 +79,7 @@ class StaffMember(Model):
     department: str = Field(pattern=DEPARTMENT_CODE)
     function: str = ""
     roles: list[Role]
-    password: str = Field(min_length=8)
+    password: str = Field(min_length=6)
 
 
 class Organisation(Model):

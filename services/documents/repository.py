@@ -116,14 +116,13 @@ class Repository:
         row = self.cur.fetchone()
         if row is None:
             raise NotFound(f"no version {version_id}", {"version_id": str(version_id)})
-        return Revision.model_validate({**row, "document": self.document(row["document_id"])})
+        return _revision(row, self.document(row["document_id"]))
 
     def revisions(self, document_id: UUID) -> list[Revision]:
         document = self.document(document_id)
         self.cur.execute("""SELECT * FROM revisions WHERE document_id = %s
                             ORDER BY edition DESC, revision DESC""", (document_id,))
-        return [Revision.model_validate({**row, "document": document})
-                for row in self.cur.fetchall()]
+        return [_revision(row, document) for row in self.cur.fetchall()]
 
     def set_status(self, version_id: UUID, status: RevisionStatus) -> int:
         self.cur.execute("""UPDATE revisions SET status = %s, status_seq = status_seq + 1
@@ -137,3 +136,8 @@ class Repository:
                                                     function, comment)
                             VALUES (%s, %s, %s, %s, %s, %s)""",
                          (version_id, step, decision, user.username, user.function, comment))
+
+
+def _revision(row: dict, document: Document) -> Revision:
+    fields = {k: v for k, v in row.items() if k != "document_id"}
+    return Revision.model_validate({**fields, "document": document})

@@ -7,7 +7,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
-from services.contracts.errors import EXPECTED
+from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import (
     Comment, NewDocument, Organisation, StagedUpload)
 from services.documents import handlers
@@ -28,7 +28,7 @@ class DocumentsService:
     @rpc(expected_exceptions=EXPECTED)
     def load_organisation(self, organisation: dict) -> dict:
         """Create or update departments and staff from an organisation file."""
-        return handlers.load_organisation(self.db, Organisation.model_validate(organisation))
+        return handlers.load_organisation(self.db, validate(Organisation, organisation))
 
     @rpc(expected_exceptions=EXPECTED)
     def authenticate(self, username: str, password: str) -> dict:

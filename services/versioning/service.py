@@ -7,7 +7,7 @@ from nameko.rpc import rpc
 
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
-from services.common.settings import Settings
+from services.common.settings import SettingsProvider
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import StoreVersion
 from services.versioning import handlers
@@ -25,12 +25,12 @@ class VersioningService:
     outbox = OutboxRelay("versioning")
     store = ObjectStoreProvider()
     tika = TikaProvider()
+    settings = SettingsProvider()
 
     @rpc(expected_exceptions=EXPECTED)
     def store_version(self, request: dict) -> dict:
         """Turn a staged upload into an immutable version (idempotent per version id)."""
-        settings = Settings.from_config(self.container.config)
-        return handlers.store_version(self.db, self.store, self.tika, settings,
+        return handlers.store_version(self.db, self.store, self.tika, self.settings,
                                       validate(StoreVersion, request)).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED)

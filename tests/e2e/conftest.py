@@ -23,10 +23,16 @@ class Services:
 
     def _script(self, verb: str) -> None:
         env = {**os.environ, **self.environment.env}
-        result = subprocess.run([str(ROOT / "scripts" / "services.sh"), verb], env=env,
-                                capture_output=True, text=True, timeout=180)
-        if result.returncode != 0:
-            raise RuntimeError(f"services.sh {verb} failed:\n{result.stdout}\n{result.stderr}")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        # output to a file, not a pipe: the services started in the background must
+        # not be able to keep the caller waiting for the pipe to close
+        with open(self.run_dir / "services.sh.log", "a+") as out:
+            result = subprocess.run([str(ROOT / "scripts" / "services.sh"), verb], env=env,
+                                    stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    timeout=180)
+            if result.returncode != 0:
+                out.seek(0)
+                raise RuntimeError(f"services.sh {verb} failed:\n{out.read()[-3000:]}")
 
     def up(self) -> None:
         self._script("up")

@@ -81,27 +81,34 @@ def test_the_same_event_delivered_twice_makes_one_feed_item_and_one_index_entry(
     eventually(lambda: _queue_empty(environment, "evt-documents-version_approved--"
                                                  "notifications.on_version_approved"))
     assert len(items()) == 1
-    hits = [h for h in login("ana.popescu").get("/api/search", q=document["code"],
-                                                all_versions="true")["hits"]
-            if h["version_id"] == version["id"]]
-    assert len(hits) == 1
+    def hits():
+        return [h for h in login("ana.popescu").get("/api/search", q=document["code"],
+                                                    all_versions="true")["hits"]
+                if h["version_id"] == version["id"] and h["status"] == "approved"]
+
+    assert len(eventually(hits)) == 1
+
+
+def _queue_info(environment, queue) -> dict:
+    return requests.get(f"http://127.0.0.1:15672/api/queues/"
+                        f"{quote(environment.vhost, safe='')}/{queue}",
+                        auth=("guest", "guest"), timeout=5).json()
 
 
 def _queue_empty(environment, queue):
-    info = requests.get(f"http://127.0.0.1:15672/api/queues/"
-                        f"{quote(environment.vhost, safe='')}/{queue}",
-                        auth=("guest", "guest"), timeout=5).json()
-    return info.get("messages", 1) == 0
+    return _queue_info(environment, queue).get("messages", 1) == 0
 
 
-def test_messages_wait_in_durable_queues_while_a_service_is_down(login, services):
+def test_messages_wait_in_durable_queues_while_a_service_is_down(login, services,
+                                                                 environment):
+    queue = "evt-documents-version_approved--notifications.on_version_approved"
     services.stop("notifications")
     try:
         document, version = approved_version(login)
-        reader = login("radu.munteanu")
-        assert [i for i in reader.get("/api/feed", limit=200)["items"]
-                if i["version_id"] == version["id"]] == []
+        # the event waits in the durable queue of the stopped service
+        eventually(lambda: _queue_info(environment, queue).get("messages", 0) >= 1)
     finally:
         services.up()
+    reader = login("radu.munteanu")
     eventually(lambda: [i for i in reader.get("/api/feed", limit=200)["items"]
                         if i["version_id"] == version["id"]], timeout=20)
