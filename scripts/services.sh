@@ -38,8 +38,9 @@ up() {
     fi
     # a session of its own (it outlives this shell); the inner shell records its pid
     # and becomes nameko, so the pid file names the service process itself
-    (cd "$REPO" && setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN/$name.pid" \
-       "$VENV/bin/nameko" run --config "$CONFIG" "$target" >>"$RUN/$name.log" 2>&1 </dev/null &)
+    # (exec all the way down: no shell stays behind holding the caller's stdout)
+    (cd "$REPO" && exec setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN/$name.pid" \
+       "$VENV/bin/nameko" run --config "$CONFIG" "$target" >>"$RUN/$name.log" 2>&1 </dev/null) &
     for _ in $(seq 1 50); do [[ -s $RUN/$name.pid ]] && break; sleep 0.1; done
     echo "$name: started (pid $(cat "$RUN/$name.pid")), log $RUN/$name.log"
   done

@@ -40,6 +40,7 @@ class TestEnvironment:
             "PROCEDURA_SEARCH_INDEX": self.index,
             "PROCEDURA_GATEWAY_ADDRESS": self.gateway_address,
             "PROCEDURA_UPLOAD_LIMIT_BYTES": str(upload_limit),
+            "PROCEDURA_RPC_TIMEOUT": "8",
             "PROCEDURA_RUN_DIR": str(ROOT / ".stack" / "test-runs" / run_id),
         }
 

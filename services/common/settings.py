@@ -41,6 +41,7 @@ class Settings(_Section):
     token_ttl_seconds: int = 12 * 3600
     extraction: ExtractionSettings = ExtractionSettings()
     outbox_poll_seconds: float = 0.5
+    rpc_timeout_seconds: float = Field(default=60, gt=0)
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":

@@ -59,8 +59,13 @@ class UnsupportedMediaType(ProceduraError):
     code = "unsupported_media_type"
 
 
+@deserialize_to_instance
+class ServiceUnavailable(ProceduraError):
+    code = "service_unavailable"
+
+
 EXPECTED = (Unauthorized, Forbidden, NotFound, Conflict, InvalidInput,
-            PayloadTooLarge, UnsupportedMediaType)
+            PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable)
 
 
 def validate(model, data):

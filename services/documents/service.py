@@ -25,6 +25,13 @@ class DocumentsService:
     outbox = OutboxRelay("documents")
     versioning = RpcProxy("versioning")
 
+    @rpc
+    def health(self) -> dict:
+        """Readiness: the broker answered (this call) and the database does."""
+        with self.db.transaction() as cur:
+            cur.execute("SELECT 1")
+        return {"service": self.name, "database": "ok"}
+
     @rpc(expected_exceptions=EXPECTED)
     def load_organisation(self, organisation: dict) -> dict:
         """Create or update departments and staff from an organisation file."""

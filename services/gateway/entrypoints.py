@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections import Counter, defaultdict
 
+from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
 from services.contracts.errors import (
     EXPECTED, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, ProceduraError,
-    Unauthorized, UnsupportedMediaType)
+    ServiceUnavailable, Unauthorized, UnsupportedMediaType)
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +24,7 @@ STATUS = {
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     InvalidInput: 422,
+    ServiceUnavailable: 503,
 }
 
 
@@ -35,10 +39,48 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
                                     "details": details or {}}}, status, headers)
 
 
+class RequestMetrics(SharedExtension):
+    """Request counts and durations of this gateway process, in Prometheus' text format."""
+
+    def setup(self):
+        self.requests: Counter = Counter()
+        self.seconds: defaultdict = defaultdict(float)
+
+    def observe(self, method: str, status: int, seconds: float) -> None:
+        self.requests[(method, status)] += 1
+        self.seconds[method] += seconds
+
+    def render(self) -> str:
+        lines = ["# HELP procedura_http_requests_total HTTP requests by method and status.",
+                 "# TYPE procedura_http_requests_total counter"]
+        lines += [f'procedura_http_requests_total{{method="{m}",status="{s}"}} {n}'
+                  for (m, s), n in sorted(self.requests.items())]
+        lines += ["# HELP procedura_http_request_seconds_total Time spent answering, by method.",
+                  "# TYPE procedura_http_request_seconds_total counter"]
+        lines += [f'procedura_http_request_seconds_total{{method="{m}"}} {v:.6f}'
+                  for m, v in sorted(self.seconds.items())]
+        return "\n".join(lines) + "\n"
+
+
+class MetricsProvider(DependencyProvider):
+    metrics = RequestMetrics()
+
+    def get_dependency(self, worker_ctx):
+        return self.metrics
+
+
 class HttpEntrypoint(HttpRequestHandler):
+    metrics = RequestMetrics()
+
     def __init__(self, method, url, **kwargs):
         kwargs.setdefault("expected_exceptions", EXPECTED)
         super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        started = time.monotonic()
+        response = super().handle_request(request)
+        self.metrics.observe(request.method, response.status_code, time.monotonic() - started)
+        return response
 
     def response_from_exception(self, exc):
         if isinstance(exc, ProceduraError):

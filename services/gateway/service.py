@@ -8,7 +8,6 @@ from uuid import UUID
 
 import requests
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Response
 
 from services.common.settings import Settings
@@ -17,7 +16,8 @@ from services.contracts.models import (
     Comment, NewDocument, Revision, SearchQuery, User, Version, VersionManifest)
 from services.gateway import uploads
 from services.gateway.auth import Tokens
-from services.gateway.entrypoints import error_response, http, json_response
+from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
+from services.gateway.rpc import TimedRpcProxy
 
 ACTIONS = ("submit", "verify", "endorse", "approve", "reject")
 MAX_JSON = 1024 * 1024
@@ -63,10 +63,11 @@ class GatewayService:
     name = "gateway"
 
     config = GatewayConfig()
-    documents = RpcProxy("documents")
-    versioning = RpcProxy("versioning")
-    search = RpcProxy("search")
-    notifications = RpcProxy("notifications")
+    request_metrics = MetricsProvider()
+    documents = TimedRpcProxy("documents")
+    versioning = TimedRpcProxy("versioning")
+    search = TimedRpcProxy("search")
+    notifications = TimedRpcProxy("notifications")
 
     def _user(self, request) -> User:
         username = self.config.tokens.username(request.headers.get("Authorization"))
@@ -83,7 +84,24 @@ class GatewayService:
     # --- health -----------------------------------------------------------------
     @http("GET", "/healthz")
     def healthz(self, request):
+        """Liveness: the gateway process answers."""
         return json_response({"status": "ok"})
+
+    @http("GET", "/readyz")
+    def readyz(self, request):
+        """Readiness: every service answers its health check over RPC in time."""
+        checks, ready = {}, True
+        for name in ("documents", "versioning", "search", "notifications"):
+            try:
+                checks[name] = getattr(self, name).health()
+            except Exception as exc:  # any failure means not ready; say which and why
+                checks[name] = {"error": str(exc)[:300]}
+                ready = False
+        return json_response({"ready": ready, "services": checks}, 200 if ready else 503)
+
+    @http("GET", "/metrics")
+    def metrics(self, request):
+        return Response(self.request_metrics.render(), mimetype="text/plain; version=0.0.4")
 
     # --- auth -------------------------------------------------------------------
     @http("POST", "/api/auth/token")

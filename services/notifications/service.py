@@ -32,6 +32,13 @@ class NotificationsService:
             return Repository(cur).add_items(event.id, event.type, event.data,
                                              domain.approved_message(event.data), users)
 
+    @rpc
+    def health(self) -> dict:
+        """Readiness: the broker answered (this call) and the database does."""
+        with self.db.transaction() as cur:
+            cur.execute("SELECT 1")
+        return {"service": self.name, "database": "ok"}
+
     @rpc(expected_exceptions=EXPECTED)
     def feed(self, username: str, kind: str | None = None, limit: int = 50,
              before: int | None = None) -> dict:

@@ -32,6 +32,11 @@ class SearchService:
     documents = RpcProxy("documents")
     versioning = RpcProxy("versioning")
 
+    @rpc
+    def health(self) -> dict:
+        """Readiness: broker and Elasticsearch (the cluster is at least yellow)."""
+        return {"service": self.name, "elasticsearch": self.index.health()}
+
     @rpc(expected_exceptions=EXPECTED)
     def search(self, user: dict, query: dict) -> dict:
         """Full-text search over the versions `user` may read."""

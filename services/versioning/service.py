@@ -27,6 +27,15 @@ class VersioningService:
     tika = TikaProvider()
     settings = SettingsProvider()
 
+    @rpc
+    def health(self) -> dict:
+        """Readiness: broker, database, object storage and Tika."""
+        with self.db.transaction() as cur:
+            cur.execute("SELECT 1")
+        self.store.ensure_buckets()
+        self.tika.can_parse("application/pdf")
+        return {"service": self.name, "database": "ok", "storage": "ok", "tika": "ok"}
+
     @rpc(expected_exceptions=EXPECTED)
     def store_version(self, request: dict) -> dict:
         """Turn a staged upload into an immutable version (idempotent per version id)."""

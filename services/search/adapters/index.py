@@ -105,6 +105,12 @@ class VersionIndex:
                 continue
         raise RuntimeError(f"could not update the index entry of {version_id}")
 
+    def health(self) -> str:
+        status = self.es.cluster.health(timeout="2s")["status"]
+        if status == "red":
+            raise RuntimeError("the Elasticsearch cluster is red")
+        return status
+
     def get(self, version_id: str) -> dict | None:
         try:
             return self.es.get(index=self.alias, id=version_id)["_source"]

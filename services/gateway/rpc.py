@@ -1,0 +1,37 @@
+"""RPC with a deadline: a stopped service becomes a 503 naming it, not a hung request."""
+from __future__ import annotations
+
+from functools import partial
+
+import eventlet
+from nameko.rpc import RpcProxy
+
+from services.common.settings import Settings
+from services.contracts.errors import ServiceUnavailable
+
+
+class TimedRpcProxy(RpcProxy):
+    def setup(self):
+        super().setup()
+        self.timeout = Settings.from_config(self.container.config).rpc_timeout_seconds
+
+    def get_dependency(self, worker_ctx):
+        return _Timed(super().get_dependency(worker_ctx), self.target_service, self.timeout)
+
+
+class _Timed:
+    def __init__(self, proxy, service: str, timeout: float):
+        self._proxy, self._service, self._timeout = proxy, service, timeout
+
+    def __getattr__(self, method: str):
+        return partial(self._call, getattr(self._proxy, method))
+
+    def _call(self, method, *args, **kwargs):
+        reply = method.call_async(*args, **kwargs)
+        try:
+            with eventlet.Timeout(self._timeout):
+                return reply.result()
+        except eventlet.Timeout:
+            raise ServiceUnavailable(
+                f"the {self._service} service did not answer within {self._timeout:g} s",
+                {"service": self._service}) from None
