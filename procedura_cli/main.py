@@ -4,6 +4,8 @@
   procedura wait-ready              wait until every service consumes its queues
   procedura demo load               load the demo organisation and procedures
   procedura schemas [--check]       write (or check) docs/events/*.json
+  procedura health SERVICE          ask a service's health RPC (exit 1 if it fails):
+                                    checks the broker and the service's own stores
 """
 from __future__ import annotations
 
@@ -113,6 +115,18 @@ def cmd_demo_load(args) -> int:
     return 0
 
 
+def cmd_health(args) -> int:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    try:
+        with ClusterRpcProxy(_config(args), timeout=args.timeout) as rpc:
+            print(json.dumps(getattr(rpc, args.service).health()))
+        return 0
+    except Exception as exc:  # the probe's whole job is to say no, and why
+        print(f"{args.service}: not healthy: {exc}", file=sys.stderr)
+        return 1
+
+
 def cmd_schemas(args) -> int:
     from services.contracts.events import json_schemas
 
@@ -147,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     load = demo_sub.add_parser("load")
     load.add_argument("--gateway", default="http://127.0.0.1:8080")
     load.set_defaults(func=cmd_demo_load)
+    health = sub.add_parser("health")
+    health.add_argument("service", choices=[n for n in READY_QUEUES if n != "gateway"])
+    health.add_argument("--timeout", type=float, default=10)
+    health.set_defaults(func=cmd_health)
     schemas = sub.add_parser("schemas")
     schemas.add_argument("--check", action="store_true")
     schemas.set_defaults(func=cmd_schemas)

@@ -53,6 +53,12 @@ class Database:
         finally:
             self._pool.putconn(conn, close=conn.closed != 0)
 
+    def ping(self) -> str:
+        """For health checks: a round trip to the server."""
+        with self.transaction() as cur:
+            cur.execute("SELECT 1")
+        return "ok"
+
     def close(self) -> None:
         self._pool.closeall()
 

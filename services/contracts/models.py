@@ -197,35 +197,18 @@ class VersionManifest(Model):
     extraction: Extraction
 
 
-class Version(Model):
+class Version(VersionManifest):
     """The version resource of the REST API: manifest plus workflow state."""
-    id: UUID
-    document_id: UUID
     code: str
-    edition: int
-    revision: int
     status: RevisionStatus
     registry_number: str | None = None
     effective_date: date | None = None
-    filename: str
-    media_type: str
-    size: int
-    sha256: str
-    author: str
-    change_summary: str
-    created_at: datetime
-    extraction: Extraction
 
     @classmethod
     def combine(cls, revision: Revision, manifest: VersionManifest) -> "Version":
-        return cls(
-            id=manifest.id, document_id=manifest.document_id, code=revision.document.code,
-            edition=revision.edition, revision=revision.revision, status=revision.status,
-            registry_number=revision.registry_number, effective_date=revision.effective_date,
-            filename=manifest.filename, media_type=manifest.media_type, size=manifest.size,
-            sha256=manifest.sha256, author=manifest.author,
-            change_summary=manifest.change_summary, created_at=manifest.created_at,
-            extraction=manifest.extraction)
+        return cls(**dict(manifest), code=revision.document.code, status=revision.status,
+                   registry_number=revision.registry_number,
+                   effective_date=revision.effective_date)
 
 
 class Comment(Model):

@@ -28,9 +28,7 @@ class DocumentsService:
     @rpc
     def health(self) -> dict:
         """Readiness: the broker answered (this call) and the database does."""
-        with self.db.transaction() as cur:
-            cur.execute("SELECT 1")
-        return {"service": self.name, "database": "ok"}
+        return {"service": self.name, "database": self.db.ping()}
 
     @rpc(expected_exceptions=EXPECTED)
     def load_organisation(self, organisation: dict) -> dict:

@@ -28,7 +28,10 @@ def index_version(index, documents, versioning, event, with_text: bool,
             break
         except NotFound:
             if time.monotonic() > deadline:
-                raise
+                # a version whose revision was never committed: nothing to show anyone
+                log.warning("version %s has no revision in the register; not indexed",
+                            version_id)
+                return
             time.sleep(0.2)
     text = ""
     if with_text:

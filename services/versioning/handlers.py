@@ -53,10 +53,11 @@ def store_version(db, store: ObjectStore, tika: Tika, settings: Settings,
         repo = Repository(cur)
         repo.insert(request, filename, media_type, size, sha256, key,
                     text_key(request.document_id, request.version_id))
-        record(cur, events.VersionStoredEvent(subject=request.document_id, data=events.VersionStored(
+        stored = events.VersionStored(
             version_id=request.version_id, document_id=request.document_id,
             edition=request.edition, revision=request.revision, filename=filename,
-            media_type=media_type, size=size, sha256=sha256)))
+            media_type=media_type, size=size, sha256=sha256)
+        record(cur, events.VersionStoredEvent(subject=request.document_id, data=stored))
         return manifest(repo.get(request.version_id))
 
 

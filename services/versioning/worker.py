@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from nameko.events import event_handler
+from nameko.rpc import rpc
 
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
@@ -18,6 +19,12 @@ class ExtractionWorker:
     outbox = OutboxRelay("versioning")
     store = ObjectStoreProvider()
     tika = TikaProvider()
+
+    @rpc
+    def health(self) -> dict:
+        """Readiness: broker, database, object storage and Tika."""
+        return {"service": self.name, "database": self.db.ping(), "storage": self.store.check(),
+                "tika": self.tika.ping()}
 
     # requeue only when Tika itself is away; a bad file ends as `failed`, not a loop
     @event_handler("versioning", "version_stored", requeue_on_error=True)

@@ -9,8 +9,7 @@ import pytest
 from procedura_cli.client import ApiError, Client
 from procedura_cli.docgen import (
     docx_bytes, encrypted_docx_bytes, truncated_pdf_bytes)
-from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
-from tests.testenv import eventually
+from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
 
 
 def error_of(response):
@@ -136,8 +135,7 @@ def test_corrupt_or_encrypted_files_are_kept_and_marked_failed(login, document, 
                                                                content, media):
     author = login("ana.popescu")
     version = author.upload(document["id"], name, content, "", media)
-    failed = eventually(lambda: (lambda v: v if v["extraction"]["status"] != "pending"
-                                 else None)(author.get(f"/api/versions/{version['id']}")))
+    failed = settled(author, version["id"])
     assert failed["extraction"]["status"] == "failed"
     assert failed["extraction"]["error"]
     # still stored and downloadable, byte for byte
@@ -145,6 +143,6 @@ def test_corrupt_or_encrypted_files_are_kept_and_marked_failed(login, document, 
     assert download.content == content
     # and the next upload is processed normally
     good = author.upload(document["id"], "bun.docx", docx_bytes("b", BODY), "", DOCX)
-    done = eventually(lambda: (lambda v: v if v["extraction"]["status"] == "done"
-                               else None)(author.get(f"/api/versions/{good['id']}")))
+    done = settled(author, good["id"])
+    assert done["extraction"]["status"] == "done"
     assert done["extraction"]["characters"] > 0

@@ -28,6 +28,14 @@ def unique_code(prefix="PO-DJ"):
     return f"{prefix}-{uuid.uuid4().hex[:6].upper()}"
 
 
+def settled(client, version_id, timeout=30.0):
+    """The version once its extraction is no longer pending."""
+    def check():
+        version = client.get(f"/api/versions/{version_id}")
+        return version if version["extraction"]["status"] != "pending" else None
+    return eventually(check, timeout=timeout)
+
+
 def test_upload_is_searchable_and_approval_reaches_the_distribution_list(login):
     author, verifier, approver = (login("ana.popescu"), login("stefan.ionescu"),
                                   login("daniel.balan"))
@@ -100,9 +108,7 @@ def test_pdf_and_odt_are_extracted(login):
                               ("p.odt", odt_bytes("p", BODY),
                                "application/vnd.oasis.opendocument.text")):
         version = author.upload(document["id"], name, data, "", media)
-        done = eventually(lambda: author.get(f"/api/versions/{version['id']}")
-                          if author.get(f"/api/versions/{version['id']}")["extraction"]["status"]
-                          != "pending" else None)
+        done = settled(author, version["id"])
         assert done["extraction"]["status"] == "done", done["extraction"]
         assert done["media_type"] == media
         text = author.request("GET", f"/api/versions/{version['id']}/text").text

@@ -1,5 +1,3 @@
-import io
-
 import pytest
 
 from services.common.filenames import sanitise_filename

@@ -54,6 +54,13 @@ class ObjectStore:
                         raise
         self.client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
 
+    def check(self) -> str:
+        """For health checks: both buckets answer."""
+        for bucket in (self.bucket, self.staging):
+            if not self.client.bucket_exists(bucket):
+                raise RuntimeError(f"bucket {bucket} is missing")
+        return "ok"
+
     def staged_size(self, key: str) -> int:
         try:
             return self.client.stat_object(self.staging, key).size

@@ -55,6 +55,13 @@ class Tika:
             raise TikaUnavailable(f"Tika detect answered {status}")
         return body.strip()
 
+    def ping(self) -> str:
+        """For health checks: Tika answers."""
+        status, _ = self._call("get", "/tika", None, {"Accept": "text/plain"}, 5)
+        if status != 200:
+            raise TikaUnavailable(f"Tika answered {status}")
+        return "ok"
+
     def can_parse(self, media_type: str) -> bool:
         if self._parseable is None:
             self._parseable = self._supported_types()
