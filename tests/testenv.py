@@ -22,8 +22,10 @@ ADMIN_DB = "postgresql://procedura:procedura@127.0.0.1:5432/procedura"
 
 
 class TestEnvironment:
-    def __init__(self, run_id: str, gateway_port: int = 8181,
+    def __init__(self, run_id: str, gateway_port: int | None = None,
                  upload_limit: int = 5 * 1024 * 1024):
+        # a port of its own, so two test runs on one machine do not meet
+        gateway_port = gateway_port or 8200 + os.getpid() % 700
         self.run_id = run_id
         self.vhost = f"procedura-{run_id}"
         self.database = f"procedura_{run_id}"

@@ -13,11 +13,12 @@ from werkzeug.wrappers import Response
 from services.common.settings import Settings
 from services.contracts.errors import InvalidInput, NotFound, Unauthorized, validate
 from services.contracts.models import (
-    Comment, NewDocument, Revision, SearchQuery, User, Version, VersionManifest)
+    Comment, NewDocument, Revision, User, Version, VersionManifest)
 from services.gateway import uploads
 from services.gateway.auth import Tokens
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
 from services.gateway.rpc import TimedRpcProxy
+from services.gateway.search_routes import SearchRoutes
 
 ACTIONS = ("submit", "verify", "endorse", "approve", "reject")
 MAX_JSON = 1024 * 1024
@@ -59,7 +60,7 @@ def _body(request) -> dict:
     return body
 
 
-class GatewayService:
+class GatewayService(SearchRoutes):
     name = "gateway"
 
     config = GatewayConfig()
@@ -200,14 +201,7 @@ class GatewayService:
         self.documents.transition(user.username, _uuid(version_id, "version"), action, comment)
         return json_response(self._version(user, version_id).model_dump(mode="json"))
 
-    # --- search and feed --------------------------------------------------------
-    @http("GET", "/api/search")
-    def search_versions(self, request):
-        user = self._user(request)
-        query = validate(SearchQuery, {k: v for k, v in request.args.items() if v != ""})
-        return json_response(self.search.search(user.model_dump(mode="json"),
-                                                query.model_dump(mode="json")))
-
+    # --- feed --------------------------------------------------------
     @http("GET", "/api/feed")
     def feed(self, request):
         user = self._user(request)

@@ -8,7 +8,8 @@ from nameko.rpc import RpcProxy, rpc
 from services.common.settings import Settings
 from services.contracts import events
 from services.contracts.errors import EXPECTED, validate
-from services.contracts.models import SearchQuery, User
+from services.contracts.models import User
+from services.contracts.search import SearchQuery
 from services.search import handlers
 from services.search.adapters.index import VersionIndex
 

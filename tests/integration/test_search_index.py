@@ -3,7 +3,8 @@ import uuid
 
 import pytest
 
-from services.contracts.models import Role, SearchQuery, User
+from services.contracts.models import Role, User
+from services.contracts.search import SearchQuery
 from services.search.adapters.index import VersionIndex
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
-from services.contracts.models import Role, SearchHit, SearchQuery, SearchResult, User
+from services.contracts.models import Role, User
+from services.contracts.search import SearchHit, SearchQuery, SearchResult
 
 MAPPING_VERSION = 1
 HIDDEN_BY_DEFAULT = ["superseded", "withdrawn", "archived", "disposed"]
