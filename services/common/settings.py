@@ -42,6 +42,8 @@ class Settings(_Section):
     extraction: ExtractionSettings = ExtractionSettings()
     outbox_poll_seconds: float = 0.5
     rpc_timeout_seconds: float = Field(default=60, gt=0)
+    signing_chains_file: str = "config/signing-chains.yaml"
+    timezone: str = "Europe/Bucharest"
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":

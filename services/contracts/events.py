@@ -10,7 +10,7 @@ removing or changing a field is a new `schema_version` (see docs/events/README.m
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Literal
 from uuid import UUID, uuid4
 
@@ -51,6 +51,9 @@ class RevisionTransitioned(DocumentFacts):
     actor: str
     actor_function: str
     comment: str
+    # set from approval on
+    registry_number: str | None = None
+    effective_date: date | None = None
 
 
 class VersionStored(EventData):
@@ -119,6 +122,27 @@ class VersionApprovedEvent(Envelope):
     data: RevisionTransitioned
 
 
+class VersionEndorsedEvent(Envelope):
+    """`version_endorsed`, published by documents on `documents.events`."""
+    type: Literal["version_endorsed"] = "version_endorsed"
+    source: Literal["documents"] = "documents"
+    data: RevisionTransitioned
+
+
+class VersionInForceEvent(Envelope):
+    """`version_in_force`, published by documents on `documents.events`."""
+    type: Literal["version_in_force"] = "version_in_force"
+    source: Literal["documents"] = "documents"
+    data: RevisionTransitioned
+
+
+class VersionSupersededEvent(Envelope):
+    """`version_superseded`, published by documents on `documents.events`."""
+    type: Literal["version_superseded"] = "version_superseded"
+    source: Literal["documents"] = "documents"
+    data: RevisionTransitioned
+
+
 class VersionRejectedEvent(Envelope):
     """`version_rejected`, published by documents on `documents.events`."""
     type: Literal["version_rejected"] = "version_rejected"
@@ -150,7 +174,8 @@ class VersionExtractionFailedEvent(Envelope):
 ALL_EVENTS: dict[str, type[Envelope]] = {
     m.model_fields["type"].default: m for m in (
         DocumentRegisteredEvent, VersionSubmittedEvent, VersionVerifiedEvent,
-        VersionApprovedEvent, VersionRejectedEvent, VersionStoredEvent,
+        VersionEndorsedEvent, VersionApprovedEvent, VersionInForceEvent,
+        VersionSupersededEvent, VersionRejectedEvent, VersionStoredEvent,
         VersionTextExtractedEvent, VersionExtractionFailedEvent)
 }
 

@@ -139,7 +139,10 @@ class Revision(Model):
     status: RevisionStatus
     status_seq: int
     registry_number: str | None = None
+    registry_date: date | None = None
     effective_date: date | None = None
+    approved_at: datetime | None = None
+    in_force_at: datetime | None = None
     author: str
     change_summary: str
     created_at: datetime
@@ -213,6 +216,14 @@ class Version(VersionManifest):
 
 class Comment(Model):
     comment: str = Field(default="", max_length=4000)
+
+
+class Signing(Comment):
+    """The body of a step of the signing chain."""
+    # approval: the date the revision comes into force (default: the approval date)
+    effective_date: date | None = None
+    # opinion (formular de analiză): favourable or not
+    favourable: bool | None = None
 
 
 # --- feed -------------------------------------------------------------------

@@ -1,14 +1,15 @@
 """The rules of document control, free of nameko and I/O.
 
-The signing chain is data: each step names the status it waits in, the role that
-signs it and whether the signer must belong to the owner department. Adding the
-endorsement step (or an analysis step) is a new Step, not new code.
+The signing chain is data (config/signing-chains.yaml): each step names the
+status it waits in, the role that signs it, whether the signer must belong to the
+owner department and whether distribution departments give opinions meanwhile.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from services.contracts.errors import Conflict, Forbidden
+from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import Document, RevisionStatus, Role, User
 
 S = RevisionStatus
@@ -16,11 +17,20 @@ S = RevisionStatus
 
 @dataclass(frozen=True)
 class Step:
-    action: str              # the verb of the REST API: verify, endorse, approve
+    action: str               # the verb of the REST API: verify, endorse, approve
     waits_in: RevisionStatus  # the status a revision has while this step is pending
     role: Role
-    own_department: bool     # the signer must belong to the owner department
-    event: str               # the event emitted when the step is signed
+    own_department: bool      # the signer must belong to the owner department
+    opinions: bool = False    # distribution departments give opinions while it waits
+
+    @property
+    def event(self) -> str:
+        """The event emitted when the step is signed."""
+        return STEP_EVENTS[self.action]
+
+
+STEP_EVENTS = {"verify": "version_verified", "endorse": "version_endorsed",
+               "approve": "version_approved"}
 
 
 @dataclass(frozen=True)
@@ -31,18 +41,43 @@ class Chain:
     def step(self, action: str) -> Step | None:
         return next((s for s in self.steps if s.action == action), None)
 
+    def waiting_in(self, status: RevisionStatus) -> Step | None:
+        return next((s for s in self.steps if s.waits_in == status), None)
+
     def after(self, step: Step | None) -> RevisionStatus:
         """The status a revision enters once `step` (None: submission) is done."""
         index = -1 if step is None else self.steps.index(step)
         return self.steps[index + 1].waits_in if index + 1 < len(self.steps) else S.APPROVED
 
+    def allowed_actions(self, status: RevisionStatus) -> list[str]:
+        """What may happen to a revision in `status` (by someone with the right role)."""
+        if status == S.DRAFT:
+            return ["submit"]
+        step = self.waiting_in(status)
+        if step is None:
+            return []
+        return [step.action, *(["opinion"] if step.opinions else []), "reject"]
 
-DEFAULT_CHAIN = Chain(steps=(
-    Step("verify", S.IN_VERIFICATION, Role.VERIFIER, own_department=True,
-         event="version_verified"),
-    Step("approve", S.IN_APPROVAL, Role.APPROVER, own_department=False,
-         event="version_approved"),
-))
+
+class SigningChains:
+    """The chain of every document type, from config/signing-chains.yaml."""
+
+    def __init__(self, config: dict):
+        unknown = set(config["steps"]) - set(STEP_EVENTS)
+        if unknown:
+            raise ValueError(f"signing chains: unknown steps {sorted(unknown)}")
+        steps = {name: Step(name, S(spec["status"]), Role(spec["role"]),
+                            bool(spec.get("own_department", False)),
+                            bool(spec.get("opinions", False)))
+                 for name, spec in config["steps"].items()}
+        author_may_sign = bool(config.get("author_may_sign", False))
+        self._chains = {doc_type: Chain(tuple(steps[name] for name in names), author_may_sign)
+                        for doc_type, names in config["chains"].items()}
+        if "default" not in self._chains:
+            raise ValueError("signing chains: a `default` chain is required")
+
+    def for_type(self, doc_type: str) -> Chain:
+        return self._chains.get(doc_type, self._chains["default"])
 
 
 @dataclass(frozen=True)
@@ -84,32 +119,56 @@ def decide(chain: Chain, user: User, action: str, document: Document,
     """What `action` by `user` does to a revision in `status`, or why it may not.
 
     The role is checked before the state: a user who may never take the action
-    gets 403; one who may, but not now, gets 409.
+    gets 403; one who may, but not now, gets 409 naming the state and what is allowed.
     """
     if action == "submit":
         if not may_upload(user, document):
             raise Forbidden("only an author of the owner department may submit",
                             {"required_role": Role.AUTHOR.value,
                              "department": document.owner_department})
-        _expect(status, S.DRAFT, action)
+        _expect(chain, status, S.DRAFT, action)
         return Transition(action, chain.after(None), "version_submitted", "submitted")
 
     if action == "reject":
-        step = next((s for s in chain.steps if s.waits_in == status), None)
+        step = chain.waiting_in(status)
         if step is None:
             if not any(_qualifies(user, s, document) for s in chain.steps):
                 raise Forbidden("only a signer of the chain may reject", {})
-            raise Conflict(f"a revision in status {status.value} cannot be rejected",
-                           {"status": status.value})
+            raise _conflict(chain, status, action)
         _check_signer(chain, user, step, document, author)
         return Transition(action, S.DRAFT, "version_rejected", "rejected")
 
     step = chain.step(action)
     if step is None:
-        raise Conflict(f"unknown or unconfigured action {action!r}", {"action": action})
+        raise _conflict(chain, status, action)
     _check_signer(chain, user, step, document, author)
-    _expect(status, step.waits_in, action)
+    _expect(chain, status, step.waits_in, action)
     return Transition(action, chain.after(step), step.event, "favourable")
+
+
+def decide_opinion(chain: Chain, user: User, document: Document, status: RevisionStatus,
+                   author: str, favourable: bool, already_given: set[str]) -> Transition | None:
+    """A department on the distribution list gives its opinion (formular de analiză).
+
+    Its head (role verifier) speaks for it, once per round. Returns the transition
+    an unfavourable opinion causes (back to draft), None for a favourable one.
+    """
+    if not (user.has(Role.VERIFIER) and user.department in document.distribution):
+        raise Forbidden("opinions are given by the head of a department on the "
+                        "distribution list", {"required_role": Role.VERIFIER.value,
+                                              "distribution": document.distribution})
+    if user.username == author and not chain.author_may_sign:
+        raise Forbidden("the author of a revision may not give an opinion on it",
+                        {"author": author})
+    step = chain.waiting_in(status)
+    if step is None or not step.opinions:
+        raise _conflict(chain, status, "opinion")
+    if user.department in already_given:
+        raise Conflict(f"{user.department} has already given its opinion on this revision",
+                       {"department": user.department, "status": status.value})
+    if favourable:
+        return None
+    return Transition("opinion", S.DRAFT, "version_rejected", "unfavourable")
 
 
 def _qualifies(user: User, step: Step, document: Document) -> bool:
@@ -130,7 +189,31 @@ def _check_signer(chain: Chain, user: User, step: Step, document: Document,
                         {"author": author})
 
 
-def _expect(status: RevisionStatus, expected: RevisionStatus, action: str) -> None:
+def _conflict(chain: Chain, status: RevisionStatus, action: str) -> Conflict:
+    allowed = chain.allowed_actions(status)
+    return Conflict(f"cannot {action} a revision in status {status.value}; "
+                    f"allowed: {', '.join(allowed) or 'nothing'}",
+                    {"status": status.value, "allowed_actions": allowed})
+
+
+def _expect(chain: Chain, status: RevisionStatus, expected: RevisionStatus,
+            action: str) -> None:
     if status != expected:
-        raise Conflict(f"cannot {action} a revision in status {status.value}",
-                       {"status": status.value, "expected": expected.value})
+        raise _conflict(chain, status, action)
+
+
+def effective_date(requested: date | None, approved_on: date) -> date:
+    """When an approved revision comes into force: the date asked for, never before
+    the approval (default: the approval date itself)."""
+    if requested is None:
+        return approved_on
+    if requested < approved_on:
+        raise InvalidInput(f"the effective date {requested.isoformat()} is before the "
+                           f"approval date {approved_on.isoformat()}",
+                           {"field": "effective_date", "approval_date": approved_on.isoformat()})
+    return requested
+
+
+def registry_number(number: int, year: int) -> str:
+    """`436/2026`: unique within the calendar year."""
+    return f"{number}/{year}"

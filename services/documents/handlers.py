@@ -2,6 +2,7 @@
 and (for uploads) the versioning RPC."""
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID, uuid4
 
 from argon2 import PasswordHasher
@@ -11,8 +12,8 @@ from services.common.outbox import record
 from services.contracts import events
 from services.contracts.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from services.contracts.models import (
-    Document, NewDocument, Organisation, Revision, StagedUpload, StoreVersion, User,
-    Version, VersionManifest)
+    Document, NewDocument, Organisation, Revision, RevisionStatus, Signing, StagedUpload,
+    StoreVersion, User, Version, VersionManifest)
 from services.documents import domain
 from services.documents.repository import Repository
 
@@ -20,7 +21,10 @@ _hasher = PasswordHasher()
 _TRANSITION_EVENTS = {
     "version_submitted": events.VersionSubmittedEvent,
     "version_verified": events.VersionVerifiedEvent,
+    "version_endorsed": events.VersionEndorsedEvent,
     "version_approved": events.VersionApprovedEvent,
+    "version_in_force": events.VersionInForceEvent,
+    "version_superseded": events.VersionSupersededEvent,
     "version_rejected": events.VersionRejectedEvent,
 }
 
@@ -113,22 +117,80 @@ def get_revision(db, actor: str | None, version_id: UUID) -> Revision:
         return revision
 
 
-def transition(db, actor: str, version_id: UUID, action: str, comment: str) -> Revision:
+def transition(db, chains: domain.SigningChains, actor: str, version_id: UUID, action: str,
+               signing: Signing, today: date) -> Revision:
+    """One step of the signing chain; approval registers the revision and, when its
+    effective date has come, brings it into force."""
     with db.transaction() as cur:
         repo = Repository(cur)
         revision = repo.revision(version_id, lock=True)
         user, document = readable_document(repo, actor, revision.document.id)
-        step = domain.decide(domain.DEFAULT_CHAIN, user, action, document, revision.status,
-                             revision.author)
-        seq = repo.set_status(version_id, step.new_status)
-        repo.sign(version_id, step.action, step.decision, user, comment)
-        event_model = _TRANSITION_EVENTS[step.event]
-        record(cur, event_model(subject=document.id, data=events.RevisionTransitioned(
-            **_facts(document), version_id=version_id, edition=revision.edition,
-            revision=revision.revision, status=step.new_status,
-            previous_status=revision.status, status_seq=seq, actor=user.username,
-            actor_function=user.function, comment=comment)))
+        chain = chains.for_type(document.type.value)
+        if action == "opinion":
+            if signing.favourable is None:
+                raise InvalidInput("an opinion says whether it is favourable",
+                                   {"field": "favourable"})
+            step = domain.decide_opinion(chain, user, document, revision.status,
+                                         revision.author, signing.favourable,
+                                         repo.opinions_this_round(version_id))
+            repo.sign(version_id, "opinion",
+                      "favourable" if signing.favourable else "unfavourable", user,
+                      signing.comment)
+            if step is None:
+                return repo.revision(version_id)
+        else:
+            step = domain.decide(chain, user, action, document, revision.status,
+                                 revision.author)
+            repo.sign(version_id, step.action, step.decision, user, signing.comment)
+        registration = {}
+        if step.new_status == RevisionStatus.APPROVED:
+            effective = domain.effective_date(signing.effective_date, today)
+            number = domain.registry_number(repo.next_registry_number(today.year), today.year)
+            repo.register_approval(version_id, number, today, effective)
+            registration = {"registry_number": number, "effective_date": effective}
+        _move(repo, cur, document, revision, step.new_status, step.event, user,
+              signing.comment, **registration)
+        if registration and registration["effective_date"] <= today:
+            _bring_into_force(repo, cur, version_id, user)
         return repo.revision(version_id)
+
+
+def bring_due_into_force(db, today: date) -> int:
+    """Approved revisions whose effective date has come enter into force (the timer)."""
+    count = 0
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        for version_id in repo.due_for_force(today):
+            _bring_into_force(repo, cur, version_id, None)
+            count += 1
+    return count
+
+
+def _bring_into_force(repo: Repository, cur, version_id: UUID, user: User | None) -> None:
+    """The revision comes into force; the one in force before is superseded."""
+    revision = repo.revision(version_id)
+    document = revision.document
+    previous = repo.in_force(document.id)
+    if previous is not None and previous != version_id:
+        old = repo.revision(previous)
+        _move(repo, cur, document, old, RevisionStatus.SUPERSEDED, "version_superseded",
+              user, f"înlocuită de Ediția {revision.edition}, Revizia {revision.revision}")
+    _move(repo, cur, document, revision, RevisionStatus.IN_FORCE, "version_in_force", user,
+          "", registry_number=revision.registry_number, effective_date=revision.effective_date)
+    repo.mark_in_force(version_id)
+
+
+def _move(repo: Repository, cur, document: Document, revision: Revision,
+          status: RevisionStatus, event_type: str, user: User | None, comment: str,
+          **extra) -> None:
+    """Change a revision's status and record the event in the same transaction."""
+    seq = repo.set_status(revision.version_id, status)
+    record(cur, _TRANSITION_EVENTS[event_type](
+        subject=document.id, data=events.RevisionTransitioned(
+            **_facts(document), version_id=revision.version_id, edition=revision.edition,
+            revision=revision.revision, status=status, previous_status=revision.status,
+            status_seq=seq, actor=user.username if user else "system",
+            actor_function=user.function if user else "", comment=comment, **extra)))
 
 
 def _facts(document: Document) -> dict:

@@ -1,12 +1,13 @@
 """SQL of the documents service: the register, revisions, signatures, the organisation."""
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 import psycopg2.errors
 
 from services.contracts.errors import Conflict, NotFound
-from services.contracts.models import Document, Revision, RevisionStatus, User
+from services.contracts.models import Document, Revision, RevisionStatus, Signature, User
 
 _DOCUMENT = """
     SELECT d.*, COALESCE(r.status, 'draft') AS status
@@ -129,6 +130,55 @@ class Repository:
                             WHERE version_id = %s RETURNING status_seq""",
                          (status.value, version_id))
         return self.cur.fetchone()["status_seq"]
+
+    def next_registry_number(self, year: int) -> int:
+        """The next registry number of `year`, inside the caller's transaction."""
+        self.cur.execute("""INSERT INTO registry_counters (year, last) VALUES (%s, 1)
+                            ON CONFLICT (year) DO UPDATE SET last = registry_counters.last + 1
+                            RETURNING last""", (year,))
+        return self.cur.fetchone()["last"]
+
+    def register_approval(self, version_id: UUID, registry_number: str, registry_date: date,
+                          effective_date: date) -> None:
+        self.cur.execute("""UPDATE revisions SET registry_number = %s, registry_date = %s,
+                                   effective_date = %s, approved_at = now()
+                            WHERE version_id = %s""",
+                         (registry_number, registry_date, effective_date, version_id))
+
+    def in_force(self, document_id: UUID) -> UUID | None:
+        """The revision of the document now in force (locked), if any."""
+        self.cur.execute("""SELECT version_id FROM revisions
+                            WHERE document_id = %s AND status = 'in_force' FOR UPDATE""",
+                         (document_id,))
+        row = self.cur.fetchone()
+        return row["version_id"] if row else None
+
+    def due_for_force(self, today: date, limit: int = 100) -> list[UUID]:
+        """Approved revisions whose effective date has come (locked, skipping busy ones)."""
+        self.cur.execute("""SELECT version_id FROM revisions
+                            WHERE status = 'approved' AND effective_date <= %s
+                            ORDER BY effective_date, approved_at
+                            LIMIT %s FOR UPDATE SKIP LOCKED""", (today, limit))
+        return [row["version_id"] for row in self.cur.fetchall()]
+
+    def mark_in_force(self, version_id: UUID) -> None:
+        self.cur.execute("UPDATE revisions SET in_force_at = now() WHERE version_id = %s",
+                         (version_id,))
+
+    def opinions_this_round(self, version_id: UUID) -> set[str]:
+        """Departments that gave an opinion since the revision was last submitted."""
+        self.cur.execute("""SELECT s.signer, st.department FROM signatures s
+                            JOIN staff st ON st.username = s.signer
+                            WHERE s.version_id = %s AND s.step = 'opinion'
+                              AND s.id > COALESCE((SELECT max(id) FROM signatures
+                                                   WHERE version_id = %s AND step = 'submit'), 0)
+                         """, (version_id, version_id))
+        return {row["department"] for row in self.cur.fetchall()}
+
+    def signatures(self, version_id: UUID) -> list[Signature]:
+        self.cur.execute("""SELECT step, decision, signer, function, comment, signed_at
+                            FROM signatures WHERE version_id = %s ORDER BY id""", (version_id,))
+        return [Signature.model_validate(row) for row in self.cur.fetchall()]
 
     def sign(self, version_id: UUID, step: str, decision: str, user: User,
              comment: str) -> None:

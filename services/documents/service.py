@@ -4,13 +4,14 @@ from __future__ import annotations
 from uuid import UUID
 
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
 from services.contracts.errors import EXPECTED, validate
-from services.contracts.models import (
-    Comment, NewDocument, Organisation, StagedUpload)
+from services.contracts.models import NewDocument, Organisation, Signing, StagedUpload
 from services.documents import handlers
+from services.documents.dependencies import DocumentControlConfig
 from services.documents.repository import Repository
 
 
@@ -24,6 +25,7 @@ class DocumentsService:
     db = DatabaseProvider("documents", "services.documents.migrations")
     outbox = OutboxRelay("documents")
     versioning = RpcProxy("versioning")
+    control = DocumentControlConfig()
 
     @rpc
     def health(self) -> dict:
@@ -54,7 +56,7 @@ class DocumentsService:
     @rpc(expected_exceptions=EXPECTED)
     def register(self, actor: str, document: dict) -> dict:
         """Register a document in the register (no version yet)."""
-        return _dump(handlers.register(self.db, actor, NewDocument.model_validate(document)))
+        return _dump(handlers.register(self.db, actor, validate(NewDocument, document)))
 
     @rpc(expected_exceptions=EXPECTED)
     def get(self, actor: str, document_id: str) -> dict:
@@ -92,7 +94,21 @@ class DocumentsService:
             return [_dump(r) for r in repo.revisions(UUID(document_id))]
 
     @rpc(expected_exceptions=EXPECTED)
-    def transition(self, actor: str, version_id: str, action: str, comment: str = "") -> dict:
-        """submit, verify, approve or reject a revision."""
-        comment = Comment(comment=comment).comment
-        return _dump(handlers.transition(self.db, actor, UUID(version_id), action, comment))
+    def transition(self, actor: str, version_id: str, action: str, signing: dict) -> dict:
+        """submit, verify, opinion, endorse, approve or reject a revision."""
+        return _dump(handlers.transition(
+            self.db, self.control.chains, actor, UUID(version_id), action,
+            validate(Signing, signing), self.control.calendar.today()))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def signatures(self, actor: str, version_id: str) -> list[dict]:
+        """Every step signed on a revision: who, function, when, decision, comment."""
+        with self.db.transaction() as cur:
+            repo = Repository(cur)
+            handlers.readable_document(repo, actor, repo.revision(UUID(version_id)).document.id)
+            return [_dump(s) for s in repo.signatures(UUID(version_id))]
+
+    @timer(interval=30)
+    def bring_into_force(self) -> int:
+        """Approved revisions whose effective date has come enter into force."""
+        return handlers.bring_due_into_force(self.db, self.control.calendar.today())

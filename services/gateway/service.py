@@ -13,14 +13,14 @@ from werkzeug.wrappers import Response
 from services.common.settings import Settings
 from services.contracts.errors import InvalidInput, NotFound, Unauthorized, validate
 from services.contracts.models import (
-    Comment, NewDocument, Revision, User, Version, VersionManifest)
+    Comment, NewDocument, Revision, Signing, User, Version, VersionManifest)
 from services.gateway import uploads
 from services.gateway.auth import Tokens
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.search_routes import SearchRoutes
 
-ACTIONS = ("submit", "verify", "endorse", "approve", "reject")
+ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject")
 MAX_JSON = 1024 * 1024
 
 
@@ -197,9 +197,16 @@ class GatewayService(SearchRoutes):
         if action not in ACTIONS:
             raise NotFound(f"no action {action}", {"action": action})
         user = self._user(request)
-        comment = validate(Comment, _body(request)).comment
-        self.documents.transition(user.username, _uuid(version_id, "version"), action, comment)
+        signing = validate(Signing, _body(request))
+        self.documents.transition(user.username, _uuid(version_id, "version"), action,
+                                  signing.model_dump(mode="json"))
         return json_response(self._version(user, version_id).model_dump(mode="json"))
+
+    @http("GET", "/api/versions/<version_id>/signatures")
+    def signatures(self, request, version_id):
+        user = self._user(request)
+        return json_response({"items": self.documents.signatures(
+            user.username, _uuid(version_id, "version"))})
 
     # --- feed --------------------------------------------------------
     @http("GET", "/api/feed")

@@ -22,6 +22,7 @@ def approved_version(login, distribution=("DJ",)):
     version = author.upload(document["id"], "p.docx", docx_bytes("p", BODY), "", DOCX)
     author.act(version["id"], "submit")
     login("stefan.ionescu").act(version["id"], "verify")
+    login("mihai.tudose").act(version["id"], "endorse")
     login("daniel.balan").act(version["id"], "approve", "Aprob")
     return document, version
 
@@ -50,6 +51,7 @@ def test_a_plain_amqp_subscriber_receives_version_approved(login, environment):
     assert event["type"] == "version_approved" and event["source"] == "documents"
     assert event["subject"] == document["id"]
     assert event["data"]["status"] == "approved" and event["data"]["actor"] == "daniel.balan"
+    assert event["data"]["registry_number"]
     schema = json.loads((ROOT / "docs/events/version_approved.json").read_text())
     jsonschema.validate(event, schema)
 
@@ -84,7 +86,7 @@ def test_the_same_event_delivered_twice_makes_one_feed_item_and_one_index_entry(
     def hits():
         return [h for h in login("ana.popescu").get("/api/search", q=document["code"],
                                                     all_versions="true")["hits"]
-                if h["version_id"] == version["id"] and h["status"] == "approved"]
+                if h["version_id"] == version["id"] and h["status"] == "in_force"]
 
     assert len(eventually(hits)) == 1
 

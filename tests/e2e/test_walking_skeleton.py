@@ -69,8 +69,11 @@ def test_upload_is_searchable_and_approval_reaches_the_distribution_list(login):
 
     author.act(version["id"], "submit", "Gata de verificare")
     verifier.act(version["id"], "verify", "Conform")
+    login("mihai.tudose").act(version["id"], "endorse", "Avizat favorabil")
     approved = approver.act(version["id"], "approve", "Aprob")
-    assert approved["status"] == "approved"
+    # registered, and in force at once (the effective date defaults to the approval date)
+    assert approved["status"] == "in_force"
+    assert approved["registry_number"].endswith(f"/{approved['effective_date'][:4]}")
 
     def feed_item(client):
         return [i for i in client.get("/api/feed")["items"]
@@ -82,9 +85,9 @@ def test_upload_is_searchable_and_approval_reaches_the_distribution_list(login):
     assert eventually(lambda: feed_item(login("maria.ilie")), timeout=15)  # RP is on the list
     # AUD is not on the distribution list: nothing, even after the DJ items exist
     assert feed_item(login("livia.grigore")) == []
-    # the search projection follows the approval
+    # the search projection follows the approval and the coming into force
     eventually(lambda: [h for h in author.get("/api/search", q=document["code"])["hits"]
-                        if h["version_id"] == version["id"] and h["status"] == "approved"])
+                        if h["version_id"] == version["id"] and h["status"] == "in_force"])
 
 
 def test_a_second_upload_is_the_next_revision(login):

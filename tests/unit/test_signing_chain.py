@@ -5,7 +5,18 @@ import pytest
 
 from services.contracts.errors import Conflict, Forbidden
 from services.contracts.models import Document, RevisionStatus as S, Role, User
-from services.documents.domain import DEFAULT_CHAIN, Chain, decide, may_read, next_number
+from pathlib import Path
+
+import yaml
+
+from services.documents.domain import (
+    Chain, SigningChains, decide, decide_opinion, effective_date, may_read, next_number,
+    registry_number)
+from services.contracts.errors import InvalidInput
+
+CHAINS = SigningChains(yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "config" / "signing-chains.yaml").read_text()))
+DEFAULT_CHAIN = CHAINS.for_type("PO")
 
 
 def user(name, department, *roles):
@@ -26,15 +37,60 @@ OTHER_VERIFIER = user("maria", "RP", Role.VERIFIER)
 APPROVER = user("primar", "PRIMAR", Role.APPROVER)
 
 
-def test_the_default_chain_goes_draft_verification_approval_approved():
+ENDORSER = user("mihai", "CM", Role.ENDORSER)
+
+
+def test_the_po_chain_goes_through_verification_endorsement_and_approval():
     doc = document()
     steps = [(AUTHOR, "submit", S.DRAFT), (VERIFIER, "verify", S.IN_VERIFICATION),
-             (APPROVER, "approve", S.IN_APPROVAL)]
+             (ENDORSER, "endorse", S.IN_ENDORSEMENT), (APPROVER, "approve", S.IN_APPROVAL)]
     results = [decide(DEFAULT_CHAIN, who, action, doc, status, "ana")
                for who, action, status in steps]
-    assert [r.new_status for r in results] == [S.IN_VERIFICATION, S.IN_APPROVAL, S.APPROVED]
+    assert [r.new_status for r in results] == [S.IN_VERIFICATION, S.IN_ENDORSEMENT,
+                                               S.IN_APPROVAL, S.APPROVED]
     assert [r.event for r in results] == ["version_submitted", "version_verified",
-                                          "version_approved"]
+                                          "version_endorsed", "version_approved"]
+
+
+def test_chains_are_configured_per_document_type():
+    assert [s.action for s in CHAINS.for_type("IL").steps] == ["verify", "approve"]
+    assert [s.action for s in CHAINS.for_type("manualul_calitatii").steps] == [
+        "verify", "endorse", "approve"]   # no chain of its own: the default
+
+
+def test_a_conflict_names_the_state_and_the_allowed_actions():
+    with pytest.raises(Conflict) as raised:
+        decide(DEFAULT_CHAIN, APPROVER, "approve", document(), S.IN_ENDORSEMENT, "ana")
+    assert raised.value.details == {"status": "in_endorsement",
+                                    "allowed_actions": ["endorse", "opinion", "reject"]}
+
+
+def test_distribution_departments_give_opinions_while_in_endorsement():
+    doc = document(distribution=("DJ", "RP"))
+    assert decide_opinion(DEFAULT_CHAIN, OTHER_VERIFIER, doc, S.IN_ENDORSEMENT, "ana",
+                          True, set()) is None
+    back = decide_opinion(DEFAULT_CHAIN, OTHER_VERIFIER, doc, S.IN_ENDORSEMENT, "ana",
+                          False, set())
+    assert back.new_status == S.DRAFT and back.decision == "unfavourable"
+    with pytest.raises(Conflict):     # once per round
+        decide_opinion(DEFAULT_CHAIN, OTHER_VERIFIER, doc, S.IN_ENDORSEMENT, "ana", True,
+                       {"RP"})
+    with pytest.raises(Conflict):     # not while in verification
+        decide_opinion(DEFAULT_CHAIN, OTHER_VERIFIER, doc, S.IN_VERIFICATION, "ana", True,
+                       set())
+    with pytest.raises(Forbidden):    # a department not on the list
+        decide_opinion(DEFAULT_CHAIN, user("x", "DE", Role.VERIFIER), doc, S.IN_ENDORSEMENT,
+                       "ana", True, set())
+
+
+def test_effective_dates_never_precede_approval_and_registry_numbers_name_the_year():
+    from datetime import date
+    assert effective_date(None, date(2026, 11, 23)) == date(2026, 11, 23)
+    assert effective_date(date(2027, 1, 1), date(2026, 11, 23)) == date(2027, 1, 1)
+    with pytest.raises(InvalidInput) as raised:
+        effective_date(date(2026, 11, 1), date(2026, 11, 23))
+    assert raised.value.details["field"] == "effective_date"
+    assert registry_number(436, 2026) == "436/2026"
 
 
 def test_role_is_checked_before_state():
@@ -56,12 +112,14 @@ def test_an_author_may_not_sign_later_steps_of_their_own_revision_unless_configu
         decide(DEFAULT_CHAIN, both, "verify", document(), S.IN_VERIFICATION, "ana")
     permissive = Chain(steps=DEFAULT_CHAIN.steps, author_may_sign=True)
     assert decide(permissive, both, "verify", document(), S.IN_VERIFICATION,
-                  "ana").new_status == S.IN_APPROVAL
+                  "ana").new_status == S.IN_ENDORSEMENT
 
 
 def test_rejection_returns_to_draft_from_any_step_by_its_signer():
     doc = document()
     assert decide(DEFAULT_CHAIN, VERIFIER, "reject", doc, S.IN_VERIFICATION,
+                  "ana").new_status == S.DRAFT
+    assert decide(DEFAULT_CHAIN, ENDORSER, "reject", doc, S.IN_ENDORSEMENT,
                   "ana").new_status == S.DRAFT
     assert decide(DEFAULT_CHAIN, APPROVER, "reject", doc, S.IN_APPROVAL,
                   "ana").new_status == S.DRAFT
@@ -73,8 +131,7 @@ def test_rejection_returns_to_draft_from_any_step_by_its_signer():
 
 def test_an_unconfigured_step_is_a_conflict_not_a_crash():
     with pytest.raises(Conflict):
-        decide(DEFAULT_CHAIN, user("cm", "CM", Role.ENDORSER), "endorse", document(),
-               S.IN_VERIFICATION, "ana")
+        decide(CHAINS.for_type("IL"), ENDORSER, "endorse", document(), S.IN_VERIFICATION, "ana")
 
 
 def test_numbering_starts_at_edition_one_revision_zero():

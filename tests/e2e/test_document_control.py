@@ -1,0 +1,115 @@
+"""The signing chain as OSGG 600 describes it, registration, and coming into force."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from procedura_cli.client import ApiError
+from procedura_cli.docgen import docx_bytes
+from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+
+
+def uploaded(login, distribution=("DJ", "RP")):
+    author = login("ana.popescu")
+    document = register(author, unique_code(), distribution=distribution)
+    version = author.upload(document["id"], "p.docx", docx_bytes("p", BODY), "", DOCX)
+    return document, version
+
+
+def through_endorsement(login, version_id):
+    login("ana.popescu").act(version_id, "submit")
+    login("stefan.ionescu").act(version_id, "verify", "Conform")
+
+
+def test_opinions_endorsement_approval_and_the_signature_record(login):
+    document, version = uploaded(login)
+    through_endorsement(login, version["id"])
+    rp_head = login("maria.ilie")
+    rp_head.post(f"/api/versions/{version['id']}/opinion",
+                 {"favourable": True, "comment": "Fără observații"})
+    with pytest.raises(ApiError) as raised:            # one opinion per department
+        rp_head.post(f"/api/versions/{version['id']}/opinion", {"favourable": True})
+    assert raised.value.status == 409
+    login("mihai.tudose").act(version["id"], "endorse", "Avizat")
+    approved = login("daniel.balan").act(version["id"], "approve", "Aprob")
+    assert approved["status"] == "in_force"
+    number, year = approved["registry_number"].split("/")
+    assert int(number) >= 1 and year == approved["effective_date"][:4]
+
+    signatures = login("ana.popescu").get(f"/api/versions/{version['id']}/signatures")["items"]
+    assert [(s["step"], s["signer"], s["decision"]) for s in signatures] == [
+        ("submit", "ana.popescu", "submitted"),
+        ("verify", "stefan.ionescu", "favourable"),
+        ("opinion", "maria.ilie", "favourable"),
+        ("endorse", "mihai.tudose", "favourable"),
+        ("approve", "daniel.balan", "favourable"),
+    ]
+    assert signatures[1]["function"] == "Director executiv"
+    assert signatures[2]["comment"] == "Fără observații"
+
+
+def test_an_unfavourable_opinion_returns_the_revision_to_draft_with_its_observations(login):
+    document, version = uploaded(login)
+    through_endorsement(login, version["id"])
+    login("maria.ilie").post(f"/api/versions/{version['id']}/opinion",
+                             {"favourable": False, "comment": "Termenul de 30 de zile lipsește"})
+    assert login("ana.popescu").get(f"/api/versions/{version['id']}")["status"] == "draft"
+    signatures = login("ana.popescu").get(f"/api/versions/{version['id']}/signatures")["items"]
+    assert signatures[-1]["decision"] == "unfavourable"
+    assert signatures[-1]["comment"] == "Termenul de 30 de zile lipsește"
+    # resubmitted, the department may give its opinion again
+    through_endorsement(login, version["id"])
+    login("maria.ilie").post(f"/api/versions/{version['id']}/opinion", {"favourable": True})
+
+
+def test_a_new_revision_supersedes_the_one_in_force_only_when_it_comes_into_force(login):
+    document, first = uploaded(login)
+    through_endorsement(login, first["id"])
+    login("mihai.tudose").act(first["id"], "endorse")
+    assert login("daniel.balan").act(first["id"], "approve")["status"] == "in_force"
+
+    author = login("ana.popescu")
+    second = author.upload(document["id"], "p2.docx", docx_bytes("p", BODY + "\nRevizie."),
+                           "Termene actualizate", DOCX)
+    assert second["revision"] == 1
+    # while the new revision is prepared, the old one stays in force
+    assert author.get(f"/api/versions/{first['id']}")["status"] == "in_force"
+    through_endorsement(login, second["id"])
+    login("mihai.tudose").act(second["id"], "endorse")
+    later = (date.today() + timedelta(days=30)).isoformat()
+    approved = login("daniel.balan").post(f"/api/versions/{second['id']}/approve",
+                                          {"effective_date": later})
+    assert approved["status"] == "approved" and approved["effective_date"] == later
+    assert author.get(f"/api/versions/{first['id']}")["status"] == "in_force"
+
+    third = author.upload(document["id"], "p3.docx", docx_bytes("p", BODY + "\nR2."), "", DOCX)
+    through_endorsement(login, third["id"])
+    login("mihai.tudose").act(third["id"], "endorse")
+    assert login("daniel.balan").act(third["id"], "approve")["status"] == "in_force"
+    assert author.get(f"/api/versions/{first['id']}")["status"] == "superseded"
+    assert approved["registry_number"] != author.get(
+        f"/api/versions/{third['id']}")["registry_number"]
+
+
+def test_bad_signing_input(login):
+    document, version = uploaded(login)
+    through_endorsement(login, version["id"])
+    with pytest.raises(ApiError) as raised:          # approval before endorsement
+        login("daniel.balan").act(version["id"], "approve")
+    assert raised.value.status == 409
+    assert raised.value.error["details"] == {
+        "status": "in_endorsement", "allowed_actions": ["endorse", "opinion", "reject"]}
+    with pytest.raises(ApiError) as raised:          # verifying twice
+        login("stefan.ionescu").act(version["id"], "verify")
+    assert raised.value.status == 409
+    with pytest.raises(ApiError) as raised:          # an opinion must say which
+        login("maria.ilie").post(f"/api/versions/{version['id']}/opinion", {})
+    assert raised.value.status == 422
+    login("mihai.tudose").act(version["id"], "endorse")
+    with pytest.raises(ApiError) as raised:          # in force before it was approved
+        login("daniel.balan").post(f"/api/versions/{version['id']}/approve",
+                                   {"effective_date": "2020-01-01"})
+    assert raised.value.status == 422
+    assert raised.value.error["details"]["field"] == "effective_date"
+    assert login("ana.popescu").get(f"/api/versions/{version['id']}")["status"] == "in_approval"

@@ -1,0 +1,81 @@
+"""Registration numbers and the one-in-force rule, on the real PostgreSQL."""
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg2.errors
+import pytest
+
+from services.common.db import Database, make_green
+from services.common.migrations import migrate
+from services.documents.repository import Repository
+
+
+@pytest.fixture(scope="module")
+def db(environment):
+    make_green()  # as in the services: queries yield, so the approvals really overlap
+    migrate(environment.database_url, "documents", "services.documents.migrations")
+    database = Database(environment.database_url, "documents", maxconn=60)
+    with database.transaction() as cur:
+        cur.execute("INSERT INTO departments (code, name) VALUES ('DJ', 'Direcția Juridică') "
+                    "ON CONFLICT DO NOTHING")
+    yield database
+    database.close()
+
+
+def new_document(cur) -> uuid.UUID:
+    document_id = uuid.uuid4()
+    cur.execute("""INSERT INTO documents (id, code, title, type, owner_department, created_by)
+                   VALUES (%s, %s, 'Titlu', 'PO', 'DJ', 'test')""",
+                (document_id, f"PO-DJ-{uuid.uuid4().hex[:8]}"))
+    return document_id
+
+
+def new_revision(cur, document_id, revision: int, status: str) -> uuid.UUID:
+    version_id = uuid.uuid4()
+    cur.execute("""INSERT INTO revisions (version_id, document_id, edition, revision, status,
+                                          author)
+                   VALUES (%s, %s, 1, %s, %s, 'ana')""",
+                (version_id, document_id, revision, status))
+    return version_id
+
+
+def test_fifty_concurrent_approvals_get_fifty_consecutive_numbers(db):
+    year = 3000 + uuid.uuid4().int % 1000   # a year of its own for this run
+
+    def approve(_):
+        with db.transaction() as cur:
+            number = Repository(cur).next_registry_number(year)
+            cur.execute("SELECT pg_sleep(0.02)")  # hold the number while others wait
+            return number
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        numbers = list(pool.map(approve, range(50)))
+    assert sorted(numbers) == list(range(1, 51))
+
+
+def test_a_rolled_back_approval_gives_its_number_back(db):
+    year = 4000 + uuid.uuid4().int % 1000
+    with db.transaction() as cur:
+        assert Repository(cur).next_registry_number(year) == 1
+    with pytest.raises(RuntimeError):
+        with db.transaction() as cur:
+            assert Repository(cur).next_registry_number(year) == 2
+            raise RuntimeError("the approval failed after numbering")
+    with db.transaction() as cur:
+        assert Repository(cur).next_registry_number(year) == 2
+
+
+def test_the_database_refuses_a_second_revision_in_force(db):
+    with db.transaction() as cur:
+        document_id = new_document(cur)
+        new_revision(cur, document_id, 0, "in_force")
+        second = new_revision(cur, document_id, 1, "approved")
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        with db.transaction() as cur:
+            cur.execute("UPDATE revisions SET status = 'in_force' WHERE version_id = %s",
+                        (second,))
+    # another document may have its own revision in force
+    with db.transaction() as cur:
+        new_revision(cur, new_document(cur), 0, "in_force")
