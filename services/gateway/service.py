@@ -202,6 +202,18 @@ class GatewayService(SearchRoutes):
                                   signing.model_dump(mode="json"))
         return json_response(self._version(user, version_id).model_dump(mode="json"))
 
+    @http("GET", "/api/versions/<version_id>/diff")
+    def diff(self, request, version_id):
+        user = self._user(request)
+        against = request.args.get("against", "")
+        if not against:
+            raise InvalidInput("`against` names the version to compare with",
+                               {"field": "against"})
+        version_id, against = _uuid(version_id, "version"), _uuid(against, "version")
+        for vid in (version_id, against):   # both readable by this user
+            self.documents.get_revision(user.username, vid)
+        return json_response(self.versioning.diff(version_id, against))
+
     @http("GET", "/api/versions/<version_id>/signatures")
     def signatures(self, request, version_id):
         user = self._user(request)

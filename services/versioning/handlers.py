@@ -7,13 +7,15 @@ from uuid import UUID
 import eventlet
 
 from services.common.filenames import sanitise_filename
+from services.common.labels import edition_label
 from services.common.outbox import record
 from services.common.settings import Settings
 from services.contracts import events
-from services.contracts.errors import PayloadTooLarge, UnsupportedMediaType
+from services.contracts.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
 from services.contracts.models import StoreVersion, VersionManifest
 from services.versioning.adapters.storage import ObjectStore, original_key, text_key
 from services.versioning.adapters.tika import ExtractionFailed, Tika, TikaUnavailable
+from services.versioning.diff import diff_texts
 from services.versioning.repository import Repository, manifest
 
 log = logging.getLogger(__name__)
@@ -111,3 +113,26 @@ def content_location(db, store: ObjectStore, version_id: UUID, kind: str) -> str
     with db.transaction() as cur:
         row = Repository(cur).get(version_id)
     return store.location(row["text_key"] if kind == "text" else row["object_key"])
+
+
+def diff(db, store: ObjectStore, version_id: UUID, against_id: UUID) -> dict:
+    """What changed from `against_id` to `version_id` (two versions of one document)."""
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        new, old = repo.get(version_id), repo.get(against_id)
+    if new["document_id"] != old["document_id"]:
+        raise NotFound(f"version {against_id} is not a version of the same document",
+                       {"against": str(against_id)})
+    for row in (new, old):
+        if row["extraction"]["status"] != "done":
+            raise Conflict(f"version {row['id']} has no text to compare "
+                           f"(extraction {row['extraction']['status']})",
+                           {"version_id": str(row["id"]),
+                            "extraction": row["extraction"]["status"]})
+    result = diff_texts(store.read_text(old["text_key"]), store.read_text(new["text_key"]),
+                        old_label=_label(old), new_label=_label(new))
+    return {"version_id": str(version_id), "against": str(against_id), **result.as_dict()}
+
+
+def _label(row: dict) -> str:
+    return edition_label(row["edition"], row["revision"])

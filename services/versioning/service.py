@@ -59,3 +59,9 @@ class VersioningService:
     def text_location(self, version_id: str) -> str:
         """A short-lived URL of the text rendition."""
         return handlers.content_location(self.db, self.store, UUID(version_id), "text")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def diff(self, version_id: str, against: str) -> dict:
+        """Word-level differences between two versions of one document: hunks for a
+        side-by-side view and unified text."""
+        return handlers.diff(self.db, self.store, UUID(version_id), UUID(against))

@@ -113,3 +113,30 @@ def test_bad_signing_input(login):
     assert raised.value.status == 422
     assert raised.value.error["details"]["field"] == "effective_date"
     assert login("ana.popescu").get(f"/api/versions/{version['id']}")["status"] == "in_approval"
+
+
+def test_the_diff_shows_the_changed_sentences(login):
+    from tests.e2e.test_walking_skeleton import settled
+
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    old = author.upload(document["id"], "r0.docx", docx_bytes(
+        "p", BODY + "\nRăspunsul se transmite în termen de 30 de zile.\n"), "", DOCX)
+    new = author.upload(document["id"], "r1.docx", docx_bytes(
+        "p", BODY + "\nRăspunsul se transmite în termen de 15 zile lucrătoare.\n"),
+        "Termen redus", DOCX)
+    for version in (old, new):
+        assert settled(author, version["id"])["extraction"]["status"] == "done"
+    diff = author.get(f"/api/versions/{new['id']}/diff", against=old["id"])
+    changed = [h for h in diff["hunks"] if h["op"] != "equal"]
+    assert len(changed) == 1 and changed[0]["op"] == "replace"
+    words = [(w["old"], w["new"]) for w in changed[0]["words"] if w["op"] != "equal"]
+    assert ("30 de", "15") in words
+    assert "-Răspunsul se transmite în termen de 30 de zile." in diff["unified"]
+    assert "--- Ediția I, Revizia 0" in diff["unified"]
+
+    other = register(author, unique_code())
+    stranger = author.upload(other["id"], "x.docx", docx_bytes("x", BODY), "", DOCX)
+    response = author.request("GET", f"/api/versions/{new['id']}/diff",
+                              params={"against": stranger["id"]})
+    assert response.status_code == 404

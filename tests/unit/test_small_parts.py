@@ -5,7 +5,7 @@ from services.contracts.errors import InvalidInput, PayloadTooLarge, Unauthorize
 from services.contracts.models import NewDocument
 from services.gateway.auth import Tokens
 from services.gateway.uploads import _FilePart
-from services.notifications.domain import edition_label
+from services.common.labels import edition_label
 
 
 @pytest.mark.parametrize("raw,clean", [

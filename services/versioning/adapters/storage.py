@@ -108,6 +108,15 @@ class ObjectStore:
         self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
                                content_type="text/plain; charset=utf-8")
 
+    def read_text(self, key: str) -> str:
+        """A text rendition (capped in size when it was extracted)."""
+        response = self.client.get_object(self.bucket, key)
+        try:
+            return response.read().decode("utf-8")
+        finally:
+            response.close()
+            response.release_conn()
+
     def location(self, key: str, minutes: int = 10) -> str:
         """A short-lived URL to read one object (for the gateway and the search service)."""
         return self.client.presigned_get_object(self.bucket, key,
