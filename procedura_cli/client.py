@@ -48,11 +48,13 @@ class Client:
         return self._json(self.request("POST", path, json=body or {}))
 
     def upload(self, document_id: str, filename: str, content: bytes | IO[bytes],
-               change_summary: str = "", media_type: str = "application/octet-stream"):
+               change_summary: str = "", media_type: str = "application/octet-stream",
+               **note: str):
+        """Upload a version; `note` may name the component_revised and how_revised."""
         return self._json(self.request(
             "POST", f"/api/documents/{document_id}/versions",
             files={"file": (filename, content, media_type)},
-            data={"change_summary": change_summary}))
+            data={"change_summary": change_summary, **note}))
 
     def act(self, version_id: str, action: str, comment: str = ""):
         return self.post(f"/api/versions/{version_id}/{action}", {"comment": comment})

@@ -143,6 +143,14 @@ class VersionSupersededEvent(Envelope):
     data: RevisionTransitioned
 
 
+class DocumentWithdrawnEvent(Envelope):
+    """`document_withdrawn`, published by documents on `documents.events`: the revision
+    in force is withdrawn (data.comment is the reason); nothing of it is in force now."""
+    type: Literal["document_withdrawn"] = "document_withdrawn"
+    source: Literal["documents"] = "documents"
+    data: RevisionTransitioned
+
+
 class VersionRejectedEvent(Envelope):
     """`version_rejected`, published by documents on `documents.events`."""
     type: Literal["version_rejected"] = "version_rejected"
@@ -175,7 +183,7 @@ ALL_EVENTS: dict[str, type[Envelope]] = {
     m.model_fields["type"].default: m for m in (
         DocumentRegisteredEvent, VersionSubmittedEvent, VersionVerifiedEvent,
         VersionEndorsedEvent, VersionApprovedEvent, VersionInForceEvent,
-        VersionSupersededEvent, VersionRejectedEvent, VersionStoredEvent,
+        VersionSupersededEvent, VersionRejectedEvent, DocumentWithdrawnEvent, VersionStoredEvent,
         VersionTextExtractedEvent, VersionExtractionFailedEvent)
 }
 

@@ -126,6 +126,7 @@ class Document(Model):
     process: str | None = None
     status: RevisionStatus
     current_version_id: UUID | None = None
+    next_edition: bool = False
     created_at: datetime
     created_by: str
 
@@ -145,7 +146,17 @@ class Revision(Model):
     in_force_at: datetime | None = None
     author: str
     change_summary: str
+    component_revised: str = ""
+    how_revised: str = ""
+    restored_from: UUID | None = None
     created_at: datetime
+
+
+class ChangeNote(Model):
+    """What a new revision changes: the row of "Situația edițiilor și a reviziilor"."""
+    change_summary: str = Field(default="", max_length=4000)      # why
+    component_revised: str = Field(default="", max_length=500)    # which part
+    how_revised: str = Field(default="", max_length=500)          # how
 
 
 class Signature(Model):
@@ -205,13 +216,20 @@ class Version(VersionManifest):
     code: str
     status: RevisionStatus
     registry_number: str | None = None
+    registry_date: date | None = None
     effective_date: date | None = None
+    component_revised: str = ""
+    how_revised: str = ""
+    restored_from: UUID | None = None
 
     @classmethod
     def combine(cls, revision: Revision, manifest: VersionManifest) -> "Version":
         return cls(**dict(manifest), code=revision.document.code, status=revision.status,
                    registry_number=revision.registry_number,
-                   effective_date=revision.effective_date)
+                   registry_date=revision.registry_date,
+                   effective_date=revision.effective_date,
+                   component_revised=revision.component_revised,
+                   how_revised=revision.how_revised, restored_from=revision.restored_from)
 
 
 class Comment(Model):

@@ -106,12 +106,18 @@ def may_upload(user: User, document: Document) -> bool:
     return user.has(Role.AUTHOR) and user.department == document.owner_department
 
 
-def next_number(latest: tuple[int, int] | None) -> tuple[int, int]:
-    """An upload is the next revision of the current edition: Ediția I, Revizia 0 first."""
+def next_number(latest: tuple[int, int] | None,
+                new_edition: bool = False) -> tuple[int, int]:
+    """An upload is the next revision of the current edition (Ediția I, Revizia 0 first);
+    after a "new edition" request, revision 0 of the next edition."""
     if latest is None:
         return 1, 0
     edition, revision = latest
-    return edition, revision + 1
+    return (edition + 1, 0) if new_edition else (edition, revision + 1)
+
+
+def may_withdraw(user: User) -> bool:
+    return user.has(Role.QMS_ADMIN)
 
 
 def decide(chain: Chain, user: User, action: str, document: Document,

@@ -10,10 +10,10 @@ from argon2.exceptions import VerificationError
 
 from services.common.outbox import record
 from services.contracts import events
-from services.contracts.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from services.contracts.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from services.contracts.models import (
-    Document, NewDocument, Organisation, Revision, RevisionStatus, Signing, StagedUpload,
-    StoreVersion, User, Version, VersionManifest)
+    ChangeNote, Document, NewDocument, Organisation, Revision, RevisionStatus, Role, Signing,
+    StagedUpload, StoreVersion, User, Version, VersionManifest)
 from services.documents import domain
 from services.documents.repository import Repository
 
@@ -26,6 +26,7 @@ _TRANSITION_EVENTS = {
     "version_in_force": events.VersionInForceEvent,
     "version_superseded": events.VersionSupersededEvent,
     "version_rejected": events.VersionRejectedEvent,
+    "document_withdrawn": events.DocumentWithdrawnEvent,
 }
 
 
@@ -86,7 +87,7 @@ def register(db, actor: str, new: NewDocument) -> Document:
 
 
 def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUpload,
-                 change_summary: str) -> Version:
+                 note: ChangeNote, restored_from: UUID | None = None) -> Version:
     """Store an upload as the next revision; returns once version and draft both exist."""
     with db.transaction() as cur:
         repo = Repository(cur)
@@ -94,17 +95,74 @@ def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUp
         if not domain.may_upload(user, document):
             raise Forbidden("only an author of the owner department may upload a version",
                             {"department": document.owner_department})
-        edition, revision = domain.next_number(repo.latest_number(document_id))
+        edition, revision = domain.next_number(repo.latest_number(document_id),
+                                               document.next_edition)
         request = StoreVersion(version_id=uuid4(), document_id=document_id, edition=edition,
                                revision=revision, staged=staged, author=actor,
-                               change_summary=change_summary)
+                               change_summary=note.change_summary)
         # The document row stays locked while versioning stores the bytes, so two
         # uploads of one document cannot take the same number.
         manifest = VersionManifest.model_validate(
             versioning.store_version(request.model_dump(mode="json")))
-        repo.insert_revision(manifest.id, document_id, edition, revision, actor, change_summary)
+        repo.insert_revision(manifest.id, document_id, edition, revision, actor, note,
+                             restored_from)
         repo.set_current_version(document_id, manifest.id)
         return Version.combine(repo.revision(manifest.id), manifest)
+
+
+def restore(db, versioning, actor: str, document_id: UUID, version_id: UUID,
+            note: ChangeNote) -> Version:
+    """A superseded version comes back as a new draft revision (a new version; the old
+    one stays as it is)."""
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        readable_document(repo, actor, document_id)
+        revision = repo.revision(version_id)
+        if revision.document.id != document_id:
+            raise NotFound(f"no version {version_id} of document {document_id}",
+                           {"version_id": str(version_id)})
+        if revision.status != RevisionStatus.SUPERSEDED:
+            raise Conflict(f"only a superseded version can be restored; this one is "
+                           f"{revision.status.value}", {"status": revision.status.value})
+    staged = StagedUpload.model_validate(versioning.stage_copy(str(version_id)))
+    if not note.change_summary:
+        note = note.model_copy(update={"change_summary": (
+            f"Restaurată din Ediția {revision.edition}, Revizia {revision.revision}")})
+    return add_revision(db, versioning, actor, document_id, staged, note,
+                        restored_from=version_id)
+
+
+def request_new_edition(db, actor: str, document_id: UUID) -> Document:
+    """The next upload starts a new edition at revision 0."""
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        user, document = readable_document(repo, actor, document_id, lock=True)
+        if not (domain.may_upload(user, document) or user.has(Role.QMS_ADMIN)):
+            raise Forbidden("only an author of the owner department or the quality office "
+                            "may start a new edition", {"department": document.owner_department})
+        repo.request_new_edition(document_id)
+        return repo.document(document_id)
+
+
+def withdraw(db, actor: str, version_id: UUID, reason: str) -> Revision:
+    """The quality office withdraws a revision in force (with a reason)."""
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        revision = repo.revision(version_id, lock=True)
+        user, document = readable_document(repo, actor, revision.document.id)
+        if not domain.may_withdraw(user):
+            raise Forbidden("only the quality office may withdraw a document",
+                            {"required_role": Role.QMS_ADMIN.value})
+        if revision.status != RevisionStatus.IN_FORCE:
+            raise Conflict(f"only a revision in force can be withdrawn; this one is "
+                           f"{revision.status.value}", {"status": revision.status.value,
+                                                        "allowed_actions": []})
+        if not reason.strip():
+            raise InvalidInput("a withdrawal needs a reason", {"field": "comment"})
+        repo.sign(version_id, "withdraw", "withdrawn", user, reason)
+        _move(repo, cur, document, revision, RevisionStatus.WITHDRAWN, "document_withdrawn",
+              user, reason)
+        return repo.revision(version_id)
 
 
 def get_revision(db, actor: str | None, version_id: UUID) -> Revision:

@@ -103,13 +103,21 @@ class Repository:
         return (row["edition"], row["revision"]) if row else None
 
     def insert_revision(self, version_id: UUID, document_id: UUID, edition: int,
-                        revision: int, author: str, change_summary: str) -> None:
+                        revision: int, author: str, note, restored_from: UUID | None) -> None:
         self.cur.execute(
             """INSERT INTO revisions (version_id, document_id, edition, revision, status,
-                                      author, change_summary)
-               VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+                                      author, change_summary, component_revised,
+                                      how_revised, restored_from)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             (version_id, document_id, edition, revision, RevisionStatus.DRAFT.value,
-             author, change_summary))
+             author, note.change_summary, note.component_revised, note.how_revised,
+             restored_from))
+        self.cur.execute("UPDATE documents SET next_edition = false WHERE id = %s",
+                         (document_id,))
+
+    def request_new_edition(self, document_id: UUID) -> None:
+        self.cur.execute("UPDATE documents SET next_edition = true WHERE id = %s",
+                         (document_id,))
 
     def revision(self, version_id: UUID, lock: bool = False) -> Revision:
         self.cur.execute("SELECT * FROM revisions WHERE version_id = %s"

@@ -9,7 +9,8 @@ from nameko.timer import timer
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
 from services.contracts.errors import EXPECTED, validate
-from services.contracts.models import NewDocument, Organisation, Signing, StagedUpload
+from services.contracts.models import (
+    ChangeNote, Comment, NewDocument, Organisation, Signing, StagedUpload)
 from services.documents import handlers
 from services.documents.dependencies import DocumentControlConfig
 from services.documents.repository import Repository
@@ -75,12 +76,28 @@ class DocumentsService:
             return [_dump(d) for d in repo.documents() if may_read(user, d)]
 
     @rpc(expected_exceptions=EXPECTED)
-    def add_revision(self, actor: str, document_id: str, staged: dict,
-                     change_summary: str) -> dict:
+    def add_revision(self, actor: str, document_id: str, staged: dict, note: dict) -> dict:
         """Turn a staged upload into the next draft revision of the document."""
         return _dump(handlers.add_revision(
             self.db, self.versioning, actor, UUID(document_id),
-            StagedUpload.model_validate(staged), change_summary))
+            validate(StagedUpload, staged), validate(ChangeNote, note)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def restore(self, actor: str, document_id: str, version_id: str, note: dict) -> dict:
+        """A superseded version back as a new draft revision."""
+        return _dump(handlers.restore(self.db, self.versioning, actor, UUID(document_id),
+                                      UUID(version_id), validate(ChangeNote, note)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def new_edition(self, actor: str, document_id: str) -> dict:
+        """The next upload starts a new edition (revision 0)."""
+        return _dump(handlers.request_new_edition(self.db, actor, UUID(document_id)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def withdraw(self, actor: str, version_id: str, reason: str) -> dict:
+        """The quality office withdraws the revision in force."""
+        return _dump(handlers.withdraw(self.db, actor, UUID(version_id),
+                                       validate(Comment, {"comment": reason}).comment))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_revision(self, actor: str | None, version_id: str) -> dict:

@@ -13,14 +13,14 @@ from werkzeug.wrappers import Response
 from services.common.settings import Settings
 from services.contracts.errors import InvalidInput, NotFound, Unauthorized, validate
 from services.contracts.models import (
-    Comment, NewDocument, Revision, Signing, User, Version, VersionManifest)
+    ChangeNote, NewDocument, Revision, Signing, User, Version, VersionManifest)
 from services.gateway import uploads
 from services.gateway.auth import Tokens
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.search_routes import SearchRoutes
 
-ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject")
+ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
 MAX_JSON = 1024 * 1024
 
 
@@ -148,14 +148,31 @@ class GatewayService(SearchRoutes):
         upload = uploads.receive(request, cfg.minio, cfg.staging_bucket,
                                  cfg.settings.upload_limit_bytes)
         try:
-            summary = validate(Comment, {"comment": upload.fields.get("change_summary", "")})
+            note = validate(ChangeNote, {k: v for k, v in upload.fields.items()
+                                         if k in ChangeNote.model_fields})
             version = self.documents.add_revision(
                 user.username, document_id, upload.staged.model_dump(mode="json"),
-                summary.comment)
+                note.model_dump(mode="json"))
         finally:
             # versioning has moved it on success; on any failure it must not linger
             cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
         return json_response(version, 201, {"Location": f"/api/versions/{version['id']}"})
+
+    @http("POST", "/api/documents/<document_id>/restore")
+    def restore(self, request, document_id):
+        user = self._user(request)
+        body = _body(request)
+        version_id = _uuid(str(body.pop("version_id", "")), "version")
+        note = validate(ChangeNote, body)
+        version = self.documents.restore(user.username, _uuid(document_id, "document"),
+                                         version_id, note.model_dump(mode="json"))
+        return json_response(version, 201, {"Location": f"/api/versions/{version['id']}"})
+
+    @http("POST", "/api/documents/<document_id>/new-edition")
+    def new_edition(self, request, document_id):
+        user = self._user(request)
+        return json_response(self.documents.new_edition(user.username,
+                                                        _uuid(document_id, "document")))
 
     @http("GET", "/api/documents/<document_id>/versions")
     def versions(self, request, document_id):
@@ -198,6 +215,10 @@ class GatewayService(SearchRoutes):
             raise NotFound(f"no action {action}", {"action": action})
         user = self._user(request)
         signing = validate(Signing, _body(request))
+        if action == "withdraw":
+            self.documents.withdraw(user.username, _uuid(version_id, "version"),
+                                    signing.comment)
+            return json_response(self._version(user, version_id).model_dump(mode="json"))
         self.documents.transition(user.username, _uuid(version_id, "version"), action,
                                   signing.model_dump(mode="json"))
         return json_response(self._version(user, version_id).model_dump(mode="json"))

@@ -12,7 +12,7 @@ from services.common.outbox import record
 from services.common.settings import Settings
 from services.contracts import events
 from services.contracts.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
-from services.contracts.models import StoreVersion, VersionManifest
+from services.contracts.models import StagedUpload, StoreVersion, VersionManifest
 from services.versioning.adapters.storage import ObjectStore, original_key, text_key
 from services.versioning.adapters.tika import ExtractionFailed, Tika, TikaUnavailable
 from services.versioning.diff import diff_texts
@@ -107,6 +107,13 @@ def _failed(db, data, reason: str) -> str:
                 subject=data.document_id, data=events.VersionExtractionFailed(
                     version_id=data.version_id, document_id=data.document_id, error=reason)))
     return "failed"
+
+
+def stage_copy(db, store: ObjectStore, version_id: UUID) -> StagedUpload:
+    with db.transaction() as cur:
+        row = Repository(cur).get(version_id)
+    key = store.stage_copy(row["object_key"])
+    return StagedUpload(staging_key=key, filename=row["filename"], size=row["size"])
 
 
 def content_location(db, store: ObjectStore, version_id: UUID, kind: str) -> str:

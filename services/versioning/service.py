@@ -40,6 +40,12 @@ class VersioningService:
                                       validate(StoreVersion, request)).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED)
+    def stage_copy(self, version_id: str) -> dict:
+        """A copy of a stored original in the staging area, to be stored again as a new
+        version (restoring a superseded revision)."""
+        return handlers.stage_copy(self.db, self.store, UUID(version_id)).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
     def get(self, version_id: str) -> dict:
         with self.db.transaction() as cur:
             return manifest(Repository(cur).get(UUID(version_id))).model_dump(mode="json")

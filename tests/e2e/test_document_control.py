@@ -140,3 +140,70 @@ def test_the_diff_shows_the_changed_sentences(login):
     response = author.request("GET", f"/api/versions/{new['id']}/diff",
                               params={"against": stranger["id"]})
     assert response.status_code == 404
+
+
+def approve_fully(login, version_id):
+    through_endorsement(login, version_id)
+    login("mihai.tudose").act(version_id, "endorse")
+    return login("daniel.balan").act(version_id, "approve")
+
+
+def test_revisions_record_what_changed_and_a_new_edition_starts_at_revision_zero(login):
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    first = author.upload(document["id"], "a.docx", docx_bytes("a", BODY), "Ediția inițială",
+                          DOCX, component_revised="integral", how_revised="elaborare")
+    second = author.upload(document["id"], "b.docx", docx_bytes("b", BODY), "Termene noi",
+                           DOCX, component_revised="cap. 5", how_revised="modificare")
+    assert (second["edition"], second["revision"]) == (1, 1)
+    assert (second["component_revised"], second["how_revised"],
+            second["change_summary"]) == ("cap. 5", "modificare", "Termene noi")
+    assert author.post(f"/api/documents/{document['id']}/new-edition")["next_edition"]
+    third = author.upload(document["id"], "c.docx", docx_bytes("c", BODY), "Lege nouă", DOCX)
+    assert (third["edition"], third["revision"]) == (2, 0)
+    fourth = author.upload(document["id"], "d.docx", docx_bytes("d", BODY), "", DOCX)
+    assert (fourth["edition"], fourth["revision"]) == (2, 1)
+    assert first["revision"] == 0
+
+
+def test_a_superseded_version_can_be_restored_as_a_new_draft(login):
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    old = author.upload(document["id"], "vechi.docx", docx_bytes("v", BODY), "", DOCX)
+    approve_fully(login, old["id"])
+    new = author.upload(document["id"], "nou.docx", docx_bytes("n", BODY + "\nX."), "", DOCX)
+    approve_fully(login, new["id"])
+    assert author.get(f"/api/versions/{old['id']}")["status"] == "superseded"
+
+    restored = author.post(f"/api/documents/{document['id']}/restore",
+                           {"version_id": old["id"]})
+    assert restored["status"] == "draft" and restored["id"] != old["id"]
+    assert restored["restored_from"] == old["id"] and restored["sha256"] == old["sha256"]
+    assert (restored["edition"], restored["revision"]) == (1, 2)
+    assert author.get(f"/api/versions/{old['id']}")["status"] == "superseded"
+
+    with pytest.raises(ApiError) as raised:      # in force: nothing to restore
+        author.post(f"/api/documents/{document['id']}/restore", {"version_id": new["id"]})
+    assert raised.value.status == 409
+    other = register(author, unique_code())
+    with pytest.raises(ApiError) as raised:      # a version of another document
+        author.post(f"/api/documents/{other['id']}/restore", {"version_id": old["id"]})
+    assert raised.value.status == 404
+
+
+def test_the_quality_office_withdraws_a_revision_in_force_with_a_reason(login):
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    version = author.upload(document["id"], "w.docx", docx_bytes("w", BODY), "", DOCX)
+    approve_fully(login, version["id"])
+    with pytest.raises(ApiError) as raised:
+        author.act(version["id"], "withdraw", "nu mai e necesară")
+    assert raised.value.status == 403
+    quality = login("elena.dumitrascu")
+    with pytest.raises(ApiError) as raised:
+        quality.act(version["id"], "withdraw", "")
+    assert raised.value.status == 422
+    withdrawn = quality.act(version["id"], "withdraw", "Activitate preluată de altă direcție")
+    assert withdrawn["status"] == "withdrawn"
+    signatures = author.get(f"/api/versions/{version['id']}/signatures")["items"]
+    assert signatures[-1]["comment"] == "Activitate preluată de altă direcție"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 from datetime import timedelta
 
 from minio import Minio
@@ -99,6 +100,12 @@ class ObjectStore:
         """Copy a staged upload to its final key (server side) and drop the staged copy."""
         self.client.copy_object(self.bucket, key, CopySource(self.staging, staging_key))
         self.discard(staging_key)
+
+    def stage_copy(self, key: str) -> str:
+        """Copy a stored object into the staging bucket (server side); returns its key."""
+        staging_key = f"staging/{uuid.uuid4()}"
+        self.client.copy_object(self.staging, staging_key, CopySource(self.bucket, key))
+        return staging_key
 
     def discard(self, staging_key: str) -> None:
         self.client.remove_object(self.staging, staging_key)
