@@ -4,6 +4,7 @@
   procedura wait-ready              wait until every service consumes its queues
   procedura demo load               load the demo organisation and procedures
   procedura schemas [--check]       write (or check) docs/events/*.json
+  procedura search reindex|verify   rebuild the search index / compare it with the register
   procedura health SERVICE          ask a service's health RPC (exit 1 if it fails):
                                     checks the broker and the service's own stores
 """
@@ -22,6 +23,8 @@ from pathlib import Path  # noqa: E402
 from urllib.parse import quote, urlparse  # noqa: E402
 
 import requests  # noqa: E402
+
+from procedura_cli import search_cli  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "procedura.yaml"
@@ -168,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     schemas = sub.add_parser("schemas")
     schemas.add_argument("--check", action="store_true")
     schemas.set_defaults(func=cmd_schemas)
+    search_cli.register(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -133,6 +133,13 @@ class Repository:
                             ORDER BY edition DESC, revision DESC""", (document_id,))
         return [_revision(row, document) for row in self.cur.fetchall()]
 
+    def all_revisions(self) -> list[Revision]:
+        """Every revision of every document (for trusted system callers)."""
+        documents = {d.id: d for d in self.documents()}
+        self.cur.execute("""SELECT * FROM revisions
+                            ORDER BY document_id, edition DESC, revision DESC""")
+        return [_revision(row, documents[row["document_id"]]) for row in self.cur.fetchall()]
+
     def set_status(self, version_id: UUID, status: RevisionStatus) -> int:
         self.cur.execute("""UPDATE revisions SET status = %s, status_seq = status_seq + 1
                             WHERE version_id = %s RETURNING status_seq""",

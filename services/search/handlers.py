@@ -39,15 +39,22 @@ def index_version(index, documents, versioning, event, with_text: bool,
         response.raise_for_status()
         response.encoding = "utf-8"
         text = response.text
+    index.upsert(version_id, entry(revision, text, with_text),
+                 status=revision.status.value, status_seq=revision.status_seq)
+
+
+def entry(revision: Revision, text: str, has_text: bool) -> dict:
+    """The index entry of one version (without its status, which only moves forward)."""
     document = revision.document
-    index.upsert(version_id, {
-        "version_id": version_id, "document_id": str(document.id), "code": document.code,
-        "title": document.title, "type": document.type.value,
+    return {
+        "version_id": str(revision.version_id), "document_id": str(document.id),
+        "code": document.code, "title": document.title, "type": document.type.value,
         "owner_department": document.owner_department, "distribution": document.distribution,
-        "confidential": document.confidential, "edition": revision.edition,
-        "revision": revision.revision, "year": revision.created_at.year,
-        "created_at": revision.created_at.isoformat(), "content": text, "has_text": with_text,
-    }, status=revision.status.value, status_seq=revision.status_seq)
+        "confidential": document.confidential, "process": document.process,
+        "edition": revision.edition, "revision": revision.revision,
+        "year": revision.created_at.year, "created_at": revision.created_at.isoformat(),
+        "content": text, "has_text": has_text,
+    }
 
 
 def follow_transition(index, event) -> None:

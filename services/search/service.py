@@ -9,7 +9,7 @@ from services.common.settings import Settings
 from services.contracts import events
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import User
-from services.contracts.search import SearchQuery
+from services.contracts.search import SearchQuery, SuggestQuery
 from services.search import handlers
 from services.search.adapters.index import VersionIndex
 
@@ -44,6 +44,12 @@ class SearchService:
         return self.index.search(validate(User, user),
                                  validate(SearchQuery, query)).model_dump(mode="json")
 
+    @rpc(expected_exceptions=EXPECTED)
+    def suggest(self, user: dict, query: dict) -> dict:
+        """Codes and titles for the search box, as the user types."""
+        return self.index.suggest(validate(User, user),
+                                  validate(SuggestQuery, query)).model_dump(mode="json")
+
     @event_handler("versioning", "version_text_extracted", requeue_on_error=True)
     def on_text_extracted(self, payload: dict) -> None:
         handlers.index_version(self.index, self.documents, self.versioning,
@@ -67,6 +73,23 @@ class SearchService:
     def on_approved(self, payload: dict) -> None:
         handlers.follow_transition(self.index, events.parse(payload))
 
+    @event_handler("documents", "version_endorsed", requeue_on_error=True)
+    def on_endorsed(self, payload: dict) -> None:
+        handlers.follow_transition(self.index, events.parse(payload))
+
+    @event_handler("documents", "version_in_force", requeue_on_error=True)
+    def on_in_force(self, payload: dict) -> None:
+        handlers.follow_transition(self.index, events.parse(payload))
+
+    @event_handler("documents", "version_superseded", requeue_on_error=True)
+    def on_superseded(self, payload: dict) -> None:
+        handlers.follow_transition(self.index, events.parse(payload))
+
     @event_handler("documents", "version_rejected", requeue_on_error=True)
     def on_rejected(self, payload: dict) -> None:
+        handlers.follow_transition(self.index, events.parse(payload))
+
+    @event_handler("documents", "document_withdrawn", requeue_on_error=True)
+    def on_withdrawn(self, payload: dict) -> None:
+        """A withdrawn revision leaves the default results (its history stays searchable)."""
         handlers.follow_transition(self.index, events.parse(payload))

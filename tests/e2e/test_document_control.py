@@ -8,6 +8,7 @@ import pytest
 from procedura_cli.client import ApiError
 from procedura_cli.docgen import docx_bytes
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+from tests.testenv import eventually
 
 
 def uploaded(login, distribution=("DJ", "RP")):
@@ -203,7 +204,14 @@ def test_the_quality_office_withdraws_a_revision_in_force_with_a_reason(login):
     with pytest.raises(ApiError) as raised:
         quality.act(version["id"], "withdraw", "")
     assert raised.value.status == 422
+    reader = login("radu.munteanu")
+    assert eventually(lambda: [h for h in reader.get("/api/search", q=document["code"])["hits"]
+                               if h["status"] == "in_force"])
     withdrawn = quality.act(version["id"], "withdraw", "Activitate preluată de altă direcție")
     assert withdrawn["status"] == "withdrawn"
+    # gone from the default results within 5 s, still in the history
+    eventually(lambda: reader.get("/api/search", q=document["code"])["total"] == 0, timeout=5)
+    history = reader.get("/api/search", q=document["code"], all_versions="true")["hits"]
+    assert [h["status"] for h in history] == ["withdrawn"]
     signatures = author.get(f"/api/versions/{version['id']}/signatures")["items"]
     assert signatures[-1]["comment"] == "Activitate preluată de altă direcție"

@@ -5,14 +5,21 @@ fill a new index and swap the alias atomically.
 """
 from __future__ import annotations
 
+import logging
+import re
+
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
-from services.contracts.models import Role, User
-from services.contracts.search import SearchHit, SearchQuery, SearchResult
+from services.contracts.models import User
+from services.contracts.search import (SearchHit, SearchQuery, SearchResult, Suggestion,
+                                       Suggestions, SuggestQuery)
+from services.search.query import FACETS, build_query, build_suggest
 
-MAPPING_VERSION = 1
-HIDDEN_BY_DEFAULT = ["superseded", "withdrawn", "archived", "disposed"]
-FACETS = {"type": "type", "department": "owner_department", "status": "status", "year": "year"}
+log = logging.getLogger(__name__)
+
+# Bump when ANALYSIS or MAPPINGS change: an index built with an older version needs
+# `procedura search reindex` (the version is kept in the index's `_meta`).
+MAPPING_VERSION = 2
 
 # Components of Procedura's own analysis plugin (engines/elasticsearch-analysis-ro):
 # the Elasticsearch distribution we run has no analysis-common module.
@@ -25,23 +32,34 @@ ANALYSIS = {
         # `petițiile`) all meet in one stem: staff often type without diacritics
         "ro_folded": {"type": "custom", "tokenizer": "standard", "char_filter": ["ro_cedilla"],
                       "filter": ["ro_lowercase", "ro_stop", "ro_fold", "ro_stem"]},
+        # exact words for "phrases" and title prefixes: every word kept, not stemmed,
+        # folded (so a quoted phrase, too, ranks the same in every spelling)
+        "ro_exact": {"type": "custom", "tokenizer": "standard", "char_filter": ["ro_cedilla"],
+                     "filter": ["ro_lowercase", "ro_fold"]},
     },
 }
 
 _TEXT = {"type": "text", "analyzer": "ro",
-         "fields": {"folded": {"type": "text", "analyzer": "ro_folded"}}}
+         "fields": {"folded": {"type": "text", "analyzer": "ro_folded"},
+                    "exact": {"type": "text", "analyzer": "ro_exact"}}}
 
 MAPPINGS = {
     "dynamic": "strict",
+    "_meta": {"mapping_version": MAPPING_VERSION},
     "properties": {
         "version_id": {"type": "keyword"},
         "document_id": {"type": "keyword"},
         "code": {"type": "keyword",
-                 "fields": {"text": {"type": "text", "analyzer": "ro_folded"}}},
-        "title": _TEXT,
+                 "fields": {"text": {"type": "text", "analyzer": "ro_folded"},
+                            # `PO-DJ` finds PO-DJ-*: a prefix of the whole code
+                            "lower": {"type": "keyword", "normalizer": "lowercase"}}},
+        "title": {**_TEXT, "fields": {**_TEXT["fields"], "exact": {
+            "type": "text", "analyzer": "ro_exact",
+            "index_prefixes": {"min_chars": 1, "max_chars": 10}}}},
         "content": _TEXT,
         "type": {"type": "keyword"},
         "owner_department": {"type": "keyword"},
+        "process": {"type": "keyword"},
         "distribution": {"type": "keyword"},
         "confidential": {"type": "boolean"},
         "status": {"type": "keyword"},
@@ -54,22 +72,51 @@ MAPPINGS = {
     },
 }
 
+
+def index_body() -> dict:
+    """Settings and mappings of a new versions index."""
+    return {"settings": {"analysis": ANALYSIS, "number_of_replicas": 0},
+            "mappings": MAPPINGS}
+
+
+def _highlights(hit: dict) -> list[str]:
+    """Fragments of every highlighted field, exact before folded, without repeats."""
+    seen: set[str] = set()
+    fragments = []
+    for name in ("title.exact", "title.folded", "content.exact", "content.folded"):
+        for fragment in hit.get("highlight", {}).get(name, []):
+            key = re.sub(r"</?mark>", "", fragment)
+            if key not in seen:
+                seen.add(key)
+                fragments.append(fragment)
+    return fragments
+
+
 class VersionIndex:
     def __init__(self, url: str, alias: str):
         self.es = Elasticsearch(url, request_timeout=30)
         self.alias = alias
 
     def ensure(self) -> None:
+        """Create the first index behind the alias, or warn that it needs a rebuild."""
         if self.es.indices.exists_alias(name=self.alias):
+            version = self.mapping_version()
+            if version < MAPPING_VERSION:
+                log.warning("index %s has mapping version %s, this code expects %s: run "
+                            "`procedura search reindex`", self.alias, version, MAPPING_VERSION)
             return
-        name = f"{self.alias}-v{MAPPING_VERSION}"
         try:
-            self.es.indices.create(index=name, settings={"analysis": ANALYSIS,
-                                                         "number_of_replicas": 0},
-                                   mappings=MAPPINGS, aliases={self.alias: {}})
+            self.es.indices.create(index=f"{self.alias}-v1", aliases={self.alias: {}},
+                                   **index_body())
         except Exception as exc:  # another replica created it first
             if "resource_already_exists_exception" not in str(exc):
                 raise
+
+    def mapping_version(self) -> int:
+        """The mapping version of the index the alias points to (1 before `_meta`)."""
+        mappings = self.es.indices.get_mapping(index=self.alias)
+        return max(m["mappings"].get("_meta", {}).get("mapping_version", 1)
+                   for m in mappings.values())
 
     def upsert(self, version_id: str, doc: dict, status: str | None = None,
                status_seq: int | None = None, attempts: int = 20) -> None:
@@ -119,58 +166,26 @@ class VersionIndex:
             return None
 
     def search(self, user: User, query: SearchQuery) -> SearchResult:
-        response = self.es.search(index=self.alias, **build_query(user, query))
-        hits = [SearchHit(
-            document_id=h["_source"]["document_id"], version_id=h["_source"]["version_id"],
-            code=h["_source"]["code"], title=h["_source"]["title"],
-            edition=h["_source"]["edition"], revision=h["_source"]["revision"],
-            status=h["_source"]["status"], score=h.get("_score"),
-            highlights=[f for fragments in h.get("highlight", {}).values() for f in fragments])
-            for h in response["hits"]["hits"]]
+        """One page of the versions `user` may read that match `query`, with facets."""
+        body, parsed = build_query(user, query)
+        response = self.es.search(index=self.alias, **body)
+        source_fields = set(SearchHit.model_fields) - {"score", "highlights"}
+        hits = [SearchHit(**{k: v for k, v in h["_source"].items() if k in source_fields},
+                          score=h.get("_score"), highlights=_highlights(h))
+                for h in response["hits"]["hits"]]
         facets = {name: {str(b["key"]): b["doc_count"]
                          for b in response["aggregations"][name]["buckets"]}
                   for name in FACETS}
-        return SearchResult(total=response["hits"]["total"]["value"], hits=hits, facets=facets)
+        total = 0 if parsed.empty else response["hits"]["total"]["value"]
+        return SearchResult(total=total, hits=hits, facets=facets)
+
+    def suggest(self, user: User, query: SuggestQuery) -> Suggestions:
+        """Codes and titles for the search box, one per document `user` may read."""
+        body = build_suggest(user, query)
+        if body is None:
+            return Suggestions(items=[])
+        response = self.es.search(index=self.alias, **body)
+        return Suggestions(items=[Suggestion(**h["_source"])
+                                  for h in response["hits"]["hits"]])
 
 
-def permission_filter(user: User) -> dict | None:
-    """Confidential versions only for their distribution list, owner department and
-    the quality office: part of the query, so totals and facets never count them."""
-    if user.has(Role.QMS_ADMIN):
-        return None
-    return {"bool": {"should": [
-        {"term": {"confidential": False}},
-        {"term": {"distribution": user.department}},
-        {"term": {"owner_department": user.department}},
-    ], "minimum_should_match": 1}}
-
-
-def build_query(user: User, query: SearchQuery) -> dict:
-    filters: list[dict] = [f for f in [permission_filter(user)] if f]
-    if query.type:
-        filters.append({"term": {"type": query.type.value}})
-    if query.department:
-        filters.append({"term": {"owner_department": query.department}})
-    if query.status:
-        filters.append({"term": {"status": query.status.value}})
-    must_not = [] if (query.all_versions or query.status) else [
-        {"terms": {"status": HIDDEN_BY_DEFAULT}}]
-    if query.q.strip():
-        must = {"simple_query_string": {
-            "query": query.q,
-            # only folded fields score, so every spelling ranks the same way
-            "fields": ["code.text^4", "title.folded^3", "content.folded"],
-            "default_operator": "and"}}
-    else:
-        must = {"match_all": {}}
-    return {
-        "query": {"bool": {"must": [must], "filter": filters, "must_not": must_not}},
-        "highlight": {"encoder": "html", "pre_tags": ["<mark>"], "post_tags": ["</mark>"],
-                      "fields": {"content.folded": {}, "title.folded": {}}},
-        "aggs": {name: {"terms": {"field": field, "size": 50}} for name, field in FACETS.items()},
-        "sort": ["_score", {"created_at": "desc"}, {"version_id": "asc"}],
-        "from": (query.page - 1) * query.size,
-        "size": query.size,
-        "track_total_hits": True,
-        "_source": {"excludes": ["content"]},
-    }

@@ -1,0 +1,40 @@
+"""Search tests run against the real Elasticsearch (with Procedura's analysis plugin),
+in an index of their own."""
+import uuid
+
+import pytest
+
+from services.contracts.models import Role, User
+from services.search.adapters.index import VersionIndex
+
+
+def user(department: str, *roles: Role) -> User:
+    return User(username="u", full_name="u", department=department, function="",
+                roles=[Role.READER, *roles])
+
+
+@pytest.fixture(scope="session")
+def search_index(stack, run_id):
+    """A fresh alias `procedura-<run>s-versions` and its index; deleted afterwards."""
+    index = VersionIndex("http://127.0.0.1:9200", f"procedura-{run_id}s-versions")
+    for name in index.es.indices.get(index=f"{index.alias}*", ignore_unavailable=True):
+        index.es.indices.delete(index=name)
+    index.ensure()
+    yield index
+    for name in index.es.indices.get(index=f"{index.alias}*", ignore_unavailable=True):
+        index.es.indices.delete(index=name)
+
+
+def entry(code: str, title: str, content: str, owner: str = "DJ",
+          distribution: tuple[str, ...] = ("DJ",), confidential: bool = False,
+          process: str | None = None, year: int = 2026, edition: int = 1, revision: int = 0,
+          document_id: str | None = None, type: str = "PO",
+          created_at: str | None = None) -> dict:
+    """One index entry, as the projection writes it."""
+    vid = str(uuid.uuid4())
+    return {"version_id": vid, "document_id": document_id or str(uuid.uuid4()), "code": code,
+            "title": title, "type": type, "owner_department": owner,
+            "distribution": list(distribution), "confidential": confidential,
+            "process": process, "edition": edition, "revision": revision, "year": year,
+            "created_at": created_at or f"{year}-03-01T10:00:00Z", "content": content,
+            "has_text": True}

@@ -1,0 +1,167 @@
+"""Search queries against the real Elasticsearch: syntax, prefixes, typos, facets,
+filters, sort, pagination, history, suggest and bad input."""
+import uuid
+
+import pytest
+
+from services.contracts.models import Role
+from services.contracts.search import SearchQuery, SuggestQuery
+from tests.search.conftest import entry, user
+
+DJ = user("DJ")
+AVIZARE = str(uuid.uuid4())  # the document PO-DJ-07, with two versions
+
+
+@pytest.fixture(scope="module")
+def index(search_index):
+    rows = [
+        (entry("PO-RP-02", "Înregistrarea şi soluţionarea petiţiilor",
+               "Referentul înregistrează petiţia în ziua primirii.", owner="RP",
+               distribution=("RP", "DJ"), process="Relații cu publicul", year=2025,
+               created_at="2025-02-01T10:00:00Z"), "approved", 3),
+        (entry("PO-DJ-07", "Avizarea contractelor", "Versiunea veche a avizării.",
+               process="Juridic", document_id=AVIZARE, year=2024,
+               created_at="2024-05-01T10:00:00Z"), "superseded", 5),
+        (entry("PO-DJ-07", "Avizarea contractelor",
+               "Direcția Juridică avizează contractele și petițiile cu implicații juridice.",
+               process="Juridic", document_id=AVIZARE, revision=1,
+               created_at="2026-01-10T10:00:00Z"), "approved", 3),
+        (entry("PO-DJ-12", "Reprezentarea în instanță",
+               "Dosarele se trec în registrul de intrare-ieșire al dosarelor.",
+               process="Juridic", created_at="2026-02-10T10:00:00Z"), "draft", 0),
+        (entry("IL-IT-01", "Instrucțiune de lucru parole", "Schimbarea parolei la 90 de zile.",
+               owner="IT", distribution=("IT", "DJ"), type="IL", year=2025,
+               created_at="2025-06-01T10:00:00Z"), "in_verification", 1),
+        (entry("PO-AUD-01", "Auditul public intern",
+               "Misiunea de audit privind petițiile confidențiale.", owner="AUD",
+               distribution=("AUD", "PRIMAR"), confidential=True,
+               created_at="2026-03-01T10:00:00Z"), "approved", 3),
+    ]
+    for doc, status, seq in rows:
+        search_index.upsert(doc["version_id"], doc, status=status, status_seq=seq)
+    search_index.es.indices.refresh(index=search_index.alias)
+    return search_index
+
+
+def search(index, who=DJ, **kwargs):
+    return index.search(who, SearchQuery(**kwargs))
+
+
+def codes(result):
+    return [h.code for h in result.hits]
+
+
+def test_quotes_ask_for_the_exact_words_in_order(index):
+    assert codes(search(index, q='"registrul de intrare"')) == ["PO-DJ-12"]
+    assert search(index, q='"intrare registrul"').total == 0
+    # exact words, not stems: `dosarului` is not in the text, `dosarelor` is
+    assert search(index, q='"dosarului"').total == 0
+    assert codes(search(index, q='"al dosarelor"')) == ["PO-DJ-12"]
+
+
+def test_minus_leaves_out_words_and_phrases(index):
+    assert set(codes(search(index, q="petitiilor"))) == {"PO-RP-02", "PO-DJ-07"}
+    assert codes(search(index, q="petitiilor -juridice")) == ["PO-RP-02"]
+    assert codes(search(index, q='petitiilor -"implicații juridice"')) == ["PO-RP-02"]
+
+
+def test_a_code_prefix_finds_every_code_that_starts_with_it(index):
+    assert set(codes(search(index, q="PO-DJ"))) == {"PO-DJ-07", "PO-DJ-12"}
+    assert codes(search(index, q="po-dj-1")) == ["PO-DJ-12"]
+    assert codes(search(index, q="PO-DJ-07"))[0] == "PO-DJ-07"
+
+
+def test_a_title_is_found_as_it_is_typed(index):
+    assert codes(search(index, q="avizarea contr")) == ["PO-DJ-07"]
+
+
+def test_words_of_five_letters_or_more_tolerate_a_typo(index):
+    assert codes(search(index, q="contractelr")) == ["PO-DJ-07"]
+    assert codes(search(index, q="reprezentara instnta")) == ["PO-DJ-12"]
+    # `zilr` (four letters) is not taken for `zile`; `paroe` (five) is taken for `parole`
+    assert search(index, q="zilr").total == 0 and codes(search(index, q="zile")) == ["IL-IT-01"]
+    assert codes(search(index, q="paroe")) == ["IL-IT-01"]
+
+
+def test_facets_count_type_department_process_status_and_year(index):
+    facets = search(index, q="").facets
+    assert facets["type"] == {"PO": 3, "IL": 1}
+    assert facets["department"] == {"DJ": 2, "RP": 1, "IT": 1}
+    assert facets["process"] == {"Juridic": 2, "Relații cu publicul": 1}
+    assert facets["status"] == {"approved": 2, "draft": 1, "in_verification": 1}
+    assert facets["year"] == {"2026": 2, "2025": 2}
+
+
+def test_filters_narrow_hits_and_facets(index):
+    result = search(index, q="PO", process="Juridic")
+    assert set(codes(result)) == {"PO-DJ-07", "PO-DJ-12"}
+    assert result.facets["process"] == {"Juridic": 2}
+    assert codes(search(index, q="PO", department="RP")) == ["PO-RP-02"]
+    assert codes(search(index, q="parole", type="IL")) == ["IL-IT-01"]
+    assert codes(search(index, q="PO", year=2025)) == ["PO-RP-02"]
+    assert codes(search(index, q="PO", status="draft")) == ["PO-DJ-12"]
+
+
+def test_sort_by_date_is_newest_first(index):
+    result = search(index, q="PO", sort="date")
+    assert codes(result) == ["PO-DJ-12", "PO-DJ-07", "PO-RP-02"]
+
+
+def test_pages_are_stable_and_a_page_past_the_end_keeps_the_total(index):
+    pages = [search(index, q="PO", size=1, page=p) for p in (1, 2, 3)]
+    seen = [p.hits[0].version_id for p in pages]
+    assert len(set(seen)) == 3 and all(p.total == 3 for p in pages)
+    assert seen == [h.version_id for h in search(index, q="PO").hits]
+    beyond = search(index, q="PO", page=4, size=1)
+    assert beyond.hits == [] and beyond.total == 3
+    # further than Elasticsearch's result window: still an answer, not an error
+    far = search(index, q="PO", page=1000, size=100)
+    assert far.hits == [] and far.total == 3
+
+
+def test_history_only_with_all_versions_and_labelled(index):
+    assert [(h.revision, h.status.value) for h in search(index, q="avizarea").hits] \
+        == [(1, "approved")]
+    history = search(index, q="avizarea", all_versions=True, document_id=AVIZARE, sort="date")
+    assert [(h.edition, h.revision, h.status.value) for h in history.hits] == [
+        (1, 1, "approved"), (1, 0, "superseded")]
+    within = search(index, q="veche", all_versions=True, document_id=AVIZARE)
+    assert [(h.revision, h.status.value) for h in within.hits] == [(0, "superseded")]
+    assert search(index, q="veche").total == 0
+    # a status filter shows that status even when it is hidden by default
+    assert codes(search(index, q="avizarea", status="superseded")) == ["PO-DJ-07"]
+
+
+def test_an_empty_query_gives_no_hits_but_the_facets(index):
+    for q in ("", "   ", "-petitiilor", "*?"):
+        result = search(index, q=q)
+        assert result.total == 0 and result.hits == []
+        assert result.facets["department"] == {"DJ": 2, "RP": 1, "IT": 1}
+
+
+@pytest.mark.parametrize("q", [
+    "petiţii " * 125,                               # 1,000 characters
+    '"registrul de intrare', 'registrul" de "intrare',
+    r'\ / : ( ) [ ] { } ^ ~ * ? "', r'petit* AND (x OR y) title:aviz~2 ^3 [a TO b] {c} a\b',
+    "-", "--", '""', '"-"', "PO-DJ-07 -PO-DJ-07", "\u0000\u200b", "ș" * 200,
+])
+def test_odd_input_is_an_answer_never_an_error(index, q):
+    assert len(q) <= 1000
+    result = search(index, q=q)
+    assert result.total >= 0
+
+
+def test_suggest_codes_and_titles_as_they_are_typed(index):
+    def suggest(q, who=DJ):
+        return [s.code for s in index.suggest(who, SuggestQuery(q=q)).items]
+
+    assert set(suggest("PO-DJ")) == {"PO-DJ-07", "PO-DJ-12"}
+    assert suggest("po-dj-0") == ["PO-DJ-07"]           # one per document
+    assert suggest("aviz") == ["PO-DJ-07"]
+    assert suggest("Înregistrarea şi sol") == ["PO-RP-02"]
+    assert suggest("inregistrarea si sol") == ["PO-RP-02"]
+    assert suggest("") == [] and suggest("((") == []
+    # confidential: only for those who may read it
+    assert suggest("audi") == [] and suggest("PO-AUD") == []
+    assert suggest("audi", user("AUD")) == ["PO-AUD-01"]
+    assert suggest("PO-AUD", user("SMC", Role.QMS_ADMIN)) == ["PO-AUD-01"]
