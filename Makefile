@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: help up down test unit e2e integration venv stack-up stack-down stack-status \
-        stack-logs services-up services-down demo schemas clean
+        stack-logs services-up services-down demo search-sync schemas clean
 
 help:
 	@echo "make up            install, start the stack and every service, load the demo"
@@ -44,7 +44,7 @@ services-down:
 demo: venv
 	$(BIN)/procedura demo load
 
-up: venv stack-up services-up demo
+up: venv stack-up services-up demo search-sync
 	@echo
 	@echo "Procedura is running at http://127.0.0.1:8080/api  (REST; see README.md)"
 	@echo "Demo login: ana.popescu / demo-dj  (author, Direcția Juridică)"
@@ -52,6 +52,11 @@ up: venv stack-up services-up demo
 	@echo "         -d '{\"username\":\"ana.popescu\",\"password\":\"demo-dj\"}'"
 
 down: services-down stack-down
+
+# the index is a projection: rebuild it when it drifted from the register (or its
+# mapping is older than the code's)
+search-sync: venv
+	$(BIN)/procedura search verify >/dev/null || $(BIN)/procedura search reindex
 
 schemas: venv
 	$(BIN)/procedura schemas
