@@ -79,3 +79,34 @@ def test_the_database_refuses_a_second_revision_in_force(db):
     # another document may have its own revision in force
     with db.transaction() as cur:
         new_revision(cur, new_document(cur), 0, "in_force")
+
+
+def test_the_timer_brings_due_revisions_into_force_and_supersedes_the_previous(db):
+    from datetime import date, timedelta
+
+    from services.documents.handlers import bring_due_into_force
+
+    today = date.today()
+    with db.transaction() as cur:
+        document_id = new_document(cur)
+        old = new_revision(cur, document_id, 0, "in_force")
+        due = new_revision(cur, document_id, 1, "approved")
+        later = new_revision(cur, new_document(cur), 0, "approved")
+        cur.execute("UPDATE revisions SET effective_date = %s WHERE version_id = %s",
+                    (today + timedelta(days=10), due))
+        cur.execute("UPDATE revisions SET effective_date = %s WHERE version_id = %s",
+                    (today + timedelta(days=400), later))
+
+    def status(version_id):
+        with db.transaction() as cur:
+            cur.execute("SELECT status FROM revisions WHERE version_id = %s", (version_id,))
+            return cur.fetchone()["status"]
+
+    bring_due_into_force(db, today)                    # not yet
+    assert (status(old), status(due)) == ("in_force", "approved")
+    assert bring_due_into_force(db, today + timedelta(days=10)) >= 1
+    assert (status(old), status(due), status(later)) == ("superseded", "in_force", "approved")
+    with db.transaction() as cur:
+        cur.execute("""SELECT type FROM outbox WHERE payload->'data'->>'version_id' IN (%s, %s)
+                       ORDER BY created_at""", (str(old), str(due)))
+        assert [r["type"] for r in cur.fetchall()] == ["version_superseded", "version_in_force"]
