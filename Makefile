@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: help up down test unit e2e integration venv stack-up stack-down stack-status \
-        stack-logs services-up services-down demo search-sync schemas clean
+        stack-logs services-up services-down demo search-sync k8s-validate schemas clean
 
 help:
 	@echo "make up            install, start the stack and every service, load the demo"
@@ -14,6 +14,7 @@ help:
 	@echo "make test          unit, contract, integration and end-to-end tests on the real stack"
 	@echo "make stack-up|stack-down|stack-status|stack-logs"
 	@echo "make schemas       regenerate docs/events/*.json from the event models"
+	@echo "make k8s-validate  render deploy/k8s overlays and validate them offline"
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +59,10 @@ down: services-down stack-down
 search-sync: venv
 	$(BIN)/procedura search verify >/dev/null || $(BIN)/procedura search reindex
 
+# render every overlay with kustomize and validate every object offline
+k8s-validate: venv
+	scripts/k8s-validate.sh
+
 schemas: venv
 	$(BIN)/procedura schemas
 
@@ -70,7 +75,7 @@ integration: venv stack-up
 e2e: venv stack-up
 	$(BIN)/python -m pytest tests/e2e
 
-test: venv stack-up
+test: venv stack-up k8s-validate
 	$(BIN)/python -m pytest tests
 
 clean:

@@ -5,8 +5,10 @@
   procedura demo load               load the demo organisation and procedures
   procedura schemas [--check]       write (or check) docs/events/*.json
   procedura search reindex|verify   rebuild the search index / compare it with the register
-  procedura health SERVICE          ask a service's health RPC (exit 1 if it fails):
-                                    checks the broker and the service's own stores
+  procedura audit verify            check the audit trail's hash chain (exit 1 if broken)
+  procedura health SERVICE [--local] ask a service's health RPC (exit 1 if it fails):
+                                    checks the broker and the service's own stores;
+                                    --local: this process's own beacon (probes)
 """
 from __future__ import annotations
 
@@ -121,6 +123,14 @@ def cmd_demo_load(args) -> int:
 def cmd_health(args) -> int:
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    if args.local:   # this pod's own answer (Kubernetes probes)
+        from services.common.health import beacon_path, read_beacon
+        from services.common.settings import Settings
+
+        settings = Settings.from_config(_config(args))
+        ok, why = read_beacon(beacon_path(settings.health_dir, args.service), args.max_age)
+        print(why, file=sys.stdout if ok else sys.stderr)
+        return 0 if ok else 1
     try:
         with ClusterRpcProxy(_config(args), timeout=args.timeout) as rpc:
             print(json.dumps(getattr(rpc, args.service).health()))
@@ -128,6 +138,19 @@ def cmd_health(args) -> int:
     except Exception as exc:  # the probe's whole job is to say no, and why
         print(f"{args.service}: not healthy: {exc}", file=sys.stderr)
         return 1
+
+
+def cmd_audit_verify(args) -> int:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy(_config(args), timeout=600) as rpc:
+        result = rpc.documents.verify_audit()
+    if result["ok"]:
+        print(f"audit trail intact: {result['entries']} entries")
+        return 0
+    print(f"audit trail broken at entry {result['broken_at']} "
+          f"(after {result['entries']} good entries)", file=sys.stderr)
+    return 1
 
 
 def cmd_schemas(args) -> int:
@@ -168,11 +191,19 @@ def main(argv: list[str] | None = None) -> int:
     health = sub.add_parser("health")
     health.add_argument("service", choices=[n for n in READY_QUEUES if n != "gateway"])
     health.add_argument("--timeout", type=float, default=10)
+    health.add_argument("--local", action="store_true",
+                        help="read this process's own health beacon instead of asking "
+                             "any replica over RPC (for Kubernetes probes)")
+    health.add_argument("--max-age", type=float, default=30,
+                        help="with --local: the oldest beacon still taken as alive (s)")
     health.set_defaults(func=cmd_health)
     schemas = sub.add_parser("schemas")
     schemas.add_argument("--check", action="store_true")
     schemas.set_defaults(func=cmd_schemas)
     search_cli.register(sub)
+    audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="check the hash chain of the audit trail").set_defaults(
+        func=cmd_audit_verify)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -20,7 +20,8 @@ def _open(args):
     settings = Settings.from_config(config)
     proxy = ClusterRpcProxy(config, timeout=args.timeout)
     rpc = proxy.start()
-    index = VersionIndex(settings.elasticsearch_url, settings.search_index)
+    index = VersionIndex(settings.elasticsearch_url, settings.search_index,
+                         settings.search_shards, settings.search_replicas)
     return proxy, index, RpcSource(rpc.documents, rpc.versioning)
 
 

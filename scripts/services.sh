@@ -12,6 +12,8 @@ STACK=${PROCEDURA_STACK_DIR:-$REPO/.stack}
 RUN=${PROCEDURA_RUN_DIR:-$STACK/services}
 VENV=${PROCEDURA_VENV:-$REPO/.venv}
 CONFIG=${PROCEDURA_CONFIG:-$REPO/config/procedura.yaml}
+# each process's health beacon, beside its log (not shared with other runs)
+export PROCEDURA_HEALTH_DIR=${PROCEDURA_HEALTH_DIR:-$RUN}
 
 SERVICES=(
   "documents:services.documents.service:DocumentsService"

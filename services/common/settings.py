@@ -35,6 +35,8 @@ class Settings(_Section):
     minio: MinioSettings
     elasticsearch_url: str
     search_index: str = "procedura-versions"
+    search_shards: int = Field(default=1, ge=1)      # of each new index
+    search_replicas: int = Field(default=0, ge=0)
     tika_url: str
     upload_limit_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     auth_secret: str = Field(min_length=16)
@@ -44,6 +46,7 @@ class Settings(_Section):
     rpc_timeout_seconds: float = Field(default=60, gt=0)
     signing_chains_file: str = "config/signing-chains.yaml"
     timezone: str = "Europe/Bucharest"
+    health_dir: str = "/tmp"   # where each process leaves its health beacon
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":

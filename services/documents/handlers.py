@@ -14,7 +14,7 @@ from services.contracts.errors import Conflict, Forbidden, InvalidInput, NotFoun
 from services.contracts.models import (
     ChangeNote, Document, NewDocument, Organisation, Revision, RevisionStatus, Role, Signing,
     StagedUpload, StoreVersion, User, Version, VersionManifest)
-from services.documents import domain
+from services.documents import audit, domain
 from services.documents.repository import Repository
 
 _hasher = PasswordHasher()
@@ -80,6 +80,8 @@ def register(db, actor: str, new: NewDocument) -> Document:
         document_id = uuid4()
         repo.insert_document(document_id, new, actor)
         document = repo.document(document_id)
+        audit.append(cur, actor, "register", document_id,
+                     details=new.model_dump(mode="json"))
         record(cur, events.DocumentRegisteredEvent(
             subject=document_id,
             data=events.DocumentRegistered(**_facts(document), registered_by=actor)))
@@ -107,6 +109,11 @@ def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUp
         repo.insert_revision(manifest.id, document_id, edition, revision, actor, note,
                              restored_from)
         repo.set_current_version(document_id, manifest.id)
+        audit.append(cur, actor, "restore" if restored_from else "upload", document_id,
+                     manifest.id, {"edition": edition, "revision": revision,
+                                   "filename": manifest.filename, "sha256": manifest.sha256,
+                                   "restored_from": str(restored_from) if restored_from
+                                   else None, **note.model_dump()})
         return Version.combine(repo.revision(manifest.id), manifest)
 
 
@@ -141,6 +148,7 @@ def request_new_edition(db, actor: str, document_id: UUID) -> Document:
             raise Forbidden("only an author of the owner department or the quality office "
                             "may start a new edition", {"department": document.owner_department})
         repo.request_new_edition(document_id)
+        audit.append(cur, actor, "new_edition", document_id)
         return repo.document(document_id)
 
 
@@ -163,6 +171,14 @@ def withdraw(db, actor: str, version_id: UUID, reason: str) -> Revision:
         _move(repo, cur, document, revision, RevisionStatus.WITHDRAWN, "document_withdrawn",
               user, reason)
         return repo.revision(version_id)
+
+
+def require_quality_office(repo: Repository, actor: str) -> User:
+    user = repo.user(actor)
+    if not user.has(Role.QMS_ADMIN):
+        raise Forbidden("only the quality office may read the audit trail",
+                        {"required_role": Role.QMS_ADMIN.value})
+    return user
 
 
 def get_revision(db, actor: str | None, version_id: UUID) -> Revision:
@@ -195,6 +211,8 @@ def transition(db, chains: domain.SigningChains, actor: str, version_id: UUID, a
                       "favourable" if signing.favourable else "unfavourable", user,
                       signing.comment)
             if step is None:
+                audit.append(cur, user.username, "opinion", document.id, version_id,
+                             {"decision": "favourable", "comment": signing.comment})
                 return repo.revision(version_id)
         else:
             step = domain.decide(chain, user, action, document, revision.status,
@@ -243,6 +261,10 @@ def _move(repo: Repository, cur, document: Document, revision: Revision,
           **extra) -> None:
     """Change a revision's status and record the event in the same transaction."""
     seq = repo.set_status(revision.version_id, status)
+    audit.append(cur, user.username if user else "system", event_type, document.id,
+                 revision.version_id, {"from": revision.status.value, "to": status.value,
+                                       "comment": comment,
+                                       **{k: str(v) for k, v in extra.items()}})
     record(cur, _TRANSITION_EVENTS[event_type](
         subject=document.id, data=events.RevisionTransitioned(
             **_facts(document), version_id=revision.version_id, edition=revision.edition,

@@ -1,6 +1,7 @@
 """The documents service: the register, revisions and their signing chain, the organisation."""
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 from nameko.rpc import RpcProxy, rpc
@@ -8,10 +9,11 @@ from nameko.timer import timer
 
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
+from services.common.health import HealthBeacon
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import (
     ChangeNote, Comment, NewDocument, Organisation, Signing, StagedUpload)
-from services.documents import handlers
+from services.documents import audit, handlers
 from services.documents.dependencies import DocumentControlConfig
 from services.documents.repository import Repository
 
@@ -22,6 +24,8 @@ def _dump(model):
 
 class DocumentsService:
     name = "documents"
+
+    health_beacon = HealthBeacon()
 
     db = DatabaseProvider("documents", "services.documents.migrations")
     outbox = OutboxRelay("documents")
@@ -131,6 +135,21 @@ class DocumentsService:
             repo = Repository(cur)
             handlers.readable_document(repo, actor, repo.revision(UUID(version_id)).document.id)
             return [_dump(s) for s in repo.signatures(UUID(version_id))]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def audit_trail(self, actor: str, document_id: str | None = None,
+                    username: str | None = None) -> list[dict]:
+        """The audit trail of a document or of a user (quality office only)."""
+        with self.db.transaction() as cur:
+            handlers.require_quality_office(Repository(cur), actor)
+            rows = audit.entries(cur, UUID(document_id) if document_id else None, username)
+            return json.loads(json.dumps(rows, default=str))
+
+    @rpc
+    def verify_audit(self) -> dict:
+        """Recompute the hash chain of the whole audit trail."""
+        with self.db.transaction() as cur:
+            return audit.verify(cur)
 
     @timer(interval=30)
     def bring_into_force(self) -> int:

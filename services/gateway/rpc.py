@@ -26,6 +26,10 @@ class _Timed:
     def __getattr__(self, method: str):
         return partial(self._call, getattr(self._proxy, method))
 
+    def with_timeout(self, seconds: float) -> "_Timed":
+        """The same proxy with another deadline (e.g. short, for health checks)."""
+        return _Timed(self._proxy, self._service, seconds)
+
     def _call(self, method, *args, **kwargs):
         reply = method.call_async(*args, **kwargs)
         try:

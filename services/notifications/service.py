@@ -6,6 +6,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.common.db import DatabaseProvider
 from services.common.inbox import first_delivery
+from services.common.health import HealthBeacon
 from services.contracts import events
 from services.contracts.errors import EXPECTED
 from services.contracts.models import User
@@ -15,6 +16,8 @@ from services.notifications.repository import Repository
 
 class NotificationsService:
     name = "notifications"
+
+    health_beacon = HealthBeacon()
 
     db = DatabaseProvider("notifications", "services.notifications.migrations")
     documents = RpcProxy("documents")

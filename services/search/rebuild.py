@@ -132,7 +132,7 @@ def reindex(index: VersionIndex, source: Source, batch: int = 200,
     what changed during the build. Returns (new index, versions indexed, repair report)."""
     versions = source.versions()
     name = next_index_name(index)
-    body = index_body()
+    body = index_body(index.shards, index.replicas)
     body["settings"] = {**body["settings"], "refresh_interval": "-1"}
     index.es.indices.create(index=name, **body)
     done = 0

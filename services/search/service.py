@@ -6,6 +6,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 
 from services.common.settings import Settings
+from services.common.health import HealthBeacon
 from services.contracts import events
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import User
@@ -17,7 +18,8 @@ from services.search.adapters.index import VersionIndex
 class IndexProvider(DependencyProvider):
     def setup(self):
         settings = Settings.from_config(self.container.config)
-        self.index = VersionIndex(settings.elasticsearch_url, settings.search_index)
+        self.index = VersionIndex(settings.elasticsearch_url, settings.search_index,
+                                  settings.search_shards, settings.search_replicas)
 
     def start(self):
         self.index.ensure()
@@ -28,6 +30,8 @@ class IndexProvider(DependencyProvider):
 
 class SearchService:
     name = "search"
+
+    health_beacon = HealthBeacon()
 
     index = IndexProvider()
     documents = RpcProxy("documents")

@@ -8,6 +8,7 @@ from nameko.rpc import rpc
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
 from services.common.settings import SettingsProvider
+from services.common.health import HealthBeacon
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import StoreVersion
 from services.versioning import handlers
@@ -20,6 +21,8 @@ from services.versioning.repository import Repository, manifest
 
 class VersioningService:
     name = "versioning"
+
+    health_beacon = HealthBeacon()
 
     db = DatabaseProvider("versioning", "services.versioning.migrations")
     outbox = OutboxRelay("versioning")

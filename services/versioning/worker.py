@@ -5,6 +5,7 @@ from nameko.events import event_handler
 from nameko.rpc import rpc
 
 from services.common.db import DatabaseProvider
+from services.common.health import HealthBeacon
 from services.common.outbox import OutboxRelay
 from services.contracts import events
 from services.versioning import handlers
@@ -14,6 +15,8 @@ from services.versioning.adapters.tika import TikaProvider
 
 class ExtractionWorker:
     name = "extraction"
+
+    health_beacon = HealthBeacon()
 
     db = DatabaseProvider("versioning", "services.versioning.migrations")
     outbox = OutboxRelay("versioning")

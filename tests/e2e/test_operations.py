@@ -32,3 +32,32 @@ def test_a_stopped_service_is_a_503_naming_it_and_readiness_says_so(login, servi
     finally:
         services.up()
     assert client.request("GET", "/api/feed").status_code == 200
+
+
+def test_each_process_reports_its_own_health_and_a_stuck_one_is_found(services, environment):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.testenv import ROOT, eventually
+
+    env = {**os.environ, **environment.env, "PROCEDURA_HEALTH_DIR": str(services.run_dir)}
+
+    def probe(name, max_age="30"):
+        return subprocess.run(
+            [str(ROOT / ".venv/bin/procedura"), "health", name, "--local", "--max-age", max_age],
+            env=env, capture_output=True, text=True, timeout=60)
+
+    for name in ("documents", "versioning", "extraction", "search", "notifications"):
+        result = eventually(lambda: (lambda r: r if r.returncode == 0 else None)(probe(name)))
+        assert '"broker": "ok"' in result.stdout, result.stdout
+    pid = int((services.run_dir / "notifications.pid").read_text())
+    os.kill(pid, signal.SIGSTOP)           # a hung process: alive, but doing nothing
+    try:
+        time.sleep(12)
+        stuck = probe("notifications", max_age="11")
+        assert stuck.returncode == 1 and "old" in stuck.stderr, stuck.stderr
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    eventually(lambda: probe("notifications", max_age="11").returncode == 0, timeout=20)

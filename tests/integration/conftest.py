@@ -16,3 +16,19 @@ def settings(environment):
     from services.common.settings import Settings
 
     return Settings.from_config(environment.config())
+
+
+@pytest.fixture(scope="session")
+def db(environment):
+    """The documents schema of this run, through the services' own Database."""
+    from services.common.db import Database, make_green
+    from services.common.migrations import migrate
+
+    make_green()  # as in the services: queries yield, so the approvals really overlap
+    migrate(environment.database_url, "documents", "services.documents.migrations")
+    database = Database(environment.database_url, "documents", maxconn=60)
+    with database.transaction() as cur:
+        cur.execute("INSERT INTO departments (code, name) VALUES ('DJ', 'Direcția Juridică') "
+                    "ON CONFLICT DO NOTHING")
+    yield database
+    database.close()

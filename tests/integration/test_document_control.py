@@ -7,21 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg2.errors
 import pytest
 
-from services.common.db import Database, make_green
-from services.common.migrations import migrate
 from services.documents.repository import Repository
-
-
-@pytest.fixture(scope="module")
-def db(environment):
-    make_green()  # as in the services: queries yield, so the approvals really overlap
-    migrate(environment.database_url, "documents", "services.documents.migrations")
-    database = Database(environment.database_url, "documents", maxconn=60)
-    with database.transaction() as cur:
-        cur.execute("INSERT INTO departments (code, name) VALUES ('DJ', 'Direcția Juridică') "
-                    "ON CONFLICT DO NOTHING")
-    yield database
-    database.close()
 
 
 def new_document(cur) -> uuid.UUID:

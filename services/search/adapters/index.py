@@ -73,9 +73,10 @@ MAPPINGS = {
 }
 
 
-def index_body() -> dict:
+def index_body(shards: int = 1, replicas: int = 0) -> dict:
     """Settings and mappings of a new versions index."""
-    return {"settings": {"analysis": ANALYSIS, "number_of_replicas": 0},
+    return {"settings": {"analysis": ANALYSIS, "number_of_shards": shards,
+                         "number_of_replicas": replicas},
             "mappings": MAPPINGS}
 
 
@@ -93,9 +94,10 @@ def _highlights(hit: dict) -> list[str]:
 
 
 class VersionIndex:
-    def __init__(self, url: str, alias: str):
+    def __init__(self, url: str, alias: str, shards: int = 1, replicas: int = 0):
         self.es = Elasticsearch(url, request_timeout=30)
         self.alias = alias
+        self.shards, self.replicas = shards, replicas  # of each new index
 
     def ensure(self) -> None:
         """Create the first index behind the alias, or warn that it needs a rebuild."""
@@ -107,7 +109,7 @@ class VersionIndex:
             return
         try:
             self.es.indices.create(index=f"{self.alias}-v1", aliases={self.alias: {}},
-                                   **index_body())
+                                   **index_body(self.shards, self.replicas))
         except Exception as exc:  # another replica created it first
             if "resource_already_exists_exception" not in str(exc):
                 raise

@@ -1,0 +1,51 @@
+# Procedura: one image for every service; the Deployment's command chooses which
+# (deploy/k8s/base/*.yaml), e.g.
+#   nameko run --config /app/config/procedura.yaml services.documents.service:DocumentsService
+#   procedura --config /app/config/procedura.yaml migrate
+# Build (needs a Docker/BuildKit engine; none runs on Procedura's dev/CI machines, see
+# docs/deploy.md):  docker build -t registry.example.ro/procedura/procedura:0.1.0 .
+#
+# The base image is pinned by tag; pin it by digest too when you build for production
+# (docker buildx imagetools inspect python:3.11.14-slim-bookworm gives the digest).
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+
+# ---- build: a virtualenv with Procedura and its pinned dependencies -----------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /src
+# No compiler needed: on x86_64 every compiled dependency comes as a manylinux wheel
+# (psycopg2-binary, lxml, cryptography (glibc >= 2.34: bookworm has 2.36), pydantic-core,
+# ...), and the few sdists (psycogreen, tika, odfpy) are pure Python.
+COPY pyproject.toml constraints.txt ./
+COPY services ./services
+COPY procedura_cli ./procedura_cli
+RUN python -m venv /opt/procedura \
+ && /opt/procedura/bin/pip install --only-binary=:all: -c constraints.txt . \
+ && /opt/procedura/bin/python -m compileall -q /opt/procedura/lib
+
+# ---- runtime: the virtualenv, the settings file, a user with no privileges ----------
+FROM ${PYTHON_IMAGE} AS runtime
+LABEL org.opencontainers.image.title="procedura" \
+      org.opencontainers.image.description="Procedura services (nameko) and the procedura CLI" \
+      org.opencontainers.image.source="deploy/k8s, docs/deploy.md"
+RUN groupadd --system --gid 10001 procedura \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /tmp \
+            --shell /usr/sbin/nologin procedura
+COPY --from=build /opt/procedura /opt/procedura
+# the settings and the signing chains (config/signing-chains.yaml; PROCEDURA_SIGNING_CHAINS)
+COPY config/ /app/config/
+# HOME and TIKA_LOG_PATH: the only writable place is /tmp (an emptyDir on Kubernetes,
+# where the root filesystem is read-only); the tika client writes tika.log at import.
+ENV PATH=/opt/procedura/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    HOME=/tmp \
+    TIKA_LOG_PATH=/tmp \
+    PROCEDURA_GATEWAY_ADDRESS=0.0.0.0:8080
+WORKDIR /app
+USER 10001:10001
+EXPOSE 8080
+# nameko handles SIGTERM itself (in-flight workers finish), so it can be PID 1.
+CMD ["nameko", "run", "--config", "/app/config/procedura.yaml", "services.gateway.service:GatewayService"]
