@@ -215,3 +215,24 @@ def test_the_quality_office_withdraws_a_revision_in_force_with_a_reason(login):
     assert [h["status"] for h in history] == ["withdrawn"]
     signatures = author.get(f"/api/versions/{version['id']}/signatures")["items"]
     assert signatures[-1]["comment"] == "Activitate preluată de altă direcție"
+
+
+def test_the_quality_office_reads_the_audit_trail_of_a_document_and_exports_it(login):
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    version = author.upload(document["id"], "a.docx", docx_bytes("a", BODY), "", DOCX)
+    approve_fully(login, version["id"])
+    with pytest.raises(ApiError) as raised:
+        author.get("/api/audit", document_id=document["id"])
+    assert raised.value.status == 403
+    quality = login("elena.dumitrascu")
+    trail = quality.get("/api/audit", document_id=document["id"])["items"]
+    assert [(e["actor"], e["action"]) for e in trail] == [
+        ("ana.popescu", "register"), ("ana.popescu", "upload"),
+        ("ana.popescu", "version_submitted"), ("stefan.ionescu", "version_verified"),
+        ("mihai.tudose", "version_endorsed"), ("daniel.balan", "version_approved"),
+        ("daniel.balan", "version_in_force")]
+    csv_text = quality.request("GET", "/api/audit",
+                               params={"user": "stefan.ionescu", "format": "csv"}).text
+    assert csv_text.splitlines()[0] == "id,at,actor,action,document_id,version_id,details,hash"
+    assert "version_verified" in csv_text and "daniel.balan" not in csv_text
