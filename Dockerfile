@@ -17,12 +17,13 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /src
 # No compiler needed: on x86_64 every compiled dependency comes as a manylinux wheel
 # (psycopg2-binary, lxml, cryptography (glibc >= 2.34: bookworm has 2.36), pydantic-core,
-# ...), and the few sdists (psycogreen, tika, odfpy) are pure Python.
+# ...); the few packages published only as sdists (psycogreen, odfpy, ...) are pure
+# Python and build with setuptools alone, so `--only-binary=:all:` cannot be used.
 COPY pyproject.toml constraints.txt ./
 COPY services ./services
 COPY procedura_cli ./procedura_cli
 RUN python -m venv /opt/procedura \
- && /opt/procedura/bin/pip install --only-binary=:all: -c constraints.txt . \
+ && /opt/procedura/bin/pip install --prefer-binary -c constraints.txt . \
  && /opt/procedura/bin/python -m compileall -q /opt/procedura/lib
 
 # ---- runtime: the virtualenv, the settings file, a user with no privileges ----------
