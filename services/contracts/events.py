@@ -51,6 +51,8 @@ class RevisionTransitioned(DocumentFacts):
     actor: str
     actor_function: str
     comment: str
+    # who elaborated the revision (a rejection goes back to them)
+    author: str | None = None
     # set from approval on
     registry_number: str | None = None
     effective_date: date | None = None

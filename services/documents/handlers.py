@@ -270,7 +270,8 @@ def _move(repo: Repository, cur, document: Document, revision: Revision,
             **_facts(document), version_id=revision.version_id, edition=revision.edition,
             revision=revision.revision, status=status, previous_status=revision.status,
             status_seq=seq, actor=user.username if user else "system",
-            actor_function=user.function if user else "", comment=comment, **extra)))
+            actor_function=user.function if user else "", comment=comment,
+            author=revision.author, **extra)))
 
 
 def _facts(document: Document) -> dict:

@@ -52,10 +52,13 @@ class Repository:
             raise NotFound(f"no such user: {username}", {"username": username})
         return User.model_validate(row)
 
-    def users_in(self, departments: list[str]) -> list[User]:
+    def staff(self, departments: list[str] | None, roles: list[str] | None) -> list[User]:
+        """Active staff, optionally only of these departments and with one of these roles."""
         self.cur.execute("""SELECT username, full_name, department, function, roles
-                            FROM staff WHERE active AND department = ANY(%s)
-                            ORDER BY username""", (departments,))
+                            FROM staff WHERE active
+                              AND (%s::text[] IS NULL OR department = ANY(%s))
+                              AND (%s::text[] IS NULL OR roles && %s)
+                            ORDER BY username""", (departments, departments, roles, roles))
         return [User.model_validate(row) for row in self.cur.fetchall()]
 
     def missing_departments(self, codes: list[str]) -> list[str]:

@@ -53,10 +53,11 @@ class DocumentsService:
             return _dump(Repository(cur).user(username))
 
     @rpc(expected_exceptions=EXPECTED)
-    def users_in_departments(self, departments: list[str]) -> list[dict]:
-        """Active staff of the given departments, resolved now."""
+    def staff(self, departments: list[str] | None = None,
+              roles: list[str] | None = None) -> list[dict]:
+        """Active staff of these departments and/or with one of these roles, resolved now."""
         with self.db.transaction() as cur:
-            return [_dump(u) for u in Repository(cur).users_in(list(departments))]
+            return [_dump(u) for u in Repository(cur).staff(departments, roles)]
 
     @rpc(expected_exceptions=EXPECTED)
     def register(self, actor: str, document: dict) -> dict:

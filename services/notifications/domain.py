@@ -1,14 +1,73 @@
-"""Who is told what, free of I/O."""
+"""Who is told what, free of I/O.
+
+Per event: the departments on the distribution list (approved, in force, superseded,
+withdrawn); the next signers (submitted → heads of the owner department; verified →
+the monitoring committee and the heads of the distribution departments, who give their
+opinions; endorsed → the approvers); a rejection goes back to the author. A confidential
+document reaches only people who may read it: its distribution list, its owner
+department and the quality office.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from services.common.labels import edition_label
 from services.contracts.events import RevisionTransitioned
-
-def approved_message(data: RevisionTransitioned) -> str:
-    return (f"{data.code} „{data.title}” ({edition_label(data.edition, data.revision)}) "
-            f"a fost aprobată și se aplică în compartimentul dumneavoastră.")
+from services.contracts.models import RevisionStatus as S, Role, User
 
 
-def audience_of_approval(data: RevisionTransitioned) -> list[str]:
-    """The departments told of an approval: those on the distribution list."""
-    return sorted(set(data.distribution))
+@dataclass(frozen=True)
+class Audience:
+    departments: tuple[str, ...] = ()                    # everyone in these departments
+    roles: tuple[tuple[Role, str | None], ...] = ()      # (role, in this department or any)
+    usernames: tuple[str, ...] = ()
+
+
+DISTRIBUTION_EVENTS = {"version_approved", "version_in_force", "version_superseded",
+                       "document_withdrawn"}
+NOTIFIED = DISTRIBUTION_EVENTS | {"version_submitted", "version_verified",
+                                  "version_endorsed", "version_rejected"}
+
+
+def audience(event_type: str, data: RevisionTransitioned) -> Audience:
+    if event_type in DISTRIBUTION_EVENTS:
+        return Audience(departments=tuple(sorted(set(data.distribution))))
+    if event_type == "version_rejected":
+        return Audience(usernames=(data.author,) if data.author else ())
+    # a step was signed: tell whoever signs next, by the status the revision is in now
+    if data.status == S.IN_VERIFICATION:
+        return Audience(roles=((Role.VERIFIER, data.owner_department),))
+    if data.status == S.IN_ENDORSEMENT:
+        return Audience(roles=((Role.ENDORSER, None),
+                               *((Role.VERIFIER, d) for d in sorted(set(data.distribution))
+                                 if d != data.owner_department)))
+    if data.status == S.IN_APPROVAL:
+        return Audience(roles=((Role.APPROVER, None),))
+    return Audience()
+
+
+def may_receive(user: User, data: RevisionTransitioned) -> bool:
+    return (not data.confidential or user.has(Role.QMS_ADMIN)
+            or user.department == data.owner_department
+            or user.department in data.distribution)
+
+
+def message(event_type: str, data: RevisionTransitioned) -> str:
+    name = f"{data.code} „{data.title}” ({edition_label(data.edition, data.revision)})"
+    if event_type == "version_approved":
+        return f"{name} a fost aprobată și se aplică în compartimentul dumneavoastră."
+    if event_type == "version_in_force":
+        since = f" din {data.effective_date:%d.%m.%Y}" if data.effective_date else ""
+        return f"{name} este în vigoare{since}."
+    if event_type == "version_superseded":
+        return f"{name} a fost înlocuită de o revizie nouă; nu mai este în vigoare."
+    if event_type == "document_withdrawn":
+        return f"{name} a fost retrasă: {data.comment or 'fără motiv precizat'}."
+    if event_type == "version_rejected":
+        return (f"{name} a fost returnată la elaborare de {data.actor}"
+                + (f": {data.comment}" if data.comment else "."))
+    if data.status == S.IN_VERIFICATION:
+        return f"{name} așteaptă verificarea dumneavoastră."
+    if data.status == S.IN_ENDORSEMENT:
+        return f"{name} așteaptă avizarea sau analiza compartimentului dumneavoastră."
+    return f"{name} așteaptă aprobarea dumneavoastră."

@@ -25,15 +25,41 @@ class NotificationsService:
     @event_handler("documents", "version_approved", requeue_on_error=True)
     def on_version_approved(self, payload: dict) -> int:
         """Tell everyone in the departments on the distribution list."""
+        return self._notify(payload)
+
+    @event_handler("documents", "version_submitted", requeue_on_error=True)
+    @event_handler("documents", "version_verified", requeue_on_error=True)
+    @event_handler("documents", "version_endorsed", requeue_on_error=True)
+    @event_handler("documents", "version_rejected", requeue_on_error=True)
+    @event_handler("documents", "version_in_force", requeue_on_error=True)
+    @event_handler("documents", "version_superseded", requeue_on_error=True)
+    @event_handler("documents", "document_withdrawn", requeue_on_error=True)
+    def on_revision_event(self, payload: dict) -> int:
+        """The next signers, the author of a rejected revision, or the distribution list."""
+        return self._notify(payload)
+
+    def _notify(self, payload: dict) -> int:
         event = events.parse(payload)
         # membership is resolved now, when the event happens, and kept with the item
-        users = [User.model_validate(u) for u in
-                 self.documents.users_in_departments(domain.audience_of_approval(event.data))]
+        users = [u for u in self._resolve(domain.audience(event.type, event.data))
+                 if domain.may_receive(u, event.data)]
         with self.db.transaction() as cur:
-            if not first_delivery(cur, event.id, "on_version_approved"):
+            if not first_delivery(cur, event.id, event.type):
                 return 0
             return Repository(cur).add_items(event.id, event.type, event.data,
-                                             domain.approved_message(event.data), users)
+                                             domain.message(event.type, event.data), users)
+
+    def _resolve(self, audience: domain.Audience) -> list[User]:
+        found: dict[str, User] = {}
+        if audience.departments:
+            for u in self.documents.staff(list(audience.departments), None):
+                found[u["username"]] = User.model_validate(u)
+        for role, department in audience.roles:
+            for u in self.documents.staff([department] if department else None, [role.value]):
+                found[u["username"]] = User.model_validate(u)
+        for username in audience.usernames:
+            found[username] = User.model_validate(self.documents.get_user(username))
+        return list(found.values())
 
     @rpc
     def health(self) -> dict:

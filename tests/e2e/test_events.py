@@ -63,7 +63,7 @@ def test_the_same_event_delivered_twice_makes_one_feed_item_and_one_index_entry(
 
     def items():
         return [i for i in reader.get("/api/feed", limit=200)["items"]
-                if i["version_id"] == version["id"]]
+                if i["version_id"] == version["id"] and i["kind"] == "version_approved"]
 
     eventually(items, timeout=15)
     # take the event as it was published, and publish it again
@@ -113,4 +113,4 @@ def test_messages_wait_in_durable_queues_while_a_service_is_down(login, services
         services.up()
     reader = login("radu.munteanu")
     eventually(lambda: [i for i in reader.get("/api/feed", limit=200)["items"]
-                        if i["version_id"] == version["id"]], timeout=20)
+                        if i["version_id"] == version["id"] and i["kind"] == "version_approved"], timeout=20)

@@ -77,7 +77,7 @@ def test_upload_is_searchable_and_approval_reaches_the_distribution_list(login):
 
     def feed_item(client):
         return [i for i in client.get("/api/feed")["items"]
-                if i["version_id"] == version["id"]]
+                if i["version_id"] == version["id"] and i["kind"] == "version_approved"]
 
     items = eventually(lambda: feed_item(login("radu.munteanu")), timeout=15)
     assert items[0]["kind"] == "version_approved"
