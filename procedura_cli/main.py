@@ -6,6 +6,7 @@
   procedura schemas [--check]       write (or check) docs/events/*.json
   procedura search reindex|verify   rebuild the search index / compare it with the register
   procedura audit verify            check the audit trail's hash chain (exit 1 if broken)
+  procedura verify-integrity        hash every stored original again (exit 1 on a problem)
   procedura health SERVICE [--local] ask a service's health RPC (exit 1 if it fails):
                                     checks the broker and the service's own stores;
                                     --local: this process's own beacon (probes)
@@ -153,6 +154,18 @@ def cmd_audit_verify(args) -> int:
     return 1
 
 
+def cmd_verify_integrity(args) -> int:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy(_config(args), timeout=args.timeout) as rpc:
+        result = rpc.versioning.verify_integrity()
+    for problem in result["problems"]:
+        print(f"{problem['problem']:9} {problem['version_id']}")
+    print(f"checked {result['checked']} stored originals, {len(result['problems'])} problems",
+          file=sys.stderr)
+    return 1 if result["problems"] else 0
+
+
 def cmd_schemas(args) -> int:
     from services.contracts.events import json_schemas
 
@@ -201,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     schemas.add_argument("--check", action="store_true")
     schemas.set_defaults(func=cmd_schemas)
     search_cli.register(sub)
+    integrity = sub.add_parser("verify-integrity",
+                               help="hash every stored original against its manifest")
+    integrity.add_argument("--timeout", type=float, default=3600)
+    integrity.set_defaults(func=cmd_verify_integrity)
     audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
     audit.add_parser("verify", help="check the hash chain of the audit trail").set_defaults(
         func=cmd_audit_verify)

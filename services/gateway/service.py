@@ -263,6 +263,11 @@ class GatewayService(SearchRoutes):
         return json_response(self.notifications.feed(user.username, args.get("kind") or None,
                                                      limit, before))
 
+    @http("POST", "/api/feed/read-all")
+    def mark_all_read(self, request):
+        user = self._user(request)
+        return json_response({"marked": self.notifications.mark_all_read(user.username)})
+
     @http("POST", "/api/feed/<item_id>/read")
     def mark_read(self, request, item_id):
         user = self._user(request)

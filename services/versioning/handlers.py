@@ -109,6 +109,25 @@ def _failed(db, data, reason: str) -> str:
     return "failed"
 
 
+def verify_integrity(db, store: ObjectStore, batch: int = 200) -> dict:
+    """Hash every stored original again and compare it with its manifest."""
+    checked, problems, after = 0, [], None
+    while True:
+        with db.transaction() as cur:
+            rows = Repository(cur).stored(after, batch)
+        if not rows:
+            return {"checked": checked, "problems": problems}
+        for row in rows:
+            found = store.stored_sha256(row["object_key"])
+            if found is None:
+                problems.append({"version_id": str(row["id"]), "problem": "missing"})
+            elif found != (row["sha256"], row["size"]):
+                problems.append({"version_id": str(row["id"]), "problem": "mismatch",
+                                 "expected": row["sha256"], "found": found[0]})
+            checked += 1
+        after = rows[-1]["id"]
+
+
 def stage_copy(db, store: ObjectStore, version_id: UUID) -> StagedUpload:
     with db.transaction() as cur:
         row = Repository(cur).get(version_id)

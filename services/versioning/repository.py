@@ -41,6 +41,13 @@ class Repository:
              filename, media_type, size, sha256, object_key, text_key, request.author,
              request.change_summary))
 
+    def stored(self, after: UUID | None, limit: int) -> list[dict]:
+        """Versions in id order, for a full integrity pass."""
+        self.cur.execute("""SELECT id, document_id, object_key, sha256, size FROM versions
+                            WHERE (%s::uuid IS NULL OR id > %s) ORDER BY id LIMIT %s""",
+                         (after, after, limit))
+        return self.cur.fetchall()
+
     def claim_pending(self, version_id: UUID) -> dict | None:
         """The version, locked, if its text is still to be extracted."""
         self.cur.execute(f"""SELECT {_COLUMNS} FROM versions

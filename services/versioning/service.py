@@ -42,6 +42,12 @@ class VersioningService:
         return handlers.store_version(self.db, self.store, self.tika, self.settings,
                                       validate(StoreVersion, request)).model_dump(mode="json")
 
+    @rpc
+    def verify_integrity(self) -> dict:
+        """Every stored original hashed again against its manifest: missing and
+        mismatching objects are listed."""
+        return handlers.verify_integrity(self.db, self.store)
+
     @rpc(expected_exceptions=EXPECTED)
     def stage_copy(self, version_id: str) -> dict:
         """A copy of a stored original in the staging area, to be stored again as a new

@@ -38,3 +38,22 @@ def test_each_step_reaches_the_next_signers_and_the_end_reaches_the_distribution
     # nobody outside the chain and the list hears of it
     assert kinds_for(login("livia.grigore"), vid) == set()
     assert "version_in_force" not in kinds_for(login("ioana.stanescu"), vid)   # SG not listed
+
+
+def test_the_feed_counts_unread_items_and_marks_them_read(login):
+    author = login("ana.popescu")
+    document = register(author, unique_code(), distribution=("DJ",))
+    version = author.upload(document["id"], "p.docx", docx_bytes("p", BODY), "", DOCX)
+    author.act(version["id"], "submit")
+    head = login("stefan.ionescu")
+    item = eventually(lambda: [i for i in head.get("/api/feed", kind="version_submitted")[
+        "items"] if i["version_id"] == version["id"]])[0]
+    assert item["read"] is False
+    unread = head.get("/api/feed")["unread"]
+    assert unread >= 1
+    assert head.post(f"/api/feed/{item['id']}/read")["read"] is True
+    assert head.get("/api/feed")["unread"] == unread - 1
+    assert head.post("/api/feed/read-all")["marked"] == unread - 1
+    assert head.get("/api/feed")["unread"] == 0
+    response = login("radu.munteanu").request("POST", f"/api/feed/{item['id']}/read")
+    assert response.status_code == 404           # someone else's item

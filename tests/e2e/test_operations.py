@@ -61,3 +61,29 @@ def test_each_process_reports_its_own_health_and_a_stuck_one_is_found(services, 
     finally:
         os.kill(pid, signal.SIGCONT)
     eventually(lambda: probe("notifications", max_age="11").returncode == 0, timeout=20)
+
+
+def test_verify_integrity_finds_an_original_changed_behind_procedura(login, environment):
+    import io
+
+    from minio import Minio
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from procedura_cli.docgen import docx_bytes
+    from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    good = author.upload(document["id"], "bun.docx", docx_bytes("b", BODY), "", DOCX)
+    bad = author.upload(document["id"], "rau.docx", docx_bytes("r", BODY), "", DOCX)
+    minio = Minio("127.0.0.1:9000", access_key="procedura",
+                  secret_key="procedura-dev-secret", secure=False)
+    key = f"originals/{document['id']}/{bad['id']}/rau.docx"
+    minio.stat_object(environment.bucket, key)          # where versioning keeps it
+    minio.put_object(environment.bucket, key, io.BytesIO(b"altered"), 7)
+    with ClusterRpcProxy(environment.config(), timeout=120) as rpc:
+        result = rpc.versioning.verify_integrity()
+    problems = {p["version_id"]: p for p in result["problems"]}
+    assert problems[bad["id"]]["problem"] == "mismatch"
+    assert problems[bad["id"]]["expected"] == bad["sha256"]
+    assert good["id"] not in problems and result["checked"] >= 2

@@ -81,8 +81,20 @@ class ObjectStore:
 
     def staged_sha256(self, key: str) -> tuple[str, int]:
         """Hash a staged upload while streaming it; memory stays at one chunk."""
+        return self._sha256(self.staging, key)
+
+    def stored_sha256(self, key: str) -> tuple[str, int] | None:
+        """Hash a stored object as it is now (None when it is missing)."""
+        try:
+            return self._sha256(self.bucket, key)
+        except S3Error as exc:
+            if exc.code == "NoSuchKey":
+                return None
+            raise
+
+    def _sha256(self, bucket: str, key: str) -> tuple[str, int]:
         digest, size = hashlib.sha256(), 0
-        response = self.client.get_object(self.staging, key)
+        response = self.client.get_object(bucket, key)
         try:
             for chunk in response.stream(CHUNK):
                 digest.update(chunk)
