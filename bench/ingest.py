@@ -85,7 +85,8 @@ def pipeline(files, concurrency: int, gateway: str, password: str) -> dict:
         token, data = item
         client = Client.login(gateway, "ana.popescu", password)
         document = client.post("/api/documents", {
-            "code": f"PO-DJ-{token[-8:].upper()}", "title": f"Bench {token}", "type": "PO",
+            "code": f"PO-DJ-{uuid.uuid4().int % 10**8:08d}", "title": f"Bench {token}",
+            "type": "PO",
             "owner_department": "DJ", "distribution": ["DJ"]})
         started = time.perf_counter()
         client.upload(document["id"], f"{token}.docx", data, "", DOCX)

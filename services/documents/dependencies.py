@@ -8,7 +8,7 @@ import yaml
 from nameko.extensions import DependencyProvider
 
 from services.common.settings import Settings
-from services.documents.domain import SigningChains
+from services.documents.domain import DocumentTypes, SigningChains
 
 
 class Calendar:
@@ -22,12 +22,15 @@ class Calendar:
 
 
 class DocumentControlConfig(DependencyProvider):
-    """The signing chains (read once from their YAML file) and the calendar."""
+    """The signing chains and document types (read once from their YAML files) and
+    the calendar."""
 
     def setup(self):
         settings = Settings.from_config(self.container.config)
         with open(settings.signing_chains_file, encoding="utf-8") as fh:
             self.chains = SigningChains(yaml.safe_load(fh))
+        with open(settings.document_types_file, encoding="utf-8") as fh:
+            self.types = DocumentTypes(yaml.safe_load(fh))
         self.calendar = Calendar(settings.timezone)
 
     def get_dependency(self, worker_ctx):

@@ -6,6 +6,7 @@ owner department and whether distribution departments give opinions meanwhile.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -223,3 +224,31 @@ def effective_date(requested: date | None, approved_on: date) -> date:
 def registry_number(number: int, year: int) -> str:
     """`436/2026`: unique within the calendar year."""
     return f"{number}/{year}"
+
+
+class DocumentTypes:
+    """Code patterns and review intervals per type, from config/document-types.yaml."""
+
+    _PLACEHOLDERS = {"{nn}": r"\d{2,}", "{any}": r"[A-Za-z0-9][A-Za-z0-9.\-]*"}
+
+    def __init__(self, config: dict):
+        self.review_notice_days = int(config.get("review_notice_days", 30))
+        self._types = config["types"]
+
+    def check_code(self, doc_type: str, code: str, department: str) -> None:
+        """Refuse a code that does not fit its type's pattern (422 naming the pattern)."""
+        template = self._types.get(doc_type, {}).get("code")
+        if template is None:
+            return
+        pattern = re.escape(template).replace(re.escape("{department}"),
+                                              re.escape(department))
+        for placeholder, regex in self._PLACEHOLDERS.items():
+            pattern = pattern.replace(re.escape(placeholder), regex)
+        if not re.fullmatch(pattern, code):
+            raise InvalidInput(f"the code {code} does not fit the pattern {template} of "
+                               f"type {doc_type}",
+                               {"field": "code", "pattern": template,
+                                "department": department})
+
+    def review_months(self, doc_type: str) -> int:
+        return int(self._types.get(doc_type, {}).get("review_months", 12))

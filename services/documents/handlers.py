@@ -64,7 +64,7 @@ def readable_document(repo: Repository, actor: str, document_id: UUID,
     return user, document
 
 
-def register(db, actor: str, new: NewDocument) -> Document:
+def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument) -> Document:
     with db.transaction() as cur:
         repo = Repository(cur)
         user = repo.user(actor)
@@ -77,6 +77,7 @@ def register(db, actor: str, new: NewDocument) -> Document:
             raise InvalidInput(f"unknown department(s): {', '.join(missing)}",
                                {"field": "distribution" if new.owner_department not in missing
                                 else "owner_department", "unknown": missing})
+        types.check_code(new.type.value, new.code, new.owner_department)
         document_id = uuid4()
         repo.insert_document(document_id, new, actor)
         document = repo.document(document_id)

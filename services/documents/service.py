@@ -62,7 +62,8 @@ class DocumentsService:
     @rpc(expected_exceptions=EXPECTED)
     def register(self, actor: str, document: dict) -> dict:
         """Register a document in the register (no version yet)."""
-        return _dump(handlers.register(self.db, actor, validate(NewDocument, document)))
+        return _dump(handlers.register(self.db, self.control.types, actor,
+                                       validate(NewDocument, document)))
 
     @rpc(expected_exceptions=EXPECTED)
     def get(self, actor: str, document_id: str) -> dict:

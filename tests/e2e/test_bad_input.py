@@ -146,3 +146,10 @@ def test_corrupt_or_encrypted_files_are_kept_and_marked_failed(login, document, 
     done = settled(author, good["id"])
     assert done["extraction"]["status"] == "done"
     assert done["extraction"]["characters"] > 0
+
+
+def test_a_code_that_breaks_its_pattern_is_422_naming_the_pattern(login):
+    response = login("ana.popescu").request("POST", "/api/documents", json={
+        "code": "PO-RP-02", "title": "Titlu valid", "type": "PO", "owner_department": "DJ"})
+    assert response.status_code == 422
+    assert error_of(response)["details"]["pattern"] == "PO-{department}-{nn}"

@@ -25,7 +25,8 @@ def register(client, code, owner="DJ", distribution=("DJ", "RP"), confidential=F
 
 
 def unique_code(prefix="PO-DJ"):
-    return f"{prefix}-{uuid.uuid4().hex[:6].upper()}"
+    """A code that fits `PO-{department}-{nn}` and no other test's."""
+    return f"{prefix}-{uuid.uuid4().int % 10**8:08d}"
 
 
 def settled(client, version_id, timeout=30.0):

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from services.documents.domain import (
-    Chain, SigningChains, decide, decide_opinion, effective_date, may_read, next_number,
+    Chain, DocumentTypes, SigningChains, decide, decide_opinion, effective_date, may_read, next_number,
     registry_number)
 from services.contracts.errors import InvalidInput
 
@@ -147,3 +147,28 @@ def test_confidential_documents_are_read_only_by_their_list_owner_and_quality_of
     assert may_read(user("x", "SMC", Role.QMS_ADMIN), secret)
     assert not may_read(user("x", "DJ", Role.VERIFIER), secret)
     assert may_read(user("x", "DJ"), document())
+
+
+TYPES = DocumentTypes(yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "config" / "document-types.yaml").read_text()))
+
+
+@pytest.mark.parametrize("doc_type,code,department", [
+    ("PO", "PO-DJ-02", "DJ"), ("PS", "PS-SMC-01", "SMC"), ("PO", "PO-DJ-12345678", "DJ"),
+    ("formular", "F-PO-DJ-02.01", "DJ"), ("extern", "EXT-HCL-45.2026", "SG"),
+])
+def test_codes_that_fit_their_type(doc_type, code, department):
+    TYPES.check_code(doc_type, code, department)
+
+
+@pytest.mark.parametrize("doc_type,code,department", [
+    ("PO", "PO-RP-02", "DJ"),     # another department's code
+    ("PO", "PS-DJ-02", "DJ"),     # another type's prefix
+    ("PO", "PO-DJ-2", "DJ"),      # one digit
+    ("PO", "PO-DJ-02x", "DJ"),
+])
+def test_codes_that_break_the_pattern_are_refused_naming_it(doc_type, code, department):
+    with pytest.raises(InvalidInput) as raised:
+        TYPES.check_code(doc_type, code, department)
+    assert raised.value.details["pattern"] == "PO-{department}-{nn}"
+    assert raised.value.details["field"] == "code"
