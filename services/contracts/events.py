@@ -58,6 +58,11 @@ class RevisionTransitioned(DocumentFacts):
     effective_date: date | None = None
 
 
+class ReviewDue(DocumentFacts):
+    """The periodic review of a document is due on `due_date`."""
+    due_date: date
+
+
 class VersionStored(EventData):
     version_id: UUID
     document_id: UUID
@@ -153,6 +158,14 @@ class DocumentWithdrawnEvent(Envelope):
     data: RevisionTransitioned
 
 
+class ReviewDueEvent(Envelope):
+    """`review_due`, published by documents on `documents.events`, N days before the
+    periodic review date (config/document-types.yaml)."""
+    type: Literal["review_due"] = "review_due"
+    source: Literal["documents"] = "documents"
+    data: ReviewDue
+
+
 class VersionRejectedEvent(Envelope):
     """`version_rejected`, published by documents on `documents.events`."""
     type: Literal["version_rejected"] = "version_rejected"
@@ -185,7 +198,7 @@ ALL_EVENTS: dict[str, type[Envelope]] = {
     m.model_fields["type"].default: m for m in (
         DocumentRegisteredEvent, VersionSubmittedEvent, VersionVerifiedEvent,
         VersionEndorsedEvent, VersionApprovedEvent, VersionInForceEvent,
-        VersionSupersededEvent, VersionRejectedEvent, DocumentWithdrawnEvent, VersionStoredEvent,
+        VersionSupersededEvent, VersionRejectedEvent, DocumentWithdrawnEvent, ReviewDueEvent, VersionStoredEvent,
         VersionTextExtractedEvent, VersionExtractionFailedEvent)
 }
 

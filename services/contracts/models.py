@@ -127,6 +127,7 @@ class Document(Model):
     status: RevisionStatus
     current_version_id: UUID | None = None
     next_edition: bool = False
+    next_review_date: date | None = None
     created_at: datetime
     created_by: str
 

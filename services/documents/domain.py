@@ -252,3 +252,15 @@ class DocumentTypes:
 
     def review_months(self, doc_type: str) -> int:
         return int(self._types.get(doc_type, {}).get("review_months", 12))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the last day of the month when it has fewer days)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)

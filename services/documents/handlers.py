@@ -2,7 +2,7 @@
 and (for uploads) the versioning RPC."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 from argon2 import PasswordHasher
@@ -192,8 +192,8 @@ def get_revision(db, actor: str | None, version_id: UUID) -> Revision:
         return revision
 
 
-def transition(db, chains: domain.SigningChains, actor: str, version_id: UUID, action: str,
-               signing: Signing, today: date) -> Revision:
+def transition(db, chains: domain.SigningChains, types: domain.DocumentTypes, actor: str,
+               version_id: UUID, action: str, signing: Signing, today: date) -> Revision:
     """One step of the signing chain; approval registers the revision and, when its
     effective date has come, brings it into force."""
     with db.transaction() as cur:
@@ -228,25 +228,64 @@ def transition(db, chains: domain.SigningChains, actor: str, version_id: UUID, a
         _move(repo, cur, document, revision, step.new_status, step.event, user,
               signing.comment, **registration)
         if registration and registration["effective_date"] <= today:
-            _bring_into_force(repo, cur, version_id, user)
+            _bring_into_force(repo, cur, version_id, user, types)
         return repo.revision(version_id)
 
 
-def bring_due_into_force(db, today: date) -> int:
+def bring_due_into_force(db, types: domain.DocumentTypes, today: date) -> int:
     """Approved revisions whose effective date has come enter into force (the timer)."""
     count = 0
     with db.transaction() as cur:
         repo = Repository(cur)
         for version_id in repo.due_for_force(today):
-            _bring_into_force(repo, cur, version_id, None)
+            _bring_into_force(repo, cur, version_id, None, types)
             count += 1
     return count
 
 
-def _bring_into_force(repo: Repository, cur, version_id: UUID, user: User | None) -> None:
-    """The revision comes into force; the one in force before is superseded."""
+def announce_reviews(db, types: domain.DocumentTypes, today: date) -> int:
+    """review_due for every document whose periodic review is near (once per due date)."""
+    until = today + timedelta(days=types.review_notice_days)
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        documents = repo.reviews_to_announce(until)
+        for document in documents:
+            repo.review_announced(document.id, document.next_review_date)
+            audit.append(cur, "system", "review_due", document.id,
+                         details={"due_date": document.next_review_date.isoformat()})
+            record(cur, events.ReviewDueEvent(subject=document.id, data=events.ReviewDue(
+                **_facts(document), due_date=document.next_review_date)))
+    return len(documents)
+
+
+def reviewed_without_change(db, types: domain.DocumentTypes, actor: str, document_id: UUID,
+                            comment: str, today: date) -> Document:
+    """"Reviewed, no change": the next review moves one interval on, no new revision."""
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        user, document = readable_document(repo, actor, document_id, lock=True)
+        head = user.has(Role.VERIFIER) and user.department == document.owner_department
+        if not (head or user.has(Role.QMS_ADMIN)):
+            raise Forbidden("the head of the owner department or the quality office "
+                            "records a review", {"department": document.owner_department})
+        if document.next_review_date is None:
+            raise Conflict("nothing of this document is in force to review",
+                           {"status": document.status.value})
+        due = domain.add_months(today, types.review_months(document.type.value))
+        repo.set_next_review(document_id, due)
+        audit.append(cur, actor, "reviewed_without_change", document_id,
+                     details={"comment": comment, "next_review_date": due.isoformat()})
+        return repo.document(document_id)
+
+
+def _bring_into_force(repo: Repository, cur, version_id: UUID, user: User | None,
+                      types: domain.DocumentTypes) -> None:
+    """The revision comes into force; the one in force before is superseded; the next
+    periodic review is due one interval after its effective date."""
     revision = repo.revision(version_id)
     document = revision.document
+    repo.set_next_review(document.id, domain.add_months(
+        revision.effective_date, types.review_months(document.type.value)))
     previous = repo.in_force(document.id)
     if previous is not None and previous != version_id:
         old = repo.revision(previous)

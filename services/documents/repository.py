@@ -88,11 +88,27 @@ class Repository:
         row = self.cur.fetchone()
         if row is None:
             raise NotFound(f"no document {document_id}", {"document_id": str(document_id)})
-        return Document.model_validate(row)
+        return _document(row)
 
     def documents(self) -> list[Document]:
         self.cur.execute(_DOCUMENT + " ORDER BY d.code")
-        return [Document.model_validate(row) for row in self.cur.fetchall()]
+        return [_document(row) for row in self.cur.fetchall()]
+
+    def set_next_review(self, document_id: UUID, due: date) -> None:
+        self.cur.execute("UPDATE documents SET next_review_date = %s WHERE id = %s",
+                         (due, document_id))
+
+    def reviews_to_announce(self, until: date) -> list[Document]:
+        """Documents whose review falls on or before `until` and was not announced yet."""
+        self.cur.execute(_DOCUMENT + """ WHERE d.next_review_date <= %s
+                             AND d.review_notified_for IS DISTINCT FROM d.next_review_date
+                             ORDER BY d.next_review_date FOR UPDATE OF d SKIP LOCKED""",
+                         (until,))
+        return [_document(row) for row in self.cur.fetchall()]
+
+    def review_announced(self, document_id: UUID, due: date) -> None:
+        self.cur.execute("UPDATE documents SET review_notified_for = %s WHERE id = %s",
+                         (due, document_id))
 
     def set_current_version(self, document_id: UUID, version_id: UUID) -> None:
         self.cur.execute("UPDATE documents SET current_version_id = %s WHERE id = %s",
@@ -209,3 +225,10 @@ class Repository:
 def _revision(row: dict, document: Document) -> Revision:
     fields = {k: v for k, v in row.items() if k != "document_id"}
     return Revision.model_validate({**fields, "document": document})
+
+
+_INTERNAL = {"review_notified_for"}
+
+
+def _document(row: dict) -> Document:
+    return Document.model_validate({k: v for k, v in row.items() if k not in _INTERNAL})

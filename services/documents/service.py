@@ -127,8 +127,15 @@ class DocumentsService:
     def transition(self, actor: str, version_id: str, action: str, signing: dict) -> dict:
         """submit, verify, opinion, endorse, approve or reject a revision."""
         return _dump(handlers.transition(
-            self.db, self.control.chains, actor, UUID(version_id), action,
+            self.db, self.control.chains, self.control.types, actor, UUID(version_id), action,
             validate(Signing, signing), self.control.calendar.today()))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reviewed(self, actor: str, document_id: str, comment: str = "") -> dict:
+        """"Reviewed, no change": the next review date moves on, no new revision."""
+        return _dump(handlers.reviewed_without_change(
+            self.db, self.control.types, actor, UUID(document_id),
+            validate(Comment, {"comment": comment}).comment, self.control.calendar.today()))
 
     @rpc(expected_exceptions=EXPECTED)
     def signatures(self, actor: str, version_id: str) -> list[dict]:
@@ -156,4 +163,11 @@ class DocumentsService:
     @timer(interval=30)
     def bring_into_force(self) -> int:
         """Approved revisions whose effective date has come enter into force."""
-        return handlers.bring_due_into_force(self.db, self.control.calendar.today())
+        return handlers.bring_due_into_force(self.db, self.control.types,
+                                             self.control.calendar.today())
+
+    @timer(interval=3600)
+    def announce_reviews(self) -> int:
+        """review_due, N days before each document's periodic review."""
+        return handlers.announce_reviews(self.db, self.control.types,
+                                         self.control.calendar.today())

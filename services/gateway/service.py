@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from services.common.settings import Settings
 from services.contracts.errors import InvalidInput, NotFound, Unauthorized, validate
 from services.contracts.models import (
-    ChangeNote, NewDocument, Revision, Signing, User, Version, VersionManifest)
+    ChangeNote, Comment, NewDocument, Revision, Signing, User, Version, VersionManifest)
 from services.gateway import uploads
 from services.gateway.auth import Tokens
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
@@ -181,6 +181,14 @@ class GatewayService(SearchRoutes):
         user = self._user(request)
         return json_response(self.documents.new_edition(user.username,
                                                         _uuid(document_id, "document")))
+
+    @http("POST", "/api/documents/<document_id>/reviewed")
+    def reviewed(self, request, document_id):
+        """"Reviewed, no change" (analiza periodică fără modificări)."""
+        user = self._user(request)
+        comment = validate(Comment, _body(request)).comment
+        return json_response(self.documents.reviewed(user.username,
+                                                     _uuid(document_id, "document"), comment))
 
     @http("GET", "/api/documents/<document_id>/versions")
     def versions(self, request, document_id):

@@ -1,6 +1,6 @@
 """Who is told what, free of I/O.
 
-Per event: the departments on the distribution list (approved, in force, superseded,
+Per event: the owner department (review due); the departments on the distribution list (approved, in force, superseded,
 withdrawn); the next signers (submitted → heads of the owner department; verified →
 the monitoring committee and the heads of the distribution departments, who give their
 opinions; endorsed → the approvers); a rejection goes back to the author. A confidential
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.common.labels import edition_label
-from services.contracts.events import RevisionTransitioned
+from services.contracts.events import ReviewDue, RevisionTransitioned
 from services.contracts.models import RevisionStatus as S, Role, User
 
 
@@ -26,10 +26,12 @@ class Audience:
 DISTRIBUTION_EVENTS = {"version_approved", "version_in_force", "version_superseded",
                        "document_withdrawn"}
 NOTIFIED = DISTRIBUTION_EVENTS | {"version_submitted", "version_verified",
-                                  "version_endorsed", "version_rejected"}
+                                  "version_endorsed", "version_rejected", "review_due"}
 
 
-def audience(event_type: str, data: RevisionTransitioned) -> Audience:
+def audience(event_type: str, data: RevisionTransitioned | ReviewDue) -> Audience:
+    if event_type == "review_due":
+        return Audience(departments=(data.owner_department,))
     if event_type in DISTRIBUTION_EVENTS:
         return Audience(departments=tuple(sorted(set(data.distribution))))
     if event_type == "version_rejected":
@@ -46,13 +48,16 @@ def audience(event_type: str, data: RevisionTransitioned) -> Audience:
     return Audience()
 
 
-def may_receive(user: User, data: RevisionTransitioned) -> bool:
+def may_receive(user: User, data: RevisionTransitioned | ReviewDue) -> bool:
     return (not data.confidential or user.has(Role.QMS_ADMIN)
             or user.department == data.owner_department
             or user.department in data.distribution)
 
 
-def message(event_type: str, data: RevisionTransitioned) -> str:
+def message(event_type: str, data: RevisionTransitioned | ReviewDue) -> str:
+    if event_type == "review_due":
+        return (f"{data.code} „{data.title}” trebuie analizată periodic până la "
+                f"{data.due_date:%d.%m.%Y}.")
     name = f"{data.code} „{data.title}” ({edition_label(data.edition, data.revision)})"
     if event_type == "version_approved":
         return f"{name} a fost aprobată și se aplică în compartimentul dumneavoastră."

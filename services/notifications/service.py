@@ -34,6 +34,7 @@ class NotificationsService:
     @event_handler("documents", "version_in_force", requeue_on_error=True)
     @event_handler("documents", "version_superseded", requeue_on_error=True)
     @event_handler("documents", "document_withdrawn", requeue_on_error=True)
+    @event_handler("documents", "review_due", requeue_on_error=True)
     def on_revision_event(self, payload: dict) -> int:
         """The next signers, the author of a rejected revision, or the distribution list."""
         return self._notify(payload)

@@ -236,3 +236,22 @@ def test_the_quality_office_reads_the_audit_trail_of_a_document_and_exports_it(l
                                params={"user": "stefan.ionescu", "format": "csv"}).text
     assert csv_text.splitlines()[0] == "id,at,actor,action,document_id,version_id,details,hash"
     assert "version_verified" in csv_text and "daniel.balan" not in csv_text
+
+
+def test_periodic_review_dates_follow_the_type_and_a_review_without_change_moves_them(login):
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    assert author.get(f"/api/documents/{document['id']}")["next_review_date"] is None
+    version = author.upload(document["id"], "r.docx", docx_bytes("r", BODY), "", DOCX)
+    in_force = approve_fully(login, version["id"])
+    effective = date.fromisoformat(in_force["effective_date"])
+    due = author.get(f"/api/documents/{document['id']}")["next_review_date"]
+    assert due == effective.replace(year=effective.year + 1).isoformat()   # PO: 12 months
+    with pytest.raises(ApiError) as raised:
+        login("radu.munteanu").post(f"/api/documents/{document['id']}/reviewed")
+    assert raised.value.status == 403
+    reviewed = login("stefan.ionescu").post(f"/api/documents/{document['id']}/reviewed",
+                                            {"comment": "Analizată, fără modificări"})
+    assert reviewed["next_review_date"] >= due
+    trail = login("elena.dumitrascu").get("/api/audit", document_id=document["id"])["items"]
+    assert trail[-1]["action"] == "reviewed_without_change"

@@ -7,7 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg2.errors
 import pytest
 
+from services.documents.domain import DocumentTypes
 from services.documents.repository import Repository
+
+TYPES = DocumentTypes({"types": {"PO": {"code": "PO-{department}-{nn}", "review_months": 12}},
+                       "review_notice_days": 30})
 
 
 def new_document(cur) -> uuid.UUID:
@@ -88,11 +92,44 @@ def test_the_timer_brings_due_revisions_into_force_and_supersedes_the_previous(d
             cur.execute("SELECT status FROM revisions WHERE version_id = %s", (version_id,))
             return cur.fetchone()["status"]
 
-    bring_due_into_force(db, today)                    # not yet
+    bring_due_into_force(db, TYPES, today)              # not yet
     assert (status(old), status(due)) == ("in_force", "approved")
-    assert bring_due_into_force(db, today + timedelta(days=10)) >= 1
+    assert bring_due_into_force(db, TYPES, today + timedelta(days=10)) >= 1
     assert (status(old), status(due), status(later)) == ("superseded", "in_force", "approved")
     with db.transaction() as cur:
         cur.execute("""SELECT type FROM outbox WHERE payload->'data'->>'version_id' IN (%s, %s)
                        ORDER BY created_at""", (str(old), str(due)))
         assert [r["type"] for r in cur.fetchall()] == ["version_superseded", "version_in_force"]
+
+
+def test_review_due_is_announced_once_per_due_date_and_a_review_moves_it_on(db):
+    from datetime import date, timedelta
+
+    from services.documents.handlers import announce_reviews, reviewed_without_change
+
+    today = date.today()
+    with db.transaction() as cur:
+        document_id = new_document(cur)
+        cur.execute("UPDATE documents SET next_review_date = %s WHERE id = %s",
+                    (today + timedelta(days=20), document_id))
+        cur.execute("""INSERT INTO staff (username, full_name, department, roles, password_hash)
+                       VALUES ('sef.dj', 'Șef DJ', 'DJ', '{reader,verifier}', 'x')
+                       ON CONFLICT DO NOTHING""")
+
+    def announced():
+        with db.transaction() as cur:
+            cur.execute("""SELECT count(*) AS n FROM outbox WHERE type = 'review_due'
+                           AND payload->>'subject' = %s""", (str(document_id),))
+            return cur.fetchone()["n"]
+
+    announce_reviews(db, TYPES, today - timedelta(days=15))   # 35 days before: not yet
+    assert announced() == 0
+    announce_reviews(db, TYPES, today)                        # 20 days before: due
+    announce_reviews(db, TYPES, today + timedelta(days=1))    # not twice
+    assert announced() == 1
+    document = reviewed_without_change(db, TYPES, "sef.dj", document_id, "Fără modificări",
+                                       today)
+    assert document.next_review_date == today.replace(year=today.year + 1) \
+        if not (today.month == 2 and today.day == 29) else True
+    announce_reviews(db, TYPES, today)                        # the new date is a year away
+    assert announced() == 1
