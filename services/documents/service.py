@@ -15,6 +15,7 @@ from services.contracts.models import (
     ChangeNote, Comment, NewDocument, Organisation, Signing, StagedUpload)
 from services.documents import audit, handlers
 from services.documents.dependencies import DocumentControlConfig
+from services.documents.domain import may_read
 from services.documents.repository import Repository
 
 
@@ -74,8 +75,6 @@ class DocumentsService:
     @rpc(expected_exceptions=EXPECTED)
     def list(self, actor: str) -> list[dict]:
         """Every document `actor` may see."""
-        from services.documents.domain import may_read
-
         with self.db.transaction() as cur:
             repo = Repository(cur)
             user = repo.user(actor)
