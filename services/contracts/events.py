@@ -63,6 +63,19 @@ class ReviewDue(DocumentFacts):
     due_date: date
 
 
+class NotificationCreated(EventData):
+    """A feed item for one person (what `GET /api/feed/stream` pushes to their browser)."""
+    item_id: int
+    username: str
+    kind: str
+    document_id: UUID
+    version_id: UUID | None
+    code: str
+    title: str
+    message: str
+    created_at: datetime
+
+
 class VersionStored(EventData):
     version_id: UUID
     document_id: UUID
@@ -166,6 +179,13 @@ class ReviewDueEvent(Envelope):
     data: ReviewDue
 
 
+class NotificationCreatedEvent(Envelope):
+    """`notification_created`, published by notifications on `notifications.events`."""
+    type: Literal["notification_created"] = "notification_created"
+    source: Literal["notifications"] = "notifications"
+    data: NotificationCreated
+
+
 class VersionRejectedEvent(Envelope):
     """`version_rejected`, published by documents on `documents.events`."""
     type: Literal["version_rejected"] = "version_rejected"
@@ -198,7 +218,8 @@ ALL_EVENTS: dict[str, type[Envelope]] = {
     m.model_fields["type"].default: m for m in (
         DocumentRegisteredEvent, VersionSubmittedEvent, VersionVerifiedEvent,
         VersionEndorsedEvent, VersionApprovedEvent, VersionInForceEvent,
-        VersionSupersededEvent, VersionRejectedEvent, DocumentWithdrawnEvent, ReviewDueEvent, VersionStoredEvent,
+        VersionSupersededEvent, VersionRejectedEvent, DocumentWithdrawnEvent, ReviewDueEvent,
+        NotificationCreatedEvent, VersionStoredEvent,
         VersionTextExtractedEvent, VersionExtractionFailedEvent)
 }
 

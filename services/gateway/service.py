@@ -10,14 +10,17 @@ from uuid import UUID
 
 import eventlet
 import requests
+from nameko.events import BROADCAST, event_handler
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from services.common.settings import Settings
+from services.contracts import events
 from services.contracts.errors import InvalidInput, NotFound, Unauthorized, validate
 from services.contracts.models import (
     ChangeNote, Comment, NewDocument, Revision, Signing, User, Version, VersionManifest)
 from services.gateway import uploads
+from services.gateway.live import LiveFeed, stream as live_stream
 from services.gateway.auth import Tokens
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
 from services.gateway.rpc import TimedRpcProxy
@@ -69,6 +72,7 @@ class GatewayService(SearchRoutes):
 
     config = GatewayConfig()
     request_metrics = MetricsProvider()
+    live = LiveFeed()
     documents = TimedRpcProxy("documents")
     versioning = TimedRpcProxy("versioning")
     search = TimedRpcProxy("search")
@@ -270,6 +274,30 @@ class GatewayService(SearchRoutes):
                                {"field": "limit"}) from None
         return json_response(self.notifications.feed(user.username, args.get("kind") or None,
                                                      limit, before))
+
+    @http("GET", "/api/feed/stream")
+    def feed_stream(self, request):
+        """Server-sent events: new feed items as they happen; `Last-Event-ID` resumes."""
+        user = self._user(request)
+        last = request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or ""
+        if last and not last.isdigit():
+            raise InvalidInput("Last-Event-ID is a feed item id", {"field": "Last-Event-ID"})
+        # eventlet's server holds writes back until 4 KB are ready: send each event now
+        request.environ["eventlet.minimum_write_chunk_size"] = 0
+        # listen before catching up, so nothing falls between the two
+        queue = self.live.open(user.username)
+        missed = self.notifications.feed_since(user.username, int(last)) if last else []
+        return Response(live_stream(self.live, user.username, queue, missed, int(last or 0)),
+                        mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                        direct_passthrough=True)
+
+    @event_handler("notifications", "notification_created", handler_type=BROADCAST,
+                   reliable_delivery=False)
+    def on_notification_created(self, payload: dict) -> None:
+        """Hand a new feed item to its person's open streams on this process."""
+        event = events.parse(payload)
+        self.live.publish(event.data.model_dump(mode="json"))
 
     @http("POST", "/api/feed/read-all")
     def mark_all_read(self, request):

@@ -12,18 +12,29 @@ class Repository:
     def __init__(self, cur):
         self.cur = cur
 
-    def add_items(self, event_id, kind: str, data, message: str, users) -> int:
-        count = 0
+    def add_items(self, event_id, kind: str, data, message: str, users) -> list[dict]:
+        """One item per person (none twice for one event); returns the new items."""
+        added = []
         for user in users:
             self.cur.execute(
                 """INSERT INTO feed_items (username, department, event_id, kind, document_id,
                                            version_id, code, title, message)
                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-                   ON CONFLICT (username, event_id) DO NOTHING""",
+                   ON CONFLICT (username, event_id) DO NOTHING
+                   RETURNING id AS item_id, username, kind, document_id, version_id, code,
+                             title, message, created_at""",
                 (user.username, user.department, event_id, kind, data.document_id,
                  getattr(data, "version_id", None), data.code, data.title, message))
-            count += self.cur.rowcount
-        return count
+            row = self.cur.fetchone()
+            if row is not None:
+                added.append(row)
+        return added
+
+    def since(self, username: str, after: int, limit: int = 200) -> list[FeedItem]:
+        """Items newer than `after`, oldest first (a live stream catching up)."""
+        self.cur.execute(_ITEM + """ WHERE username = %s AND id > %s
+                                     ORDER BY id LIMIT %s""", (username, after, limit))
+        return [FeedItem.model_validate(row) for row in self.cur.fetchall()]
 
     def feed(self, username: str, kind: str | None, limit: int, before: int | None) -> Feed:
         self.cur.execute(_ITEM + """ WHERE username = %s

@@ -6,6 +6,7 @@ from nameko.rpc import RpcProxy, rpc
 
 from services.common.db import DatabaseProvider
 from services.common.inbox import first_delivery
+from services.common.outbox import OutboxRelay, record
 from services.common.health import HealthBeacon
 from services.contracts import events
 from services.contracts.errors import EXPECTED
@@ -20,6 +21,7 @@ class NotificationsService:
     health_beacon = HealthBeacon()
 
     db = DatabaseProvider("notifications", "services.notifications.migrations")
+    outbox = OutboxRelay("notifications")
     documents = RpcProxy("documents")
 
     @event_handler("documents", "version_approved", requeue_on_error=True)
@@ -47,8 +49,12 @@ class NotificationsService:
         with self.db.transaction() as cur:
             if not first_delivery(cur, event.id, event.type):
                 return 0
-            return Repository(cur).add_items(event.id, event.type, event.data,
-                                             domain.message(event.type, event.data), users)
+            items = Repository(cur).add_items(event.id, event.type, event.data,
+                                              domain.message(event.type, event.data), users)
+            for item in items:   # for the live feed of each person's open browsers
+                record(cur, events.NotificationCreatedEvent(
+                    subject=item["document_id"], data=events.NotificationCreated(**item)))
+            return len(items)
 
     def _resolve(self, audience: domain.Audience) -> list[User]:
         found: dict[str, User] = {}
@@ -74,6 +80,12 @@ class NotificationsService:
         limit = max(1, min(int(limit), 200))
         with self.db.transaction() as cur:
             return Repository(cur).feed(username, kind, limit, before).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def feed_since(self, username: str, after: int) -> list[dict]:
+        """Items newer than `after`, oldest first (the live stream resuming)."""
+        with self.db.transaction() as cur:
+            return [i.model_dump(mode="json") for i in Repository(cur).since(username, after)]
 
     @rpc(expected_exceptions=EXPECTED)
     def mark_read(self, username: str, item_id: int) -> dict:

@@ -57,3 +57,75 @@ def test_the_feed_counts_unread_items_and_marks_them_read(login):
     assert head.get("/api/feed")["unread"] == 0
     response = login("radu.munteanu").request("POST", f"/api/feed/{item['id']}/read")
     assert response.status_code == 404           # someone else's item
+
+
+class Stream:
+    """A browser's EventSource, reading `GET /api/feed/stream` in the background."""
+
+    def __init__(self, client, last_event_id=None):
+        import json
+
+        import eventlet
+
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        self.response = client.session.get(client.base_url + "/api/feed/stream",
+                                           headers=headers, stream=True, timeout=60)
+        assert self.response.status_code == 200
+        assert self.response.headers["Content-Type"].startswith("text/event-stream")
+        self.events: list[tuple[float, dict]] = []
+
+        def read():
+            event_id = None
+            try:
+                for line in self.response.iter_lines(decode_unicode=True):
+                    if line.startswith("id: "):
+                        event_id = int(line[4:])
+                    elif line.startswith("data: "):
+                        body = json.loads(line[6:])
+                        assert body["id"] == event_id
+                        self.events.append((time.monotonic(), body))
+            except Exception:  # closed by the test
+                pass
+
+        self.reader = eventlet.spawn(read)   # the test process is green (tests/conftest.py)
+
+    def close(self):
+        self.reader.kill()      # stop reading before the connection goes
+        self.response.close()
+
+
+import time  # noqa: E402
+
+
+def test_a_connected_browser_gets_the_item_live_and_resumes_without_loss_or_duplicates(login):
+    from tests.e2e.test_document_control import approve_fully
+
+    reader = login("radu.munteanu")
+    author = login("ana.popescu")
+    stream = Stream(reader)
+    time.sleep(1)   # the stream is open before the approval
+    document = register(author, unique_code(), distribution=("DJ",))
+    first = author.upload(document["id"], "a.docx", docx_bytes("a", BODY), "", DOCX)
+    approve_fully(login, first["id"])
+    approved_at = time.monotonic()
+    live = eventually(lambda: [(t, e) for t, e in stream.events
+                               if e["version_id"] == first["id"]
+                               and e["kind"] == "version_approved"], timeout=10)
+    assert live[0][0] - approved_at < 2.0      # within 2 s of the approval
+    last_seen = max(e["id"] for _, e in stream.events)
+    stream.close()
+
+    # while the browser is away, a second revision comes into force
+    second = author.upload(document["id"], "b.docx", docx_bytes("b", BODY + "\nR."), "", DOCX)
+    approve_fully(login, second["id"])
+    missed = eventually(lambda: [i for i in reader.get("/api/feed", limit=200)["items"]
+                                 if i["version_id"] == second["id"]
+                                 and i["kind"] == "version_in_force"])
+    resumed = Stream(reader, last_event_id=last_seen)
+    got = eventually(lambda: [e for _, e in resumed.events if e["id"] == missed[0]["id"]])
+    assert got
+    ids = [e["id"] for _, e in resumed.events]
+    assert len(ids) == len(set(ids)) and min(ids) > last_seen   # nothing twice, nothing old
+    resumed.close()
