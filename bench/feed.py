@@ -7,7 +7,6 @@ gateway). Run: `.venv/bin/python bench/feed.py --items 10000 --calls 300`.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -18,10 +17,8 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.running import password_of, running_procedura  # noqa: E402
 from procedura_cli.client import Client  # noqa: E402
-from procedura_cli.demo import organisation  # noqa: E402
-from tests.e2e.conftest import Services  # noqa: E402
-from tests.testenv import TestEnvironment  # noqa: E402
 
 USER = "radu.munteanu"
 
@@ -47,14 +44,9 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args()
-    environment = TestEnvironment(f"f{os.getpid()}")
-    environment.create()
-    services = Services(environment)
-    services.up()
-    try:
+    with running_procedura("f") as (environment, org):
         from nameko.standalone.rpc import ClusterRpcProxy
 
-        org = organisation()
         db = psycopg2.connect(environment.database_url)
         with db, db.cursor() as cur:
             cur.execute("""INSERT INTO notifications.feed_items
@@ -86,17 +78,11 @@ def main() -> int:
         with ClusterRpcProxy(environment.config(), timeout=30) as rpc:
             samples = timed(lambda: rpc.notifications.feed(USER, None, 50, None), args.calls)
         print(f"| `notifications.feed` RPC (the service) | {percentiles(samples)} |")
-        password = next(u["password"] for u in org["users"] if u["username"] == USER)
-        with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
-            rpc.documents.load_organisation(org)
-        client = Client.login(environment.gateway, USER, password)
+        client = Client.login(environment.gateway, USER, password_of(org, USER))
         samples = timed(lambda: client.get("/api/feed"), args.calls)
         print(f"| `GET /api/feed` (gateway: token, user lookup RPC, feed RPC) "
               f"| {percentiles(samples)} |")
         db.close()
-    finally:
-        services.down()
-        environment.destroy()
     return 0
 
 

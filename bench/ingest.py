@@ -27,12 +27,11 @@ from elasticsearch import Elasticsearch, helpers
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.running import password_of, running_procedura  # noqa: E402
 from procedura_cli.client import Client  # noqa: E402
-from procedura_cli.demo import DEMO, organisation  # noqa: E402
+from procedura_cli.demo import DEMO  # noqa: E402
 from procedura_cli.docgen import docx_bytes, parse_procedure  # noqa: E402
 from services.search.adapters.index import index_body  # noqa: E402
-from tests.e2e.conftest import Services  # noqa: E402
-from tests.testenv import TestEnvironment  # noqa: E402
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TIKA = "http://127.0.0.1:9998"
@@ -77,7 +76,6 @@ def raw(files, concurrency: int) -> dict:
 
 
 def pipeline(files, concurrency: int, gateway: str, password: str) -> dict:
-    author = Client.login(gateway, "ana.popescu", password)
     latencies: list[float] = []
     uploads: list[float] = []
 
@@ -97,7 +95,6 @@ def pipeline(files, concurrency: int, gateway: str, password: str) -> dict:
             time.sleep(0.05)
         latencies.append(time.perf_counter() - started)
 
-    del author
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(ingest, files))
@@ -114,17 +111,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
     args = parser.parse_args()
 
-    environment = TestEnvironment(f"b{os.getpid()}")
-    environment.create()
-    services = Services(environment)
-    services.up()
-    try:
-        from nameko.standalone.rpc import ClusterRpcProxy
-
-        org = organisation()
-        with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
-            rpc.documents.load_organisation(org)
-        password = next(u["password"] for u in org["users"] if u["username"] == "ana.popescu")
+    with running_procedura("b") as (environment, org):
+        password = password_of(org, "ana.popescu")
         files = corpus(args.files)
         megabytes = sum(len(d) for _, d in files) / 1e6
         print(f"{len(files)} DOCX files, {megabytes:.1f} MB; machine: {os.cpu_count()} cores")
@@ -138,9 +126,6 @@ def main() -> int:
                   f"| {r['seconds'] / p['seconds']:.2f} | {megabytes / p['seconds']:.2f} "
                   f"| {p['p50']:.2f} s | {p['p95']:.2f} s | {p['upload_p50']:.2f} s |",
                   flush=True)
-    finally:
-        services.down()
-        environment.destroy()
     return 0
 
 

@@ -286,7 +286,11 @@ class GatewayService(SearchRoutes):
         request.environ["eventlet.minimum_write_chunk_size"] = 0
         # listen before catching up, so nothing falls between the two
         queue = self.live.open(user.username)
-        missed = self.notifications.feed_since(user.username, int(last)) if last else []
+        try:
+            missed = self.notifications.feed_since(user.username, int(last)) if last else []
+        except Exception:   # no stream after all: do not leave its queue behind
+            self.live.close(user.username, queue)
+            raise
         return Response(live_stream(self.live, user.username, queue, missed, int(last or 0)),
                         mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
