@@ -38,6 +38,7 @@ class Form:
     widths: list[float] = field(default_factory=list)
     footer: str = ""
     landscape: bool = True
+    font_size: float = 9.0     # of the table (smaller for forms with many columns)
 
     def __post_init__(self):
         for row in self.rows:
@@ -157,7 +158,8 @@ def to_pdf(form: Form) -> bytes:
     doc = SimpleDocTemplate(out, pagesize=size, leftMargin=1.5 * cm, rightMargin=1.5 * cm,
                             topMargin=1.5 * cm, bottomMargin=1.5 * cm, title=form.title,
                             author="Procedura", creator="Procedura")
-    body = ParagraphStyle("body", fontName="DejaVuSans", fontSize=9, leading=11.5)
+    body = ParagraphStyle("body", fontName="DejaVuSans", fontSize=form.font_size,
+                          leading=form.font_size * 1.28)
     head = ParagraphStyle("head", parent=body, fontName="DejaVuSans-Bold")
     line = ParagraphStyle("line", parent=body, fontSize=10, leading=14)
     title = ParagraphStyle("title", parent=body, fontName="DejaVuSans-Bold", fontSize=13,

@@ -152,9 +152,10 @@ def register(entries: list[RegisterEntry], now: datetime) -> Form:
                      ro_date(e.next_review_date)])
     return Form(
         title="Registrul procedurilor",
-        heading=[f"Situația la {now.astimezone(LOCAL):%d.%m.%Y}: {len(rows)} documente"],
+        heading=[f"Situația la data de {now.astimezone(LOCAL):%d.%m.%Y}",
+                 f"Număr de documente înscrise: {len(rows)}"],
         columns=["Nr. crt.", "Cod", "Titlu", "Tip", "Compartiment", "Proces",
                  "Ediția / revizia în vigoare", "Nr. înregistrare", "Data intrării în vigoare",
                  "Următoarea revizuire"],
-        rows=rows, widths=[0.5, 1.3, 3.0, 1.4, 1.0, 1.8, 1.4, 1.2, 1.1, 1.1],
-        footer=_footer(now))
+        rows=rows, widths=[0.55, 1.5, 2.4, 1.4, 1.45, 1.5, 1.2, 1.3, 1.1, 1.3],
+        footer=_footer(now), font_size=7.5)
