@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from uuid import UUID
 
+from nameko.exceptions import MethodNotFound
 from werkzeug.wrappers import Response
 
 from services.common.forms import FORMATS, Form, render
-from services.contracts.errors import InvalidInput, NotFound
+from services.contracts.errors import InvalidInput, NotFound, ServiceUnavailable
 from services.contracts.forms import AcknowledgementReport, RegisterEntry
 from services.contracts.models import Document, Revision, Signature, User
 from services.gateway import forms
@@ -51,12 +52,20 @@ class FormsRoutes:
                       for u in {s.signer for s in signatures}}
             form = forms.responsabili(revision, signatures, people, now)
         else:
-            report = AcknowledgementReport.model_validate(
-                self.notifications.acknowledgement_report(vid))
+            report = AcknowledgementReport.model_validate(self._acknowledgements(vid))
             office = {u["username"] for u in self.documents.staff(None, ["qms_admin"])}
             form = forms.difuzare(revision, report, office, now)
         name = (f"{kind}-{revision.document.code}-E{revision.edition}R{revision.revision}")
         return _send(form, fmt, name)
+
+    def _acknowledgements(self, version_id: str) -> dict:
+        try:
+            return self.notifications.acknowledgement_report(version_id)
+        except MethodNotFound:   # a notifications service older than acknowledgements
+            raise ServiceUnavailable(
+                "the notifications service does not report acknowledgements yet "
+                "(acknowledgement_report), so the distribution list cannot be made",
+                {"service": "notifications", "method": "acknowledgement_report"}) from None
 
     @http("GET", "/api/documents/<document_id>/forms/editii")
     def editions_form(self, request, document_id):
