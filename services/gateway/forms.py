@@ -133,7 +133,7 @@ def difuzare(revision: Revision, report: AcknowledgementReport, quality_office: 
         heading=lines,
         columns=["Nr. crt.", "Scopul difuzării", "Exemplar nr.", "Compartiment", "Funcția",
                  "Nume și prenume", "Data primirii", "Semnătura"],
-        rows=rows, widths=[0.6, 1.1, 0.8, 1.1, 2.0, 2.0, 1.1, 2.0], footer=_footer(now))
+        rows=rows, widths=[0.6, 1.1, 1.05, 1.45, 1.9, 1.9, 1.15, 1.85], footer=_footer(now))
 
 
 def register(entries: list[RegisterEntry], now: datetime) -> Form:
