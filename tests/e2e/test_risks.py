@@ -42,6 +42,8 @@ def test_reassessing_a_risk_flags_its_procedure_in_the_owner_departments_feed(lo
         return [i for i in items if i["document_id"] == document["id"]]
     [item] = eventually(review_due)
     assert item["code"] == document["code"]
+    assert f"riscul {risk['code']} a fost reevaluat" in item["message"]
+    assert "expunere reziduală 12 (medie)" in item["message"]
 
     history = quality.get(f"/api/risks/{risk['id']}")["assessments"]
     assert [a["residual"]["exposure"] for a in history] == [4, 12]
