@@ -32,6 +32,15 @@ def _require_quality_office(repo: Repository, actor: str, what: str) -> None:
                         {"required_role": Role.QMS_ADMIN.value})
 
 
+# fields a change may clear with null; any other null means "leave as it is"
+CLEARABLE_PROCESS = {"owner"}
+CLEARABLE_RISK = {"process", "owner", "deadline"}
+
+
+def _settable(changes: dict, clearable: set[str]) -> dict:
+    return {k: v for k, v in changes.items() if v is not None or k in clearable}
+
+
 # --- processes ----------------------------------------------------------------
 def create_process(db, actor: str, new: NewProcess) -> Process:
     with db.transaction() as cur:
@@ -49,7 +58,7 @@ def change_process(db, actor: str, code: str, change: ProcessChange) -> Process:
     with db.transaction() as cur:
         _require_quality_office(Repository(cur), actor, "the process list")
         repo = QmsRepository(cur)
-        changes = change.model_dump(exclude_unset=True)
+        changes = _settable(change.model_dump(exclude_unset=True), CLEARABLE_PROCESS)
         if changes.get("department"):
             repo.check_department(changes["department"])
         if changes.get("owner"):
@@ -109,9 +118,8 @@ def change_risk(db, actor: str, risk_id: UUID, change: RiskChange) -> Risk:
         risk = repo.risk(risk_id, lock=True)
         user = Repository(cur).user(actor)
         scoring.require_manager(user, risk.department)
-        changes = change.model_dump(mode="json", exclude_unset=True)
-        if "department" in changes and changes["department"] is None:
-            del changes["department"]
+        changes = _settable(change.model_dump(mode="json", exclude_unset=True),
+                            CLEARABLE_RISK)
         if changes.get("department"):   # moving a risk: the new department's head may not
             scoring.require_manager(user, changes["department"])
         _check_references(repo, changes)

@@ -123,3 +123,26 @@ def test_a_process_lists_the_procedures_that_name_it(db, people):
             code=code + "X", name=name + " 2", department="DJ"))
     with db.transaction() as cur:
         assert any(e.code == by_name for e in QmsRepository(cur).register_entries())
+
+
+def test_changes_clear_only_what_may_be_empty_and_replace_the_controls(db, people):
+    from services.contracts.qms import ProcessChange, RiskChange
+
+    _, code = procedure(db)
+    risk = new_risk(db, [{"measure": "Veche", "procedure": code}], owner="sef.dj.test",
+                    deadline="2026-12-31")
+    changed = qms_handlers.change_risk(db, "sef.dj.test", risk.id, RiskChange.model_validate(
+        {"description": None, "owner": None, "deadline": None, "status": "monitored",
+         "controls": [{"measure": "Nouă"}]}))
+    assert changed.description == risk.description          # null: left as it was
+    assert (changed.owner, changed.deadline, changed.status.value) == (None, None, "monitored")
+    assert [(c.measure, c.procedure) for c in changed.controls] == [("Nouă", None)]
+    assert (changed.inherent, changed.residual) == (risk.inherent, risk.residual)
+
+    p_code = f"P-{uuid.uuid4().hex[:6].upper()}"
+    qms_handlers.create_process(db, "calitate.test", NewProcess(
+        code=p_code, name=f"Proces {p_code}", department="DJ", owner="sef.dj.test"))
+    process = qms_handlers.change_process(db, "calitate.test", p_code, ProcessChange.model_validate(
+        {"name": None, "owner": None, "description": "Descriere"}))
+    assert (process.name, process.owner, process.description) == (
+        f"Proces {p_code}", None, "Descriere")
