@@ -8,6 +8,7 @@ PDFs embed DejaVu Sans, which carries them (Debian fonts-dejavu-core).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass, field
 from datetime import date
@@ -123,13 +124,9 @@ def to_docx(form: Form) -> bytes:
     return out.getvalue()
 
 
-_fonts_registered = False
-
-
+@functools.cache
 def _register_fonts(font_dir: Path = FONT_DIR) -> None:
-    global _fonts_registered
-    if _fonts_registered:
-        return
+    """Once per process: reportlab keeps registered fonts globally."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
@@ -141,7 +138,6 @@ def _register_fonts(font_dir: Path = FONT_DIR) -> None:
                               "(scripts/stack.sh install does)")
         pdfmetrics.registerFont(TTFont(name, str(path)))
     pdfmetrics.registerFontFamily("DejaVuSans", normal="DejaVuSans", bold="DejaVuSans-Bold")
-    _fonts_registered = True
 
 
 def to_pdf(form: Form) -> bytes:

@@ -48,8 +48,7 @@ class FormsRoutes:
         if kind == "responsabili":
             signatures = [Signature.model_validate(s)
                           for s in self.documents.signatures(user.username, vid)]
-            people = {u: User.model_validate(self.documents.get_user(u))
-                      for u in {s.signer for s in signatures}}
+            people = self._people({s.signer for s in signatures})
             form = forms.responsabili(revision, signatures, people, now)
         else:
             report = AcknowledgementReport.model_validate(self._acknowledgements(vid))
@@ -57,6 +56,17 @@ class FormsRoutes:
             form = forms.difuzare(revision, report, office, now)
         name = (f"{kind}-{revision.document.code}-E{revision.edition}R{revision.revision}")
         return _send(form, fmt, name)
+
+    def _people(self, usernames: set[str]) -> dict[str, User]:
+        """Signers as they are now; one who has left is named by username (the form
+        keeps the function they signed with)."""
+        people = {}
+        for username in usernames:
+            try:
+                people[username] = User.model_validate(self.documents.get_user(username))
+            except NotFound:
+                continue
+        return people
 
     def _acknowledgements(self, version_id: str) -> dict:
         try:
