@@ -159,6 +159,9 @@ cmd_install() {
     [[ -x $RMQ_BIN/rabbitmq-server ]] || pkgs+=(rabbitmq-server)
     [[ -x $PG_BIN/postgres ]] || pkgs+=(postgresql "postgresql-$PG_MAJOR")
     [[ -x $JAVA_HOME_17/bin/java ]] || pkgs+=(openjdk-17-jre-headless)
+    # generated forms: DejaVu carries ș ț ă â î in PDFs; pdftoppm renders them to images
+    [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || pkgs+=(fonts-dejavu-core)
+    command -v pdftoppm >/dev/null || pkgs+=(poppler-utils)
     [[ ${#pkgs[@]} -eq 0 ]] || apt_install "${pkgs[@]}"
 
     mkdir -p "$CACHE/dl" "$CACHE/bin"
@@ -176,7 +179,8 @@ cmd_install() {
 is_installed() {
     [[ -x $RMQ_BIN/rabbitmq-server && -x $PG_BIN/postgres && -x $JAVA_HOME_17/bin/java &&
         -x $ES_DIST/bin/elasticsearch && -f $TIKA_JAR && -x $MINIO_BIN ]] &&
-        command -v curl >/dev/null && id -u "$ES_USER" >/dev/null 2>&1
+        command -v curl >/dev/null && id -u "$ES_USER" >/dev/null 2>&1 &&
+        command -v pdftoppm >/dev/null && [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]]
 }
 
 # =========================================================================== process helpers

@@ -61,6 +61,8 @@ class RevisionTransitioned(DocumentFacts):
 class ReviewDue(DocumentFacts):
     """The periodic review of a document is due on `due_date`."""
     due_date: date
+    # why, when not the periodic interval: e.g. a risk the document controls was re-assessed
+    reason: str | None = None
 
 
 class NotificationCreated(EventData):

@@ -16,6 +16,7 @@ from services.contracts.models import (
 from services.documents import audit, handlers
 from services.documents.dependencies import DocumentControlConfig
 from services.documents.domain import may_read
+from services.documents.processes import ProcessesAndRisks
 from services.documents.repository import Repository
 
 
@@ -23,7 +24,7 @@ def _dump(model):
     return model.model_dump(mode="json")
 
 
-class DocumentsService:
+class DocumentsService(ProcessesAndRisks):
     name = "documents"
 
     health_beacon = HealthBeacon()

@@ -25,6 +25,8 @@ from services.gateway.auth import Tokens
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.search_routes import SearchRoutes
+from services.gateway.forms_routes import FormsRoutes
+from services.gateway.risks_routes import RiskRoutes
 
 ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
 MAX_JSON = 1024 * 1024
@@ -67,7 +69,7 @@ def _body(request) -> dict:
     return body
 
 
-class GatewayService(SearchRoutes):
+class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes):
     name = "gateway"
 
     config = GatewayConfig()

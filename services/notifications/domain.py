@@ -56,6 +56,9 @@ def may_receive(user: User, data: RevisionTransitioned | ReviewDue) -> bool:
 
 def message(event_type: str, data: RevisionTransitioned | ReviewDue) -> str:
     if event_type == "review_due":
+        if data.reason:   # not the periodic interval: e.g. a risk was re-assessed
+            return (f"{data.code} „{data.title}” trebuie analizată până la "
+                    f"{data.due_date:%d.%m.%Y}: {data.reason}.")
         return (f"{data.code} „{data.title}” trebuie analizată periodic până la "
                 f"{data.due_date:%d.%m.%Y}.")
     name = f"{data.code} „{data.title}” ({edition_label(data.edition, data.revision)})"

@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]+")
+_SENTENCE = re.compile(r"[^\n.!?;]*(?:[.!?;]+\s*|\n|$)")
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,44 @@ def paragraphs(text: str) -> list[str]:
 
 def diff_words(old: str, new: str) -> list[WordChange]:
     """Word-level changes between two passages; white space is kept, and changes
-    separated only by white space are shown as one (`30 de zile` → `15 zile lucrătoare`)."""
+    separated only by white space are shown as one (`30 de zile` → `15 zile lucrătoare`).
+
+    Sentences are matched first and only the sentences that differ are compared word by
+    word: white space is every other token of prose, and a word-level match over a whole
+    paragraph spends most of its time on it."""
+    a, b = _sentences(old), _sentences(new)
+    if len(a) <= 1 and len(b) <= 1:
+        return _coalesce(_token_changes(old, new))
+    changes: list[WordChange] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            text = "".join(a[i1:i2])
+            changes.append(WordChange("equal", text, text))
+        else:
+            changes += _token_changes("".join(a[i1:i2]), "".join(b[j1:j2]))
+    return _coalesce(_join_equal(changes))
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences with the white space after them; joined, they give back `text`."""
+    return [s for s in _SENTENCE.findall(text) if s]
+
+
+def _token_changes(old: str, new: str) -> list[WordChange]:
     a, b = _WORDS.findall(old), _WORDS.findall(new)
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    changes: list[WordChange] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        old_part, new_part = "".join(a[i1:i2]), "".join(b[j1:j2])
-        changes.append(WordChange(op, old_part, new_part))
-    return _coalesce(changes)
+    return [WordChange(op, "".join(a[i1:i2]), "".join(b[j1:j2]))
+            for op, i1, i2, j1, j2 in matcher.get_opcodes()]
+
+
+def _join_equal(changes: list[WordChange]) -> list[WordChange]:
+    joined: list[WordChange] = []
+    for change in changes:
+        if joined and change.op == "equal" and joined[-1].op == "equal":
+            last = joined.pop()
+            change = WordChange("equal", last.old + change.old, last.new + change.new)
+        joined.append(change)
+    return joined
 
 
 def _coalesce(changes: list[WordChange]) -> list[WordChange]:

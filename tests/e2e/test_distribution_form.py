@@ -1,0 +1,20 @@
+"""The distribution list ("Lista de difuzare") of an approved revision: its people come
+from notifications' acknowledgement report. Passes once the acknowledgement report
+(`notifications.acknowledgement_report`) is part of the same build."""
+from __future__ import annotations
+
+from tests.e2e.test_document_control import approve_fully, uploaded
+from tests.e2e.test_forms import both
+
+
+def test_the_distribution_list_names_the_people_of_the_distribution_departments(login):
+    document, version = uploaded(login, distribution=("DJ", "RP"))
+    approve_fully(login, version["id"])
+    for text in both(login("ana.popescu"), f"/api/versions/{version['id']}/forms/difuzare"):
+        assert "Lista cuprinzând persoanele la care se difuzează" in text
+        assert document["code"] in text and "Ediția I, Revizia 0" in text
+        for name, function in (("Radu Munteanu", "Consilier juridic"),
+                               ("Andrei Nistor", "Referent registratură"),
+                               ("Maria Ilie", "Șef serviciu")):
+            assert name in text and function in text, (name, text)
+        assert "aplicare" in text and "Confirmări:" in text
