@@ -5,6 +5,8 @@
   procedura demo load               load the demo organisation and procedures
   procedura schemas [--check]       write (or check) docs/events/*.json
   procedura search reindex|verify   rebuild the search index / compare it with the register
+  procedura events dead-letters list|replay [ID...|--all]
+                                    messages no service could handle; replay them
   procedura audit verify            check the audit trail's hash chain (exit 1 if broken)
   procedura verify-integrity        hash every stored original again (exit 1 on a problem)
   procedura health SERVICE [--local] ask a service's health RPC (exit 1 if it fails):
@@ -27,7 +29,7 @@ from urllib.parse import quote, urlparse  # noqa: E402
 
 import requests  # noqa: E402
 
-from procedura_cli import search_cli  # noqa: E402
+from procedura_cli import events_cli, search_cli  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "procedura.yaml"
@@ -214,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     schemas.add_argument("--check", action="store_true")
     schemas.set_defaults(func=cmd_schemas)
     search_cli.register(sub)
+    events_cli.register(sub)
     integrity = sub.add_parser("verify-integrity",
                                help="hash every stored original against its manifest")
     integrity.add_argument("--timeout", type=float, default=3600)
