@@ -48,6 +48,7 @@ DEAD_LETTERS_QUEUE = "procedura.dead-letters"
 PREFIX = "x-procedura-"
 ATTEMPTS = PREFIX + "attempts"
 MAX_DELAY = 60.0
+ENVELOPE_FIELDS = ("id", "type", "source", "time", "subject", "data")
 
 
 def dead_letters_queue() -> Queue:
@@ -71,6 +72,9 @@ def garbage_reason(body, routing_key: str | None) -> str | None:
     kind = body.get("type")
     if not isinstance(kind, str) or kind not in events.ALL_EVENTS:
         return f"unknown event type {kind!r}"
+    missing = [f for f in ENVELOPE_FIELDS if f not in body]
+    if missing:   # the model would invent an id or a time: not for a received event
+        return f"{', '.join(missing)}: Field required (envelope)"
     if routing_key is not None and routing_key != kind:
         return f"an event of type {kind!r} arrived with routing key {routing_key!r}"
     try:
@@ -80,6 +84,17 @@ def garbage_reason(body, routing_key: str | None) -> str | None:
                              for e in exc.errors()[:5])
         return f"does not match the {kind} schema: {problems}"
     return None
+
+
+def routing_key_of(delivery_info: dict | None, headers: dict | None) -> str | None:
+    """The event type a message was published with: its routing key on an events
+    exchange, or, for a retry or replay sent straight to the queue, the one kept in
+    `x-procedura-routing-key` (None when unknown: sent straight to the queue)."""
+    kept = (headers or {}).get(PREFIX + "routing-key")
+    if kept:
+        return str(kept)
+    delivery_info = delivery_info or {}
+    return delivery_info.get("routing_key") if delivery_info.get("exchange") else None
 
 
 def retry_delay(attempts: int, base: float) -> float:
@@ -119,13 +134,14 @@ def dead_letter(connection: Connection, message, *, service: str, queue: str, ki
     dead_letters_queue()(connection.default_channel).declare()
     delivery = message.delivery_info or {}
     headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith(PREFIX)}
+    original_exchange = (message.headers or {}).get(PREFIX + "exchange")
     headers.update({
         PREFIX + "dead-letter-id": letter_id,
         PREFIX + "kind": kind,           # "garbage" (never replayed) or "failed"
         PREFIX + "service": service,
         PREFIX + "queue": queue,
-        PREFIX + "exchange": delivery.get("exchange") or "",
-        PREFIX + "routing-key": delivery.get("routing_key") or "",
+        PREFIX + "exchange": original_exchange or delivery.get("exchange") or "",
+        PREFIX + "routing-key": routing_key_of(delivery, message.headers) or "",
         PREFIX + "reason": reason[-4000:],
         ATTEMPTS: attempts,
         PREFIX + "dead-lettered-at": datetime.now(timezone.utc).isoformat(),
@@ -172,7 +188,7 @@ class ReliableEventHandler(EventHandler):
 
     # what the queue consumer calls ------------------------------------------------
     def handle_message(self, body, message):
-        reason = garbage_reason(body, (message.delivery_info or {}).get("routing_key"))
+        reason = garbage_reason(body, routing_key_of(message.delivery_info, message.headers))
         if reason is not None:
             self._give_up(message, "garbage", reason, attempts_of(message.headers))
             return
@@ -194,6 +210,10 @@ class ReliableEventHandler(EventHandler):
         eventlet.sleep(retry_delay(attempts, self.retry_delay_base))
         headers = dict(message.headers or {})
         headers[ATTEMPTS] = attempts
+        headers[PREFIX + "routing-key"] = routing_key_of(message.delivery_info,
+                                                         message.headers) or ""
+        headers[PREFIX + "exchange"] = (message.headers or {}).get(PREFIX + "exchange") or (
+            message.delivery_info or {}).get("exchange") or ""
         headers[PREFIX + "last-error"] = error[-2000:]
         try:
             with confirmed_connection(self.amqp_uri) as conn:
@@ -327,6 +347,11 @@ def replay_dead_letters(connection: Connection, ids: Iterable[str] | None) -> Re
         headers = {k: v for k, v in (letter.message.headers or {}).items()
                    if not k.startswith(PREFIX)}
         headers[PREFIX + "replayed-from"] = letter.id
+        if letter.routing_key:
+            headers[PREFIX + "routing-key"] = letter.routing_key
+        exchange = (letter.message.headers or {}).get(PREFIX + "exchange")
+        if exchange:
+            headers[PREFIX + "exchange"] = exchange
         _publish_raw(connection, letter.message, "", letter.queue, headers)
         letter.message.ack()
         outcome.replayed.append(letter)
