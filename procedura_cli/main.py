@@ -3,7 +3,8 @@
   procedura migrate                 apply every service's database migrations
   procedura wait-ready              wait until every service consumes its queues
   procedura demo load               load the demo organisation and procedures
-  procedura schemas [--check]       write (or check) docs/events/*.json
+  procedura schemas [--check]       write (or check) docs/events: JSON Schemas,
+                                    asyncapi.yaml, published baselines (compatibility)
   procedura search reindex|verify   rebuild the search index / compare it with the register
   procedura events dead-letters list|replay [ID...|--all]
                                     messages no service could handle; replay them
@@ -169,22 +170,14 @@ def cmd_verify_integrity(args) -> int:
 
 
 def cmd_schemas(args) -> int:
-    from services.contracts.events import json_schemas
+    """docs/events: JSON Schemas, asyncapi.yaml and the published baselines
+    (procedura_cli/contract.py); a breaking change to a published event fails."""
+    from procedura_cli.contract import write_or_check
 
-    SCHEMAS.mkdir(parents=True, exist_ok=True)
-    stale = []
-    for name, schema in json_schemas().items():
-        path = SCHEMAS / f"{name}.json"
-        text = json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-        if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(path.name)
-        else:
-            path.write_text(text, encoding="utf-8")
-    if stale:
-        print(f"stale event schemas: {', '.join(stale)}; run `make schemas`", file=sys.stderr)
-        return 1
-    return 0
+    problems = write_or_check(SCHEMAS, args.check)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
 
 
 def main(argv: list[str] | None = None) -> int:
