@@ -1,4 +1,4 @@
-"""`procedura events dead-letters list|replay` (docs/events/README.md, "Dead letters").
+"""`procedura events dead-letters list|replay|drop` (docs/events/README.md, "Dead letters").
 
 Hooked into procedura_cli/main.py with `events_cli.register(sub)`.
 """
@@ -55,6 +55,23 @@ def cmd_replay(args) -> int:
     return 1 if missing or (outcome.skipped and not args.all) else 0
 
 
+def cmd_drop(args) -> int:
+    from services.common.delivery import drop_dead_letters
+
+    if not args.garbage and not args.ids:
+        print("name the dead letters to drop or give --garbage", file=sys.stderr)
+        return 2
+    with _connection(args) as conn:
+        dropped = drop_dead_letters(conn, args.ids or None, garbage=args.garbage)
+    for letter in dropped:
+        print(f"dropped {letter.id} ({letter.kind}, {letter.queue})")
+    missing = [i for i in args.ids if i not in {letter.id for letter in dropped}]
+    for letter_id in missing:
+        print(f"no dead letter {letter_id}", file=sys.stderr)
+    print(f"{len(dropped)} dropped", file=sys.stderr)
+    return 1 if missing else 0
+
+
 def register(sub) -> None:
     events = sub.add_parser("events", help="Procedura's event delivery")
     events_sub = events.add_subparsers(dest="events_command", required=True)
@@ -71,3 +88,7 @@ def register(sub) -> None:
     replay.add_argument("ids", nargs="*", metavar="ID")
     replay.add_argument("--all", action="store_true")
     replay.set_defaults(func=cmd_replay)
+    drop = letters_sub.add_parser("drop", help="discard dead letters for good")
+    drop.add_argument("ids", nargs="*", metavar="ID")
+    drop.add_argument("--garbage", action="store_true", help="every garbage one")
+    drop.set_defaults(func=cmd_drop)

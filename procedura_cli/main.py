@@ -6,7 +6,7 @@
   procedura schemas [--check]       write (or check) docs/events: JSON Schemas,
                                     asyncapi.yaml, published baselines (compatibility)
   procedura search reindex|verify   rebuild the search index / compare it with the register
-  procedura events dead-letters list|replay [ID...|--all]
+  procedura events dead-letters list|replay|drop [ID...|--all|--garbage]
                                     messages no service could handle; replay them
   procedura audit verify            check the audit trail's hash chain (exit 1 if broken)
   procedura verify-integrity        hash every stored original again (exit 1 on a problem)

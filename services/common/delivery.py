@@ -358,3 +358,19 @@ def replay_dead_letters(connection: Connection, ids: Iterable[str] | None) -> Re
 
     _each_letter(connection, visit)
     return outcome
+
+
+def drop_dead_letters(connection: Connection, ids: Iterable[str] | None,
+                      garbage: bool = False) -> list[DeadLetter]:
+    """Discard the dead letters `ids`, or every garbage one with `garbage`."""
+    wanted = None if ids is None else set(ids)
+    dropped: list[DeadLetter] = []
+
+    def visit(letter: DeadLetter) -> None:
+        if (wanted is not None and letter.id in wanted) or (
+                garbage and letter.kind == "garbage"):
+            letter.message.ack()
+            dropped.append(letter)
+
+    _each_letter(connection, visit)
+    return dropped

@@ -100,6 +100,11 @@ def test_garbage_is_dead_lettered_at_once_and_the_service_goes_on(environment, d
         replay = cli(environment, "events", "dead-letters", "replay", letters[0].id)
         assert replay.returncode == 1 and "garbage is never replayed" in replay.stderr
     assert len(letters_of(environment, APPROVED_QUEUE)) == 6
+    # the operator discards it for good
+    drop = cli(environment, "events", "dead-letters", "drop", "--garbage")
+    assert drop.returncode == 0, drop.stderr
+    assert drop.stdout.count("dropped ") >= 6
+    assert letters_of(environment, APPROVED_QUEUE) == []
 
 
 # ---------------------------------------------------------------- a handler that fails
