@@ -283,3 +283,27 @@ def test_an_additive_change_updates_the_baseline(tmp_path):
     assert "author" in json.loads(baseline.read_text())["$defs"]["RevisionTransitioned"][
         "properties"]
     assert write_or_check(folder, check=True) == []
+
+
+def test_a_new_event_class_is_picked_up_by_itself(monkeypatch, tmp_path):
+    """What another change adding e.g. `document_archived` gets from `procedura schemas`
+    without touching the generator: a channel, a message and a baseline."""
+    from typing import Literal
+
+    class DocumentArchivedEvent(events.Envelope):
+        type: Literal["document_archived"] = "document_archived"
+        source: Literal["documents"] = "documents"
+        data: events.DocumentRegistered
+
+    monkeypatch.setitem(events.ALL_EVENTS, "document_archived", DocumentArchivedEvent)
+    doc = document("0.0.0")
+    assert doc["channels"]["documents_document_archived"]["address"] == "document_archived"
+    assert "document_archived" in doc["components"]["messages"]
+    folder = tmp_path / "events"
+    shutil.copytree(SCHEMAS, folder)
+    stale = write_or_check(folder, check=True)
+    assert "published/document_archived.v1.json: stale; run `procedura schemas`" in stale
+    assert "asyncapi.yaml: stale; run `procedura schemas`" in stale
+    assert write_or_check(folder, check=False) == []
+    assert (folder / "published" / "document_archived.v1.json").exists()
+    assert (folder / "document_archived.json").exists()
