@@ -5,8 +5,9 @@ service and handler), plus three guarantees nameko 2.14 does not give.
 
 - **Garbage is dead-lettered at once**: a body that cannot be decoded (not JSON,
   another content type), that is not a Procedura envelope, or whose type does not
-  match its routing key never reaches the handler and never crashes the consumer
-  (nameko would let the decode error kill the whole service: a crash loop).
+  match its routing key never reaches the handler. Without this, nameko (through
+  kombu) logs and discards an undecodable body, and a handler that fails on a
+  malformed envelope with `requeue_on_error` takes it back forever: a hot loop.
 - **A handler that keeps failing is retried, then dead-lettered**: each failure
   republishes the message to the tail of its own queue with the attempt count in
   the `x-procedura-attempts` header, after a growing pause (`delivery.
@@ -155,7 +156,7 @@ def dead_letter(connection: Connection, message, *, service: str, queue: str, ki
 
 class GuardedQueueConsumer(QueueConsumer):
     """nameko's queue consumer, but a body that cannot be decoded is handed to its
-    entrypoint's `reject_undecodable` instead of raising out of the consumer."""
+    entrypoint's `reject_undecodable` (kombu's default logs and discards it)."""
 
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
