@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import uuid
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -53,6 +54,21 @@ def _refs(node):
 
 def test_the_asyncapi_document_on_disk_is_the_generated_one(asyncapi):
     assert asyncapi == json.loads(json.dumps(document(asyncapi["info"]["version"])))
+
+
+def test_the_asyncapi_document_is_valid_against_the_official_3_0_0_schema(asyncapi):
+    """tests/contracts/asyncapi/: the AsyncAPI Initiative's JSON Schema, copied."""
+    spec = json.loads((Path(__file__).parent / "asyncapi" / "asyncapi-3.0.0.schema.json")
+                      .read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(spec)
+    errors = [f"{'/'.join(map(str, e.path))}: {e.message[:200]}"
+              for e in validator.iter_errors(asyncapi)]
+    assert errors == []
+    # and the official schema does catch a mistake in such a document
+    broken = copy.deepcopy(asyncapi)
+    broken["channels"]["documents_version_approved"]["address"] = 5
+    del broken["operations"]["publish_documents_version_approved"]["action"]
+    assert len(list(validator.iter_errors(broken))) >= 2
 
 
 def test_the_asyncapi_document_has_the_3_0_structure(asyncapi):
