@@ -125,6 +125,13 @@ def test_a_broker_restart_while_events_flow_loses_and_duplicates_nothing(
         cur.execute("SELECT count(*) FROM documents.outbox WHERE id::text = ANY(%s) "
                     "AND published_at IS NULL", ([str(e.id) for e in published],))
         assert cur.fetchone() == (0,)
+        # and the live feed's events (notification_created) all left notifications' outbox
+        cur.execute("SELECT count(*), count(published_at) FROM notifications.outbox "
+                    "WHERE type = 'notification_created' "
+                    "AND payload->'data'->>'version_id' = ANY(%s)",
+                    ([str(e.data.version_id) for e in published],))
+        total, sent = cur.fetchone()
+        assert total == len(expected) and sent == total
     conn.close()
     print(f"{len(published)} approvals, {len(while_down)} recorded while the broker was down, "
           f"{len(expected)} feed items, {time.monotonic() - started:.0f} s")
