@@ -13,7 +13,7 @@ help:
 	@echo "make down          stop the services and the stack (data kept)"
 	@echo "make test          unit, contract, integration and end-to-end tests on the real stack"
 	@echo "make stack-up|stack-down|stack-status|stack-logs"
-	@echo "make schemas       regenerate docs/events/*.json from the event models"
+	@echo "make schemas       regenerate docs/events (JSON Schemas, asyncapi.yaml, published baselines)"
 	@echo "make k8s-validate  render deploy/k8s overlays and validate them offline"
 
 $(STAMP): pyproject.toml constraints.txt

@@ -3,8 +3,11 @@
   procedura migrate                 apply every service's database migrations
   procedura wait-ready              wait until every service consumes its queues
   procedura demo load               load the demo organisation and procedures
-  procedura schemas [--check]       write (or check) docs/events/*.json
+  procedura schemas [--check]       write (or check) docs/events: JSON Schemas,
+                                    asyncapi.yaml, published baselines (compatibility)
   procedura search reindex|verify   rebuild the search index / compare it with the register
+  procedura events dead-letters list|replay|drop [ID...|--all|--garbage]
+                                    messages no service could handle; replay them
   procedura audit verify            check the audit trail's hash chain (exit 1 if broken)
   procedura verify-integrity        hash every stored original again (exit 1 on a problem)
   procedura health SERVICE [--local] ask a service's health RPC (exit 1 if it fails):
@@ -27,7 +30,7 @@ from urllib.parse import quote, urlparse  # noqa: E402
 
 import requests  # noqa: E402
 
-from procedura_cli import search_cli  # noqa: E402
+from procedura_cli import events_cli, search_cli  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "procedura.yaml"
@@ -167,22 +170,14 @@ def cmd_verify_integrity(args) -> int:
 
 
 def cmd_schemas(args) -> int:
-    from services.contracts.events import json_schemas
+    """docs/events: JSON Schemas, asyncapi.yaml and the published baselines
+    (procedura_cli/contract.py); a breaking change to a published event fails."""
+    from procedura_cli.contract import write_or_check
 
-    SCHEMAS.mkdir(parents=True, exist_ok=True)
-    stale = []
-    for name, schema in json_schemas().items():
-        path = SCHEMAS / f"{name}.json"
-        text = json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
-        if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(path.name)
-        else:
-            path.write_text(text, encoding="utf-8")
-    if stale:
-        print(f"stale event schemas: {', '.join(stale)}; run `make schemas`", file=sys.stderr)
-        return 1
-    return 0
+    problems = write_or_check(SCHEMAS, args.check)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     schemas.add_argument("--check", action="store_true")
     schemas.set_defaults(func=cmd_schemas)
     search_cli.register(sub)
+    events_cli.register(sub)
     integrity = sub.add_parser("verify-integrity",
                                help="hash every stored original against its manifest")
     integrity.add_argument("--timeout", type=float, default=3600)

@@ -30,6 +30,13 @@ class ExtractionSettings(_Section):
     detect_bytes: int = 65_536
 
 
+class DeliverySettings(_Section):
+    """How often a failing event handler is tried before its message is dead-lettered
+    (services/common/delivery.py), and the first pause between tries (doubled each time)."""
+    max_attempts: int = Field(default=5, ge=1)
+    retry_delay_seconds: float = Field(default=1.0, ge=0)
+
+
 class Settings(_Section):
     database_url: str
     minio: MinioSettings
@@ -43,6 +50,7 @@ class Settings(_Section):
     token_ttl_seconds: int = 12 * 3600
     extraction: ExtractionSettings = ExtractionSettings()
     outbox_poll_seconds: float = 0.5
+    delivery: DeliverySettings = DeliverySettings()
     rpc_timeout_seconds: float = Field(default=60, gt=0)
     signing_chains_file: str = "config/signing-chains.yaml"
     document_types_file: str = "config/document-types.yaml"

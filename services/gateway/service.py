@@ -10,10 +10,11 @@ from uuid import UUID
 
 import eventlet
 import requests
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from services.common.delivery import event_handler
 from services.common.settings import Settings
 from services.contracts import events
 from services.contracts.errors import InvalidInput, NotFound, Unauthorized, validate

@@ -1,7 +1,7 @@
 """The notifications service: each person's feed of what concerns them."""
 from __future__ import annotations
 
-from nameko.events import event_handler
+from services.common.delivery import event_handler
 from nameko.rpc import RpcProxy, rpc
 
 from services.common.db import DatabaseProvider

@@ -1,7 +1,7 @@
 """The search service: an Elasticsearch projection that follows the events."""
 from __future__ import annotations
 
-from nameko.events import event_handler
+from services.common.delivery import event_handler
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 

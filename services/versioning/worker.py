@@ -1,7 +1,7 @@
 """The extraction worker: its own nameko service, so it scales apart from the API."""
 from __future__ import annotations
 
-from nameko.events import event_handler
+from services.common.delivery import event_handler
 from nameko.rpc import rpc
 
 from services.common.db import DatabaseProvider
