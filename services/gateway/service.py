@@ -24,6 +24,7 @@ from services.gateway.live import LiveFeed, stream as live_stream
 from services.gateway.auth import Tokens
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
 from services.gateway.rpc import TimedRpcProxy
+from services.gateway.notify_routes import NotifyRoutes
 from services.gateway.search_routes import SearchRoutes
 
 ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
@@ -67,7 +68,7 @@ def _body(request) -> dict:
     return body
 
 
-class GatewayService(SearchRoutes):
+class GatewayService(SearchRoutes, NotifyRoutes):
     name = "gateway"
 
     config = GatewayConfig()
