@@ -83,8 +83,10 @@ def acknowledge(database, settings: NotificationSettings, username: str,
     return _acknowledgement(row, today(settings)), new
 
 
-def report(database, settings: NotificationSettings, version_id: str) -> AcknowledgementReport:
-    on = today(settings)
+def report(database, settings: NotificationSettings, version_id: str,
+           on: date | None = None) -> AcknowledgementReport:
+    """The distribution list of one revision as it stands on `on` (default: today)."""
+    on = on or today(settings)
     with database.transaction() as cur:
         repo = AcknowledgementRepository(cur)
         due = repo.due_date(uuid.UUID(version_id))
@@ -100,9 +102,9 @@ def report(database, settings: NotificationSettings, version_id: str) -> Acknowl
 
 
 def listing(database, settings: NotificationSettings, *, department: str | None = None,
-            username: str | None = None) -> list[Acknowledgement]:
+            username: str | None = None, on: date | None = None) -> list[Acknowledgement]:
     """A department's records (all: None), or what one person still has to confirm."""
-    on = today(settings)
+    on = on or today(settings)
     with database.transaction() as cur:
         repo = AcknowledgementRepository(cur)
         rows = repo.pending_for(username) if username else repo.of_department(department)
