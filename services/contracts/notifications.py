@@ -6,7 +6,9 @@ from datetime import date, datetime
 from enum import Enum
 from uuid import UUID
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 
 from services.contracts.models import Model
 
@@ -21,8 +23,16 @@ class Preferences(Model):
     """What `GET/PUT /api/me/preferences` show and take."""
     email_delivery: EmailDelivery = EmailDelivery.OFF
     # None: <username>@<the configured domain>
-    email_address: str | None = Field(
-        default=None, max_length=254, pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+    email_address: str | None = Field(default=None, max_length=254)
+
+    @field_validator("email_address")
+    @classmethod
+    def _one_plain_address(cls, value: str | None) -> str | None:
+        # one address, nothing that could add a header or a second recipient
+        if value is not None and not re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+",
+                                                  value):
+            raise ValueError(f"{value!r} is not an e-mail address (name@domain)")
+        return value
 
 
 class Acknowledgement(Model):

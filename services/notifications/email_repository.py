@@ -66,7 +66,7 @@ class EmailRepository:
         """The oldest queued message whose time has come, locked (others skip it)."""
         self.cur.execute("""SELECT * FROM email_deliveries
                             WHERE status = 'queued' AND next_attempt_at <= %s
-                            ORDER BY next_attempt_at, id LIMIT 1
+                            ORDER BY id LIMIT 1
                             FOR UPDATE SKIP LOCKED""", (now,))
         return self.cur.fetchone()
 

@@ -111,3 +111,19 @@ def test_settings_come_from_the_config_file_with_the_holidays():
     assert date(2026, 12, 1) in settings.holidays
     assert settings.timezone == "Europe/Bucharest"
     assert settings.email.max_attempts >= 1
+
+
+def test_a_preference_takes_one_plain_address_and_names_what_is_wrong():
+    import pytest
+
+    from services.contracts.errors import InvalidInput, validate
+
+    assert validate(Preferences, {"email_delivery": "daily_digest"}).email_address is None
+    for bad in ("radu", "radu@primaria", "a@b.ro\nBcc: c@d.ro", "a@b.ro, c@d.ro",
+                "Radu <radu@b.ro>"):
+        with pytest.raises(InvalidInput) as error:
+            validate(Preferences, {"email_delivery": "immediate", "email_address": bad})
+        assert error.value.details["fields"][0]["field"] == "email_address"
+    with pytest.raises(InvalidInput) as error:
+        validate(Preferences, {"email_delivery": "weekly"})
+    assert error.value.details["fields"][0]["field"] == "email_delivery"
