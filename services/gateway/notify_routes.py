@@ -102,3 +102,17 @@ class NotifyRoutes:
         preferences = validate(Preferences, _json(request))
         return json_response(self.notifications.set_preferences(
             user.username, preferences.model_dump(mode="json")))
+
+    @http("GET", "/api/email/deliveries")
+    def email_deliveries(self, request):
+        """The e-mail delivery log, newest first (`username=` to narrow it): the quality
+        office only (addresses and subjects are personal data)."""
+        user = self._user(request)
+        if not user.has(Role.QMS_ADMIN):
+            raise Forbidden("only the quality office sees the e-mail delivery log", {})
+        try:
+            limit = int(request.args.get("limit", 200))
+        except ValueError:
+            raise InvalidInput("limit must be a whole number", {"field": "limit"}) from None
+        return json_response({"items": self.notifications.delivery_log(
+            request.args.get("username") or None, limit)})

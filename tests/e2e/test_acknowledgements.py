@@ -101,6 +101,10 @@ def test_from_approval_to_feed_live_stream_email_acknowledgement_and_report(
                                     if in_force[0]["message"] in m["body"]], timeout=20)
         assert mails[0]["subject"] == f"[Procedura] {document['code']} – {document['title']}"
         assert f"{gateway}/documents/{document['id']}" in mails[0]["body"]
+        log = quality.get("/api/email/deliveries", username="radu.munteanu")["items"]
+        assert [d for d in log if d["address"] == address and d["status"] == "sent"
+                and d["feed_item_ids"] == [in_force[0]["id"]] and d["attempts"] == 1]
+        assert reader.request("GET", "/api/email/deliveries").status_code == 403
 
         # what the reader still has to confirm
         pending = [a for a in reader.get("/api/me/acknowledgements")["items"]
