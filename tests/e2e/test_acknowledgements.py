@@ -212,3 +212,31 @@ def test_no_email_about_a_confidential_document_reaches_someone_not_permitted(
                 if secret["code"] in m["subject"] + m["body"]]
     assert not [i for i in committee.get("/api/feed", limit=200)["items"]
                 if i["document_id"] == secret["id"]]
+
+
+def test_a_confidential_revision_does_not_exist_for_those_who_may_not_read_it(login):
+    """Acknowledging and its reports keep the confidentiality rules: outside the
+    distribution list, owner department and quality office, the revision is a 404, the
+    same answer as for a revision that does not exist."""
+    author = login("ana.popescu")
+    # the endorser and the approver sign it, so their departments are on the list
+    document = register(author, unique_code(), distribution=("DJ", "CM", "PRIMAR"),
+                        confidential=True, title="Audit intern confidențial")
+    version = author.upload(document["id"], "p.docx", docx_bytes("p", BODY), "", DOCX)
+    vid = version["id"]
+    approve_fully(login, vid)
+    reader, outsider, head = login("radu.munteanu"), login("livia.grigore"), login("sorin.pana")
+    eventually(lambda: [a for a in reader.get("/api/me/acknowledgements")["items"]
+                        if a["version_id"] == vid])
+    for client in (outsider, head):     # AUD, and the head of IT: not on the list
+        for method, path in (("POST", f"/api/versions/{vid}/acknowledge"),
+                             ("GET", f"/api/versions/{vid}/acknowledgements")):
+            response = client.request(method, path)
+            assert response.status_code == 404, (method, path, response.text)
+            assert response.json()["error"]["code"] == "not_found"
+        assert not [a for a in client.get("/api/me/acknowledgements")["items"]
+                    if a["version_id"] == vid]
+    assert reader.post(f"/api/versions/{vid}/acknowledge")["acknowledged_at"]
+    report = login("elena.dumitrascu").get(f"/api/versions/{vid}/acknowledgements")
+    assert report["confirmed"] == 1
+    assert {p["department"] for p in report["people"]} == {"DJ", "CM", "PRIMAR"}
