@@ -127,9 +127,10 @@ def send_reminders(database, settings: NotificationSettings, on: date) -> int:
             acks.mark_reminded(row["version_id"], row["username"],
                                after=kind is rules.Reminder.AFTER)
             person = _Person(row["username"], row["department"])
+            event_id = uuid.uuid5(REMINDER_NAMESPACE,
+                                  f"{row['version_id']}:{row['username']}:{kind.value}")
             added += feed.add_items(
-                uuid.uuid5(REMINDER_NAMESPACE, f"{row['version_id']}:{row['username']}:{kind.value}"),
-                kind.value, _Facts(row),
+                event_id, kind.value, _Facts(row),
                 rules.reminder_message(kind, row["code"], row["title"], row["edition"],
                                        row["revision"], row["due_date"]),
                 [person])

@@ -4,7 +4,7 @@ once per kind per person, and each first confirmation is in the outbox."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 

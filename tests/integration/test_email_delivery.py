@@ -98,8 +98,9 @@ def test_a_refused_message_is_retried_with_backoff_then_sent(ndb, mail):
     assert "451" in row["last_error"]
     assert row["next_attempt_at"] == now + timedelta(seconds=30)
     # not yet due: nothing is tried
-    assert delivery.deliver_due(ndb, Mailer(settings.email), settings, now + timedelta(seconds=29)) \
-        == {"sent": 0, "retrying": 0, "failed": 0}
+    early = now + timedelta(seconds=29)
+    assert delivery.deliver_due(ndb, Mailer(settings.email), settings, early) == {
+        "sent": 0, "retrying": 0, "failed": 0}
     later = now + timedelta(seconds=30)
     assert delivery.deliver_due(ndb, Mailer(settings.email), settings, later)["retrying"] == 1
     row = _row(ndb, name)
@@ -156,7 +157,8 @@ def test_the_daily_digest_is_one_message_per_person_with_that_days_items(ndb, ma
                          datetime(2026, 11, 20, 0, 10, tzinfo=local))
         second = add_item(cur, reader, "Al doilea mesaj al zilei",
                           datetime(2026, 11, 20, 23, 50, tzinfo=local))
-        add_item(cur, reader, "Mesaj din ziua următoare", datetime(2026, 11, 21, 0, 5, tzinfo=local))
+        add_item(cur, reader, "Mesaj din ziua următoare",
+                 datetime(2026, 11, 21, 0, 5, tzinfo=local))
         add_item(cur, other, "Mesajul altcuiva", datetime(2026, 11, 20, 12, 0, tzinfo=local))
         assert delivery.queue_digests(cur, day, settings) >= 1
         assert delivery.queue_digests(cur, day, settings) == 0      # a day once

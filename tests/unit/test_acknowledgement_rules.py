@@ -64,7 +64,8 @@ def test_the_csv_of_a_distribution_list_has_romanian_headers_and_local_dates():
 ITEM = {"item_id": 7, "username": "radu.munteanu", "kind": "version_in_force",
         "document_id": "0b5e0c39-1c38-4a4f-9c4e-5b8f1d0f3a11", "version_id": None,
         "code": "PO-DJ-01", "title": "Înregistrarea petițiilor",
-        "message": "PO-DJ-01 „Înregistrarea petițiilor” (Ediția I, Revizia 0) este în vigoare.",
+        "message": ("PO-DJ-01 „Înregistrarea petițiilor” (Ediția I, Revizia 0) "
+                    "este în vigoare."),
         "created_at": datetime(2026, 11, 23, 7, 5, tzinfo=timezone.utc)}
 
 
