@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from uuid import UUID
 
 from werkzeug.wrappers import Response
 
 from services.contracts.errors import Forbidden, InvalidInput, NotFound, validate
-from services.contracts.models import Role, User
+from services.contracts.models import DEPARTMENT_CODE, Role, User
 from services.contracts.notifications import Preferences
 from services.gateway.entrypoints import http, json_response
 
@@ -69,15 +70,23 @@ class NotifyRoutes:
 
     @http("GET", "/api/acknowledgements")
     def department_acknowledgements(self, request):
-        """Per department (`department=`): the quality office any (or all, without it),
-        a head their own department."""
+        """Per department (`department=`; `format=csv` for a spreadsheet): the quality
+        office any (or all, without it), a head their own department."""
         user = self._user(request)
         department = request.args.get("department") or None
+        if department is not None and not re.match(DEPARTMENT_CODE, department):
+            raise InvalidInput(f"{department!r} is not a department code",
+                               {"field": "department"})
         if department is None and not user.has(Role.QMS_ADMIN):
             department = user.department
         if not _may_see_department(user, department):
             raise Forbidden("only the quality office and the department's head see its "
                             "acknowledgements", {"department": department})
+        if request.args.get("format") == "csv":
+            name = f"confirmari-{department or 'toate'}.csv"
+            return Response(self.notifications.department_acknowledgements_csv(department),
+                            mimetype="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
         items = self.notifications.department_acknowledgements(department)
         confirmed = sum(1 for i in items if i["acknowledged_at"])
         return json_response({"department": department, "confirmed": confirmed,

@@ -10,7 +10,7 @@ from typing import Collection, Iterable
 from zoneinfo import ZoneInfo
 
 from services.common.labels import edition_label
-from services.contracts.notifications import ReportPerson
+from services.contracts.notifications import Acknowledgement, ReportPerson
 from services.notifications.calendar import add_working_days
 
 
@@ -54,13 +54,17 @@ CSV_COLUMNS = ("Nume și prenume", "Utilizator", "Compartiment", "Funcția",
                "Data difuzării", "Data confirmării", "Termen depășit")
 
 
+def _when(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M") if moment else ""
+
+
 def report_csv(people: Iterable[ReportPerson], timezone: str) -> str:
     """The distribution list of one revision as a spreadsheet (dates dd.mm.yyyy HH:MM,
     the city hall's time)."""
     zone = ZoneInfo(timezone)
 
     def when(moment: datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M") if moment else ""
+        return _when(moment, zone)
 
     out = io.StringIO()
     writer = csv.writer(out)
@@ -69,4 +73,22 @@ def report_csv(people: Iterable[ReportPerson], timezone: str) -> str:
         writer.writerow((p.full_name, p.username, p.department, p.function,
                          when(p.notified_at), when(p.acknowledged_at),
                          "da" if p.overdue else "nu"))
+    return out.getvalue()
+
+
+LISTING_COLUMNS = ("Cod", "Titlu", "Ediția/Revizia", "Termen de confirmare",
+                   *CSV_COLUMNS)
+
+
+def listing_csv(records: Iterable[Acknowledgement], timezone: str) -> str:
+    """A department's acknowledgements, one row per revision and person."""
+    zone = ZoneInfo(timezone)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(LISTING_COLUMNS)
+    for a in records:
+        writer.writerow((a.code, a.title, edition_label(a.edition, a.revision),
+                         f"{a.due_date:%d.%m.%Y}", a.full_name, a.username, a.department,
+                         a.function, _when(a.notified_at, zone), _when(a.acknowledged_at, zone),
+                         "da" if a.overdue else "nu"))
     return out.getvalue()

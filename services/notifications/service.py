@@ -126,6 +126,13 @@ class NotificationsService:
                 handlers.listing(self.db, self.settings, department=department)]
 
     @rpc(expected_exceptions=EXPECTED)
+    def department_acknowledgements_csv(self, department: str | None = None) -> str:
+        """The same, as a spreadsheet."""
+        return acknowledgements.listing_csv(
+            handlers.listing(self.db, self.settings, department=department),
+            self.settings.timezone)
+
+    @rpc(expected_exceptions=EXPECTED)
     def pending_acknowledgements(self, username: str) -> list[dict]:
         """What a person still has to confirm, due first."""
         return [a.model_dump(mode="json") for a in

@@ -170,7 +170,17 @@ def test_from_approval_to_feed_live_stream_email_acknowledgement_and_report(
     assert head.request("GET", "/api/acknowledgements",
                         params={"department": "RP"}).status_code == 403
     assert reader.request("GET", "/api/acknowledgements").status_code == 403
+    assert quality.request("GET", "/api/acknowledgements",
+                           params={"department": 'DJ"; x'}).status_code == 422
     assert quality.get("/api/acknowledgements", department="DJ")["items"]
+    sheet = head.request("GET", "/api/acknowledgements", params={"department": "DJ",
+                                                                 "format": "csv"})
+    assert sheet.headers["Content-Type"].startswith("text/csv")
+    rows = [r for r in csv.reader(io.StringIO(sheet.text))]
+    assert rows[0][:4] == ["Cod", "Titlu", "Ediția/Revizia", "Termen de confirmare"]
+    mine_rows = [r for r in rows if r[0] == document["code"]]
+    assert {r[5] for r in mine_rows} == set(people)
+    assert [r for r in mine_rows if r[5] == "radu.munteanu"][0][2] == "Ediția I, Revizia 0"
 
     # reminders: the day before the due date, only to those who have not confirmed, once
     rpc.notifications.send_reminders(due.isoformat())

@@ -61,6 +61,23 @@ def test_the_csv_of_a_distribution_list_has_romanian_headers_and_local_dates():
     assert rows[2][0] == "Ștefan Ionescu" and rows[2][4:] == ["", "", "da"]
 
 
+def test_the_csv_of_a_department_names_each_revision():
+    import uuid
+
+    from services.contracts.notifications import Acknowledgement
+    from services.notifications.acknowledgements import listing_csv
+
+    record = Acknowledgement(
+        version_id=uuid.uuid4(), document_id=uuid.uuid4(), code="PO-DJ-01", title="Petiții",
+        edition=2, revision=1, due_date=date(2026, 12, 2), username="radu.munteanu",
+        full_name="Radu Munteanu", department="DJ", function="Consilier juridic",
+        notified_at=None, acknowledged_at=None, overdue=True)
+    rows = list(csv.reader(io.StringIO(listing_csv([record], "Europe/Bucharest"))))
+    assert rows[1] == ["PO-DJ-01", "Petiții", "Ediția II, Revizia 1", "02.12.2026",
+                       "Radu Munteanu", "radu.munteanu", "DJ", "Consilier juridic", "", "",
+                       "da"]
+
+
 ITEM = {"item_id": 7, "username": "radu.munteanu", "kind": "version_in_force",
         "document_id": "0b5e0c39-1c38-4a4f-9c4e-5b8f1d0f3a11", "version_id": None,
         "code": "PO-DJ-01", "title": "Înregistrarea petițiilor",
