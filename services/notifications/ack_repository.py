@@ -69,8 +69,12 @@ class AcknowledgementRepository:
         return row["due_date"] if row else None
 
     def people(self, version_id) -> list[dict]:
-        self.cur.execute(_ROW + """ WHERE a.version_id = %s
-                                    ORDER BY a.department, a.full_name""", (version_id,))
+        """The people on one list: only the columns of the report (a city hall's list
+        runs to thousands)."""
+        self.cur.execute("""SELECT username, full_name, department, function, notified_at,
+                                   acknowledged_at
+                            FROM acknowledgements WHERE version_id = %s
+                            ORDER BY department, full_name""", (version_id,))
         return self.cur.fetchall()
 
     def of_department(self, department: str | None, limit: int = 5000) -> list[dict]:
