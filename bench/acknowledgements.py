@@ -122,8 +122,10 @@ def main() -> int:
                 cur.execute("SELECT due_date FROM notifications.distribution_lists "
                             "WHERE version_id = %s", (vid,))
                 cur.fetchone()
-                cur.execute(select + " WHERE a.version_id = %s "
-                            "ORDER BY a.department, a.full_name", (vid,))
+                cur.execute("""SELECT username, full_name, department, function,
+                                      notified_at, acknowledged_at
+                               FROM notifications.acknowledgements WHERE version_id = %s
+                               ORDER BY department, full_name""", (vid,))
                 cur.fetchall()
             db.rollback()
 

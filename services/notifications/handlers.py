@@ -91,11 +91,13 @@ def report(database, settings: NotificationSettings, version_id: str,
         repo = AcknowledgementRepository(cur)
         due = repo.due_date(uuid.UUID(version_id))
         rows = repo.people(uuid.UUID(version_id))
-    people = [ReportPerson(username=r["username"], full_name=r["full_name"],
-                           department=r["department"], function=r["function"],
-                           notified_at=r["notified_at"], acknowledged_at=r["acknowledged_at"],
-                           overdue=rules.is_overdue(due, r["acknowledged_at"], on))
-              for r in rows]
+    # trusted rows of our own table: constructed, not validated again (thousands per list)
+    people = [ReportPerson.model_construct(
+                  username=username, full_name=full_name, department=department,
+                  function=function, notified_at=notified_at, acknowledged_at=acknowledged_at,
+                  overdue=rules.is_overdue(due, acknowledged_at, on))
+              for username, full_name, department, function, notified_at, acknowledged_at
+              in rows]
     confirmed = sum(1 for p in people if p.acknowledged_at is not None)
     return AcknowledgementReport(version_id=version_id, due_date=due, confirmed=confirmed,
                                  pending=len(people) - confirmed, people=people)
