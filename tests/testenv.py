@@ -44,6 +44,10 @@ class TestEnvironment:
             "PROCEDURA_UPLOAD_LIMIT_BYTES": str(upload_limit),
             "PROCEDURA_RPC_TIMEOUT": "8",
             "PROCEDURA_RUN_DIR": str(ROOT / ".stack" / "test-runs" / run_id),
+            # e-mail goes to the SMTP server a test starts on this port (tests/mailserver.py)
+            "PROCEDURA_SMTP_PORT": str(gateway_port + 20000),
+            "PROCEDURA_MAIL_RETRY_BASE": "1",
+            "PROCEDURA_BASE_URL": self.gateway,
         }
 
     def config(self) -> dict:

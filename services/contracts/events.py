@@ -102,6 +102,21 @@ class VersionExtractionFailed(EventData):
     error: str
 
 
+class AcknowledgementRecorded(EventData):
+    """A person confirmed "Am luat la cunoștință" for a revision in force."""
+    version_id: UUID
+    document_id: UUID
+    code: str
+    edition: int
+    revision: int
+    username: str
+    department: str
+    due_date: date
+    acknowledged_at: datetime
+    # confirmed after the due date
+    late: bool
+
+
 class Envelope(BaseModel):
     """Every event: `id`, `type`, `source`, `time`, `subject` (document id),
     `schema_version`, `data`."""
@@ -216,13 +231,22 @@ class VersionExtractionFailedEvent(Envelope):
     data: VersionExtractionFailed
 
 
+class AcknowledgementRecordedEvent(Envelope):
+    """`acknowledgement_recorded`, published by notifications on `notifications.events`:
+    the first confirmation of a person (a repeated one publishes nothing)."""
+    type: Literal["acknowledgement_recorded"] = "acknowledgement_recorded"
+    source: Literal["notifications"] = "notifications"
+    data: AcknowledgementRecorded
+
+
 ALL_EVENTS: dict[str, type[Envelope]] = {
     m.model_fields["type"].default: m for m in (
         DocumentRegisteredEvent, VersionSubmittedEvent, VersionVerifiedEvent,
         VersionEndorsedEvent, VersionApprovedEvent, VersionInForceEvent,
         VersionSupersededEvent, VersionRejectedEvent, DocumentWithdrawnEvent, ReviewDueEvent,
         NotificationCreatedEvent, VersionStoredEvent,
-        VersionTextExtractedEvent, VersionExtractionFailedEvent)
+        VersionTextExtractedEvent, VersionExtractionFailedEvent,
+        AcknowledgementRecordedEvent)
 }
 
 

@@ -25,6 +25,7 @@ from services.gateway.live import LiveFeed, stream as live_stream
 from services.gateway.auth import Tokens
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
 from services.gateway.rpc import TimedRpcProxy
+from services.gateway.notify_routes import NotifyRoutes
 from services.gateway.search_routes import SearchRoutes
 from services.gateway.forms_routes import FormsRoutes
 from services.gateway.risks_routes import RiskRoutes
@@ -70,7 +71,7 @@ def _body(request) -> dict:
     return body
 
 
-class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes):
+class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes):
     name = "gateway"
 
     config = GatewayConfig()

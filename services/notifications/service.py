@@ -1,18 +1,26 @@
-"""The notifications service: each person's feed of what concerns them."""
+"""The notifications service: each person's feed of what concerns them, the
+acknowledgements of revisions in force, and e-mail (docs/notifications.md)."""
 from __future__ import annotations
 
-from services.common.delivery import event_handler
+from datetime import date, timedelta
+from uuid import UUID
+
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from services.common.db import DatabaseProvider
-from services.common.inbox import first_delivery
-from services.common.outbox import OutboxRelay, record
+from services.common.delivery import event_handler
+from services.common.outbox import OutboxRelay
 from services.common.health import HealthBeacon
 from services.contracts import events
-from services.contracts.errors import EXPECTED
+from services.contracts.errors import EXPECTED, InvalidInput, NotFound, validate
 from services.contracts.models import User
-from services.notifications import domain
+from services.contracts.notifications import Preferences
+from services.notifications import acknowledgements, delivery, domain, handlers
+from services.notifications.email_repository import EmailRepository
+from services.notifications.mailer import Mailer
 from services.notifications.repository import Repository
+from services.notifications.settings import NotificationSettingsProvider
 
 
 class NotificationsService:
@@ -23,6 +31,7 @@ class NotificationsService:
     db = DatabaseProvider("notifications", "services.notifications.migrations")
     outbox = OutboxRelay("notifications")
     documents = RpcProxy("documents")
+    settings = NotificationSettingsProvider()
 
     @event_handler("documents", "version_approved", requeue_on_error=True)
     def on_version_approved(self, payload: dict) -> int:
@@ -46,15 +55,7 @@ class NotificationsService:
         # membership is resolved now, when the event happens, and kept with the item
         users = [u for u in self._resolve(domain.audience(event.type, event.data))
                  if domain.may_receive(u, event.data)]
-        with self.db.transaction() as cur:
-            if not first_delivery(cur, event.id, event.type):
-                return 0
-            items = Repository(cur).add_items(event.id, event.type, event.data,
-                                              domain.message(event.type, event.data), users)
-            for item in items:   # for the live feed of each person's open browsers
-                record(cur, events.NotificationCreatedEvent(
-                    subject=item["document_id"], data=events.NotificationCreated(**item)))
-            return len(items)
+        return handlers.notify(self.db, self.settings, event, users)
 
     def _resolve(self, audience: domain.Audience) -> list[User]:
         found: dict[str, User] = {}
@@ -96,3 +97,109 @@ class NotificationsService:
     def mark_all_read(self, username: str) -> int:
         with self.db.transaction() as cur:
             return Repository(cur).mark_all_read(username)
+
+    # --- acknowledgements ("Am luat la cunoștință") --------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def acknowledge(self, username: str, version_id: str) -> dict:
+        """Confirm a revision in force; Forbidden when not on its distribution list, the
+        first record again when confirmed before (`"recorded": false`)."""
+        record, new = handlers.acknowledge(self.db, self.settings, username,
+                                           _version_id(version_id))
+        return {**record.model_dump(mode="json"), "recorded": new}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def acknowledgement_report(self, version_id: str) -> dict:
+        """The distribution list of one revision: who confirmed when, who has not."""
+        return handlers.report(self.db, self.settings,
+                               _version_id(version_id)).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def acknowledgement_report_csv(self, version_id: str) -> str:
+        """The same, as a spreadsheet (Romanian headers, dates dd.mm.yyyy HH:MM)."""
+        report = handlers.report(self.db, self.settings, _version_id(version_id))
+        return acknowledgements.report_csv(report.people, self.settings.timezone)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def department_acknowledgements(self, department: str | None = None) -> list[dict]:
+        """Every record of a department's people (all departments: None)."""
+        return [a.model_dump(mode="json") for a in
+                handlers.listing(self.db, self.settings, department=department)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def department_acknowledgements_csv(self, department: str | None = None) -> str:
+        """The same, as a spreadsheet."""
+        return acknowledgements.listing_csv(
+            handlers.listing(self.db, self.settings, department=department),
+            self.settings.timezone)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def pending_acknowledgements(self, username: str) -> list[dict]:
+        """What a person still has to confirm, due first."""
+        return [a.model_dump(mode="json") for a in
+                handlers.listing(self.db, self.settings, username=username)]
+
+    @rpc(expected_exceptions=EXPECTED)
+    def send_reminders(self, on: str | None = None) -> int:
+        """The reminders owed today (or on the day `on`, YYYY-MM-DD); the timer calls it."""
+        return handlers.send_reminders(self.db, self.settings,
+                                       _day(on) if on else handlers.today(self.settings))
+
+    @timer(interval=600)
+    def remind(self) -> int:
+        return self.send_reminders()
+
+    # --- e-mail -------------------------------------------------------------------
+    @rpc(expected_exceptions=EXPECTED)
+    def get_preferences(self, username: str) -> dict:
+        with self.db.transaction() as cur:
+            return EmailRepository(cur).preferences(username).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_preferences(self, username: str, preferences: dict) -> dict:
+        chosen = validate(Preferences, preferences)
+        with self.db.transaction() as cur:
+            return EmailRepository(cur).set_preferences(username, chosen).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def queue_digests(self, day: str | None = None) -> int:
+        """Queue the daily digests of `day` (YYYY-MM-DD; default: yesterday)."""
+        on = _day(day) if day else handlers.today(self.settings) - timedelta(days=1)
+        with self.db.transaction() as cur:
+            return delivery.queue_digests(cur, on, self.settings)
+
+    @timer(interval=600)
+    def digest_yesterday(self) -> int:
+        return self.queue_digests()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def deliver_email(self) -> dict:
+        """Send the queued messages whose time has come (the delivery worker's tick)."""
+        return delivery.deliver_due(self.db, Mailer(self.settings.email), self.settings)
+
+    @timer(interval=2)
+    def delivery_worker(self) -> dict:
+        return self.deliver_email()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def delivery_log(self, username: str | None = None, limit: int = 200) -> list[dict]:
+        """The newest messages (of one person), with their status and attempts."""
+        with self.db.transaction() as cur:
+            rows = EmailRepository(cur).log(username, max(1, min(int(limit), 1000)))
+        return [{**r, "next_attempt_at": r["next_attempt_at"].isoformat(),
+                 "created_at": r["created_at"].isoformat(),
+                 "sent_at": r["sent_at"].isoformat() if r["sent_at"] else None}
+                for r in rows]
+
+
+def _version_id(value: str) -> str:
+    try:
+        return str(UUID(str(value)))
+    except ValueError:
+        raise NotFound(f"no version {value}", {"version_id": value}) from None
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{value!r} is not a date (YYYY-MM-DD)", {"field": "day"}) from None

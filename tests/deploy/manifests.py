@@ -40,14 +40,14 @@ EXPECTED_EGRESS = {
     "versioning": {"rabbitmq", "postgresql", "minio", "tika"},
     "extraction": {"rabbitmq", "postgresql", "minio", "tika"},
     "search": {"rabbitmq", "elasticsearch", "minio"},
-    "notifications": {"rabbitmq", "postgresql"},
+    "notifications": {"rabbitmq", "postgresql", "smtp"},   # e-mail to the mail relay
     "procedura-migrate": {"postgresql"},
     # engines reach nothing but DNS
     "rabbitmq": set(), "postgresql": set(), "minio": set(), "elasticsearch": set(),
     "tika": set(),
 }
 ENGINE_PORTS = {5672: "rabbitmq", 5432: "postgresql", 9000: "minio", 9200: "elasticsearch",
-                9998: "tika", 53: "dns"}
+                9998: "tika", 53: "dns", 25: "smtp"}
 ENGINES = {"rabbitmq", "postgresql", "minio", "elasticsearch", "tika"}
 # environment variables that carry credentials: only ever from a Secret
 SECRET_ENV = re.compile(r"(PASS|PASSWORD|SECRET|ACCESS_KEY|_URI|DATABASE_URL|ELASTICSEARCH_URL)$")
