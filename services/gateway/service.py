@@ -24,6 +24,7 @@ from services.gateway.live import LiveFeed, stream as live_stream
 from services.gateway.auth import Tokens
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
 from services.gateway.rpc import TimedRpcProxy
+from services.gateway.register_routes import RegisterRoutes
 from services.gateway.search_routes import SearchRoutes
 
 ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
@@ -67,7 +68,7 @@ def _body(request) -> dict:
     return body
 
 
-class GatewayService(SearchRoutes):
+class GatewayService(SearchRoutes, RegisterRoutes):
     name = "gateway"
 
     config = GatewayConfig()
@@ -215,9 +216,7 @@ class GatewayService(SearchRoutes):
     @http("GET", "/api/versions/<version_id>/content")
     def content(self, request, version_id):
         user = self._user(request)
-        version = self._version(user, _uuid(version_id, "version"))
-        url = self.versioning.content_location(str(version.id))
-        return _stream(url, version.media_type, version.filename, version.size)
+        return self._verified_content(self._version(user, _uuid(version_id, "version")))
 
     @http("GET", "/api/versions/<version_id>/text")
     def text(self, request, version_id):

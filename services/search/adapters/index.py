@@ -191,3 +191,10 @@ class VersionIndex:
                                   for h in response["hits"]["hits"]])
 
 
+    def version_ids(self, document_id: str) -> list[str]:
+        """The ids of every indexed version of a document (after a refresh, so a version
+        indexed a moment ago is among them)."""
+        self.es.indices.refresh(index=self.alias)
+        response = self.es.search(index=self.alias, query={"term": {"document_id": document_id}},
+                                  source=False, size=10_000)
+        return [hit["_id"] for hit in response["hits"]["hits"]]

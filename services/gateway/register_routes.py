@@ -1,0 +1,120 @@
+"""The register endpoints of the gateway (a mixin of GatewayService, which provides
+`self.documents`, `self.versioning`, `self._user` and `self._version`): changing a
+document's record, archiving a revision, disposing of a document's content, and
+downloads whose sha256 is checked as they stream."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from urllib.parse import quote
+
+import requests
+from werkzeug.wrappers import Response
+
+from services.contracts.errors import InvalidInput, NotFound, validate
+from services.contracts.models import Comment, DocumentChange, Version
+from services.gateway.entrypoints import http, json_response
+
+log = logging.getLogger(__name__)
+CHUNK = 64 * 1024
+
+
+def _id(value: str, what: str) -> str:
+    from uuid import UUID
+
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise NotFound(f"no {what} {value}", {what + "_id": value}) from None
+
+
+def _json(request) -> dict:
+    try:
+        body = json.loads(request.get_data() or b"{}")
+    except ValueError as exc:
+        raise InvalidInput(f"malformed JSON: {exc}", {"field": "body"}) from None
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object", {"field": "body"})
+    return body
+
+
+class RegisterRoutes:
+    @http("PATCH", "/api/documents/<document_id>")
+    def update_document(self, request, document_id):
+        """Change a document's record: only the fields named (null clears an optional one)."""
+        user = self._user(request)
+        change = validate(DocumentChange, _json(request))
+        if not change.model_fields_set:
+            raise InvalidInput("name at least one field to change", {"field": "body"})
+        body = change.model_dump(mode="json", include=change.model_fields_set)
+        return json_response(self.documents.update(user.username,
+                                                   _id(document_id, "document"), body))
+
+    @http("POST", "/api/versions/<version_id>/archive")
+    def archive_version(self, request, version_id):
+        """The quality office archives a withdrawn or superseded revision."""
+        user = self._user(request)
+        comment = validate(Comment, _json(request)).comment
+        version_id = _id(version_id, "version")
+        self.documents.archive(user.username, version_id, comment)
+        return json_response(self._version(user, version_id).model_dump(mode="json"))
+
+    @http("GET", "/api/documents/<document_id>/disposal")
+    def disposal(self, request, document_id):
+        """When the document's content may be disposed of (409 when it may not)."""
+        user = self._user(request)
+        return json_response({"disposal_possible_from": self.documents.disposal_date(
+            user.username, _id(document_id, "document"))})
+
+    @http("POST", "/api/documents/<document_id>/dispose")
+    def dispose(self, request, document_id):
+        """After the retention period, delete the content (`reason`: the decision)."""
+        user = self._user(request)
+        body = _json(request)
+        reason = body.get("reason", "")
+        if not isinstance(reason, str):
+            raise InvalidInput("reason is text", {"field": "reason"})
+        return json_response(self.documents.dispose(user.username,
+                                                    _id(document_id, "document"), reason))
+
+    def _verified_content(self, version: Version) -> Response:
+        """The original, hashed as it streams. The last chunk is held back until the
+        hash is known: bytes that do not match the manifest end the connection short of
+        Content-Length (the client sees a broken download, never a complete wrong file),
+        and an integrity alarm is recorded."""
+        url = self.versioning.content_location(str(version.id))
+        upstream = requests.get(url, stream=True, timeout=60)
+        upstream.raise_for_status()
+        versioning, version_id, expected, size = (self.versioning, str(version.id),
+                                                  version.sha256, version.size)
+
+        def body():
+            digest, sent, held = hashlib.sha256(), 0, None
+            try:
+                for chunk in upstream.iter_content(CHUNK):
+                    digest.update(chunk)
+                    if held is not None:
+                        yield held
+                        sent += len(held)
+                    held = chunk
+                total = sent + len(held or b"")
+                found = digest.hexdigest()
+                if found != expected or total != size:
+                    log.error("download of %s: sha256 %s (%s bytes) instead of %s (%s): "
+                              "stream cut", version_id, found, total, expected, size)
+                    try:
+                        versioning.integrity_alarm(version_id, found, total, "download")
+                    finally:
+                        raise IOError(f"integrity check failed for version {version_id}")
+                if held:
+                    yield held
+            finally:
+                upstream.close()
+
+        ascii_name = version.filename.encode("ascii", "replace").decode().replace('"', "_")
+        headers = {"Content-Length": str(size), "X-Content-SHA256": expected,
+                   "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
+                                          f"filename*=UTF-8''{quote(version.filename)}"}
+        return Response(body(), headers=headers, content_type=version.media_type,
+                        direct_passthrough=True)
