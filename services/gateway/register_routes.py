@@ -14,10 +14,11 @@ from werkzeug.wrappers import Response
 
 from services.contracts.errors import InvalidInput, NotFound, validate
 from services.contracts.models import Comment, DocumentChange, Version
-from services.gateway.entrypoints import http, json_response
+from services.gateway.entrypoints import error_response, http, json_response
 
 log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
+PREFETCH = 1024 * 1024   # files up to this size are checked whole before a byte is sent
 
 
 def _id(value: str, what: str) -> str:
@@ -79,42 +80,71 @@ class RegisterRoutes:
                                                     _id(document_id, "document"), reason))
 
     def _verified_content(self, version: Version) -> Response:
-        """The original, hashed as it streams. The last chunk is held back until the
-        hash is known: bytes that do not match the manifest end the connection short of
-        Content-Length (the client sees a broken download, never a complete wrong file),
-        and an integrity alarm is recorded."""
+        """The original, hashed as it is read.
+
+        A file of up to PREFETCH bytes is read whole and checked before anything is sent:
+        a mismatch is a 500 `integrity_check_failed`. A larger one streams with its last
+        chunk held back until the hash is known: bytes that do not match end the
+        connection short of Content-Length (the client sees a broken download, never a
+        complete wrong file). Either way an integrity alarm is recorded."""
         url = self.versioning.content_location(str(version.id))
         upstream = requests.get(url, stream=True, timeout=60)
         upstream.raise_for_status()
-        versioning, version_id, expected, size = (self.versioning, str(version.id),
-                                                  version.sha256, version.size)
+        version_id, expected, size = str(version.id), version.sha256, version.size
+        chunks = upstream.iter_content(CHUNK)
+        digest, head = hashlib.sha256(), []
+        for chunk in chunks:
+            digest.update(chunk)
+            head.append(chunk)
+            if sum(map(len, head)) >= PREFETCH:
+                break
+        else:   # the whole file is here: check it before answering
+            upstream.close()
+            total = sum(map(len, head))
+            if not self._intact(version_id, digest.hexdigest(), total, expected, size):
+                return error_response(
+                    500, "integrity_check_failed",
+                    "the stored original does not match its sha256: it is not served",
+                    {"version_id": version_id, "expected_sha256": expected})
+            return self._download(version, iter(head))
+        intact = self._intact
 
-        def body():
-            digest, sent, held = hashlib.sha256(), 0, None
+        def rest():
+            held, total = None, 0
             try:
-                for chunk in upstream.iter_content(CHUNK):
+                for chunk in [*head[:-1]]:
+                    total += len(chunk)
+                    yield chunk
+                held = head[-1]
+                for chunk in chunks:
                     digest.update(chunk)
-                    if held is not None:
-                        yield held
-                        sent += len(held)
-                    held = chunk
-                total = sent + len(held or b"")
-                found = digest.hexdigest()
-                if found != expected or total != size:
-                    log.error("download of %s: sha256 %s (%s bytes) instead of %s (%s): "
-                              "stream cut", version_id, found, total, expected, size)
-                    try:
-                        versioning.integrity_alarm(version_id, found, total, "download")
-                    finally:
-                        raise IOError(f"integrity check failed for version {version_id}")
-                if held:
+                    total += len(held)
                     yield held
+                    held = chunk
+                if not intact(version_id, digest.hexdigest(), total + len(held), expected,
+                              size):
+                    raise IOError(f"integrity check failed for version {version_id}: "
+                                  "download cut short")
+                yield held
             finally:
                 upstream.close()
 
+        return self._download(version, rest())
+
+    def _intact(self, version_id: str, found: str, total: int, expected: str,
+                size: int) -> bool:
+        if found == expected and total == size:
+            return True
+        log.error("download of %s: sha256 %s (%s bytes) instead of %s (%s bytes)",
+                  version_id, found, total, expected, size)
+        self.versioning.integrity_alarm(version_id, found, total, "download")
+        return False
+
+    @staticmethod
+    def _download(version: Version, body) -> Response:
         ascii_name = version.filename.encode("ascii", "replace").decode().replace('"', "_")
-        headers = {"Content-Length": str(size), "X-Content-SHA256": expected,
+        headers = {"Content-Length": str(version.size), "X-Content-SHA256": version.sha256,
                    "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
                                           f"filename*=UTF-8''{quote(version.filename)}"}
-        return Response(body(), headers=headers, content_type=version.media_type,
+        return Response(body, headers=headers, content_type=version.media_type,
                         direct_passthrough=True)
