@@ -12,12 +12,20 @@ from urllib.parse import quote
 import requests
 from werkzeug.wrappers import Response
 
-from services.contracts.errors import InvalidInput, NotFound, validate
+from services.contracts.errors import Conflict, InvalidInput, NotFound, validate
 from services.contracts.models import Comment, DocumentChange, Version
 from services.gateway.entrypoints import error_response, http, json_response
 
 log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
+# what a user may do instead of deleting or replacing a version in each status
+IMMUTABLE_INSTEAD = {
+    "draft": ["upload a new revision"], "in_verification": ["reject"],
+    "in_endorsement": ["reject"], "in_approval": ["reject"],
+    "approved": ["upload a new revision"], "in_force": ["withdraw", "upload a new revision"],
+    "superseded": ["archive", "restore"], "withdrawn": ["archive"],
+    "archived": ["dispose of the document after its retention period"],
+}
 PREFETCH = 1024 * 1024   # files up to this size are checked whole before a byte is sent
 
 
@@ -78,6 +86,27 @@ class RegisterRoutes:
             raise InvalidInput("reason is text", {"field": "reason"})
         return json_response(self.documents.dispose(user.username,
                                                     _id(document_id, "document"), reason))
+
+    @http("DELETE", "/api/versions/<version_id>")
+    def delete_version(self, request, version_id):
+        """Stored versions are immutable records: never deleted (409 saying what to do)."""
+        return self._immutable(request, version_id, "deleted")
+
+    @http("PUT", "/api/versions/<version_id>/content")
+    def replace_content(self, request, version_id):
+        """Nor are their bytes replaced: a change is a new revision (409)."""
+        return self._immutable(request, version_id, "replaced")
+
+    def _immutable(self, request, version_id, verb: str):
+        user = self._user(request)
+        version = self._version(user, _id(version_id, "version"))
+        status = version.status.value
+        allowed = IMMUTABLE_INSTEAD.get(status, [])
+        raise Conflict(f"a {status.replace('_', ' ')} version cannot be {verb}: every "
+                       f"stored version is kept as it is"
+                       + (f"; instead: {', '.join(allowed)}" if allowed else ""),
+                       {"status": status, "allowed_actions": allowed,
+                        "legal_hold": version.legal_hold})
 
     def _verified_content(self, version: Version) -> Response:
         """The original, hashed as it is read.

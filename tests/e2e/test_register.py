@@ -121,6 +121,9 @@ def test_archive_and_disposal_after_the_retention_period(login, environment):
     assert author.get(f"/api/versions/{first['id']}")["status"] == "superseded"
     eventually(lambda: document["id"] in found(author, word), timeout=30)
 
+    for version in (first, second):     # approved originals are held: disposal lifts it
+        eventually(lambda: author.get(f"/api/versions/{version['id']}")["legal_hold"],
+                   timeout=15)
     with pytest.raises(ApiError) as raised:                     # in force: not yet
         quality.post(f"/api/versions/{second['id']}/archive", {})
     assert raised.value.status == 409 and raised.value.error["details"]["status"] == "in_force"
@@ -161,7 +164,8 @@ def test_archive_and_disposal_after_the_retention_period(login, environment):
     assert list(minio().list_objects(environment.bucket, prefix=f"texts/{document['id']}/",
                                      recursive=True, include_version=True)) == []
     for version in (first, second):
-        assert author.get(f"/api/versions/{version['id']}")["status"] == "disposed"
+        gone = author.get(f"/api/versions/{version['id']}")
+        assert gone["status"] == "disposed" and gone["disposed_at"] and not gone["legal_hold"]
         response = author.request("GET", f"/api/versions/{version['id']}/content")
         assert response.status_code == 404 and "disposed" in response.text
     assert author.get(f"/api/documents/{document['id']}")["code"] == document["code"]
@@ -187,6 +191,16 @@ def test_approved_originals_are_held_and_every_download_is_checked(login, enviro
     with pytest.raises(Exception) as raised:      # the held version cannot be deleted
         client.remove_object(environment.bucket, key, version_id=stored["object_version_id"])
     assert "InvalidRequest" in str(raised.value) or "lock" in str(raised.value).lower()
+
+    # nor can anyone delete or replace it through the API
+    for method, path in (("DELETE", f"/api/versions/{version['id']}"),
+                         ("PUT", f"/api/versions/{version['id']}/content")):
+        response = author.request(method, path, data=b"altered")
+        assert response.status_code == 409, response.text
+        error = response.json()["error"]
+        assert error["details"]["status"] == "in_force" and error["details"]["legal_hold"]
+        assert "withdraw" in error["details"]["allowed_actions"]
+    assert author.request("DELETE", f"/api/versions/{uuid.uuid4()}").status_code == 404
 
     # someone overwrites the object behind Procedura's back: the download still gives
     # exactly the approved bytes (the recorded object version), checked against sha256
