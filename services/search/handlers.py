@@ -58,14 +58,19 @@ def entry(revision: Revision, text: str, has_text: bool) -> dict:
 
 
 def follow_transition(index, event) -> None:
-    """A revision moved in the signing chain: update its status (only forward)."""
+    """A revision moved in the signing chain: update its status (only forward).
+
+    The document's facts in the event only fill an entry that has none yet: they change
+    through `document_updated` alone, and a transition event delivered after one of
+    those must not bring back an older title or distribution list."""
     data = event.data
     index.upsert(str(data.version_id), {
         "version_id": str(data.version_id), "document_id": str(data.document_id),
+        "edition": data.edition, "revision": data.revision,
+    }, status=data.status.value, status_seq=data.status_seq, defaults={
         "code": data.code, "title": data.title, "type": data.type.value,
         "owner_department": data.owner_department, "distribution": data.distribution,
-        "confidential": data.confidential, "edition": data.edition, "revision": data.revision,
-    }, status=data.status.value, status_seq=data.status_seq)
+        "confidential": data.confidential})
 
 
 def follow_document_update(index, documents, event) -> None:
