@@ -145,3 +145,16 @@ def test_disposal_waits_for_the_archive_of_every_approved_revision_and_the_reten
         rules.check_disposal(quality, RETENTION, document(retention_class="permanent"),
                              [archived], "x", date(2100, 1, 1))
     assert raised.value.details["disposal_possible_from"] is None
+
+
+def test_the_project_configuration_names_a_known_class_for_every_type():
+    from pathlib import Path
+
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "config"
+                             / "document-types.yaml").read_text(encoding="utf-8"))
+    retention = rules.Retention(config["retention"])
+    assert retention.class_for("PS", None) == "permanent"
+    assert retention.class_for("PO", None) == "10y"
+    assert {retention.class_for(t, None) for t in config["types"]} <= set(retention.classes)
