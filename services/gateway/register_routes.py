@@ -26,7 +26,7 @@ IMMUTABLE_INSTEAD = {
     "superseded": ["archive", "restore"], "withdrawn": ["archive"],
     "archived": ["dispose of the document after its retention period"],
 }
-PREFETCH = 1024 * 1024   # files up to this size are checked whole before a byte is sent
+PREFETCH = 256 * 1024   # files up to this size are checked whole before a byte is sent
 
 
 def _id(value: str, what: str) -> str:

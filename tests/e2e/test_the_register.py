@@ -1,6 +1,10 @@
 """The register through the gateway: changing a document's record (and who then finds
 it), archive and disposal, immutable and verified originals, and PS-SMC-01 through
-the whole chain with the demo roles."""
+the whole chain with the demo roles.
+
+(Named to run after test_search.py: disposal and record changes rewrite index entries,
+and the deleted copies shift Elasticsearch's scoring statistics until segments merge,
+while test_search compares the order of hits before and after a reindex.)"""
 from __future__ import annotations
 
 import io
@@ -15,6 +19,7 @@ from minio import Minio
 from procedura_cli.client import ApiError
 from procedura_cli.demo import load_procedures
 from procedura_cli.docgen import docx_bytes
+from services.gateway.register_routes import PREFETCH
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
 from tests.testenv import eventually
 
@@ -49,8 +54,11 @@ def test_a_distribution_change_takes_the_confidential_document_from_a_department
     auditor, outsider, quality = (login("livia.grigore"), login("radu.munteanu"),
                                   login("elena.dumitrascu"))
     word = f"misiunezq{uuid.uuid4().hex[:8]}"
-    document = register(auditor, unique_code("PO-AUD"), owner="AUD", distribution=("AUD", "DJ"),
-                        confidential=True, title="Desfășurarea misiunilor de audit public")
+    # like PO-AUD-01, as a work instruction (the demo's PO-AUD codes stay the demo's)
+    document = auditor.post("/api/documents", {
+        "code": unique_code("IL-AUD"), "title": "Desfășurarea misiunilor de audit public",
+        "type": "IL", "owner_department": "AUD", "distribution": ["AUD", "DJ"],
+        "confidential": True})
     version = auditor.upload(document["id"], "audit.docx",
                              docx_bytes("audit", BODY + f"\nCuvânt de control: {word}.\n"), "",
                              DOCX)
@@ -222,13 +230,15 @@ def test_approved_originals_are_held_and_every_download_is_checked(login, enviro
     assert alarms(environment, version["id"]) == [(version["sha256"], 7)]
 
     # a large original streams as it is read: altered bytes cut the stream short
-    lines = "".join(f"Linia {i} a procedurii de verificare a integrității.\n"
-                    for i in range(40_000)).encode()
+    # (words no other test searches for: this version stays in the shared index)
+    lines = "".join(f"Linia {i:05d} zqxintegr wvkcontrol qjhverif.\n"
+                    for i in range(9_000)).encode()
     big = author.upload(document["id"], "mare.txt", lines, "", "text/plain")
-    assert big["size"] == len(lines) > 1024 * 1024
+    assert big["size"] == len(lines) > PREFETCH   # streamed, not checked whole first
     download = author.request("GET", f"/api/versions/{big['id']}/content")
     assert download.status_code == 200 and download.content == lines
-    altered = lines.replace(b"Linia 39999", b"Linia 99999")
+    altered = lines.replace(b"Linia 08999", b"Linia 99999")
+    assert len(altered) == len(lines) and altered != lines
     key = f"originals/{document['id']}/{big['id']}/mare.txt"
     client.put_object(environment.bucket, key, io.BytesIO(altered), len(altered))
     with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
