@@ -120,26 +120,29 @@ def disposal_date(retention: Retention, document: Document,
     if document.disposed_at is not None:
         raise Conflict("the document's content has already been disposed of",
                        {"status": S.DISPOSED.value,
-                        "disposed_at": document.disposed_at.isoformat()})
+                        "disposed_at": document.disposed_at.isoformat(),
+                        "allowed_actions": []})
     pending = [r for r in revisions
                if r.status not in (S.ARCHIVED, *NEVER_APPROVED)]
     archived = [r for r in revisions if r.status == S.ARCHIVED]
-    if pending or not archived:
-        blocking = pending[0] if pending else None
-        raise Conflict("only an archived document can be disposed of: "
-                       + (f"Ediția {blocking.edition}, Revizia {blocking.revision} is "
-                          f"{blocking.status.value}" if blocking else "nothing is archived"),
-                       {"status": blocking.status.value if blocking else document.status.value,
-                        "version_id": str(blocking.version_id) if blocking else None,
-                        "allowed_actions": ["archive"] if blocking and
-                        blocking.status in ARCHIVABLE else []})
+    # (details cross the RPC boundary, where every scalar becomes text: no None or bool)
+    if pending:
+        blocking = pending[0]
+        raise Conflict(f"only an archived document can be disposed of: Ediția "
+                       f"{blocking.edition}, Revizia {blocking.revision} is "
+                       f"{blocking.status.value}",
+                       {"status": blocking.status.value, "version_id": str(blocking.version_id),
+                        "allowed_actions": ["archive"] if blocking.status in ARCHIVABLE
+                        else []})
+    if not archived:
+        raise Conflict("only an archived document can be disposed of: nothing of it is "
+                       "archived", {"status": document.status.value, "allowed_actions": []})
     archived_on = max(r.archived_at for r in archived).date()
     possible = retention.disposal_date(document.retention_class, document.type.value,
                                        archived_on)
     if possible is None:
         raise Conflict("the archive file is kept permanently: it is never disposed of",
-                       {"retention_class": document.retention_class,
-                        "disposal_possible_from": None})
+                       {"retention_class": document.retention_class or "permanent"})
     return possible
 
 
@@ -158,4 +161,4 @@ def check_disposal(user: User, retention: Retention, document: Document,
         raise Conflict(f"the retention period of the archive file ends on "
                        f"{possible.strftime('%d.%m.%Y')}: disposal is possible from then",
                        {"disposal_possible_from": possible.isoformat(),
-                        "retention_class": document.retention_class})
+                        "retention_class": document.retention_class or ""})

@@ -102,7 +102,8 @@ class RegisterRoutes:
         version = self._version(user, _id(version_id, "version"))
         status = version.status.value
         allowed = IMMUTABLE_INSTEAD.get(status, [])
-        raise Conflict(f"a {status.replace('_', ' ')} version cannot be {verb}: every "
+        article = "an" if status[0] in "aeiou" else "a"
+        raise Conflict(f"{article} {status.replace('_', ' ')} version cannot be {verb}: every "
                        f"stored version is kept as it is"
                        + (f"; instead: {', '.join(allowed)}" if allowed else ""),
                        {"status": status, "allowed_actions": allowed,

@@ -144,7 +144,10 @@ def test_disposal_waits_for_the_archive_of_every_approved_revision_and_the_reten
     with pytest.raises(Conflict) as raised:             # permanent files stay
         rules.check_disposal(quality, RETENTION, document(retention_class="permanent"),
                              [archived], "x", date(2100, 1, 1))
-    assert raised.value.details["disposal_possible_from"] is None
+    assert "disposal_possible_from" not in raised.value.details
+    with pytest.raises(Conflict) as raised:             # nothing archived yet
+        rules.check_disposal(quality, RETENTION, doc, [draft], "x", date(2100, 1, 1))
+    assert raised.value.details == {"status": "in_force", "allowed_actions": []}
 
 
 def test_the_project_configuration_names_a_known_class_for_every_type():
