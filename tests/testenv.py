@@ -94,11 +94,28 @@ class TestEnvironment:
                       secret_key="procedura-dev-secret", secure=False)
         for bucket in (self.bucket, f"{self.bucket}-staging"):
             if minio.bucket_exists(bucket):
-                objects = [DeleteObject(o.object_name, o.version_id) for o in
-                           minio.list_objects(bucket, recursive=True, include_version=True)]
+                listed = list(minio.list_objects(bucket, recursive=True, include_version=True))
+                if _object_lock(minio, bucket):     # approved originals are under legal hold
+                    for o in listed:
+                        if not o.is_delete_marker:
+                            minio.disable_object_legal_hold(bucket, o.object_name,
+                                                            version_id=o.version_id)
+                objects = [DeleteObject(o.object_name, o.version_id) for o in listed]
                 for error in minio.remove_objects(bucket, objects):
                     raise RuntimeError(f"could not empty {bucket}: {error}")
                 minio.remove_bucket(bucket)
+
+
+def _object_lock(minio: Minio, bucket: str) -> bool:
+    from minio.error import S3Error
+
+    try:
+        minio.get_object_lock_config(bucket)
+        return True
+    except S3Error as exc:
+        if exc.code == "ObjectLockConfigurationNotFoundError":
+            return False
+        raise
 
 
 class _admin:

@@ -117,6 +117,34 @@ class AcknowledgementRecorded(EventData):
     late: bool
 
 
+class DocumentUpdated(DocumentFacts):
+    """The register entry of a document changed (title, distribution, confidentiality,
+    retention, links...): the facts as they are now, and which fields changed."""
+    process: str | None = None
+    scim_standard: int | None = None
+    archive_indicator: str | None = None
+    retention_class: str | None = None
+    links: list[dict] = []
+    issuer: str | None = None
+    external_reference: str | None = None
+    validity_date: date | None = None
+    changed: list[str]
+    updated_by: str
+
+
+class DisposedVersion(EventData):
+    version_id: UUID
+    status_seq: int
+
+
+class DocumentDisposed(DocumentFacts):
+    """The content of a document (originals and text renditions of every version) was
+    deleted after its retention period; the register entry and audit trail remain."""
+    disposed_by: str
+    reason: str
+    versions: list[DisposedVersion]
+
+
 class Envelope(BaseModel):
     """Every event: `id`, `type`, `source`, `time`, `subject` (document id),
     `schema_version`, `data`."""
@@ -239,6 +267,30 @@ class AcknowledgementRecordedEvent(Envelope):
     data: AcknowledgementRecorded
 
 
+class DocumentUpdatedEvent(Envelope):
+    """`document_updated`, published by documents on `documents.events`: the register
+    entry changed (PATCH /api/documents/{id})."""
+    type: Literal["document_updated"] = "document_updated"
+    source: Literal["documents"] = "documents"
+    data: DocumentUpdated
+
+
+class VersionArchivedEvent(Envelope):
+    """`version_archived`, published by documents on `documents.events`: a withdrawn or
+    superseded revision went to the archive (its retention period starts)."""
+    type: Literal["version_archived"] = "version_archived"
+    source: Literal["documents"] = "documents"
+    data: RevisionTransitioned
+
+
+class DocumentDisposedEvent(Envelope):
+    """`document_disposed`, published by documents on `documents.events`: after the
+    retention period, the content of every version was deleted (status `disposed`)."""
+    type: Literal["document_disposed"] = "document_disposed"
+    source: Literal["documents"] = "documents"
+    data: DocumentDisposed
+
+
 ALL_EVENTS: dict[str, type[Envelope]] = {
     m.model_fields["type"].default: m for m in (
         DocumentRegisteredEvent, VersionSubmittedEvent, VersionVerifiedEvent,
@@ -246,7 +298,8 @@ ALL_EVENTS: dict[str, type[Envelope]] = {
         VersionSupersededEvent, VersionRejectedEvent, DocumentWithdrawnEvent, ReviewDueEvent,
         NotificationCreatedEvent, VersionStoredEvent,
         VersionTextExtractedEvent, VersionExtractionFailedEvent,
-        AcknowledgementRecordedEvent)
+        AcknowledgementRecordedEvent,
+        DocumentUpdatedEvent, VersionArchivedEvent, DocumentDisposedEvent)
 }
 
 

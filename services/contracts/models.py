@@ -89,7 +89,70 @@ class Organisation(Model):
 
 # --- documents --------------------------------------------------------------
 
-class NewDocument(Model):
+class LinkRelation(str, Enum):
+    """How a document relates to another one of the register."""
+    REFERENCE = "reference"      # document de referință
+    FORM = "form"                # formular asociat
+    REPLACES = "replaces"        # documentul pe care îl înlocuiește
+    RELATED = "related"
+
+
+class DocumentLink(Model):
+    relation: LinkRelation
+    document_id: UUID
+
+
+def _plain_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if re.search(r"[\x00-\x1f\x7f]", value):
+        raise ValueError("must not contain control characters")
+    return value.strip()
+
+
+def _department_list(value: list[str]) -> list[str]:
+    for code in value:
+        if not re.match(DEPARTMENT_CODE, code):
+            raise ValueError(f"{code!r} is not a department code")
+    return sorted(set(value))
+
+
+def _unique_links(value: list[DocumentLink]) -> list[DocumentLink]:
+    seen = set()
+    for link in value:
+        if (link.relation, link.document_id) in seen:
+            raise ValueError(f"the link {link.relation.value} {link.document_id} is repeated")
+        seen.add((link.relation, link.document_id))
+    return value
+
+
+class RegisterFields(Model):
+    """The register's description of a document beyond code, type and owner: SCIM
+    standard, archive file and retention, links and, for `extern`, its origin."""
+    scim_standard: int | None = Field(default=None, ge=1, le=16)
+    archive_indicator: str | None = Field(default=None, max_length=32,
+                                          pattern=r"^[A-Za-z0-9][A-Za-z0-9./ -]*$")
+    retention_class: str | None = Field(default=None, max_length=32)
+    links: list[DocumentLink] = Field(default_factory=list, max_length=200)
+    issuer: str | None = Field(default=None, max_length=300)
+    external_reference: str | None = Field(default=None, max_length=300)
+    validity_date: date | None = None
+
+    @field_validator("issuer", "external_reference")
+    @classmethod
+    def _origin_text(cls, value: str | None) -> str | None:
+        return _plain_text(value)
+
+    @field_validator("links")
+    @classmethod
+    def _distinct_links(cls, value: list[DocumentLink]) -> list[DocumentLink]:
+        return _unique_links(value)
+
+
+EXTERNAL_FIELDS = ("issuer", "external_reference", "validity_date")
+
+
+class NewDocument(RegisterFields):
     """What `POST /api/documents` accepts."""
     code: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     title: str = Field(min_length=3, max_length=500)
@@ -102,17 +165,48 @@ class NewDocument(Model):
     @field_validator("title")
     @classmethod
     def _no_control_characters(cls, value: str) -> str:
-        if re.search(r"[\x00-\x1f\x7f]", value):
-            raise ValueError("must not contain control characters")
-        return value.strip()
+        return _plain_text(value)
 
     @field_validator("distribution")
     @classmethod
     def _department_codes(cls, value: list[str]) -> list[str]:
-        for code in value:
-            if not re.match(DEPARTMENT_CODE, code):
-                raise ValueError(f"{code!r} is not a department code")
-        return sorted(set(value))
+        return _department_list(value)
+
+
+class DocumentChange(Model):
+    """What `PATCH /api/documents/{id}` accepts: only the fields to change (null clears
+    an optional one). Code, type and owner department are not changed here."""
+    title: str | None = Field(default=None, min_length=3, max_length=500)
+    process: str | None = Field(default=None, max_length=200)
+    distribution: list[str] | None = None
+    confidential: bool | None = None
+    scim_standard: int | None = Field(default=None, ge=1, le=16)
+    archive_indicator: str | None = Field(default=None, max_length=32,
+                                          pattern=r"^[A-Za-z0-9][A-Za-z0-9./ -]*$")
+    retention_class: str | None = Field(default=None, max_length=32)
+    links: list[DocumentLink] | None = Field(default=None, max_length=200)
+    issuer: str | None = Field(default=None, max_length=300)
+    external_reference: str | None = Field(default=None, max_length=300)
+    validity_date: date | None = None
+
+    @field_validator("title", "issuer", "external_reference")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return _plain_text(value)
+
+    @field_validator("distribution")
+    @classmethod
+    def _department_codes(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _department_list(value)
+
+    @field_validator("links")
+    @classmethod
+    def _links(cls, value):
+        return None if value is None else _unique_links(value)
+
+    def changes(self) -> dict:
+        """The fields the request names (explicit nulls included)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class Document(Model):
@@ -130,6 +224,15 @@ class Document(Model):
     next_review_date: date | None = None
     created_at: datetime
     created_by: str
+    scim_standard: int | None = None
+    archive_indicator: str | None = None
+    retention_class: str | None = None
+    links: list[DocumentLink] = []
+    issuer: str | None = None
+    external_reference: str | None = None
+    validity_date: date | None = None
+    updated_at: datetime | None = None
+    disposed_at: datetime | None = None
 
 
 class Revision(Model):
@@ -151,6 +254,8 @@ class Revision(Model):
     how_revised: str = ""
     restored_from: UUID | None = None
     created_at: datetime
+    archived_at: datetime | None = None
+    disposed_at: datetime | None = None
 
 
 class ChangeNote(Model):
@@ -210,6 +315,12 @@ class VersionManifest(Model):
     change_summary: str
     created_at: datetime
     extraction: Extraction
+    # the object version of the original in MinIO: downloads read exactly that one
+    object_version_id: str | None = None
+    # approved and later: a legal hold keeps MinIO from deleting or overwriting it
+    legal_hold: bool = False
+    # the content was deleted after the retention period (the manifest stays)
+    disposed_at: datetime | None = None
 
 
 class Version(VersionManifest):

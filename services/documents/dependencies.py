@@ -9,6 +9,7 @@ from nameko.extensions import DependencyProvider
 
 from services.common.settings import Settings
 from services.documents.domain import DocumentTypes, SigningChains
+from services.documents.register import Retention
 
 
 class Calendar:
@@ -30,7 +31,9 @@ class DocumentControlConfig(DependencyProvider):
         with open(settings.signing_chains_file, encoding="utf-8") as fh:
             self.chains = SigningChains(yaml.safe_load(fh))
         with open(settings.document_types_file, encoding="utf-8") as fh:
-            self.types = DocumentTypes(yaml.safe_load(fh))
+            types = yaml.safe_load(fh)
+        self.types = DocumentTypes(types)
+        self.retention = Retention(types.get("retention"))
         self.calendar = Calendar(settings.timezone)
 
     def get_dependency(self, worker_ctx):

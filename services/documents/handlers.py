@@ -15,6 +15,7 @@ from services.contracts.models import (
     ChangeNote, Document, NewDocument, Organisation, Revision, RevisionStatus, Role, Signing,
     StagedUpload, StoreVersion, User, Version, VersionManifest)
 from services.documents import audit, domain
+from services.documents import register as register_rules
 from services.documents.repository import Repository
 
 _hasher = PasswordHasher()
@@ -27,6 +28,7 @@ _TRANSITION_EVENTS = {
     "version_superseded": events.VersionSupersededEvent,
     "version_rejected": events.VersionRejectedEvent,
     "document_withdrawn": events.DocumentWithdrawnEvent,
+    "version_archived": events.VersionArchivedEvent,
 }
 
 
@@ -64,7 +66,9 @@ def readable_document(repo: Repository, actor: str, document_id: UUID,
     return user, document
 
 
-def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument) -> Document:
+def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument,
+             retention: register_rules.Retention | None = None) -> Document:
+    retention = retention or register_rules.Retention(None)
     with db.transaction() as cur:
         repo = Repository(cur)
         user = repo.user(actor)
@@ -78,8 +82,11 @@ def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument) -> D
                                {"field": "distribution" if new.owner_department not in missing
                                 else "owner_department", "unknown": missing})
         types.check_code(new.type.value, new.code, new.owner_department)
+        register_rules.check_external_origin(new.type, new.model_dump())
+        retention_class = retention.class_for(new.type.value, new.retention_class)
+        check_links(repo, new.links)
         document_id = uuid4()
-        repo.insert_document(document_id, new, actor)
+        repo.insert_document(document_id, new, actor, retention_class)
         document = repo.document(document_id)
         audit.append(cur, actor, "register", document_id,
                      details=new.model_dump(mode="json"))
@@ -87,6 +94,14 @@ def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument) -> D
             subject=document_id,
             data=events.DocumentRegistered(**_facts(document), registered_by=actor)))
         return document
+
+
+def check_links(repo: Repository, links) -> None:
+    """Every link names a document of the register (422 naming the link otherwise)."""
+    missing = repo.missing_documents([link.document_id for link in links])
+    if missing:
+        raise InvalidInput(f"links name unknown document(s): {', '.join(missing)}",
+                           {"field": "links", "unknown": missing})
 
 
 def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUpload,
@@ -98,6 +113,9 @@ def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUp
         if not domain.may_upload(user, document):
             raise Forbidden("only an author of the owner department may upload a version",
                             {"department": document.owner_department})
+        if document.disposed_at is not None:
+            raise Conflict("the document was disposed of: it takes no new versions",
+                           {"status": RevisionStatus.DISPOSED.value, "allowed_actions": []})
         edition, revision = domain.next_number(repo.latest_number(document_id),
                                                document.next_edition)
         request = StoreVersion(version_id=uuid4(), document_id=document_id, edition=edition,

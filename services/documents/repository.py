@@ -5,6 +5,8 @@ from datetime import date
 from uuid import UUID
 
 import psycopg2.errors
+from psycopg2 import sql
+from psycopg2.extras import Json
 
 from services.contracts.errors import Conflict, NotFound
 from services.contracts.models import Document, Revision, RevisionStatus, Signature, User
@@ -67,15 +69,21 @@ class Repository:
         return sorted(set(codes) - known)
 
     # --- documents ------------------------------------------------------------
-    def insert_document(self, document_id: UUID, new, actor: str) -> None:
+    def insert_document(self, document_id: UUID, new, actor: str,
+                        retention_class: str | None = None) -> None:
         try:
             self.cur.execute("SAVEPOINT new_document")
             self.cur.execute(
                 """INSERT INTO documents (id, code, title, type, owner_department, process,
-                                          distribution, confidential, created_by)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                                          distribution, confidential, created_by,
+                                          scim_standard, archive_indicator, retention_class,
+                                          links, issuer, external_reference, validity_date)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                 (document_id, new.code, new.title, new.type.value, new.owner_department,
-                 new.process, new.distribution, new.confidential, actor))
+                 new.process, new.distribution, new.confidential, actor,
+                 new.scim_standard, new.archive_indicator,
+                 retention_class or new.retention_class, _links(new.links), new.issuer,
+                 new.external_reference, new.validity_date))
         except psycopg2.errors.UniqueViolation:
             self.cur.execute("ROLLBACK TO SAVEPOINT new_document")
             raise Conflict(f"a document with code {new.code} already exists",
@@ -93,6 +101,35 @@ class Repository:
     def documents(self) -> list[Document]:
         self.cur.execute(_DOCUMENT + " ORDER BY d.code")
         return [_document(row) for row in self.cur.fetchall()]
+
+    def missing_documents(self, ids: list[UUID]) -> list[str]:
+        self.cur.execute("SELECT id FROM documents WHERE id = ANY(%s::uuid[])",
+                         ([str(i) for i in ids],))
+        known = {str(row["id"]) for row in self.cur.fetchall()}
+        return sorted({str(i) for i in ids} - known)
+
+    _UPDATABLE = ("title", "process", "distribution", "confidential", "scim_standard",
+                  "archive_indicator", "retention_class", "links", "issuer",
+                  "external_reference", "validity_date")
+
+    def update_document(self, document_id: UUID, fields: dict) -> None:
+        """Set the register fields named in `fields` (names from a fixed list)."""
+        names = [n for n in self._UPDATABLE if n in fields]
+        values = [_links(fields[n]) if n == "links" else fields[n] for n in names]
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{} = %s").format(sql.Identifier(n)) for n in names)
+        self.cur.execute(sql.SQL("UPDATE documents SET {}, updated_at = now() WHERE id = %s")
+                         .format(assignments), (*values, document_id))
+
+    def archive_revision(self, version_id: UUID) -> None:
+        self.cur.execute("UPDATE revisions SET archived_at = now() WHERE version_id = %s",
+                         (version_id,))
+
+    def mark_disposed(self, document_id: UUID) -> None:
+        self.cur.execute("UPDATE revisions SET disposed_at = now() WHERE document_id = %s",
+                         (document_id,))
+        self.cur.execute("UPDATE documents SET disposed_at = now() WHERE id = %s",
+                         (document_id,))
 
     def set_next_review(self, document_id: UUID, due: date) -> None:
         self.cur.execute("UPDATE documents SET next_review_date = %s WHERE id = %s",
@@ -220,6 +257,11 @@ class Repository:
                                                     function, comment)
                             VALUES (%s, %s, %s, %s, %s, %s)""",
                          (version_id, step, decision, user.username, user.function, comment))
+
+
+def _links(links) -> Json:
+    return Json([link if isinstance(link, dict) else link.model_dump(mode="json")
+                 for link in links or []])
 
 
 def _revision(row: dict, document: Document) -> Revision:

@@ -12,8 +12,8 @@ from services.common.outbox import OutboxRelay
 from services.common.health import HealthBeacon
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import (
-    ChangeNote, Comment, NewDocument, Organisation, Signing, StagedUpload)
-from services.documents import audit, handlers
+    ChangeNote, Comment, DocumentChange, NewDocument, Organisation, Signing, StagedUpload)
+from services.documents import audit, handlers, register_handlers
 from services.documents.dependencies import DocumentControlConfig
 from services.documents.domain import may_read
 from services.documents.processes import ProcessesAndRisks
@@ -65,7 +65,44 @@ class DocumentsService(ProcessesAndRisks):
     def register(self, actor: str, document: dict) -> dict:
         """Register a document in the register (no version yet)."""
         return _dump(handlers.register(self.db, self.control.types, actor,
-                                       validate(NewDocument, document)))
+                                       validate(NewDocument, document),
+                                       self.control.retention))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update(self, actor: str, document_id: str, change: dict) -> dict:
+        """Change a document's record: title, process, distribution, confidentiality,
+        retention, links, external origin (document_updated)."""
+        return _dump(register_handlers.update_document(
+            self.db, self.control.retention, actor, UUID(document_id),
+            validate(DocumentChange, change)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def archive(self, actor: str, version_id: str, comment: str = "") -> dict:
+        """The quality office archives a withdrawn or superseded revision."""
+        return _dump(register_handlers.archive(
+            self.db, actor, UUID(version_id), validate(Comment, {"comment": comment}).comment))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def dispose(self, actor: str, document_id: str, reason: str) -> dict:
+        """After the retention period, delete the content of every version of the
+        document (a quality office decision with its reason)."""
+        return _dump(register_handlers.dispose(
+            self.db, self.versioning, self.control.retention, actor, UUID(document_id),
+            validate(Comment, {"comment": reason}).comment, self.control.calendar.today()))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def disposal_date(self, actor: str, document_id: str) -> str:
+        """The first day the document's content may be disposed of (409 if never/not yet
+        archived)."""
+        return register_handlers.disposal_date(self.db, self.control.retention, actor,
+                                               UUID(document_id)).isoformat()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def document_record(self, document_id: str) -> dict:
+        """A document as the register holds it now, confidential or not: for trusted
+        system callers only (the search projection), never for a person."""
+        with self.db.transaction() as cur:
+            return _dump(Repository(cur).document(UUID(document_id)))
 
     @rpc(expected_exceptions=EXPECTED)
     def get(self, actor: str, document_id: str) -> dict:

@@ -26,6 +26,7 @@ from services.gateway.auth import Tokens
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.notify_routes import NotifyRoutes
+from services.gateway.register_routes import RegisterRoutes
 from services.gateway.search_routes import SearchRoutes
 from services.gateway.forms_routes import FormsRoutes
 from services.gateway.risks_routes import RiskRoutes
@@ -71,7 +72,7 @@ def _body(request) -> dict:
     return body
 
 
-class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes):
+class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, RegisterRoutes):
     name = "gateway"
 
     config = GatewayConfig()
@@ -219,9 +220,7 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes):
     @http("GET", "/api/versions/<version_id>/content")
     def content(self, request, version_id):
         user = self._user(request)
-        version = self._version(user, _uuid(version_id, "version"))
-        url = self.versioning.content_location(str(version.id))
-        return _stream(url, version.media_type, version.filename, version.size)
+        return self._verified_content(self._version(user, _uuid(version_id, "version")))
 
     @http("GET", "/api/versions/<version_id>/text")
     def text(self, request, version_id):

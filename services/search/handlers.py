@@ -58,11 +58,42 @@ def entry(revision: Revision, text: str, has_text: bool) -> dict:
 
 
 def follow_transition(index, event) -> None:
-    """A revision moved in the signing chain: update its status (only forward)."""
+    """A revision moved in the signing chain: update its status (only forward).
+
+    The document's facts in the event only fill an entry that has none yet: they change
+    through `document_updated` alone, and a transition event delivered after one of
+    those must not bring back an older title or distribution list."""
     data = event.data
     index.upsert(str(data.version_id), {
         "version_id": str(data.version_id), "document_id": str(data.document_id),
+        "edition": data.edition, "revision": data.revision,
+    }, status=data.status.value, status_seq=data.status_seq, defaults={
         "code": data.code, "title": data.title, "type": data.type.value,
         "owner_department": data.owner_department, "distribution": data.distribution,
-        "confidential": data.confidential, "edition": data.edition, "revision": data.revision,
-    }, status=data.status.value, status_seq=data.status_seq)
+        "confidential": data.confidential})
+
+
+def follow_document_update(index, documents, event) -> None:
+    """A document's record changed: every indexed version takes the register's facts as
+    they are now (asked again, so a late or repeated event cannot bring old ones back);
+    title, distribution and confidentiality decide who finds it."""
+    document = documents.document_record(str(event.data.document_id))
+    facts = {"code": document["code"], "title": document["title"],
+             "type": document["type"], "owner_department": document["owner_department"],
+             "distribution": document["distribution"],
+             "confidential": document["confidential"], "process": document["process"]}
+    for version_id in index.version_ids(document["id"]):
+        index.upsert(version_id, facts)
+
+
+def follow_disposal(index, event) -> None:
+    """A document's content was disposed of: its versions keep their register facts in
+    the index (status `disposed`) but no longer their text."""
+    for version in event.data.versions:
+        index.upsert(str(version.version_id), {
+            "version_id": str(version.version_id), "document_id": str(event.data.document_id),
+            "code": event.data.code, "title": event.data.title, "type": event.data.type.value,
+            "owner_department": event.data.owner_department,
+            "distribution": event.data.distribution, "confidential": event.data.confidential,
+            "content": "", "has_text": False,
+        }, status="disposed", status_seq=version.status_seq)

@@ -52,7 +52,9 @@ class RpcSource:
         revisions = [Revision.model_validate(r) for r in self.documents.all_revisions()]
         for document_id in {str(r.document.id) for r in revisions}:
             for manifest in self.versioning.history(document_id):
-                extraction[manifest["id"]] = manifest["extraction"]["status"]
+                # disposed content has no text any more: indexed without it
+                extraction[manifest["id"]] = ("disposed" if manifest.get("disposed_at")
+                                              else manifest["extraction"]["status"])
         for revision in revisions:
             status = extraction.get(str(revision.version_id))
             if status is not None:

@@ -97,3 +97,17 @@ class SearchService:
     def on_withdrawn(self, payload: dict) -> None:
         """A withdrawn revision leaves the default results (its history stays searchable)."""
         handlers.follow_transition(self.index, events.parse(payload))
+
+    @event_handler("documents", "document_updated", requeue_on_error=True)
+    def on_document_updated(self, payload: dict) -> None:
+        """Title, distribution, confidentiality... changed: every version follows."""
+        handlers.follow_document_update(self.index, self.documents, events.parse(payload))
+
+    @event_handler("documents", "version_archived", requeue_on_error=True)
+    def on_archived(self, payload: dict) -> None:
+        handlers.follow_transition(self.index, events.parse(payload))
+
+    @event_handler("documents", "document_disposed", requeue_on_error=True)
+    def on_disposed(self, payload: dict) -> None:
+        """Disposed content leaves the index (the register facts stay findable)."""
+        handlers.follow_disposal(self.index, events.parse(payload))

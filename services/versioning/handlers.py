@@ -47,14 +47,14 @@ def store_version(db, store: ObjectStore, tika: Tika, settings: Settings,
                                        {"field": "file", "media_type": media_type})
         sha256, size = store.staged_sha256(staged.staging_key)
         key = original_key(request.document_id, request.version_id, filename)
-        store.promote(staged.staging_key, key)
+        object_version = store.promote(staged.staging_key, key)
     except Exception:
         store.discard(staged.staging_key)
         raise
     with db.transaction() as cur:
         repo = Repository(cur)
         repo.insert(request, filename, media_type, size, sha256, key,
-                    text_key(request.document_id, request.version_id))
+                    text_key(request.document_id, request.version_id), object_version)
         stored = events.VersionStored(
             version_id=request.version_id, document_id=request.document_id,
             edition=request.edition, revision=request.revision, filename=filename,
@@ -136,9 +136,57 @@ def stage_copy(db, store: ObjectStore, version_id: UUID) -> StagedUpload:
 
 
 def content_location(db, store: ObjectStore, version_id: UUID, kind: str) -> str:
+    """A short-lived URL of the original (exactly the object version stored) or text."""
     with db.transaction() as cur:
         row = Repository(cur).get(version_id)
-    return store.location(row["text_key"] if kind == "text" else row["object_key"])
+    if row["disposed_at"] is not None:
+        raise NotFound(f"the content of version {version_id} was disposed of after its "
+                       f"retention period", {"version_id": str(version_id),
+                                             "disposed_at": row["disposed_at"].isoformat()})
+    if kind == "text":
+        return store.location(row["text_key"])
+    return store.location(row["object_key"], version_id=row["object_version_id"])
+
+
+def protect(db, store: ObjectStore, version_id: UUID) -> bool:
+    """Approved and later: a legal hold on the original's object version, so neither
+    Procedura nor anyone with the bucket's keys can delete or overwrite it."""
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        row = repo.get(version_id)
+        if row["legal_hold"] or row["disposed_at"] is not None:
+            return row["legal_hold"]
+        if not store.hold(row["object_key"], row["object_version_id"]):
+            return False
+        repo.set_legal_hold(version_id)
+        return True
+
+
+def dispose(db, store: ObjectStore, version_ids: list[UUID]) -> int:
+    """Delete the originals and text renditions of these versions (every object version,
+    holds lifted first); the manifests stay, marked disposed. Idempotent."""
+    removed = 0
+    for version_id in version_ids:
+        with db.transaction() as cur:
+            repo = Repository(cur)
+            row = repo.find(version_id)
+            if row is None:
+                continue
+            removed += store.purge(row["object_key"]) + store.purge(row["text_key"])
+            repo.mark_disposed(version_id)
+    return removed
+
+
+def integrity_alarm(db, version_id: UUID, found: str, size: int, detected_by: str) -> None:
+    """A download did not hash to the manifest: keep the alarm, log it loudly."""
+    with db.transaction() as cur:
+        row = Repository(cur).get(version_id)
+        cur.execute("""INSERT INTO integrity_alarms (version_id, expected, found, size,
+                                                     detected_by)
+                       VALUES (%s, %s, %s, %s, %s)""",
+                    (version_id, row["sha256"], found, size, detected_by))
+    log.error("integrity alarm: version %s read as sha256 %s (%s bytes), manifest says %s",
+              version_id, found, size, row["sha256"])
 
 
 def diff(db, store: ObjectStore, version_id: UUID, against_id: UUID) -> dict:

@@ -8,6 +8,7 @@ from services.contracts.models import VersionManifest
 
 _COLUMNS = """id, document_id, edition, revision, filename, media_type, size, sha256,
               author, change_summary, created_at, object_key, text_key,
+              object_version_id, legal_hold, disposed_at,
               json_build_object('status', extraction_status, 'error', extraction_error,
                                 'characters', characters, 'truncated', truncated) AS extraction"""
 
@@ -32,19 +33,29 @@ class Repository:
         return [manifest(row) for row in self.cur.fetchall()]
 
     def insert(self, request, filename: str, media_type: str, size: int, sha256: str,
-               object_key: str, text_key: str) -> None:
+               object_key: str, text_key: str, object_version_id: str | None = None) -> None:
         self.cur.execute(
             """INSERT INTO versions (id, document_id, edition, revision, filename, media_type,
-                                     size, sha256, object_key, text_key, author, change_summary)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                                     size, sha256, object_key, text_key, author, change_summary,
+                                     object_version_id)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
             (request.version_id, request.document_id, request.edition, request.revision,
              filename, media_type, size, sha256, object_key, text_key, request.author,
-             request.change_summary))
+             request.change_summary, object_version_id))
+
+    def set_legal_hold(self, version_id: UUID) -> None:
+        self.cur.execute("UPDATE versions SET legal_hold = true WHERE id = %s", (version_id,))
+
+    def mark_disposed(self, version_id: UUID) -> None:
+        self.cur.execute("""UPDATE versions SET disposed_at = COALESCE(disposed_at, now()),
+                                   legal_hold = false WHERE id = %s""", (version_id,))
 
     def stored(self, after: UUID | None, limit: int) -> list[dict]:
         """Versions in id order, for a full integrity pass."""
-        self.cur.execute("""SELECT id, document_id, object_key, sha256, size FROM versions
-                            WHERE (%s::uuid IS NULL OR id > %s) ORDER BY id LIMIT %s""",
+        self.cur.execute("""SELECT id, document_id, object_key, sha256, size,
+                                   object_version_id FROM versions
+                            WHERE (%s::uuid IS NULL OR id > %s) AND disposed_at IS NULL
+                            ORDER BY id LIMIT %s""",
                          (after, after, limit))
         return self.cur.fetchall()
 

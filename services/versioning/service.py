@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from nameko.events import event_handler
 from nameko.rpc import rpc
 
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
 from services.common.settings import SettingsProvider
 from services.common.health import HealthBeacon
+from services.contracts import events
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import StoreVersion
 from services.versioning import handlers
@@ -80,3 +82,20 @@ class VersioningService:
         """Word-level differences between two versions of one document: hunks for a
         side-by-side view and unified text."""
         return handlers.diff(self.db, self.store, UUID(version_id), UUID(against))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def dispose(self, version_ids: list[str]) -> int:
+        """Delete the content of these versions after their retention period (the
+        documents service decides); returns how many objects were deleted."""
+        return handlers.dispose(self.db, self.store, [UUID(v) for v in version_ids])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def integrity_alarm(self, version_id: str, found: str, size: int,
+                        detected_by: str) -> None:
+        """A reader got bytes that did not hash to the manifest's sha256."""
+        handlers.integrity_alarm(self.db, UUID(version_id), found, size, detected_by)
+
+    @event_handler("documents", "version_approved", requeue_on_error=True)
+    def on_approved(self, payload: dict) -> None:
+        """An approved original is put under legal hold (idempotent)."""
+        handlers.protect(self.db, self.store, events.parse(payload).data.version_id)

@@ -121,26 +121,29 @@ class VersionIndex:
                    for m in mappings.values())
 
     def upsert(self, version_id: str, doc: dict, status: str | None = None,
-               status_seq: int | None = None, attempts: int = 20) -> None:
+               status_seq: int | None = None, attempts: int = 20,
+               defaults: dict | None = None) -> None:
         """Merge `doc` into the version's entry (creating it if needed).
 
         The status only moves forward (by status_seq), so a late or repeated event
-        cannot roll a revision back. Concurrent writers are serialised with
+        cannot roll a revision back. `defaults` fill only what the entry does not hold
+        yet. Concurrent writers are serialised with
         optimistic concurrency (if_seq_no), since the engine runs no scripts.
         """
         for _ in range(attempts):
             try:
                 current = self.es.get(index=self.alias, id=version_id)
             except NotFoundError:
-                body = {**doc, **({"status": status, "status_seq": status_seq}
-                                  if status is not None else {})}
+                body = {**(defaults or {}), **doc,
+                        **({"status": status, "status_seq": status_seq}
+                           if status is not None else {})}
                 try:
                     self.es.create(index=self.alias, id=version_id, document=body)
                     return
                 except ConflictError:
                     continue
             source = current["_source"]
-            merged = {**source, **doc}
+            merged = {**(defaults or {}), **source, **doc}
             if status is not None and (source.get("status_seq") is None
                                        or status_seq >= source["status_seq"]):
                 merged.update(status=status, status_seq=status_seq)
@@ -191,3 +194,10 @@ class VersionIndex:
                                   for h in response["hits"]["hits"]])
 
 
+    def version_ids(self, document_id: str) -> list[str]:
+        """The ids of every indexed version of a document (after a refresh, so a version
+        indexed a moment ago is among them)."""
+        self.es.indices.refresh(index=self.alias)
+        response = self.es.search(index=self.alias, query={"term": {"document_id": document_id}},
+                                  source=False, size=10_000)
+        return [hit["_id"] for hit in response["hits"]["hits"]]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import uuid
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from services.common.settings import MinioSettings, Settings
 from services.contracts.errors import InvalidInput
 
 CHUNK = 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 def make_client(settings: MinioSettings) -> Minio:
@@ -43,17 +45,53 @@ class ObjectStore:
         self.bucket = settings.bucket
         self.staging = staging_bucket(settings)
         self.client = make_client(settings)
+        self.object_lock = False   # known once ensure_buckets() has asked the server
 
     def ensure_buckets(self) -> None:
-        """Create both buckets; versioning on the main one, so no write destroys a version."""
+        """Create both buckets; versioning on the main one, so no write destroys a version,
+        and object lock, so approved originals can be put under legal hold."""
         for bucket in (self.bucket, self.staging):
             if not self.client.bucket_exists(bucket):
                 try:
-                    self.client.make_bucket(bucket)
+                    self.client.make_bucket(bucket, object_lock=bucket == self.bucket)
                 except S3Error as exc:  # another service created it meanwhile
                     if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                         raise
         self.client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
+        self.object_lock = self._has_object_lock()
+        if not self.object_lock:
+            log.warning("bucket %s was created without object lock: approved originals "
+                        "get no legal hold (create the bucket anew to have it)", self.bucket)
+
+    def _has_object_lock(self) -> bool:
+        try:
+            self.client.get_object_lock_config(self.bucket)
+            return True
+        except S3Error as exc:
+            if exc.code == "ObjectLockConfigurationNotFoundError":
+                return False
+            raise
+
+    def hold(self, key: str, version_id: str | None) -> bool:
+        """Put a legal hold on one object version (True if the bucket supports it)."""
+        if not self.object_lock:
+            return False
+        self.client.enable_object_legal_hold(self.bucket, key, version_id=version_id)
+        return True
+
+    def purge(self, key: str) -> int:
+        """Delete every version of `key` (lifting legal holds first); returns how many.
+        Idempotent: a key with no versions left deletes nothing."""
+        removed = 0
+        for obj in self.client.list_objects(self.bucket, prefix=key, include_version=True):
+            if obj.object_name != key:
+                continue
+            if self.object_lock and not obj.is_delete_marker:
+                self.client.disable_object_legal_hold(self.bucket, key,
+                                                      version_id=obj.version_id)
+            self.client.remove_object(self.bucket, key, version_id=obj.version_id)
+            removed += 1
+        return removed
 
     def check(self) -> str:
         """For health checks: both buckets answer."""
@@ -104,14 +142,16 @@ class ObjectStore:
             response.release_conn()
         return digest.hexdigest(), size
 
-    def open(self, key: str):
+    def open(self, key: str, version_id: str | None = None):
         """A streaming response; the caller closes it."""
-        return self.client.get_object(self.bucket, key)
+        return self.client.get_object(self.bucket, key, version_id=version_id)
 
-    def promote(self, staging_key: str, key: str) -> None:
-        """Copy a staged upload to its final key (server side) and drop the staged copy."""
-        self.client.copy_object(self.bucket, key, CopySource(self.staging, staging_key))
+    def promote(self, staging_key: str, key: str) -> str | None:
+        """Copy a staged upload to its final key (server side) and drop the staged copy;
+        returns the object version MinIO gave it."""
+        result = self.client.copy_object(self.bucket, key, CopySource(self.staging, staging_key))
         self.discard(staging_key)
+        return result.version_id
 
     def stage_copy(self, key: str) -> str:
         """Copy a stored object into the staging bucket (server side); returns its key."""
@@ -136,10 +176,12 @@ class ObjectStore:
             response.close()
             response.release_conn()
 
-    def location(self, key: str, minutes: int = 10) -> str:
-        """A short-lived URL to read one object (for the gateway and the search service)."""
+    def location(self, key: str, minutes: int = 10, version_id: str | None = None) -> str:
+        """A short-lived URL to read one object (for the gateway and the search service);
+        with `version_id`, exactly that version of it."""
         return self.client.presigned_get_object(self.bucket, key,
-                                                expires=timedelta(minutes=minutes))
+                                                expires=timedelta(minutes=minutes),
+                                                version_id=version_id)
 
 
 class ObjectStoreProvider(DependencyProvider):

@@ -1,0 +1,111 @@
+"""The search projection follows changes to a document's record and its disposal, on the
+real Elasticsearch: every version, idempotently, and late transition events cannot bring
+older facts back."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from services.contracts import events
+from services.contracts.models import Role, User
+from services.contracts.search import SearchQuery
+from services.search import handlers
+from services.search.adapters.index import VersionIndex
+
+
+class RegisterPort:
+    """The documents RPC the projection asks for a record as it is now."""
+
+    def __init__(self, record: dict):
+        self.record = record
+
+    def document_record(self, document_id: str) -> dict:
+        assert document_id == self.record["id"]
+        return self.record
+
+
+def reader(department):
+    return User(username="u", full_name="u", department=department, function="",
+                roles=[Role.READER])
+
+
+@pytest.fixture(scope="module")
+def index(settings):
+    """An index of its own: these documents must not meet the other search tests'."""
+    index = VersionIndex(settings.elasticsearch_url, f"{settings.search_index}-register")
+    index.ensure()
+    yield index
+    for name in index.es.indices.get(index=f"{index.alias}-*", ignore_unavailable=True):
+        index.es.indices.delete(index=name)
+
+
+def facts(document_id, **extra):
+    return {"document_id": document_id, "code": "PO-AUD-07", "title": "Misiuni de audit",
+            "type": "PO", "owner_department": "AUD", "distribution": ["AUD", "DJ"],
+            "confidential": True, **extra}
+
+
+def transition(document_id, version_id, status, seq, **extra):
+    return events.VersionInForceEvent(subject=document_id, data=events.RevisionTransitioned(
+        **facts(document_id, **extra), version_id=version_id, edition=1, revision=0,
+        status=status, previous_status="approved", status_seq=seq, actor="x",
+        actor_function="", comment=""))
+
+
+def hits(index, department, q):
+    index.es.indices.refresh(index=index.alias)
+    result = index.search(reader(department), SearchQuery(q=q, all_versions=True))
+    return {str(h.version_id) for h in result.hits}
+
+
+def test_every_version_follows_a_record_change_and_late_events_do_not_undo_it(index):
+    document_id = str(uuid.uuid4())
+    versions = [str(uuid.uuid4()) for _ in range(3)]
+    word = f"cuvzq{uuid.uuid4().hex[:6]}"
+    for n, vid in enumerate(versions):
+        index.upsert(vid, {**facts(document_id), "version_id": vid, "edition": 1,
+                           "revision": n, "year": 2026, "created_at": "2026-11-23T10:00:00Z",
+                           "content": f"Text {word}", "has_text": True, "process": None},
+                     status="in_force" if n == 2 else "superseded", status_seq=5)
+    assert hits(index, "DJ", word) == set(versions)
+
+    record = {"id": document_id, **facts(document_id), "distribution": ["AUD"],
+              "title": "Planificarea misiunilor", "process": "Audit public intern"}
+    event = events.DocumentUpdatedEvent(subject=document_id, data=events.DocumentUpdated(
+        **facts(document_id, distribution=["AUD"]), changed=["distribution"],
+        updated_by="calitate"))
+    for _ in range(2):                                       # repeated delivery: same result
+        handlers.follow_document_update(index, RegisterPort(record), event)
+        assert hits(index, "DJ", word) == set()
+        assert hits(index, "AUD", word) == set(versions)
+    assert {index.get(v)["title"] for v in versions} == {"Planificarea misiunilor"}
+
+    # a transition event written before the change, delivered after it
+    handlers.follow_transition(index, transition(document_id, versions[2], "in_force", 6))
+    assert index.get(versions[2])["distribution"] == ["AUD"]
+    assert index.get(versions[2])["status_seq"] == 6
+    assert hits(index, "DJ", word) == set()
+    # a transition of a version not indexed yet still creates a whole entry
+    fresh = str(uuid.uuid4())
+    handlers.follow_transition(index, transition(document_id, fresh, "in_force", 1))
+    assert index.get(fresh)["code"] == "PO-AUD-07"
+
+
+def test_disposal_drops_the_text_but_keeps_the_record(index):
+    document_id, vid = str(uuid.uuid4()), str(uuid.uuid4())
+    word = f"arhzq{uuid.uuid4().hex[:6]}"
+    index.upsert(vid, {**facts(document_id, confidential=False), "version_id": vid,
+                       "edition": 1, "revision": 0, "year": 2026,
+                       "created_at": "2026-11-23T10:00:00Z", "content": f"Text {word}",
+                       "has_text": True}, status="archived", status_seq=7)
+    assert hits(index, "RP", word) == {vid}
+    event = events.DocumentDisposedEvent(subject=document_id, data=events.DocumentDisposed(
+        **facts(document_id, confidential=False), disposed_by="calitate", reason="Decizia 5",
+        versions=[events.DisposedVersion(version_id=vid, status_seq=8)]))
+    handlers.follow_disposal(index, event)
+    handlers.follow_disposal(index, event)
+    assert hits(index, "RP", word) == set()
+    entry = index.get(vid)
+    assert (entry["status"], entry["content"], entry["has_text"]) == ("disposed", "", False)
+    assert hits(index, "RP", "PO-AUD-07") >= {vid}
