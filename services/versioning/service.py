@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from nameko.events import event_handler
 from nameko.rpc import rpc
 
 from services.common.db import DatabaseProvider
+from services.common.delivery import event_handler
 from services.common.outbox import OutboxRelay
 from services.common.settings import SettingsProvider
 from services.common.health import HealthBeacon
