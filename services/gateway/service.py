@@ -25,6 +25,8 @@ from services.gateway.auth import Tokens
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.search_routes import SearchRoutes
+from services.gateway.openapi_routes import OpenApiRoutes
+from services.gateway.ui_routes import UiRoutes
 
 ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
 MAX_JSON = 1024 * 1024
@@ -67,7 +69,7 @@ def _body(request) -> dict:
     return body
 
 
-class GatewayService(SearchRoutes):
+class GatewayService(SearchRoutes, OpenApiRoutes, UiRoutes):
     name = "gateway"
 
     config = GatewayConfig()
@@ -277,8 +279,9 @@ class GatewayService(SearchRoutes):
 
     @http("GET", "/api/feed/stream")
     def feed_stream(self, request):
-        """Server-sent events: new feed items as they happen; `Last-Event-ID` resumes."""
-        user = self._user(request)
+        """Server-sent events: new feed items as they happen; `Last-Event-ID` resumes.
+        The web interface's session cookie is taken too (EventSource sends no header)."""
+        user = self._user_or_session(request)
         last = request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or ""
         if last and not last.isdigit():
             raise InvalidInput("Last-Event-ID is a feed item id", {"field": "Last-Event-ID"})
