@@ -63,9 +63,9 @@ class Page:
         self.locale = i18n.choose(request.cookies.get(i18n.LANG_COOKIE),
                                   request.headers.get("Accept-Language"))
 
-    def render(self, template: str, status: int = 200, **values) -> Response:
-        return render.page(self.locale, template, status, user=self.user,
-                           csrf=self.session.csrf if self.session else "",
+    def render(self, template: str, http_status: int = 200, **values) -> Response:
+        values.setdefault("csrf", self.session.csrf if self.session else "")
+        return render.page(self.locale, template, http_status, user=self.user,
                            path=self.request.full_path.rstrip("?"), args=self.request.args,
                            is_admin=bool(self.user and self.user.has(Role.QMS_ADMIN)),
                            **values)
@@ -96,12 +96,12 @@ def page(fn):
             except (NoSession, ProceduraError):
                 pass
             return current.render("error.html", STATUS.get(type(exc), 400),
-                                  error=exc, status=STATUS.get(type(exc), 400))
+                                  error=exc, code=STATUS.get(type(exc), 400))
     return wrapper
 
 
 def _refused(current: Page) -> Response:
-    return current.render("error.html", 403, status=403, error=Forbidden(
+    return current.render("error.html", 403, code=403, error=Forbidden(
         "the form has expired; reload the page and try again", {"field": "csrf_token"}))
 
 
@@ -256,8 +256,8 @@ class UiRoutes:
                      "how_revised": revisions[m["id"]]["how_revised"]}
                     for m in self.versioning.history(document_id) if m["id"] in revisions]
         versions.sort(key=lambda v: (v["edition"], v["revision"]), reverse=True)
-        current_id = str(document.current_version_id) if document.current_version_id else None
-        shown = next((v for v in versions if v["id"] == current_id),
+        # the revision in force is what staff work by; else the latest one
+        shown = next((v for v in versions if v["status"] == "in_force"),
                      versions[0] if versions else None)
         signatures = (self.documents.signatures(user.username, shown["id"])
                       if shown else [])

@@ -50,6 +50,15 @@ TYPE = {
 }
 FACET = {"type": N_("Type"), "department": N_("Department"), "process": N_("Process"),
          "status": N_("Status"), "year": N_("Year")}
+AUDIT = {
+    "register": N_("registered"), "upload": N_("uploaded"), "restore": N_("restored"),
+    "version_submitted": N_("submitted"), "version_verified": N_("verified"),
+    "version_endorsed": N_("endorsed"), "version_approved": N_("approved"),
+    "version_in_force": N_("came into force"), "version_superseded": N_("superseded"),
+    "version_rejected": N_("rejected"), "document_withdrawn": N_("withdrawn"),
+    "opinion": N_("opinion"), "review_due": N_("review due"),
+    "reviewed": N_("reviewed, no change"), "new_edition": N_("new edition requested"),
+}
 FLASH = {
     "signed": N_("Your signature was recorded."),
     "rejected": N_("The revision was returned to its author."),
@@ -67,6 +76,17 @@ def _highlight(fragment: str) -> Markup:
                            else escape(html.unescape(p)) for p in parts)
 
 
+def _detail(value) -> str:
+    """A value of an audit entry's details, as a person reads it."""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return i18n.format_date(value)
+    return str(value)
+
+
 def _query(args: dict, **changes) -> str:
     merged = {**{k: v for k, v in args.items() if v not in ("", None)}, **changes}
     return urlencode({k: v for k, v in merged.items() if v not in ("", None)})
@@ -76,7 +96,8 @@ ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
                   autoescape=select_autoescape(default=True, default_for_string=True),
                   trim_blocks=True, lstrip_blocks=True)
 ENV.filters.update(date=i18n.format_date, datetime=i18n.format_datetime,
-                   size=i18n.format_size, highlight=_highlight, roman=i18n.roman)
+                   size=i18n.format_size, highlight=_highlight, roman=i18n.roman,
+                   detail=_detail)
 ENV.globals.update(qs=_query)
 
 
@@ -94,6 +115,7 @@ def context(locale: str) -> dict:
             "action_label": lambda a: _(ACTION.get(a, a)),
             "type_label": lambda t: _(TYPE.get(t, t)),
             "facet_label": lambda f: _(FACET.get(f, f)),
+            "audit_label": lambda a: _(AUDIT[a]) if a in AUDIT else a,
             "flash_label": lambda f: _(FLASH[f]) if f in FLASH else ""}
 
 
