@@ -17,6 +17,7 @@ class Scenario:
     petitions_v1: str           # PO-RP-02, Ediția I, Revizia 0 (in force)
     petitions_v2: str           # PO-RP-02, Ediția I, Revizia 1 (waiting for verification)
     xss_document: str
+    approval_pending: str       # PO-DAP-03, Ediția I, Revizia 0 (waiting for the mayor)
 
 
 def settled(client, version_id):
@@ -58,4 +59,4 @@ def build(gateway: str, org: dict, login) -> Scenario:
     xss = login("ana.popescu").post("/api/documents", {
         "code": "PO-DJ-77", "title": XSS_TITLE, "type": "PO", "owner_department": "DJ",
         "distribution": ["DJ"]})
-    return Scenario(codes, v1, v2, xss["id"])
+    return Scenario(codes, v1, v2, xss["id"], dap_v)

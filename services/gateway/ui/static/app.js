@@ -80,7 +80,7 @@ function setupUpload() {
     var ext = dot >= 0 ? f.name.slice(dot).toLowerCase() : "";
     if (accepted.indexOf(ext) < 0) return form.dataset.badType;
     if (f.size > limit) return form.dataset.tooLarge;
-    if (f.size === 0) return form.dataset.errorNone || form.dataset.empty;
+    if (f.size === 0) return form.dataset.emptyFile;
     return "";
   }
   function choose(f) {
