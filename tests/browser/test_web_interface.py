@@ -155,7 +155,11 @@ def test_sign_from_the_inbox_as_the_right_user(browser, scenario, login):
     item.find_element(By.CSS_SELECTOR, "textarea").send_keys("Conform; termen verificat.")
     item.find_element(By.CSS_SELECTOR, "button[value=verify]").click()
     assert b.text("[role=status]") == "Semnătura dumneavoastră a fost înregistrată."
-    assert b.find_all(f"#r-{scenario.petitions_v2}") == []
+    # now in endorsement: RP is on its distribution list, so its head is asked for the
+    # department's opinion (formularul de analiză), no longer for the verification
+    item = b.find(f"#r-{scenario.petitions_v2}")
+    assert "În avizare" in item.text
+    assert [x.text for x in item.find_elements(By.CSS_SELECTOR, "button")] == ["Dă avizul"]
     b.screenshot("inbox-signed")
     version = login("maria.ilie").get(f"/api/versions/{scenario.petitions_v2}")
     assert version["status"] == "in_endorsement"

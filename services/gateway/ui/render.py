@@ -76,6 +76,11 @@ def _highlight(fragment: str) -> Markup:
                            else escape(html.unescape(p)) for p in parts)
 
 
+def _unmarked(fragment: str) -> str:
+    """A highlight's plain text (to leave out one that only repeats the title)."""
+    return html.unescape(re.sub(r"</?mark>", "", fragment)).strip()
+
+
 def _detail(value) -> str:
     """A value of an audit entry's details, as a person reads it."""
     if isinstance(value, bool):
@@ -85,6 +90,11 @@ def _detail(value) -> str:
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return i18n.format_date(value)
     return str(value)
+
+
+def _details(details: dict | None) -> str:
+    return "; ".join(f"{k}: {_detail(v)}" for k, v in (details or {}).items()
+                     if v not in (None, ""))
 
 
 def _query(args: dict, **changes) -> str:
@@ -97,7 +107,7 @@ ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
                   trim_blocks=True, lstrip_blocks=True)
 ENV.filters.update(date=i18n.format_date, datetime=i18n.format_datetime,
                    size=i18n.format_size, highlight=_highlight, roman=i18n.roman,
-                   detail=_detail)
+                   details=_details, unmarked=_unmarked)
 ENV.globals.update(qs=_query)
 
 
