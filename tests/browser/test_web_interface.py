@@ -179,6 +179,10 @@ def test_a_feed_item_arrives_live_in_a_second_session(browser, scenario):
     assert mayor.text("[role=status]") == "Semnătura dumneavoastră a fost înregistrată."
     fresh = reader.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#feed li.fresh"), 30)
     assert "PO-DAP-03" in fresh[0].text
+    # the same time as the server writes: dd.mm.yyyy HH:MM, the city hall's time
+    shown = fresh[0].find_element(By.CSS_SELECTOR, "time")
+    from services.gateway.ui.i18n import format_datetime
+    assert shown.text == format_datetime(shown.get_attribute("datetime"))
     assert len(reader.find_all("#feed li[data-id]")) > before
     reader.screenshot("home-live-feed")
 

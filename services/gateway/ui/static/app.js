@@ -69,7 +69,6 @@ function setupUpload() {
   var chosen = document.getElementById("chosen");
   var bar = document.getElementById("progress");
   var message = document.getElementById("upload-message");
-  var limit = parseInt(form.dataset.limit, 10);
   var accepted = form.dataset.accept.split(",");
   var file = null;
 
@@ -79,7 +78,7 @@ function setupUpload() {
     var dot = f.name.lastIndexOf(".");
     var ext = dot >= 0 ? f.name.slice(dot).toLowerCase() : "";
     if (accepted.indexOf(ext) < 0) return form.dataset.badType;
-    if (f.size > limit) return form.dataset.tooLarge;
+    if (f.size > parseInt(form.dataset.limit, 10)) return form.dataset.tooLarge;
     if (f.size === 0) return form.dataset.emptyFile;
     return "";
   }
@@ -130,6 +129,15 @@ function setupUpload() {
   });
 }
 
+// dd.mm.yyyy HH:MM in the city hall's time zone, as the server writes it
+function cityHallTime(iso) {
+  var parts = {};
+  new Intl.DateTimeFormat("en-GB", {timeZone: "Europe/Bucharest", day: "2-digit", month: "2-digit",
+    year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false})
+    .formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
+  return parts.day + "." + parts.month + "." + parts.year + " " + parts.hour + ":" + parts.minute;
+}
+
 // --- the live feed on the home page ---------------------------------------------------
 function setupLiveFeed() {
   var feed = document.getElementById("feed");
@@ -150,10 +158,9 @@ function setupLiveFeed() {
     a.appendChild(document.createTextNode(" " + item.title));
     li.appendChild(a);
     li.appendChild(el("span", "message", item.message));
-    var when = new Date(item.created_at);
-    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
-    li.appendChild(el("time", null, pad(when.getDate()) + "." + pad(when.getMonth() + 1) + "." +
-      when.getFullYear() + " " + pad(when.getHours()) + ":" + pad(when.getMinutes())));
+    var time = el("time", null, cityHallTime(item.created_at));
+    time.setAttribute("datetime", item.created_at);
+    li.appendChild(time);
     feed.insertBefore(li, feed.firstChild);
   });
 }
