@@ -78,9 +78,8 @@ def page(fn):
     def wrapper(self, request, *args, **kwargs):
         try:
             current = Page(request, *self._web_user(request))
-            if request.method == "POST" and not same_token(
-                    current.session.csrf, request.form.get("csrf_token")
-                    or request.headers.get("X-CSRF-Token")):
+            if request.method == "POST" and not same_token(current.session.csrf,
+                                                           _csrf_token(request)):
                 return _refused(current)
             return fn(self, current, *args, **kwargs)
         except NoSession as exc:
@@ -98,6 +97,16 @@ def page(fn):
             return current.render("error.html", STATUS.get(type(exc), 400),
                                   error=exc, code=STATUS.get(type(exc), 400))
     return wrapper
+
+
+def _csrf_token(request) -> str | None:
+    """The token of a POST: the X-CSRF-Token header (the upload's XHR), else the field of
+    a plain form. A multipart body is never parsed here: the upload streams it to storage."""
+    if request.headers.get("X-CSRF-Token"):
+        return request.headers["X-CSRF-Token"]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        return request.form.get("csrf_token")
+    return None
 
 
 def _refused(current: Page) -> Response:

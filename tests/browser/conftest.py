@@ -2,6 +2,7 @@
 every service as its own process (the e2e environment), on the demo organisation."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,20 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser import scenario as scenarios
 from tests.browser.driver import chrome, screenshot
-from tests.e2e.conftest import environment, gateway, login, org, services  # noqa: F401
+from tests.e2e.conftest import gateway, login, org, services  # noqa: F401
+from tests.testenv import TestEnvironment
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def environment(stack, run_id):
+    """An environment of its own (not the e2e suite's, which may run in the same session):
+    its own run id, and a gateway port the e2e one does not use."""
+    env = TestEnvironment(f"{run_id}b", gateway_port=8200 + (os.getpid() + 350) % 700)
+    env.create()
+    yield env
+    env.destroy()
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +34,7 @@ def scenario(gateway, org, login):  # noqa: F811
 
 
 @pytest.fixture(scope="session")
-def shots(environment) -> Path:  # noqa: F811
+def shots(environment) -> Path:
     """Screenshots of this run: .stack/test-runs/<run>/screenshots/<name>.png"""
     return Path(environment.env["PROCEDURA_RUN_DIR"]) / "screenshots"
 

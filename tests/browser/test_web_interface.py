@@ -236,8 +236,10 @@ def test_upload_a_new_version_with_drag_and_drop_messages_and_progress(browser, 
         "document.getElementById('upload').dataset.limit = String(10 * 1024 * 1024 * 1024)")
     file_input.send_keys(str(big))
     b.find("#upload button[type=submit]").click()
-    message = b.wait(lambda d: d.find_element(By.ID, "upload-message").text)
-    assert message.startswith("Încărcarea nu a reușit:") and "prea mare" in message
+    message = b.wait(lambda d: d.find_element(By.ID, "upload-message").text.startswith(
+        "Încărcarea nu a reușit:") and d.find_element(By.ID, "upload-message").text, 60)
+    assert "Serverul a refuzat fișierul: este prea mare sau gol." in message
+    assert "larger than" in message     # the server's own words, after the upload
     b.screenshot("upload-refused-by-the-server")
 
     good = tmp_path / "Procedură avizare.docx"

@@ -74,6 +74,17 @@ def test_a_form_without_its_csrf_token_is_refused(gateway, radu, login):
     assert done.status_code == 303
     assert author.get(f"/api/versions/{version['id']}")["status"] == "in_verification"
 
+    # the upload page's XHR: multipart, the token in X-CSRF-Token (the body is streamed to
+    # storage, never parsed as a form)
+    upload = f"{gateway}/documents/{document['id']}/upload"
+    files = {"file": ("b.txt", b"Procedura, revizia 1.", "text/plain")}
+    assert ana.post(upload, files=files, data={"csrf_token": token},
+                    timeout=30).status_code == 403
+    sent = ana.post(upload, files=files, headers={"X-CSRF-Token": token}, timeout=30)
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["location"] == f"/documents/{document['id']}?flash=uploaded"
+    assert sent.json()["version"]["filename"] == "b.txt"
+
 
 def test_every_page_has_a_content_security_policy_without_inline_script(gateway, radu):
     for path in ("/", "/search?q=x", "/inbox", "/acknowledgements", "/login"):

@@ -65,8 +65,8 @@ def test_a_highlight_keeps_only_its_marks():
 
 
 def test_user_text_is_escaped_in_every_page():
-    page = render.page("ro", "error.html", 404, user=None, csrf="", path="/", args={},
-                       is_admin=False, code=404,
+    page = render.page("ro", "error.html", 409, user=None, csrf="", path="/", args={},
+                       is_admin=False, code=409,
                        error=type("E", (), {"message": "<script>alert(1)</script>"})())
     body = page.get_data(as_text=True)
     assert "<script>alert(1)</script>" not in body

@@ -42,6 +42,11 @@ ACTION = {
     "opinion": N_("Give opinion"), "endorse": N_("Endorse"), "approve": N_("Approve"),
     "reject": N_("Reject"), "withdraw": N_("Withdraw"),
 }
+SIGNED = {
+    "submit": N_("Elaborated by"), "verify": N_("Verified by"), "endorse": N_("Endorsed by"),
+    "approve": N_("Approved by"), "opinion": N_("Opinion of"), "reject": N_("Rejected by"),
+    "withdraw": N_("Withdrawn by"),
+}
 TYPE = {
     "PS": N_("System procedure"), "PO": N_("Operational procedure"),
     "IL": N_("Work instruction"), "formular": N_("Form"),
@@ -123,6 +128,7 @@ def context(locale: str) -> dict:
     return {"_": _, "ngettext": tr.ngettext, "lang": locale, "edition": edition,
             "status_label": lambda s: _(STATUS.get(s, s)),
             "action_label": lambda a: _(ACTION.get(a, a)),
+            "signed_label": lambda a: _(SIGNED[a]) if a in SIGNED else a,
             "type_label": lambda t: _(TYPE.get(t, t)),
             "facet_label": lambda f: _(FACET.get(f, f)),
             "audit_label": lambda a: _(AUDIT[a]) if a in AUDIT else a,
