@@ -119,7 +119,7 @@ function setupUpload() {
         location.href = body.location;
         return;
       }
-      var known = form.dataset["error" + xhr.status];
+      var known = form.getAttribute("data-error-" + xhr.status);
       var detail = body.error ? body.error.message : xhr.statusText;
       say(form.dataset.failed + " " + (known ? known + " (" + detail + ")" : detail), false);
       bar.hidden = true;
