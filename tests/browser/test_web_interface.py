@@ -235,11 +235,19 @@ def test_upload_a_new_version_with_drag_and_drop_messages_and_progress(browser, 
     b.driver.execute_script(
         "document.getElementById('upload').dataset.limit = String(10 * 1024 * 1024 * 1024)")
     file_input.send_keys(str(big))
+    b.driver.execute_script("""
+        window.progressSeen = [];
+        const bar = document.getElementById('progress');
+        new MutationObserver(() => progressSeen.push([bar.hidden, bar.value]))
+          .observe(bar, {attributes: true});""")
     b.find("#upload button[type=submit]").click()
     message = b.wait(lambda d: d.find_element(By.ID, "upload-message").text.startswith(
         "Încărcarea nu a reușit:") and d.find_element(By.ID, "upload-message").text, 60)
     assert "Serverul a refuzat fișierul: este prea mare sau gol." in message
     assert "larger than" in message     # the server's own words, after the upload
+    seen = b.driver.execute_script("return window.progressSeen")
+    assert any(not hidden and value > 0 for hidden, value in seen), seen   # it moved
+    assert b.find("#progress").get_attribute("hidden") is not None   # hidden again
     b.screenshot("upload-refused-by-the-server")
 
     good = tmp_path / "Procedură avizare.docx"
