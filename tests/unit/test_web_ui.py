@@ -150,3 +150,27 @@ def test_catalogs_work_from_the_po_files_alone(tmp_path, monkeypatch):
         assert i18n.translations("ro").gettext("Log in") == "Autentificare"
     finally:
         i18n.translations.cache_clear()
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_text_colours_have_at_least_wcag_aa_contrast():
+    import re
+
+    css = (UI / "static" / "app.css").read_text(encoding="utf-8")
+    var = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", css))
+    pairs = [("ink", "paper"), ("muted", "paper"), ("muted", "band"), ("brand", "paper"),
+             ("brand-ink", "brand"), ("bad", "#fbeaea"), ("ok", "#e7f4ea"),
+             ("warn", "#fff4dc"), ("brand", "#e8f1fb"), ("ink", "#ffe58a")]
+    for fg, bg in pairs:
+        fg_colour, bg_colour = var.get(fg, fg), var.get(bg, bg)
+        assert _contrast(fg_colour, bg_colour) >= 4.5, (fg, bg)
