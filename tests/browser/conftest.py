@@ -76,7 +76,10 @@ class Browser:
         self.open(path)
         self.find("#username").send_keys(username)
         self.find("#password").send_keys(password or self.passwords[username])
+        before = self.find("form.stack")
         self.find("form.stack button[type=submit]").click()
+        # wait for the answer (the page asked for, or the login page again with its message)
+        self.wait(EC.staleness_of(before))
         return self
 
     @property
