@@ -30,6 +30,7 @@ def chrome(width: int = 1280, height: int = 720):
     options.add_argument(f"--window-size={width},{height}")
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
+    driver.implicitly_wait(3)    # an element of the page being loaded after a click
     driver.profile_dir = profile
     return driver
 

@@ -58,6 +58,7 @@ def test_an_expired_session_goes_back_to_log_in_and_then_to_the_page_asked_for(b
     b.find("#username").send_keys("radu.munteanu")
     b.find("#password").send_keys(b.passwords["radu.munteanu"])
     b.find("#password").send_keys(Keys.ENTER)
+    b.wait(lambda d: "/login" not in d.current_url)
     assert b.path == asked
     assert "PO-RP-02" in b.text("h1")
 
