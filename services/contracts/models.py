@@ -373,3 +373,15 @@ class FeedItem(Model):
 class Feed(Model):
     unread: int
     items: list[FeedItem]
+
+
+# --- signing inbox ----------------------------------------------------------
+
+class InboxItem(Model):
+    """A revision waiting for the user's signature or opinion (`GET /api/me/inbox`)."""
+    revision: Revision
+    actions: list[str]
+
+
+class Inbox(Model):
+    items: list[InboxItem]

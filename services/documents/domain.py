@@ -264,3 +264,18 @@ def add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     raise ValueError(day)
+
+
+def waiting_for(chain: Chain, user: User, document: Document, status: RevisionStatus,
+                author: str) -> list[str]:
+    """What `user` may do now to a revision in `status`: the signing inbox.
+    Empty when the revision does not wait for them."""
+    step = chain.waiting_in(status)
+    if step is None or (user.username == author and not chain.author_may_sign):
+        return []
+    actions = []
+    if _qualifies(user, step, document):
+        actions.append(step.action)
+    if step.opinions and user.has(Role.VERIFIER) and user.department in document.distribution:
+        actions.append("opinion")
+    return [*actions, "reject"] if step.action in actions else actions

@@ -336,3 +336,25 @@ def _facts(document: Document) -> dict:
     return dict(document_id=document.id, code=document.code, title=document.title,
                 type=document.type, owner_department=document.owner_department,
                 distribution=document.distribution, confidential=document.confidential)
+
+
+def signing_inbox(db, chains: domain.SigningChains, actor: str) -> list[tuple[Revision, list[str]]]:
+    """The revisions waiting for `actor`'s signature or opinion, oldest first."""
+    waiting = {RevisionStatus.IN_VERIFICATION, RevisionStatus.IN_ENDORSEMENT,
+               RevisionStatus.IN_APPROVAL}
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        user = repo.user(actor)
+        inbox = []
+        for revision in repo.all_revisions():
+            document = revision.document
+            if revision.status not in waiting or not domain.may_read(user, document):
+                continue
+            actions = domain.waiting_for(chains.for_type(document.type.value), user, document,
+                                         revision.status, revision.author)
+            if "opinion" in actions and user.department in repo.opinions_this_round(
+                    revision.version_id):
+                actions.remove("opinion")
+            if actions:
+                inbox.append((revision, actions))
+        return sorted(inbox, key=lambda item: item[0].created_at)

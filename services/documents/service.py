@@ -191,6 +191,13 @@ class DocumentsService(ProcessesAndRisks):
             rows = audit.entries(cur, UUID(document_id) if document_id else None, username)
             return json.loads(json.dumps(rows, default=str))
 
+    @rpc(expected_exceptions=EXPECTED)
+    def signing_inbox(self, actor: str) -> list[dict]:
+        """Revisions waiting for `actor`'s signature or opinion, with what they may do."""
+        return [{"revision": _dump(revision), "actions": actions}
+                for revision, actions in handlers.signing_inbox(self.db, self.control.chains,
+                                                                actor)]
+
     @rpc
     def verify_audit(self) -> dict:
         """Recompute the hash chain of the whole audit trail."""

@@ -30,6 +30,8 @@ from services.gateway.register_routes import RegisterRoutes
 from services.gateway.search_routes import SearchRoutes
 from services.gateway.forms_routes import FormsRoutes
 from services.gateway.risks_routes import RiskRoutes
+from services.gateway.openapi_routes import OpenApiRoutes
+from services.gateway.ui_routes import UiRoutes
 
 ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
 MAX_JSON = 1024 * 1024
@@ -72,7 +74,8 @@ def _body(request) -> dict:
     return body
 
 
-class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, RegisterRoutes):
+class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, RegisterRoutes,
+                     OpenApiRoutes, UiRoutes):
     name = "gateway"
 
     config = GatewayConfig()
@@ -280,8 +283,9 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
 
     @http("GET", "/api/feed/stream")
     def feed_stream(self, request):
-        """Server-sent events: new feed items as they happen; `Last-Event-ID` resumes."""
-        user = self._user(request)
+        """Server-sent events: new feed items as they happen; `Last-Event-ID` resumes.
+        The web interface's session cookie is taken too (EventSource sends no header)."""
+        user = self._user_or_session(request)
         last = request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or ""
         if last and not last.isdigit():
             raise InvalidInput("Last-Event-ID is a feed item id", {"field": "Last-Event-ID"})

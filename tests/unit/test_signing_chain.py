@@ -172,3 +172,43 @@ def test_codes_that_break_the_pattern_are_refused_naming_it(doc_type, code, depa
         TYPES.check_code(doc_type, code, department)
     assert raised.value.details["pattern"] == "PO-{department}-{nn}"
     assert raised.value.details["field"] == "code"
+
+
+# --- the signing inbox: who is waited for ---------------------------------------------
+
+def test_the_inbox_waits_for_the_signer_of_the_step_and_opinions_of_distribution_heads():
+    from services.documents.domain import SigningChains, waiting_for
+    from services.contracts.models import Document, User
+    import datetime as _dt
+    import uuid as _uuid
+
+    chains = SigningChains({"steps": {
+        "verify": {"status": "in_verification", "role": "verifier", "own_department": True},
+        "endorse": {"status": "in_endorsement", "role": "endorser", "opinions": True},
+        "approve": {"status": "in_approval", "role": "approver"}},
+        "chains": {"default": ["verify", "endorse", "approve"]}})
+    chain = chains.for_type("PO")
+    document = Document(id=_uuid.uuid4(), code="PO-RP-02", title="Petiții", type="PO",
+                        owner_department="RP", distribution=["RP", "DJ"], confidential=False,
+                        status="in_verification", created_at=_dt.datetime.now(),
+                        created_by="andrei.nistor")
+
+    def user(name, department, *roles):
+        return User(username=name, full_name=name, department=department, function="",
+                    roles=["reader", *roles])
+
+    rp_head, dj_head = user("maria.ilie", "RP", "verifier"), user("s.i", "DJ", "verifier")
+    endorser, mayor = user("mihai.tudose", "CM", "endorser"), user("d.b", "PRIMAR", "approver")
+    author = user("andrei.nistor", "RP", "author", "verifier")
+    assert waiting_for(chain, rp_head, document, "in_verification", author.username) == [
+        "verify", "reject"]
+    assert waiting_for(chain, dj_head, document, "in_verification", author.username) == []
+    assert waiting_for(chain, endorser, document, "in_endorsement", author.username) == [
+        "endorse", "reject"]
+    assert waiting_for(chain, dj_head, document, "in_endorsement", author.username) == [
+        "opinion"]
+    assert waiting_for(chain, mayor, document, "in_approval", author.username) == [
+        "approve", "reject"]
+    assert waiting_for(chain, mayor, document, "in_force", author.username) == []
+    # the author never signs the later steps of their own revision
+    assert waiting_for(chain, author, document, "in_verification", author.username) == []

@@ -1,0 +1,293 @@
+"""The OpenAPI 3.1 description of Procedura's REST API (`GET /api/openapi.json`),
+generated from the pydantic contracts.
+
+Describing an endpoint is one line of ENDPOINTS: method, path (the gateway's rule,
+`<name>` parameters), summary, and the models of its query, body and answer.
+tests/contracts/test_openapi.py fails when a route of the gateway is missing here.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, create_model
+from pydantic.json_schema import models_json_schema
+
+from services.contracts.models import (
+    ChangeNote, Comment, Document, Feed, FeedItem, Inbox, Model, NewDocument, Signature,
+    Signing, User, Version)
+from services.contracts.search import SearchQuery, SearchResult, SuggestQuery, Suggestions
+
+ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
+
+
+# --- answers that have no contract of their own elsewhere --------------------------
+
+class ErrorBody(Model):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class Error(Model):
+    error: ErrorBody
+
+
+class Credentials(Model):
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1)
+
+
+class TokenAnswer(Model):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+    user: User
+
+
+class Restore(ChangeNote):
+    version_id: UUID
+
+
+class Upload(Model):
+    """multipart/form-data: the file and the change note."""
+    file: bytes = Field(json_schema_extra={"format": "binary"})
+    change_summary: str = Field(default="", max_length=4000)
+    component_revised: str = Field(default="", max_length=500)
+    how_revised: str = Field(default="", max_length=500)
+
+
+class FeedQuery(Model):
+    kind: str | None = None
+    limit: int = 50
+    before: int | None = None
+
+
+class AuditQuery(Model):
+    document_id: UUID | None = None
+    user: str | None = None
+    format: Literal["json", "csv"] = "json"
+
+
+class DiffQuery(Model):
+    against: UUID
+
+
+class WordChange(Model):
+    op: Literal["equal", "insert", "delete", "replace"]
+    old: str
+    new: str
+
+
+class Hunk(Model):
+    op: Literal["equal", "insert", "delete", "replace"]
+    old_start: int
+    new_start: int
+    old: list[str]
+    new: list[str]
+    words: list[WordChange]
+
+
+class TextDiff(Model):
+    version_id: UUID
+    against: UUID
+    hunks: list[Hunk]
+    unified: str
+    inserted_words: int
+    deleted_words: int
+
+
+class AuditEntry(Model):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    document_id: UUID | None
+    version_id: UUID | None
+    details: dict[str, Any]
+    hash: str
+
+
+class Marked(Model):
+    marked: int
+
+
+def items_of(model: type[BaseModel]) -> type[BaseModel]:
+    """`{"items": [model]}`, the shape of every list the API answers."""
+    return create_model(f"{model.__name__}List", __base__=Model, items=(list[model], ...))
+
+
+# --- the table ---------------------------------------------------------------------
+
+BINARY, CSV_OR_JSON, EVENT_STREAM = "binary", "csv", "event-stream"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str                      # the gateway's rule: /api/documents/<document_id>
+    summary: str
+    response: Any = None           # a model, or BINARY / EVENT_STREAM
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    status: int = 200
+    multipart: bool = False
+    public: bool = False           # no bearer token needed
+    tag: str = "documents"
+
+
+E = Endpoint
+ENDPOINTS: list[Endpoint] = [
+    E("POST", "/api/auth/token", "Log in: a bearer token", TokenAnswer, Credentials,
+      public=True, tag="auth"),
+    E("GET", "/api/me", "The logged-in user", User, tag="auth"),
+    E("GET", "/api/me/inbox", "Revisions waiting for my signature or opinion", Inbox,
+      tag="signing"),
+    E("GET", "/api/openapi.json", "This description", dict, public=True, tag="meta"),
+    E("POST", "/api/documents", "Register a document", Document, NewDocument, status=201),
+    E("GET", "/api/documents", "Documents I may see", items_of(Document)),
+    E("GET", "/api/documents/<document_id>", "One document", Document),
+    E("POST", "/api/documents/<document_id>/versions", "Upload a new version", Version,
+      Upload, status=201, multipart=True),
+    E("GET", "/api/documents/<document_id>/versions", "Version history", items_of(Version)),
+    E("POST", "/api/documents/<document_id>/restore", "An older version as a new draft",
+      Version, Restore, status=201),
+    E("POST", "/api/documents/<document_id>/new-edition",
+      "The next upload starts a new edition", Document),
+    E("POST", "/api/documents/<document_id>/reviewed", "Periodic review, no change",
+      Document, Comment),
+    E("GET", "/api/versions/<version_id>", "One version", Version, tag="versions"),
+    E("GET", "/api/versions/<version_id>/content", "The original file", BINARY,
+      tag="versions"),
+    E("GET", "/api/versions/<version_id>/text", "The extracted text", BINARY, tag="versions"),
+    E("POST", "/api/versions/<version_id>/<action>", "A step of the signing chain", Version,
+      Signing, tag="signing"),
+    E("GET", "/api/versions/<version_id>/diff", "Word-level differences of two versions",
+      TextDiff, query=DiffQuery, tag="versions"),
+    E("GET", "/api/versions/<version_id>/signatures", "Who signed which step",
+      items_of(Signature), tag="signing"),
+    E("GET", "/api/search", "Full-text search with facets and highlights", SearchResult,
+      query=SearchQuery, tag="search"),
+    E("GET", "/api/search/suggest", "Codes and titles as the user types", Suggestions,
+      query=SuggestQuery, tag="search"),
+    E("GET", "/api/feed", "My feed", Feed, query=FeedQuery, tag="feed"),
+    E("GET", "/api/feed/stream", "My feed, live (server-sent events)", EVENT_STREAM,
+      tag="feed"),
+    E("POST", "/api/feed/read-all", "Mark my whole feed read", Marked, tag="feed"),
+    E("POST", "/api/feed/<item_id>/read", "Mark one feed item read", FeedItem, tag="feed"),
+    E("GET", "/api/audit", "Audit trail (quality office)", items_of(AuditEntry),
+      query=AuditQuery, tag="audit"),
+]
+
+_PARAMETER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+_PATH_PARAMETERS = {
+    "document_id": {"type": "string", "format": "uuid"},
+    "version_id": {"type": "string", "format": "uuid"},
+    "item_id": {"type": "string", "pattern": "^[0-9]+$"},
+    "action": {"type": "string", "enum": [a for a in ACTIONS]},
+}
+ERRORS = {"401": "Not logged in or token expired", "403": "Not allowed",
+          "404": "Not found (or not visible to this user)", "409": "Not in this state",
+          "413": "Too large", "415": "Unsupported media type", "422": "Invalid input",
+          "503": "A service is unavailable"}
+
+
+def openapi_path(rule: str) -> str:
+    return _PARAMETER.sub(r"{\1}", rule)
+
+
+def _models() -> list[tuple[type[BaseModel], str]]:
+    models = [(Error, "serialization")]
+    for e in ENDPOINTS:
+        if isinstance(e.response, type) and issubclass(e.response, BaseModel):
+            models.append((e.response, "serialization"))
+        if e.body is not None:
+            models.append((e.body, "validation"))
+    return models
+
+
+def _ref(schema_of: dict, model, mode: str) -> dict:
+    return schema_of[(model, mode)]
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    required = set(schema.get("required", ()))
+    return [{"name": name, "in": "query", "required": name in required,
+             "schema": {k: v for k, v in prop.items() if k != "title"}}
+            for name, prop in schema["properties"].items()]
+
+
+@lru_cache(maxsize=1)
+def spec() -> dict:
+    """The whole document (built once per process)."""
+    schema_of, top = models_json_schema(_models(),
+                                        ref_template="#/components/schemas/{model}")
+    components = dict(top.get("$defs", {}))
+    paths: dict[str, dict] = {}
+    for e in ENDPOINTS:
+        path = openapi_path(e.path)
+        parameters = [{"name": name, "in": "path", "required": True,
+                       "schema": _PATH_PARAMETERS.get(name, {"type": "string"})}
+                      for name in _PARAMETER.findall(e.path)]
+        if e.query is not None:
+            parameters += _query_parameters(e.query)
+        if e.query is not None:
+            for name, schema in (e.query.model_json_schema(
+                    ref_template="#/components/schemas/{model}").get("$defs") or {}).items():
+                components.setdefault(name, schema)
+        operation: dict[str, Any] = {
+            "operationId": f"{e.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower())}"
+                           .strip("_"),
+            "summary": e.summary, "tags": [e.tag], "parameters": parameters,
+            "responses": {str(e.status): _response(e, schema_of)},
+        }
+        for status, description in ERRORS.items():
+            operation["responses"][status] = {
+                "description": description,
+                "content": {"application/json": {"schema": _ref(schema_of, Error,
+                                                                "serialization")}}}
+        if e.body is not None:
+            media = "multipart/form-data" if e.multipart else "application/json"
+            operation["requestBody"] = {
+                "required": e.multipart,
+                "content": {media: {"schema": _ref(schema_of, e.body, "validation")}}}
+        if e.public:
+            operation["security"] = []
+        paths.setdefault(path, {})[e.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Procedura", "version": "1",
+                 "description": "Document control for ISO 9001 and OSGG 600/2018. Errors are "
+                                "`{\"error\": {\"code\", \"message\", \"details\"}}`."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {"schemas": components,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+def _response(e: Endpoint, schema_of: dict) -> dict:
+    if e.response == BINARY:
+        return {"description": e.summary,
+                "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                    "format": "binary"}}}}
+    if e.response == EVENT_STREAM:
+        return {"description": e.summary,
+                "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+    if e.response is dict:
+        return {"description": e.summary,
+                "content": {"application/json": {"schema": {"type": "object"}}}}
+    content = {"application/json": {"schema": _ref(schema_of, e.response, "serialization")}}
+    if e.query is AuditQuery:
+        content["text/csv"] = {"schema": {"type": "string"}}
+    return {"description": e.summary, "content": content}
+
+
+def find(method: str, rule: str) -> Endpoint | None:
+    return next((e for e in ENDPOINTS if e.method == method and e.path == rule), None)

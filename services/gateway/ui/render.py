@@ -1,0 +1,146 @@
+"""Templates, security headers and small view helpers of the web interface."""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+from werkzeug.wrappers import Response
+
+from services.gateway.ui import i18n
+
+HERE = Path(__file__).parent
+# no inline script or style anywhere: everything comes from /static
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog; translated where it is shown."""
+    return message
+
+
+STATUS = {
+    "draft": N_("Draft"), "in_verification": N_("In verification"),
+    "in_endorsement": N_("In endorsement"), "in_approval": N_("In approval"),
+    "approved": N_("Approved"), "in_force": N_("In force"), "superseded": N_("Superseded"),
+    "withdrawn": N_("Withdrawn"), "archived": N_("Archived"), "disposed": N_("Disposed"),
+}
+ACTION = {
+    "submit": N_("Submit for verification"), "verify": N_("Verify"),
+    "opinion": N_("Give opinion"), "endorse": N_("Endorse"), "approve": N_("Approve"),
+    "reject": N_("Reject"), "withdraw": N_("Withdraw"),
+}
+SIGNED = {
+    "submit": N_("Elaborated by"), "verify": N_("Verified by"), "endorse": N_("Endorsed by"),
+    "approve": N_("Approved by"), "opinion": N_("Opinion of"), "reject": N_("Rejected by"),
+    "withdraw": N_("Withdrawn by"),
+}
+TYPE = {
+    "PS": N_("System procedure"), "PO": N_("Operational procedure"),
+    "IL": N_("Work instruction"), "formular": N_("Form"),
+    "manualul_calitatii": N_("Quality manual"), "lista_proceselor": N_("Process list"),
+    "registrul_riscurilor": N_("Risk register"), "extern": N_("External document"),
+}
+FACET = {"type": N_("Type"), "department": N_("Department"), "process": N_("Process"),
+         "status": N_("Status"), "year": N_("Year")}
+AUDIT = {
+    "register": N_("registered"), "upload": N_("uploaded"), "restore": N_("restored"),
+    "version_submitted": N_("submitted"), "version_verified": N_("verified"),
+    "version_endorsed": N_("endorsed"), "version_approved": N_("approved"),
+    "version_in_force": N_("came into force"), "version_superseded": N_("superseded"),
+    "version_rejected": N_("rejected"), "document_withdrawn": N_("withdrawn"),
+    "opinion": N_("opinion"), "review_due": N_("review due"),
+    "reviewed": N_("reviewed, no change"), "new_edition": N_("new edition requested"),
+}
+FLASH = {
+    "signed": N_("Your signature was recorded."),
+    "rejected": N_("The revision was returned to its author."),
+    "opinion": N_("Your opinion was recorded."),
+    "submitted": N_("The revision was submitted for verification."),
+    "uploaded": N_("The new version was uploaded."),
+    "logged_out": N_("You have logged out."),
+}
+
+
+def _highlight(fragment: str) -> Markup:
+    """A search highlight: only its <mark> tags survive, every other character is text."""
+    parts = re.split(r"(</?mark>)", fragment)
+    return Markup("").join(Markup(p) if p in ("<mark>", "</mark>")
+                           else escape(html.unescape(p)) for p in parts)
+
+
+def _unmarked(fragment: str) -> str:
+    """A highlight's plain text (to leave out one that only repeats the title)."""
+    return html.unescape(re.sub(r"</?mark>", "", fragment)).strip()
+
+
+def _detail(value) -> str:
+    """A value of an audit entry's details, as a person reads it."""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return i18n.format_date(value)
+    return str(value)
+
+
+def _details(details: dict | None) -> str:
+    return "; ".join(f"{k}: {_detail(v)}" for k, v in (details or {}).items()
+                     if v not in (None, ""))
+
+
+def _query(args: dict, **changes) -> str:
+    merged = {**{k: v for k, v in args.items() if v not in ("", None)}, **changes}
+    return urlencode({k: v for k, v in merged.items() if v not in ("", None)})
+
+
+ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
+                  autoescape=select_autoescape(default=True, default_for_string=True),
+                  trim_blocks=True, lstrip_blocks=True)
+ENV.filters.update(date=i18n.format_date, datetime=i18n.format_datetime,
+                   size=i18n.format_size, highlight=_highlight, roman=i18n.roman,
+                   details=_details, unmarked=_unmarked)
+ENV.globals.update(qs=_query)
+
+
+def context(locale: str) -> dict:
+    """Per-request helpers in the user's language (never shared between requests)."""
+    tr = i18n.translations(locale)
+    _ = tr.gettext
+
+    def edition(e: int, r: int) -> str:
+        return _("Edition %(edition)s, Revision %(revision)s") % {
+            "edition": i18n.roman(int(e)), "revision": r}
+
+    return {"_": _, "ngettext": tr.ngettext, "lang": locale, "edition": edition,
+            "status_label": lambda s: _(STATUS.get(s, s)),
+            "action_label": lambda a: _(ACTION.get(a, a)),
+            "signed_label": lambda a: _(SIGNED[a]) if a in SIGNED else a,
+            "type_label": lambda t: _(TYPE.get(t, t)),
+            "facet_label": lambda f: _(FACET.get(f, f)),
+            "audit_label": lambda a: _(AUDIT[a]) if a in AUDIT else a,
+            "flash_label": lambda f: _(FLASH[f]) if f in FLASH else ""}
+
+
+def page(locale: str, template: str, status: int = 200, headers: dict | None = None,
+         **values) -> Response:
+    body = ENV.get_template(template).render(**context(locale), **values)
+    return Response(body, status=status, headers={**SECURITY_HEADERS, **(headers or {})},
+                    mimetype="text/html")
+
+
+def redirect(location: str, status: int = 303) -> Response:
+    return Response("", status=status, headers={**SECURITY_HEADERS, "Location": location})

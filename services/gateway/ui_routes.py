@@ -1,0 +1,392 @@
+"""The staff web interface: server-rendered pages at `/` (a mixin of GatewayService,
+which provides `self.documents`, `self.versioning`, `self.search`, `self.notifications`,
+`self.config` and `self._version`).
+
+The pages call the same RPCs as the REST API, as the user of the session cookie. Every
+POST carries the CSRF token of the session (or, to log in, of the login cookie).
+"""
+from __future__ import annotations
+
+import functools
+import mimetypes
+import secrets
+from datetime import date, timedelta
+from urllib.parse import urlencode
+from uuid import UUID
+
+from nameko.extensions import DependencyProvider
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Response
+
+from services.common.settings import Settings
+from services.contracts.errors import (
+    Conflict, Forbidden, InvalidInput, NotFound, ProceduraError, Unauthorized, validate)
+from services.contracts.models import ChangeNote, Document, Role, Signing, User
+from services.contracts.search import SearchQuery
+from services.gateway import uploads
+from services.gateway.entrypoints import STATUS, error_response, http, json_response
+from services.gateway.ui import i18n, render
+from services.gateway.ui.session import (
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE, NoSession, Session, Sessions, safe_next, same_token)
+
+STATIC = render.HERE / "static"
+REVIEW_HORIZON_DAYS = 30
+# what Tika reads well; the browser warns before sending anything else
+ACCEPTED = ".docx,.doc,.odt,.pdf,.rtf,.txt,.xlsx,.xls,.ods,.pptx,.html"
+SIGNING_ACTIONS = ("verify", "endorse", "approve", "reject", "opinion", "submit")
+
+
+class WebConfig(DependencyProvider):
+    """The session signer of the web interface, made once per process.
+
+    `UI.secure_cookie` (PROCEDURA_SECURE_COOKIE) must be true behind HTTPS."""
+
+    def setup(self):
+        settings = Settings.from_config(self.container.config)
+        ui = self.container.config.get("UI") or {}
+        secure = str(ui.get("secure_cookie", "false")).lower() in ("1", "true", "yes")
+        ttl = int(ui.get("session_ttl_seconds") or settings.token_ttl_seconds)
+        self.sessions = Sessions(settings.auth_secret, ttl, secure)
+        self.upload_limit = settings.upload_limit_bytes
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+class Page:
+    """One request of a page: the user, their session and language."""
+
+    def __init__(self, request, user: User | None, session: Session | None):
+        self.request = request
+        self.user = user
+        self.session = session
+        self.locale = i18n.choose(request.cookies.get(i18n.LANG_COOKIE),
+                                  request.headers.get("Accept-Language"))
+
+    def render(self, template: str, http_status: int = 200, **values) -> Response:
+        values.setdefault("csrf", self.session.csrf if self.session else "")
+        return render.page(self.locale, template, http_status, user=self.user,
+                           path=self.request.full_path.rstrip("?"), args=self.request.args,
+                           is_admin=bool(self.user and self.user.has(Role.QMS_ADMIN)),
+                           **values)
+
+
+def page(fn):
+    """A page for a logged-in user: no session → the login page, keeping the page asked
+    for; a refused or missing thing → an error page of the same status."""
+    @functools.wraps(fn)
+    def wrapper(self, request, *args, **kwargs):
+        try:
+            current = Page(request, *self._web_user(request))
+            if request.method == "POST" and not same_token(current.session.csrf,
+                                                           _csrf_token(request)):
+                return _refused(current)
+            return fn(self, current, *args, **kwargs)
+        except NoSession as exc:
+            if request.path.startswith("/ui/") or request.method != "GET":
+                return error_response(401, "unauthorized", "log in again")
+            target = request.full_path.rstrip("?")
+            query = {"next": target, **({"expired": "1"} if exc.expired else {})}
+            return render.redirect("/login?" + urlencode(query))
+        except ProceduraError as exc:
+            current = Page(request, None, None)
+            try:
+                current = Page(request, *self._web_user(request))
+            except (NoSession, ProceduraError):
+                pass
+            return current.render("error.html", STATUS.get(type(exc), 400),
+                                  error=exc, code=STATUS.get(type(exc), 400))
+    return wrapper
+
+
+def _csrf_token(request) -> str | None:
+    """The token of a POST: the X-CSRF-Token header (the upload's XHR), else the field of
+    a plain form. A multipart body is never parsed here: the upload streams it to storage."""
+    if request.headers.get("X-CSRF-Token"):
+        return request.headers["X-CSRF-Token"]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        return request.form.get("csrf_token")
+    return None
+
+
+def _refused(current: Page) -> Response:
+    return current.render("error.html", 403, code=403, error=Forbidden(
+        "the form has expired; reload the page and try again", {"field": "csrf_token"}))
+
+
+def _uuid(value: str, what: str) -> str:
+    try:
+        return str(UUID(value))
+    except ValueError:
+        raise NotFound(f"no {what} {value}", {what + "_id": value}) from None
+
+
+def _reviews_due(documents: list[dict], department: str | None, today: date) -> list[dict]:
+    horizon = today + timedelta(days=REVIEW_HORIZON_DAYS)
+    due = [d for d in documents if d.get("next_review_date")
+           and date.fromisoformat(d["next_review_date"]) <= horizon
+           and (department is None or d["owner_department"] == department)]
+    return sorted(due, key=lambda d: d["next_review_date"])
+
+
+class UiRoutes:
+    web = WebConfig()
+
+    # --- the session ----------------------------------------------------------------
+    def _web_user(self, request) -> tuple[User, Session]:
+        session = self.web.sessions.read(request.cookies.get(SESSION_COOKIE))
+        try:
+            return User.model_validate(self.documents.get_user(session.username)), session
+        except NotFound:
+            raise NoSession() from None
+
+    def _user_or_session(self, request) -> User:
+        """The bearer token's user, or else the session's: EventSource cannot send a
+        header, so the live feed also takes the cookie (GET only: nothing changes)."""
+        if request.headers.get("Authorization") or not request.cookies.get(SESSION_COOKIE):
+            return self._user(request)
+        try:
+            return self._web_user(request)[0]
+        except NoSession:
+            raise Unauthorized("the session has expired; log in again", {}) from None
+
+    @http("GET", "/login")
+    def login_page(self, request):
+        current = Page(request, None, None)
+        token = secrets.token_urlsafe(24)
+        response = current.render("login.html", csrf=token,
+                                  next=safe_next(request.args.get("next")),
+                                  expired=request.args.get("expired") == "1",
+                                  flash=request.args.get("flash", ""))
+        response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600,
+                            **self.web.sessions.cookie_options())
+        return response
+
+    @http("POST", "/login")
+    def login_submit(self, request):
+        current = Page(request, None, None)
+        form = request.form
+        if not same_token(request.cookies.get(LOGIN_CSRF_COOKIE), form.get("csrf_token")):
+            return _refused(current)
+        target = safe_next(form.get("next"))
+        try:
+            user = User.model_validate(self.documents.authenticate(
+                form.get("username", "").strip(), form.get("password", "")))
+        except (Unauthorized, InvalidInput, NotFound):
+            # one message whatever was wrong: no hint whether the user exists
+            return current.render("login.html", 401, csrf=form.get("csrf_token"),
+                                  next=target, failed=True,
+                                  username=form.get("username", ""))
+        response = render.redirect(target)
+        response.set_cookie(SESSION_COOKIE, self.web.sessions.issue(user.username),
+                            max_age=self.web.sessions.ttl,
+                            **self.web.sessions.cookie_options())
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+        return response
+
+    @http("POST", "/logout")
+    @page
+    def logout(self, current: Page):
+        response = render.redirect("/login?flash=logged_out")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @http("GET", "/language/<code>")
+    def language(self, request, code):
+        """Switch the interface language (a preference, kept in a cookie)."""
+        response = render.redirect(safe_next(request.args.get("next"), login=True))
+        response.set_cookie(i18n.LANG_COOKIE, i18n.choose(code, None), max_age=365 * 86400,
+                            httponly=True, samesite="Lax", path="/",
+                            secure=self.web.sessions.secure)
+        return response
+
+    @http("GET", "/static/<path:name>")
+    def static(self, request, name):
+        path = safe_join(str(STATIC), name)
+        try:
+            with open(path or "", "rb") as fh:
+                body = fh.read()
+        except OSError:
+            return Response("not found", status=404, mimetype="text/plain")
+        mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        return Response(body, mimetype=mimetype,
+                        headers={"Cache-Control": "max-age=3600",
+                                 "X-Content-Type-Options": "nosniff"})
+
+    # --- pages --------------------------------------------------------------------------
+    @http("GET", "/")
+    @page
+    def home(self, current: Page):
+        user = current.user
+        feed = self.notifications.feed(user.username, None, 20, None)
+        inbox = self.documents.signing_inbox(user.username)
+        documents = self.documents.list(user.username)
+        return current.render("home.html", feed=feed, inbox=inbox,
+                              reviews=_reviews_due(documents, user.department, date.today()),
+                              acknowledgements=self._pending_acknowledgements(user))
+
+    def _pending_acknowledgements(self, user: User) -> list[dict] | None:
+        """The revisions in force `user` has still to acknowledge; None while the
+        acknowledgement endpoints are not part of this gateway (home shows nothing)."""
+        return None
+
+    @http("GET", "/search")
+    @page
+    def search_page(self, current: Page):
+        args = {k: v for k, v in current.request.args.items() if v != ""}
+        args.pop("csrf_token", None)
+        query = validate(SearchQuery, args)
+        result = self.search.search(current.user.model_dump(mode="json"),
+                                    query.model_dump(mode="json"))
+        pages = max(1, -(-result["total"] // query.size))
+        return current.render("search.html", q=query.q, query=query.model_dump(mode="json"),
+                              result=result, pages=pages, searched="q" in args)
+
+    @http("GET", "/ui/suggest")
+    @page
+    def suggest(self, current: Page):
+        q = current.request.args.get("q", "")[:200]
+        return json_response(self.search.suggest(current.user.model_dump(mode="json"),
+                                                 {"q": q, "size": 8}))
+
+    @http("GET", "/documents/<document_id>")
+    @page
+    def document_page(self, current: Page, document_id):
+        user = current.user
+        document_id = _uuid(document_id, "document")
+        document = Document.model_validate(self.documents.get(user.username, document_id))
+        revisions = {r["version_id"]: r
+                     for r in self.documents.list_revisions(user.username, document_id)}
+        versions = [{**m, "status": revisions[m["id"]]["status"],
+                     "registry_number": revisions[m["id"]]["registry_number"],
+                     "registry_date": revisions[m["id"]]["registry_date"],
+                     "effective_date": revisions[m["id"]]["effective_date"],
+                     "component_revised": revisions[m["id"]]["component_revised"],
+                     "how_revised": revisions[m["id"]]["how_revised"]}
+                    for m in self.versioning.history(document_id) if m["id"] in revisions]
+        versions.sort(key=lambda v: (v["edition"], v["revision"]), reverse=True)
+        # the revision in force is what staff work by; else the latest one
+        shown = next((v for v in versions if v["status"] == "in_force"),
+                     versions[0] if versions else None)
+        signatures = (self.documents.signatures(user.username, shown["id"])
+                      if shown else [])
+        audit = (self.documents.audit_trail(user.username, document_id, None)
+                 if user.has(Role.QMS_ADMIN) else None)
+        may_upload = user.has(Role.AUTHOR) and user.department == document.owner_department
+        return current.render("document.html", document=document.model_dump(mode="json"),
+                              versions=versions, shown=shown, signatures=signatures,
+                              audit=audit, may_upload=may_upload,
+                              flash=current.request.args.get("flash", ""))
+
+    @http("GET", "/documents/<document_id>/diff")
+    @page
+    def diff_page(self, current: Page, document_id):
+        user = current.user
+        document_id = _uuid(document_id, "document")
+        document = self.documents.get(user.username, document_id)
+        old = _uuid(current.request.args.get("old", ""), "version")
+        new = _uuid(current.request.args.get("new", ""), "version")
+        versions = {}
+        for vid in (old, new):
+            revision = self.documents.get_revision(user.username, vid)
+            if revision["document"]["id"] != document_id:
+                raise NotFound(f"version {vid} is not a version of this document",
+                               {"version_id": vid})
+            versions[vid] = revision
+        diff = self.versioning.diff(new, old) if old != new else None
+        return current.render("diff.html", document=document, old=versions[old],
+                              new=versions[new], diff=diff)
+
+    @http("GET", "/versions/<version_id>/download")
+    @page
+    def download(self, current: Page, version_id):
+        from services.gateway.service import _stream   # one way to send a file
+
+        version = self._version(current.user, _uuid(version_id, "version"))
+        url = self.versioning.content_location(str(version.id))
+        return _stream(url, version.media_type, version.filename, version.size)
+
+    @http("GET", "/documents/<document_id>/upload")
+    @page
+    def upload_page(self, current: Page, document_id):
+        document = self.documents.get(current.user.username, _uuid(document_id, "document"))
+        return current.render("upload.html", document=document, limit=self.web.upload_limit,
+                              accepted=ACCEPTED)
+
+    @http("POST", "/documents/<document_id>/upload")
+    @page
+    def upload_submit(self, current: Page, document_id):
+        """The upload page's XHR: JSON answers (errors as the API's), never a page."""
+        user = current.user
+        try:
+            document_id = _uuid(document_id, "document")
+            self.documents.get(user.username, document_id)
+            cfg = self.config
+            upload = uploads.receive(current.request, cfg.minio, cfg.staging_bucket,
+                                     cfg.settings.upload_limit_bytes)
+            try:
+                note = validate(ChangeNote, {k: v for k, v in upload.fields.items()
+                                             if k in ChangeNote.model_fields})
+                version = self.documents.add_revision(
+                    user.username, document_id, upload.staged.model_dump(mode="json"),
+                    note.model_dump(mode="json"))
+            finally:
+                cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
+        except ProceduraError as exc:
+            return error_response(STATUS.get(type(exc), 400), exc.code, exc.message,
+                                  exc.details)
+        return json_response({"version": version,
+                              "location": f"/documents/{document_id}?flash=uploaded"}, 201)
+
+    @http("GET", "/inbox")
+    @page
+    def inbox_page(self, current: Page):
+        return current.render("inbox.html",
+                              inbox=self.documents.signing_inbox(current.user.username),
+                              flash=current.request.args.get("flash", ""),
+                              problem=current.request.args.get("problem", ""))
+
+    @http("POST", "/versions/<version_id>/sign")
+    @page
+    def sign(self, current: Page, version_id):
+        form = current.request.form
+        action = form.get("action", "")
+        if action not in SIGNING_ACTIONS:
+            raise InvalidInput(f"no action {action}", {"field": "action"})
+        version_id = _uuid(version_id, "version")
+        body = {"comment": form.get("comment", "")}
+        if action == "opinion":
+            body["favourable"] = form.get("favourable") == "yes"
+        signing = validate(Signing, body)
+        back = safe_next(form.get("back")) if form.get("back") else "/inbox"
+        try:
+            self.documents.transition(current.user.username, version_id, action,
+                                      signing.model_dump(mode="json"))
+        except (Conflict, Forbidden) as exc:
+            return render.redirect(_with(back, problem=exc.message))
+        flash = {"reject": "rejected", "opinion": "opinion", "submit": "submitted"}.get(
+            action, "signed")
+        return render.redirect(_with(back, flash=flash))
+
+    @http("GET", "/quality")
+    @page
+    def quality_page(self, current: Page):
+        if not current.user.has(Role.QMS_ADMIN):
+            raise Forbidden("the quality office's pages are for the quality office", {})
+        documents = sorted(self.documents.list(current.user.username),
+                           key=lambda d: d["code"])
+        return current.render("quality.html", documents=documents,
+                              reviews=_reviews_due(documents, None, date.today()))
+
+    @http("GET", "/acknowledgements")
+    @page
+    def acknowledgements_page(self, current: Page):
+        """My revisions to acknowledge (wired once acknowledgements reach the gateway)."""
+        return current.render("acknowledgements.html",
+                              acknowledgements=self._pending_acknowledgements(current.user))
+
+
+def _with(path: str, **values) -> str:
+    base = path.split("?")[0]
+    return f"{base}?{urlencode(values)}"
+
