@@ -13,7 +13,8 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from services.contracts.models import User
 from services.contracts.search import (SearchHit, SearchQuery, SearchResult, Suggestion,
                                        Suggestions, SuggestQuery)
-from services.search.query import FACETS, build_query, build_suggest
+from services.search.query import (FACETS, SigningStep, build_query, build_suggest,
+                                   signing_steps)
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +95,13 @@ def _highlights(hit: dict) -> list[str]:
 
 
 class VersionIndex:
-    def __init__(self, url: str, alias: str, shards: int = 1, replicas: int = 0):
+    def __init__(self, url: str, alias: str, shards: int = 1, replicas: int = 0,
+                 steps: tuple[SigningStep, ...] | None = None):
         self.es = Elasticsearch(url, request_timeout=30)
         self.alias = alias
         self.shards, self.replicas = shards, replicas  # of each new index
+        # the signing chain's steps, for `scope=work`
+        self.steps = signing_steps() if steps is None else steps
 
     def ensure(self) -> None:
         """Create the first index behind the alias, or warn that it needs a rebuild."""
@@ -169,7 +173,7 @@ class VersionIndex:
 
     def search(self, user: User, query: SearchQuery) -> SearchResult:
         """One page of the versions `user` may read that match `query`, with facets."""
-        body, parsed = build_query(user, query)
+        body, parsed = build_query(user, query, self.steps)
         response = self.es.search(index=self.alias, **body)
         source_fields = set(SearchHit.model_fields) - {"score", "highlights"}
         hits = [SearchHit(**{k: v for k, v in h["_source"].items() if k in source_fields},
@@ -183,7 +187,7 @@ class VersionIndex:
 
     def suggest(self, user: User, query: SuggestQuery) -> Suggestions:
         """Codes and titles for the search box, one per document `user` may read."""
-        body = build_suggest(user, query)
+        body = build_suggest(user, query, self.steps)
         if body is None:
             return Suggestions(items=[])
         response = self.es.search(index=self.alias, **body)
