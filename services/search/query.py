@@ -172,6 +172,25 @@ def text_query(parsed: Parsed) -> dict:
     return {"bool": {"must": must, "must_not": must_not, "should": should}}
 
 
+def highlight_query(parsed: Parsed) -> dict:
+    """What the highlights mark: the words (folded, stemmed), the phrases and the other
+    forms of a synonym, without the typo and prefix alternatives, which would make the
+    highlighter analyse each hit's whole text again (docs/benchmarks.md, "Search"):
+    a word typed with a typo finds its versions but is not marked in them."""
+    words = [w for w in parsed.words if not is_stopword(w)]
+    phrases = list(parsed.phrases)
+    if parsed.words and not words:
+        phrases.append(" ".join(parsed.words))
+    should: list[dict] = [{"multi_match": {"query": p, "type": "phrase",
+                                           "fields": HIGHLIGHT_FIELDS}} for p in phrases]
+    if words:
+        should.append({"multi_match": {"query": " ".join(words),
+                                       "fields": HIGHLIGHT_FIELDS}})
+        for match in expand(parsed.words):
+            should += [_synonym_clause(f) for f in match.others]
+    return {"bool": {"should": should}}
+
+
 def permission_filter(user: User) -> dict | None:
     """Confidential versions only for their distribution list, owner department and
     the quality office: part of the query, so totals, facets, highlights and
@@ -290,6 +309,7 @@ def build_query(user: User, query: SearchQuery,
         body["highlight"] = {
             "encoder": "html", "pre_tags": ["<mark>"], "post_tags": ["</mark>"],
             "fragment_size": 160, "number_of_fragments": 3,
+            "highlight_query": highlight_query(parsed),
             "fields": {name: {} for name in HIGHLIGHT_FIELDS}}
     return body, parsed
 

@@ -237,3 +237,17 @@ def test_suggest_codes_and_titles_as_they_are_typed(index):
     assert suggest("audi") == [] and suggest("PO-AUD") == []
     assert suggest("audi", user("AUD")) == ["PO-AUD-01"]
     assert suggest("PO-AUD", user("SMC", Role.QMS_ADMIN)) == ["PO-AUD-01"]
+
+
+def test_highlights_mark_the_words_in_any_spelling(index):
+    hit = search(index, q="petitiilor").hits[0]
+    assert hit.code == "PO-RP-02"
+    assert any("<mark>petiţiilor</mark>" in f for f in hit.highlights), hit.highlights
+    hit = search(index, q='"registrul de intrare"').hits[0]
+    assert any("<mark>registrul de intrare</mark>" in f
+               for f in hit.highlights), hit.highlights
+    # a word with a typo finds its version; only correctly typed words are marked
+    hit = search(index, q="dosarele registrl").hits[0]
+    assert hit.code == "PO-DJ-12"
+    assert any("<mark>Dosarele</mark>" in f for f in hit.highlights)
+    assert not any("<mark>registrul</mark>" in f for f in hit.highlights)

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Bump when ANALYSIS or MAPPINGS change: an index built with an older version needs
 # `procedura search reindex` (the version is kept in the index's `_meta`).
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 
 # Components of Procedura's own analysis plugin (engines/elasticsearch-analysis-ro):
 # the Elasticsearch distribution we run has no analysis-common module.
@@ -40,9 +40,13 @@ ANALYSIS = {
     },
 }
 
+# the highlighted sub-fields keep their offsets in the postings, so highlighting reads
+# them instead of analysing every hit's whole text again (MAPPING_VERSION 3): about 10x
+# faster searches on long texts, for a larger index (docs/benchmarks.md, "Search")
+_OFFSETS = {"index_options": "offsets"}
 _TEXT = {"type": "text", "analyzer": "ro",
-         "fields": {"folded": {"type": "text", "analyzer": "ro_folded"},
-                    "exact": {"type": "text", "analyzer": "ro_exact"}}}
+         "fields": {"folded": {"type": "text", "analyzer": "ro_folded", **_OFFSETS},
+                    "exact": {"type": "text", "analyzer": "ro_exact", **_OFFSETS}}}
 
 MAPPINGS = {
     "dynamic": "strict",
@@ -55,7 +59,7 @@ MAPPINGS = {
                             # `PO-DJ` finds PO-DJ-*: a prefix of the whole code
                             "lower": {"type": "keyword", "normalizer": "lowercase"}}},
         "title": {**_TEXT, "fields": {**_TEXT["fields"], "exact": {
-            "type": "text", "analyzer": "ro_exact",
+            "type": "text", "analyzer": "ro_exact", **_OFFSETS,
             "index_prefixes": {"min_chars": 1, "max_chars": 10}}}},
         "content": _TEXT,
         "type": {"type": "keyword"},
