@@ -322,7 +322,7 @@ def build_suggest(user: User, query: SuggestQuery,
         return None
     should: list[dict] = [{"match_bool_prefix": {"title.exact": {"query": text,
                                                                  "operator": "and"}}}]
-    prefix = _code_prefix(text)
+    prefix = None if re.search(r"\s", text) else _code_prefix(text)   # codes have no blanks
     if prefix:
         should.append({"prefix": {"code.lower": {"value": prefix, "boost": 5}}})
     return {
