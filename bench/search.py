@@ -117,7 +117,9 @@ def corpus(count: int, seed: int = 42) -> tuple[list[SourceVersion], dict[str, s
         distribution = sorted({owner, *rng.sample(DEPARTMENTS, rng.randint(0, 4))})
         created = start + timedelta(days=rng.randint(0, 2500))
         document = Document(
-            id=uuid.uuid4(), code=code, title=f"{rng.choice(titles)} {text_of(rng, chain, starts, rng.randint(0, 3))}".strip()[:300],
+            id=uuid.uuid4(), code=code,
+            title=f"{rng.choice(titles)} {text_of(rng, chain, starts, rng.randint(0, 3))}"
+            .strip()[:300],
             type=doc_type, owner_department=owner, distribution=distribution,
             confidential=confidential, process=f"Proces {owner}", status="in_force",
             created_at=created, created_by="bench")

@@ -229,6 +229,9 @@ def test_suggest_codes_and_titles_as_they_are_typed(index):
 
     assert set(suggest("PO-DJ")) == {"PO-DJ-07", "PO-DJ-12"}
     assert suggest("po-dj-0") == ["PO-DJ-07"]           # one per document
+    # three versions of PO-DJ-07 (superseded, in force, draft): still one suggestion
+    assert [s.code for s in index.suggest(DJ, SuggestQuery(q="po-dj-0", scope="all")).items] \
+        == ["PO-DJ-07"]
     assert suggest("aviz") == ["PO-DJ-07"]
     assert suggest("Înregistrarea şi sol") == ["PO-RP-02"]
     assert suggest("inregistrarea si sol") == ["PO-RP-02"]
