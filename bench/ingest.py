@@ -89,7 +89,7 @@ def pipeline(files, concurrency: int, gateway: str, password: str) -> dict:
         started = time.perf_counter()
         client.upload(document["id"], f"{token}.docx", data, "", DOCX)
         uploads.append(time.perf_counter() - started)
-        while not client.get("/api/search", q=token)["total"]:
+        while not client.get("/api/search", q=token, scope="work")["total"]:  # a draft
             if time.perf_counter() - started > 300:
                 raise TimeoutError(f"{token} not searchable after 300 s")
             time.sleep(0.05)

@@ -12,6 +12,11 @@ from services.contracts.models import DEPARTMENT_CODE, DocumentType, Model, Revi
 MAX_QUERY_CHARACTERS = 1000
 MAX_PAGE_SIZE = 100
 
+# in_force: the revisions in force (default); work: the revisions in the signing chain the
+# user may work on (drafts, revisions waiting for their step, approved and not yet in
+# force); all: every version, history included (= all_versions=true)
+Scope = Literal["in_force", "work", "all"]
+
 
 class SearchQuery(Model):
     """`GET /api/search`. An empty `q` (or one with no word to look for) gives no hits
@@ -23,6 +28,7 @@ class SearchQuery(Model):
     status: RevisionStatus | None = None
     year: int | None = Field(default=None, ge=1900, le=2999)
     document_id: UUID | None = None
+    scope: Scope = "in_force"
     all_versions: bool = False
     sort: Literal["relevance", "date"] = "relevance"
     page: int = Field(default=1, ge=1, le=1000)
@@ -55,6 +61,7 @@ class SuggestQuery(Model):
     """`GET /api/search/suggest`: codes and titles as the user types."""
     q: str = Field(default="", max_length=200)
     size: int = Field(default=8, ge=1, le=20)
+    scope: Scope = "in_force"
 
 
 class Suggestion(Model):

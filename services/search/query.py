@@ -10,20 +10,32 @@ and unbalanced quotes are plain text and can never make the engine fail.
   PO-DJ           a code prefix: finds PO-DJ-07, PO-DJ-12 …
   contrac         the last words of a title as it is typed (prefix)
   petitiilr       words of 5 letters or more tolerate one typo
+  de la           stop words only: those exact words in that order (not "everything")
+
+What is searched (the scope): revisions in force (default), the revisions in the
+signing chain the user may work on (`scope=work`), or every version (`scope=all`,
+also `all_versions=true`). Permissions are clauses of the query in every scope.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
 
 from services.contracts.models import Role, User
 from services.contracts.search import SearchQuery, SuggestQuery
+from services.search.stopwords import is_stopword
+from services.search.synonyms import expand
 
-# The default view. In force only is what the issue asks, but the `in_force` status is
-# not produced yet (the document-control issue adds it): flip this once it is.
-IN_FORCE_ONLY_BY_DEFAULT = False
+# The default view: the revisions in force. (False: everything but the history below.)
+IN_FORCE_ONLY_BY_DEFAULT = True
 HIDDEN_BY_DEFAULT = ["superseded", "withdrawn", "archived", "disposed"]
+# `scope=work`: revisions on their way to coming into force
+WORK_STATUSES = ["draft", "in_verification", "in_endorsement", "in_approval", "approved"]
+SIGNING_CHAINS = Path(__file__).resolve().parents[2] / "config" / "signing-chains.yaml"
 
 FACETS = {"type": "type", "department": "owner_department", "process": "process",
           "status": "status", "year": "year"}
@@ -35,6 +47,8 @@ FUZZY_MIN_LETTERS = 5
 WORD_FIELDS = ["code.text^4", "title.folded^3", "content.folded"]
 FUZZY_FIELDS = ["title.exact^3", "content.exact"]  # unstemmed: a typo breaks the suffix
 PHRASE_FIELDS = ["code.text^4", "title.exact^3", "content.exact"]
+PROXIMITY_FIELDS = ["title.exact^3", "content.exact"]
+PROXIMITY_SLOP = 2
 HIGHLIGHT_FIELDS = ["title.exact", "title.folded", "content.exact", "content.folded"]
 
 
@@ -102,24 +116,79 @@ def _word_clause(word: str) -> dict:
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
+def _synonym_clause(form) -> dict:
+    """Another form of a synonym group: an abbreviation as a word, words as a phrase."""
+    if form.single:
+        return {"multi_match": {"query": form.text, "fields": WORD_FIELDS}}
+    return {"multi_match": {"query": form.text, "type": "phrase", "slop": 3,
+                            "fields": WORD_FIELDS[1:]}}
+
+
+def _words_clause(words: list[str]) -> dict:
+    """Every word must match; a run of words that is a form of a synonym group may
+    match as any other form of its group instead (services/search/synonyms.py)."""
+    clauses: list[dict] = []
+    position = 0
+    for match in expand(words) + [None]:
+        upto = match.start if match else len(words)
+        clauses += [_word_clause(w) for w in words[position:upto] if not is_stopword(w)]
+        if match:
+            typed = [_word_clause(w) for w in words[match.start:match.end]
+                     if not is_stopword(w)]
+            clauses.append({"bool": {"should": [
+                {"bool": {"must": typed}}, *[_synonym_clause(f) for f in match.others]],
+                "minimum_should_match": 1}})
+            position = match.end
+    return {"bool": {"must": clauses}}
+
+
 def text_query(parsed: Parsed) -> dict:
     """The scoring part of a search for a non-empty `parsed` query."""
-    must: list[dict] = [{"multi_match": {"query": p, "type": "phrase", "fields": PHRASE_FIELDS,
-                                         "zero_terms_query": "all"}} for p in parsed.phrases]
-    if parsed.words:
-        typed = " ".join(parsed.words)
+    phrases = list(parsed.phrases)
+    words = list(parsed.words)
+    if words and all(is_stopword(w) for w in words):
+        # stop words only (`de`, `în care`): the analysers would make that "everything";
+        # look for those exact words in that order instead
+        phrases.append(" ".join(words))
+        words = []
+    must: list[dict] = [{"multi_match": {"query": p, "type": "phrase", "fields": PHRASE_FIELDS}}
+                        for p in phrases]
+    if words:
         must.append({"bool": {"should": [
-            {"bool": {"must": [_word_clause(w) for w in parsed.words]}},
+            _words_clause(words),
             # the title as it is being typed: `avizarea contr`
-            {"match_bool_prefix": {"title.exact": {"query": typed, "operator": "and",
-                                                   "boost": 2}}},
+            {"match_bool_prefix": {"title.exact": {"query": " ".join(words),
+                                                   "operator": "and", "boost": 2}}},
         ], "minimum_should_match": 1}})
     must_not: list[dict] = (
         [{"multi_match": {"query": w, "fields": WORD_FIELDS, "operator": "and"}}
          for w in parsed.excluded_words]
         + [{"multi_match": {"query": p, "type": "phrase", "fields": PHRASE_FIELDS}}
            for p in parsed.excluded_phrases])
-    return {"bool": {"must": must, "must_not": must_not}}
+    # the words typed next to each other in a title or text rank higher than scattered
+    should: list[dict] = [{"multi_match": {
+        "query": " ".join(words), "type": "phrase", "slop": PROXIMITY_SLOP,
+        "fields": PROXIMITY_FIELDS, "boost": 2}}] if len(words) > 1 else []
+    return {"bool": {"must": must, "must_not": must_not, "should": should}}
+
+
+def highlight_query(parsed: Parsed) -> dict:
+    """What the highlights mark: the words (folded, stemmed), the phrases and the other
+    forms of a synonym, without the typo and prefix alternatives, which would make the
+    highlighter analyse each hit's whole text again (docs/benchmarks.md, "Search"):
+    a word typed with a typo finds its versions but is not marked in them."""
+    words = [w for w in parsed.words if not is_stopword(w)]
+    phrases = list(parsed.phrases)
+    if parsed.words and not words:
+        phrases.append(" ".join(parsed.words))
+    should: list[dict] = [{"multi_match": {"query": p, "type": "phrase",
+                                           "fields": HIGHLIGHT_FIELDS}} for p in phrases]
+    if words:
+        should.append({"multi_match": {"query": " ".join(words),
+                                       "fields": HIGHLIGHT_FIELDS}})
+        for match in expand(parsed.words):
+            should += [_synonym_clause(f) for f in match.others]
+    return {"bool": {"should": should}}
 
 
 def permission_filter(user: User) -> dict | None:
@@ -135,15 +204,72 @@ def permission_filter(user: User) -> dict | None:
     ], "minimum_should_match": 1}}
 
 
+@dataclass(frozen=True)
+class SigningStep:
+    """A step of the signing chain, as far as search cares: who works on a revision
+    waiting in `status` (config/signing-chains.yaml)."""
+    status: str
+    role: Role
+    own_department: bool = False
+    opinions: bool = False
+
+
+def signing_steps(path: str | Path = SIGNING_CHAINS) -> tuple[SigningStep, ...]:
+    with open(path, encoding="utf-8") as fh:
+        config = yaml.safe_load(fh)
+    return tuple(SigningStep(spec["status"], Role(spec["role"]),
+                             bool(spec.get("own_department", False)),
+                             bool(spec.get("opinions", False)))
+                 for spec in config["steps"].values())
+
+
 def default_view() -> dict:
-    """What a search without `all_versions` or `status` leaves out."""
+    """The filter of the default scope (without `scope`, `all_versions` or `status`)."""
     if IN_FORCE_ONLY_BY_DEFAULT:
-        return {"bool": {"must_not": [{"term": {"status": "in_force"}}]}}  # all but in force
-    return {"terms": {"status": HIDDEN_BY_DEFAULT}}
+        return {"term": {"status": "in_force"}}
+    return {"bool": {"must_not": [{"terms": {"status": HIDDEN_BY_DEFAULT}}]}}
 
 
-def filters(user: User, query: SearchQuery) -> tuple[list[dict], list[dict]]:
-    """The (filter, must_not) clauses: permissions, the user's filters, the default view."""
+def work_filter(user: User, steps: tuple[SigningStep, ...]) -> dict:
+    """`scope=work`: the revisions on their way to coming into force that `user` may
+    work on, as the signing chain says: the quality office all of them; an author
+    those of their department; a signer those waiting for their step (of their
+    department when the step says so); a department head on the distribution list
+    those waiting for the departments' opinions."""
+    work = {"terms": {"status": WORK_STATUSES}}
+    if user.has(Role.QMS_ADMIN):
+        return work
+    own = {"term": {"owner_department": user.department}}
+    should: list[dict] = []
+    if user.has(Role.AUTHOR):
+        should.append(own)
+    for step in steps:
+        waiting = {"term": {"status": step.status}}
+        if user.has(step.role):
+            should.append({"bool": {"filter": [waiting, own] if step.own_department
+                                    else [waiting]}})
+        if step.opinions and user.has(Role.VERIFIER):
+            should.append({"bool": {"filter": [
+                waiting, {"term": {"distribution": user.department}}]}})
+    if not should:
+        return {"bool": {"must_not": [{"match_all": {}}]}}   # nothing to work on
+    return {"bool": {"filter": [work], "should": should, "minimum_should_match": 1}}
+
+
+def scope_filter(user: User, scope: str, all_versions: bool, status: str | None,
+                 steps: tuple[SigningStep, ...]) -> dict | None:
+    """Which versions are searched: `all_versions=true` is `scope=all`; a `status`
+    filter alone replaces the default view."""
+    if all_versions or scope == "all":
+        return None
+    if scope == "work":
+        return work_filter(user, steps)
+    return None if status else default_view()
+
+
+def filters(user: User, query: SearchQuery,
+            steps: tuple[SigningStep, ...] = ()) -> list[dict]:
+    """The filter clauses: permissions, the user's filters, the scope."""
     clauses: list[dict] = [f for f in [permission_filter(user)] if f]
     for value, name in ((query.type and query.type.value, "type"),
                         (query.department, "owner_department"), (query.process, "process"),
@@ -151,15 +277,17 @@ def filters(user: User, query: SearchQuery) -> tuple[list[dict], list[dict]]:
                         (query.document_id and str(query.document_id), "document_id")):
         if value is not None:
             clauses.append({"term": {name: value}})
-    must_not = [] if (query.all_versions or query.status) else [default_view()]
-    return clauses, must_not
+    scope = scope_filter(user, query.scope, query.all_versions,
+                         query.status and query.status.value, steps)
+    return clauses + ([scope] if scope else [])
 
 
-def build_query(user: User, query: SearchQuery) -> tuple[dict, Parsed]:
+def build_query(user: User, query: SearchQuery,
+                steps: tuple[SigningStep, ...] = ()) -> tuple[dict, Parsed]:
     """The whole search request (query, facets, highlights, sort and page), and the
-    parsed query it came from."""
+    parsed query it came from. `steps`: the signing chain, for `scope=work`."""
     parsed = parse(query.q)
-    filter_, must_not = filters(user, query)
+    filter_ = filters(user, query, steps)
     must = [] if parsed.empty else [text_query(parsed)]
     start = (query.page - 1) * query.size
     # an empty query, or a page Elasticsearch cannot serve: no hits, but the total and facets
@@ -169,7 +297,7 @@ def build_query(user: User, query: SearchQuery) -> tuple[dict, Parsed]:
     else:
         sort = ["_score", {"created_at": "desc"}, {"version_id": "asc"}]
     body = {
-        "query": {"bool": {"must": must, "filter": filter_, "must_not": must_not}},
+        "query": {"bool": {"must": must, "filter": filter_}},
         "aggs": {name: {"terms": {"field": f, "size": 50}} for name, f in FACETS.items()},
         "sort": sort,
         "from": start if size else 0,
@@ -181,24 +309,27 @@ def build_query(user: User, query: SearchQuery) -> tuple[dict, Parsed]:
         body["highlight"] = {
             "encoder": "html", "pre_tags": ["<mark>"], "post_tags": ["</mark>"],
             "fragment_size": 160, "number_of_fragments": 3,
+            "highlight_query": highlight_query(parsed),
             "fields": {name: {} for name in HIGHLIGHT_FIELDS}}
     return body, parsed
 
 
-def build_suggest(user: User, query: SuggestQuery) -> dict | None:
+def build_suggest(user: User, query: SuggestQuery,
+                  steps: tuple[SigningStep, ...] = ()) -> dict | None:
     """Codes and titles that start like `query.q`, one per document, readable by `user`."""
     text = query.q.strip()
     if not re.search(r"\w", text):
         return None
     should: list[dict] = [{"match_bool_prefix": {"title.exact": {"query": text,
                                                                  "operator": "and"}}}]
-    prefix = _code_prefix(text)
+    prefix = None if re.search(r"\s", text) else _code_prefix(text)   # codes have no blanks
     if prefix:
         should.append({"prefix": {"code.lower": {"value": prefix, "boost": 5}}})
     return {
         "query": {"bool": {"should": should, "minimum_should_match": 1,
-                           "filter": [f for f in [permission_filter(user)] if f],
-                           "must_not": [default_view()]}},
+                           "filter": [f for f in [permission_filter(user),
+                                                  scope_filter(user, query.scope, False,
+                                                               None, steps)] if f]}},
         "collapse": {"field": "document_id"},
         "sort": ["_score", {"code": "asc"}, {"created_at": "desc"}],
         "size": query.size,

@@ -13,13 +13,15 @@ from services.contracts.models import User
 from services.contracts.search import SearchQuery, SuggestQuery
 from services.search import handlers
 from services.search.adapters.index import VersionIndex
+from services.search.query import signing_steps
 
 
 class IndexProvider(DependencyProvider):
     def setup(self):
         settings = Settings.from_config(self.container.config)
         self.index = VersionIndex(settings.elasticsearch_url, settings.search_index,
-                                  settings.search_shards, settings.search_replicas)
+                                  settings.search_shards, settings.search_replicas,
+                                  signing_steps(settings.signing_chains_file))
 
     def start(self):
         self.index.ensure()

@@ -1,5 +1,6 @@
 """Search through the gateway, over the demo procedures: permissions inside the query,
-facets, history, suggest and bad input."""
+facets, history, suggest and bad input. The demo procedures are drafts, out of the
+default (in force) scope: these searches ask for `scope=all`."""
 from __future__ import annotations
 
 import argparse
@@ -22,29 +23,34 @@ def demo(gateway, org, login):
     load_procedures(gateway, org)
     for code, who in (("PO-AUD-01", "livia.grigore"), ("PO-RP-02", "radu.munteanu"),
                       ("PS-SMC-01", "radu.munteanu")):
-        eventually(lambda: [h for h in login(who).get("/api/search", q=code)["hits"]
+        eventually(lambda: [h for h in login(who).get("/api/search", q=code, scope="all")["hits"]
                             if h["code"] == code], timeout=60)
     # the text of PO-AUD-01 is indexed too, not only its code
-    eventually(lambda: login("livia.grigore").get("/api/search", q="FIAP")["total"], timeout=60)
+    eventually(lambda: login("livia.grigore").get("/api/search", q="FIAP", scope="all")["total"],
+               timeout=60)
 
 
 def test_the_confidential_demo_procedure_is_invisible_to_outsiders(demo, login):
     outsider, insider = login("radu.munteanu"), login("livia.grigore")   # DJ, AUD
     for q in ("FIAP", "PO-AUD-01", "PO-AUD", "auditorii misiunea", '"plan de acțiune"'):
-        for all_versions in ("false", "true"):
-            result = outsider.get("/api/search", q=q, all_versions=all_versions)
+        for scope in ("in_force", "work", "all"):
+            result = outsider.get("/api/search", q=q, scope=scope)
             assert (result["total"], result["hits"]) == (0, []), q
             assert all(c == {} for c in result["facets"].values()), (q, result["facets"])
-        assert insider.get("/api/search", q=q)["total"] >= 1, q
-    facets = outsider.get("/api/search", q="")["facets"]
+        assert insider.get("/api/search", q=q, scope="all")["total"] >= 1, q
+        # the author of PO-AUD-01 works on its draft
+        assert insider.get("/api/search", q=q, scope="work")["total"] >= 1, q
+    facets = outsider.get("/api/search", q="", scope="all")["facets"]
     assert "AUD" not in facets["department"] and "Audit public intern" not in facets["process"]
+    assert "RP" in facets["department"]
     assert "Audit public intern" in login("elena.dumitrascu").get(
-        "/api/search", q="")["facets"]["process"]                       # the quality office
-    assert outsider.get("/api/search/suggest", q="PO-AUD")["items"] == []
-    assert [s["code"] for s in insider.get("/api/search/suggest", q="PO-AUD")["items"]] \
-        == ["PO-AUD-01"]
+        "/api/search", q="", scope="all")["facets"]["process"]          # the quality office
+    for scope in ("in_force", "all"):
+        assert outsider.get("/api/search/suggest", q="PO-AUD", scope=scope)["items"] == []
+    assert [s["code"] for s in insider.get("/api/search/suggest", q="PO-AUD",
+                                           scope="all")["items"]] == ["PO-AUD-01"]
     # a word PO-AUD-01 shares with public procedures: counted and highlighted without it
-    audit = outsider.get("/api/search", q="audit", size=100)
+    audit = outsider.get("/api/search", q="audit", size=100, scope="all")
     assert audit["total"] == len(audit["hits"]) and "PO-AUD-01" not in \
         [h["code"] for h in audit["hits"]]
     assert not any("FIAP" in f for h in audit["hits"] for f in h["highlights"])
@@ -52,15 +58,20 @@ def test_the_confidential_demo_procedure_is_invisible_to_outsiders(demo, login):
 
 def test_spellings_facets_and_suggest_over_the_demo(demo, login):
     reader = login("radu.munteanu")
-    orders = [[h["version_id"] for h in reader.get("/api/search", q=q)["hits"]]
+    orders = [[h["version_id"] for h in reader.get("/api/search", q=q, scope="all")["hits"]]
               for q in ("petitiilor", "petițiilor", "petiţiilor")]
     assert orders[0] and orders[0] == orders[1] == orders[2]
-    result = reader.get("/api/search", q="procedura")
+    result = reader.get("/api/search", q="procedura", scope="all")
     assert {"type", "department", "process", "status", "year"} <= set(result["facets"])
     hit = result["hits"][0]
     assert {"edition", "revision", "status", "code", "title", "highlights"} <= set(hit)
-    assert [s["code"] for s in reader.get("/api/search/suggest", q="po-rp")["items"]] \
-        == ["PO-RP-02"]
+    assert [s["code"] for s in reader.get("/api/search/suggest", q="po-rp",
+                                          scope="all")["items"]] == ["PO-RP-02"]
+    # drafts are not in force: out of the default results and suggestions
+    assert "PO-RP-02" not in [h["code"] for h in reader.get("/api/search", q="petitiilor",
+                                                            size=100)["hits"]]
+    assert "PO-RP-02" not in [s["code"] for s in reader.get("/api/search/suggest",
+                                                            q="po-rp")["items"]]
 
 
 def test_history_of_one_document(login):
@@ -93,16 +104,18 @@ def test_bad_search_input_is_an_answer_or_a_422_never_a_500(demo, login):
         assert status("/api/search/suggest", q=q[:200]) == 200, q
     empty = client.get("/api/search", q="")
     assert (empty["total"], empty["hits"]) == (0, []) and "department" in empty["facets"]
-    total = client.get("/api/search", q="procedura")["total"]
+    total = client.get("/api/search", q="procedura", scope="all")["total"]
     assert total > 0
     for page, size in ((total + 1, 1), (1000, 100)):
-        beyond = client.get("/api/search", q="procedura", page=page, size=size)
+        beyond = client.get("/api/search", q="procedura", page=page, size=size, scope="all")
         assert (beyond["hits"], beyond["total"]) == ([], total)
     assert status(q="x" * 1001) == 422
     assert status(q="x", size=101) == 422
     assert status(q="x", size=0) == 422
     assert status(q="x", page=0) == 422
     assert status(q="x", sort="random") == 422
+    assert status(q="x", scope="mine") == 422
+    assert status("/api/search/suggest", q="x", scope="mine") == 422
     assert status(q="x", document_id="not-a-uuid") == 422
     assert status(q="x", unknown="1") == 422
     assert status("/api/search/suggest", q="x" * 201) == 422
@@ -130,7 +143,7 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering_and_verify_finds_
     reader = login("radu.munteanu")
     index = VersionIndex("http://127.0.0.1:9200", environment.index)
     es: Elasticsearch = index.es
-    before = reader.get("/api/search", q="procedura", size=100)
+    before = reader.get("/api/search", q="procedura", size=100, scope="all")
     with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
         source = RpcSource(rpc.documents, rpc.versioning)
         eventually(lambda: verify(index, source).clean, timeout=30)
@@ -139,13 +152,14 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering_and_verify_finds_
         answers = []
 
         def search_between_batches(done, total):
-            answers.append(reader.get("/api/search", q="procedura", size=100)["total"])
+            answers.append(reader.get("/api/search", q="procedura", size=100,
+                                      scope="all")["total"])
         name, count, _ = reindex(index, source, batch=2, progress=search_between_batches)
         assert count >= 5 and len(answers) >= 3
         assert set(answers) == {before["total"]}     # every search mid-build answered in full
         assert set(es.indices.get_alias(name=index.alias)) == {name} and name not in old
         assert not any(es.indices.exists(index=o) for o in old)
-        after = reader.get("/api/search", q="procedura", size=100)
+        after = reader.get("/api/search", q="procedura", size=100, scope="all")
         assert [h["version_id"] for h in after["hits"]] == \
             [h["version_id"] for h in before["hits"]]
         assert verify(index, source).clean
@@ -167,4 +181,5 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering_and_verify_finds_
     assert procedura_search(environment, monkeypatch, "reindex") == 0
     assert procedura_search(environment, monkeypatch, "verify") == 0
     assert victim in [h["version_id"] for h in
-                      reader.get("/api/search", q="procedura", size=100)["hits"]]
+                      reader.get("/api/search", q="procedura", size=100,
+                                 scope="all")["hits"]]

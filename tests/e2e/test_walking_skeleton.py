@@ -55,11 +55,14 @@ def test_upload_is_searchable_and_approval_reaches_the_distribution_list(login):
 
     # every e2e document shares this body: look among this document's versions, so the
     # hit is not pushed off the first page by the others of the run
+    # a draft is not in force: its author finds it among the revisions they work on
     hits = eventually(lambda: [h for h in author.get(
-        "/api/search", q="procedura operationala petitiilor", document_id=document["id"])[
-        "hits"] if h["version_id"] == version["id"]], timeout=30)
+        "/api/search", q="procedura operationala petitiilor", document_id=document["id"],
+        scope="work")["hits"] if h["version_id"] == version["id"]], timeout=30)
     found_after = time.monotonic() - started
     assert found_after < 30
+    assert author.get("/api/search", q="procedura operationala petitiilor",
+                      document_id=document["id"])["total"] == 0
     assert hits[0]["code"] == document["code"]
     assert any("<mark>" in h for h in hits[0]["highlights"])
 

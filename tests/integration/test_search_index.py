@@ -33,7 +33,7 @@ def index(settings):
                            "title": title, "type": "PO", "owner_department": owner,
                            "distribution": dist, "confidential": confidential, "edition": 1,
                            "revision": 0, "year": 2026, "created_at": "2026-11-23T10:00:00Z",
-                           "content": text, "has_text": True}, status="draft", status_seq=0)
+                           "content": text, "has_text": True}, status="in_force", status_seq=4)
     index.es.indices.refresh(index=index.alias)
     index.ids = ids
     return index
@@ -70,7 +70,7 @@ def test_highlights_are_html_escaped_and_marked(index):
                        "distribution": ["IT"], "confidential": False, "edition": 1,
                        "revision": 0, "year": 2026, "created_at": "2026-11-23T10:00:00Z",
                        "content": "Nu lipiți <script>alert(1)</script> în formularul parolă.",
-                       "has_text": True}, status="draft", status_seq=0)
+                       "has_text": True}, status="in_force", status_seq=4)
     index.es.indices.refresh(index=index.alias)
     hit = index.search(user("IT"), SearchQuery(q="formularul")).hits[0]
     assert "<mark>formularul</mark>" in hit.highlights[0]
@@ -78,7 +78,9 @@ def test_highlights_are_html_escaped_and_marked(index):
 
 
 def test_status_only_moves_forward(index):
-    vid = index.ids["PO-DJ-07"]
+    vid = str(uuid.uuid4())
+    index.upsert(vid, {"version_id": vid, "code": "PO-DJ-08", "title": "Avizarea contractelor"},
+                 status="draft", status_seq=0)
     index.upsert(vid, {}, status="approved", status_seq=3)
     index.upsert(vid, {}, status="in_verification", status_seq=1)   # a late event
     assert index.get(vid)["status"] == "approved"
@@ -96,8 +98,8 @@ def test_a_confidential_version_leaks_through_no_total_facet_highlight_or_sugges
                        "confidential": True, "process": "Audit intern", "edition": 1,
                        "revision": 0, "year": 2031, "created_at": "2031-01-01T10:00:00Z",
                        "content": "Constatare: registrul petițiilor lipsește; cheia ascunsă "
-                                  "zmeurăverde.", "has_text": True}, status="approved",
-                 status_seq=3)
+                                  "zmeurăverde.", "has_text": True}, status="in_force",
+                 status_seq=4)
     index.es.indices.refresh(index=index.alias)
     outsider, insider = user("DJ"), user("AUD")
     for q in ("zmeuraverde", "zmeurăverde", '"cheia ascunsă"', "PO-AUD", "zmeuraverd"):

@@ -1,5 +1,5 @@
 """Search queries against the real Elasticsearch: syntax, prefixes, typos, facets,
-filters, sort, pagination, history, suggest and bad input."""
+filters, sort, pagination, scopes (in force, work, history), suggest and bad input."""
 import uuid
 
 import pytest
@@ -18,24 +18,40 @@ def index(search_index):
         (entry("PO-RP-02", "Înregistrarea şi soluţionarea petiţiilor",
                "Referentul înregistrează petiţia în ziua primirii.", owner="RP",
                distribution=("RP", "DJ"), process="Relații cu publicul", year=2025,
-               created_at="2025-02-01T10:00:00Z"), "approved", 3),
+               created_at="2025-02-01T10:00:00Z"), "in_force", 4),
         (entry("PO-DJ-07", "Avizarea contractelor", "Versiunea veche a avizării.",
                process="Juridic", document_id=AVIZARE, year=2024,
                created_at="2024-05-01T10:00:00Z"), "superseded", 5),
         (entry("PO-DJ-07", "Avizarea contractelor",
                "Direcția Juridică avizează contractele și petițiile cu implicații juridice.",
                process="Juridic", document_id=AVIZARE, revision=1,
-               created_at="2026-01-10T10:00:00Z"), "approved", 3),
+               created_at="2026-01-10T10:00:00Z"), "in_force", 4),
+        # the next revision of PO-DJ-07, being written
+        (entry("PO-DJ-07", "Avizarea contractelor",
+               "Proiect: avizarea actelor adiționale la contracte.", process="Juridic",
+               document_id=AVIZARE, revision=2, created_at="2026-03-10T10:00:00Z"), "draft", 0),
         (entry("PO-DJ-12", "Reprezentarea în instanță",
                "Dosarele se trec în registrul de intrare-ieșire al dosarelor.",
-               process="Juridic", created_at="2026-02-10T10:00:00Z"), "draft", 0),
+               process="Juridic", created_at="2026-02-10T10:00:00Z"), "in_force", 4),
         (entry("IL-IT-01", "Instrucțiune de lucru parole", "Schimbarea parolei la 90 de zile.",
                owner="IT", distribution=("IT", "DJ"), type="IL", year=2025,
-               created_at="2025-06-01T10:00:00Z"), "in_verification", 1),
+               created_at="2025-06-01T10:00:00Z"), "in_force", 4),
         (entry("PO-AUD-01", "Auditul public intern",
                "Misiunea de audit privind petițiile confidențiale.", owner="AUD",
                distribution=("AUD", "PRIMAR"), confidential=True,
-               created_at="2026-03-01T10:00:00Z"), "approved", 3),
+               created_at="2026-03-01T10:00:00Z"), "in_force", 4),
+        # in the signing chain: waiting for the departments' opinions, for the head of DE,
+        # approved and not yet in force
+        (entry("PO-DRU-04", "Evaluarea performanțelor profesionale",
+               "Evaluarea anuală a contractelor de muncă.", owner="DRU",
+               distribution=("DRU", "DJ"), created_at="2026-03-02T10:00:00Z"),
+         "in_endorsement", 2),
+        (entry("PO-DE-05", "Angajamentul bugetar", "Angajarea cheltuielilor și contractele.",
+               owner="DE", distribution=("DE",), created_at="2026-03-03T10:00:00Z"),
+         "in_verification", 1),
+        (entry("PO-IT-02", "Copiile de siguranță", "Copii de siguranță ale contractelor.",
+               owner="IT", distribution=("IT",), created_at="2026-03-04T10:00:00Z"),
+         "approved", 3),
     ]
     for doc, status, seq in rows:
         search_index.upsert(doc["version_id"], doc, status=status, status_seq=seq)
@@ -88,7 +104,7 @@ def test_facets_count_type_department_process_status_and_year(index):
     assert facets["type"] == {"PO": 3, "IL": 1}
     assert facets["department"] == {"DJ": 2, "RP": 1, "IT": 1}
     assert facets["process"] == {"Juridic": 2, "Relații cu publicul": 1}
-    assert facets["status"] == {"approved": 2, "draft": 1, "in_verification": 1}
+    assert facets["status"] == {"in_force": 4}
     assert facets["year"] == {"2026": 2, "2025": 2}
 
 
@@ -99,7 +115,7 @@ def test_filters_narrow_hits_and_facets(index):
     assert codes(search(index, q="PO", department="RP")) == ["PO-RP-02"]
     assert codes(search(index, q="parole", type="IL")) == ["IL-IT-01"]
     assert codes(search(index, q="PO", year=2025)) == ["PO-RP-02"]
-    assert codes(search(index, q="PO", status="draft")) == ["PO-DJ-12"]
+    assert codes(search(index, q="PO", status="draft")) == ["PO-DJ-07"]
 
 
 def test_sort_by_date_is_newest_first(index):
@@ -121,15 +137,71 @@ def test_pages_are_stable_and_a_page_past_the_end_keeps_the_total(index):
 
 def test_history_only_with_all_versions_and_labelled(index):
     assert [(h.revision, h.status.value) for h in search(index, q="avizarea").hits] \
-        == [(1, "approved")]
+        == [(1, "in_force")]
     history = search(index, q="avizarea", all_versions=True, document_id=AVIZARE, sort="date")
     assert [(h.edition, h.revision, h.status.value) for h in history.hits] == [
-        (1, 1, "approved"), (1, 0, "superseded")]
+        (1, 2, "draft"), (1, 1, "in_force"), (1, 0, "superseded")]
+    assert [h.revision for h in search(index, q="avizarea", scope="all",
+                                       document_id=AVIZARE, sort="date").hits] == [2, 1, 0]
     within = search(index, q="veche", all_versions=True, document_id=AVIZARE)
     assert [(h.revision, h.status.value) for h in within.hits] == [(0, "superseded")]
     assert search(index, q="veche").total == 0
     # a status filter shows that status even when it is hidden by default
     assert codes(search(index, q="avizarea", status="superseded")) == ["PO-DJ-07"]
+
+
+def test_the_default_is_in_force_only(index):
+    """Drafts, revisions in the chain, approved ones not yet in force and superseded
+    ones are not what staff look for: the default shows what applies today."""
+    everything = search(index, q="contractelor", scope="all", size=100)
+    assert {h.status.value for h in everything.hits} == {
+        "in_force", "superseded", "draft", "in_endorsement", "in_verification", "approved"}
+    default = search(index, q="contractelor", size=100)
+    assert [(h.code, h.revision, h.status.value) for h in default.hits] == [
+        ("PO-DJ-07", 1, "in_force")]
+    assert default.facets["status"] == {"in_force": 1}
+    assert search(index, q="proiect adiționale").total == 0
+    assert search(index, q="evaluarea performanțelor").total == 0
+
+
+def test_work_scope_is_what_the_user_may_work_on(index):
+    def work(who, q="", **kwargs):
+        return sorted((h.code, h.status.value) for h in
+                      search(index, who, q=q or "contractelor", scope="work", size=100,
+                             **kwargs).hits)
+
+    # an author: the drafts and chain of their department
+    assert work(user("DJ", Role.AUTHOR)) == [("PO-DJ-07", "draft")]
+    assert work(user("DJ", Role.AUTHOR), q="proiect adiționale") == [("PO-DJ-07", "draft")]
+    # the head of DJ: nothing of DJ to verify; PO-DRU-04 waits for DJ's opinion
+    assert work(user("DJ", Role.VERIFIER)) == [("PO-DRU-04", "in_endorsement")]
+    # the head of DE verifies PO-DE-05; the monitoring committee endorses PO-DRU-04
+    assert work(user("DE", Role.VERIFIER)) == [("PO-DE-05", "in_verification")]
+    assert work(user("CM", Role.ENDORSER)) == [("PO-DRU-04", "in_endorsement")]
+    # the author of IT sees its approved revision until it comes into force
+    assert work(user("IT", Role.AUTHOR)) == [("PO-IT-02", "approved")]
+    # a reader has nothing to work on; the quality office has everything in the chain
+    assert work(DJ) == [] and search(index, DJ, q="", scope="work").facets["status"] == {}
+    assert work(user("SMC", Role.QMS_ADMIN)) == [
+        ("PO-DE-05", "in_verification"), ("PO-DJ-07", "draft"),
+        ("PO-DRU-04", "in_endorsement"), ("PO-IT-02", "approved")]
+    # filters apply within the scope
+    assert work(user("SMC", Role.QMS_ADMIN), department="DE") == [
+        ("PO-DE-05", "in_verification")]
+    # suggest has the same scopes
+    assert [s.code for s in index.suggest(user("DJ", Role.AUTHOR),
+                                          SuggestQuery(q="aviz", scope="work")).items] \
+        == ["PO-DJ-07"]
+    assert index.suggest(DJ, SuggestQuery(q="evaluarea")).items == []
+
+
+def test_stop_words_alone_are_looked_for_as_words_not_everything(index):
+    # `de` is in two texts only; `în` in two others
+    assert set(codes(search(index, q="de"))) == {"PO-DJ-12", "IL-IT-01"}
+    assert set(codes(search(index, q="în"))) == {"PO-RP-02", "PO-DJ-12"}
+    assert set(codes(search(index, q='"de"'))) == {"PO-DJ-12", "IL-IT-01"}
+    assert codes(search(index, q="în registrul")) == ["PO-DJ-12"]
+    assert search(index, q="de la").total == 0
 
 
 def test_an_empty_query_gives_no_hits_but_the_facets(index):
@@ -157,6 +229,9 @@ def test_suggest_codes_and_titles_as_they_are_typed(index):
 
     assert set(suggest("PO-DJ")) == {"PO-DJ-07", "PO-DJ-12"}
     assert suggest("po-dj-0") == ["PO-DJ-07"]           # one per document
+    # three versions of PO-DJ-07 (superseded, in force, draft): still one suggestion
+    assert [s.code for s in index.suggest(DJ, SuggestQuery(q="po-dj-0", scope="all")).items] \
+        == ["PO-DJ-07"]
     assert suggest("aviz") == ["PO-DJ-07"]
     assert suggest("Înregistrarea şi sol") == ["PO-RP-02"]
     assert suggest("inregistrarea si sol") == ["PO-RP-02"]
@@ -165,3 +240,17 @@ def test_suggest_codes_and_titles_as_they_are_typed(index):
     assert suggest("audi") == [] and suggest("PO-AUD") == []
     assert suggest("audi", user("AUD")) == ["PO-AUD-01"]
     assert suggest("PO-AUD", user("SMC", Role.QMS_ADMIN)) == ["PO-AUD-01"]
+
+
+def test_highlights_mark_the_words_in_any_spelling(index):
+    hit = search(index, q="petitiilor").hits[0]
+    assert hit.code == "PO-RP-02"
+    assert any("<mark>petiţiilor</mark>" in f for f in hit.highlights), hit.highlights
+    hit = search(index, q='"registrul de intrare"').hits[0]
+    assert any("<mark>registrul de intrare</mark>" in f
+               for f in hit.highlights), hit.highlights
+    # a word with a typo finds its version; only correctly typed words are marked
+    hit = search(index, q="dosarele registrl").hits[0]
+    assert hit.code == "PO-DJ-12"
+    assert any("<mark>Dosarele</mark>" in f for f in hit.highlights)
+    assert not any("<mark>registrul</mark>" in f for f in hit.highlights)

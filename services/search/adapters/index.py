@@ -13,13 +13,14 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from services.contracts.models import User
 from services.contracts.search import (SearchHit, SearchQuery, SearchResult, Suggestion,
                                        Suggestions, SuggestQuery)
-from services.search.query import FACETS, build_query, build_suggest
+from services.search.query import (FACETS, SigningStep, build_query, build_suggest,
+                                   signing_steps)
 
 log = logging.getLogger(__name__)
 
 # Bump when ANALYSIS or MAPPINGS change: an index built with an older version needs
 # `procedura search reindex` (the version is kept in the index's `_meta`).
-MAPPING_VERSION = 2
+MAPPING_VERSION = 3
 
 # Components of Procedura's own analysis plugin (engines/elasticsearch-analysis-ro):
 # the Elasticsearch distribution we run has no analysis-common module.
@@ -39,9 +40,13 @@ ANALYSIS = {
     },
 }
 
+# the highlighted sub-fields keep their offsets in the postings, so highlighting reads
+# them instead of analysing every hit's whole text again (MAPPING_VERSION 3): about 10x
+# faster searches on long texts, for a larger index (docs/benchmarks.md, "Search")
+_OFFSETS = {"index_options": "offsets"}
 _TEXT = {"type": "text", "analyzer": "ro",
-         "fields": {"folded": {"type": "text", "analyzer": "ro_folded"},
-                    "exact": {"type": "text", "analyzer": "ro_exact"}}}
+         "fields": {"folded": {"type": "text", "analyzer": "ro_folded", **_OFFSETS},
+                    "exact": {"type": "text", "analyzer": "ro_exact", **_OFFSETS}}}
 
 MAPPINGS = {
     "dynamic": "strict",
@@ -54,7 +59,7 @@ MAPPINGS = {
                             # `PO-DJ` finds PO-DJ-*: a prefix of the whole code
                             "lower": {"type": "keyword", "normalizer": "lowercase"}}},
         "title": {**_TEXT, "fields": {**_TEXT["fields"], "exact": {
-            "type": "text", "analyzer": "ro_exact",
+            "type": "text", "analyzer": "ro_exact", **_OFFSETS,
             "index_prefixes": {"min_chars": 1, "max_chars": 10}}}},
         "content": _TEXT,
         "type": {"type": "keyword"},
@@ -94,10 +99,13 @@ def _highlights(hit: dict) -> list[str]:
 
 
 class VersionIndex:
-    def __init__(self, url: str, alias: str, shards: int = 1, replicas: int = 0):
+    def __init__(self, url: str, alias: str, shards: int = 1, replicas: int = 0,
+                 steps: tuple[SigningStep, ...] | None = None):
         self.es = Elasticsearch(url, request_timeout=30)
         self.alias = alias
         self.shards, self.replicas = shards, replicas  # of each new index
+        # the signing chain's steps, for `scope=work`
+        self.steps = signing_steps() if steps is None else steps
 
     def ensure(self) -> None:
         """Create the first index behind the alias, or warn that it needs a rebuild."""
@@ -172,7 +180,7 @@ class VersionIndex:
 
     def search(self, user: User, query: SearchQuery) -> SearchResult:
         """One page of the versions `user` may read that match `query`, with facets."""
-        body, parsed = build_query(user, query)
+        body, parsed = build_query(user, query, self.steps)
         response = self.es.search(index=self.alias, **body)
         source_fields = set(SearchHit.model_fields) - {"score", "highlights"}
         hits = [SearchHit(**{k: v for k, v in h["_source"].items() if k in source_fields},
@@ -186,7 +194,7 @@ class VersionIndex:
 
     def suggest(self, user: User, query: SuggestQuery) -> Suggestions:
         """Codes and titles for the search box, one per document `user` may read."""
-        body = build_suggest(user, query)
+        body = build_suggest(user, query, self.steps)
         if body is None:
             return Suggestions(items=[])
         response = self.es.search(index=self.alias, **body)

@@ -1,0 +1,67 @@
+"""The gateway's search routes look the person behind a token up at most once per
+USER_CACHE_SECONDS (services/gateway/search_routes.py)."""
+from types import SimpleNamespace
+
+import pytest
+
+from services.contracts.errors import NotFound, Unauthorized
+from services.gateway import search_routes
+from services.gateway.search_routes import SearchRoutes
+
+
+class Directory:
+    """The documents service's `get_user`, counting the calls."""
+
+    def __init__(self):
+        self.calls = 0
+        self.department = "DJ"
+        self.gone = False
+
+    def get_user(self, username):
+        self.calls += 1
+        if self.gone:
+            raise NotFound("no such user", {})
+        return {"username": username, "full_name": "Radu Munteanu", "function": "Consilier",
+                "department": self.department, "roles": ["reader"]}
+
+
+class Tokens:
+    def username(self, header):
+        return header.split()[-1]
+
+
+@pytest.fixture
+def routes(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(search_routes.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(search_routes, "_users", {})
+    routes = SearchRoutes()
+    routes.documents = Directory()
+    routes.config = SimpleNamespace(tokens=Tokens())
+    routes.clock = clock
+    return routes
+
+
+def request(username):
+    return SimpleNamespace(headers={"Authorization": f"Bearer {username}"})
+
+
+def test_one_lookup_per_person_within_the_delay(routes):
+    for _ in range(5):
+        assert routes._search_user(request("radu")).department == "DJ"
+    assert routes.documents.calls == 1
+    routes._search_user(request("ana"))
+    assert routes.documents.calls == 2
+
+
+def test_a_change_is_seen_after_the_delay(routes):
+    routes._search_user(request("radu"))
+    routes.documents.department = "RP"
+    routes.clock[0] += search_routes.USER_CACHE_SECONDS - 0.1
+    assert routes._search_user(request("radu")).department == "DJ"
+    routes.clock[0] += 0.2
+    assert routes._search_user(request("radu")).department == "RP"
+    routes.documents.gone = True
+    routes.clock[0] += search_routes.USER_CACHE_SECONDS + 1
+    with pytest.raises(Unauthorized):
+        routes._search_user(request("radu"))
