@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -54,5 +55,52 @@ def load_procedures(gateway: str, org: dict, fmt: str = "docx") -> list[dict]:
                 version = client.upload(registered["id"], path.name, fh,
                                         "Încărcare inițială (demo)", MEDIA[fmt])
             loaded.append({"code": meta["code"], "document_id": registered["id"],
-                           "version_id": version["id"]})
+                           "version_id": version["id"],
+                           "department": meta["owner_department"]})
     return loaded
+
+
+def _first(org: dict, role: str, department: str | None = None) -> dict | None:
+    return next((u for u in org["users"] if role in u["roles"]
+                 and (department is None or u["department"] == department)), None)
+
+
+def bring_into_force(gateway: str, org: dict, loaded: list[dict],
+                     timeout: float = 120) -> dict[str, str]:
+    """Take each freshly loaded demo procedure through its signing chain with the demo
+    roles (the author submits, the head of the owner department verifies, the monitoring
+    committee endorses, the mayor approves), so that the demo has procedures in force.
+
+    A procedure whose department has no head with the verifier role stays a draft.
+    Returns code → the status each procedure ended in.
+    """
+    endorser, approver = _first(org, "endorser"), _first(org, "approver")
+    clients: dict[str, Client] = {}
+
+    def as_(user: dict) -> Client:
+        if user["username"] not in clients:
+            clients[user["username"]] = Client.login(gateway, user["username"],
+                                                     user["password"])
+        return clients[user["username"]]
+
+    outcome = {}
+    for item in loaded:
+        author = as_(author_of(org, item["department"]))
+        head = _first(org, "verifier", item["department"])
+        if head is None:
+            log.info("%s stays a draft: %s has no head with the verifier role",
+                     item["code"], item["department"])
+            outcome[item["code"]] = "draft"
+            continue
+        deadline = time.monotonic() + timeout   # submitted only once its text is read
+        while author.get(f"/api/versions/{item['version_id']}")["extraction"]["status"] \
+                == "pending":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{item['code']}: text not extracted after {timeout}s")
+            time.sleep(0.5)
+        author.act(item["version_id"], "submit", "Ediția inițială (demo)")
+        as_(head).act(item["version_id"], "verify", "Verificat")
+        as_(endorser).act(item["version_id"], "endorse", "Avizat")
+        approved = as_(approver).act(item["version_id"], "approve", "Aprob")
+        outcome[item["code"]] = approved["status"]
+    return outcome

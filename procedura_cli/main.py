@@ -113,14 +113,18 @@ def cmd_wait_ready(args) -> int:
 def cmd_demo_load(args) -> int:
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from procedura_cli.demo import load_procedures, organisation
+    from procedura_cli.demo import bring_into_force, load_procedures, organisation
 
     org = organisation()
     with ClusterRpcProxy(_config(args), timeout=60) as rpc:
         counts = rpc.documents.load_organisation(org)
     print(f"organisation: {counts['departments']} departments, {counts['users']} staff")
-    for item in load_procedures(args.gateway, org):
+    loaded = load_procedures(args.gateway, org)
+    for item in loaded:
         print(f"{item['code']}: document {item['document_id']}, version {item['version_id']}")
+    if not args.drafts:
+        for code, status in bring_into_force(args.gateway, org, loaded).items():
+            print(f"{code}: {status}")
     return 0
 
 
@@ -195,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     demo_sub = demo.add_subparsers(dest="demo_command", required=True)
     load = demo_sub.add_parser("load")
     load.add_argument("--gateway", default="http://127.0.0.1:8080")
+    load.add_argument("--drafts", action="store_true",
+                      help="leave the procedures as drafts instead of taking them through "
+                           "the signing chain with the demo roles")
     load.set_defaults(func=cmd_demo_load)
     health = sub.add_parser("health")
     health.add_argument("service", choices=[n for n in READY_QUEUES if n != "gateway"])

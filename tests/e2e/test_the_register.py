@@ -75,7 +75,7 @@ def test_a_distribution_change_takes_the_confidential_document_from_a_department
 
     patch(quality, document["id"], {"title": "Planificarea auditurilor interne trimestriale"})
     eventually(lambda: document["id"] in found(auditor, "trimestriale"), timeout=5)
-    hit = auditor.get("/api/search", q="trimestriale")["hits"][0]
+    hit = auditor.get("/api/search", q="trimestriale", scope="work")["hits"][0]
     assert hit["title"] == "Planificarea auditurilor interne trimestriale"
 
     trail = quality.get("/api/audit", document_id=document["id"])["items"]
