@@ -254,3 +254,18 @@ def test_highlights_mark_the_words_in_any_spelling(index):
     assert hit.code == "PO-DJ-12"
     assert any("<mark>Dosarele</mark>" in f for f in hit.highlights)
     assert not any("<mark>registrul</mark>" in f for f in hit.highlights)
+
+
+def test_a_text_longer_than_elasticsearchs_highlight_limit_is_found_and_highlighted(
+        search_index):
+    """Extraction keeps up to 2,000,000 characters; Elasticsearch highlights the first
+    1,000,000 at most. A longer text must still be found, with highlights, never an error."""
+    filler = "Registratura primește și înregistrează documentele în ordinea sosirii. " * 22000
+    doc = entry("PO-RP-77", "Registrul general", filler + " Cuvântul arhivarezq apare la final.")
+    assert len(doc["content"]) > 1_500_000
+    search_index.upsert(doc["version_id"], doc, status="in_force", status_seq=5)
+    search_index.es.indices.refresh(index=search_index.alias)
+    near_start = search(search_index, q="registratura", document_id=doc["document_id"])
+    assert codes(near_start) == ["PO-RP-77"] and near_start.hits[0].highlights
+    at_the_end = search(search_index, q="arhivarezq")
+    assert codes(at_the_end) == ["PO-RP-77"]
