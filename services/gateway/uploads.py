@@ -6,17 +6,39 @@ MinIO in parts of a few MB, so no upload is ever whole in memory or on local dis
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
 from services.common.filenames import sanitise_filename
-from services.contracts.errors import InvalidInput, PayloadTooLarge
+from services.contracts.errors import InvalidInput, PayloadTooLarge, ServiceUnavailable
 from services.contracts.models import StagedUpload
 
 READ = 64 * 1024
 PART = 8 * 1024 * 1024   # MinIO's minimum multipart part is 5 MiB
 MAX_FIELD = 16 * 1024
+
+
+RETRY_AFTER = 5
+_in_progress = 0   # uploads this gateway process is streaming (one eventlet hub: no lock)
+
+
+@contextmanager
+def slot(limit: int):
+    """Hold one of `limit` upload slots of this process, or refuse with 503 at once
+    (before reading the body): a flood of large uploads cannot exhaust the gateway."""
+    global _in_progress
+    if _in_progress >= limit:
+        raise ServiceUnavailable(
+            f"too many uploads in progress ({limit}); try again in {RETRY_AFTER} seconds",
+            {"field": "file", "uploads_in_progress": _in_progress,
+             "retry_after_seconds": RETRY_AFTER})
+    _in_progress += 1
+    try:
+        yield
+    finally:
+        _in_progress -= 1
 
 
 @dataclass

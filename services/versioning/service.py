@@ -80,3 +80,9 @@ class VersioningService:
         """Word-level differences between two versions of one document: hunks for a
         side-by-side view and unified text."""
         return handlers.diff(self.db, self.store, UUID(version_id), UUID(against))
+
+    @rpc
+    def extraction_problems(self, pending_older_than: float = 600, limit: int = 100) -> dict:
+        """For `procedura doctor`: versions still without text after `pending_older_than`
+        seconds, failed extractions, and the count of versions per extraction status."""
+        return handlers.extraction_problems(self.db, pending_older_than, limit)
