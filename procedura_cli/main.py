@@ -7,6 +7,8 @@
   procedura search reindex|verify   rebuild the search index / compare it with the register
   procedura audit verify            check the audit trail's hash chain (exit 1 if broken)
   procedura verify-integrity        hash every stored original again (exit 1 on a problem)
+  procedura import FOLDER           import a folder tree of documents (docs/import.md)
+  procedura doctor                  stuck or inconsistent items (exit 1 when any)
   procedura health SERVICE [--local] ask a service's health RPC (exit 1 if it fails):
                                     checks the broker and the service's own stores;
                                     --local: this process's own beacon (probes)
@@ -27,7 +29,7 @@ from urllib.parse import quote, urlparse  # noqa: E402
 
 import requests  # noqa: E402
 
-from procedura_cli import search_cli  # noqa: E402
+from procedura_cli import doctor_cli, import_cli, search_cli  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "procedura.yaml"
@@ -214,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     schemas.add_argument("--check", action="store_true")
     schemas.set_defaults(func=cmd_schemas)
     search_cli.register(sub)
+    import_cli.register(sub)
+    doctor_cli.register(sub)
     integrity = sub.add_parser("verify-integrity",
                                help="hash every stored original against its manifest")
     integrity.add_argument("--timeout", type=float, default=3600)
