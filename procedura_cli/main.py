@@ -22,6 +22,7 @@ eventlet.monkey_patch()  # nameko's standalone proxies expect a patched process
 import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -69,7 +70,8 @@ def management_api(amqp_uri: str) -> tuple[str, tuple[str, str], str]:
     """The RabbitMQ management API base, credentials and vhost of an AMQP URI."""
     url = urlparse(amqp_uri)
     vhost = url.path[1:] or "/"
-    return (f"http://{url.hostname}:15672/api", (url.username or "guest",
+    port = os.environ.get("PROCEDURA_RABBITMQ_MGMT_PORT", "15672")   # as scripts/stack.sh
+    return (f"http://{url.hostname}:{port}/api", (url.username or "guest",
                                                 url.password or "guest"), vhost)
 
 

@@ -90,7 +90,7 @@ def receive(request, minio, bucket: str, limit: int) -> Upload:
         raise PayloadTooLarge(f"the file is larger than {limit} bytes",
                               {"field": "file", "limit": limit})
     upload = Upload()
-    events = _events(request.stream, PushMultipartParser(options["boundary"]))
+    events = _events(_body_stream(request), PushMultipartParser(options["boundary"]))
     try:
         for event in events:
             if not isinstance(event, MultipartSegment):
@@ -106,6 +106,16 @@ def receive(request, minio, bucket: str, limit: int) -> Upload:
     if upload.staged is None:
         raise InvalidInput("the `file` field is missing", {"field": "file"})
     return upload
+
+
+def _body_stream(request):
+    """The request body as it arrives. Werkzeug gives an empty stream for a body without
+    Content-Length unless the server says it terminates it; eventlet's server decodes
+    `Transfer-Encoding: chunked` itself, so such a body is read from wsgi.input."""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if request.content_length is None and chunked:
+        return request.environ["wsgi.input"]
+    return request.stream
 
 
 def _stage(events, segment, minio, bucket: str, limit: int) -> StagedUpload:

@@ -3,6 +3,8 @@ worker goes on with the next upload: a zip bomb dressed as DOCX, a PDF claiming 
 objects, files whose extension lies, a 300-character Cyrillic and Romanian name."""
 from __future__ import annotations
 
+import os
+import socket
 import time
 from urllib.parse import quote
 
@@ -95,3 +97,49 @@ def test_an_empty_file_is_refused_with_a_clear_413(login, document):
         files={"file": ("gol.docx", b"", DOCX)}, data={"change_summary": ""})
     assert response.status_code == 413
     assert response.json()["error"]["message"] == "the file is empty"
+
+
+def _multipart(boundary: str, chunks):
+    yield (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+           f'filename="mare.pdf"\r\nContent-Type: application/pdf\r\n\r\n').encode()
+    yield b"%PDF-1.4\n"
+    yield from chunks
+    yield f"\r\n--{boundary}--\r\n".encode()
+
+
+def test_a_chunked_upload_is_streamed_and_counted_against_the_limit(login, document,
+                                                                    environment):
+    author = login("ana.popescu")
+    url = f"{environment.gateway}/api/documents/{document['id']}/versions"
+    headers = {"Authorization": author.session.headers["Authorization"],
+               "Content-Type": "multipart/form-data; boundary=b0undary"}
+    # a generator body: Transfer-Encoding chunked, no Content-Length
+    small = author.session.post(url, headers=headers, timeout=60, data=_multipart(
+        "b0undary", (os.urandom(256 * 1024) for _ in range(4))))
+    assert small.status_code == 201, small.text
+    assert small.json()["size"] == 4 * 256 * 1024 + 9
+    big = author.session.post(url, headers=headers, timeout=60, data=_multipart(
+        "b0undary", (os.urandom(1024 * 1024) for _ in range(environment.upload_limit
+                                                              // 2**20 + 2))))
+    assert big.status_code == 413 and big.json()["error"]["details"]["field"] == "file"
+
+
+def test_a_declared_size_over_the_limit_is_413_before_the_body_is_sent(login, document,
+                                                                      environment):
+    token = login("ana.popescu").session.headers["Authorization"]
+    host, port = environment.gateway_address.split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall((f"POST /api/documents/{document['id']}/versions HTTP/1.1\r\n"
+                      f"Host: {environment.gateway_address}\r\nAuthorization: {token}\r\n"
+                      "Content-Type: multipart/form-data; boundary=x\r\n"
+                      f"Content-Length: {2**30}\r\nConnection: close\r\n\r\n").encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b'"payload_too_large"' in answer
+    assert time.monotonic() - started < 10          # not a gigabyte later
