@@ -21,11 +21,12 @@ def password_of(org: dict, username: str) -> str:
 
 
 @contextlib.contextmanager
-def running_procedura(prefix: str):
+def running_procedura(prefix: str, upload_limit: int | None = None):
     """Yields (environment, organisation)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    environment = TestEnvironment(f"{prefix}{os.getpid()}")
+    environment = (TestEnvironment(f"{prefix}{os.getpid()}", upload_limit=upload_limit)
+                   if upload_limit else TestEnvironment(f"{prefix}{os.getpid()}"))
     environment.create()
     services = Services(environment)
     services.up()
