@@ -24,7 +24,7 @@ from procedura_cli.client import ApiError, Client
 from procedura_cli.importing import (
     DocumentPlan, FileItem, MappingError, Plan, load_mapping, plan, sha256_of)
 
-RETRIES = 6           # per file, for 503s and dropped connections
+RETRY_FOR = 180.0     # seconds a file is retried for 502/503/504 and dropped connections
 MEDIA_TYPES = {".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                ".doc": "application/msword", ".pdf": "application/pdf",
                ".odt": "application/vnd.oasis.opendocument.text",
@@ -155,9 +155,9 @@ class Importer:
             return outcomes
         try:
             if found is None:
-                found = self._register(document)
-            known = {v["sha256"] for v in uploader.get(
-                f"/api/documents/{found['id']}/versions")["items"]}
+                found = _patiently(lambda: self._register(document))
+            known = {v["sha256"] for v in _patiently(lambda: uploader.get(
+                f"/api/documents/{found['id']}/versions"))["items"]}
         except (ApiError, ImportFailure, requests.RequestException) as exc:
             for item in document.files:
                 done(item, "failed", f"document {document.code}: {exc}")
@@ -207,21 +207,24 @@ class Importer:
     def _upload(self, client: Client, document_id: str, item: FileItem,
                 known: set) -> dict | None:
         media_type = MEDIA_TYPES.get(item.path.suffix.lower(), "application/octet-stream")
-        for attempt in range(RETRIES):
+        give_up = time.monotonic() + RETRY_FOR
+        attempt = 0
+        while True:
             try:
                 with open(item.path, "rb") as handle:
                     return client.upload(document_id, item.path.name, handle,
                                          item.change_summary, media_type)
             except ApiError as exc:
-                if exc.status not in (502, 503, 504) or attempt == RETRIES - 1:
+                if exc.status not in (502, 503, 504) or time.monotonic() > give_up:
                     raise
                 wait = float(exc.error.get("details", {}).get("retry_after_seconds")
                              or 2 ** attempt)
             except requests.RequestException:
-                if attempt == RETRIES - 1:
+                if time.monotonic() > give_up:
                     raise
                 wait = 2 ** attempt
-            eventlet.sleep(min(wait, 30))
+            attempt += 1
+            eventlet.sleep(min(wait, 15))
             # the upload may have gone through before the answer was lost
             try:
                 stored = {v["sha256"] for v in client.get(
@@ -230,7 +233,24 @@ class Importer:
                 stored = set()
             if item.sha256 in stored:
                 return None
-        return None
+
+
+def _patiently(call):
+    """`call()`, retried with backoff for RETRY_FOR seconds while the gateway answers
+    502/503/504 or cannot be reached (a service or the broker restarting)."""
+    give_up = time.monotonic() + RETRY_FOR
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except ApiError as exc:
+            if exc.status not in (502, 503, 504) or time.monotonic() > give_up:
+                raise
+        except requests.RequestException:
+            if time.monotonic() > give_up:
+                raise
+        eventlet.sleep(min(2 ** attempt, 15))
+        attempt += 1
 
 
 def _logins(values: list[str]) -> list[tuple[str, str]]:

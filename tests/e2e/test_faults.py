@@ -4,14 +4,13 @@ extraction worker and the search service, Tika killed and stopped, RabbitMQ stop
 is stored exactly once, extracted or marked failed, and searchable when extracted.
 
 RabbitMQ, Elasticsearch and Tika are PRIVATE instances started by scripts/stack.sh for
-this module (own ports and data directory under /tmp); PostgreSQL and MinIO are the
+this module (own ports and data directory `.stack/faults`, kept between runs); PostgreSQL and MinIO are the
 shared servers, used through this run's own database and buckets and never stopped.
 """
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import threading
@@ -27,7 +26,8 @@ import requests
 from procedura_cli.client import Client
 from procedura_cli.docgen import docx_bytes
 from tests.e2e.conftest import Services
-from tests.testenv import ROOT, RABBIT_AUTH, TestEnvironment, _admin, eventually
+from tests import testenv
+from tests.testenv import ROOT, RABBIT_AUTH, _admin, eventually
 
 FILES = 200
 BODY = "## Scop\n\nProcedura {i} stabilește circuitul documentului {token} în primărie.\n"
@@ -38,15 +38,17 @@ class PrivateStack:
 
     COMPONENTS = "rabbitmq elasticsearch tika"
 
-    def __init__(self, run_id: str):
-        base = 26000 + (os.getpid() % 300) * 10
-        self.dir = Path(f"/tmp/procedura-faults-{run_id}")
+    def __init__(self):
+        base = 26410          # fixed, like the directory: one private stack per tree
+        # kept between runs (an Elasticsearch copy with the Romanian plugin built, warm
+        # data directories): a second run starts the stack in a fraction of the time
+        self.dir = ROOT / ".stack" / "faults"
         self.ports = {"amqp": base, "mgmt": base + 1, "es": base + 3, "tika": base + 5}
         self.env = {
             "PROCEDURA_STACK_DIR": str(self.dir),
             "PROCEDURA_AMQP_PORT": str(base), "PROCEDURA_RABBITMQ_MGMT_PORT": str(base + 1),
             "PROCEDURA_RABBITMQ_DIST_PORT": str(base + 2),
-            "PROCEDURA_RABBITMQ_NODE": f"procedura-faults-{run_id}@localhost",
+            "PROCEDURA_RABBITMQ_NODE": "procedura-faults@localhost",
             "PROCEDURA_ES_PORT": str(base + 3), "PROCEDURA_ES_TRANSPORT_PORT": str(base + 4),
             "PROCEDURA_TIKA_PORT": str(base + 5), "PROCEDURA_MINIO_PORT": str(base + 6),
             "PROCEDURA_PG_PORT": str(base + 7),
@@ -71,7 +73,7 @@ class PrivateStack:
         return int((self.dir / "pids" / f"{component}.pid").read_text())
 
 
-class PrivateEnvironment(TestEnvironment):
+class PrivateEnvironment(testenv.TestEnvironment):
     """A test environment whose broker, index and Tika are the private ones."""
 
     def __init__(self, run_id: str, stack: PrivateStack):
@@ -100,9 +102,15 @@ class PrivateEnvironment(TestEnvironment):
             cur.execute(f'CREATE DATABASE "{self.database}"')
 
     def destroy(self) -> None:
-        """The database and buckets on the shared servers (the private ones go whole)."""
+        """The database and buckets on the shared servers; the vhost and index on the
+        private ones."""
         from minio import Minio
         from minio.deleteobjects import DeleteObject
+
+        requests.delete(f"{self.management}/vhosts/{quote(self.vhost, safe='')}",
+                        auth=RABBIT_AUTH, timeout=10)
+        requests.delete(f"{self.env['PROCEDURA_ELASTICSEARCH_URL']}/{self.index}*",
+                        timeout=30)
 
         with _admin() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
@@ -118,13 +126,12 @@ class PrivateEnvironment(TestEnvironment):
 
 
 @pytest.fixture(scope="module")
-def private(stack, run_id):
-    private = PrivateStack(run_id)
+def private(stack):
+    private = PrivateStack()
     private.run("up")
     print(f"faults: private stack up in {private.dir}", flush=True)
     yield private
     private.run("down")
-    shutil.rmtree(private.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
