@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from procedura_cli.badfiles import image_only_pdf
+from procedura_cli.badfiles import image_only_pdf, text_pdf
 from procedura_cli.docgen import parse_procedure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,42 +88,6 @@ def odt(paragraphs: list[str]) -> bytes:
     return out.getvalue()
 
 
-def _pdf_text(text: str) -> bytes:
-    # the standard Helvetica speaks WinAnsi: ă/ș/ț become a/s/t, â/î stay
-    table = str.maketrans("ăĂșȘşŞțȚţŢ", "aAsSsStTtT")
-    latin = text.translate(table).encode("cp1252", "replace")
-    return latin.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-
-
-def pdf(pages: list[list[str]]) -> bytes:
-    """A text PDF, one list of lines per page (Helvetica, 50 lines a page)."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"",
-               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
-               b"/Encoding /WinAnsiEncoding >>"]
-    kids = []
-    for lines in pages:
-        stream = b"BT /F1 10 Tf 12 TL 50 800 Td " + b" ".join(
-            b"(" + _pdf_text(line) + b") '" for line in lines) + b" ET"
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-        content_no = len(objects)
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents "
-                       b"%d 0 R /Resources << /Font << /F1 3 0 R >> >> >>" % content_no)
-        kids.append(len(objects))
-    objects[1] = (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
-                  + b"] /Count %d >>" % len(kids))
-    out = [b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"]
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(sum(map(len, out)))
-        out.append(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref_at = sum(map(len, out))
-    out.append(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out += [b"%010d 00000 n \n" % offset for offset in offsets]
-    out.append(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-               % (len(objects) + 1, xref_at))
-    return b"".join(out)
-
-
 def _pages(rng: random.Random) -> int:
     roll = rng.random()
     if roll < 0.70:
@@ -151,7 +115,7 @@ def generate(count: int, seed: int = 8) -> list[Item]:
         elif kind == "odt":
             data, media = odt(lines), ODT
         elif kind == "pdf":
-            data, media = pdf([lines[p * 50:(p + 1) * 50] for p in range(pages)]), PDF
+            data, media = text_pdf([lines[p * 50:(p + 1) * 50] for p in range(pages)]), PDF
         else:
             data, media = image_only_pdf(pages, 620, 877, seed=i), PDF
         ext = "pdf" if kind == "scan" else kind

@@ -7,8 +7,8 @@ import time
 import eventlet
 import pytest
 
-from procedura_cli.badfiles import billion_xref_pdf, image_only_pdf, zip_bomb_docx
-from procedura_cli.docgen import docx_bytes, pdf_bytes
+from procedura_cli.badfiles import billion_xref_pdf, image_only_pdf, text_pdf, zip_bomb_docx
+from procedura_cli.docgen import docx_bytes
 from services.versioning.adapters.tika import (
     ExtractionFailed, Tika, TikaDropped, TikaUnavailable)
 
@@ -17,9 +17,11 @@ BODY = "## Secțiune\n\nÎnregistrarea petițiilor şi soluţionarea lor în ter
 
 
 def test_a_parse_longer_than_the_timeout_fails_the_file_naming_the_limit(settings):
-    tika = Tika(settings.tika_url, timeout=0.05, max_characters=1000)
+    tika = Tika(settings.tika_url, timeout=0.05, max_characters=10_000_000)
+    pages = [[f"Rândul {n} al paginii {p}: înregistrarea petițiilor." for n in range(50)]
+             for p in range(200)]         # Tika needs seconds for 200 pages
     with pytest.raises(ExtractionFailed) as raised:
-        tika.extract(io.BytesIO(pdf_bytes("lung", BODY * 400)), "lung.pdf", "application/pdf")
+        tika.extract(io.BytesIO(text_pdf(pages)), "lung.pdf", "application/pdf")
     assert "did not finish reading the file within 0.05 s" in str(raised.value)
 
 
