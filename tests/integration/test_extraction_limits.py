@@ -1,7 +1,11 @@
 """Extraction limits of the Tika adapter, against the real Tika: timeout, character cap,
 bounded concurrency, and telling a Tika that is away from a file that is at fault."""
 import io
+import os
+import signal
 import socket
+import subprocess
+import threading
 import time
 
 import eventlet
@@ -11,6 +15,7 @@ from procedura_cli.badfiles import billion_xref_pdf, image_only_pdf, text_pdf, z
 from procedura_cli.docgen import docx_bytes
 from services.versioning.adapters.tika import (
     ExtractionFailed, Tika, TikaDropped, TikaUnavailable)
+from tests.testenv import ROOT
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BODY = "## Secțiune\n\nÎnregistrarea petițiilor şi soluţionarea lor în termen legal.\n\n"
@@ -75,3 +80,52 @@ def test_extractions_of_one_process_are_bounded(settings):
                              range(8)))
     assert all("Înregistrarea petițiilor" in r.text for r in results)
     assert peak == 2
+
+
+@pytest.fixture(scope="module")
+def private_tika():
+    """A Tika of this module only (scripts/stack.sh, own port and directory), so it can
+    be broken without touching the shared one."""
+    env = {**os.environ, "PROCEDURA_STACK_DIR": str(ROOT / ".stack" / "tika-private"),
+           "PROCEDURA_STACK_COMPONENTS": "tika", "PROCEDURA_TIKA_PORT": "26420",
+           "PROCEDURA_TIKA_HEAP": "512m"}
+    script = str(ROOT / "scripts" / "stack.sh")
+    started = subprocess.run([script, "up"], env=env, capture_output=True, text=True,
+                             timeout=180)
+    assert started.returncode == 0, started.stdout + started.stderr
+    yield "http://127.0.0.1:26420", ROOT / ".stack" / "tika-private" / "pids" / "tika.pid"
+    subprocess.run([script, "down"], env=env, capture_output=True, timeout=120)
+
+
+def test_tika_dying_mid_file_is_a_drop_and_tika_comes_back(private_tika):
+    url, pid_file = private_tika
+    tika = Tika(url, timeout=60, max_characters=10_000_000)
+    pages = [[f"Rândul {n} al paginii {p}: înregistrarea petițiilor." for n in range(50)]
+             for p in range(200)]
+
+    def children(pid: int) -> list[int]:
+        found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+        return [int(p) for p in found.stdout.split()]
+
+    def kill_the_parser():
+        time.sleep(1.0)     # inside the parse of a file that takes Tika seconds
+        (server,) = children(int(pid_file.read_text()))
+        for parser in children(server):
+            os.kill(parser, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_the_parser)
+    killer.start()
+    with pytest.raises(TikaDropped) as raised:
+        tika.extract(io.BytesIO(text_pdf(pages)), "lung.pdf", "application/pdf")
+    killer.join()
+    assert "dropped the connection" in str(raised.value)
+    # Tika restarts its parser, the next file is read normally
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            extracted = tika.extract(io.BytesIO(docx_bytes("d", BODY)), "d.docx", DOCX)
+            break
+        except TikaUnavailable:
+            assert time.monotonic() < deadline
+            time.sleep(1)
+    assert "Înregistrarea petițiilor" in extracted.text
