@@ -43,7 +43,7 @@ class Settings(_Section):
     search_replicas: int = Field(default=0, ge=0)
     tika_url: str
     upload_limit_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
-    # uploads one gateway process streams at once; more get 503 with Retry-After
+    # uploads one gateway process streams at once; more get 503 (details.retry_after_seconds)
     upload_concurrency: int = Field(default=16, ge=1)
     auth_secret: str = Field(min_length=16)
     token_ttl_seconds: int = 12 * 3600
