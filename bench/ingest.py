@@ -261,55 +261,67 @@ def big_upload(environment, password: str, megabytes: int) -> dict:
     return result
 
 
+def throughput(items: list[Item], levels: list[int], environment, password: str) -> None:
+    """One slice of the corpus per level: raw, then pipeline; a table and the stages."""
+    per_level = len(items) // len(levels)
+    documents = register_all(environment, password, per_level * len(levels))
+    print("| concurrency | files | MB | raw files/s | pipeline files/s | pipeline MB/s "
+          "| pipeline/raw | upload→searchable p50 | p95 |")
+    print("|---|---|---|---|---|---|---|---|---|", flush=True)
+    all_stages: dict[int, dict] = {}
+    raws: dict[int, dict] = {}
+    for n, level in enumerate(levels):
+        chunk = items[n * per_level:(n + 1) * per_level]
+        megabytes = sum(len(i.data) for i in chunk) / 1e6
+        r = raw(chunk, level)
+        p = pipeline(chunk, documents[n * per_level:(n + 1) * per_level], level,
+                     environment, password)
+        raws[level], all_stages[level] = r, p["stages"]
+        print(f"| {level} | {len(chunk)} | {megabytes:.1f} | {len(chunk) / r['seconds']:.2f} "
+              f"| {len(chunk) / p['seconds']:.2f} | {megabytes / p['seconds']:.2f} "
+              f"| {r['seconds'] / p['seconds']:.2f} | {p['p50']:.2f} s "
+              f"| {p['p95']:.2f} s |", flush=True)
+    names = list(next(iter(all_stages.values())).keys())
+    print("\nStages (seconds per file, p50 / p95 / sum over files):")
+    print("| concurrency | raw Tika p50 | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for level, found in all_stages.items():
+        cells = [f"{statistics.median(v):.3f} / {pct(v, 0.95):.3f} / {sum(v):.0f}"
+                 if v else "-" for v in found.values()]
+        print(f"| {level} | {raws[level]['tika_p50']:.3f} | " + " | ".join(cells) + " |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--files", type=int, default=2000, help="0: only the large upload")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--big-mb", type=int, default=1024,
                         help="size of the large upload for the memory figures (0: none)")
+    parser.add_argument("--rpc-timeout", type=float, default=120,
+                        help="the services' RPC deadline (s): storing a 1 GB file hashes "
+                             "and copies it inside one RPC")
     args = parser.parse_args()
 
     t0 = time.time()
     items = generate(args.files)
-    size = sum(len(i.data) for i in items) / 1e6
-    kinds = {k: sum(1 for i in items if i.kind == k) for k in ("docx", "odt", "pdf", "scan")}
-    print(f"corpus: {len(items)} files, {size:.1f} MB, {kinds}, pages 1-"
-          f"{max(i.pages for i in items)}, generated in {time.time() - t0:.0f} s; "
-          f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}", flush=True)
-    per_level = len(items) // len(args.concurrency)
-    with running_procedura("b", upload_limit=max(2 * args.big_mb, 100) * 1024 * 1024) \
+    if items:
+        size = sum(len(i.data) for i in items) / 1e6
+        kinds = {k: sum(1 for i in items if i.kind == k) for k in ("docx", "odt", "pdf", "scan")}
+        print(f"corpus: {len(items)} files, {size:.1f} MB, {kinds}, pages 1-"
+              f"{max(i.pages for i in items)}, generated in {time.time() - t0:.0f} s; "
+              f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}", flush=True)
+    with running_procedura("b", upload_limit=max(2 * args.big_mb, 100) * 1024 * 1024,
+                           env={"PROCEDURA_RPC_TIMEOUT": str(args.rpc_timeout)}) \
             as (environment, org):
         password = password_of(org, "ana.popescu")
-        documents = register_all(environment, password, per_level * len(args.concurrency))
-        print("| concurrency | files | MB | raw files/s | pipeline files/s | pipeline MB/s "
-              "| pipeline/raw | upload→searchable p50 | p95 |")
-        print("|---|---|---|---|---|---|---|---|---|", flush=True)
-        all_stages: dict[int, dict] = {}
-        raws: dict[int, dict] = {}
-        for n, level in enumerate(args.concurrency):
-            chunk = items[n * per_level:(n + 1) * per_level]
-            megabytes = sum(len(i.data) for i in chunk) / 1e6
-            r = raw(chunk, level)
-            p = pipeline(chunk, documents[n * per_level:(n + 1) * per_level], level,
-                         environment, password)
-            raws[level], all_stages[level] = r, p["stages"]
-            print(f"| {level} | {len(chunk)} | {megabytes:.1f} | {len(chunk) / r['seconds']:.2f} "
-                  f"| {len(chunk) / p['seconds']:.2f} | {megabytes / p['seconds']:.2f} "
-                  f"| {r['seconds'] / p['seconds']:.2f} | {p['p50']:.2f} s "
-                  f"| {p['p95']:.2f} s |", flush=True)
-        print("\nStages (seconds per file, p50 / p95 / sum over files):")
-        print("| concurrency | raw Tika p50 | " + " | ".join(
-            next(iter(all_stages.values())).keys()) + " |")
-        print("|---|---|" + "---|" * len(next(iter(all_stages.values()))))
-        for level, found in all_stages.items():
-            cells = [f"{statistics.median(v):.3f} / {pct(v, 0.95):.3f} / {sum(v):.0f}"
-                     if v else "-" for v in found.values()]
-            print(f"| {level} | {raws[level]['tika_p50']:.3f} | " + " | ".join(cells) + " |")
+        if items:
+            throughput(items, args.concurrency, environment, password)
         if args.big_mb:
             big = big_upload(environment, password, args.big_mb)
             print(f"\nLarge upload: {args.big_mb} MB text file, chunked, answer "
                   f"{big['status']} after {big['upload_seconds']:.1f} s; extraction "
-                  f"{big.get('extraction')} after {big.get('settled_seconds', 0):.1f} s")
+                  f"{big.get('extraction')} after {big.get('settled_seconds', 0):.1f} s; "
+                  f"load {os.getloadavg()[0]:.1f}")
             print("| process | RSS before | growth during the upload | growth until extracted |")
             print("|---|---|---|---|")
             for name, figures in big["rss"].items():
