@@ -260,10 +260,10 @@ def _logins(values: list[str]) -> list[tuple[str, str]]:
     for value in raw:
         username, sep, password = value.partition(":")
         if not sep or not username or not password:
-            raise SystemExit(f"procedura import: --login expects USER:PASSWORD, got {value!r}")
+            raise ValueError(f"--login expects USER:PASSWORD, got {value!r}")
         logins.append((username, password))
     if not logins:
-        raise SystemExit("procedura import: give at least one --login USER:PASSWORD "
+        raise ValueError("give at least one --login USER:PASSWORD "
                          "(or PROCEDURA_IMPORT_LOGINS=user:pass,user2:pass2)")
     return logins
 
@@ -294,7 +294,12 @@ def cmd_import(args) -> int:
             print(f"not mappable\t{rejected.relative}\t{rejected.reason}")
         return 0
     try:
-        importer = Importer(args.gateway, _logins(args.login), args.concurrency)
+        logins = _logins(args.login)
+    except ValueError as exc:
+        print(f"procedura import: {exc}", file=sys.stderr)
+        return 2
+    try:
+        importer = Importer(args.gateway, logins, args.concurrency)
     except (ApiError, requests.RequestException) as exc:
         print(f"procedura import: cannot log in at {args.gateway}: {exc}", file=sys.stderr)
         return 2
