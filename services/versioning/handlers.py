@@ -11,7 +11,8 @@ from services.common.labels import edition_label
 from services.common.outbox import record
 from services.common.settings import Settings
 from services.contracts import events
-from services.contracts.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from services.contracts.errors import (
+    Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType)
 from services.contracts.models import StagedUpload, StoreVersion, VersionManifest
 from services.versioning.adapters.storage import ObjectStore, original_key, text_key
 from services.versioning.adapters.tika import (
@@ -41,9 +42,15 @@ def store_version(db, store: ObjectStore, tika: Tika, settings: Settings,
         if size > settings.upload_limit_bytes:
             raise PayloadTooLarge(f"the file is larger than {settings.upload_limit_bytes} bytes",
                                   {"field": "file", "limit": settings.upload_limit_bytes})
-        media_type = tika.detect(store.staged_head(staged.staging_key,
-                                            settings.extraction.detect_bytes), filename)
-        if not tika.can_parse(media_type):
+        try:
+            media_type = tika.detect(store.staged_head(staged.staging_key,
+                                                settings.extraction.detect_bytes), filename)
+            parseable = tika.can_parse(media_type)
+        except TikaUnavailable as exc:
+            # the file is not at fault: a clean 503 the client may retry, not a 500
+            raise ServiceUnavailable("Tika (file type detection) is not answering; try "
+                                     "again in a moment", {"service": "tika"}) from exc
+        if not parseable:
             raise UnsupportedMediaType(f"{media_type} is not a format Procedura can read",
                                        {"field": "file", "media_type": media_type})
         sha256, size = store.staged_sha256(staged.staging_key)
