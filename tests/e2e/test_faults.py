@@ -23,7 +23,7 @@ import psycopg2
 import pytest
 import requests
 
-from procedura_cli.client import Client
+from procedura_cli.client import ApiError, Client
 from procedura_cli.docgen import docx_bytes
 from tests.e2e.conftest import Services
 from tests import testenv
@@ -270,10 +270,20 @@ def test_an_import_survives_worker_kills_tika_rabbitmq_and_elasticsearch_outages
         phase(f"Elasticsearch stopped {time.monotonic() - es_stopped:.0f} s, started")
 
         # 5. a flood of large uploads: clean 201/413/503 answers, and the gateway stays up
-        author = Client.login(environment.gateway, "ana.popescu", "demo-dj")
-        target = author.post("/api/documents", {
-            "code": f"PO-DJ-{uuid.uuid4().int % 10**8:08d}", "title": "Încărcări mari",
-            "type": "PO", "owner_department": "DJ", "distribution": ["DJ"]})
+        # (the services may still be reconnecting to the restarted broker: 503 meanwhile)
+        def register_target():
+            try:
+                client = Client.login(environment.gateway, "ana.popescu", "demo-dj")
+                return client, client.post("/api/documents", {
+                    "code": f"PO-DJ-{uuid.uuid4().int % 10**8:08d}",
+                    "title": "Încărcări mari", "type": "PO", "owner_department": "DJ",
+                    "distribution": ["DJ"]})
+            except ApiError as exc:
+                if exc.status != 503:
+                    raise
+                return None
+        author, target = eventually(register_target, timeout=120, interval=2)
+        phase("services answer again after the outages")
         token = author.session.headers["Authorization"].split()[1]
         statuses = flood(environment.gateway, token, target["id"], environment.upload_limit)
         assert set(statuses) <= {201, 413, 503, -1}, statuses
