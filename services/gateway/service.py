@@ -157,6 +157,7 @@ class GatewayService(SearchRoutes):
         document_id = _uuid(document_id, "document")
         self.documents.get(user.username, document_id)  # 404 before reading the body
         cfg = self.config
+        uploads.check_declared_size(request, cfg.settings.upload_limit_bytes)
         with uploads.slot(cfg.settings.upload_concurrency):
             upload = uploads.receive(request, cfg.minio, cfg.staging_bucket,
                                      cfg.settings.upload_limit_bytes)

@@ -80,15 +80,21 @@ def _events(stream, parser):
     parser.close()
 
 
+def check_declared_size(request, limit: int) -> None:
+    """413 at once for a body that says it is larger than the limit (plus room for the
+    multipart framing and the small fields): nothing of it is read."""
+    if (request.content_length or 0) > limit + 1024 * 1024:
+        raise PayloadTooLarge(f"the file is larger than {limit} bytes",
+                              {"field": "file", "limit": limit})
+
+
 def receive(request, minio, bucket: str, limit: int) -> Upload:
     """Read a multipart/form-data request: small fields into a dict, `file` into staging."""
     content_type, options = parse_options_header(request.headers.get("Content-Type", ""))
     if content_type != "multipart/form-data" or "boundary" not in options:
         raise InvalidInput("expected multipart/form-data with a `file` field",
                            {"field": "file"})
-    if (request.content_length or 0) > limit + 1024 * 1024:
-        raise PayloadTooLarge(f"the file is larger than {limit} bytes",
-                              {"field": "file", "limit": limit})
+    check_declared_size(request, limit)
     upload = Upload()
     events = _events(_body_stream(request), PushMultipartParser(options["boundary"]))
     try:

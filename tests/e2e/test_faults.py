@@ -284,6 +284,8 @@ def test_an_import_survives_worker_kills_tika_rabbitmq_and_elasticsearch_outages
                 return None
         author, target = eventually(register_target, timeout=120, interval=2)
         phase("services answer again after the outages")
+        importer.wait(timeout=300)
+        phase("first import run ended")
         token = author.session.headers["Authorization"].split()[1]
         statuses = flood(environment.gateway, token, target["id"], environment.upload_limit)
         assert set(statuses) <= {201, 413, 503, -1}, statuses
@@ -291,7 +293,6 @@ def test_an_import_survives_worker_kills_tika_rabbitmq_and_elasticsearch_outages
         assert requests.get(f"{environment.gateway}/healthz", timeout=5).status_code == 200
 
         phase(f"upload flood: {sorted(statuses)}")
-        importer.wait(timeout=300)
     finally:
         if importer.poll() is None:
             importer.kill()
