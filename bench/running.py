@@ -21,11 +21,14 @@ def password_of(org: dict, username: str) -> str:
 
 
 @contextlib.contextmanager
-def running_procedura(prefix: str):
-    """Yields (environment, organisation)."""
+def running_procedura(prefix: str, upload_limit: int | None = None,
+                      env: dict[str, str] | None = None):
+    """Yields (environment, organisation); `env` overrides settings of the services."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    environment = TestEnvironment(f"{prefix}{os.getpid()}")
+    environment = (TestEnvironment(f"{prefix}{os.getpid()}", upload_limit=upload_limit)
+                   if upload_limit else TestEnvironment(f"{prefix}{os.getpid()}"))
+    environment.env.update(env or {})
     environment.create()
     services = Services(environment)
     services.up()

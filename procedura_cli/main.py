@@ -10,6 +10,8 @@
                                     messages no service could handle; replay them
   procedura audit verify            check the audit trail's hash chain (exit 1 if broken)
   procedura verify-integrity        hash every stored original again (exit 1 on a problem)
+  procedura import FOLDER           import a folder tree of documents (docs/import.md)
+  procedura doctor                  stuck or inconsistent items (exit 1 when any)
   procedura health SERVICE [--local] ask a service's health RPC (exit 1 if it fails):
                                     checks the broker and the service's own stores;
                                     --local: this process's own beacon (probes)
@@ -23,6 +25,7 @@ eventlet.monkey_patch()  # nameko's standalone proxies expect a patched process
 import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -30,7 +33,7 @@ from urllib.parse import quote, urlparse  # noqa: E402
 
 import requests  # noqa: E402
 
-from procedura_cli import events_cli, search_cli  # noqa: E402
+from procedura_cli import doctor_cli, events_cli, import_cli, search_cli  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "procedura.yaml"
@@ -70,7 +73,8 @@ def management_api(amqp_uri: str) -> tuple[str, tuple[str, str], str]:
     """The RabbitMQ management API base, credentials and vhost of an AMQP URI."""
     url = urlparse(amqp_uri)
     vhost = url.path[1:] or "/"
-    return (f"http://{url.hostname}:15672/api", (url.username or "guest",
+    port = os.environ.get("PROCEDURA_RABBITMQ_MGMT_PORT", "15672")   # as scripts/stack.sh
+    return (f"http://{url.hostname}:{port}/api", (url.username or "guest",
                                                 url.password or "guest"), vhost)
 
 
@@ -217,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     schemas.set_defaults(func=cmd_schemas)
     search_cli.register(sub)
     events_cli.register(sub)
+    import_cli.register(sub)
+    doctor_cli.register(sub)
     integrity = sub.add_parser("verify-integrity",
                                help="hash every stored original against its manifest")
     integrity.add_argument("--timeout", type=float, default=3600)

@@ -11,6 +11,9 @@
 #   scripts/stack.sh rabbitmqctl ARGS  run rabbitmqctl against our node (e.g. list_queues)
 #   scripts/stack.sh psql [ARGS]      psql as the postgres superuser over the unix socket
 #
+# PROCEDURA_STACK_COMPONENTS="tika" (a subset, space-separated) limits every verb to those
+# components: with PROCEDURA_STACK_DIR and the port variables it runs a private instance.
+#
 # See docs/stack.md for ports, credentials and environment variables.
 set -euo pipefail
 
@@ -46,13 +49,16 @@ START_TIMEOUT=${PROCEDURA_STACK_TIMEOUT:-120}     # seconds per component to bec
 STOP_TIMEOUT=${PROCEDURA_STACK_STOP_TIMEOUT:-30}  # seconds before SIGKILL on down
 ES_HEAP=${PROCEDURA_ES_HEAP:-1g}
 TIKA_HEAP=${PROCEDURA_TIKA_HEAP:-1g}
+# Tika's own cap on one parse: its forked parser is killed and restarted past it
+TIKA_TASK_TIMEOUT_MS=${PROCEDURA_TIKA_TASK_TIMEOUT_MS:-150000}
 
 # ---- dev-only credentials ------------------------------------------------------
 RMQ_NODE=${PROCEDURA_RABBITMQ_NODE:-procedura@localhost}
 PG_APP_USER=procedura PG_APP_PASSWORD=procedura PG_APP_DB=procedura
 MINIO_USER=procedura MINIO_PASSWORD=procedura-dev-secret
 
-COMPONENTS=(rabbitmq postgres minio elasticsearch tika)
+ALL_COMPONENTS=(rabbitmq postgres minio elasticsearch tika)
+read -r -a COMPONENTS <<<"${PROCEDURA_STACK_COMPONENTS:-${ALL_COMPONENTS[*]}}"
 
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 RMQ_BIN=/usr/lib/rabbitmq/bin
@@ -364,13 +370,34 @@ start_tika() {
       <javaPath>$JAVA_HOME_17/bin/java</javaPath>
       <forkedJvmArgs>
         <arg>-Xmx$TIKA_HEAP</arg>
+        <arg>-XX:+ExitOnOutOfMemoryError</arg>
       </forkedJvmArgs>
+      <taskTimeoutMillis>$TIKA_TASK_TIMEOUT_MS</taskTimeoutMillis>
     </params>
   </server>
 </properties>
 EOF
-    spawn tika "$TIKA_DIR" "$JAVA_HOME_17/bin/java" -Xmx128m -jar "$TIKA_JAR" \
-        --host "$HOST" --port "$TIKA_PORT" --config "$TIKA_DIR/tika-config.xml"
+    # the watchdog below restarts the server whenever it exits (crash, kill -9, OOM)
+    spawn tika "$TIKA_DIR" "$REPO/scripts/stack.sh" tika-supervise
+}
+# tika-supervise (internal): run the Tika server in the foreground and start it again
+# when it dies; TERM/INT stop the server and the watchdog (stack.sh down).
+cmd_tika_supervise() {
+    local child=0 stopping=0 restarts=0 status
+    trap 'stopping=1; ((child > 0)) && kill -TERM "$child" 2>/dev/null' TERM INT
+    while ((stopping == 0)); do
+        "$JAVA_HOME_17/bin/java" -Xmx128m -jar "$TIKA_JAR" \
+            --host "$HOST" --port "$TIKA_PORT" --config "$TIKA_DIR/tika-config.xml" &
+        child=$!
+        status=0
+        wait "$child" || status=$?
+        # a trapped signal interrupts `wait`: wait again until the server has exited
+        while kill -0 "$child" 2>/dev/null; do wait "$child" || status=$?; done
+        ((stopping == 0)) || break
+        restarts=$((restarts + 1))
+        log "tika: watchdog: server exited ($status) at $(date -Is); restart $restarts in 2 s"
+        sleep 2
+    done
 }
 health_tika() { hcurl "http://$HOST:$TIKA_PORT/tika"; }
 addr_tika() { echo "http://$HOST:$TIKA_PORT/"; }
@@ -543,6 +570,7 @@ main() {
         logs) cmd_logs "$@" ;;
         wait) cmd_wait ;;
         rabbitmqctl | rabbitmq-diagnostics) rmq_ctl "$verb" "$@" ;;
+        tika-supervise) cmd_tika_supervise ;;
         psql) as_user "$PG_USER"; exec "${AS[@]}" "$PG_BIN/psql" -h "$PG_SOCK" -p "$PG_PORT" -U postgres "$@" ;;
         -h | --help | help) usage ;;
         *) usage >&2; exit 2 ;;

@@ -28,6 +28,10 @@ class ExtractionSettings(_Section):
     timeout_seconds: float = 120
     max_characters: int = 2_000_000
     detect_bytes: int = 65_536
+    # extractions one worker process runs at once (each holds a Tika request open)
+    concurrency: int = Field(default=4, ge=1)
+    # deliveries during which Tika died or dropped the connection before a file is failed
+    max_attempts: int = Field(default=3, ge=1)
 
 
 class DeliverySettings(_Section):
@@ -46,6 +50,8 @@ class Settings(_Section):
     search_replicas: int = Field(default=0, ge=0)
     tika_url: str
     upload_limit_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    # uploads one gateway process streams at once; more get 503 (details.retry_after_seconds)
+    upload_concurrency: int = Field(default=16, ge=1)
     auth_secret: str = Field(min_length=16)
     token_ttl_seconds: int = 12 * 3600
     extraction: ExtractionSettings = ExtractionSettings()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import partial
 
 import eventlet
+from kombu.exceptions import OperationalError
 from nameko.rpc import RpcProxy
 
 from services.common.settings import Settings
@@ -31,7 +32,13 @@ class _Timed:
         return _Timed(self._proxy, self._service, seconds)
 
     def _call(self, method, *args, **kwargs):
-        reply = method.call_async(*args, **kwargs)
+        try:
+            reply = method.call_async(*args, **kwargs)
+        except (OSError, OperationalError) as exc:
+            # the broker is away (stopped, restarting): a clean 503, not a 500
+            raise ServiceUnavailable(
+                f"the message broker is not reachable ({exc}); try again in a moment",
+                {"service": self._service}) from None
         try:
             with eventlet.Timeout(self._timeout):
                 return reply.result()

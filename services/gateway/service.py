@@ -165,17 +165,19 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
         document_id = _uuid(document_id, "document")
         self.documents.get(user.username, document_id)  # 404 before reading the body
         cfg = self.config
-        upload = uploads.receive(request, cfg.minio, cfg.staging_bucket,
-                                 cfg.settings.upload_limit_bytes)
-        try:
-            note = validate(ChangeNote, {k: v for k, v in upload.fields.items()
-                                         if k in ChangeNote.model_fields})
-            version = self.documents.add_revision(
-                user.username, document_id, upload.staged.model_dump(mode="json"),
-                note.model_dump(mode="json"))
-        finally:
-            # versioning has moved it on success; on any failure it must not linger
-            cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
+        uploads.check_declared_size(request, cfg.settings.upload_limit_bytes)
+        with uploads.slot(cfg.settings.upload_concurrency):
+            upload = uploads.receive(request, cfg.minio, cfg.staging_bucket,
+                                     cfg.settings.upload_limit_bytes)
+            try:
+                note = validate(ChangeNote, {k: v for k, v in upload.fields.items()
+                                             if k in ChangeNote.model_fields})
+                version = self.documents.add_revision(
+                    user.username, document_id, upload.staged.model_dump(mode="json"),
+                    note.model_dump(mode="json"))
+            finally:
+                # versioning has moved it on success; on any failure it must not linger
+                cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
         return json_response(version, 201, {"Location": f"/api/versions/{version['id']}"})
 
     @http("POST", "/api/documents/<document_id>/restore")

@@ -6,17 +6,39 @@ MinIO in parts of a few MB, so no upload is ever whole in memory or on local dis
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
 from services.common.filenames import sanitise_filename
-from services.contracts.errors import InvalidInput, PayloadTooLarge
+from services.contracts.errors import InvalidInput, PayloadTooLarge, ServiceUnavailable
 from services.contracts.models import StagedUpload
 
 READ = 64 * 1024
 PART = 8 * 1024 * 1024   # MinIO's minimum multipart part is 5 MiB
 MAX_FIELD = 16 * 1024
+
+
+RETRY_AFTER = 5
+_in_progress = 0   # uploads this gateway process is streaming (one eventlet hub: no lock)
+
+
+@contextmanager
+def slot(limit: int):
+    """Hold one of `limit` upload slots of this process, or refuse with 503 at once
+    (before reading the body): a flood of large uploads cannot exhaust the gateway."""
+    global _in_progress
+    if _in_progress >= limit:
+        raise ServiceUnavailable(
+            f"too many uploads in progress ({limit}); try again in {RETRY_AFTER} seconds",
+            {"field": "file", "uploads_in_progress": _in_progress,
+             "retry_after_seconds": RETRY_AFTER})
+    _in_progress += 1
+    try:
+        yield
+    finally:
+        _in_progress -= 1
 
 
 @dataclass
@@ -58,17 +80,23 @@ def _events(stream, parser):
     parser.close()
 
 
+def check_declared_size(request, limit: int) -> None:
+    """413 at once for a body that says it is larger than the limit (plus room for the
+    multipart framing and the small fields): nothing of it is read."""
+    if (request.content_length or 0) > limit + 1024 * 1024:
+        raise PayloadTooLarge(f"the file is larger than {limit} bytes",
+                              {"field": "file", "limit": limit})
+
+
 def receive(request, minio, bucket: str, limit: int) -> Upload:
     """Read a multipart/form-data request: small fields into a dict, `file` into staging."""
     content_type, options = parse_options_header(request.headers.get("Content-Type", ""))
     if content_type != "multipart/form-data" or "boundary" not in options:
         raise InvalidInput("expected multipart/form-data with a `file` field",
                            {"field": "file"})
-    if (request.content_length or 0) > limit + 1024 * 1024:
-        raise PayloadTooLarge(f"the file is larger than {limit} bytes",
-                              {"field": "file", "limit": limit})
+    check_declared_size(request, limit)
     upload = Upload()
-    events = _events(request.stream, PushMultipartParser(options["boundary"]))
+    events = _events(_body_stream(request), PushMultipartParser(options["boundary"]))
     try:
         for event in events:
             if not isinstance(event, MultipartSegment):
@@ -84,6 +112,16 @@ def receive(request, minio, bucket: str, limit: int) -> Upload:
     if upload.staged is None:
         raise InvalidInput("the `file` field is missing", {"field": "file"})
     return upload
+
+
+def _body_stream(request):
+    """The request body as it arrives. Werkzeug gives an empty stream for a body without
+    Content-Length unless the server says it terminates it; eventlet's server decodes
+    `Transfer-Encoding: chunked` itself, so such a body is read from wsgi.input."""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if request.content_length is None and chunked:
+        return request.environ["wsgi.input"]
+    return request.stream
 
 
 def _stage(events, segment, minio, bucket: str, limit: int) -> StagedUpload:

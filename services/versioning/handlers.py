@@ -11,10 +11,12 @@ from services.common.labels import edition_label
 from services.common.outbox import record
 from services.common.settings import Settings
 from services.contracts import events
-from services.contracts.errors import Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from services.contracts.errors import (
+    Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType)
 from services.contracts.models import StagedUpload, StoreVersion, VersionManifest
 from services.versioning.adapters.storage import ObjectStore, original_key, text_key
-from services.versioning.adapters.tika import ExtractionFailed, Tika, TikaUnavailable
+from services.versioning.adapters.tika import (
+    ExtractionFailed, Tika, TikaDropped, TikaUnavailable)
 from services.versioning.diff import diff_texts
 from services.versioning.repository import Repository, manifest
 
@@ -40,9 +42,15 @@ def store_version(db, store: ObjectStore, tika: Tika, settings: Settings,
         if size > settings.upload_limit_bytes:
             raise PayloadTooLarge(f"the file is larger than {settings.upload_limit_bytes} bytes",
                                   {"field": "file", "limit": settings.upload_limit_bytes})
-        media_type = tika.detect(store.staged_head(staged.staging_key,
-                                            settings.extraction.detect_bytes), filename)
-        if not tika.can_parse(media_type):
+        try:
+            media_type = tika.detect(store.staged_head(staged.staging_key,
+                                                settings.extraction.detect_bytes), filename)
+            parseable = tika.can_parse(media_type)
+        except TikaUnavailable as exc:
+            # the file is not at fault: a clean 503 the client may retry, not a 500
+            raise ServiceUnavailable("Tika (file type detection) is not answering; try "
+                                     "again in a moment", {"service": "tika"}) from exc
+        if not parseable:
             raise UnsupportedMediaType(f"{media_type} is not a format Procedura can read",
                                        {"field": "file", "media_type": media_type})
         sha256, size = store.staged_sha256(staged.staging_key)
@@ -63,11 +71,15 @@ def store_version(db, store: ObjectStore, tika: Tika, settings: Settings,
         return manifest(repo.get(request.version_id))
 
 
-def extract_text(db, store: ObjectStore, tika: Tika, event, attempts: int = 4) -> str:
+def extract_text(db, store: ObjectStore, tika: Tika, event, attempts: int = 4,
+                 max_drops: int = 3) -> str:
     """Send a stored original to Tika and keep its text; returns the outcome.
 
-    A file Tika cannot read is marked failed with the reason (no redelivery); a Tika
-    that does not answer is retried with backoff, then the message is requeued.
+    A file Tika cannot read, or does not finish within the timeout, is marked failed
+    with the reason (no redelivery); a Tika that does not answer is retried with
+    backoff, then the message is requeued. A file during which Tika died or dropped
+    the connection `max_drops` times (counted across deliveries) is marked failed:
+    it is the likely cause, and must not crash Tika forever.
     """
     data = event.data
     with db.transaction() as cur:
@@ -81,6 +93,17 @@ def extract_text(db, store: ObjectStore, tika: Tika, event, attempts: int = 4) -
             break
         except ExtractionFailed as exc:
             return _failed(db, data, str(exc))
+        except TikaDropped as exc:
+            with db.transaction() as cur:
+                drops = Repository(cur).extraction_dropped(data.version_id)
+            if drops >= max_drops:
+                return _failed(db, data, f"Tika stopped {drops} times while reading this "
+                                         f"file; last: {exc}")
+            if attempt == attempts - 1:
+                raise
+            log.warning("Tika dropped %s (%d of %d), retrying", data.version_id, drops,
+                        max_drops)
+            eventlet.sleep(2 ** attempt)
         except TikaUnavailable:
             if attempt == attempts - 1:
                 raise
@@ -98,6 +121,19 @@ def extract_text(db, store: ObjectStore, tika: Tika, event, attempts: int = 4) -
                     version_id=data.version_id, document_id=data.document_id,
                     characters=len(extracted.text), truncated=extracted.truncated)))
     return "done"
+
+
+def extraction_problems(db, pending_older_than: float, limit: int = 100) -> dict:
+    """For `procedura doctor`: versions without text for too long, and failed ones."""
+    with db.transaction() as cur:
+        found = Repository(cur).extraction_problems(pending_older_than, limit)
+
+    def row(r: dict) -> dict:
+        return {k: (str(v) if k in ("id", "document_id") else
+                    v.isoformat() if k == "created_at" else v) for k, v in r.items()}
+
+    return {"pending": [row(r) for r in found["pending"]],
+            "failed": [row(r) for r in found["failed"]], "counts": found["counts"]}
 
 
 def _failed(db, data, reason: str) -> str:

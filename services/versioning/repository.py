@@ -72,6 +72,30 @@ class Repository:
                          (characters, truncated, version_id))
         return self.cur.rowcount == 1
 
+    def extraction_dropped(self, version_id: UUID) -> int:
+        """Count one delivery in which Tika dropped this file; returns the count so far."""
+        self.cur.execute("""UPDATE versions SET extraction_attempts = extraction_attempts + 1
+                            WHERE id = %s AND extraction_status = 'pending'
+                            RETURNING extraction_attempts""", (version_id,))
+        row = self.cur.fetchone()
+        return row["extraction_attempts"] if row else 0
+
+    def extraction_problems(self, pending_older_than: float, limit: int) -> dict:
+        """Versions pending longer than `pending_older_than` seconds, and failed ones."""
+        self.cur.execute("""SELECT id, document_id, filename, created_at, extraction_attempts
+                            FROM versions WHERE extraction_status = 'pending'
+                              AND created_at < now() - make_interval(secs => %s)
+                            ORDER BY created_at LIMIT %s""", (pending_older_than, limit))
+        pending = self.cur.fetchall()
+        self.cur.execute("""SELECT id, document_id, filename, created_at, extraction_error
+                            FROM versions WHERE extraction_status = 'failed'
+                            ORDER BY created_at LIMIT %s""", (limit,))
+        failed = self.cur.fetchall()
+        self.cur.execute("""SELECT extraction_status, count(*) AS n FROM versions
+                            GROUP BY extraction_status""")
+        counts = {row["extraction_status"]: row["n"] for row in self.cur.fetchall()}
+        return {"pending": pending, "failed": failed, "counts": counts}
+
     def extraction_failed(self, version_id: UUID, error: str) -> bool:
         self.cur.execute("""UPDATE versions SET extraction_status = 'failed',
                                    extraction_error = %s

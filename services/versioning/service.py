@@ -99,3 +99,9 @@ class VersioningService:
     def on_approved(self, payload: dict) -> None:
         """An approved original is put under legal hold (idempotent)."""
         handlers.protect(self.db, self.store, events.parse(payload).data.version_id)
+
+    @rpc
+    def extraction_problems(self, pending_older_than: float = 600, limit: int = 100) -> dict:
+        """For `procedura doctor`: versions still without text after `pending_older_than`
+        seconds, failed extractions, and the count of versions per extraction status."""
+        return handlers.extraction_problems(self.db, pending_older_than, limit)

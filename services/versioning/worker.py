@@ -7,6 +7,7 @@ from nameko.rpc import rpc
 from services.common.db import DatabaseProvider
 from services.common.health import HealthBeacon
 from services.common.outbox import OutboxRelay
+from services.common.settings import SettingsProvider
 from services.contracts import events
 from services.versioning import handlers
 from services.versioning.adapters.storage import ObjectStoreProvider
@@ -22,6 +23,7 @@ class ExtractionWorker:
     outbox = OutboxRelay("versioning")
     store = ObjectStoreProvider()
     tika = TikaProvider()
+    settings = SettingsProvider()
 
     @rpc
     def health(self) -> dict:
@@ -32,4 +34,5 @@ class ExtractionWorker:
     # requeue only when Tika itself is away; a bad file ends as `failed`, not a loop
     @event_handler("versioning", "version_stored", requeue_on_error=True)
     def extract_text(self, payload: dict) -> str:
-        return handlers.extract_text(self.db, self.store, self.tika, events.parse(payload))
+        return handlers.extract_text(self.db, self.store, self.tika, events.parse(payload),
+                                     max_drops=self.settings.extraction.max_attempts)

@@ -6,9 +6,11 @@ always talks to the Tika server its stack runs (settings.tika_url).
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import requests
+from eventlet.semaphore import Semaphore
 import tika.tika as tika_client
 from nameko.extensions import DependencyProvider
 
@@ -19,6 +21,14 @@ tika_client.TikaClientOnly = True
 
 class TikaUnavailable(Exception):
     """Tika did not answer: try again later, the file is not at fault."""
+
+
+class TikaDropped(TikaUnavailable):
+    """Tika took the file, then died or dropped the connection before answering.
+
+    Either Tika was stopped, or this very file crashed it: the worker counts such
+    deliveries per version and fails the file after `extraction.max_attempts`.
+    """
 
 
 class ExtractionFailed(Exception):
@@ -32,11 +42,14 @@ class Extracted:
 
 
 class Tika:
-    def __init__(self, url: str, timeout: float, max_characters: int):
+    def __init__(self, url: str, timeout: float, max_characters: int,
+                 concurrency: int | None = None):
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.max_characters = max_characters
         self._parseable: frozenset[str] | None = None
+        # at most `concurrency` extractions of this process talk to Tika at once
+        self._slots = Semaphore(concurrency) if concurrency else None
 
     def _call(self, verb: str, path: str, data, headers: dict, timeout: float | None = None):
         try:
@@ -85,15 +98,15 @@ class Tika:
         return frozenset(types)
 
     def extract(self, stream, filename: str, media_type: str) -> Extracted:
-        """Send the file's bytes as a stream and return its text (at most max_characters)."""
-        status, body = self._call("put", "/rmeta/text", stream, {
-            "Accept": "application/json",
-            "Content-Type": media_type,
-            "Content-Disposition": f'attachment; filename="{_ascii(filename)}"',
-            "writeLimit": str(self.max_characters),
-        })
+        """Send the file's bytes as a stream and return its text (at most max_characters).
+
+        ExtractionFailed: the file's fault (unreadable, or Tika took longer than the
+        timeout); TikaDropped: Tika died mid-file; TikaUnavailable: Tika is not there.
+        """
+        with self._slots or nullcontext():
+            status, body = self._extract_call(stream, filename, media_type)
         if status == 503:
-            raise TikaUnavailable("Tika is overloaded (503)")
+            raise TikaDropped("Tika answered 503 (its parser process was restarting)")
         if status != 200:
             raise ExtractionFailed(_reason(status, body))
         documents = json.loads(body)
@@ -104,6 +117,38 @@ class Tika:
         truncated = (len(text) > self.max_characters
                      or str(container.get("X-TIKA:EXCEPTION:write_limit_reached", "")) == "true")
         return Extracted(text=text[: self.max_characters].strip(), truncated=truncated)
+
+
+    def _extract_call(self, stream, filename: str, media_type: str):
+        headers = {"Accept": "application/json", "Content-Type": media_type,
+                   "Content-Disposition": f'attachment; filename="{_ascii(filename)}"',
+                   "writeLimit": str(self.max_characters)}
+        try:
+            return tika_client.callServer("put", self.url, "/rmeta/text", stream, headers,
+                                          False, requestOptions={
+                                              # (connect, read): the read timeout bounds
+                                              # the parse, Tika answers only at the end
+                                              "timeout": (10.0,
+                                                          self.timeout)})
+        except requests.ReadTimeout:
+            raise ExtractionFailed(f"Tika did not finish reading the file within "
+                                   f"{self.timeout:g} s") from None
+        except requests.ConnectionError as exc:
+            if _refused(exc):
+                raise TikaUnavailable(f"Tika at {self.url} did not answer: {exc}") from exc
+            raise TikaDropped(f"Tika dropped the connection while reading the file: "
+                              f"{_first_line(str(exc))}") from exc
+        except requests.RequestException as exc:
+            raise TikaUnavailable(f"Tika at {self.url} did not answer: {exc}") from exc
+
+
+def _refused(exc: Exception) -> bool:
+    """The connection was never made (Tika down), as opposed to dropped mid-request."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    text = repr(exc)
+    return any(s in text for s in ("Connection refused", "NewConnectionError",
+                                   "Failed to establish", "Name or service not known"))
 
 
 def _ascii(filename: str) -> str:
@@ -126,7 +171,7 @@ class TikaProvider(DependencyProvider):
     def setup(self):
         settings = Settings.from_config(self.container.config)
         self.tika = Tika(settings.tika_url, settings.extraction.timeout_seconds,
-                         settings.extraction.max_characters)
+                         settings.extraction.max_characters, settings.extraction.concurrency)
 
     def get_dependency(self, worker_ctx):
         return self.tika

@@ -1,0 +1,143 @@
+"""`procedura doctor`: stuck or inconsistent items, exit 1 when there is any.
+
+  pending      a version still without text after --pending-after seconds
+  failed       a version whose extraction failed (with the reason); --accept-failed
+               lists them without counting them as problems
+  not-indexed  an extracted (or failed) version missing from the search index
+  stale-index  an indexed version whose entry disagrees with the register (e.g. its
+               text is not in the index although it was extracted)
+  outbox       events of a service not relayed to RabbitMQ after --outbox-after seconds
+  queue        a queue with messages waiting and no consumer (a stopped service)
+
+Hooked into procedura_cli/main.py with `doctor_cli.register(sub)`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass
+from urllib.parse import quote
+
+import requests
+
+SCHEMAS = ("documents", "versioning", "notifications")
+
+
+@dataclass
+class Finding:
+    kind: str
+    item: str
+    detail: str
+    problem: bool = True
+
+
+def extraction_findings(versioning, pending_after: float, accept_failed: bool) -> list[Finding]:
+    found = versioning.extraction_problems(pending_after, 1000)
+    findings = [Finding("pending", p["id"], f"{p['filename']}: no text since {p['created_at']}"
+                                            f" ({p['extraction_attempts']} Tika drops)")
+                for p in found["pending"]]
+    findings += [Finding("failed", f["id"], f"{f['filename']}: {f['extraction_error']}",
+                         problem=not accept_failed) for f in found["failed"]]
+    return findings
+
+
+def index_findings(index, source) -> list[Finding]:
+    from services.search.rebuild import verify
+
+    report = verify(index, source)
+    findings = [Finding("not-indexed", vid, "extraction finished, not in the search index")
+                for vid in report.missing]
+    findings += [Finding("stale-index", vid, f"index differs on {', '.join(fields)}")
+                 for vid, fields in report.stale.items()]
+    findings += [Finding("orphan-index", vid, "in the search index, not in the register")
+                 for vid in report.orphan]
+    return findings
+
+
+def outbox_findings(database_url: str, older_than: float) -> list[Finding]:
+    import psycopg2
+    from psycopg2 import sql
+
+    findings = []
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        for schema in SCHEMAS:
+            cur.execute("SELECT to_regclass(%s)", (f"{schema}.outbox",))
+            if cur.fetchone()[0] is None:
+                continue
+            cur.execute(sql.SQL("""SELECT count(*), min(created_at) FROM {}.outbox
+                                   WHERE published_at IS NULL
+                                     AND created_at < now() - make_interval(secs => %s)""")
+                        .format(sql.Identifier(schema)), (older_than,))
+            count, oldest = cur.fetchone()
+            if count:
+                findings.append(Finding("outbox", schema, f"{count} events not relayed, "
+                                                          f"oldest from {oldest.isoformat()}"))
+    conn.close()
+    return findings
+
+
+def queue_findings(amqp_uri: str) -> list[Finding]:
+    from procedura_cli.main import management_api
+
+    api, auth, vhost = management_api(amqp_uri)
+    response = requests.get(f"{api}/queues/{quote(vhost, safe='')}", auth=auth, timeout=10)
+    response.raise_for_status()
+    return [Finding("queue", q["name"], f"{q.get('messages', 0)} messages, no consumer")
+            for q in response.json()
+            if q.get("messages", 0) and not q.get("consumers", 0)
+            and not q["name"].startswith("rpc.reply")]
+
+
+def diagnose(args) -> list[Finding]:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.common.settings import Settings, load_config
+    from services.search.adapters.index import VersionIndex
+    from services.search.rebuild import RpcSource
+
+    config = load_config(args.config)
+    settings = Settings.from_config(config)
+    findings: list[Finding] = []
+    with ClusterRpcProxy(config, timeout=args.timeout) as rpc:
+        findings += extraction_findings(rpc.versioning, args.pending_after, args.accept_failed)
+        index = VersionIndex(settings.elasticsearch_url, settings.search_index,
+                             settings.search_shards, settings.search_replicas)
+        findings += index_findings(index, RpcSource(rpc.documents, rpc.versioning))
+    findings += outbox_findings(settings.database_url, args.outbox_after)
+    findings += queue_findings(config["AMQP_URI"])
+    return findings
+
+
+def cmd_doctor(args) -> int:
+    try:
+        findings = diagnose(args)
+    except Exception as exc:  # a doctor that cannot look is itself a finding
+        print(f"doctor: could not check everything: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([asdict(f) for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            print(f"{finding.kind:12} {finding.item}  {finding.detail}")
+    problems = [f for f in findings if f.problem]
+    print("no stuck or inconsistent items" if not problems else
+          f"{len(problems)} problems ({', '.join(sorted({f.kind for f in problems}))})",
+          file=sys.stderr)
+    return 1 if problems else 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `doctor` to the `procedura` command."""
+    command = subparsers.add_parser("doctor", help="report stuck or inconsistent items",
+                                    description=__doc__,
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    command.add_argument("--pending-after", type=float, default=600,
+                         help="a version without text for longer is stuck (s, default 600)")
+    command.add_argument("--outbox-after", type=float, default=60,
+                         help="an event not relayed for longer is stuck (s, default 60)")
+    command.add_argument("--accept-failed", action="store_true",
+                         help="list failed extractions without counting them as problems")
+    command.add_argument("--timeout", type=float, default=120, help="RPC timeout (s)")
+    command.add_argument("--json", action="store_true")
+    command.set_defaults(func=cmd_doctor)

@@ -1,0 +1,54 @@
+"""`procedura doctor` finds planted inconsistencies: a version whose text never came, an
+extracted version missing from the index, a failed extraction."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import psycopg2
+from elasticsearch import Elasticsearch
+
+from procedura_cli.docgen import docx_bytes, truncated_pdf_bytes
+from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
+from tests.testenv import ROOT, eventually
+
+
+def doctor(environment, *args):
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "procedura"), "doctor", *args],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **environment.env})
+
+
+def test_doctor_reports_stuck_unindexed_and_failed_versions(environment, login):
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    unindexed = author.upload(document["id"], "a.docx", docx_bytes("a", BODY), "", DOCX)
+    stuck = author.upload(document["id"], "b.docx", docx_bytes("b", BODY), "", DOCX)
+    broken = author.upload(document["id"], "c.pdf", truncated_pdf_bytes("c", BODY), "",
+                           "application/pdf")
+    for version in (unindexed, stuck, broken):
+        settled(author, version["id"], timeout=60)
+    es = Elasticsearch("http://127.0.0.1:9200")
+    eventually(lambda: es.exists(index=environment.index, id=unindexed["id"])
+               and es.get(index=environment.index, id=unindexed["id"])["_source"]["has_text"],
+               timeout=60)
+
+    healthy = doctor(environment, "--accept-failed", "--json")
+    assert unindexed["id"] not in healthy.stdout and stuck["id"] not in healthy.stdout
+
+    # plant: the index loses one entry; one version looks as if its text never came
+    es.delete(index=environment.index, id=unindexed["id"], refresh=True)
+    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
+        cur.execute("""UPDATE versioning.versions SET extraction_status = 'pending',
+                              created_at = now() - interval '1 hour' WHERE id = %s""",
+                    (stuck["id"],))
+    conn.close()
+
+    result = doctor(environment, "--pending-after", "600")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("not-indexed") and unindexed["id"] in line for line in lines)
+    assert any(line.startswith("pending") and stuck["id"] in line and "b.docx" in line
+               for line in lines)
+    assert any(line.startswith("failed") and broken["id"] in line for line in lines)
+    assert "problems" in result.stderr

@@ -1,0 +1,110 @@
+"""`procedura import` on a small generated tree, run as a user would, then run again."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+from procedura_cli.docgen import docx_bytes, odt_bytes, pdf_bytes
+from tests.testenv import ROOT, eventually
+
+BODY = "## Scop\n\nProcedura stabilește modul de lucru al compartimentului {token}.\n"
+
+
+def run_import(environment, folder, *extra, report=None):
+    command = [str(ROOT / ".venv" / "bin" / "procedura"), "import", str(folder),
+               "--gateway", environment.gateway, "--concurrency", "3",
+               "--login", "ana.popescu:demo-dj", "--login", "george.matei:demo-dru",
+               "--login", "elena.dumitrascu:demo-smc", *extra]
+    if report:
+        command += ["--report", str(report)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, **environment.env})
+    return result
+
+
+def generated_tree(root, n):
+    """DJ procedures in three formats (one with two revisions), a DRU form by mapping,
+    and a stray file no rule can map."""
+    tokens, codes = {}, []
+    for i in range(n):
+        code = f"PO-DJ-{uuid.uuid4().int % 10**8:08d}"
+        codes.append(code)
+        token = f"imp{uuid.uuid4().hex[:10]}"
+        maker, ext = [(docx_bytes, "docx"), (odt_bytes, "odt"), (pdf_bytes, "pdf")][i % 3]
+        path = root / "DJ" / f"{code} Procedură importată {i}.{ext}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(maker(code, BODY.format(token=token)))
+        tokens[token] = code
+    second = f"imp{uuid.uuid4().hex[:10]}"
+    (root / "DJ" / f"{codes[0]} Procedură importată 0 rev 1.docx").write_bytes(
+        docx_bytes(codes[0], BODY.format(token=second)))
+    tokens[second] = codes[0]
+    form_code = f"F-DRU-{uuid.uuid4().hex[:6].upper()}"
+    (root / "arhivă").mkdir()
+    (root / "arhivă" / "formular pontaj.docx").write_bytes(
+        docx_bytes("pontaj", BODY.format(token="pontajlunar")))
+    mapping = root.parent / "mapare.csv"
+    mapping.write_text("path,code,title,type,department,distribution\n"
+                       f"arhivă/formular pontaj.docx,{form_code},Formular de pontaj,formular,"
+                       "DRU,DRU;DJ\n", encoding="utf-8")
+    (root / "diverse").mkdir()
+    (root / "diverse" / "notă fără cod.txt").write_text("nimic", encoding="utf-8")
+    return tokens, codes, form_code, mapping
+
+
+def test_import_registers_uploads_reports_and_a_rerun_skips_everything(
+        tmp_path, environment, login):
+    root = tmp_path / "dosare"
+    tokens, codes, form_code, mapping = generated_tree(root, 7)
+    report_file = tmp_path / "raport.json"
+
+    first = run_import(environment, root, "--mapping", str(mapping), report=report_file)
+    assert first.returncode == 1, first.stderr          # the stray file failed
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert (report["imported"], report["skipped"], report["failed"]) == (9, 0, 1)
+    (failed,) = [f for f in report["files"] if f["result"] == "failed"]
+    assert failed["relative"] == "diverse/notă fără cod.txt"
+    assert "no document code" in failed["reason"]
+    assert "imported 9, skipped 0 (already imported), failed 1" in first.stdout
+    assert "files/s" in first.stderr and "ETA" in first.stderr      # the progress line
+
+    author = login("ana.popescu")
+    documents = {d["code"]: d for d in author.get("/api/documents")["items"]}
+    assert set(codes) <= set(documents)
+    assert documents[codes[0]]["owner_department"] == "DJ"
+    versions = author.get(f"/api/documents/{documents[codes[0]]['id']}/versions")["items"]
+    assert sorted((v["revision"], v["filename"]) for v in versions) == [
+        (0, f"{codes[0]} Procedură importată 0.docx"),
+        (1, f"{codes[0]} Procedură importată 0 rev 1.docx")]
+    form = {d["code"]: d for d in login("george.matei").get("/api/documents")["items"]}
+    assert form[form_code]["title"] == "Formular de pontaj"
+    assert sorted(form[form_code]["distribution"]) == ["DJ", "DRU"]
+    # every imported text becomes searchable
+    for token, code in tokens.items():
+        eventually(lambda: [h for h in author.get("/api/search", q=token,
+                                                  all_versions="true")["hits"]
+                            if h["code"] == code], timeout=90)
+
+    again = run_import(environment, root, "--mapping", str(mapping), report=report_file)
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    assert (report["imported"], report["skipped"], report["failed"]) == (0, 9, 1)
+    assert again.returncode == 1
+    (root / "diverse" / "notă fără cod.txt").unlink()
+    clean = run_import(environment, root, "--mapping", str(mapping))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "imported 0, skipped 9 (already imported), failed 0" in clean.stdout
+    # nothing was stored twice
+    versions = author.get(f"/api/documents/{documents[codes[0]]['id']}/versions")["items"]
+    assert len(versions) == 2
+
+
+def test_import_explains_bad_arguments(tmp_path, environment):
+    missing = run_import(environment, tmp_path / "nu-exista")
+    assert missing.returncode == 2 and "is not a folder" in missing.stderr
+    (tmp_path / "m.csv").write_text("cale,cod\nx.docx,PO-DJ-01\n", encoding="utf-8")
+    (tmp_path / "d").mkdir()
+    bad = run_import(environment, tmp_path / "d", "--mapping", str(tmp_path / "m.csv"))
+    assert bad.returncode == 2 and "row 1 has no `path`" in bad.stderr
