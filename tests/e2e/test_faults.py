@@ -333,7 +333,7 @@ def test_an_import_survives_worker_kills_tika_rabbitmq_and_elasticsearch_outages
     # searchable when extracted (no manual reindex)
     for code, (token, _) in expected.items():
         if statuses[code]["status"] == "done":
-            eventually(lambda: [h for h in author.get("/api/search", q=token)["hits"]
+            eventually(lambda: [h for h in author.get("/api/search", q=token, scope="work")["hits"]
                                 if h["code"] == code], timeout=120, interval=1)
 
     phase("all extracted texts searchable")
