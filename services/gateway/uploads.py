@@ -132,9 +132,6 @@ def _stage(events, segment, minio, bucket: str, limit: int) -> StagedUpload:
     except PayloadTooLarge:
         minio.remove_object(bucket, key)
         raise
-    if part.size == 0:
-        minio.remove_object(bucket, key)
-        raise PayloadTooLarge("the file is empty", {"field": "file", "size": 0})
     return StagedUpload(staging_key=key, filename=sanitise_filename(segment.filename),
                         size=part.size)
 

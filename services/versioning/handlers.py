@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import mimetypes
 from uuid import UUID
 
 import eventlet
@@ -37,15 +38,17 @@ def store_version(db, store: ObjectStore, tika: Tika, settings: Settings,
     filename = sanitise_filename(staged.filename)
     size = store.staged_size(staged.staging_key)
     try:
-        if size == 0:
-            raise PayloadTooLarge("the file is empty", {"field": "file", "size": 0})
         if size > settings.upload_limit_bytes:
             raise PayloadTooLarge(f"the file is larger than {settings.upload_limit_bytes} bytes",
                                   {"field": "file", "limit": settings.upload_limit_bytes})
         try:
-            media_type = tika.detect(store.staged_head(staged.staging_key,
-                                                settings.extraction.detect_bytes), filename)
-            parseable = tika.can_parse(media_type)
+            if size == 0:   # kept as it came; its extraction fails, naming why
+                media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+                parseable = True
+            else:
+                media_type = tika.detect(store.staged_head(
+                    staged.staging_key, settings.extraction.detect_bytes), filename)
+                parseable = tika.can_parse(media_type)
         except TikaUnavailable as exc:
             # the file is not at fault: a clean 503 the client may retry, not a 500
             raise ServiceUnavailable("Tika (file type detection) is not answering; try "
@@ -86,6 +89,8 @@ def extract_text(db, store: ObjectStore, tika: Tika, event, attempts: int = 4,
         row = Repository(cur).claim_pending(data.version_id)
     if row is None:
         return "already handled"
+    if row["size"] == 0:
+        return _failed(db, data, "the file is empty (0 bytes): there is no text to read")
     for attempt in range(attempts):
         response = store.open(row["object_key"])
         try:

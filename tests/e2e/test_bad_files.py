@@ -3,6 +3,8 @@ worker goes on with the next upload: a zip bomb dressed as DOCX, a PDF claiming 
 objects, files whose extension lies, a 300-character Cyrillic and Romanian name."""
 from __future__ import annotations
 
+import hashlib
+
 import os
 import socket
 import time
@@ -91,12 +93,16 @@ def test_a_300_character_cyrillic_and_romanian_name_is_kept_shortened(login, doc
     assert quote(stored) in download.headers["Content-Disposition"]
 
 
-def test_an_empty_file_is_refused_with_a_clear_413(login, document):
-    response = login("ana.popescu").request(
-        "POST", f"/api/documents/{document['id']}/versions",
-        files={"file": ("gol.docx", b"", DOCX)}, data={"change_summary": ""})
-    assert response.status_code == 413
-    assert response.json()["error"]["message"] == "the file is empty"
+def test_an_empty_file_is_kept_as_a_version_whose_extraction_says_why(login, document):
+    author = login("ana.popescu")
+    version = author.upload(document["id"], "gol.docx", b"", "", DOCX)
+    assert version["size"] == 0
+    assert version["sha256"] == hashlib.sha256(b"").hexdigest()
+    extraction = settled(author, version["id"], timeout=60)["extraction"]
+    assert extraction["status"] == "failed"
+    assert extraction["error"] == "the file is empty (0 bytes): there is no text to read"
+    download = author.request("GET", f"/api/versions/{version['id']}/content")
+    assert download.status_code == 200 and download.content == b""
 
 
 def _multipart(boundary: str, chunks):
