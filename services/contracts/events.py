@@ -20,7 +20,9 @@ from services.contracts.models import DocumentType, RevisionStatus
 
 
 class EventData(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # a tolerant reader: a field added later (an additive change keeps the event type,
+    # docs/events/README.md) is ignored by a consumer that does not know it yet
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class DocumentFacts(EventData):
@@ -148,7 +150,7 @@ class DocumentDisposed(DocumentFacts):
 class Envelope(BaseModel):
     """Every event: `id`, `type`, `source`, `time`, `subject` (document id),
     `schema_version`, `data`."""
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True)   # see EventData
 
     id: UUID = Field(default_factory=uuid4)
     type: str

@@ -2,6 +2,8 @@ import json
 import uuid
 
 import jsonschema
+import pydantic
+import pytest
 
 from procedura_cli.main import SCHEMAS
 from services.contracts import events
@@ -34,6 +36,21 @@ def test_a_published_event_validates_against_its_schema_and_parses_back():
     assert events.parse(payload) == event
 
 
-def test_unknown_fields_are_refused_so_typos_do_not_pass_silently():
-    schema = events.json_schemas()["version_stored"]
-    assert schema["additionalProperties"] is False
+def test_a_consumer_reads_an_event_with_a_field_it_does_not_know_yet():
+    """Additive changes keep the event type (docs/events/README.md), so a consumer built
+    before a field was added must still take the event: unknown fields are ignored, and
+    the schemas do not forbid them. A missing required field is still refused."""
+    event = events.VersionTextExtractedEvent(
+        subject=uuid.uuid4(), data=events.VersionTextExtracted(
+            version_id=uuid.uuid4(), document_id=uuid.uuid4(), characters=10,
+            truncated=False))
+    payload = json.loads(event.model_dump_json())
+    newer = {**payload, "traceparent": "00-abc-01",
+             "data": {**payload["data"], "language": "ro"}}
+    assert events.parse(newer) == event
+    schema = events.json_schemas()["version_text_extracted"]
+    jsonschema.validate(newer, schema)
+    assert schema.get("additionalProperties", True) is not False
+    del newer["data"]["characters"]
+    with pytest.raises(pydantic.ValidationError):
+        events.parse(newer)
