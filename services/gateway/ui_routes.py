@@ -25,7 +25,7 @@ from services.contracts.models import ChangeNote, Document, Role, Signing, User
 from services.contracts.search import SearchQuery
 from services.gateway import uploads
 from services.gateway.entrypoints import STATUS, error_response, http, json_response
-from services.gateway.ui import i18n, render, reports
+from services.gateway.ui import i18n, orgimport, render, reports
 from services.gateway.ui.session import (
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, NoSession, Session, Sessions, safe_next, same_token)
 
@@ -106,6 +106,10 @@ def _csrf_token(request) -> str | None:
     if request.headers.get("X-CSRF-Token"):
         return request.headers["X-CSRF-Token"]
     if request.mimetype == "application/x-www-form-urlencoded":
+        return request.form.get("csrf_token")
+    # a small plain form with a file (the organisation import), never a large upload
+    if (request.mimetype == "multipart/form-data"
+            and (request.content_length or 0) <= orgimport.MAX_BYTES + 64 * 1024):
         return request.form.get("csrf_token")
     return None
 
@@ -433,6 +437,40 @@ class UiRoutes:
         except (Conflict, Forbidden) as exc:
             return render.redirect(_with(back, problem=exc.message))
         return render.redirect(_with(back, flash="acknowledged"))
+
+
+    # --- administration -------------------------------------------------------------
+    @http("GET", "/admin")
+    @page
+    def admin_page(self, current: Page):
+        _office_only(current.user)
+        return current.render("admin.html", columns=orgimport.CSV_COLUMNS)
+
+    @http("POST", "/admin/organisation")
+    @page
+    def import_organisation(self, current: Page):
+        """Departments and staff from a YAML or CSV file, checked whole, then loaded in
+        one transaction (documents.load_organisation): all of it or nothing."""
+        _office_only(current.user)
+        upload = current.request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise InvalidInput("choose a file to import", {"field": "file",
+                                                               "problems": []})
+            organisation = orgimport.parse(upload.filename,
+                                           upload.stream.read(orgimport.MAX_BYTES + 1))
+            counts = self.documents.load_organisation(organisation.model_dump(mode="json"))
+        except InvalidInput as exc:
+            return current.render("admin.html", 422, columns=orgimport.CSV_COLUMNS,
+                                  error=exc, problems=exc.details.get("problems") or [],
+                                  filename=upload.filename if upload else "")
+        return current.render("admin.html", columns=orgimport.CSV_COLUMNS, loaded=counts,
+                              filename=upload.filename)
+
+
+def _office_only(user: User) -> None:
+    if not user.has(Role.QMS_ADMIN):
+        raise Forbidden("the administration page is for the quality office", {})
 
 
 def _with(path: str, **values) -> str:

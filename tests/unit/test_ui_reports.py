@@ -31,3 +31,9 @@ def test_per_department_counts():
 
 def test_nothing_to_report():
     assert reports.by_revision([]) == [] and reports.by_department([]) == []
+
+
+def test_audit_details_show_links_as_text():
+    from services.gateway.ui import render
+    assert render._details({"links": [{"relation": "reference", "document_id": "d-1"}],
+                            "scim_standard": 6}) == "links: reference d-1; scim_standard: 6"

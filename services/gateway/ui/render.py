@@ -101,8 +101,10 @@ def _detail(value) -> str:
     """A value of an audit entry's details, as a person reads it."""
     if isinstance(value, bool):
         return "✓" if value else "✗"
+    if isinstance(value, dict):   # e.g. a link: "reference 5fcd4aaa-…"
+        return " ".join(str(v) for v in value.values())
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(_detail(v) for v in value)
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return i18n.format_date(value)
     return str(value)
