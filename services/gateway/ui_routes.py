@@ -462,7 +462,7 @@ class UiRoutes:
             counts = self.documents.load_organisation(organisation.model_dump(mode="json"))
         except InvalidInput as exc:
             return current.render("admin.html", 422, columns=orgimport.CSV_COLUMNS,
-                                  error=exc, problems=exc.details.get("problems") or [],
+                                  error=exc, problems=exc.details.get("where") or [],
                                   filename=upload.filename if upload else "")
         return current.render("admin.html", columns=orgimport.CSV_COLUMNS, loaded=counts,
                               filename=upload.filename)

@@ -62,3 +62,11 @@ def test_other_files_are_refused():
         orgimport.parse("org.csv", b"  ")
     with pytest.raises(InvalidInput, match="not UTF-8"):
         orgimport.parse("org.csv", "ăâ".encode("cp1250"))
+
+
+def test_each_problem_is_also_given_as_line_field_and_message():
+    with pytest.raises(InvalidInput) as raised:
+        orgimport.parse("p.csv", (CSV + "X,Nume,DJ,,f,reader,parola-3\n").encode())
+    assert raised.value.details["where"] == [{
+        "line": "4", "field": "username",
+        "message": "String should match pattern '^[a-z0-9._-]{2,64}$'"}]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 import yaml
@@ -47,9 +48,16 @@ def parse(filename: str, content: bytes) -> Organisation:
                                                                  "problems": []})
 
 
+_WHERE = re.compile(r"^line (?P<line>\d+)(?:, (?P<field>[^:]+))?: (?P<message>.*)$", re.S)
+
+
 def _fail(problems: list[str]):
+    """InvalidInput with every problem, as text and as {line, field, message}."""
+    where = [m.groupdict() if (m := _WHERE.match(p)) else
+             {"line": None, "field": None, "message": p} for p in problems]
     raise InvalidInput("the organisation file has errors; nothing was loaded: "
-                       + "; ".join(problems[:20]), {"field": "file", "problems": problems})
+                       + "; ".join(problems[:20]),
+                       {"field": "file", "problems": problems, "where": where})
 
 
 # --- YAML -------------------------------------------------------------------------
