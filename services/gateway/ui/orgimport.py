@@ -112,7 +112,7 @@ def _csv(text: str) -> Organisation:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if missing or unknown:
-        _fail([f"line 1: " + ", ".join(
+        _fail(["line 1: " + ", ".join(
             ([f"missing column(s) {', '.join(missing)}"] if missing else [])
             + ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []))
             + f" (columns: {', '.join(CSV_COLUMNS)})"])
