@@ -40,7 +40,7 @@ class FormsRoutes:
         if kind not in VERSION_FORMS:
             raise NotFound(f"no form {kind}; one of {', '.join(VERSION_FORMS)}",
                            {"form": kind})
-        user = self._user(request)
+        user = self._user_or_session(request)
         fmt = _format(request)
         vid = _forms_uuid(version_id, "version")
         revision = Revision.model_validate(self.documents.get_revision(user.username, vid))
@@ -80,7 +80,7 @@ class FormsRoutes:
     @http("GET", "/api/documents/<document_id>/forms/editii")
     def editions_form(self, request, document_id):
         """"Situația edițiilor și a reviziilor" of a document."""
-        user = self._user(request)
+        user = self._user_or_session(request)
         fmt = _format(request)
         did = _forms_uuid(document_id, "document")
         document = Document.model_validate(self.documents.get(user.username, did))
@@ -92,7 +92,7 @@ class FormsRoutes:
     @http("GET", "/api/register")
     def procedure_register(self, request):
         """The register of procedures (quality office): docx, pdf or csv."""
-        user = self._user(request)
+        user = self._user_or_session(request)
         fmt = _format(request, ("docx", "pdf", "csv"))
         entries = [RegisterEntry.model_validate(e)
                    for e in self.documents.procedure_register(user.username)]

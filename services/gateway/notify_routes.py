@@ -52,7 +52,7 @@ class NotifyRoutes:
     def version_acknowledgements(self, request, version_id):
         """Who confirmed when, who has not (`format=csv` for a spreadsheet): the quality
         office, and the heads of the owner department or of a department on the list."""
-        user = self._user(request)
+        user = self._user_or_session(request)
         version_id = _vid(version_id)
         revision = self.documents.get_revision(user.username, version_id)
         document = revision["document"]
@@ -72,7 +72,7 @@ class NotifyRoutes:
     def department_acknowledgements(self, request):
         """Per department (`department=`; `format=csv` for a spreadsheet): the quality
         office any (or all, without it), a head their own department."""
-        user = self._user(request)
+        user = self._user_or_session(request)
         department = request.args.get("department") or None
         if department is not None and not re.match(DEPARTMENT_CODE, department):
             raise InvalidInput(f"{department!r} is not a department code",

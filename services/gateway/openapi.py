@@ -17,9 +17,17 @@ from uuid import UUID
 from pydantic import BaseModel, Field, create_model
 from pydantic.json_schema import models_json_schema
 
+from services.contracts.api import (
+    AcknowledgementRecorded, AcknowledgementsQuery, DeliveryQuery, DepartmentAcknowledgements,
+    Disposal, DisposalDate, EmailDeliveryEntry, FormQuery, RegisterQuery, ReportQuery,
+    RiskQuery, RiskWithAssessments)
+from services.contracts.forms import AcknowledgementReport
 from services.contracts.models import (
-    ChangeNote, Comment, Document, Feed, FeedItem, Inbox, Model, NewDocument, Signature,
-    Signing, User, Version)
+    ChangeNote, Comment, Document, DocumentChange, Feed, FeedItem, Inbox, Model, NewDocument,
+    Signature, Signing, User, Version)
+from services.contracts.notifications import Acknowledgement, Preferences
+from services.contracts.qms import (
+    Assessment, NewProcess, NewRisk, Process, ProcessChange, Risk, RiskAssessment, RiskChange)
 from services.contracts.search import SearchQuery, SearchResult, SuggestQuery, Suggestions
 
 ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
@@ -124,6 +132,9 @@ def items_of(model: type[BaseModel]) -> type[BaseModel]:
 # --- the table ---------------------------------------------------------------------
 
 BINARY, CSV_OR_JSON, EVENT_STREAM = "binary", "csv", "event-stream"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FORM_MEDIA = (DOCX, "application/pdf")
+REGISTER_MEDIA = (DOCX, "application/pdf", "text/csv")
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,10 @@ class Endpoint:
     multipart: bool = False
     public: bool = False           # no bearer token needed
     tag: str = "documents"
+    media: tuple[str, ...] = ()    # a BINARY answer's media types (octet-stream if none)
+    csv: bool = False              # a JSON answer that `format=csv` turns into a spreadsheet
+    raw_body: bool = False         # the body is the bytes of a file
+    refused: bool = False          # always refused (409): described without a 2xx
 
 
 E = Endpoint
@@ -181,6 +196,59 @@ ENDPOINTS: list[Endpoint] = [
     E("POST", "/api/feed/<item_id>/read", "Mark one feed item read", FeedItem, tag="feed"),
     E("GET", "/api/audit", "Audit trail (quality office)", items_of(AuditEntry),
       query=AuditQuery, tag="audit"),
+    # acknowledgements and e-mail preferences
+    E("POST", "/api/versions/<version_id>/acknowledge",
+      "\"Am luat la cunoștință\": confirm a revision in force", AcknowledgementRecorded,
+      tag="acknowledgements"),
+    E("GET", "/api/versions/<version_id>/acknowledgements",
+      "Who confirmed a revision, who has not", AcknowledgementReport, query=ReportQuery,
+      csv=True, tag="acknowledgements"),
+    E("GET", "/api/acknowledgements", "Acknowledgements of a department",
+      DepartmentAcknowledgements, query=AcknowledgementsQuery, csv=True,
+      tag="acknowledgements"),
+    E("GET", "/api/me/acknowledgements", "What I still have to confirm",
+      items_of(Acknowledgement), tag="acknowledgements"),
+    E("GET", "/api/me/preferences", "My e-mail preference", Preferences, tag="notifications"),
+    E("PUT", "/api/me/preferences", "Change my e-mail preference", Preferences, Preferences,
+      tag="notifications"),
+    E("GET", "/api/email/deliveries", "The e-mail delivery log (quality office)",
+      items_of(EmailDeliveryEntry), query=DeliveryQuery, tag="notifications"),
+    # forms
+    E("GET", "/api/versions/<version_id>/forms/<kind>",
+      "Lista responsabililor or Lista de difuzare of a revision (DOCX or PDF)", BINARY,
+      query=FormQuery, media=FORM_MEDIA, tag="forms"),
+    E("GET", "/api/documents/<document_id>/forms/editii",
+      "Situația edițiilor și a reviziilor (DOCX or PDF)", BINARY, query=FormQuery,
+      media=FORM_MEDIA, tag="forms"),
+    E("GET", "/api/register", "The register of procedures (DOCX, PDF or CSV)", BINARY,
+      query=RegisterQuery, media=REGISTER_MEDIA, tag="forms"),
+    # processes and risks
+    E("GET", "/api/processes", "The process list", items_of(Process), tag="risks"),
+    E("POST", "/api/processes", "Add a process", Process, NewProcess, status=201, tag="risks"),
+    E("GET", "/api/processes/<code>", "One process", Process, tag="risks"),
+    E("PUT", "/api/processes/<code>", "Change a process", Process, ProcessChange, tag="risks"),
+    E("GET", "/api/risks", "The risk register", items_of(Risk), query=RiskQuery, tag="risks"),
+    E("POST", "/api/risks", "Register a risk with its first assessment", Risk, NewRisk,
+      status=201, tag="risks"),
+    E("GET", "/api/risks/<risk_id>", "A risk and its assessments", RiskWithAssessments,
+      tag="risks"),
+    E("PUT", "/api/risks/<risk_id>", "Change a risk's description", Risk, RiskChange,
+      tag="risks"),
+    E("POST", "/api/risks/<risk_id>/assessments", "Re-assess a risk", RiskAssessment,
+      Assessment, status=201, tag="risks"),
+    # the register: record changes, archive, disposal, immutable versions
+    E("PATCH", "/api/documents/<document_id>", "Change a document's record", Document,
+      DocumentChange),
+    E("POST", "/api/versions/<version_id>/archive", "Archive a withdrawn or superseded "
+      "revision", Version, Comment, tag="versions"),
+    E("GET", "/api/documents/<document_id>/disposal", "When the content may be disposed of",
+      DisposalDate),
+    E("POST", "/api/documents/<document_id>/dispose", "Dispose of the content after "
+      "retention", Document, Disposal),
+    E("DELETE", "/api/versions/<version_id>", "Never: stored versions are kept (409)",
+      refused=True, tag="versions"),
+    E("PUT", "/api/versions/<version_id>/content", "Never: a change is a new revision (409)",
+      raw_body=True, refused=True, tag="versions"),
 ]
 
 _PARAMETER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
@@ -189,6 +257,9 @@ _PATH_PARAMETERS = {
     "version_id": {"type": "string", "format": "uuid"},
     "item_id": {"type": "string", "pattern": "^[0-9]+$"},
     "action": {"type": "string", "enum": [a for a in ACTIONS]},
+    "risk_id": {"type": "string", "format": "uuid"},
+    "kind": {"type": "string", "enum": ["responsabili", "difuzare"]},
+    "code": {"type": "string", "pattern": "^[A-Z][A-Z0-9.-]{1,31}$"},
 }
 ERRORS = {"401": "Not logged in or token expired", "403": "Not allowed",
           "404": "Not found (or not visible to this user)", "409": "Not in this state",
@@ -244,13 +315,22 @@ def spec() -> dict:
             "operationId": f"{e.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower())}"
                            .strip("_"),
             "summary": e.summary, "tags": [e.tag], "parameters": parameters,
-            "responses": {str(e.status): _response(e, schema_of)},
+            "responses": {} if e.refused else {str(e.status): _response(e, schema_of)},
         }
+        if e.refused:
+            operation["x-always-refused"] = True
         for status, description in ERRORS.items():
             operation["responses"][status] = {
                 "description": description,
                 "content": {"application/json": {"schema": _ref(schema_of, Error,
                                                                 "serialization")}}}
+        if e.refused:
+            operation["responses"]["409"] = {
+                "description": e.summary, "content": {"application/json": {
+                    "schema": _ref(schema_of, Error, "serialization")}}}
+        if e.raw_body:
+            operation["requestBody"] = {"content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}}}}
         if e.body is not None:
             media = "multipart/form-data" if e.multipart else "application/json"
             operation["requestBody"] = {
@@ -275,8 +355,8 @@ def spec() -> dict:
 def _response(e: Endpoint, schema_of: dict) -> dict:
     if e.response == BINARY:
         return {"description": e.summary,
-                "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                    "format": "binary"}}}}
+                "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                            for media in e.media or ("application/octet-stream",)}}
     if e.response == EVENT_STREAM:
         return {"description": e.summary,
                 "content": {"text/event-stream": {"schema": {"type": "string"}}}}
@@ -284,7 +364,7 @@ def _response(e: Endpoint, schema_of: dict) -> dict:
         return {"description": e.summary,
                 "content": {"application/json": {"schema": {"type": "object"}}}}
     content = {"application/json": {"schema": _ref(schema_of, e.response, "serialization")}}
-    if e.query is AuditQuery:
+    if e.query is AuditQuery or e.csv:
         content["text/csv"] = {"schema": {"type": "string"}}
     return {"description": e.summary, "content": content}
 

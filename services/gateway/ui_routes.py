@@ -25,7 +25,7 @@ from services.contracts.models import ChangeNote, Document, Role, Signing, User
 from services.contracts.search import SearchQuery
 from services.gateway import uploads
 from services.gateway.entrypoints import STATUS, error_response, http, json_response
-from services.gateway.ui import i18n, render
+from services.gateway.ui import i18n, orgimport, render, reports
 from services.gateway.ui.session import (
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, NoSession, Session, Sessions, safe_next, same_token)
 
@@ -68,6 +68,7 @@ class Page:
         return render.page(self.locale, template, http_status, user=self.user,
                            path=self.request.full_path.rstrip("?"), args=self.request.args,
                            is_admin=bool(self.user and self.user.has(Role.QMS_ADMIN)),
+                           is_head=bool(self.user and self.user.has(Role.VERIFIER)),
                            **values)
 
 
@@ -105,6 +106,10 @@ def _csrf_token(request) -> str | None:
     if request.headers.get("X-CSRF-Token"):
         return request.headers["X-CSRF-Token"]
     if request.mimetype == "application/x-www-form-urlencoded":
+        return request.form.get("csrf_token")
+    # a small plain form with a file (the organisation import), never a large upload
+    if (request.mimetype == "multipart/form-data"
+            and (request.content_length or 0) <= orgimport.MAX_BYTES + 64 * 1024):
         return request.form.get("csrf_token")
     return None
 
@@ -225,10 +230,9 @@ class UiRoutes:
                               reviews=_reviews_due(documents, user.department, date.today()),
                               acknowledgements=self._pending_acknowledgements(user))
 
-    def _pending_acknowledgements(self, user: User) -> list[dict] | None:
-        """The revisions in force `user` has still to acknowledge; None while the
-        acknowledgement endpoints are not part of this gateway (home shows nothing)."""
-        return None
+    def _pending_acknowledgements(self, user: User) -> list[dict]:
+        """The revisions in force `user` has still to acknowledge, due first."""
+        return self.notifications.pending_acknowledgements(user.username)
 
     @http("GET", "/search")
     @page
@@ -273,10 +277,29 @@ class UiRoutes:
         audit = (self.documents.audit_trail(user.username, document_id, None)
                  if user.has(Role.QMS_ADMIN) else None)
         may_upload = user.has(Role.AUTHOR) and user.department == document.owner_department
+        # "Am luat la cunoștință" on the revision in force, for people on its list
+        may_acknowledge = bool(shown and shown["status"] == "in_force" and any(
+            a["version_id"] == shown["id"] for a in self._pending_acknowledgements(user)))
         return current.render("document.html", document=document.model_dump(mode="json"),
                               versions=versions, shown=shown, signatures=signatures,
                               audit=audit, may_upload=may_upload,
-                              flash=current.request.args.get("flash", ""))
+                              links=self._linked(user, document),
+                              may_acknowledge=may_acknowledge,
+                              flash=current.request.args.get("flash", ""),
+                              problem=current.request.args.get("problem", ""))
+
+    def _linked(self, user: User, document: Document) -> list[dict]:
+        """The document's links with the code and title of each linked document the
+        user may read (one they may not read is left out, as the API would 404)."""
+        linked = []
+        for link in document.links:
+            try:
+                other = self.documents.get(user.username, str(link.document_id))
+            except NotFound:
+                continue
+            linked.append({"relation": link.relation.value, "id": other["id"],
+                           "code": other["code"], "title": other["title"]})
+        return linked
 
     @http("GET", "/documents/<document_id>/diff")
     @page
@@ -371,19 +394,83 @@ class UiRoutes:
     @http("GET", "/quality")
     @page
     def quality_page(self, current: Page):
-        if not current.user.has(Role.QMS_ADMIN):
-            raise Forbidden("the quality office's pages are for the quality office", {})
-        documents = sorted(self.documents.list(current.user.username),
-                           key=lambda d: d["code"])
-        return current.render("quality.html", documents=documents,
-                              reviews=_reviews_due(documents, None, date.today()))
+        """The quality office's page; a department head sees the acknowledgements and
+        the reviews due of their own department."""
+        user = current.user
+        office = user.has(Role.QMS_ADMIN)
+        if not (office or user.has(Role.VERIFIER)):
+            raise Forbidden("the quality office's pages are for the quality office and "
+                            "the heads of department", {})
+        department = None if office else user.department
+        documents = sorted(self.documents.list(user.username), key=lambda d: d["code"])
+        records = self.notifications.department_acknowledgements(department)
+        return current.render(
+            "quality.html", office=office, department=department,
+            documents=documents if office else None,
+            reviews=_reviews_due(documents, department, date.today()),
+            ack_revisions=reports.by_revision(records),
+            ack_departments=reports.by_department(records),
+            risks=self.documents.list_risks(department, None),
+            processes=[p for p in self.documents.list_processes()
+                       if department is None or p["department"] == department])
 
     @http("GET", "/acknowledgements")
     @page
     def acknowledgements_page(self, current: Page):
-        """My revisions to acknowledge (wired once acknowledgements reach the gateway)."""
+        """My revisions to acknowledge, each with its "Am luat la cunoștință" button."""
         return current.render("acknowledgements.html",
-                              acknowledgements=self._pending_acknowledgements(current.user))
+                              acknowledgements=self._pending_acknowledgements(current.user),
+                              flash=current.request.args.get("flash", ""),
+                              problem=current.request.args.get("problem", ""))
+
+    @http("POST", "/versions/<version_id>/acknowledge")
+    @page
+    def acknowledge_submit(self, current: Page, version_id):
+        """"Am luat la cunoștință" (a second confirmation keeps the first record)."""
+        version_id = _uuid(version_id, "version")
+        form = current.request.form
+        back = safe_next(form.get("back")) if form.get("back") else "/acknowledgements"
+        # a revision the person may not read does not exist for them (404)
+        self.documents.get_revision(current.user.username, version_id)
+        try:
+            self.notifications.acknowledge(current.user.username, version_id)
+        except (Conflict, Forbidden) as exc:
+            return render.redirect(_with(back, problem=exc.message))
+        return render.redirect(_with(back, flash="acknowledged"))
+
+
+    # --- administration -------------------------------------------------------------
+    @http("GET", "/admin")
+    @page
+    def admin_page(self, current: Page):
+        _office_only(current.user)
+        return current.render("admin.html", columns=orgimport.CSV_COLUMNS)
+
+    @http("POST", "/admin/organisation")
+    @page
+    def import_organisation(self, current: Page):
+        """Departments and staff from a YAML or CSV file, checked whole, then loaded in
+        one transaction (documents.load_organisation): all of it or nothing."""
+        _office_only(current.user)
+        upload = current.request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise InvalidInput("choose a file to import", {"field": "file",
+                                                               "problems": []})
+            organisation = orgimport.parse(upload.filename,
+                                           upload.stream.read(orgimport.MAX_BYTES + 1))
+            counts = self.documents.load_organisation(organisation.model_dump(mode="json"))
+        except InvalidInput as exc:
+            return current.render("admin.html", 422, columns=orgimport.CSV_COLUMNS,
+                                  error=exc, problems=exc.details.get("where") or [],
+                                  filename=upload.filename if upload else "")
+        return current.render("admin.html", columns=orgimport.CSV_COLUMNS, loaded=counts,
+                              filename=upload.filename)
+
+
+def _office_only(user: User) -> None:
+    if not user.has(Role.QMS_ADMIN):
+        raise Forbidden("the administration page is for the quality office", {})
 
 
 def _with(path: str, **values) -> str:

@@ -2,6 +2,8 @@
 schemathesis' generated requests (a bounded number per operation) never get a 5xx."""
 from __future__ import annotations
 
+import uuid
+
 import jsonschema
 import pytest
 import requests
@@ -95,7 +97,41 @@ def test_real_answers_match_the_description(spec, login, gateway):
     check("GET", "/api/me", requests.get(f"{gateway}/api/me", timeout=30), 401)
     check("POST", "/api/versions/{version_id}/{action}",
           author.request("POST", f"/api/versions/{new}/approve", json={}), 403)
-    assert len(check.checked) == 22
+
+    # the register, acknowledgements, preferences, processes and risks
+    check("PATCH", "/api/documents/{document_id}", admin.request(
+        "PATCH", f"/api/documents/{did}", json={"scim_standard": 6, "retention_class": None}), 200)
+    check("GET", "/api/versions/{version_id}/acknowledgements",
+          admin.request("GET", f"/api/versions/{new}/acknowledgements"), 200)
+    check("GET", "/api/acknowledgements",
+          admin.request("GET", "/api/acknowledgements", params={"department": "DJ"}), 200)
+    check("GET", "/api/me/acknowledgements", author.request("GET", "/api/me/acknowledgements"),
+          200)
+    check("PUT", "/api/me/preferences", author.request("PUT", "/api/me/preferences", json={
+        "email_delivery": "daily_digest"}), 200)
+    check("GET", "/api/me/preferences", author.request("GET", "/api/me/preferences"), 200)
+    check("GET", "/api/email/deliveries", admin.request("GET", "/api/email/deliveries"), 200)
+    process_code = f"P-{uuid.uuid4().hex[:6].upper()}"
+    check("POST", "/api/processes", admin.request("POST", "/api/processes", json={
+        "code": process_code, "name": "Avizare juridică", "department": "DJ",
+        "owner": "stefan.ionescu"}), 201)
+    check("GET", "/api/processes", author.request("GET", "/api/processes"), 200)
+    check("PUT", "/api/processes/{code}", admin.request(
+        "PUT", f"/api/processes/{process_code}", json={"description": "Contracte"}), 200)
+    scores = {"inherent_probability": 4, "inherent_impact": 4, "residual_probability": 2,
+              "residual_impact": 2}
+    risk = check("POST", "/api/risks", admin.request("POST", "/api/risks", json={
+        "code": f"R-{uuid.uuid4().hex[:6].upper()}", "department": "DJ",
+        "process": process_code, "description": "Contracte fără aviz",
+        "controls": [{"measure": "Avizare obligatorie", "procedure": code}], **scores}), 201)
+    check("POST", "/api/risks/{risk_id}/assessments", admin.request(
+        "POST", f"/api/risks/{risk['id']}/assessments", json=scores), 201)
+    check("GET", "/api/risks/{risk_id}", author.request("GET", f"/api/risks/{risk['id']}"), 200)
+    check("GET", "/api/risks", author.request("GET", "/api/risks", params={"department": "DJ"}),
+          200)
+    check("DELETE", "/api/versions/{version_id}",
+          author.request("DELETE", f"/api/versions/{old}"), 409)
+    assert len(check.checked) == 37
 
 
 def _operations(spec):

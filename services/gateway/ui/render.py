@@ -71,7 +71,18 @@ FLASH = {
     "submitted": N_("The revision was submitted for verification."),
     "uploaded": N_("The new version was uploaded."),
     "logged_out": N_("You have logged out."),
+    "acknowledged": N_("You have confirmed that you have read it."),
 }
+
+LINK = {"reference": N_("Reference document"), "form": N_("Associated form"),
+        "replaces": N_("Replaces"), "related": N_("Related document")}
+RISK_LEVEL = {"scăzută": N_("low"), "medie": N_("medium"), "ridicată": N_("high")}
+RISK_STATUS = {"open": N_("open"), "monitored": N_("monitored"), "closed": N_("closed")}
+
+
+def _level_class(exposure: int) -> str:
+    """The colour of an exposure (1-4 low, 5-12 medium, 15-25 high)."""
+    return "low" if exposure <= 4 else "medium" if exposure <= 12 else "high"
 
 
 def _highlight(fragment: str) -> Markup:
@@ -90,8 +101,10 @@ def _detail(value) -> str:
     """A value of an audit entry's details, as a person reads it."""
     if isinstance(value, bool):
         return "✓" if value else "✗"
+    if isinstance(value, dict):   # e.g. a link: "reference 5fcd4aaa-…"
+        return " ".join(str(v) for v in value.values())
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(_detail(v) for v in value)
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return i18n.format_date(value)
     return str(value)
@@ -112,7 +125,7 @@ ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
                   trim_blocks=True, lstrip_blocks=True)
 ENV.filters.update(date=i18n.format_date, datetime=i18n.format_datetime,
                    size=i18n.format_size, highlight=_highlight, roman=i18n.roman,
-                   details=_details, unmarked=_unmarked)
+                   details=_details, unmarked=_unmarked, level_class=_level_class)
 ENV.globals.update(qs=_query)
 
 
@@ -125,6 +138,16 @@ def context(locale: str) -> dict:
         return _("Edition %(edition)s, Revision %(revision)s") % {
             "edition": i18n.roman(int(e)), "revision": r}
 
+    def retention(value: str | None) -> str:
+        """A retention class as a person reads it: "permanent", "10 ani"."""
+        if value == "permanent":
+            return _("permanent")
+        years = re.fullmatch(r"(\d+)y", value or "")
+        if years:
+            n = int(years.group(1))
+            return tr.ngettext("%(num)d year", "%(num)d years", n) % {"num": n}
+        return value or "—"
+
     return {"_": _, "ngettext": tr.ngettext, "lang": locale, "edition": edition,
             "status_label": lambda s: _(STATUS.get(s, s)),
             "action_label": lambda a: _(ACTION.get(a, a)),
@@ -132,7 +155,11 @@ def context(locale: str) -> dict:
             "type_label": lambda t: _(TYPE.get(t, t)),
             "facet_label": lambda f: _(FACET.get(f, f)),
             "audit_label": lambda a: _(AUDIT[a]) if a in AUDIT else a,
-            "flash_label": lambda f: _(FLASH[f]) if f in FLASH else ""}
+            "flash_label": lambda f: _(FLASH[f]) if f in FLASH else "",
+            "risk_level": lambda v: _(RISK_LEVEL[v]) if v in RISK_LEVEL else v,
+            "risk_status": lambda v: _(RISK_STATUS[v]) if v in RISK_STATUS else v,
+            "link_label": lambda v: _(LINK[v]) if v in LINK else v,
+            "retention_label": retention}
 
 
 def page(locale: str, template: str, status: int = 200, headers: dict | None = None,

@@ -1,0 +1,55 @@
+"""The administration page: the quality office imports the organisation from a CSV or
+YAML file; a bad file names its line and field and loads nothing."""
+from __future__ import annotations
+
+import uuid
+
+import requests
+
+
+def _upload(b, tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    b.open("/admin")
+    b.find("#org-file").send_keys(str(path))
+    b.find("#import button[type=submit]").click()
+    b.wait_for("main h1")
+    return b
+
+
+def test_import_the_organisation_from_csv(browser, scenario, gateway, tmp_path):
+    tag = uuid.uuid4().hex[:6]
+    person = f"ioana.arhiva{tag}"
+    csv = ("username;full_name;department;department_name;function;roles;password\n"
+           f"{person};Ioana Arhivă;ARH{tag[:3].upper()};Compartimentul Arhivă;Arhivar;"
+           "reader;parola-arhiva\n")
+    b = _upload(browser().log_in("elena.dumitrascu"), tmp_path, "personal.csv", csv)
+    assert b.text("[role=status]") == ("personal.csv a fost importat (compartimente: 1, "
+                                       "persoane: 1).")
+    b.screenshot("admin-imported")
+    newcomer = browser().log_in(person, "parola-arhiva")
+    assert "Ioana Arhivă" in newcomer.text("header")
+
+
+def test_a_bad_file_names_the_line_and_field_and_loads_nothing(browser, scenario, gateway,
+                                                               tmp_path):
+    tag = uuid.uuid4().hex[:6]
+    good = f"nu.se.incarca{tag}"
+    csv = ("username,full_name,department,department_name,function,roles,password\n"
+           f"{good},Nu Se Încarcă,DJ,Direcția Juridică,Consilier,reader,parola-buna\n"
+           "X Y,Fără Nume,DJ,,Consilier,reader sef,parola-buna\n")
+    b = _upload(browser().log_in("elena.dumitrascu"), tmp_path, "personal.csv", csv)
+    error = b.text("#import-error")
+    assert "personal.csv nu a fost importat; nu s-a încărcat nimic." in error
+    assert "Linia 3, username" in error and "Linia 3, roles" in error
+    b.screenshot("admin-import-refused")
+    answer = requests.post(f"{gateway}/api/auth/token", timeout=30,
+                           json={"username": good, "password": "parola-buna"})
+    assert answer.status_code == 401            # the good line was not loaded either
+
+    _upload(b, tmp_path, "org.yaml", "departments:\n  - {code: DJ, name: Juridic}\n"
+                                     "users:\n  - {username: a.b, full_name: A B}\n")
+    assert "Linia 4, users[0].department" in b.text("#import-error")
+
+    reader = browser().log_in("radu.munteanu").open("/admin")
+    assert reader.text("h1") == "Acces interzis"
