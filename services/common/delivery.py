@@ -15,6 +15,12 @@ then dead-lettered.)
   the `x-procedura-attempts` header, after a growing pause (`delivery.
   retry_delay_seconds`, doubled each time); after `delivery.max_attempts` it goes
   to the durable queue `procedura.dead-letters` with why, from where and when.
+- **An engine that is away is waited for, not counted**: a failure because
+  Elasticsearch, MinIO, Tika or another service does not answer (a connection
+  refused or timed out, a 503) is not the message's fault. The message goes back to
+  its queue after a pause (`delivery.retry_delay_seconds` × 5, at most 30 s) without
+  an attempt being counted, so an outage of any length ends with the events handled,
+  not dead-lettered, and without a hot loop filling the log.
 - **Nothing is lost on the way**: every republish waits for the broker's confirm
   before the original is acked; if the broker is away the original is left
   unacked and the broker delivers it again. A copy may therefore arrive twice,
@@ -103,6 +109,30 @@ def routing_key_of(delivery_info: dict | None, headers: dict | None) -> str | No
 def retry_delay(attempts: int, base: float) -> float:
     """The pause before attempt `attempts + 1` (doubling, at most a minute)."""
     return min(base * 2 ** max(attempts - 1, 0), MAX_DELAY)
+
+
+UNAVAILABLE_PAUSE = 30.0   # seconds, at most, between two tries while an engine is away
+
+
+def engine_unavailable(exc: BaseException) -> bool:
+    """Did this failure come from an engine or service that does not answer (rather
+    than from the message)? Connection refused or timed out, or a 503."""
+    import elastic_transport
+    import requests
+
+    from services.contracts.errors import ServiceUnavailable
+
+    if isinstance(exc, (ServiceUnavailable, ConnectionError, TimeoutError,
+                        elastic_transport.ConnectionError,
+                        elastic_transport.ConnectionTimeout,
+                        requests.ConnectionError, requests.Timeout)):
+        return True
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "meta", None),
+                                                          "status", None)
+    if status == 503:
+        return True
+    cause = exc.__cause__ or exc.__context__
+    return cause is not None and cause is not exc and engine_unavailable(cause)
 
 
 def attempts_of(headers: dict | None) -> int:
@@ -205,8 +235,14 @@ class ReliableEventHandler(EventHandler):
         if exc_info is None:
             self.queue_consumer.ack_message(message)
             return
-        attempts = attempts_of(message.headers) + 1
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+        if engine_unavailable(exc_info[1]):
+            log.warning("%s: an engine is away, the message waits (no attempt counted): %s",
+                        self.queue.name, error)
+            eventlet.sleep(min(self.retry_delay_base * 5, UNAVAILABLE_PAUSE))
+            self.queue_consumer.requeue_message(message)
+            return
+        attempts = attempts_of(message.headers) + 1
         if attempts >= self.max_attempts:
             self._give_up(message, "failed", error, attempts)
             return

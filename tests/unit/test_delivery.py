@@ -81,3 +81,29 @@ def test_every_event_handler_of_every_service_dead_letters():
                     assert isinstance(entrypoint, ReliableEventHandler), (
                         f"{cls.__name__}.{name}: use services.common.delivery.event_handler")
     assert len(handlers) >= 10, handlers
+
+
+def test_an_engine_that_is_away_is_told_apart_from_a_bad_message():
+    import elastic_transport
+    import requests
+
+    from services.common.delivery import engine_unavailable
+    from services.contracts.errors import ServiceUnavailable
+    from services.versioning.adapters.tika import TikaUnavailable
+
+    away = [ConnectionRefusedError("refused"), TimeoutError("slow"),
+            ServiceUnavailable("Tika is not answering", {}),
+            elastic_transport.ConnectionError("Connection refused"),
+            requests.ConnectionError("MinIO away"), TikaUnavailable("no answer")]
+    for exc in away:
+        assert engine_unavailable(exc), exc
+    try:   # wrapped: the handler's own error caused by an engine that is away
+        try:
+            raise elastic_transport.ConnectionTimeout("timed out")
+        except elastic_transport.ConnectionTimeout as cause:
+            raise RuntimeError("could not index") from cause
+    except RuntimeError as wrapped:
+        assert engine_unavailable(wrapped)
+    for exc in (ValueError("bad payload"), KeyError("version_id"),
+                RuntimeError("a bug in the handler")):
+        assert not engine_unavailable(exc), exc

@@ -19,7 +19,7 @@ from services.common.settings import Settings
 tika_client.TikaClientOnly = True
 
 
-class TikaUnavailable(Exception):
+class TikaUnavailable(ConnectionError):
     """Tika did not answer: try again later, the file is not at fault."""
 
 
