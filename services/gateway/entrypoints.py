@@ -15,6 +15,7 @@ from services.contracts.errors import (
     ServiceUnavailable, Unauthorized, UnsupportedMediaType)
 
 log = logging.getLogger(__name__)
+MAX_JSON = 1024 * 1024   # bytes of a JSON request body
 
 STATUS = {
     Unauthorized: 401,
@@ -78,7 +79,9 @@ class HttpEntrypoint(HttpRequestHandler):
 
     def handle_request(self, request):
         started = time.monotonic()
-        response = super().handle_request(request)
+        refused = _nul_in(request)
+        response = (self.response_from_exception(refused) if refused is not None
+                    else super().handle_request(request))
         self.metrics.observe(request.method, response.status_code, time.monotonic() - started)
         return response
 
@@ -88,6 +91,54 @@ class HttpEntrypoint(HttpRequestHandler):
                                   exc.details)
         log.error("unexpected error in the gateway", exc_info=exc)
         return error_response(500, "internal_error", "internal error; see the gateway log")
+
+
+def _nul_in(request) -> InvalidInput | None:
+    """A NUL character in the path or a parameter: no text of Procedura has one, and
+    PostgreSQL refuses it, so it is named here instead of failing deep inside."""
+    if "\x00" in request.path:
+        return InvalidInput("the address contains a NUL character", {"field": "path"})
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            return InvalidInput(f"the parameter {name.replace(chr(0), '')!r} contains a NUL "
+                                "character", {"field": name.replace("\x00", "")})
+    return None
+
+
+def json_body(request) -> dict:
+    """The JSON object a request carries, or InvalidInput naming what is wrong with it."""
+    if (request.content_length or 0) > MAX_JSON:
+        raise InvalidInput("the request body is too large", {"field": "body"})
+    try:
+        body = json.loads(request.get_data() or b"{}")
+    except ValueError as exc:
+        raise InvalidInput(f"malformed JSON: {exc}", {"field": "body"}) from None
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object", {"field": "body"})
+    where = _nul_at(body)
+    if where is not None:   # PostgreSQL refuses NUL in text: name the field instead
+        raise InvalidInput(f"{where} contains a NUL character", {"field": where})
+    return body
+
+
+def _nul_at(value, path: str = "") -> str | None:
+    """The first field (dotted path) of a JSON value whose text holds a NUL character."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return here.replace("\x00", "")
+            found = _nul_at(item, here)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for n, item in enumerate(value):
+            found = _nul_at(item, f"{path}[{n}]")
+            if found is not None:
+                return found
+    return None
 
 
 http = HttpEntrypoint.decorator

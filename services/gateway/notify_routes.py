@@ -2,7 +2,6 @@
 `self.notifications`, `self.documents`, `self.config` and `self._user`)."""
 from __future__ import annotations
 
-import json
 import re
 from uuid import UUID
 
@@ -11,7 +10,7 @@ from werkzeug.wrappers import Response
 from services.contracts.errors import Forbidden, InvalidInput, NotFound, validate
 from services.contracts.models import DEPARTMENT_CODE, Role, User
 from services.contracts.notifications import Preferences
-from services.gateway.entrypoints import http, json_response
+from services.gateway.entrypoints import http, json_body, json_response
 
 
 def _vid(value: str) -> str:
@@ -21,14 +20,7 @@ def _vid(value: str) -> str:
         raise NotFound(f"no version {value}", {"version_id": value}) from None
 
 
-def _json(request) -> dict:
-    try:
-        body = json.loads(request.get_data() or b"{}")
-    except ValueError as exc:
-        raise InvalidInput(f"malformed JSON: {exc}", {"field": "body"}) from None
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", {"field": "body"})
-    return body
+_json = json_body   # services/gateway/entrypoints.py
 
 
 def _may_see_department(user: User, department: str | None) -> bool:

@@ -5,7 +5,6 @@ downloads whose sha256 is checked as they stream."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from urllib.parse import quote
 
@@ -14,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from services.contracts.errors import Conflict, InvalidInput, NotFound, validate
 from services.contracts.models import Comment, DocumentChange, Version
-from services.gateway.entrypoints import error_response, http, json_response
+from services.gateway.entrypoints import error_response, http, json_body, json_response
 
 log = logging.getLogger(__name__)
 CHUNK = 64 * 1024
@@ -38,14 +37,7 @@ def _id(value: str, what: str) -> str:
         raise NotFound(f"no {what} {value}", {what + "_id": value}) from None
 
 
-def _json(request) -> dict:
-    try:
-        body = json.loads(request.get_data() or b"{}")
-    except ValueError as exc:
-        raise InvalidInput(f"malformed JSON: {exc}", {"field": "body"}) from None
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", {"field": "body"})
-    return body
+_json = json_body   # services/gateway/entrypoints.py
 
 
 class RegisterRoutes:

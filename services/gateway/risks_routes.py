@@ -2,25 +2,12 @@
 `self.documents` and `self._user`)."""
 from __future__ import annotations
 
-import json
-
-from services.contracts.errors import InvalidInput, validate
+from services.contracts.errors import validate
 from services.contracts.qms import Assessment, NewProcess, NewRisk, ProcessChange, RiskChange
-from services.gateway.entrypoints import http, json_response
-
-MAX_JSON = 256 * 1024
+from services.gateway.entrypoints import http, json_body, json_response
 
 
-def _json(request) -> dict:
-    if (request.content_length or 0) > MAX_JSON:
-        raise InvalidInput("the request body is too large", {"field": "body"})
-    try:
-        body = json.loads(request.get_data() or b"{}")
-    except ValueError as exc:
-        raise InvalidInput(f"malformed JSON: {exc}", {"field": "body"}) from None
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", {"field": "body"})
-    return body
+_json = json_body   # services/gateway/entrypoints.py
 
 
 class RiskRoutes:

@@ -23,7 +23,8 @@ from services.contracts.models import (
 from services.gateway import uploads
 from services.gateway.live import LiveFeed, stream as live_stream
 from services.gateway.auth import Tokens
-from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
+from services.gateway.entrypoints import (
+    MetricsProvider, error_response, http, json_body, json_response)
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.notify_routes import NotifyRoutes
 from services.gateway.register_routes import RegisterRoutes
@@ -34,7 +35,6 @@ from services.gateway.openapi_routes import OpenApiRoutes
 from services.gateway.ui_routes import UiRoutes
 
 ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
-MAX_JSON = 1024 * 1024
 READY_TIMEOUT = 5.0  # seconds for each service's health answer in /readyz
 
 
@@ -62,16 +62,7 @@ def _uuid(value: str, what: str) -> str:
         raise NotFound(f"no {what} {value}", {what + "_id": value}) from None
 
 
-def _body(request) -> dict:
-    if (request.content_length or 0) > MAX_JSON:
-        raise InvalidInput("the request body is too large", {"field": "body"})
-    try:
-        body = json.loads(request.get_data() or b"{}")
-    except ValueError as exc:
-        raise InvalidInput(f"malformed JSON: {exc}", {"field": "body"}) from None
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", {"field": "body"})
-    return body
+_body = json_body   # the JSON object of a request (services/gateway/entrypoints.py)
 
 
 class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, RegisterRoutes,

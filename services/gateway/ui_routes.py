@@ -107,8 +107,9 @@ def _csrf_token(request) -> str | None:
         return request.headers["X-CSRF-Token"]
     if request.mimetype == "application/x-www-form-urlencoded":
         return request.form.get("csrf_token")
-    # a small plain form with a file (the organisation import), never a large upload
-    if (request.mimetype == "multipart/form-data"
+    # the organisation import: a small plain form with a file. Never an upload of a
+    # version: parsing its body here would consume the stream the upload sends to storage
+    if (request.mimetype == "multipart/form-data" and request.path == "/admin/organisation"
             and (request.content_length or 0) <= orgimport.MAX_BYTES + 64 * 1024):
         return request.form.get("csrf_token")
     return None

@@ -37,8 +37,12 @@ def test_doctor_reports_stuck_unindexed_and_failed_versions(environment, login):
     assert unindexed["id"] not in healthy.stdout and stuck["id"] not in healthy.stdout
 
     # plant: the index loses one entry; one version looks as if its text never came
+    saved = es.get(index=environment.index, id=unindexed["id"])
     es.delete(index=environment.index, id=unindexed["id"], refresh=True)
     with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT extraction_status, created_at FROM versioning.versions "
+                    "WHERE id = %s", (stuck["id"],))
+        original = cur.fetchone()
         cur.execute("""UPDATE versioning.versions SET extraction_status = 'pending',
                               created_at = now() - interval '1 hour' WHERE id = %s""",
                     (stuck["id"],))
@@ -52,3 +56,12 @@ def test_doctor_reports_stuck_unindexed_and_failed_versions(environment, login):
                for line in lines)
     assert any(line.startswith("failed") and broken["id"] in line for line in lines)
     assert "problems" in result.stderr
+
+    # put back what was planted: the other tests of this environment (search verify
+    # among them) expect the index and the register to agree
+    es.index(index=saved["_index"], id=unindexed["id"], document=saved["_source"],
+             refresh=True)
+    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE versioning.versions SET extraction_status = %s, created_at = %s "
+                    "WHERE id = %s", (*original, stuck["id"]))
+    conn.close()

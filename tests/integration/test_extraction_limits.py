@@ -107,16 +107,27 @@ def test_tika_dying_mid_file_is_a_drop_and_tika_comes_back(private_tika):
         found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
         return [int(p) for p in found.stdout.split()]
 
+    data = text_pdf(pages)      # made before the clock starts: it takes a while itself
+    sending = threading.Event()
+
     def kill_the_parser():
-        time.sleep(1.0)     # inside the parse of a file that takes Tika seconds
-        (server,) = children(int(pid_file.read_text()))
-        for parser in children(server):
+        sending.wait(30)
+        time.sleep(0.5)         # inside the parse of a file that takes Tika seconds
+        deadline = time.monotonic() + 30
+        while True:             # the supervisor → Tika's server → its forked parser
+            parsers = [p for server in children(int(pid_file.read_text()))
+                       for p in children(server)]
+            if parsers or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        for parser in parsers:
             os.kill(parser, signal.SIGKILL)
 
     killer = threading.Thread(target=kill_the_parser)
     killer.start()
+    sending.set()
     with pytest.raises(TikaDropped) as raised:
-        tika.extract(io.BytesIO(text_pdf(pages)), "lung.pdf", "application/pdf")
+        tika.extract(io.BytesIO(data), "lung.pdf", "application/pdf")
     killer.join()
     assert "dropped the connection" in str(raised.value)
     # Tika restarts its parser, the next file is read normally
