@@ -94,6 +94,11 @@ def image_only_pdf(pages: int = 1, width: int = 1240, height: int = 1754, seed: 
     objects.append(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace "
                    b"/DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\n"
                    b"stream\n" % (width, height, len(image)) + image + b"\nendstream")
+    return _pdf(objects)
+
+
+def _pdf(objects: list[bytes]) -> bytes:
+    """A PDF file of these objects (numbered from 1, the catalog first) with its xref."""
     out = [b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"]
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -130,14 +135,4 @@ def text_pdf(pages: list[list[str]]) -> bytes:
         kids.append(len(objects))
     objects[1] = (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
                   + b"] /Count %d >>" % len(kids))
-    out = [b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"]
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(sum(map(len, out)))
-        out.append(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref_at = sum(map(len, out))
-    out.append(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out += [b"%010d 00000 n \n" % offset for offset in offsets]
-    out.append(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-               % (len(objects) + 1, xref_at))
-    return b"".join(out)
+    return _pdf(objects)

@@ -153,7 +153,13 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
     @http("POST", "/api/documents/<document_id>/versions")
     def upload(self, request, document_id):
         user = self._user(request)
-        document_id = _uuid(document_id, "document")
+        version = self._add_revision(request, user, _uuid(document_id, "document"))
+        return json_response(version, 201, {"Location": f"/api/versions/{version['id']}"})
+
+    def _add_revision(self, request, user: User, document_id: str) -> dict:
+        """The uploaded file as the document's next revision (the REST route and the web
+        page): size declared and concurrent uploads bounded, streamed to staging, handed
+        to versioning; the staged copy never lingers."""
         self.documents.get(user.username, document_id)  # 404 before reading the body
         cfg = self.config
         uploads.check_declared_size(request, cfg.settings.upload_limit_bytes)
@@ -163,13 +169,12 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
             try:
                 note = validate(ChangeNote, {k: v for k, v in upload.fields.items()
                                              if k in ChangeNote.model_fields})
-                version = self.documents.add_revision(
+                return self.documents.add_revision(
                     user.username, document_id, upload.staged.model_dump(mode="json"),
                     note.model_dump(mode="json"))
             finally:
                 # versioning has moved it on success; on any failure it must not linger
                 cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
-        return json_response(version, 201, {"Location": f"/api/versions/{version['id']}"})
 
     @http("POST", "/api/documents/<document_id>/restore")
     def restore(self, request, document_id):

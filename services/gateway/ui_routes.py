@@ -21,9 +21,8 @@ from werkzeug.wrappers import Response
 from services.common.settings import Settings
 from services.contracts.errors import (
     Conflict, Forbidden, InvalidInput, NotFound, ProceduraError, Unauthorized, validate)
-from services.contracts.models import ChangeNote, Document, Role, Signing, User
+from services.contracts.models import Document, Role, Signing, User
 from services.contracts.search import SearchQuery
-from services.gateway import uploads
 from services.gateway.entrypoints import STATUS, error_response, http, json_response
 from services.gateway.ui import i18n, orgimport, render, reports
 from services.gateway.ui.session import (
@@ -344,18 +343,7 @@ class UiRoutes:
         user = current.user
         try:
             document_id = _uuid(document_id, "document")
-            self.documents.get(user.username, document_id)
-            cfg = self.config
-            upload = uploads.receive(current.request, cfg.minio, cfg.staging_bucket,
-                                     cfg.settings.upload_limit_bytes)
-            try:
-                note = validate(ChangeNote, {k: v for k, v in upload.fields.items()
-                                             if k in ChangeNote.model_fields})
-                version = self.documents.add_revision(
-                    user.username, document_id, upload.staged.model_dump(mode="json"),
-                    note.model_dump(mode="json"))
-            finally:
-                cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
+            version = self._add_revision(current.request, user, document_id)
         except ProceduraError as exc:
             return error_response(STATUS.get(type(exc), 400), exc.code, exc.message,
                                   exc.details)
