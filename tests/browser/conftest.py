@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -79,8 +80,19 @@ class Browser:
         before = self.find("form.stack")
         self.find("form.stack button[type=submit]").click()
         # wait for the answer (the page asked for, or the login page again with its message)
-        self.wait(EC.staleness_of(before))
+        self.wait_gone(before)
         return self
+
+    def wait_gone(self, element, timeout: float = 20):
+        """Until `element`'s page has been replaced. Mid-navigation chromedriver may answer
+        "node does not belong to the document" instead of a stale element: gone too."""
+        def gone(_driver) -> bool:
+            try:
+                element.is_enabled()
+            except WebDriverException:   # StaleElementReferenceException is one
+                return True
+            return False
+        return self.wait(gone, timeout)
 
     @property
     def path(self) -> str:

@@ -9,7 +9,6 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 
 from services.gateway.ui.session import SESSION_COOKIE
@@ -119,7 +118,7 @@ def test_open_a_document_and_compare_two_versions(browser, scenario):
     assert Select(b.find("#new")).first_selected_option.text == "Ediția I, Revizia 1"
     before = b.find("h1")
     b.find("form.compare button").click()
-    b.wait(EC.staleness_of(before))      # the diff page, not the document page leaving
+    b.wait_gone(before)      # the diff page, not the document page leaving
     assert b.text("h1") == "Ce s-a modificat"
     assert "legal" in [d.text.strip() for d in b.find_all("table.diff del")]
     inserted = " ".join(i.text for i in b.find_all("table.diff ins"))
