@@ -49,6 +49,15 @@ class AcknowledgementRepository:
                          (version_id, username))
         row = self.cur.fetchone()
         if row is None:
+            self.cur.execute("SELECT 1 FROM distribution_lists WHERE version_id = %s",
+                             (version_id,))
+            if self.cur.fetchone() is None:
+                # not in force yet, or in force a moment ago and its event not yet here:
+                # nobody is refused a list that does not exist yet
+                raise Conflict("the distribution list of this revision is not open: it opens "
+                               "when the revision comes into force (a few seconds after its "
+                               "approval); try again then",
+                               {"version_id": str(version_id)})
             raise Forbidden("you are not on the distribution list of this revision",
                             {"version_id": str(version_id), "username": username})
         if row["acknowledged_at"] is not None:

@@ -250,3 +250,18 @@ def test_a_confidential_revision_does_not_exist_for_those_who_may_not_read_it(lo
     report = login("elena.dumitrascu").get(f"/api/versions/{vid}/acknowledgements")
     assert report["confirmed"] == 1
     assert {p["department"] for p in report["people"]} == {"DJ", "CM", "PRIMAR"}
+
+
+def test_a_revision_not_in_force_has_no_list_to_confirm_and_says_so(login):
+    """A draft (or a revision approved a moment ago whose list is still being opened) is
+    not confirmed, and nobody is told they are not on a list that does not exist yet."""
+    author = login("ana.popescu")
+    document = register(author, unique_code(), distribution=("DJ",))
+    draft = author.upload(document["id"], "d.docx", docx_bytes("d", BODY), "", DOCX)
+    response = login("radu.munteanu").request("POST", f"/api/versions/{draft['id']}/acknowledge")
+    assert response.status_code == 409, response.text
+    error = response.json()["error"]
+    assert error["code"] == "conflict" and "not open" in error["message"]
+    assert error["details"] == {"version_id": draft["id"]}
+    assert not [a for a in login("radu.munteanu").get("/api/me/acknowledgements")["items"]
+                if a["version_id"] == draft["id"]]

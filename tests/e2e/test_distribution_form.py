@@ -1,6 +1,5 @@
 """The distribution list ("Lista de difuzare") of an approved revision: its people come
-from notifications' acknowledgement report. Passes once the acknowledgement report
-(`notifications.acknowledgement_report`) is part of the same build."""
+from notifications' acknowledgement report."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,13 +7,19 @@ from zoneinfo import ZoneInfo
 
 from tests.e2e.test_document_control import approve_fully, uploaded
 from tests.e2e.test_forms import both
+from tests.testenv import eventually
 
 
 def test_the_distribution_list_names_the_people_of_the_distribution_departments(login):
     document, version = uploaded(login, distribution=("DJ", "RP"))
     approve_fully(login, version["id"])
-    # one of the people on the list confirms; the form shows the date received for them only
-    login("radu.munteanu").post(f"/api/versions/{version['id']}/acknowledge")
+    # one of the people on the list confirms once it waits for them (the list opens when
+    # notifications hears the revision came into force); the form shows the date received
+    # for them only
+    reader = login("radu.munteanu")
+    eventually(lambda: [a for a in reader.get("/api/me/acknowledgements")["items"]
+                        if a["version_id"] == version["id"]])
+    reader.post(f"/api/versions/{version['id']}/acknowledge")
     today = datetime.now(ZoneInfo("Europe/Bucharest")).strftime("%d.%m.%Y")
     for text in both(login("ana.popescu"), f"/api/versions/{version['id']}/forms/difuzare"):
         assert "Lista cuprinzând persoanele la care se difuzează" in text
