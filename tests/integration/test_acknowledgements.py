@@ -81,8 +81,14 @@ def test_someone_not_on_the_list_is_refused(ndb, in_force):  # noqa: F811
     settings, vid, _, _ = in_force
     with pytest.raises(Forbidden):
         handlers.acknowledge(ndb, settings, "livia.grigore", vid)
-    with pytest.raises(Forbidden):
-        handlers.acknowledge(ndb, settings, "livia.grigore", str(uuid.uuid4()))
+
+
+def test_a_revision_without_an_open_list_is_not_a_refusal(ndb, in_force):  # noqa: F811
+    """No list yet (a draft, or the in-force event not yet heard): a conflict saying the
+    list is not open, not "you are not on the list"."""
+    settings, _, _, _ = in_force
+    with pytest.raises(Conflict, match="not open"):
+        handlers.acknowledge(ndb, settings, "radu.munteanu", str(uuid.uuid4()))
 
 
 def test_reminders_go_once_per_kind_and_not_to_those_who_confirmed(ndb, in_force):  # noqa: F811
