@@ -161,6 +161,8 @@ def pipeline(items: list[Item], documents: list[str], concurrency: int, environm
         uploads[version["id"]] = (started, finished)
         watcher.expect(version["id"])
 
+    roots = processes(environment)
+    cpu_before, machine_before = cpu_seconds(roots), busy_seconds()
     started = time.time()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(ingest, zip(items, documents)))
@@ -170,11 +172,16 @@ def pipeline(items: list[Item], documents: list[str], concurrency: int, environm
             raise TimeoutError(f"{len(items) - len(watcher.seen)} versions not visible")
         time.sleep(0.2)
     watcher.stopping = True
+    cpu_after, machine_after = cpu_seconds(roots), busy_seconds()
     last = max(watcher.seen.values())
     latencies = [watcher.seen[v] - s for v, (s, _) in uploads.items()]
+    busy = machine_after[0] - machine_before[0]
     return {"seconds": last - started, "p50": statistics.median(latencies),
             "p95": pct(latencies, 0.95),
-            "stages": stages(environment.database_url, uploads, watcher.seen)}
+            "stages": stages(environment.database_url, uploads, watcher.seen),
+            "cpu": {name: (cpu_after[name] - cpu_before[name]) / len(items) * 1000
+                    for name in roots},
+            "busy": busy / (machine_after[1] - machine_before[1])}
 
 
 def register_all(environment, password: str, count: int) -> list[str]:
@@ -187,6 +194,58 @@ def register_all(environment, password: str, count: int) -> list[str]:
 
     with ThreadPoolExecutor(4) as pool:
         return list(pool.map(one, range(count)))
+
+
+def _stat_fields() -> dict[int, tuple[int, float]]:
+    """(parent pid, CPU seconds used) of every process now."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process and its descendants (the stack's
+    engines run under wrappers: Tika's watchdog, Elasticsearch's launcher)."""
+    table = _stat_fields()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    used = {}
+    for name, root in roots.items():
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            total += table.get(pid, (0, 0.0))[1]
+            todo.extend(children.get(pid, ()))
+        used[name] = total
+    return used
+
+
+def busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores."""
+    tick = os.sysconf("SC_CLK_TCK")
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def processes(environment) -> dict[str, int]:
+    """The environment's service processes and the stack's engines, by name."""
+    run_dir = Path(environment.env["PROCEDURA_RUN_DIR"])
+    found = {name: int((run_dir / f"{name}.pid").read_text()) for name in PROCESSES}
+    for engine in ("rabbitmq", "postgres", "minio", "elasticsearch", "tika"):
+        pid_file = ROOT / ".stack" / "pids" / f"{engine}.pid"
+        if pid_file.exists():
+            found[engine] = int(pid_file.read_text().split()[0])
+    return found
 
 
 def rss_kb(pid: int) -> int:
@@ -270,6 +329,8 @@ def throughput(items: list[Item], levels: list[int], environment, password: str)
     print("|---|---|---|---|---|---|---|---|---|", flush=True)
     all_stages: dict[int, dict] = {}
     raws: dict[int, dict] = {}
+    cpu: dict[int, dict] = {}
+    busy: dict[int, float] = {}
     for n, level in enumerate(levels):
         chunk = items[n * per_level:(n + 1) * per_level]
         megabytes = sum(len(i.data) for i in chunk) / 1e6
@@ -277,6 +338,7 @@ def throughput(items: list[Item], levels: list[int], environment, password: str)
         p = pipeline(chunk, documents[n * per_level:(n + 1) * per_level], level,
                      environment, password)
         raws[level], all_stages[level] = r, p["stages"]
+        cpu[level], busy[level] = p["cpu"], p["busy"]
         print(f"| {level} | {len(chunk)} | {megabytes:.1f} | {len(chunk) / r['seconds']:.2f} "
               f"| {len(chunk) / p['seconds']:.2f} | {megabytes / p['seconds']:.2f} "
               f"| {r['seconds'] / p['seconds']:.2f} | {p['p50']:.2f} s "
@@ -289,6 +351,14 @@ def throughput(items: list[Item], levels: list[int], environment, password: str)
         cells = [f"{statistics.median(v):.3f} / {pct(v, 0.95):.3f} / {sum(v):.0f}"
                  if v else "-" for v in found.values()]
         print(f"| {level} | {raws[level]['tika_p50']:.3f} | " + " | ".join(cells) + " |")
+    names = list(next(iter(cpu.values())).keys())
+    print("\nCPU per file during the pipeline (ms of CPU, process and its children), and how "
+          "busy the machine's cores were:")
+    print("| concurrency | " + " | ".join(names) + " | cores busy |")
+    print("|---|" + "---|" * (len(names) + 1))
+    for level, used in cpu.items():
+        print(f"| {level} | " + " | ".join(f"{used[n]:.1f}" for n in names)
+              + f" | {busy[level]:.0%} |")
 
 
 def main() -> int:

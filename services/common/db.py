@@ -35,13 +35,26 @@ def make_green() -> None:
 psycopg2.extras.register_uuid()
 
 
+class _KeepingPool(psycopg2.pool.ThreadedConnectionPool):
+    """Opens connections as they are needed, up to `maxconn`, and keeps them.
+
+    psycopg2's pool closes every connection handed back beyond `minconn`, so with
+    minconn=1 each concurrent worker opened a new connection (a new PostgreSQL backend)
+    for every transaction: a sixth of a busy service's CPU went to connecting. Opening
+    `maxconn` at start would hold connections a quiet service never uses (many services
+    and replicas share one PostgreSQL)."""
+
+    def __init__(self, maxconn: int, *args, **kwargs):
+        super().__init__(1, maxconn, *args, **kwargs)
+        self.minconn = maxconn   # psycopg2 keeps a returned connection below minconn
+
+
 class Database:
     """A pool of connections; `transaction()` yields a dict cursor inside one transaction."""
 
     def __init__(self, url: str, schema: str, maxconn: int = 10):
         self.schema = schema
-        self._pool = psycopg2.pool.ThreadedConnectionPool(
-            1, maxconn, url, options=f"-c search_path={schema},public")
+        self._pool = _KeepingPool(maxconn, url, options=f"-c search_path={schema},public")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:

@@ -172,9 +172,11 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
                 return self.documents.add_revision(
                     user.username, document_id, upload.staged.model_dump(mode="json"),
                     note.model_dump(mode="json"))
-            finally:
-                # versioning has moved it on success; on any failure it must not linger
+            except BaseException:
+                # on success versioning has moved it; on any failure (refused, a service
+                # away, a deadline passed) it must not linger
                 cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
+                raise
 
     @http("POST", "/api/documents/<document_id>/restore")
     def restore(self, request, document_id):

@@ -12,12 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
-import requests
 from elasticsearch import helpers
 
 from services.contracts.models import Revision
 from services.search.adapters.index import VersionIndex, index_body
-from services.search.handlers import entry
+from services.search.handlers import entry, texts
 
 # the fields `verify` compares (content is not compared: see docs/search.md)
 CHECKED = ("document_id", "code", "title", "type", "owner_department", "distribution",
@@ -63,7 +62,7 @@ class RpcSource:
 
     def text(self, version_id: str) -> str:
         """The text rendition, through a short-lived URL from versioning."""
-        response = requests.get(self.versioning.text_location(version_id), timeout=60)
+        response = texts.get(self.versioning.text_location(version_id), timeout=60)
         response.raise_for_status()
         response.encoding = "utf-8"
         return response.text

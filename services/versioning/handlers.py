@@ -1,6 +1,7 @@
 """Use cases of the versioning service and its extraction worker."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
 from uuid import UUID
@@ -30,33 +31,16 @@ def store_version(db, store: ObjectStore, tika: Tika, settings: Settings,
 
     Idempotent: asking again for the same version id returns the stored manifest.
     """
+    staged = request.staged
     with db.transaction() as cur:
         existing = Repository(cur).find(request.version_id)
         if existing is not None:
+            store.discard(staged.staging_key)
             return manifest(existing)
-    staged = request.staged
     filename = sanitise_filename(staged.filename)
-    size = store.staged_size(staged.staging_key)
     try:
-        if size > settings.upload_limit_bytes:
-            raise PayloadTooLarge(f"the file is larger than {settings.upload_limit_bytes} bytes",
-                                  {"field": "file", "limit": settings.upload_limit_bytes})
-        try:
-            if size == 0:   # kept as it came; its extraction fails, naming why
-                media_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-                parseable = True
-            else:
-                media_type = tika.detect(store.staged_head(
-                    staged.staging_key, settings.extraction.detect_bytes), filename)
-                parseable = tika.can_parse(media_type)
-        except TikaUnavailable as exc:
-            # the file is not at fault: a clean 503 the client may retry, not a 500
-            raise ServiceUnavailable("Tika (file type detection) is not answering; try "
-                                     "again in a moment", {"service": "tika"}) from exc
-        if not parseable:
-            raise UnsupportedMediaType(f"{media_type} is not a format Procedura can read",
-                                       {"field": "file", "media_type": media_type})
-        sha256, size = store.staged_sha256(staged.staging_key)
+        media_type, size, sha256 = _inspect(store, tika, settings, staged.staging_key,
+                                            filename)
         key = original_key(request.document_id, request.version_id, filename)
         object_version = store.promote(staged.staging_key, key)
     except Exception:
@@ -72,6 +56,47 @@ def store_version(db, store: ObjectStore, tika: Tika, settings: Settings,
             media_type=media_type, size=size, sha256=sha256)
         record(cur, events.VersionStoredEvent(subject=request.document_id, data=stored))
         return manifest(repo.get(request.version_id))
+
+
+def _inspect(store: ObjectStore, tika: Tika, settings: Settings, staging_key: str,
+             filename: str) -> tuple[str, int, str]:
+    """(media type, size, sha256) of a staged upload, read once: refused when larger than
+    the limit (before reading it) or of a type Procedura cannot read (once its first
+    bytes are in, before reading the rest)."""
+    limit, wanted = settings.upload_limit_bytes, settings.extraction.detect_bytes
+    with store.staged(staging_key) as (declared, chunks):
+        if declared > limit:
+            raise PayloadTooLarge(f"the file is larger than {limit} bytes",
+                                  {"field": "file", "limit": limit})
+        digest, size, head = hashlib.sha256(), 0, bytearray()
+        media_type = None
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            if media_type is None:
+                head += chunk[:wanted - len(head)]
+                if len(head) >= wanted:
+                    media_type = _detect(tika, bytes(head), filename)
+        if media_type is None:   # smaller than the bytes detection reads
+            media_type = (_detect(tika, bytes(head), filename) if size else
+                          # kept as it came; its extraction fails, naming why
+                          mimetypes.guess_type(filename)[0] or "application/octet-stream")
+    return media_type, size, digest.hexdigest()
+
+
+def _detect(tika: Tika, head: bytes, filename: str) -> str:
+    """The media type of a file Procedura can read; refused otherwise."""
+    try:
+        media_type = tika.detect(head, filename)
+        parseable = tika.can_parse(media_type)
+    except TikaUnavailable as exc:
+        # the file is not at fault: a clean 503 the client may retry, not a 500
+        raise ServiceUnavailable("Tika (file type detection) is not answering; try "
+                                 "again in a moment", {"service": "tika"}) from exc
+    if not parseable:
+        raise UnsupportedMediaType(f"{media_type} is not a format Procedura can read",
+                                   {"field": "file", "media_type": media_type})
+    return media_type
 
 
 def extract_text(db, store: ObjectStore, tika: Tika, event, attempts: int = 4,

@@ -1,11 +1,13 @@
 """Originals and text renditions in MinIO (a versioned bucket)."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
 import uuid
 from datetime import timedelta
+from typing import Iterator
 
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -100,26 +102,23 @@ class ObjectStore:
                 raise RuntimeError(f"bucket {bucket} is missing")
         return "ok"
 
-    def staged_size(self, key: str) -> int:
+    @contextlib.contextmanager
+    def staged(self, key: str) -> Iterator[tuple[int, Iterator[bytes]]]:
+        """A staged upload read once, as it streams: (its size, its chunks). One request
+        gives what storing it needs (size, first bytes, sha256); memory stays at one
+        chunk."""
         try:
-            return self.client.stat_object(self.staging, key).size
+            response = self.client.get_object(self.staging, key)
         except S3Error as exc:
             if exc.code == "NoSuchKey":
                 raise InvalidInput("the staged upload does not exist",
                                    {"field": "staging_key", "key": key}) from None
             raise
-
-    def staged_head(self, key: str, length: int) -> bytes:
-        response = self.client.get_object(self.staging, key, offset=0, length=length)
         try:
-            return response.read()
+            yield int(response.headers["Content-Length"]), response.stream(CHUNK)
         finally:
             response.close()
             response.release_conn()
-
-    def staged_sha256(self, key: str) -> tuple[str, int]:
-        """Hash a staged upload while streaming it; memory stays at one chunk."""
-        return self._sha256(self.staging, key)
 
     def stored_sha256(self, key: str) -> tuple[str, int] | None:
         """Hash a stored object as it is now (None when it is missing)."""
