@@ -51,9 +51,11 @@ def load_procedures(gateway: str, org: dict, fmt: str = "docx") -> list[dict]:
                     continue
                 raise
             path = doc.files[fmt]
+            # the edition and revision the procedure's header says (as an import keeps them)
+            numbering = {k: str(meta[k]) for k in ("edition", "revision") if k in meta}
             with open(path, "rb") as fh:
                 version = client.upload(registered["id"], path.name, fh,
-                                        "Încărcare inițială (demo)", MEDIA[fmt])
+                                        "Încărcare inițială (demo)", MEDIA[fmt], **numbering)
             loaded.append({"code": meta["code"], "document_id": registered["id"],
                            "version_id": version["id"],
                            "department": meta["owner_department"]})

@@ -23,6 +23,7 @@ import requests
 from procedura_cli.client import ApiError, Client
 from procedura_cli.importing import (
     DocumentPlan, FileItem, MappingError, Plan, load_mapping, plan, sha256_of)
+from services.common.labels import edition_label
 
 RETRY_FOR = 180.0     # seconds a file is retried for 502/503/504 and dropped connections
 MEDIA_TYPES = {".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -156,8 +157,10 @@ class Importer:
         try:
             if found is None:
                 found = _patiently(lambda: self._register(document))
-            known = {v["sha256"] for v in _patiently(lambda: uploader.get(
-                f"/api/documents/{found['id']}/versions"))["items"]}
+            versions = _patiently(lambda: uploader.get(
+                f"/api/documents/{found['id']}/versions"))["items"]
+            known = {v["sha256"] for v in versions}
+            latest = max(((v["edition"], v["revision"]) for v in versions), default=None)
         except (ApiError, ImportFailure, requests.RequestException) as exc:
             for item in document.files:
                 done(item, "failed", f"document {document.code}: {exc}")
@@ -172,7 +175,8 @@ class Importer:
                 done(item, "skipped", "already imported (same sha256)")
                 continue
             try:
-                version = self._upload(uploader, found["id"], item, known)
+                numbering = self._numbering(uploader, found["id"], item, latest)
+                version = self._upload(uploader, found["id"], item, numbering)
             except ApiError as exc:
                 done(item, "failed", f"{exc.status} {exc.error['code']}: {exc.error['message']}")
                 continue
@@ -183,8 +187,26 @@ class Importer:
                 done(item, "skipped", "already imported (same sha256)")
                 continue
             known.add(version["sha256"])
-            done(item, "imported", version_id=version["id"])
+            latest = (version["edition"], version["revision"])
+            note = ""
+            if item.numbering and item.numbering != latest:
+                note = (f"numbered {edition_label(*latest)} after the versions before it "
+                        f"(the file says {edition_label(*item.numbering)})")
+            done(item, "imported", note, version_id=version["id"])
         return outcomes
+
+    @staticmethod
+    def _numbering(client: Client, document_id: str, item: FileItem,
+                   latest: tuple[int, int] | None) -> dict:
+        """What to send with the upload: a first version keeps the edition and revision
+        the file says it is; a later one whose edition is higher starts a new edition."""
+        if item.numbering is None:
+            return {}
+        if latest is None:
+            return {"edition": str(item.numbering[0]), "revision": str(item.numbering[1])}
+        if item.numbering[0] > latest[0]:
+            _patiently(lambda: client.post(f"/api/documents/{document_id}/new-edition"))
+        return {}
 
     def _register(self, document: DocumentPlan) -> dict:
         client = self._for(document.department, registering=True)
@@ -205,7 +227,7 @@ class Importer:
         raise ImportFailure(f"{document.code} is taken but not visible to this login")
 
     def _upload(self, client: Client, document_id: str, item: FileItem,
-                known: set) -> dict | None:
+                numbering: dict) -> dict | None:
         media_type = MEDIA_TYPES.get(item.path.suffix.lower(), "application/octet-stream")
         give_up = time.monotonic() + RETRY_FOR
         attempt = 0
@@ -213,7 +235,7 @@ class Importer:
             try:
                 with open(item.path, "rb") as handle:
                     return client.upload(document_id, item.path.name, handle,
-                                         item.change_summary, media_type)
+                                         item.change_summary, media_type, **numbering)
             except ApiError as exc:
                 if exc.status not in (502, 503, 504) or time.monotonic() > give_up:
                     raise
@@ -289,7 +311,8 @@ def cmd_import(args) -> int:
         for document in the_plan.documents:
             print(f"{document.code}\t{document.type}\t{document.department}\t{document.title}")
             for item in document.files:
-                print(f"\t{item.relative}")
+                numbered = f"\t{edition_label(*item.numbering)}" if item.numbering else ""
+                print(f"\t{item.relative}{numbered}")
         for rejected in the_plan.rejected:
             print(f"not mappable\t{rejected.relative}\t{rejected.reason}")
         return 0
@@ -307,8 +330,8 @@ def cmd_import(args) -> int:
     report = importer.run(the_plan, Progress(the_plan.files, the_plan.bytes))
     elapsed = time.monotonic() - started
     for outcome in report.outcomes:
-        if outcome.result == "failed":
-            print(f"failed\t{outcome.relative}\t{outcome.reason}")
+        if outcome.result == "failed" or (outcome.result == "imported" and outcome.reason):
+            print(f"{outcome.result}\t{outcome.relative}\t{outcome.reason}")
     summary = report.as_dict()
     print(f"imported {summary['imported']}, skipped {summary['skipped']} (already imported), "
           f"failed {summary['failed']} in {elapsed:.1f} s")

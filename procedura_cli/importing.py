@@ -10,10 +10,12 @@ Naming rules, when a file is not in the mapping:
     code (`DJ/F-REG-01 Registru.pdf`), otherwise `--department`;
   * several files with one code are versions of that document, uploaded in the order of
     an optional `ed <N>` / `rev <N>` at the end of the name (`... ed II rev 3.docx`),
-    then of their path; Procedura numbers them itself (Ediția I, Revizia 0, 1, ...).
+    then of their path. A document's first version keeps the edition and revision of
+    its name; later ones are numbered by Procedura (a higher edition in a name starts a
+    new edition).
 A mapping row (CSV or YAML) names `path` (relative to the root) and any of code, title,
-type, department, distribution, confidential, change_summary, order; what it leaves out
-comes from the naming rules.
+type, department, distribution, confidential, change_summary, order, edition, revision;
+what it leaves out comes from the naming rules.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ SUFFIX = re.compile(r"(?:[\s_-]+ed(?:i[tț]ia)?[\s_.]*(?P<edition>[IVXLC]+|\d+))
 ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 SKIP_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 MAPPING_FIELDS = {"path", "code", "title", "type", "department", "distribution",
-                  "confidential", "change_summary", "order"}
+                  "confidential", "change_summary", "order", "edition", "revision"}
 
 
 class MappingError(ValueError):
@@ -50,6 +52,7 @@ class FileItem:
     order: tuple = ()
     change_summary: str = ""
     sha256: str | None = None
+    numbering: tuple[int, int] | None = None   # (edition, revision) the file says it is
 
 
 @dataclass
@@ -223,6 +226,20 @@ def plan(root: Path, mapping: dict[str, dict] | None = None,
         department = str(department)
         title = str(info.get("title") or code).strip()
         order = parsed.get("order", (0, 0))
+        numbering = order if order[0] >= 1 else None
+        if "edition" in row or "revision" in row:
+            try:
+                numbering = (int(row.get("edition") or 1), int(row.get("revision") or 0))
+            except ValueError:
+                rejected.append(Rejected(relative, f"mapping: edition {row.get('edition')!r} "
+                                                   f"and revision {row.get('revision')!r} "
+                                                   "must be numbers"))
+                continue
+            if numbering[0] < 1 or numbering[1] < 0:
+                rejected.append(Rejected(relative, "mapping: the edition starts at 1 and the "
+                                                   "revision at 0"))
+                continue
+            order = numbering
         if "order" in row:
             try:
                 order = (int(row["order"]), 0)
@@ -240,7 +257,7 @@ def plan(root: Path, mapping: dict[str, dict] | None = None,
             rejected.append(Rejected(relative, f"{code} is owned by {document.department}, "
                                                f"this file says {department}"))
             continue
-        document.files.append(FileItem(path=path, relative=relative,
+        document.files.append(FileItem(path=path, relative=relative, numbering=numbering,
                                        size=path.stat().st_size, order=(order, relative),
                                        change_summary=str(row.get("change_summary", "")
                                                           or f"Import: {relative}")[:2000]))

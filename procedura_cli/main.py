@@ -8,7 +8,8 @@
   procedura search reindex|verify   rebuild the search index / compare it with the register
   procedura events dead-letters list|replay|drop [ID...|--all|--garbage]
                                     messages no service could handle; replay them
-  procedura audit verify            check the audit trail's hash chain (exit 1 if broken)
+  procedura audit verify [--anchor H] check the audit trail's hash chain (exit 1 if broken
+                                    or an earlier hash H is no longer in it)
   procedura verify-integrity        hash every stored original again (exit 1 on a problem)
   procedura import FOLDER           import a folder tree of documents (docs/import.md)
   procedura doctor                  stuck or inconsistent items (exit 1 when any)
@@ -26,6 +27,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -156,13 +158,29 @@ def cmd_audit_verify(args) -> int:
     from nameko.standalone.rpc import ClusterRpcProxy
 
     with ClusterRpcProxy(_config(args), timeout=600) as rpc:
-        result = rpc.documents.verify_audit()
-    if result["ok"]:
-        print(f"audit trail intact: {result['entries']} entries")
-        return 0
-    print(f"audit trail broken at entry {result['broken_at']} "
-          f"(after {result['entries']} good entries)", file=sys.stderr)
-    return 1
+        result = rpc.documents.verify_audit(args.anchor)
+    if "broken_at" in result:
+        print(f"audit trail broken at entry {result['broken_at']} "
+              f"(after {result['entries']} good entries)", file=sys.stderr)
+        return 1
+    if result["anchors_missing"]:
+        print(f"audit trail rewritten: {len(result['anchors_missing'])} hash(es) written "
+              f"down earlier are no longer in the chain: "
+              f"{', '.join(result['anchors_missing'])}", file=sys.stderr)
+        return 1
+    anchored = f", {len(args.anchor)} earlier hash(es) found" if args.anchor else ""
+    print(f"audit trail intact: {result['entries']} entries{anchored}\n"
+          f"last entry's hash: {result['last_hash']}\n"
+          f"(keep it outside Procedura, e.g. in the quality office's records, and check "
+          f"it later with --anchor)")
+    return 0
+
+
+def _hash(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an audit hash (64 hexadecimal characters)")
+    return value.lower()
 
 
 def cmd_verify_integrity(args) -> int:
@@ -228,8 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     integrity.add_argument("--timeout", type=float, default=3600)
     integrity.set_defaults(func=cmd_verify_integrity)
     audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
-    audit.add_parser("verify", help="check the hash chain of the audit trail").set_defaults(
-        func=cmd_audit_verify)
+    verify = audit.add_parser("verify", help="check the hash chain of the audit trail")
+    verify.add_argument("--anchor", action="append", type=_hash, default=[], metavar="HASH",
+                        help="a hash printed by an earlier verification: it must still be "
+                             "in the chain (repeatable)")
+    verify.set_defaults(func=cmd_audit_verify)
     args = parser.parse_args(argv)
     return args.func(args)
 

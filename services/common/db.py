@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from typing import Iterator
 
 import psycopg2
@@ -44,9 +45,33 @@ class _KeepingPool(psycopg2.pool.ThreadedConnectionPool):
     `maxconn` at start would hold connections a quiet service never uses (many services
     and replicas share one PostgreSQL)."""
 
+    # a connection idle this long is checked before use: PostgreSQL may have restarted
+    # (or a proxy dropped it) meanwhile, and the first query on it would fail
+    CHECK_AFTER_IDLE_SECONDS = 30.0
+
     def __init__(self, maxconn: int, *args, **kwargs):
         super().__init__(1, maxconn, *args, **kwargs)
         self.minconn = maxconn   # psycopg2 keeps a returned connection below minconn
+        self._returned: dict[int, float] = {}
+
+    def getconn(self, key=None):
+        conn = super().getconn(key)
+        idle_since = self._returned.pop(id(conn), None)
+        if idle_since is not None and (time.monotonic() - idle_since
+                                       > self.CHECK_AFTER_IDLE_SECONDS):
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+                conn.rollback()
+            except psycopg2.Error:
+                super().putconn(conn, key, close=True)    # gone: open a new one
+                conn = super().getconn(key)
+        return conn
+
+    def putconn(self, conn, key=None, close=False):
+        if not close and not conn.closed:
+            self._returned[id(conn)] = time.monotonic()
+        super().putconn(conn, key, close)
 
 
 class Database:

@@ -265,6 +265,13 @@ class ChangeNote(Model):
     how_revised: str = Field(default="", max_length=500)          # how
 
 
+class Numbering(Model):
+    """The edition and revision a document's first version carries when the procedure
+    existed before Procedura (an import): later versions are numbered by Procedura."""
+    edition: int = Field(ge=1, le=99)
+    revision: int = Field(ge=0, le=999)
+
+
 class Signature(Model):
     step: str
     decision: str

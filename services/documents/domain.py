@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from services.common.labels import edition_label
 from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import Document, RevisionStatus, Role, User
 
@@ -115,6 +116,19 @@ def next_number(latest: tuple[int, int] | None,
         return 1, 0
     edition, revision = latest
     return (edition + 1, 0) if new_edition else (edition, revision + 1)
+
+
+def first_number(latest: tuple[int, int] | None, numbering) -> tuple[int, int]:
+    """The edition and revision given with a document's first version: a procedure that
+    existed before Procedura keeps its numbering ("Ediția II, Revizia 3"). Once a document
+    has a version, the numbers follow from it (next_number), so they never go back."""
+    if latest is not None:
+        raise Conflict(
+            f"an edition and revision can be given only with a document's first version; "
+            f"this one has versions (latest: {edition_label(*latest)}), so the next is "
+            f"numbered after it (ask for a new edition to start the next one)",
+            {"field": "edition", "latest": {"edition": latest[0], "revision": latest[1]}})
+    return numbering.edition, numbering.revision
 
 
 def may_withdraw(user: User) -> bool:

@@ -12,8 +12,8 @@ from services.common.outbox import record
 from services.contracts import events
 from services.contracts.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from services.contracts.models import (
-    ChangeNote, Document, NewDocument, Organisation, Revision, RevisionStatus, Role, Signing,
-    StagedUpload, StoreVersion, User, Version, VersionManifest)
+    ChangeNote, Document, NewDocument, Numbering, Organisation, Revision, RevisionStatus, Role,
+    Signing, StagedUpload, StoreVersion, User, Version, VersionManifest)
 from services.documents import audit, domain
 from services.documents import register as register_rules
 from services.documents.repository import Repository
@@ -105,8 +105,10 @@ def check_links(repo: Repository, links) -> None:
 
 
 def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUpload,
-                 note: ChangeNote, restored_from: UUID | None = None) -> Version:
-    """Store an upload as the next revision; returns once version and draft both exist."""
+                 note: ChangeNote, restored_from: UUID | None = None,
+                 numbering: Numbering | None = None) -> Version:
+    """Store an upload as the next revision; returns once version and draft both exist.
+    `numbering`: the edition and revision of a first version (see domain.first_number)."""
     with db.transaction() as cur:
         repo = Repository(cur)
         user, document = readable_document(repo, actor, document_id, lock=True)
@@ -116,8 +118,9 @@ def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUp
         if document.disposed_at is not None:
             raise Conflict("the document was disposed of: it takes no new versions",
                            {"status": RevisionStatus.DISPOSED.value, "allowed_actions": []})
-        edition, revision = domain.next_number(repo.latest_number(document_id),
-                                               document.next_edition)
+        latest = repo.latest_number(document_id)
+        edition, revision = (domain.first_number(latest, numbering) if numbering else
+                             domain.next_number(latest, document.next_edition))
         request = StoreVersion(version_id=uuid4(), document_id=document_id, edition=edition,
                                revision=revision, staged=staged, author=actor,
                                change_summary=note.change_summary)

@@ -12,7 +12,8 @@ from services.common.outbox import OutboxRelay
 from services.common.health import HealthBeacon
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import (
-    ChangeNote, Comment, DocumentChange, NewDocument, Organisation, Signing, StagedUpload)
+    ChangeNote, Comment, DocumentChange, NewDocument, Numbering, Organisation, Signing,
+    StagedUpload)
 from services.documents import audit, handlers, register_handlers
 from services.documents.dependencies import DocumentControlConfig
 from services.documents.domain import may_read
@@ -119,11 +120,14 @@ class DocumentsService(ProcessesAndRisks):
             return [_dump(d) for d in repo.documents() if may_read(user, d)]
 
     @rpc(expected_exceptions=EXPECTED)
-    def add_revision(self, actor: str, document_id: str, staged: dict, note: dict) -> dict:
-        """Turn a staged upload into the next draft revision of the document."""
+    def add_revision(self, actor: str, document_id: str, staged: dict, note: dict,
+                     numbering: dict | None = None) -> dict:
+        """Turn a staged upload into the next draft revision of the document; a first
+        version may carry the edition and revision it had before Procedura."""
         return _dump(handlers.add_revision(
             self.db, self.versioning, actor, UUID(document_id),
-            validate(StagedUpload, staged), validate(ChangeNote, note)))
+            validate(StagedUpload, staged), validate(ChangeNote, note),
+            numbering=validate(Numbering, numbering) if numbering else None))
 
     @rpc(expected_exceptions=EXPECTED)
     def restore(self, actor: str, document_id: str, version_id: str, note: dict) -> dict:
@@ -199,10 +203,11 @@ class DocumentsService(ProcessesAndRisks):
                                                                 actor)]
 
     @rpc
-    def verify_audit(self) -> dict:
-        """Recompute the hash chain of the whole audit trail."""
+    def verify_audit(self, anchors: list[str] | None = None) -> dict:
+        """Recompute the hash chain of the whole audit trail; `anchors`, hashes written
+        down at an earlier verification, must still be in it."""
         with self.db.transaction() as cur:
-            return audit.verify(cur)
+            return audit.verify(cur, anchors or ())
 
     @timer(interval=30)
     def bring_into_force(self) -> int:

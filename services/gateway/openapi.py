@@ -67,6 +67,9 @@ class Upload(Model):
     change_summary: str = Field(default="", max_length=4000)
     component_revised: str = Field(default="", max_length=500)
     how_revised: str = Field(default="", max_length=500)
+    # a document's first version only: the numbering it had before Procedura (both or none)
+    edition: int | None = Field(default=None, ge=1, le=99)
+    revision: int | None = Field(default=None, ge=0, le=999)
 
 
 class FeedQuery(Model):

@@ -19,7 +19,8 @@ from services.common.settings import Settings
 from services.contracts import events
 from services.contracts.errors import InvalidInput, NotFound, Unauthorized, validate
 from services.contracts.models import (
-    ChangeNote, Comment, NewDocument, Revision, Signing, User, Version, VersionManifest)
+    ChangeNote, Comment, NewDocument, Numbering, Revision, Signing, User, Version,
+    VersionManifest)
 from services.gateway import uploads
 from services.gateway.live import LiveFeed, stream as live_stream
 from services.gateway.auth import Tokens
@@ -169,9 +170,12 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
             try:
                 note = validate(ChangeNote, {k: v for k, v in upload.fields.items()
                                              if k in ChangeNote.model_fields})
+                numbering = {k: upload.fields[k] for k in Numbering.model_fields
+                             if upload.fields.get(k, "").strip()}
                 return self.documents.add_revision(
                     user.username, document_id, upload.staged.model_dump(mode="json"),
-                    note.model_dump(mode="json"))
+                    note.model_dump(mode="json"),
+                    validate(Numbering, numbering).model_dump() if numbering else None)
             except BaseException:
                 # on success versioning has moved it; on any failure (refused, a service
                 # away, a deadline passed) it must not linger

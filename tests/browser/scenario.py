@@ -14,8 +14,8 @@ XSS_TITLE = "Test <script>alert('xss')</script> & „ghilimele”"
 @dataclass
 class Scenario:
     codes: dict[str, str]       # code → document id
-    petitions_v1: str           # PO-RP-02, Ediția I, Revizia 0 (in force)
-    petitions_v2: str           # PO-RP-02, Ediția I, Revizia 1 (waiting for verification)
+    petitions_v1: str           # PO-RP-02, Ediția I, Revizia 3 (in force)
+    petitions_v2: str           # PO-RP-02, Ediția I, Revizia 4 (waiting for verification)
     xss_document: str
     approval_pending: str       # PO-DAP-03, Ediția I, Revizia 0 (waiting for the mayor)
 

@@ -9,14 +9,14 @@ from tests.testenv import eventually
 
 
 def test_acknowledge_a_revision_in_force(browser, scenario, login):
-    # PO-RP-02 Ediția I, Revizia 0 is in force; DJ is on its distribution list
+    # PO-RP-02 Ediția I, Revizia 3 is in force; DJ is on its distribution list
     eventually(lambda: [a for a in login("radu.munteanu").get("/api/me/acknowledgements")[
         "items"] if a["version_id"] == scenario.petitions_v1])
     b = browser().log_in("radu.munteanu")
     assert "PO-RP-02" in b.text("#ack-title + ul")
     b.screenshot("home-to-acknowledge")
     b.open("/acknowledgements")
-    assert "Ediția I, Revizia 0" in b.text("main")
+    assert "Ediția I, Revizia 3" in b.text("main")
     b.screenshot("acknowledgements")
     mine = f"form[action='/versions/{scenario.petitions_v1}/acknowledge']"
     b.find(f"{mine} button").click()

@@ -105,17 +105,17 @@ def test_open_a_document_and_compare_two_versions(browser, scenario):
     b.open(f"/documents/{scenario.codes['PO-RP-02']}")
     assert b.text("#current-title") == "Versiunea în vigoare"
     current = b.text("#current-title + p")
-    assert "Ediția I, Revizia 0" in current and "În vigoare" in current
+    assert "Ediția I, Revizia 3" in current and "În vigoare" in current
     assert "nr. 1/" in b.text("main") or "nr. " in b.text("main")
     rows = b.find_all("#history-title ~ .table-wrap tbody tr")
     assert [r.find_element(By.CSS_SELECTOR, "td").text for r in rows] == [
-        "Ediția I, Revizia 1", "Ediția I, Revizia 0"]
+        "Ediția I, Revizia 4", "Ediția I, Revizia 3"]
     download = b.find("a.button.primary").get_attribute("href")
     assert download.endswith(f"/versions/{scenario.petitions_v1}/download")
     assert b.find_all("#audit-title") == []        # the audit trail is the quality office's
     b.screenshot("document")
-    assert Select(b.find("#old")).first_selected_option.text == "Ediția I, Revizia 0"
-    assert Select(b.find("#new")).first_selected_option.text == "Ediția I, Revizia 1"
+    assert Select(b.find("#old")).first_selected_option.text == "Ediția I, Revizia 3"
+    assert Select(b.find("#new")).first_selected_option.text == "Ediția I, Revizia 4"
     before = b.find("h1")
     b.find("form.compare button").click()
     b.wait_gone(before)      # the diff page, not the document page leaving
@@ -124,7 +124,7 @@ def test_open_a_document_and_compare_two_versions(browser, scenario):
     inserted = " ".join(i.text for i in b.find_all("table.diff ins"))
     assert "30 de zile" in inserted and "firme" in inserted
     headers = [th.text for th in b.find_all("table.diff th")]
-    assert headers == ["Ediția I, Revizia 0", "Ediția I, Revizia 1"]
+    assert headers == ["Ediția I, Revizia 3", "Ediția I, Revizia 4"]
     b.screenshot("diff")
 
 
@@ -151,7 +151,7 @@ def test_sign_from_the_inbox_as_the_right_user(browser, scenario, login):
     b = browser().log_in("maria.ilie")
     b.open("/inbox")
     item = b.find(f"#r-{scenario.petitions_v2}")
-    assert "Ediția I, Revizia 1" in item.text and "În verificare" in item.text
+    assert "Ediția I, Revizia 4" in item.text and "În verificare" in item.text
     buttons = [x.text for x in item.find_elements(By.CSS_SELECTOR, "button")]
     assert buttons == ["Verifică", "Respinge"]
     b.screenshot("inbox")
@@ -283,7 +283,7 @@ def test_english_can_be_chosen_and_romanian_is_the_default(browser, scenario):
     assert b.find("html").get_attribute("lang") == "en"
     assert [a.text for a in b.find_all(".top nav a")][:3] == ["Home", "Search", "To sign"]
     b.open(f"/documents/{scenario.codes['PO-RP-02']}")
-    assert "Edition I, Revision 0" in b.text("#current-title + p")
+    assert "Edition I, Revision 3" in b.text("#current-title + p")
     b.screenshot("document-english")
     b.driver.find_element(By.LINK_TEXT, "Română").click()
     assert b.text("#current-title") == "Versiunea în vigoare"

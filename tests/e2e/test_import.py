@@ -108,3 +108,55 @@ def test_import_explains_bad_arguments(tmp_path, environment):
     (tmp_path / "d").mkdir()
     bad = run_import(environment, tmp_path / "d", "--mapping", str(tmp_path / "m.csv"))
     assert bad.returncode == 2 and "row 1 has no `path`" in bad.stderr
+
+
+def test_imported_procedures_keep_the_edition_and_revision_their_names_say(
+        tmp_path, environment, login):
+    root = tmp_path / "dosare"
+    code = f"PO-DJ-{uuid.uuid4().int % 10**8:08d}"
+    (root / "DJ").mkdir(parents=True)
+    for name in (f"{code} Avizarea contractelor ed II rev 3.docx",
+                 f"{code} Avizarea contractelor ed II rev 5.docx",
+                 f"{code} Avizarea contractelor ed III rev 0.docx"):
+        (root / "DJ" / name).write_bytes(docx_bytes(code, BODY.format(token=name[-20:])))
+    result = run_import(environment, root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # rev 4 is missing from the folder: Procedura numbers on without a gap, and says so
+    assert ("numbered Ediția II, Revizia 4 after the versions before it (the file says "
+            "Ediția II, Revizia 5)") in result.stdout
+    author = login("ana.popescu")
+    document = next(d for d in author.get("/api/documents")["items"] if d["code"] == code)
+    versions = author.get(f"/api/documents/{document['id']}/versions")["items"]
+    assert sorted((v["edition"], v["revision"]) for v in versions) == [(2, 3), (2, 4), (3, 0)]
+    assert run_import(environment, root).returncode == 0            # a rerun adds nothing
+    assert len(author.get(f"/api/documents/{document['id']}/versions")["items"]) == 3
+
+
+def test_only_a_first_version_may_say_its_numbering_and_bad_numbers_are_named(login):
+    from tests.e2e.test_walking_skeleton import DOCX, register, unique_code
+
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    content = docx_bytes("x", BODY.format(token="numerotare"))
+    for fields, field in (({"edition": "0", "revision": "1"}, "edition"),
+                          ({"edition": "II", "revision": "1"}, "edition"),
+                          ({"edition": "2"}, "revision")):
+        refused = author.request("POST", f"/api/documents/{document['id']}/versions",
+                                 files={"file": ("a.docx", content, DOCX)}, data=fields)
+        assert refused.status_code == 422, refused.text
+        assert [f["field"] for f in refused.json()["error"]["details"]["fields"]] == [field]
+    assert author.get(f"/api/documents/{document['id']}/versions")["items"] == []  # none kept
+
+    first = author.upload(document["id"], "a.docx", content, "", DOCX, edition="2",
+                          revision="3")
+    assert (first["edition"], first["revision"]) == (2, 3)
+    again = author.request("POST", f"/api/documents/{document['id']}/versions",
+                           files={"file": ("b.docx", content, DOCX)},
+                           data={"edition": "1", "revision": "0"})
+    assert again.status_code == 409
+    error = again.json()["error"]
+    assert "Ediția II, Revizia 3" in error["message"]
+    # error details cross the RPC as text (nameko), as in every error of the API
+    assert error["details"]["latest"] == {"edition": "2", "revision": "3"}
+    second = author.upload(document["id"], "b.docx", content, "", DOCX)
+    assert (second["edition"], second["revision"]) == (2, 4)

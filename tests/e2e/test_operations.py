@@ -87,3 +87,40 @@ def test_verify_integrity_finds_an_original_changed_behind_procedura(login, envi
     assert problems[bad["id"]]["problem"] == "mismatch"
     assert problems[bad["id"]]["expected"] == bad["sha256"]
     assert good["id"] not in problems and result["checked"] >= 2
+
+
+def test_audit_verify_prints_the_last_hash_and_checks_hashes_written_down_earlier(
+        environment, login):
+    import os
+    import subprocess
+
+    from tests.e2e.test_walking_skeleton import register, unique_code
+    from tests.testenv import ROOT
+
+    def verify(*args):
+        return subprocess.run([str(ROOT / ".venv" / "bin" / "procedura"), "audit", "verify",
+                               *args], capture_output=True, text=True, timeout=300,
+                              env={**os.environ, **environment.env})
+
+    register(login("ana.popescu"), unique_code())        # at least one entry
+    first = verify()
+    assert first.returncode == 0, first.stderr
+    assert "audit trail intact" in first.stdout
+    last_hash = first.stdout.split("last entry's hash: ")[1].split()[0]
+    assert len(last_hash) == 64
+
+    register(login("ana.popescu"), unique_code())        # the trail moves on
+    later = verify("--anchor", last_hash)
+    assert later.returncode == 0, later.stderr
+    assert "1 earlier hash(es) found" in later.stdout
+    assert later.stdout.split("last entry's hash: ")[1].split()[0] != last_hash
+
+    unknown = "ab" * 32
+    rewritten = verify("--anchor", last_hash, "--anchor", unknown)
+    assert rewritten.returncode == 1
+    assert "rewritten" in rewritten.stderr and unknown in rewritten.stderr
+    assert last_hash not in rewritten.stderr
+
+    typo = verify("--anchor", last_hash[:20])
+    assert typo.returncode == 2
+    assert "is not an audit hash (64 hexadecimal characters)" in typo.stderr

@@ -126,3 +126,23 @@ def test_the_live_feed_takes_the_session_cookie(gateway, radu):
     forged = requests.get(f"{gateway}/api/feed/stream", timeout=30,
                           cookies={"procedura_session": "forged"})
     assert forged.status_code == 401 and forged.json()["error"]["code"] == "unauthorized"
+
+
+def test_the_upload_page_asks_for_the_numbering_only_for_a_first_version(gateway, login):
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    ana, _ = web_login(gateway, "ana.popescu", "demo-dj")
+    page = ana.get(f"{gateway}/documents/{document['id']}/upload", timeout=30)
+    assert 'name="edition"' in page.text and 'name="revision"' in page.text
+    assert "Numerotarea pe care o are deja" in page.text          # Romanian by default
+    token = CSRF.search(page.text).group(1)
+    sent = ana.post(f"{gateway}/documents/{document['id']}/upload",
+                    files={"file": ("a.txt", b"Procedura existenta.", "text/plain")},
+                    data={"edition": "3", "revision": "1"},
+                    headers={"X-CSRF-Token": token}, timeout=30)
+    assert sent.status_code == 201, sent.text
+    assert (sent.json()["version"]["edition"], sent.json()["version"]["revision"]) == (3, 1)
+    page = ana.get(f"{gateway}/documents/{document['id']}", timeout=30)
+    assert "Ediția III, Revizia 1" in page.text
+    again = ana.get(f"{gateway}/documents/{document['id']}/upload", timeout=30)
+    assert 'name="edition"' not in again.text                     # Procedura numbers on

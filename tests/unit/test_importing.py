@@ -81,3 +81,23 @@ def test_yaml_mapping_and_its_errors_name_the_row(tmp_path):
         load_mapping(bad)
     with pytest.raises(MappingError, match="does not exist"):
         load_mapping(tmp_path / "nu.csv")
+
+
+def test_a_file_says_its_edition_and_revision_by_name_or_by_mapping(tmp_path):
+    root = tree(tmp_path / "in", {"DJ/PO-DJ-09 Avize ed II rev 3.docx": b"a",
+                                  "DJ/PO-DJ-09 Avize ed III.docx": b"b",
+                                  "DJ/PO-DJ-08 Contracte rev 2.docx": b"c",
+                                  "vechi/proc.docx": b"d", "vechi/proc2.docx": b"e"})
+    mapping_file = tmp_path / "map.csv"
+    mapping_file.write_text("path,code,title,type,department,edition,revision\n"
+                            "vechi/proc.docx,PO-DAP-03,Achiziții,PO,DAP,4,1\n"
+                            "vechi/proc2.docx,PO-DAP-04,Achiziții,PO,DAP,0,1\n",
+                            encoding="utf-8")
+    result = plan(root, load_mapping(mapping_file))
+    files = {f.relative: f for d in result.documents for f in d.files}
+    assert files["DJ/PO-DJ-09 Avize ed II rev 3.docx"].numbering == (2, 3)
+    assert files["DJ/PO-DJ-09 Avize ed III.docx"].numbering == (3, 0)
+    assert files["DJ/PO-DJ-08 Contracte rev 2.docx"].numbering is None    # no edition
+    assert files["vechi/proc.docx"].numbering == (4, 1)
+    assert [(r.relative, r.reason) for r in result.rejected] == [
+        ("vechi/proc2.docx", "mapping: the edition starts at 1 and the revision at 0")]

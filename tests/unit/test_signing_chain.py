@@ -140,6 +140,18 @@ def test_numbering_starts_at_edition_one_revision_zero():
     assert next_number((2, 3)) == (2, 4)
 
 
+def test_a_first_version_keeps_the_numbering_it_had_before_procedura_and_only_a_first():
+    from services.contracts.models import Numbering
+    from services.documents.domain import first_number
+
+    assert first_number(None, Numbering(edition=2, revision=3)) == (2, 3)
+    assert next_number((2, 3)) == (2, 4)                 # then Procedura numbers on
+    with pytest.raises(Conflict) as refused:
+        first_number((1, 2), Numbering(edition=5, revision=0))
+    assert "Ediția I, Revizia 2" in str(refused.value)
+    assert refused.value.details["latest"] == {"edition": 1, "revision": 2}
+
+
 def test_confidential_documents_are_read_only_by_their_list_owner_and_quality_office():
     secret = document(owner="AUD", distribution=("AUD", "PRIMAR"), confidential=True)
     assert may_read(user("x", "PRIMAR"), secret)
