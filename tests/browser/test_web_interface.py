@@ -315,3 +315,25 @@ def test_pages_fit_a_phone(browser, scenario, page):
     b.open(path)
     assert b.no_horizontal_scroll(), f"{page} scrolls sideways on a phone"
     b.screenshot(f"phone-{page}")
+
+
+def test_a_first_upload_may_keep_the_numbering_the_procedure_already_has(browser, login,
+                                                                          tmp_path):
+    from procedura_cli.docgen import docx_bytes
+    from tests.e2e.test_walking_skeleton import register, unique_code
+
+    document = register(login("ana.popescu"), unique_code())
+    b = browser().log_in("ana.popescu")
+    b.open(f"/documents/{document['id']}/upload")
+    assert b.text("legend") == "Numerotarea pe care o are deja (opțional)"
+    b.find("#edition").send_keys("2")
+    b.find("#revision").send_keys("1")
+    b.screenshot("upload-first-version-numbering")
+    existing = tmp_path / "Procedură existentă.docx"
+    existing.write_bytes(docx_bytes("Existentă", "# Existentă\n\nTermenul este de 10 zile.\n"))
+    b.find("#file").send_keys(str(existing))
+    b.find("#upload button[type=submit]").click()
+    b.wait(lambda d: "/upload" not in d.current_url, 60)
+    assert "Ediția II, Revizia 1" in b.text("#history-title ~ .table-wrap")
+    b.open(f"/documents/{document['id']}/upload")          # the next is numbered by Procedura
+    assert b.find_all("#edition") == []
