@@ -444,8 +444,7 @@ class UiRoutes:
         upload = current.request.files.get("file")
         try:
             if upload is None or not upload.filename:
-                raise InvalidInput("choose a file to import", {"field": "file",
-                                                               "problems": []})
+                orgimport.refuse(orgimport.NO_FILE)
             organisation = orgimport.parse(upload.filename,
                                            upload.stream.read(orgimport.MAX_BYTES + 1))
             counts = self.documents.load_organisation(organisation.model_dump(mode="json"))

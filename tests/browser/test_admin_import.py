@@ -42,6 +42,11 @@ def test_a_bad_file_names_the_line_and_field_and_loads_nothing(browser, scenario
     error = b.text("#import-error")
     assert "personal.csv nu a fost importat; nu s-a încărcat nimic." in error
     assert "Linia 3, username" in error and "Linia 3, roles" in error
+    # the explanations in Romanian too, not the validator's English
+    assert ("Linia 3, username: trebuie să aibă 2-64 de litere mici fără diacritice, cifre, "
+            "„.”, „_” sau „-”") in error
+    assert "Linia 3, roles: trebuie să fie una dintre valorile: 'reader', 'author'" in error
+    assert "should" not in error and "Input" not in error
     b.screenshot("admin-import-refused")
     answer = requests.post(f"{gateway}/api/auth/token", timeout=30,
                            json={"username": good, "password": "parola-buna"})
@@ -49,7 +54,7 @@ def test_a_bad_file_names_the_line_and_field_and_loads_nothing(browser, scenario
 
     _upload(b, tmp_path, "org.yaml", "departments:\n  - {code: DJ, name: Juridic}\n"
                                      "users:\n  - {username: a.b, full_name: A B}\n")
-    assert "Linia 4, users[0].department" in b.text("#import-error")
+    assert "Linia 4, users[0].department: este obligatoriu" in b.text("#import-error")
 
     reader = browser().log_in("radu.munteanu").open("/admin")
     assert reader.text("h1") == "Acces interzis"

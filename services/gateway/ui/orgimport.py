@@ -12,52 +12,110 @@ from __future__ import annotations
 
 import csv
 import io
-import re
+from dataclasses import dataclass, field as dataclass_field
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from services.contracts.errors import InvalidInput
-from services.contracts.models import Organisation
+from services.contracts.models import DEPARTMENT_CODE, Organisation, StaffMember
+from services.gateway.ui.render import N_
 
 MAX_BYTES = 2 * 1024 * 1024
 CSV_COLUMNS = ("username", "full_name", "department", "department_name", "function",
                "roles", "password")
 REQUIRED_COLUMNS = ("username", "full_name", "department", "roles", "password")
+NO_FILE = N_("choose a file to import")
 
 
 def parse(filename: str, content: bytes) -> Organisation:
     """The organisation in `content`; its kind is told by the file name's extension."""
     name = (filename or "").lower()
     if not content.strip():
-        raise InvalidInput("the file is empty", {"field": "file", "problems": []})
+        _fail([Problem(None, None, N_("the file is empty"))])
     if len(content) > MAX_BYTES:
-        raise InvalidInput(f"the file is larger than {MAX_BYTES // 1024 // 1024} MB",
-                           {"field": "file", "problems": []})
+        _fail([Problem(None, None, N_("the file is larger than %(megabytes)s MB"),
+                       {"megabytes": str(MAX_BYTES // 1024 // 1024)})])
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"the file is not UTF-8 text (byte {exc.start})",
-                           {"field": "file", "problems": []}) from None
+        _fail([Problem(None, None, N_("the file is not UTF-8 text (byte %(byte)s)"),
+                       {"byte": str(exc.start)})])
     if name.endswith((".yaml", ".yml")):
         return _yaml(text)
     if name.endswith(".csv"):
         return _csv(text)
-    raise InvalidInput("the file must be .yaml, .yml or .csv", {"field": "file",
-                                                                 "problems": []})
+    _fail([Problem(None, None, N_("the file must be .yaml, .yml or .csv"))])
 
 
-_WHERE = re.compile(r"^line (?P<line>\d+)(?:, (?P<field>[^:]+))?: (?P<message>.*)$", re.S)
+@dataclass
+class Problem:
+    """One problem of the file: where, and what as a catalog message with its values
+    (the administration page shows it in the person's language)."""
+    line: int | None
+    field: str | None
+    message: str                 # an N_() message, or a text of its own (no catalog entry)
+    values: dict = dataclass_field(default_factory=dict)
+
+    def text(self) -> str:
+        what = self.message % self.values if self.values else self.message
+        if self.line is None:
+            return f"{self.field}: {what}" if self.field else what
+        return f"line {self.line}{f', {self.field}' if self.field else ''}: {what}"
 
 
-def _fail(problems: list[str]):
-    """InvalidInput with every problem, as text and as {line, field, message}."""
-    where = [m.groupdict() if (m := _WHERE.match(p)) else
-             {"line": None, "field": None, "message": p} for p in problems]
+# pydantic's error types, as the administration page says them
+_PYDANTIC = {
+    "missing": N_("is required"),
+    "string_too_short": N_("is too short: at least %(min_length)s characters"),
+    "string_too_long": N_("is too long: at most %(max_length)s characters"),
+    "string_pattern_mismatch": N_("does not have the expected form (%(pattern)s)"),
+    "enum": N_("must be one of: %(expected)s"),
+    "literal_error": N_("must be one of: %(expected)s"),
+    "string_type": N_("must be text"),
+    "list_type": N_("must be a list"),
+    "extra_forbidden": N_("is not a field of this file"),
+}
+
+
+# the patterns of the organisation's fields, as a person reads them
+_PATTERNS = {
+    StaffMember.model_fields["username"].metadata[0].pattern:
+        N_("must be 2 to 64 small letters without diacritics, digits, '.', '_' or '-'"),
+    DEPARTMENT_CODE:
+        N_("must be a code of capital letters without diacritics, digits or '_', starting "
+           "with a letter (at most 16)"),
+}
+
+
+def _from_pydantic(line: int | None, field: str | None, error: dict) -> Problem:
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if error["type"] == "string_pattern_mismatch" and pattern in _PATTERNS:
+        return Problem(line, field, _PATTERNS[pattern])
+    message = _PYDANTIC.get(error["type"])
+    if message is None:          # a check of our own (its message) or a rare type
+        return Problem(line, field, error["msg"])
+    context = error.get("ctx") or {}
+    values = {k: str(v) for k, v in context.items() if f"%({k})s" in message}
+    if "expected" in values:     # pydantic's "'a', 'b' or 'c'": no English word in it
+        values["expected"] = values["expected"].replace(" or ", ", ")
+    return Problem(line, field, message, values)
+
+
+def refuse(message: str) -> None:
+    """The file cannot be taken at all (none chosen, empty, too large, not UTF-8...)."""
+    _fail([Problem(None, None, message)])
+
+
+def _fail(problems: list[Problem]):
+    """InvalidInput with every problem, as text and as {line, field, message, values}."""
+    texts = [p.text() for p in problems]
+    where = [{"line": str(p.line) if p.line is not None else None, "field": p.field,
+              "message": p.message, "values": p.values} for p in problems]
     raise InvalidInput("the organisation file has errors; nothing was loaded: "
-                       + "; ".join(problems[:20]),
-                       {"field": "file", "problems": problems, "where": where})
+                       + "; ".join(texts[:20]),
+                       {"field": "file", "problems": texts, "where": where})
 
 
 # --- YAML -------------------------------------------------------------------------
@@ -68,15 +126,17 @@ def _yaml(text: str) -> Organisation:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        _fail([f"{where}not valid YAML ({getattr(exc, 'problem', None) or exc})"])
+        _fail([Problem(mark.line + 1 if mark else None, None,
+                       N_("not valid YAML (%(problem)s)"),
+                       {"problem": str(getattr(exc, "problem", None) or exc)})])
     if not isinstance(data, dict) or not {"departments", "users"} <= set(data):
-        _fail(["line 1: the file needs a 'departments' list and a 'users' list"])
+        _fail([Problem(1, None, N_("the file needs a 'departments' list and a 'users' "
+                                   "list"))])
     data = {"departments": data["departments"], "users": data["users"]}
     try:
         return Organisation.model_validate(data)
     except ValidationError as exc:
-        _fail([f"line {_yaml_line(root, e['loc'])}, {_path(e['loc'])}: {e['msg']}"
+        _fail([_from_pydantic(_yaml_line(root, e["loc"]), _path(e["loc"]), e)
                for e in exc.errors()])
 
 
@@ -112,18 +172,20 @@ def _csv(text: str) -> Organisation:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if missing or unknown:
-        _fail(["line 1: " + ", ".join(
-            ([f"missing column(s) {', '.join(missing)}"] if missing else [])
-            + ([f"unknown column(s) {', '.join(unknown)}"] if unknown else []))
-            + f" (columns: {', '.join(CSV_COLUMNS)})"])
+        _fail(([Problem(1, None, N_("missing column(s) %(columns)s"),
+                        {"columns": ", ".join(missing)})] if missing else [])
+              + ([Problem(1, None, N_("unknown column(s) %(columns)s (the columns are: "
+                                      "%(known)s)"),
+                          {"columns": ", ".join(unknown), "known": ", ".join(CSV_COLUMNS)})]
+                 if unknown else []))
     reader.fieldnames = header
-    problems: list[str] = []
+    problems: list[Problem] = []
     users: list[tuple[int, dict[str, Any]]] = []
     names: dict[str, str] = {}
     for row in reader:
         line = reader.line_num
         if None in row:
-            problems.append(f"line {line}: more values than columns")
+            problems.append(Problem(line, None, N_("more values than columns")))
             continue
         row = {k: (v or "").strip() for k, v in row.items()}
         if not any(row.values()):
@@ -136,22 +198,25 @@ def _csv(text: str) -> Organisation:
                              "roles": row["roles"].replace("|", " ").split(),
                              "password": row["password"]}))
     if not users and not problems:
-        problems.append("line 2: the file has no person")
+        problems.append(Problem(2, None, N_("the file has no person")))
     seen: dict[str, int] = {}
     for line, user in users:
         if user["username"] in seen:
-            problems.append(f"line {line}, username: {user['username']} is already on "
-                            f"line {seen[user['username']]}")
+            problems.append(Problem(line, "username", N_("%(username)s is already on line "
+                                                         "%(line)s"),
+                                    {"username": user["username"],
+                                     "line": str(seen[user["username"]])}))
         seen.setdefault(user["username"], line)
         if user["department"] not in names:
-            problems.append(f"line {line}, department_name: no line names department "
-                            f"{user['department'] or '(empty)'}")
+            problems.append(Problem(line, "department_name",
+                                    N_("no line names department %(department)s"),
+                                    {"department": user["department"] or "—"}))
             names[user["department"]] = ""   # said once per department
         try:
             Organisation.model_validate({"departments": [], "users": [user]})
         except ValidationError as exc:
-            problems += [f"line {line}, {e['loc'][2] if len(e['loc']) > 2 else 'row'}: "
-                         f"{e['msg']}" for e in exc.errors() if e["loc"][0] == "users"]
+            problems += [_from_pydantic(line, e["loc"][2] if len(e["loc"]) > 2 else None, e)
+                         for e in exc.errors() if e["loc"][0] == "users"]
     if problems:
         _fail(problems)
     departments = [{"code": code, "name": name} for code, name in names.items()]
@@ -159,4 +224,4 @@ def _csv(text: str) -> Organisation:
         return Organisation.model_validate({"departments": departments,
                                             "users": [u for _, u in users]})
     except ValidationError as exc:
-        _fail([f"{_path(e['loc'])}: {e['msg']}" for e in exc.errors()])
+        _fail([_from_pydantic(None, _path(e["loc"]), e) for e in exc.errors()])
