@@ -34,6 +34,8 @@ class TestEnvironment:
         self.gateway_address = f"127.0.0.1:{gateway_port}"
         self.gateway = f"http://{self.gateway_address}"
         self.upload_limit = upload_limit
+        self.management = MANAGEMENT                       # RabbitMQ's management API
+        self.elasticsearch_url = "http://127.0.0.1:9200"
         self.env = {
             "PROCEDURA_AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{self.vhost}",
             "PROCEDURA_DATABASE_URL":
@@ -74,20 +76,20 @@ class TestEnvironment:
     def create(self) -> None:
         self.destroy()
         vhost = quote(self.vhost, safe="")
-        requests.put(f"{MANAGEMENT}/vhosts/{vhost}", auth=RABBIT_AUTH,
+        requests.put(f"{self.management}/vhosts/{vhost}", auth=RABBIT_AUTH,
                      timeout=10).raise_for_status()
-        requests.put(f"{MANAGEMENT}/permissions/{vhost}/guest", auth=RABBIT_AUTH,
+        requests.put(f"{self.management}/permissions/{vhost}/guest", auth=RABBIT_AUTH,
                      json={"configure": ".*", "write": ".*", "read": ".*"},
                      timeout=10).raise_for_status()
         with _admin() as cur:
             cur.execute(f'CREATE DATABASE "{self.database}"')
 
     def destroy(self) -> None:
-        requests.delete(f"{MANAGEMENT}/vhosts/{quote(self.vhost, safe='')}",
+        requests.delete(f"{self.management}/vhosts/{quote(self.vhost, safe='')}",
                         auth=RABBIT_AUTH, timeout=10)
         with _admin() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        es = Elasticsearch("http://127.0.0.1:9200")
+        es = Elasticsearch(self.elasticsearch_url)
         for name in es.indices.get(index=f"{self.index}*", ignore_unavailable=True):
             es.indices.delete(index=name)
         minio = Minio("127.0.0.1:9000", access_key="procedura",

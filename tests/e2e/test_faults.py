@@ -17,7 +17,6 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg2
 import pytest
@@ -27,7 +26,7 @@ from procedura_cli.client import ApiError, Client
 from procedura_cli.docgen import docx_bytes
 from tests.e2e.conftest import Services
 from tests import testenv
-from tests.testenv import ROOT, RABBIT_AUTH, _admin, eventually
+from tests.testenv import ROOT, eventually
 
 FILES = 200
 BODY = "## Scop\n\nProcedura {i} stabilește circuitul documentului {token} în primărie.\n"
@@ -79,50 +78,19 @@ class PrivateEnvironment(testenv.TestEnvironment):
     def __init__(self, run_id: str, stack: PrivateStack):
         super().__init__(run_id, gateway_port=7100 + os.getpid() % 700)
         self.stack = stack
+        # the vhost and the index live on the private servers; the database and the
+        # buckets on the shared ones (TestEnvironment.create/destroy use these)
         self.management = f"http://127.0.0.1:{stack.ports['mgmt']}/api"
+        self.elasticsearch_url = f"http://127.0.0.1:{stack.ports['es']}"
         self.env.update({
             "PROCEDURA_AMQP_URI":
                 f"pyamqp://guest:guest@127.0.0.1:{stack.ports['amqp']}/{self.vhost}",
             "PROCEDURA_RABBITMQ_MGMT_PORT": str(stack.ports["mgmt"]),
-            "PROCEDURA_ELASTICSEARCH_URL": f"http://127.0.0.1:{stack.ports['es']}",
+            "PROCEDURA_ELASTICSEARCH_URL": self.elasticsearch_url,
             "PROCEDURA_TIKA_URL": f"http://127.0.0.1:{stack.ports['tika']}",
             "PROCEDURA_UPLOAD_CONCURRENCY": "4",
             "PROCEDURA_RPC_TIMEOUT": "8",
         })
-
-    def create(self) -> None:
-        vhost = quote(self.vhost, safe="")
-        requests.put(f"{self.management}/vhosts/{vhost}", auth=RABBIT_AUTH,
-                     timeout=10).raise_for_status()
-        requests.put(f"{self.management}/permissions/{vhost}/guest", auth=RABBIT_AUTH,
-                     json={"configure": ".*", "write": ".*", "read": ".*"},
-                     timeout=10).raise_for_status()
-        with _admin() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{self.database}"')
-
-    def destroy(self) -> None:
-        """The database and buckets on the shared servers; the vhost and index on the
-        private ones."""
-        from minio import Minio
-        from minio.deleteobjects import DeleteObject
-
-        requests.delete(f"{self.management}/vhosts/{quote(self.vhost, safe='')}",
-                        auth=RABBIT_AUTH, timeout=10)
-        requests.delete(f"{self.env['PROCEDURA_ELASTICSEARCH_URL']}/{self.index}*",
-                        timeout=30)
-
-        with _admin() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        minio = Minio("127.0.0.1:9000", access_key="procedura",
-                      secret_key="procedura-dev-secret", secure=False)
-        for bucket in (self.bucket, f"{self.bucket}-staging"):
-            if minio.bucket_exists(bucket):
-                objects = [DeleteObject(o.object_name, o.version_id) for o in
-                           minio.list_objects(bucket, recursive=True, include_version=True)]
-                for error in minio.remove_objects(bucket, objects):
-                    raise RuntimeError(f"could not empty {bucket}: {error}")
-                minio.remove_bucket(bucket)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
 """Search tests run against the real Elasticsearch (with Procedura's analysis plugin),
 in an index of their own."""
+import contextlib
 import uuid
+from typing import Iterator
 
 import pytest
 
@@ -13,16 +15,28 @@ def user(department: str, *roles: Role) -> User:
                 roles=[Role.READER, *roles])
 
 
+@contextlib.contextmanager
+def fresh_index(alias: str) -> Iterator[VersionIndex]:
+    """The alias `alias` and its index, made anew; deleted afterwards."""
+    index = VersionIndex("http://127.0.0.1:9200", alias)
+
+    def delete() -> None:
+        for name in index.es.indices.get(index=f"{index.alias}*", ignore_unavailable=True):
+            index.es.indices.delete(index=name)
+
+    delete()
+    index.ensure()
+    try:
+        yield index
+    finally:
+        delete()
+
+
 @pytest.fixture(scope="session")
 def search_index(stack, run_id):
     """A fresh alias `procedura-<run>s-versions` and its index; deleted afterwards."""
-    index = VersionIndex("http://127.0.0.1:9200", f"procedura-{run_id}s-versions")
-    for name in index.es.indices.get(index=f"{index.alias}*", ignore_unavailable=True):
-        index.es.indices.delete(index=name)
-    index.ensure()
-    yield index
-    for name in index.es.indices.get(index=f"{index.alias}*", ignore_unavailable=True):
-        index.es.indices.delete(index=name)
+    with fresh_index(f"procedura-{run_id}s-versions") as index:
+        yield index
 
 
 def entry(code: str, title: str, content: str, owner: str = "DJ",

@@ -14,8 +14,7 @@ from procedura_cli.demo import DEMO
 from procedura_cli.docgen import parse_procedure
 from services.contracts.models import Role
 from services.contracts.search import SearchQuery
-from services.search.adapters.index import VersionIndex
-from tests.search.conftest import entry, user
+from tests.search.conftest import entry, fresh_index, user
 from tests.search.relevance_corpus import generated
 
 JUDGEMENTS = Path(__file__).with_name("relevance_judgements.yaml")
@@ -45,16 +44,11 @@ def corpus() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def index(stack, run_id):
-    index = VersionIndex("http://127.0.0.1:9200", f"procedura-{run_id}r-versions")
-    for name in index.es.indices.get(index=f"{index.alias}*", ignore_unavailable=True):
-        index.es.indices.delete(index=name)
-    index.ensure()
-    for doc in corpus():
-        index.upsert(doc["version_id"], doc, status="in_force", status_seq=4)
-    index.es.indices.refresh(index=index.alias)
-    yield index
-    for name in index.es.indices.get(index=f"{index.alias}*", ignore_unavailable=True):
-        index.es.indices.delete(index=name)
+    with fresh_index(f"procedura-{run_id}r-versions") as index:
+        for doc in corpus():
+            index.upsert(doc["version_id"], doc, status="in_force", status_seq=4)
+        index.es.indices.refresh(index=index.alias)
+        yield index
 
 
 def reciprocal_rank(ranking: list[str], relevant: dict[str, int]) -> float:
