@@ -14,6 +14,17 @@ from procedura_cli.demo import organisation
 from tests.testenv import ROOT, TestEnvironment
 
 
+def _gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 class Services:
     """Start, stop and restart Procedura's processes of one test environment."""
 
@@ -41,15 +52,15 @@ class Services:
         self._script("down")
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        """As scripts/services.sh down: the signal, 10 s to finish, then SIGKILL. A process
+        left half-stopped would keep its queue consumers and its health file alive beside
+        the one started after it."""
         pid_file = self.run_dir / f"{name}.pid"
         pid = int(pid_file.read_text())
         os.kill(pid, sig)
-        for _ in range(100):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
+        if not _gone(pid, 10):
+            os.kill(pid, signal.SIGKILL)
+            assert _gone(pid, 10), f"{name} (pid {pid}) outlived SIGKILL"
         pid_file.unlink()
 
     def log(self, name: str) -> str:
