@@ -91,11 +91,15 @@ def test_search_suggests_filters_by_facet_and_shows_the_history(browser, scenari
     assert b.path == f"/documents/{scenario.codes['PO-RP-02']}"
 
     b.open("/search?q=petitiilor")
+    before = b.find("h1")
     b.driver.find_element(By.LINK_TEXT, "În vigoare").click()
+    b.wait_gone(before)      # the filtered results, not the page leaving
     assert "status=in_force" in b.path
     assert all("În vigoare" in h.text for h in b.find_all(".hit .meta"))
     b.find("#all_versions").click()
+    before = b.find("h1")
     b.find("form.search button[type=submit]").click()
+    b.wait_gone(before)
     assert "all_versions=true" in b.path
     b.screenshot("search-filtered")
 
