@@ -9,7 +9,8 @@ from psycopg2 import sql
 from psycopg2.extras import Json
 
 from services.contracts.errors import Conflict, NotFound
-from services.contracts.models import Document, Revision, RevisionStatus, Signature, User
+from services.contracts.models import (
+    Document, DocumentLink, Revision, RevisionStatus, Signature, User)
 
 _DOCUMENT = """
     SELECT d.*, COALESCE(r.status, 'draft') AS status
@@ -260,7 +261,8 @@ class Repository:
 
 
 def _links(links) -> Json:
-    return Json([link if isinstance(link, dict) else link.model_dump(mode="json")
+    """Links as JSON text: models or their dumps (whose ids may still be UUID objects)."""
+    return Json([DocumentLink.model_validate(link).model_dump(mode="json")
                  for link in links or []])
 
 

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from services.contracts.errors import Forbidden, InvalidInput, NotFound, validate
 from services.contracts.models import DEPARTMENT_CODE, Role, User
 from services.contracts.notifications import Preferences
-from services.gateway.entrypoints import http, json_body, json_response
+from services.gateway.entrypoints import http, json_body, json_response, whole_number
 
 
 def _vid(value: str) -> str:
@@ -111,9 +111,6 @@ class NotifyRoutes:
         user = self._user(request)
         if not user.has(Role.QMS_ADMIN):
             raise Forbidden("only the quality office sees the e-mail delivery log", {})
-        try:
-            limit = int(request.args.get("limit", 200))
-        except ValueError:
-            raise InvalidInput("limit must be a whole number", {"field": "limit"}) from None
+        limit = whole_number(request.args.get("limit") or "200", "limit")
         return json_response({"items": self.notifications.delivery_log(
             request.args.get("username") or None, limit)})

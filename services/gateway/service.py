@@ -2,8 +2,6 @@
 service by RPC; uploads stream into the staging bucket before versioning takes them."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from urllib.parse import quote
 from uuid import UUID
@@ -16,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from services.common.delivery import event_handler
 from services.common.settings import Settings
+from services.common.spreadsheet import csv_text
 from services.contracts import events
 from services.contracts.errors import InvalidInput, NotFound, Unauthorized, validate
 from services.contracts.models import (
@@ -25,7 +24,7 @@ from services.gateway import uploads
 from services.gateway.live import LiveFeed, stream as live_stream
 from services.gateway.auth import Tokens
 from services.gateway.entrypoints import (
-    MetricsProvider, error_response, http, json_body, json_response)
+    MetricsProvider, error_response, http, json_body, json_response, whole_number)
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.notify_routes import NotifyRoutes
 from services.gateway.register_routes import RegisterRoutes
@@ -276,12 +275,8 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
     def feed(self, request):
         user = self._user(request)
         args = request.args
-        try:
-            limit = int(args.get("limit", 50))
-            before = int(args["before"]) if args.get("before") else None
-        except ValueError:
-            raise InvalidInput("limit and before must be whole numbers",
-                               {"field": "limit"}) from None
+        limit = whole_number(args.get("limit") or "50", "limit")
+        before = whole_number(args["before"], "before") if args.get("before") else None
         return json_response(self.notifications.feed(user.username, args.get("kind") or None,
                                                      limit, before))
 
@@ -290,19 +285,19 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
         """Server-sent events: new feed items as they happen; `Last-Event-ID` resumes.
         The web interface's session cookie is taken too (EventSource sends no header)."""
         user = self._user_or_session(request)
+        field = "Last-Event-ID" if request.headers.get("Last-Event-ID") else "last_event_id"
         last = request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or ""
-        if last and not last.isdigit():
-            raise InvalidInput("Last-Event-ID is a feed item id", {"field": "Last-Event-ID"})
+        last = whole_number(last, field) if last else 0
         # eventlet's server holds writes back until 4 KB are ready: send each event now
         request.environ["eventlet.minimum_write_chunk_size"] = 0
         # listen before catching up, so nothing falls between the two
         queue = self.live.open(user.username)
         try:
-            missed = self.notifications.feed_since(user.username, int(last)) if last else []
+            missed = self.notifications.feed_since(user.username, last) if last else []
         except Exception:   # no stream after all: do not leave its queue behind
             self.live.close(user.username, queue)
             raise
-        return Response(live_stream(self.live, user.username, queue, missed, int(last or 0)),
+        return Response(live_stream(self.live, user.username, queue, missed, last),
                         mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
                         direct_passthrough=True)
@@ -322,9 +317,8 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
     @http("POST", "/api/feed/<item_id>/read")
     def mark_read(self, request, item_id):
         user = self._user(request)
-        if not item_id.isdigit():
-            raise NotFound(f"no feed item {item_id}", {"item_id": item_id})
-        return json_response(self.notifications.mark_read(user.username, int(item_id)))
+        return json_response(self.notifications.mark_read(user.username,
+                                                          whole_number(item_id, "item_id")))
 
     @http("GET", "/api/audit")
     def audit_trail(self, request):
@@ -347,14 +341,14 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
         return error_response(404, "not_found", f"no such endpoint: /api/{rest}")
 
 
+AUDIT_COLUMNS = ("id", "at", "actor", "action", "document_id", "version_id", "details",
+                 "hash")
+
+
 def _csv(rows: list[dict]) -> str:
-    out = io.StringIO()
-    columns = ["id", "at", "actor", "action", "document_id", "version_id", "details", "hash"]
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "details": json.dumps(row["details"], ensure_ascii=False)})
-    return out.getvalue()
+    return csv_text(AUDIT_COLUMNS, (
+        [json.dumps(row["details"], ensure_ascii=False) if c == "details" else row.get(c)
+         for c in AUDIT_COLUMNS] for row in rows))
 
 
 def _stream(url: str, media_type: str, filename: str | None, size: int | None) -> Response:

@@ -153,3 +153,81 @@ def test_a_code_that_breaks_its_pattern_is_422_naming_the_pattern(login):
         "code": "PO-RP-02", "title": "Titlu valid", "type": "PO", "owner_department": "DJ"})
     assert response.status_code == 422
     assert error_of(response)["details"]["pattern"] == "PO-{department}-{nn}"
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"before": "99999999999999999999999"}, "before"),   # past PostgreSQL's bigint
+    ({"before": "١٢"}, "before"),                        # Arabic-Indic digits
+    ({"before": "²"}, "before"),                         # a digit int() cannot read
+    ({"limit": "１２"}, "limit"),                         # full-width digits
+    ({"limit": "-1"}, "limit"),
+])
+def test_a_feed_number_that_is_not_plain_digits_in_range_is_422_naming_it(login, params,
+                                                                           field):
+    response = login("radu.munteanu").request("GET", "/api/feed", params=params)
+    assert response.status_code == 422, response.text
+    assert error_of(response)["details"]["field"] == field
+
+
+@pytest.mark.parametrize("item_id", ["١٢", "²", "99999999999999999999999"])
+def test_a_feed_item_id_that_is_not_plain_digits_in_range_is_422(login, item_id):
+    response = login("radu.munteanu").request("POST", f"/api/feed/{item_id}/read")
+    assert response.status_code == 422, response.text
+    assert error_of(response)["details"]["field"] == "item_id"
+
+
+@pytest.mark.parametrize("header,query", [
+    ("²".encode("latin-1"), None),                    # the one byte \xb2, as HTTP carries it
+    (b"99999999999999999999999", None),
+    (None, "١٢"),
+    (None, "99999999999999999999999"),
+])
+def test_a_live_stream_resumed_from_a_bad_id_is_422_naming_it(login, header, query):
+    client = login("radu.munteanu")
+    response = client.request(
+        "GET", "/api/feed/stream", stream=True,
+        headers={"Last-Event-ID": header} if header is not None else {},
+        params={"last_event_id": query} if query is not None else {})
+    try:
+        assert response.status_code == 422, response.status_code
+        assert error_of(response)["details"]["field"] == (
+            "Last-Event-ID" if header is not None else "last_event_id")
+    finally:
+        response.close()
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000,                                    # json's decoder would recurse
+    b'{"a":' * 100_000,
+    b'{"title": ' + b"[" * 40 + b"]" * 40 + b"}",       # valid JSON, deeper than any model
+])
+def test_a_deeply_nested_body_is_422_naming_the_body(login, body):
+    client = login("ana.popescu")
+    for method, path in (("POST", "/api/documents"), ("PUT", "/api/me/preferences")):
+        response = client.request(method, path, data=body,
+                                  headers={"Content-Type": "application/json"})
+        assert response.status_code == 422, response.text[:300]
+        assert error_of(response)["details"]["field"] == "body"
+
+
+def test_a_change_of_links_is_stored_and_a_wrong_one_is_422_naming_links(login):
+    author, office = login("ana.popescu"), login("elena.dumitrascu")
+    document, form = register(author, unique_code()), register(author, unique_code())
+    path = f"/api/documents/{document['id']}"
+    link = {"relation": "form", "document_id": form["id"]}
+    response = office.request("PATCH", path, json={"links": [link]})
+    assert response.status_code == 200, response.text
+    assert response.json()["links"] == [link]
+    assert office.get(path)["links"] == [link]
+    response = office.request("PATCH", path, json={"links": []})
+    assert response.status_code == 200, response.text
+    assert office.get(path)["links"] == []
+    for links in ([{"relation": "form", "document_id": str(uuid.uuid4())}],
+                  [{"relation": "nonsense", "document_id": form["id"]}],
+                  [link, link]):
+        response = office.request("PATCH", path, json={"links": links})
+        assert response.status_code == 422, response.text
+        details = error_of(response)["details"]
+        named = [details["field"]] if "field" in details else [
+            f["field"] for f in details["fields"]]
+        assert named and all(n.split(".")[0] == "links" for n in named), details
