@@ -7,13 +7,14 @@ PDFs embed DejaVu Sans, which carries them (Debian fonts-dejavu-core).
 """
 from __future__ import annotations
 
-import csv
 import functools
 import io
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from services.common.spreadsheet import csv_text
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FORMATS = {
@@ -69,12 +70,8 @@ def render(form: Form, fmt: str) -> bytes:
 
 
 def to_csv(form: Form) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(form.columns)
-    writer.writerows(form.rows)
     # a BOM so that spreadsheet programs read the diacritics as UTF-8
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return ("\ufeff" + csv_text(form.columns, form.rows)).encode("utf-8")
 
 
 def to_docx(form: Form) -> bytes:

@@ -2,14 +2,13 @@
 reminder is owed, what is overdue, and the CSV of a revision's distribution list."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Collection, Iterable
 from zoneinfo import ZoneInfo
 
 from services.common.labels import edition_label
+from services.common.spreadsheet import csv_text
 from services.contracts.notifications import Acknowledgement, ReportPerson
 from services.notifications.calendar import add_working_days
 
@@ -66,14 +65,9 @@ def report_csv(people: Iterable[ReportPerson], timezone: str) -> str:
     def when(moment: datetime | None) -> str:
         return _when(moment, zone)
 
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for p in people:
-        writer.writerow((p.full_name, p.username, p.department, p.function,
-                         when(p.notified_at), when(p.acknowledged_at),
-                         "da" if p.overdue else "nu"))
-    return out.getvalue()
+    return csv_text(CSV_COLUMNS, ((p.full_name, p.username, p.department, p.function,
+                                   when(p.notified_at), when(p.acknowledged_at),
+                                   "da" if p.overdue else "nu") for p in people))
 
 
 LISTING_COLUMNS = ("Cod", "Titlu", "Ediția/Revizia", "Termen de confirmare",
@@ -83,12 +77,7 @@ LISTING_COLUMNS = ("Cod", "Titlu", "Ediția/Revizia", "Termen de confirmare",
 def listing_csv(records: Iterable[Acknowledgement], timezone: str) -> str:
     """A department's acknowledgements, one row per revision and person."""
     zone = ZoneInfo(timezone)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(LISTING_COLUMNS)
-    for a in records:
-        writer.writerow((a.code, a.title, edition_label(a.edition, a.revision),
-                         f"{a.due_date:%d.%m.%Y}", a.full_name, a.username, a.department,
-                         a.function, _when(a.notified_at, zone), _when(a.acknowledged_at, zone),
-                         "da" if a.overdue else "nu"))
-    return out.getvalue()
+    return csv_text(LISTING_COLUMNS, (
+        (a.code, a.title, edition_label(a.edition, a.revision), f"{a.due_date:%d.%m.%Y}",
+         a.full_name, a.username, a.department, a.function, _when(a.notified_at, zone),
+         _when(a.acknowledged_at, zone), "da" if a.overdue else "nu") for a in records))
