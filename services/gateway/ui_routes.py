@@ -24,7 +24,7 @@ from services.contracts.errors import (
 from services.contracts.models import Document, Role, Signing, User
 from services.contracts.search import SearchQuery
 from services.gateway.entrypoints import STATUS, error_response, http, json_response
-from services.gateway.ui import i18n, orgimport, render, reports
+from services.gateway.ui import i18n, orgimport, orgimport_process, render, reports
 from services.gateway.ui.session import (
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, NoSession, Session, Sessions, safe_next, same_token)
 
@@ -445,8 +445,8 @@ class UiRoutes:
         try:
             if upload is None or not upload.filename:
                 orgimport.refuse(orgimport.NO_FILE)
-            organisation = orgimport.parse(upload.filename,
-                                           upload.stream.read(orgimport.MAX_BYTES + 1))
+            organisation = orgimport_process.parse(
+                upload.filename, upload.stream.read(orgimport.MAX_BYTES + 1))
             counts = self.documents.load_organisation(organisation.model_dump(mode="json"))
         except InvalidInput as exc:
             return current.render("admin.html", 422, columns=orgimport.CSV_COLUMNS,

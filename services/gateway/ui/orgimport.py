@@ -7,7 +7,9 @@ CSV (UTF-8, `,` or `;`, one person a line, header first):
 `roles` separated by spaces or `|` (reader author verifier endorser approver qms_admin);
 `department_name` on at least one line of each department.
 
-A bad file raises InvalidInput naming the line and the field; nothing is loaded."""
+A bad file raises InvalidInput naming the line and the field; nothing is loaded.
+The gateway runs `parse` in a child process of its own (orgimport_process.py): a file
+crafted to take long or grow large stalls that child, never the gateway's requests."""
 from __future__ import annotations
 
 import csv
@@ -23,6 +25,8 @@ from services.contracts.models import DEPARTMENT_CODE, Organisation, StaffMember
 from services.gateway.ui.render import N_
 
 MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 8        # the organisation file nests 4 deep (users, a person, their roles)
+MAX_PROBLEMS = 100   # listed one by one; the rest are counted
 CSV_COLUMNS = ("username", "full_name", "department", "department_name", "function",
                "roles", "password")
 REQUIRED_COLUMNS = ("username", "full_name", "department", "roles", "password")
@@ -103,13 +107,18 @@ def _from_pydantic(line: int | None, field: str | None, error: dict) -> Problem:
     return Problem(line, field, message, values)
 
 
-def refuse(message: str) -> None:
+def refuse(message: str, values: dict | None = None) -> None:
     """The file cannot be taken at all (none chosen, empty, too large, not UTF-8...)."""
-    _fail([Problem(None, None, message)])
+    _fail([Problem(None, None, message, values or {})])
 
 
 def _fail(problems: list[Problem]):
-    """InvalidInput with every problem, as text and as {line, field, message, values}."""
+    """InvalidInput with the problems, as text and as {line, field, message, values};
+    past MAX_PROBLEMS only their number (a page of thousands helps no one)."""
+    if len(problems) > MAX_PROBLEMS:
+        more = len(problems) - MAX_PROBLEMS
+        problems = problems[:MAX_PROBLEMS] + [Problem(None, None, N_(
+            "and %(count)s more problems"), {"count": str(more)})]
     texts = [p.text() for p in problems]
     where = [{"line": str(p.line) if p.line is not None else None, "field": p.field,
               "message": p.message, "values": p.values} for p in problems]
@@ -120,15 +129,59 @@ def _fail(problems: list[Problem]):
 
 # --- YAML -------------------------------------------------------------------------
 
+class _Refused(yaml.YAMLError):
+    def __init__(self, node_mark, message: str, values: dict):
+        super().__init__(message)
+        self.line, self.message, self.values = node_mark.line + 1, message, values
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader without aliases and nested at most MAX_DEPTH deep.
+
+    An alias (`*name`) repeats a part of the file without its bytes: ten aliases of ten
+    aliases... (billion laughs, or the same through merge keys `<<`) make a small file
+    mean billions of entries. An organisation file never needs one. Depth is bounded so
+    the composer, which recurses, stops long before Python's recursion limit."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise _Refused(self.peek_event().start_mark,
+                           N_("aliases (*name) are not allowed in an organisation file"), {})
+        if self._depth >= MAX_DEPTH:
+            raise _Refused(self.peek_event().start_mark,
+                           N_("the file nests more than %(depth)s levels deep"),
+                           {"depth": str(MAX_DEPTH)})
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _load(text: str):
+    """The root node (for lines in problems) and the data of one YAML document."""
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        return root, (loader.construct_document(root) if root is not None else None)
+    finally:
+        loader.dispose()
+
+
 def _yaml(text: str) -> Organisation:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, data = _load(text)
+    except _Refused as exc:
+        _fail([Problem(exc.line, None, exc.message, exc.values)])
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         _fail([Problem(mark.line + 1 if mark else None, None,
                        N_("not valid YAML (%(problem)s)"),
-                       {"problem": str(getattr(exc, "problem", None) or exc)})])
+                       {"problem": str(getattr(exc, "problem", None) or exc)[:200]})])
     if not isinstance(data, dict) or not {"departments", "users"} <= set(data):
         _fail([Problem(1, None, N_("the file needs a 'departments' list and a 'users' "
                                    "list"))])
