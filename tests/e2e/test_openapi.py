@@ -1,5 +1,7 @@
 """/api/openapi.json against the running gateway: real answers match their schemas, and
-schemathesis' generated requests (a bounded number per operation) never get a 5xx."""
+schemathesis' generated requests never get a 5xx: a bounded number per operation, valid
+and invalid, then chains of calls that follow the links schemathesis infers between
+operations (an id a call answers, used by the next), all as the quality office."""
 from __future__ import annotations
 
 import uuid
@@ -13,8 +15,11 @@ from hypothesis.errors import Unsatisfiable
 from procedura_cli.docgen import docx_bytes
 from tests.e2e.test_walking_skeleton import DOCX, register, settled, unique_code
 
-EXAMPLES = 10          # generated requests per operation and mode (bounded: CI has 2 cores)
+EXAMPLES = 20          # generated requests per operation and mode (bounded: CI has 2 cores)
+# each failed login counts against the address's login throttle, which every test shares
+FEWER_EXAMPLES = {("POST", "/api/auth/token"): 10}
 NOT_GENERATED = {("GET", "/api/feed/stream")}   # an endless stream: tested in test_notifications
+CHAINS, CHAIN_STEPS = 60, 6   # stateful: scenarios, and calls in each at most
 
 
 @pytest.fixture(scope="module")
@@ -150,18 +155,21 @@ def test_generated_requests_get_no_server_error(spec, login, gateway):
     from schemathesis.checks import not_a_server_error
 
     token = login("elena.dumitrascu").session.headers["Authorization"]
-    failures = []
+    failures, sent = [], []
     operations = list(_operations(spec))
     assert len(operations) >= 20
     for operation, mode in [(o, m) for o in operations
                             for m in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]:
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+        examples = FEWER_EXAMPLES.get((operation.method.upper(), operation.path), EXAMPLES)
+
+        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
                   phases=[Phase.explicit, Phase.generate],
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy(generation_mode=mode))
         def run(case):
             response = case.call(base_url=gateway, headers={"Authorization": token},
                                  timeout=60)
+            sent.append(response.status_code)
             if response.status_code >= 500:
                 failures.append(f"{case.method} {case.formatted_path} → "
                                 f"{response.status_code}: {response.text[:300]}")
@@ -175,4 +183,39 @@ def test_generated_requests_get_no_server_error(spec, login, gateway):
         except Exception as exc:   # keep going: report every operation that failed
             failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): "
                             f"{exc!s:.500}")
+    print(f"\n{len(sent)} generated requests to {len(operations)} operations "
+          f"({sum(s < 300 for s in sent)} answered 2xx), "
+          f"{sum(s >= 500 for s in sent)} answered >= 500")
+    assert not failures, "\n".join(failures)
+
+
+def test_chains_of_calls_that_follow_the_links_get_no_server_error(spec, login, gateway):
+    """Stateful: a document registered, then its id read, changed, uploaded to, signed...
+    along the links schemathesis infers from the description (ids in answers that name
+    another operation's parameter)."""
+    import schemathesis
+
+    token = login("elena.dumitrascu").session.headers["Authorization"]
+    schema = schemathesis.openapi.from_dict(spec).exclude(
+        path=[path for _, path in NOT_GENERATED]).exclude(path="/api/auth/token")
+    failures, sent = [], []
+
+    class Chains(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"base_url": gateway, "headers": {"Authorization": token}, "timeout": 60}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            # only the server's own failures: 4xx answers to generated input are expected
+            sent.append(response.status_code)
+            if response.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path} → "
+                                f"{response.status_code}: {response.text[:300]}")
+
+    assert schema.as_state_machine().bundles, "no links between operations were found"
+    Chains.run(settings=settings(
+        max_examples=CHAINS, stateful_step_count=CHAIN_STEPS, deadline=None, database=None,
+        derandomize=True, phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
+    print(f"\n{CHAINS} chains, {len(sent)} calls ({sum(s < 300 for s in sent)} answered "
+          f"2xx), {sum(s >= 500 for s in sent)} answered >= 500")
+    assert len(sent) >= CHAINS
     assert not failures, "\n".join(failures)
