@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 
 import pytest
 import requests
 
+from procedura_cli.client import Client
 from tests.e2e.test_web_interface import CSRF, web_login
 
 
@@ -69,3 +71,18 @@ def test_a_crafted_yaml_is_422_quickly_while_the_gateway_answers_others(gateway,
     assert problem in response.text
     assert answer["seconds"] < 10
     assert slowest < 1.0, f"/healthz took {slowest:.1f} s while the file was read"
+
+
+def test_a_good_file_is_still_loaded(gateway, office):
+    department, username = f"T{uuid.uuid4().hex[:6].upper()}", f"ion.{uuid.uuid4().hex[:6]}"
+    text = (f'departments:\n  - {{code: {department}, name: "Compartiment de test"}}\n'
+            f"users:\n  - {{username: {username}, full_name: Ion Import, "
+            f"department: {department}, roles: [reader], password: parola-import}}\n")
+    token = CSRF.search(office.get(f"{gateway}/admin", timeout=30).text).group(1)
+    response = office.post(f"{gateway}/admin/organisation", timeout=60,
+                           data={"csrf_token": token},
+                           files={"file": ("organizare.yaml", text.encode(), "text/yaml")})
+    assert response.status_code == 200, response.text[:500]
+    assert "organizare.yaml a fost importat (compartimente: 1" in response.text
+    person = Client.login(gateway, username, "parola-import").get("/api/me")
+    assert (person["department"], person["full_name"]) == (department, "Ion Import")

@@ -72,3 +72,25 @@ def test_each_problem_is_also_given_as_line_field_and_message():
         "line": "4", "field": "username",
         "message": "must be 2 to 64 small letters without diacritics, digits, '.', '_' or '-'",
         "values": {}}]
+
+
+def test_yaml_aliases_and_deep_nesting_are_refused_before_anything_grows():
+    laughs = ('a: &a ["lol", "lol"]\nb: &b [*a, *a]\n'
+              "departments: *b\nusers: []\n")
+    assert errors("org.yaml", laughs) == [
+        "line 2: aliases (*name) are not allowed in an organisation file"]
+    merged = "m: &m {k: v}\nn: {<<: *m}\ndepartments: []\nusers: []\n"
+    assert errors("org.yaml", merged) == [
+        "line 2: aliases (*name) are not allowed in an organisation file"]
+    assert errors("org.yaml", "[" * 100_000) == [
+        f"line 1: the file nests more than {orgimport.MAX_DEPTH} levels deep"]
+    # the real file nests 4 deep: an anchor without an alias is harmless
+    assert len(orgimport.parse("org.yaml", YAML.replace("- {code: DJ", "- &dj {code: DJ")
+                               .replace("boss", "author").encode()).users) == 2
+
+
+def test_past_a_hundred_problems_only_their_number_is_given():
+    lines = "".join(f"X{n},Nume,DJ,Direcția,f,reader,parola-1\n" for n in range(150))
+    problems = errors("p.csv", CSV.splitlines()[0] + "\n" + lines)
+    assert len(problems) == orgimport.MAX_PROBLEMS + 1
+    assert problems[-1] == "and 50 more problems"
