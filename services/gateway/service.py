@@ -286,18 +286,19 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
         The web interface's session cookie is taken too (EventSource sends no header)."""
         user = self._user_or_session(request)
         field = "Last-Event-ID" if request.headers.get("Last-Event-ID") else "last_event_id"
-        last = request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or ""
-        last = whole_number(last, field) if last else 0
+        given = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+        last = whole_number(given, field) if given else None
         # eventlet's server holds writes back until 4 KB are ready: send each event now
         request.environ["eventlet.minimum_write_chunk_size"] = 0
         # listen before catching up, so nothing falls between the two
         queue = self.live.open(user.username)
         try:
-            missed = self.notifications.feed_since(user.username, last) if last else []
+            missed = (self.notifications.feed_since(user.username, last) if last is not None
+                      else [])
         except Exception:   # no stream after all: do not leave its queue behind
             self.live.close(user.username, queue)
             raise
-        return Response(live_stream(self.live, user.username, queue, missed, last),
+        return Response(live_stream(self.live, user.username, queue, missed, last or 0),
                         mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
                         direct_passthrough=True)
