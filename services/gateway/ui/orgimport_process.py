@@ -15,11 +15,30 @@ import sys
 
 SECONDS = 10                      # wall-clock limit of one file, its problems included
 MEMORY_BYTES = 1024 * 1024 * 1024  # address space of the child (Python + a 2 MB file)
+CHILDREN = 2                       # files read at once by one gateway process
+_children = None                   # their semaphore, made on first use (in the hub's thread)
 
 
 def parse(filename: str, content: bytes, seconds: float = SECONDS):
     """orgimport.parse(filename, content), done by a child process; InvalidInput naming
-    the file when the child takes longer than `seconds` or fails without an answer."""
+    the file when the child takes longer than `seconds` or fails without an answer, and
+    ServiceUnavailable when CHILDREN files are being read already for `seconds`."""
+    global _children
+    import eventlet.semaphore
+
+    from services.contracts.errors import ServiceUnavailable
+
+    _children = _children or eventlet.semaphore.Semaphore(CHILDREN)
+    if not _children.acquire(timeout=seconds):
+        raise ServiceUnavailable("other organisation files are being read; try again in a "
+                                 "moment", {"field": "file"})
+    try:
+        return _parse(filename, content, seconds)
+    finally:
+        _children.release()
+
+
+def _parse(filename: str, content: bytes, seconds: float):
     import eventlet
     from eventlet.green import subprocess
 
