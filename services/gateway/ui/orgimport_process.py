@@ -13,6 +13,9 @@ from __future__ import annotations
 import json
 import sys
 
+# the other imports are inside the functions: the child runs this module too, and should
+# load nothing (eventlet, the contracts) before its limits are set
+
 SECONDS = 10                      # wall-clock limit of one file, its problems included
 MEMORY_BYTES = 1024 * 1024 * 1024  # address space of the child (Python + a 2 MB file)
 CHILDREN = 2                       # files read at once by one gateway process
