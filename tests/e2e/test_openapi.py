@@ -150,6 +150,7 @@ def _operations(spec):
             yield operation
 
 
+@pytest.mark.timeout(900)   # ~2 minutes alone; more on a busy CI machine
 def test_generated_requests_get_no_server_error(spec, login, gateway):
     from schemathesis import GenerationMode
     from schemathesis.checks import not_a_server_error
