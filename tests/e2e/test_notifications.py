@@ -129,3 +129,7 @@ def test_a_connected_browser_gets_the_item_live_and_resumes_without_loss_or_dupl
     ids = [e["id"] for _, e in resumed.events]
     assert len(ids) == len(set(ids)) and min(ids) > last_seen   # nothing twice, nothing old
     resumed.close()
+    # Last-Event-ID 0: a browser that saw nothing yet gets the feed from its start
+    from_start = Stream(reader, last_event_id=0)
+    assert eventually(lambda: from_start.events, timeout=10)
+    from_start.close()
