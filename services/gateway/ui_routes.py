@@ -25,8 +25,9 @@ from services.contracts.models import Document, Role, Signing, User
 from services.contracts.search import SearchQuery
 from services.gateway.entrypoints import STATUS, error_response, http, json_response
 from services.gateway.ui import i18n, orgimport, render, reports
+from services.gateway.ui.redirects import safe_next
 from services.gateway.ui.session import (
-    LOGIN_CSRF_COOKIE, SESSION_COOKIE, NoSession, Session, Sessions, safe_next, same_token)
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE, NoSession, Session, Sessions, same_token)
 
 STATIC = render.HERE / "static"
 REVIEW_HORIZON_DAYS = 30
