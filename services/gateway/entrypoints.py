@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from services.contracts.errors import (
     EXPECTED, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, ProceduraError,
-    ServiceUnavailable, Unauthorized, UnsupportedMediaType)
+    ServiceUnavailable, TooManyRequests, Unauthorized, UnsupportedMediaType)
 
 log = logging.getLogger(__name__)
 MAX_JSON = 1024 * 1024   # bytes of a JSON request body
@@ -25,6 +25,7 @@ STATUS = {
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     InvalidInput: 422,
+    TooManyRequests: 429,
     ServiceUnavailable: 503,
 }
 
@@ -35,9 +36,17 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    headers.update(retry_after(details))
     return json_response({"error": {"code": code, "message": message,
                                     "details": details or {}}}, status, headers)
+
+
+def retry_after(details: dict | None) -> dict:
+    """The Retry-After header of an answer whose details say when to try again."""
+    seconds = (details or {}).get("retry_after_seconds")
+    return {"Retry-After": str(max(1, int(seconds)))} if isinstance(seconds, (int, float)) \
+        else {}
 
 
 class RequestMetrics(SharedExtension):
