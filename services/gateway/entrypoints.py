@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections import Counter, defaultdict
 
@@ -37,16 +38,22 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-    headers.update(retry_after(details))
+    details = dict(details or {})
+    wait = retry_seconds(details)
+    if wait is not None:
+        headers["Retry-After"] = str(wait)
+        details["retry_after_seconds"] = wait
     return json_response({"error": {"code": code, "message": message,
-                                    "details": details or {}}}, status, headers)
+                                    "details": details}}, status, headers)
 
 
-def retry_after(details: dict | None) -> dict:
-    """The Retry-After header of an answer whose details say when to try again."""
-    seconds = (details or {}).get("retry_after_seconds")
-    return {"Retry-After": str(max(1, int(seconds)))} if isinstance(seconds, (int, float)) \
-        else {}
+def retry_seconds(details: dict | None) -> int | None:
+    """When to try again, if the details say so (whole seconds, at least 1). Over RPC
+    nameko turns the number into text; it is a number again here."""
+    try:
+        return max(1, math.ceil(float((details or {})["retry_after_seconds"])))
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
 
 
 class RequestMetrics(SharedExtension):

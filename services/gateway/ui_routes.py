@@ -25,7 +25,7 @@ from services.contracts.errors import (
 from services.contracts.models import Document, Role, Signing, User
 from services.contracts.search import SearchQuery
 from services.gateway.entrypoints import (
-    STATUS, error_response, http, json_response, retry_after)
+    STATUS, error_response, http, json_response, retry_seconds)
 from services.gateway.ui import i18n, orgimport, render, reports
 from services.gateway.ui.redirects import safe_next
 from services.gateway.ui.session import (
@@ -193,10 +193,11 @@ class UiRoutes:
                                   next=target, failed=True,
                                   username=form.get("username", ""))
         except TooManyRequests as exc:
+            wait = retry_seconds(exc.details) or 60
             response = current.render("login.html", 429, csrf=form.get("csrf_token"),
                                       next=target, username=form.get("username", ""),
-                                      wait_minutes=-(-exc.details["retry_after_seconds"] // 60))
-            response.headers.update(retry_after(exc.details))
+                                      wait_minutes=-(-wait // 60))
+            response.headers["Retry-After"] = str(wait)
             return response
         user = User.model_validate(opened["user"])
         response = render.redirect(target)
