@@ -72,3 +72,16 @@ def test_each_problem_is_also_given_as_line_field_and_message():
         "line": "4", "field": "username",
         "message": "must be 2 to 64 small letters without diacritics, digits, '.', '_' or '-'",
         "values": {}}]
+
+
+def test_a_person_who_has_left_is_marked_inactive_and_a_bad_flag_is_named():
+    head = "departments:\n  - {code: DJ, name: J}\nusers:\n"
+    person = "  - {username: a.b, full_name: A B, department: DJ, roles: [reader], " \
+             "password: parola1, active: %s}\n"
+    assert orgimport.parse("o.yaml", (head + person % "false").encode()).users[0].active \
+        is False
+    with pytest.raises(InvalidInput) as refused:
+        orgimport.parse("o.yaml", (head + person % "maybe").encode())
+    where = refused.value.details["where"][0]
+    assert (where["line"], where["field"], where["message"]) == (
+        "4", "users[0].active", "must be true or false")
