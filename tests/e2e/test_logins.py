@@ -60,7 +60,7 @@ def people(environment, gateway):
     """People of this module alone (their passwords change, they are deactivated)."""
     suffix = uuid.uuid4().hex[:6]
     names = {role: f"t{suffix}.{role}" for role in ("locked", "timing", "changed", "leaver",
-                                                     "logout", "web", "doctor")}
+                                                     "logout", "web", "doctor", "shared")}
     users = [{"username": name, "full_name": f"Test {role}", "department": "DJ",
               "roles": ["reader"], "password": f"parola-{role}"} for role, name in names.items()]
     with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
@@ -215,7 +215,7 @@ def test_a_changed_password_or_a_person_deactivated_ends_every_token_and_session
     assert "sessions_revoked" in trail
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def forgetful_gateway(environment, services):
     """A second gateway process of this environment that remembers people for 5 minutes
     (a misconfigured replica): what `procedura doctor` is there to notice."""
@@ -256,6 +256,9 @@ def test_doctor_reports_a_revoked_token_a_gateway_still_accepts(gateway, environ
                             timeout=30).status_code == 200
     assert requests.post(f"{gateway}/api/auth/logout", headers=token,
                          timeout=30).status_code == 204
+    # the other process refuses it at once where it does not remember people
+    assert requests.get(f"{forgetful_gateway}/api/me", headers=token,
+                        timeout=30).status_code == 401
 
     def doctor(url):
         result = subprocess.run(
@@ -271,6 +274,14 @@ def test_doctor_reports_a_revoked_token_a_gateway_still_accepts(gateway, environ
     assert result.returncode == 1
     found, result = doctor(gateway)
     assert not found, result.stdout + result.stderr
+
+
+def test_failed_logins_and_logouts_count_on_every_gateway_process(gateway, people,
+                                                                   forgetful_gateway):
+    name, address = people["shared"], _address()
+    for url in (gateway, forgetful_gateway, gateway, forgetful_gateway, gateway):
+        assert _token(url, name, "wrong-password", address).status_code == 401
+    assert _token(forgetful_gateway, name, "parola-shared", _address()).status_code == 429
 
 
 # --- finding 10: the session cookie over HTTPS ----------------------------------------
