@@ -36,6 +36,18 @@ class Access:
         logins.log_out(self.db, session_id)
 
     @rpc(expected_exceptions=EXPECTED)
+    def revoke_sessions(self, username: str) -> int:
+        """End every session and token of a person now (`procedura staff revoke`);
+        how many ended. NotFound for someone not in the organisation."""
+        return logins.revoke_person(self.db, username, deactivate=False)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def deactivate(self, username: str) -> int:
+        """The person may no longer log in, and every session and token of theirs ends
+        (`procedura staff deactivate`); how many ended."""
+        return logins.revoke_person(self.db, username, deactivate=True)
+
+    @rpc(expected_exceptions=EXPECTED)
     def revoked_sessions(self, revoked_before_seconds: float, limit: int = 200) -> list[dict]:
         """Sessions revoked at least this long ago and not expired yet, newest first:
         `procedura doctor` checks that no gateway still accepts them."""

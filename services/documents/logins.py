@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.common.settings import AuthSettings
-from services.contracts.errors import InvalidInput, TooManyRequests, Unauthorized
+from services.contracts.errors import InvalidInput, NotFound, TooManyRequests, Unauthorized
 from services.contracts.models import User
 from services.documents import audit
 from services.documents.access_repository import AccessRepository
@@ -70,6 +70,19 @@ def log_out(db, session_id: str) -> None:
         username = AccessRepository(cur).revoke(session_id, "logged_out")
         if username:
             audit.append(cur, username, "logged_out", details={"session": session_id[:8]})
+
+
+def revoke_person(db, username: str, deactivate: bool) -> int:
+    """An operator ends a person's access now; with `deactivate` they cannot log in
+    again until an organisation file names them active."""
+    with db.transaction() as cur:
+        people = Repository(cur)
+        if people.any_password_hash(username) is None:
+            raise NotFound(f"no such user: {username}", {"username": username})
+        if deactivate:
+            people.set_active(username, False)
+        return revoke_everything_of(cur, username, "deactivated" if deactivate
+                                    else "revoked_by_operator")
 
 
 def revoke_everything_of(cur, username: str, why: str) -> int:

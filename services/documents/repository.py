@@ -41,6 +41,9 @@ class Repository:
             (user.username, user.full_name, user.department, user.function,
              [r.value for r in user.roles], password_hash, active))
 
+    def set_active(self, username: str, active: bool) -> None:
+        self.cur.execute("UPDATE staff SET active = %s WHERE username = %s", (active, username))
+
     def any_password_hash(self, username: str) -> str | None:
         """The stored hash of a person, active or not (None: not in the organisation)."""
         self.cur.execute("SELECT password_hash FROM staff WHERE username = %s", (username,))

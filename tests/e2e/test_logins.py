@@ -60,7 +60,8 @@ def people(environment, gateway):
     """People of this module alone (their passwords change, they are deactivated)."""
     suffix = uuid.uuid4().hex[:6]
     names = {role: f"t{suffix}.{role}" for role in ("locked", "timing", "changed", "leaver",
-                                                     "logout", "web", "doctor", "shared")}
+                                                     "logout", "web", "doctor", "shared",
+                                                     "off", "revoked")}
     users = [{"username": name, "full_name": f"Test {role}", "department": "DJ",
               "roles": ["reader"], "password": f"parola-{role}"} for role, name in names.items()]
     with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
@@ -213,6 +214,30 @@ def test_a_changed_password_or_a_person_deactivated_ends_every_token_and_session
         f"{gateway}/api/audit", params={"user": leaver}, timeout=30,
         headers=_bearer(_token(gateway, "elena.dumitrascu", "demo-smc"))).json()["items"]]
     assert "sessions_revoked" in trail
+
+
+def _procedura(environment, *args):
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "procedura"), *args],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **environment.env})
+
+
+def test_an_operator_ends_a_persons_access_from_the_command_line(gateway, environment,
+                                                                 people):
+    off, revoked = people["off"], people["revoked"]
+    tokens = {name: _bearer(_token(gateway, name, f"parola-{role}"))
+              for role, name in (("off", off), ("revoked", revoked))}
+    result = _procedura(environment, "staff", "deactivate", off)
+    assert result.returncode == 0 and "1 sessions" in result.stdout, result.stderr
+    result = _procedura(environment, "staff", "revoke", revoked)
+    assert result.returncode == 0, result.stderr
+    for name in (off, revoked):
+        assert requests.get(f"{gateway}/api/me", headers=tokens[name],
+                            timeout=30).status_code == 401
+    assert _token(gateway, off, "parola-off").status_code == 401       # no more logins
+    assert _token(gateway, revoked, "parola-revoked").status_code == 200   # may come back
+    unknown = _procedura(environment, "staff", "revoke", "nobody.at.all")
+    assert unknown.returncode == 1 and "no such user" in unknown.stderr
 
 
 @pytest.fixture(scope="module")
