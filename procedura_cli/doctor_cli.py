@@ -8,6 +8,8 @@
                text is not in the index although it was extracted)
   outbox       events of a service not relayed to RabbitMQ after --outbox-after seconds
   queue        a queue with messages waiting and no consumer (a stopped service)
+  revoked-cached  a token or session revoked more than --revoked-after seconds ago that
+               the gateway still accepts (procedura_cli/doctor_sessions.py)
 
 Hooked into procedura_cli/main.py with `doctor_cli.register(sub)`.
 """
@@ -92,7 +94,9 @@ def queue_findings(amqp_uri: str) -> list[Finding]:
 def diagnose(args) -> list[Finding]:
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    from procedura_cli.doctor_sessions import revoked_session_findings
     from services.common.settings import Settings, load_config
+    from services.gateway.auth import Tokens
     from services.search.adapters.index import VersionIndex
     from services.search.rebuild import RpcSource
 
@@ -104,6 +108,10 @@ def diagnose(args) -> list[Finding]:
         index = VersionIndex(settings.elasticsearch_url, settings.search_index,
                              settings.search_shards, settings.search_replicas)
         findings += index_findings(index, RpcSource(rpc.documents, rpc.versioning))
+        findings += revoked_session_findings(
+            rpc.documents, args.gateway or f"http://{config['WEB_SERVER_ADDRESS']}",
+            Tokens(settings.auth_secret, settings.token_ttl_seconds), args.revoked_after,
+            Finding)
     findings += outbox_findings(settings.database_url, args.outbox_after)
     findings += queue_findings(config["AMQP_URI"])
     return findings
@@ -139,5 +147,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command.add_argument("--accept-failed", action="store_true",
                          help="list failed extractions without counting them as problems")
     command.add_argument("--timeout", type=float, default=120, help="RPC timeout (s)")
+    command.add_argument("--revoked-after", type=float, default=15,
+                         help="a session revoked longer ago must be refused by the gateway "
+                              "(s, default 15: the gateway remembers a person for 5 s)")
+    command.add_argument("--gateway", default=None,
+                         help="the gateway to check (default: http://WEB_SERVER_ADDRESS)")
     command.add_argument("--json", action="store_true")
     command.set_defaults(func=cmd_doctor)

@@ -50,6 +50,10 @@ class TestEnvironment:
             "PROCEDURA_SMTP_PORT": str(gateway_port + 20000),
             "PROCEDURA_MAIL_RETRY_BASE": "1",
             "PROCEDURA_BASE_URL": self.gateway,
+            # tests stand in for a reverse proxy on loopback: X-Forwarded-For gives each
+            # login-limit test an address of its own, so the many right logins of the
+            # suite (from 127.0.0.1) never meet the address limit those tests reach
+            "PROCEDURA_TRUSTED_PROXIES": "127.0.0.1",
         }
 
     def config(self) -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 from nameko.extensions import DependencyProvider
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Section(BaseModel):
@@ -41,6 +41,29 @@ class DeliverySettings(_Section):
     retry_delay_seconds: float = Field(default=1.0, ge=0)
 
 
+class AuthSettings(_Section):
+    """Logging in: how many failed attempts wait (per user name, and per client address,
+    higher so one office behind one address is not locked out), and which proxies'
+    X-Forwarded-For / X-Forwarded-Proto are believed (none unless named)."""
+    failures_per_user: int = Field(default=5, ge=1)
+    failures_per_address: int = Field(default=50, ge=1)
+    failure_window_seconds: int = Field(default=900, ge=1)
+    trusted_proxies: tuple[str, ...] = ()
+    # how long a gateway process remembers the person of a session on its busiest routes
+    # (search): a revoked session still works there for at most this long
+    session_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        # an environment override is one string: "10.0.0.0/8, 127.0.0.1"
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+
 class Settings(_Section):
     database_url: str
     minio: MinioSettings
@@ -54,6 +77,7 @@ class Settings(_Section):
     upload_concurrency: int = Field(default=16, ge=1)
     auth_secret: str = Field(min_length=16)
     token_ttl_seconds: int = 12 * 3600
+    auth: AuthSettings = AuthSettings()
     extraction: ExtractionSettings = ExtractionSettings()
     outbox_poll_seconds: float = 0.5
     delivery: DeliverySettings = DeliverySettings()

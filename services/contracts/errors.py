@@ -64,8 +64,15 @@ class ServiceUnavailable(ProceduraError):
     code = "service_unavailable"
 
 
+@deserialize_to_instance
+class TooManyRequests(ProceduraError):
+    """Too many failed attempts (logging in): details.retry_after_seconds says when to
+    try again."""
+    code = "too_many_requests"
+
+
 EXPECTED = (Unauthorized, Forbidden, NotFound, Conflict, InvalidInput,
-            PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable)
+            PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable, TooManyRequests)
 
 
 def validate(model, data):

@@ -80,6 +80,8 @@ class StaffMember(Model):
     function: str = ""
     roles: list[Role]
     password: str = Field(min_length=6)
+    # false: the person has left; they cannot log in and their sessions end at once
+    active: bool = True
 
 
 class Organisation(Model):

@@ -38,3 +38,13 @@ class DocumentControlConfig(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self
+
+
+class LoginLimits(DependencyProvider):
+    """How many failed logins make a user name or an address wait (settings `auth`)."""
+
+    def setup(self):
+        self.limits = Settings.from_config(self.container.config).auth
+
+    def get_dependency(self, worker_ctx):
+        return self.limits

@@ -5,20 +5,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import UUID, uuid4
 
-from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
-
 from services.common.outbox import record
 from services.contracts import events
-from services.contracts.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from services.contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.contracts.models import (
     ChangeNote, Document, NewDocument, Numbering, Organisation, Revision, RevisionStatus, Role,
     Signing, StagedUpload, StoreVersion, User, Version, VersionManifest)
-from services.documents import audit, domain
+from services.documents import audit, domain, logins
 from services.documents import register as register_rules
 from services.documents.repository import Repository
 
-_hasher = PasswordHasher()
 _TRANSITION_EVENTS = {
     "version_submitted": events.VersionSubmittedEvent,
     "version_verified": events.VersionVerifiedEvent,
@@ -33,27 +29,24 @@ _TRANSITION_EVENTS = {
 
 
 def load_organisation(db, organisation: Organisation) -> dict:
-    """Create or update departments and staff (passwords are hashed here)."""
+    """Create or update departments and staff (passwords are hashed here). A person whose
+    password changes, or who is no longer active, loses every session and token."""
     with db.transaction() as cur:
         repo = Repository(cur)
         for department in organisation.departments:
             repo.save_department(department.code, department.name)
         for member in organisation.users:
-            user = User.model_validate(member.model_dump(exclude={"password"}))
-            repo.save_staff(user, _hasher.hash(member.password))
+            user = User.model_validate(member.model_dump(exclude={"password", "active"}))
+            stored = repo.any_password_hash(user.username)
+            unchanged = stored is not None and (not member.active
+                                                or logins.verifies(stored, member.password))
+            repo.save_staff(user, stored if unchanged else logins.hash_password(member.password),
+                            member.active)
+            if stored is not None and not unchanged:
+                logins.revoke_everything_of(cur, user.username, "password_changed")
+            if not member.active:
+                logins.revoke_everything_of(cur, user.username, "deactivated")
     return {"departments": len(organisation.departments), "users": len(organisation.users)}
-
-
-def authenticate(db, username: str, password: str) -> User:
-    with db.transaction() as cur:
-        repo = Repository(cur)
-        stored = repo.password_hash(username)
-        try:
-            if stored is None or not _hasher.verify(stored, password):
-                raise VerificationError()
-        except VerificationError:
-            raise Unauthorized("unknown user or wrong password", {}) from None
-        return repo.user(username)
 
 
 def readable_document(repo: Repository, actor: str, document_id: UUID,

@@ -30,16 +30,26 @@ class Repository:
                             ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name""",
                          (code, name))
 
-    def save_staff(self, user: User, password_hash: str) -> None:
+    def save_staff(self, user: User, password_hash: str, active: bool = True) -> None:
         self.cur.execute(
-            """INSERT INTO staff (username, full_name, department, function, roles, password_hash)
-               VALUES (%s, %s, %s, %s, %s, %s)
+            """INSERT INTO staff (username, full_name, department, function, roles, password_hash,
+                                  active)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (username) DO UPDATE SET full_name = EXCLUDED.full_name,
                    department = EXCLUDED.department, function = EXCLUDED.function,
                    roles = EXCLUDED.roles, password_hash = EXCLUDED.password_hash,
-                   active = true""",
+                   active = EXCLUDED.active""",
             (user.username, user.full_name, user.department, user.function,
-             [r.value for r in user.roles], password_hash))
+             [r.value for r in user.roles], password_hash, active))
+
+    def set_active(self, username: str, active: bool) -> None:
+        self.cur.execute("UPDATE staff SET active = %s WHERE username = %s", (active, username))
+
+    def any_password_hash(self, username: str) -> str | None:
+        """The stored hash of a person, active or not (None: not in the organisation)."""
+        self.cur.execute("SELECT password_hash FROM staff WHERE username = %s", (username,))
+        row = self.cur.fetchone()
+        return row["password_hash"] if row else None
 
     def password_hash(self, username: str) -> str | None:
         self.cur.execute("SELECT password_hash FROM staff WHERE username = %s AND active",

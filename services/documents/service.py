@@ -15,7 +15,8 @@ from services.contracts.models import (
     ChangeNote, Comment, DocumentChange, NewDocument, Numbering, Organisation, Signing,
     StagedUpload)
 from services.documents import audit, handlers, register_handlers
-from services.documents.dependencies import DocumentControlConfig
+from services.documents.access import Access
+from services.documents.dependencies import DocumentControlConfig, LoginLimits
 from services.documents.domain import may_read
 from services.documents.processes import ProcessesAndRisks
 from services.documents.repository import Repository
@@ -25,7 +26,7 @@ def _dump(model):
     return model.model_dump(mode="json")
 
 
-class DocumentsService(ProcessesAndRisks):
+class DocumentsService(ProcessesAndRisks, Access):
     name = "documents"
 
     health_beacon = HealthBeacon()
@@ -34,6 +35,7 @@ class DocumentsService(ProcessesAndRisks):
     outbox = OutboxRelay("documents")
     versioning = RpcProxy("versioning")
     control = DocumentControlConfig()
+    access = LoginLimits()
 
     @rpc
     def health(self) -> dict:
@@ -44,11 +46,6 @@ class DocumentsService(ProcessesAndRisks):
     def load_organisation(self, organisation: dict) -> dict:
         """Create or update departments and staff from an organisation file."""
         return handlers.load_organisation(self.db, validate(Organisation, organisation))
-
-    @rpc(expected_exceptions=EXPECTED)
-    def authenticate(self, username: str, password: str) -> dict:
-        """The user, if the password is right; Unauthorized otherwise."""
-        return _dump(handlers.authenticate(self.db, username, password))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_user(self, username: str) -> dict:

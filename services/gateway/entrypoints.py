@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import time
 from collections import Counter, defaultdict
@@ -13,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from services.contracts.errors import (
     EXPECTED, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, ProceduraError,
-    ServiceUnavailable, Unauthorized, UnsupportedMediaType)
+    ServiceUnavailable, TooManyRequests, Unauthorized, UnsupportedMediaType)
 
 log = logging.getLogger(__name__)
 MAX_JSON = 1024 * 1024   # bytes of a JSON request body
@@ -29,6 +30,7 @@ STATUS = {
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,
     InvalidInput: 422,
+    TooManyRequests: 429,
     ServiceUnavailable: 503,
 }
 
@@ -39,9 +41,23 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    details = dict(details or {})
+    wait = retry_seconds(details)
+    if wait is not None:
+        headers["Retry-After"] = str(wait)
+        details["retry_after_seconds"] = wait
     return json_response({"error": {"code": code, "message": message,
-                                    "details": details or {}}}, status, headers)
+                                    "details": details}}, status, headers)
+
+
+def retry_seconds(details: dict | None) -> int | None:
+    """When to try again, if the details say so (whole seconds, at least 1). Over RPC
+    nameko turns the number into text; it is a number again here."""
+    try:
+        return max(1, math.ceil(float((details or {})["retry_after_seconds"])))
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
 
 
 class RequestMetrics(SharedExtension):

@@ -134,7 +134,7 @@ def items_of(model: type[BaseModel]) -> type[BaseModel]:
 
 # --- the table ---------------------------------------------------------------------
 
-BINARY, CSV_OR_JSON, EVENT_STREAM = "binary", "csv", "event-stream"
+BINARY, CSV_OR_JSON, EVENT_STREAM, NO_CONTENT = "binary", "csv", "event-stream", "none"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FORM_MEDIA = (DOCX, "application/pdf")
 REGISTER_MEDIA = (DOCX, "application/pdf", "text/csv")
@@ -156,12 +156,15 @@ class Endpoint:
     csv: bool = False              # a JSON answer that `format=csv` turns into a spreadsheet
     raw_body: bool = False         # the body is the bytes of a file
     refused: bool = False          # always refused (409): described without a 2xx
+    throttled: bool = False        # may answer 429 with Retry-After (failed logins)
 
 
 E = Endpoint
 ENDPOINTS: list[Endpoint] = [
     E("POST", "/api/auth/token", "Log in: a bearer token", TokenAnswer, Credentials,
-      public=True, tag="auth"),
+      public=True, tag="auth", throttled=True),
+    E("POST", "/api/auth/logout", "Log out: revoke the bearer token this request carries "
+      "(no gateway accepts it again)", NO_CONTENT, status=204, tag="auth"),
     E("GET", "/api/me", "The logged-in user", User, tag="auth"),
     E("GET", "/api/me/inbox", "Revisions waiting for my signature or opinion", Inbox,
       tag="signing"),
@@ -331,6 +334,13 @@ def spec() -> dict:
             operation["responses"]["409"] = {
                 "description": e.summary, "content": {"application/json": {
                     "schema": _ref(schema_of, Error, "serialization")}}}
+        if e.throttled:
+            operation["responses"]["429"] = {
+                "description": "Too many failed logins of this user name or from this "
+                               "address: try again after Retry-After seconds",
+                "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+                "content": {"application/json": {"schema": _ref(schema_of, Error,
+                                                                "serialization")}}}
         if e.raw_body:
             operation["requestBody"] = {"content": {"application/octet-stream": {
                 "schema": {"type": "string", "format": "binary"}}}}
@@ -356,6 +366,8 @@ def spec() -> dict:
 
 
 def _response(e: Endpoint, schema_of: dict) -> dict:
+    if e.response == NO_CONTENT:
+        return {"description": e.summary}
     if e.response == BINARY:
         return {"description": e.summary,
                 "content": {media: {"schema": {"type": "string", "format": "binary"}}

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 
-from services.contracts.errors import NotFound, Unauthorized, validate
+from services.contracts.errors import Unauthorized, validate
 from services.contracts.models import User
 from services.contracts.search import SearchQuery, SuggestQuery
 from services.gateway.entrypoints import http, json_response
 
 # A search box asks on every keystroke: the person behind a token (department and roles,
 # which the permission clauses of the query use) is looked up over RPC at most once per
-# this many seconds per gateway process, not on every request. A change of department or
-# roles reaches search within this delay (docs/search.md, "Permissions").
-USER_CACHE_SECONDS = 5.0
-_users: dict[str, tuple[float, User]] = {}
+# `auth.session_cache_seconds` (5) per gateway process, not on every request. A change of
+# department or roles, a logout or a revoked token reaches search within this delay
+# (docs/search.md, "Permissions"); `procedura doctor` reports a revoked token still
+# accepted after it.
+_users: dict[str, tuple[float, User]] = {}   # by session id
 
 
 def _args(request) -> dict:
@@ -23,20 +24,20 @@ def _args(request) -> dict:
 
 class SearchRoutes:
     def _search_user(self, request) -> User:
-        """`self._user(request)`, remembered for USER_CACHE_SECONDS."""
-        username = self.config.tokens.username(request.headers.get("Authorization"))
+        """`self._user(request)`, remembered for `auth.session_cache_seconds`."""
+        session_id = self.config.tokens.claims(request.headers.get("Authorization")).session_id
         now = time.monotonic()
-        cached = _users.get(username)
+        cached = _users.get(session_id)
         if cached and cached[0] > now:
             return cached[1]
         try:
-            user = User.model_validate(self.documents.get_user(username))
-        except NotFound:
-            _users.pop(username, None)
-            raise Unauthorized("the token's user no longer exists", {}) from None
+            user = User.model_validate(self.documents.session_user(session_id))
+        except Unauthorized:
+            _users.pop(session_id, None)
+            raise
         if len(_users) > 10_000:
             _users.clear()
-        _users[username] = (now + USER_CACHE_SECONDS, user)
+        _users[session_id] = (now + self.config.settings.auth.session_cache_seconds, user)
         return user
 
     @http("GET", "/api/search")

@@ -16,13 +16,14 @@ from services.common.delivery import event_handler
 from services.common.settings import Settings
 from services.common.spreadsheet import csv_text
 from services.contracts import events
-from services.contracts.errors import InvalidInput, NotFound, Unauthorized, validate
+from services.contracts.errors import InvalidInput, NotFound, validate
 from services.contracts.models import (
     ChangeNote, Comment, NewDocument, Numbering, Revision, Signing, User, Version,
     VersionManifest)
 from services.gateway import uploads
 from services.gateway.live import LiveFeed, stream as live_stream
 from services.gateway.auth import Tokens
+from services.gateway.client import TrustedProxies
 from services.gateway.entrypoints import (
     MetricsProvider, error_response, http, json_body, json_response, whole_number)
 from services.gateway.rpc import TimedRpcProxy
@@ -46,6 +47,7 @@ class GatewayConfig(DependencyProvider):
 
         self.settings = Settings.from_config(self.container.config)
         self.tokens = Tokens(self.settings.auth_secret, self.settings.token_ttl_seconds)
+        self.proxies = TrustedProxies(self.settings.auth.trusted_proxies)
         m = self.settings.minio
         self.minio = Minio(m.endpoint, access_key=m.access_key, secret_key=m.secret_key,
                            secure=m.secure)
@@ -78,11 +80,10 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
     notifications = TimedRpcProxy("notifications")
 
     def _user(self, request) -> User:
-        username = self.config.tokens.username(request.headers.get("Authorization"))
-        try:
-            return User.model_validate(self.documents.get_user(username))
-        except NotFound:
-            raise Unauthorized("the token's user no longer exists", {}) from None
+        """The person of the bearer token, if its session is still live (Unauthorized
+        once it is logged out, revoked or expired, or the person deactivated)."""
+        claims = self.config.tokens.claims(request.headers.get("Authorization"))
+        return User.model_validate(self.documents.session_user(claims.session_id))
 
     def _version(self, user: User, version_id: str) -> Version:
         revision = Revision.model_validate(self.documents.get_revision(user.username, version_id))
@@ -122,11 +123,22 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
         for name in ("username", "password"):
             if not isinstance(body.get(name), str) or not body[name]:
                 raise InvalidInput(f"{name} is required", {"field": name})
-        user = User.model_validate(self.documents.authenticate(body["username"],
-                                                               body["password"]))
-        return json_response({"access_token": self.config.tokens.issue(user.username),
-                              "token_type": "bearer", "expires_in": self.config.tokens.ttl,
+        tokens = self.config.tokens
+        opened = self.documents.log_in(body["username"], body["password"],
+                                       self.config.proxies.address(request), "api",
+                                       tokens.ttl)
+        user = User.model_validate(opened["user"])
+        return json_response({"access_token": tokens.issue(user.username,
+                                                           opened["session_id"]),
+                              "token_type": "bearer", "expires_in": tokens.ttl,
                               "user": user.model_dump(mode="json")})
+
+    @http("POST", "/api/auth/logout")
+    def logout_token(self, request):
+        """Revoke the bearer token this request carries: no gateway accepts it again."""
+        claims = self.config.tokens.claims(request.headers.get("Authorization"))
+        self.documents.log_out(claims.session_id)
+        return Response(status=204)
 
     @http("GET", "/api/me")
     def me(self, request):

@@ -20,13 +20,16 @@ from werkzeug.wrappers import Response
 
 from services.common.settings import Settings
 from services.contracts.errors import (
-    Conflict, Forbidden, InvalidInput, NotFound, ProceduraError, Unauthorized, validate)
+    Conflict, Forbidden, InvalidInput, NotFound, ProceduraError, TooManyRequests, Unauthorized,
+    validate)
 from services.contracts.models import Document, Role, Signing, User
 from services.contracts.search import SearchQuery
-from services.gateway.entrypoints import STATUS, error_response, http, json_response
+from services.gateway.entrypoints import (
+    STATUS, error_response, http, json_response, retry_seconds)
 from services.gateway.ui import i18n, orgimport, orgimport_process, render, reports
+from services.gateway.ui.redirects import safe_next
 from services.gateway.ui.session import (
-    LOGIN_CSRF_COOKIE, SESSION_COOKIE, NoSession, Session, Sessions, safe_next, same_token)
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE, NoSession, Session, Sessions, same_token)
 
 STATIC = render.HERE / "static"
 REVIEW_HORIZON_DAYS = 30
@@ -38,7 +41,9 @@ SIGNING_ACTIONS = ("verify", "endorse", "approve", "reject", "opinion", "submit"
 class WebConfig(DependencyProvider):
     """The session signer of the web interface, made once per process.
 
-    `UI.secure_cookie` (PROCEDURA_SECURE_COOKIE) must be true behind HTTPS."""
+    Cookies are Secure whenever the request came over HTTPS (or a trusted proxy says so
+    with X-Forwarded-Proto); `UI.secure_cookie` (PROCEDURA_SECURE_COOKIE) makes them
+    Secure always."""
 
     def setup(self):
         settings = Settings.from_config(self.container.config)
@@ -141,9 +146,12 @@ class UiRoutes:
     def _web_user(self, request) -> tuple[User, Session]:
         session = self.web.sessions.read(request.cookies.get(SESSION_COOKIE))
         try:
-            return User.model_validate(self.documents.get_user(session.username)), session
-        except NotFound:
-            raise NoSession() from None
+            return User.model_validate(self.documents.session_user(session.id)), session
+        except Unauthorized:   # logged out, revoked, or the person deactivated
+            raise NoSession(expired=True) from None
+
+    def _cookie_options(self, request) -> dict:
+        return self.web.sessions.cookie_options(self.config.proxies.https(request))
 
     def _user_or_session(self, request) -> User:
         """The bearer token's user, or else the session's: EventSource cannot send a
@@ -164,7 +172,7 @@ class UiRoutes:
                                   expired=request.args.get("expired") == "1",
                                   flash=request.args.get("flash", ""))
         response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600,
-                            **self.web.sessions.cookie_options())
+                            **self._cookie_options(request))
         return response
 
     @http("POST", "/login")
@@ -175,23 +183,35 @@ class UiRoutes:
             return _refused(current)
         target = safe_next(form.get("next"))
         try:
-            user = User.model_validate(self.documents.authenticate(
-                form.get("username", "").strip(), form.get("password", "")))
+            opened = self.documents.log_in(form.get("username", "").strip(),
+                                           form.get("password", ""),
+                                           self.config.proxies.address(request), "web",
+                                           self.web.sessions.ttl)
         except (Unauthorized, InvalidInput, NotFound):
             # one message whatever was wrong: no hint whether the user exists
             return current.render("login.html", 401, csrf=form.get("csrf_token"),
                                   next=target, failed=True,
                                   username=form.get("username", ""))
+        except TooManyRequests as exc:
+            wait = retry_seconds(exc.details) or 60
+            response = current.render("login.html", 429, csrf=form.get("csrf_token"),
+                                      next=target, username=form.get("username", ""),
+                                      wait_minutes=-(-wait // 60))
+            response.headers["Retry-After"] = str(wait)
+            return response
+        user = User.model_validate(opened["user"])
         response = render.redirect(target)
-        response.set_cookie(SESSION_COOKIE, self.web.sessions.issue(user.username),
-                            max_age=self.web.sessions.ttl,
-                            **self.web.sessions.cookie_options())
+        response.set_cookie(SESSION_COOKIE,
+                            self.web.sessions.issue(user.username, opened["session_id"]),
+                            max_age=self.web.sessions.ttl, **self._cookie_options(request))
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
         return response
 
     @http("POST", "/logout")
     @page
     def logout(self, current: Page):
+        """Log out: the session ends on the server too, not only in this browser."""
+        self.documents.log_out(current.session.id)
         response = render.redirect("/login?flash=logged_out")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -201,8 +221,7 @@ class UiRoutes:
         """Switch the interface language (a preference, kept in a cookie)."""
         response = render.redirect(safe_next(request.args.get("next"), login=True))
         response.set_cookie(i18n.LANG_COOKIE, i18n.choose(code, None), max_age=365 * 86400,
-                            httponly=True, samesite="Lax", path="/",
-                            secure=self.web.sessions.secure)
+                            **self._cookie_options(request))
         return response
 
     @http("GET", "/static/<path:name>")

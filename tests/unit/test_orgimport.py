@@ -94,3 +94,16 @@ def test_past_a_hundred_problems_only_their_number_is_given():
     problems = errors("p.csv", CSV.splitlines()[0] + "\n" + lines)
     assert len(problems) == orgimport.MAX_PROBLEMS + 1
     assert problems[-1] == "and 50 more problems"
+
+
+def test_a_person_who_has_left_is_marked_inactive_and_a_bad_flag_is_named():
+    head = "departments:\n  - {code: DJ, name: J}\nusers:\n"
+    person = "  - {username: a.b, full_name: A B, department: DJ, roles: [reader], " \
+             "password: parola1, active: %s}\n"
+    assert orgimport.parse("o.yaml", (head + person % "false").encode()).users[0].active \
+        is False
+    with pytest.raises(InvalidInput) as refused:
+        orgimport.parse("o.yaml", (head + person % "maybe").encode())
+    where = refused.value.details["where"][0]
+    assert (where["line"], where["field"], where["message"]) == (
+        "4", "users[0].active", "must be true or false")

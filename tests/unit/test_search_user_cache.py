@@ -1,33 +1,37 @@
 """The gateway's search routes look the person behind a token up at most once per
-USER_CACHE_SECONDS (services/gateway/search_routes.py)."""
+`auth.session_cache_seconds` (services/gateway/search_routes.py)."""
 from types import SimpleNamespace
 
 import pytest
 
-from services.contracts.errors import NotFound, Unauthorized
+from services.contracts.errors import Unauthorized
+from services.gateway.auth import Claims
 from services.gateway import search_routes
 from services.gateway.search_routes import SearchRoutes
 
 
+CACHE_SECONDS = 5.0
+
+
 class Directory:
-    """The documents service's `get_user`, counting the calls."""
+    """The documents service's `session_user`, counting the calls."""
 
     def __init__(self):
         self.calls = 0
         self.department = "DJ"
         self.gone = False
 
-    def get_user(self, username):
+    def session_user(self, session_id):
         self.calls += 1
         if self.gone:
-            raise NotFound("no such user", {})
-        return {"username": username, "full_name": "Radu Munteanu", "function": "Consilier",
+            raise Unauthorized("the session has ended", {})
+        return {"username": session_id, "full_name": "Radu Munteanu", "function": "Consilier",
                 "department": self.department, "roles": ["reader"]}
 
 
 class Tokens:
-    def username(self, header):
-        return header.split()[-1]
+    def claims(self, header):
+        return Claims(header.split()[-1], header.split()[-1])
 
 
 @pytest.fixture
@@ -37,7 +41,8 @@ def routes(monkeypatch):
     monkeypatch.setattr(search_routes, "_users", {})
     routes = SearchRoutes()
     routes.documents = Directory()
-    routes.config = SimpleNamespace(tokens=Tokens())
+    routes.config = SimpleNamespace(tokens=Tokens(), settings=SimpleNamespace(
+        auth=SimpleNamespace(session_cache_seconds=CACHE_SECONDS)))
     routes.clock = clock
     return routes
 
@@ -57,11 +62,11 @@ def test_one_lookup_per_person_within_the_delay(routes):
 def test_a_change_is_seen_after_the_delay(routes):
     routes._search_user(request("radu"))
     routes.documents.department = "RP"
-    routes.clock[0] += search_routes.USER_CACHE_SECONDS - 0.1
+    routes.clock[0] += CACHE_SECONDS - 0.1
     assert routes._search_user(request("radu")).department == "DJ"
     routes.clock[0] += 0.2
     assert routes._search_user(request("radu")).department == "RP"
     routes.documents.gone = True
-    routes.clock[0] += search_routes.USER_CACHE_SECONDS + 1
+    routes.clock[0] += CACHE_SECONDS + 1
     with pytest.raises(Unauthorized):
         routes._search_user(request("radu"))

@@ -25,19 +25,23 @@ def test_long_filenames_keep_their_extension():
     assert len(name) == 200 and name.endswith(".docx")
 
 
-def test_tokens_name_their_user_and_reject_forgeries():
+def test_tokens_name_their_user_and_session_and_reject_forgeries():
     tokens = Tokens("a-secret-of-sixteen+", 60)
-    assert tokens.username("Bearer " + tokens.issue("ana.popescu")) == "ana.popescu"
+    claims = tokens.claims("Bearer " + tokens.issue("ana.popescu", "s-1"))
+    assert (claims.username, claims.session_id) == ("ana.popescu", "s-1")
     other = Tokens("another-secret-16chars", 60)
-    for header in (None, "", "Basic abc", "Bearer ", "Bearer " + other.issue("ana")):
+    # a token of before sessions (no session id) cannot be revoked: refused too
+    sessionless = "Bearer " + tokens._serializer.dumps({"u": "ana"})
+    for header in (None, "", "Basic abc", "Bearer ", "Bearer " + other.issue("ana", "s"),
+                   sessionless):
         with pytest.raises(Unauthorized):
-            tokens.username(header)
+            tokens.claims(header)
 
 
 def test_expired_tokens_are_refused():
     tokens = Tokens("a-secret-of-sixteen+", -1)
     with pytest.raises(Unauthorized, match="expired"):
-        tokens.username("Bearer " + tokens.issue("ana"))
+        tokens.claims("Bearer " + tokens.issue("ana", "s"))
 
 
 def test_validation_errors_name_every_field():

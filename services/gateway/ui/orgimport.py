@@ -79,6 +79,8 @@ _PYDANTIC = {
     "literal_error": N_("must be one of: %(expected)s"),
     "string_type": N_("must be text"),
     "list_type": N_("must be a list"),
+    "bool_parsing": N_("must be true or false"),     # `active`
+    "bool_type": N_("must be true or false"),
     "extra_forbidden": N_("is not a field of this file"),
 }
 

@@ -1,4 +1,5 @@
-"""The web session: a signed, time-limited cookie naming the user and carrying the
+"""The web session: a signed, time-limited cookie naming the user, their session (a row
+of the documents service, so logging out or a revocation ends it everywhere) and the
 CSRF token of their forms. Roles are read fresh on every request, as for tokens."""
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class NoSession(Exception):
 class Session:
     username: str
     csrf: str
+    id: str
 
 
 class Sessions:
@@ -32,31 +34,26 @@ class Sessions:
         self.ttl = ttl_seconds
         self.secure = secure
 
-    def issue(self, username: str) -> str:
-        return self._serializer.dumps({"u": username, "c": secrets.token_urlsafe(24)})
+    def issue(self, username: str, session_id: str) -> str:
+        return self._serializer.dumps({"u": username, "c": secrets.token_urlsafe(24),
+                                       "s": session_id})
 
     def read(self, cookie: str | None) -> Session:
         if not cookie:
             raise NoSession()
         try:
             data = self._serializer.loads(cookie, max_age=self.ttl)
-            return Session(data["u"], data["c"])
+            return Session(data["u"], data["c"], data["s"])
         except SignatureExpired:
             raise NoSession(expired=True) from None
         except (BadSignature, KeyError, TypeError):
             raise NoSession() from None
 
-    def cookie_options(self) -> dict:
-        return {"httponly": True, "samesite": "Lax", "secure": self.secure, "path": "/"}
+    def cookie_options(self, https: bool = False) -> dict:
+        """Secure when the setting says so, and whenever the site is served over HTTPS."""
+        return {"httponly": True, "samesite": "Lax", "secure": self.secure or https,
+                "path": "/"}
 
 
 def same_token(expected: str | None, given: str | None) -> bool:
     return bool(expected) and bool(given) and hmac.compare_digest(expected, given)
-
-
-def safe_next(target: str | None, login: bool = False) -> str:
-    """Where to go after logging in: a path of this site only (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target or (target.startswith("/login") and not login):
-        return "/"
-    return target
