@@ -31,6 +31,11 @@ FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="procedura" \
       org.opencontainers.image.description="Procedura services (nameko) and the procedura CLI" \
       org.opencontainers.image.source="deploy/k8s, docs/deploy.md"
+# libmagic: versioning tells an upload's type from its bytes (python-magic), never
+# asking Tika; the version is bookworm's
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libmagic1=1:5.44-3 \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 procedura \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /tmp \
             --shell /usr/sbin/nologin procedura
