@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 import eventlet
@@ -167,6 +168,39 @@ def extraction_problems(db, pending_older_than: float, limit: int = 100) -> dict
             "failed": [row(r) for r in found["failed"]], "counts": found["counts"]}
 
 
+def orphan_objects(db, store: ObjectStore, older_than: float, limit: int = 1000) -> list[dict]:
+    """For `procedura doctor`: objects no manifest names, older than `older_than`
+    seconds (younger ones may belong to an upload under way): staged uploads never
+    stored, and originals or texts without their version."""
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+    found: list[dict] = []
+
+    def orphan(where: str, key: str, size: int, modified: datetime) -> None:
+        found.append({"bucket": where, "key": key, "size": size,
+                      "last_modified": modified.isoformat()})
+
+    for key, size, modified in store.listed(staging=True):
+        if modified < cutoff and len(found) < limit:
+            orphan("staging", key, size, modified)
+    for prefix in ("originals/", "texts/"):
+        batch: list[tuple[str, int, datetime]] = []
+        listing = store.listed(staging=False, prefix=prefix)
+        while len(found) < limit:
+            item = next(listing, None)
+            if item is not None and item[2] < cutoff:
+                batch.append(item)
+            if batch and (item is None or len(batch) == 500):
+                with db.transaction() as cur:
+                    known = Repository(cur).known_keys([key for key, _, _ in batch])
+                for key, size, modified in batch:
+                    if key not in known:
+                        orphan("stored", key, size, modified)
+                batch = []
+            if item is None:
+                break
+    return found[:limit]
+
+
 def _failed(db, data, reason: str) -> str:
     with db.transaction() as cur:
         if Repository(cur).extraction_failed(data.version_id, reason):
@@ -177,7 +211,10 @@ def _failed(db, data, reason: str) -> str:
 
 
 def verify_integrity(db, store: ObjectStore, batch: int = 200) -> dict:
-    """Hash every stored original again and compare it with its manifest."""
+    """Hash every stored original again, as the object version its manifest pinned,
+    and compare it with the manifest: `missing` (that version is gone), `mismatch` (its
+    bytes differ), `overwritten` (intact, and downloads still serve it, but something
+    wrote a newer object over it behind Procedura's back)."""
     checked, problems, after = 0, [], None
     while True:
         with db.transaction() as cur:
@@ -185,11 +222,15 @@ def verify_integrity(db, store: ObjectStore, batch: int = 200) -> dict:
         if not rows:
             return {"checked": checked, "problems": problems}
         for row in rows:
-            found = store.stored_sha256(row["object_key"], row["object_version_id"])
+            key, pinned = row["object_key"], row["object_version_id"]
+            found = store.stored_sha256(key, pinned)
             if found is None:
                 problems.append({"version_id": str(row["id"]), "problem": "missing"})
             elif found != (row["sha256"], row["size"]):
                 problems.append({"version_id": str(row["id"]), "problem": "mismatch",
+                                 "expected": row["sha256"], "found": found[0]})
+            elif pinned and store.newest_version(key) != pinned:
+                problems.append({"version_id": str(row["id"]), "problem": "overwritten",
                                  "expected": row["sha256"], "found": found[0]})
             checked += 1
         after = rows[-1]["id"]

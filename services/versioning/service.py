@@ -97,6 +97,13 @@ class VersioningService:
         handlers.protect(self.db, self.store, events.parse(payload).data.version_id)
 
     @rpc
+    def orphan_objects(self, older_than: float = 3600, limit: int = 1000) -> list[dict]:
+        """For `procedura doctor`: objects in the buckets that no version names (a
+        staged upload never stored, an original or text without its manifest), older
+        than `older_than` seconds."""
+        return handlers.orphan_objects(self.db, self.store, older_than, limit)
+
+    @rpc
     def extraction_problems(self, pending_older_than: float = 600, limit: int = 100) -> dict:
         """For `procedura doctor`: versions still without text after `pending_older_than`
         seconds, failed extractions, and the count of versions per extraction status."""

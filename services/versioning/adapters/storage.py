@@ -6,7 +6,7 @@ import hashlib
 import io
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Iterator
 
 from minio import Minio
@@ -130,6 +130,15 @@ class ObjectStore:
                 return None
             raise
 
+    def newest_version(self, key: str) -> str | None:
+        """The object version a plain read of `key` gets now (None: none, or deleted)."""
+        try:
+            return self.client.stat_object(self.bucket, key).version_id
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchVersion", "MethodNotAllowed"):
+                return None
+            raise
+
     def _sha256(self, bucket: str, key: str, version_id: str | None) -> tuple[str, int]:
         digest, size = hashlib.sha256(), 0
         response = self.client.get_object(bucket, key, version_id=version_id)
@@ -165,6 +174,13 @@ class ObjectStore:
         """Delete one object version this service has just written (an upload whose
         manifest could not be recorded)."""
         self.client.remove_object(self.bucket, key, version_id=version_id)
+
+    def listed(self, staging: bool, prefix: str = "") -> Iterator[tuple[str, int, datetime]]:
+        """(key, size, last modified) of the current objects of the main bucket, or of
+        the staging bucket, under `prefix`."""
+        bucket = self.staging if staging else self.bucket
+        for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True):
+            yield obj.object_name, obj.size, obj.last_modified
 
     def discard(self, staging_key: str) -> None:
         self.client.remove_object(self.staging, staging_key)
