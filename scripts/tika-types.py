@@ -24,6 +24,8 @@ from pathlib import Path
 
 import requests
 
+from services.versioning.adapters.tika import Tika
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "services" / "versioning" / "tika-types.json"
 REGISTRY = "org/apache/tika/mime/tika-mimetypes.xml"
@@ -34,23 +36,6 @@ def stack_tika_version() -> str:
                       re.M)
     assert match, "TIKA_VERSION not found in scripts/stack.sh"
     return match.group(1)
-
-
-def parsed_types(url: str) -> set[str]:
-    response = requests.get(f"{url}/parsers/details", headers={"Accept": "application/json"},
-                            timeout=60)
-    response.raise_for_status()
-    types: set[str] = set()
-
-    def walk(node: dict) -> None:
-        types.update(t.split(";")[0].strip().lower() for t in node.get("supportedTypes", []))
-        for child in node.get("children", []):
-            walk(child)
-
-    walk(response.json())
-    # Tika's fallback for unknown bytes is not a format it can read
-    types.discard("application/octet-stream")
-    return types
 
 
 def registry(jar: Path) -> tuple[dict, dict, dict]:
@@ -84,7 +69,7 @@ def main() -> int:
         print(f"the Tika at {args.tika} is {served!r}, scripts/stack.sh pins {version}",
               file=sys.stderr)
         return 1
-    parsed = parsed_types(args.tika)
+    parsed = Tika(args.tika, timeout=60, max_characters=0).parsed_types()
     supertypes, aliases, extensions = registry(args.jar)
     OUT.write_text(json.dumps({
         "tika_version": version,

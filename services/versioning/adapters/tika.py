@@ -66,6 +66,25 @@ class Tika:
             raise TikaUnavailable(f"Tika answered {status}")
         return "ok"
 
+    def parsed_types(self) -> set[str]:
+        """The media types Tika's parsers declare (for scripts/tika-types.py and its
+        test: uploads never ask, services/versioning/media_types.py)."""
+        status, body = self._call("get", "/parsers/details", None,
+                                  {"Accept": "application/json"}, 60)
+        if status != 200:
+            raise TikaUnavailable(f"Tika parsers answered {status}")
+        types: set[str] = set()
+
+        def walk(node: dict) -> None:
+            types.update(t.split(";")[0].strip().lower() for t in node.get("supportedTypes", []))
+            for child in node.get("children", []):
+                walk(child)
+
+        walk(json.loads(body))
+        # Tika's fallback for unknown bytes is not a format it can read
+        types.discard("application/octet-stream")
+        return types
+
     def extract(self, stream, filename: str, media_type: str) -> Extracted:
         """Send the file's bytes as a stream and return its text (at most max_characters).
 
