@@ -261,14 +261,16 @@ def corpus(count: int) -> list[tuple[str, bytes, str]]:
         lambda i: (f"date-{i}.bin", os.urandom(2048), "application/octet-stream"),
         lambda i: (f"gol-{i}.docx", b"", DOCX),
     ]
-    files = [kinds[i % len(kinds)](i) for i in range(count - 1)]
-    return files + [("bomba.docx", zip_bomb_docx(64), DOCX)]
+    # first, a zip bomb that makes the private Tika's parser die (64 MB of XML in a
+    # 512 MB heap) while the other files are uploaded and read
+    return [("bomba.docx", zip_bomb_docx(64), DOCX)] + [kinds[i % len(kinds)](i)
+                                                       for i in range(1, count)]
 
 
 @pytest.mark.timeout(420)
 def test_a_few_hundred_mixed_files_while_tika_is_killed_twice(city_hall, private_tika):
     ana = person(city_hall, "ana.popescu", "demo-dj")
-    files = corpus(240)
+    files = corpus(200)
     statuses: dict[int, list[str]] = {}
     accepted: list[str] = []
     kills = {len(files) // 3, 2 * len(files) // 3}
@@ -287,7 +289,7 @@ def test_a_few_hundred_mixed_files_while_tika_is_killed_twice(city_hall, private
     assert not [s for s in statuses if s >= 500], {s: n[:5] for s, n in statuses.items()}
     assert set(statuses) <= {201, 415}, {s: n[:5] for s, n in statuses.items()}
     assert all(n.startswith("date-") for n in statuses.get(415, [])), statuses.get(415)
-    assert len(accepted) > 200
+    assert len(accepted) > 180
 
     eventually(lambda: tika_answers(private_tika), timeout=90, interval=1)
 
