@@ -50,6 +50,9 @@ def city_hall(private_tika, run_id, org):
 
     environment = PrivateEnvironment(f"{run_id}u", private_tika,
                                      gateway_port=7100 + (os.getpid() + 350) % 700)
+    # a file that kills Tika's parser is failed after its second death (default 3): each
+    # death costs a minute of this module's time
+    environment.env["PROCEDURA_EXTRACTION_MAX_ATTEMPTS"] = "2"
     environment.create()
     services = Services(environment)
     try:
