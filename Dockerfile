@@ -22,6 +22,14 @@ WORKDIR /src
 COPY pyproject.toml constraints.txt ./
 COPY services ./services
 COPY procedura_cli ./procedura_cli
+# libmagic (bookworm's): versioning tells an upload's type from its bytes with it
+# (python-magic), never asking Tika. Installed here and copied into the final stage, which
+# runs no package manager; its own dependencies (zlib, bzip2, xz) are in the base image.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libmagic1=1:5.44-3 \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /opt/libmagic \
+ && cp -L "/usr/lib/$(uname -m)-linux-gnu/libmagic.so.1" /usr/lib/file/magic.mgc /opt/libmagic/
 RUN python -m venv /opt/procedura \
  && /opt/procedura/bin/pip install --prefer-binary -c constraints.txt . \
  && /opt/procedura/bin/python -m compileall -q /opt/procedura/lib
@@ -35,6 +43,7 @@ RUN groupadd --system --gid 10001 procedura \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /tmp \
             --shell /usr/sbin/nologin procedura
 COPY --from=build /opt/procedura /opt/procedura
+COPY --from=build /opt/libmagic /opt/libmagic
 # the settings and the signing chains (config/signing-chains.yaml; PROCEDURA_SIGNING_CHAINS)
 COPY config/ /app/config/
 # HOME and TIKA_LOG_PATH: the only writable place is /tmp (an emptyDir on Kubernetes,
@@ -44,6 +53,8 @@ ENV PATH=/opt/procedura/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HOME=/tmp \
     TIKA_LOG_PATH=/tmp \
+    LD_LIBRARY_PATH=/opt/libmagic \
+    MAGIC=/opt/libmagic/magic.mgc \
     PROCEDURA_GATEWAY_ADDRESS=0.0.0.0:8080
 WORKDIR /app
 USER 10001:10001

@@ -10,6 +10,8 @@
   queue        a queue with messages waiting and no consumer (a stopped service)
   revoked-cached  a token or session revoked more than --revoked-after seconds ago that
                the gateway still accepts (procedura_cli/doctor_sessions.py)
+  orphan-object an object no version names, older than --orphans-after seconds: a
+               staged upload never stored, an original or text without its manifest
 
 Hooked into procedura_cli/main.py with `doctor_cli.register(sub)`.
 """
@@ -42,6 +44,15 @@ def extraction_findings(versioning, pending_after: float, accept_failed: bool) -
     findings += [Finding("failed", f["id"], f"{f['filename']}: {f['extraction_error']}",
                          problem=not accept_failed) for f in found["failed"]]
     return findings
+
+
+def orphan_findings(versioning, older_than: float) -> list[Finding]:
+    """Objects in storage that no version names (nothing should be left by a request
+    that failed); the IT team removes them after a look."""
+    return [Finding("orphan-object", f"{o['bucket']}:{o['key']}",
+                    f"{o['size']} bytes, last written {o['last_modified']}, no version "
+                    "names it")
+            for o in versioning.orphan_objects(older_than, 1000)]
 
 
 def index_findings(index, source) -> list[Finding]:
@@ -105,6 +116,7 @@ def diagnose(args) -> list[Finding]:
     findings: list[Finding] = []
     with ClusterRpcProxy(config, timeout=args.timeout) as rpc:
         findings += extraction_findings(rpc.versioning, args.pending_after, args.accept_failed)
+        findings += orphan_findings(rpc.versioning, args.orphans_after)
         index = VersionIndex(settings.elasticsearch_url, settings.search_index,
                              settings.search_shards, settings.search_replicas)
         findings += index_findings(index, RpcSource(rpc.documents, rpc.versioning))
@@ -144,6 +156,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="a version without text for longer is stuck (s, default 600)")
     command.add_argument("--outbox-after", type=float, default=60,
                          help="an event not relayed for longer is stuck (s, default 60)")
+    command.add_argument("--orphans-after", type=float, default=3600,
+                         help="an object no version names, older than this, is an orphan "
+                              "(s, default 3600)")
     command.add_argument("--accept-failed", action="store_true",
                          help="list failed extractions without counting them as problems")
     command.add_argument("--timeout", type=float, default=120, help="RPC timeout (s)")

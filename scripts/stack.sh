@@ -168,6 +168,8 @@ cmd_install() {
     # generated forms: DejaVu carries ș ț ă â î in PDFs; pdftoppm renders them to images
     [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || pkgs+=(fonts-dejavu-core)
     command -v pdftoppm >/dev/null || pkgs+=(poppler-utils)
+    # libmagic: versioning tells an upload's type without asking Tika (python-magic)
+    has_libmagic || pkgs+=(libmagic1)
     [[ ${#pkgs[@]} -eq 0 ]] || apt_install "${pkgs[@]}"
 
     mkdir -p "$CACHE/dl" "$CACHE/bin"
@@ -182,11 +184,14 @@ cmd_install() {
     fi
 }
 
+has_libmagic() { /sbin/ldconfig -p | grep -q 'libmagic\.so\.1 '; }
+
 is_installed() {
     [[ -x $RMQ_BIN/rabbitmq-server && -x $PG_BIN/postgres && -x $JAVA_HOME_17/bin/java &&
         -x $ES_DIST/bin/elasticsearch && -f $TIKA_JAR && -x $MINIO_BIN ]] &&
         command -v curl >/dev/null && id -u "$ES_USER" >/dev/null 2>&1 &&
-        command -v pdftoppm >/dev/null && [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]]
+        command -v pdftoppm >/dev/null && [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] &&
+        has_libmagic
 }
 
 # =========================================================================== process helpers

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from services.contracts.models import DEPARTMENT_CODE, Model
+from services.contracts.models import DEPARTMENT_CODE, Model, Paragraphs
 from services.contracts.notifications import Acknowledgement
 from services.contracts.qms import Risk, RiskAssessment
 
@@ -52,7 +52,7 @@ class DisposalDate(Model):
 
 class Disposal(Model):
     """`POST /api/documents/{id}/dispose`: the quality office's decision."""
-    reason: str = Field(default="", max_length=4000)
+    reason: Paragraphs = Field(default="", max_length=4000)
 
 
 class RiskWithAssessments(Risk):

@@ -6,9 +6,24 @@ from datetime import date, datetime
 from enum import Enum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from services.common.text import clean_line, clean_text
 
 DEPARTMENT_CODE = r"^[A-Z][A-Z0-9_]{0,15}$"
+
+
+def _cleaned(clean) -> BeforeValidator:
+    return BeforeValidator(lambda value: clean(value) if isinstance(value, str) else value)
+
+
+# Free text people type (services/common/text.py): bidirectional, control and escape
+# characters removed, a NUL refused (422 naming the field); cleaned before the length
+# limits are checked. `Line` is one line (a title), `Paragraphs` keeps line breaks.
+Line = Annotated[str, _cleaned(clean_line)]
+Paragraphs = Annotated[str, _cleaned(clean_text)]
 
 
 class Model(BaseModel):
@@ -69,15 +84,15 @@ class User(Model):
 
 class Department(Model):
     code: str = Field(pattern=DEPARTMENT_CODE)
-    name: str
+    name: Line
 
 
 class StaffMember(Model):
     """A user as loaded from the organisation file (the password is hashed on load)."""
     username: str = Field(pattern=r"^[a-z0-9._-]{2,64}$")
-    full_name: str = Field(min_length=1)
+    full_name: Line = Field(min_length=1)
     department: str = Field(pattern=DEPARTMENT_CODE)
-    function: str = ""
+    function: Line = ""
     roles: list[Role]
     password: str = Field(min_length=6)
     # false: the person has left; they cannot log in and their sessions end at once
@@ -104,14 +119,6 @@ class DocumentLink(Model):
     document_id: UUID
 
 
-def _plain_text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if re.search(r"[\x00-\x1f\x7f]", value):
-        raise ValueError("must not contain control characters")
-    return value.strip()
-
-
 def _department_list(value: list[str]) -> list[str]:
     for code in value:
         if not re.match(DEPARTMENT_CODE, code):
@@ -134,16 +141,11 @@ class RegisterFields(Model):
     scim_standard: int | None = Field(default=None, ge=1, le=16)
     archive_indicator: str | None = Field(default=None, max_length=32,
                                           pattern=r"^[A-Za-z0-9][A-Za-z0-9./ -]*$")
-    retention_class: str | None = Field(default=None, max_length=32)
+    retention_class: Line | None = Field(default=None, max_length=32)
     links: list[DocumentLink] = Field(default_factory=list, max_length=200)
-    issuer: str | None = Field(default=None, max_length=300)
-    external_reference: str | None = Field(default=None, max_length=300)
+    issuer: Line | None = Field(default=None, max_length=300)
+    external_reference: Line | None = Field(default=None, max_length=300)
     validity_date: date | None = None
-
-    @field_validator("issuer", "external_reference")
-    @classmethod
-    def _origin_text(cls, value: str | None) -> str | None:
-        return _plain_text(value)
 
     @field_validator("links")
     @classmethod
@@ -157,17 +159,12 @@ EXTERNAL_FIELDS = ("issuer", "external_reference", "validity_date")
 class NewDocument(RegisterFields):
     """What `POST /api/documents` accepts."""
     code: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    title: str = Field(min_length=3, max_length=500)
+    title: Line = Field(min_length=3, max_length=500)
     type: DocumentType
     owner_department: str = Field(pattern=DEPARTMENT_CODE)
     distribution: list[str] = Field(default_factory=list)
     confidential: bool = False
-    process: str | None = Field(default=None, max_length=200)
-
-    @field_validator("title")
-    @classmethod
-    def _no_control_characters(cls, value: str) -> str:
-        return _plain_text(value)
+    process: Line | None = Field(default=None, max_length=200)
 
     @field_validator("distribution")
     @classmethod
@@ -178,23 +175,18 @@ class NewDocument(RegisterFields):
 class DocumentChange(Model):
     """What `PATCH /api/documents/{id}` accepts: only the fields to change (null clears
     an optional one). Code, type and owner department are not changed here."""
-    title: str | None = Field(default=None, min_length=3, max_length=500)
-    process: str | None = Field(default=None, max_length=200)
+    title: Line | None = Field(default=None, min_length=3, max_length=500)
+    process: Line | None = Field(default=None, max_length=200)
     distribution: list[str] | None = None
     confidential: bool | None = None
     scim_standard: int | None = Field(default=None, ge=1, le=16)
     archive_indicator: str | None = Field(default=None, max_length=32,
                                           pattern=r"^[A-Za-z0-9][A-Za-z0-9./ -]*$")
-    retention_class: str | None = Field(default=None, max_length=32)
+    retention_class: Line | None = Field(default=None, max_length=32)
     links: list[DocumentLink] | None = Field(default=None, max_length=200)
-    issuer: str | None = Field(default=None, max_length=300)
-    external_reference: str | None = Field(default=None, max_length=300)
+    issuer: Line | None = Field(default=None, max_length=300)
+    external_reference: Line | None = Field(default=None, max_length=300)
     validity_date: date | None = None
-
-    @field_validator("title", "issuer", "external_reference")
-    @classmethod
-    def _text(cls, value: str | None) -> str | None:
-        return _plain_text(value)
 
     @field_validator("distribution")
     @classmethod
@@ -262,9 +254,9 @@ class Revision(Model):
 
 class ChangeNote(Model):
     """What a new revision changes: the row of "Situația edițiilor și a reviziilor"."""
-    change_summary: str = Field(default="", max_length=4000)      # why
-    component_revised: str = Field(default="", max_length=500)    # which part
-    how_revised: str = Field(default="", max_length=500)          # how
+    change_summary: Paragraphs = Field(default="", max_length=4000)      # why
+    component_revised: Paragraphs = Field(default="", max_length=500)    # which part
+    how_revised: Paragraphs = Field(default="", max_length=500)          # how
 
 
 class Numbering(Model):
@@ -354,7 +346,7 @@ class Version(VersionManifest):
 
 
 class Comment(Model):
-    comment: str = Field(default="", max_length=4000)
+    comment: Paragraphs = Field(default="", max_length=4000)
 
 
 class Signing(Comment):

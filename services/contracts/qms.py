@@ -7,9 +7,9 @@ from enum import Enum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from services.contracts.models import DEPARTMENT_CODE, Model
+from services.contracts.models import DEPARTMENT_CODE, Line, Model, Paragraphs
 
 Score = Annotated[int, Field(ge=1, le=5)]
 USERNAME = r"^[a-z0-9._-]{2,64}$"
@@ -28,26 +28,21 @@ class Strategy(str, Enum):
     AVOID = "avoid"            # evitare (terminare)
 
 
-def _text(value: str) -> str:
-    return value.strip()
-
-
 class NewProcess(Model):
     """`POST /api/processes`: a process of the process list and its owner."""
     code: str = Field(pattern=r"^[A-Z][A-Z0-9.-]{1,31}$")
-    name: str = Field(min_length=3, max_length=300)
+    name: Line = Field(min_length=3, max_length=300)
     department: str = Field(pattern=DEPARTMENT_CODE)
     owner: str | None = Field(default=None, pattern=USERNAME)
-    description: str = Field(default="", max_length=4000)
-    _strip = field_validator("name")(classmethod(lambda cls, v: _text(v)))
+    description: Paragraphs = Field(default="", max_length=4000)
 
 
 class ProcessChange(Model):
     """`PUT /api/processes/{code}`: the fields to change."""
-    name: str | None = Field(default=None, min_length=3, max_length=300)
+    name: Line | None = Field(default=None, min_length=3, max_length=300)
     department: str | None = Field(default=None, pattern=DEPARTMENT_CODE)
     owner: str | None = Field(default=None, pattern=USERNAME)
-    description: str | None = Field(default=None, max_length=4000)
+    description: Paragraphs | None = Field(default=None, max_length=4000)
 
 
 class DocumentRef(Model):
@@ -70,7 +65,7 @@ class Process(Model):
 
 class ControlMeasure(Model):
     """A control measure; `procedure` is the code of the document that implements it."""
-    measure: str = Field(min_length=3, max_length=2000)
+    measure: Paragraphs = Field(min_length=3, max_length=2000)
     procedure: str | None = Field(default=None, max_length=64)
 
 
@@ -87,24 +82,24 @@ class Assessment(Model):
     residual_impact: Score
     assessed_on: date | None = None          # default: today
     status: RiskStatus | None = None         # default: unchanged
-    comment: str = Field(default="", max_length=4000)
+    comment: Paragraphs = Field(default="", max_length=4000)
 
 
 class NewRisk(Model):
     """`POST /api/risks`: an entry of the risk register with its first assessment."""
     code: str = Field(pattern=r"^[A-Z][A-Z0-9.-]{1,31}$")
     department: str = Field(pattern=DEPARTMENT_CODE)
-    process: str | None = Field(default=None, max_length=32)
+    process: Line | None = Field(default=None, max_length=32)
     owner: str | None = Field(default=None, pattern=USERNAME)
-    objective: str = Field(default="", max_length=2000)
-    description: str = Field(min_length=3, max_length=4000)
-    cause: str = Field(default="", max_length=4000)
-    consequence: str = Field(default="", max_length=4000)
+    objective: Paragraphs = Field(default="", max_length=2000)
+    description: Paragraphs = Field(min_length=3, max_length=4000)
+    cause: Paragraphs = Field(default="", max_length=4000)
+    consequence: Paragraphs = Field(default="", max_length=4000)
     strategy: Strategy = Strategy.TREAT
     controls: list[ControlMeasure] = Field(default_factory=list, max_length=50)
     status: RiskStatus = RiskStatus.OPEN
     deadline: date | None = None
-    observations: str = Field(default="", max_length=4000)
+    observations: Paragraphs = Field(default="", max_length=4000)
     inherent_probability: Score
     inherent_impact: Score
     residual_probability: Score
@@ -115,17 +110,17 @@ class RiskChange(Model):
     """`PUT /api/risks/{id}`: descriptive fields; scores change only by an assessment,
     so that every change of exposure is kept in the history."""
     department: str | None = Field(default=None, pattern=DEPARTMENT_CODE)
-    process: str | None = Field(default=None, max_length=32)
+    process: Line | None = Field(default=None, max_length=32)
     owner: str | None = Field(default=None, pattern=USERNAME)
-    objective: str | None = Field(default=None, max_length=2000)
-    description: str | None = Field(default=None, min_length=3, max_length=4000)
-    cause: str | None = Field(default=None, max_length=4000)
-    consequence: str | None = Field(default=None, max_length=4000)
+    objective: Paragraphs | None = Field(default=None, max_length=2000)
+    description: Paragraphs | None = Field(default=None, min_length=3, max_length=4000)
+    cause: Paragraphs | None = Field(default=None, max_length=4000)
+    consequence: Paragraphs | None = Field(default=None, max_length=4000)
     strategy: Strategy | None = None
     controls: list[ControlMeasure] | None = Field(default=None, max_length=50)
     status: RiskStatus | None = None
     deadline: date | None = None
-    observations: str | None = Field(default=None, max_length=4000)
+    observations: Paragraphs | None = Field(default=None, max_length=4000)
 
 
 class Exposure(Model):

@@ -12,6 +12,7 @@ import requests
 from werkzeug.wrappers import Response
 
 from services.contracts.errors import Conflict, InvalidInput, NotFound, validate
+from services.contracts.api import Disposal
 from services.contracts.models import Comment, DocumentChange, Version
 from services.gateway.entrypoints import error_response, http, json_body, json_response
 
@@ -72,10 +73,7 @@ class RegisterRoutes:
     def dispose(self, request, document_id):
         """After the retention period, delete the content (`reason`: the decision)."""
         user = self._user(request)
-        body = _json(request)
-        reason = body.get("reason", "")
-        if not isinstance(reason, str):
-            raise InvalidInput("reason is text", {"field": "reason"})
+        reason = validate(Disposal, _json(request)).reason
         return json_response(self.documents.dispose(user.username,
                                                     _id(document_id, "document"), reason))
 

@@ -5,6 +5,7 @@ MinIO in parts of a few MB, so no upload is ever whole in memory or on local dis
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from services.common.filenames import sanitise_filename
 from services.contracts.errors import InvalidInput, PayloadTooLarge, ServiceUnavailable
 from services.contracts.models import StagedUpload
 
+log = logging.getLogger(__name__)
 READ = 64 * 1024
 PART = 8 * 1024 * 1024   # MinIO's minimum multipart part is 5 MiB
 MAX_FIELD = 16 * 1024
@@ -105,10 +107,15 @@ def receive(request, minio, bucket: str, limit: int) -> Upload:
                 upload.staged = _stage(events, event, minio, bucket, limit)
             else:
                 upload.fields[event.name] = _field(events, event.name)
-    except MultipartError as exc:
+    except BaseException as exc:
+        # a request that fails stores nothing: the file may be staged before a later
+        # field is refused
         if upload.staged is not None:
-            minio.remove_object(bucket, upload.staged.staging_key)
-        raise InvalidInput(f"malformed multipart body: {exc}", {"field": "body"}) from None
+            _remove_quietly(minio, bucket, upload.staged.staging_key)
+        if isinstance(exc, MultipartError):
+            raise InvalidInput(f"malformed multipart body: {exc}",
+                               {"field": "body"}) from None
+        raise
     if upload.staged is None:
         raise InvalidInput("the `file` field is missing", {"field": "file"})
     return upload
@@ -125,15 +132,26 @@ def _body_stream(request):
 
 
 def _stage(events, segment, minio, bucket: str, limit: int) -> StagedUpload:
+    try:
+        filename = sanitise_filename(segment.filename)   # refused before a byte is stored
+    except ValueError as exc:
+        raise InvalidInput(f"the file name {exc}", {"field": "file"}) from None
     key = f"staging/{uuid.uuid4()}"
     part = _FilePart(events, limit)
     try:
         minio.put_object(bucket, key, part, length=-1, part_size=PART)
-    except PayloadTooLarge:
-        minio.remove_object(bucket, key)
+    except BaseException:
+        # a part upload cut short leaves nothing; one that completed is removed
+        _remove_quietly(minio, bucket, key)
         raise
-    return StagedUpload(staging_key=key, filename=sanitise_filename(segment.filename),
-                        size=part.size)
+    return StagedUpload(staging_key=key, filename=filename, size=part.size)
+
+
+def _remove_quietly(minio, bucket: str, key: str) -> None:
+    try:
+        minio.remove_object(bucket, key)
+    except Exception:   # MinIO itself away: `procedura doctor` lists what is left
+        log.warning("could not remove the staged upload %s", key, exc_info=True)
 
 
 def _field(events, name: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import mimetypes
+from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 import eventlet
@@ -14,18 +14,19 @@ from services.common.outbox import record
 from services.common.settings import Settings
 from services.contracts import events
 from services.contracts.errors import (
-    Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType)
+    Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType)
 from services.contracts.models import StagedUpload, StoreVersion, VersionManifest
 from services.versioning.adapters.storage import ObjectStore, original_key, text_key
 from services.versioning.adapters.tika import (
     ExtractionFailed, Tika, TikaDropped, TikaUnavailable)
+from services.versioning import media_types
 from services.versioning.diff import diff_texts
 from services.versioning.repository import Repository, manifest
 
 log = logging.getLogger(__name__)
 
 
-def store_version(db, store: ObjectStore, tika: Tika, settings: Settings,
+def store_version(db, store: ObjectStore, settings: Settings,
                   request: StoreVersion) -> VersionManifest:
     """Check, hash and move a staged upload to its immutable key; record version_stored.
 
@@ -39,30 +40,36 @@ def store_version(db, store: ObjectStore, tika: Tika, settings: Settings,
             return manifest(existing)
     filename = sanitise_filename(staged.filename)
     try:
-        media_type, size, sha256 = _inspect(store, tika, settings, staged.staging_key,
-                                            filename)
+        media_type, size, sha256 = _inspect(store, settings, staged.staging_key, filename)
         key = original_key(request.document_id, request.version_id, filename)
         object_version = store.promote(staged.staging_key, key)
     except Exception:
         store.discard(staged.staging_key)
         raise
-    with db.transaction() as cur:
-        repo = Repository(cur)
-        repo.insert(request, filename, media_type, size, sha256, key,
-                    text_key(request.document_id, request.version_id), object_version)
-        stored = events.VersionStored(
-            version_id=request.version_id, document_id=request.document_id,
-            edition=request.edition, revision=request.revision, filename=filename,
-            media_type=media_type, size=size, sha256=sha256)
-        record(cur, events.VersionStoredEvent(subject=request.document_id, data=stored))
-        return manifest(repo.get(request.version_id))
+    try:
+        with db.transaction() as cur:
+            repo = Repository(cur)
+            repo.insert(request, filename, media_type, size, sha256, key,
+                        text_key(request.document_id, request.version_id), object_version)
+            stored = events.VersionStored(
+                version_id=request.version_id, document_id=request.document_id,
+                edition=request.edition, revision=request.revision, filename=filename,
+                media_type=media_type, size=size, sha256=sha256)
+            record(cur, events.VersionStoredEvent(subject=request.document_id, data=stored))
+            return manifest(repo.get(request.version_id))
+    except BaseException:
+        # no manifest, no object: a request that fails stores nothing (only the object
+        # version this call wrote goes; a concurrent call for the same key keeps its own)
+        store.remove_version(key, object_version)
+        raise
 
 
-def _inspect(store: ObjectStore, tika: Tika, settings: Settings, staging_key: str,
+def _inspect(store: ObjectStore, settings: Settings, staging_key: str,
              filename: str) -> tuple[str, int, str]:
     """(media type, size, sha256) of a staged upload, read once: refused when larger than
     the limit (before reading it) or of a type Procedura cannot read (once its first
-    bytes are in, before reading the rest)."""
+    bytes are in, before reading the rest). No network call but MinIO's: the type is
+    told here (media_types), the text is Tika's business later, in the worker."""
     limit, wanted = settings.upload_limit_bytes, settings.extraction.detect_bytes
     with store.staged(staging_key) as (declared, chunks):
         if declared > limit:
@@ -76,24 +83,18 @@ def _inspect(store: ObjectStore, tika: Tika, settings: Settings, staging_key: st
             if media_type is None:
                 head += chunk[:wanted - len(head)]
                 if len(head) >= wanted:
-                    media_type = _detect(tika, bytes(head), filename)
+                    media_type = _readable_type(bytes(head), filename)
         if media_type is None:   # smaller than the bytes detection reads
-            media_type = (_detect(tika, bytes(head), filename) if size else
+            media_type = (_readable_type(bytes(head), filename) if size else
                           # kept as it came; its extraction fails, naming why
-                          mimetypes.guess_type(filename)[0] or "application/octet-stream")
+                          media_types.by_name(filename) or media_types.UNKNOWN)
     return media_type, size, digest.hexdigest()
 
 
-def _detect(tika: Tika, head: bytes, filename: str) -> str:
+def _readable_type(head: bytes, filename: str) -> str:
     """The media type of a file Procedura can read; refused otherwise."""
-    try:
-        media_type = tika.detect(head, filename)
-        parseable = tika.can_parse(media_type)
-    except TikaUnavailable as exc:
-        # the file is not at fault: a clean 503 the client may retry, not a 500
-        raise ServiceUnavailable("Tika (file type detection) is not answering; try "
-                                 "again in a moment", {"service": "tika"}) from exc
-    if not parseable:
+    media_type = media_types.detect(head, filename)
+    if not media_types.readable(media_type):
         raise UnsupportedMediaType(f"{media_type} is not a format Procedura can read",
                                    {"field": "file", "media_type": media_type})
     return media_type
@@ -117,7 +118,8 @@ def extract_text(db, store: ObjectStore, tika: Tika, event, attempts: int = 4,
     if row["size"] == 0:
         return _failed(db, data, "the file is empty (0 bytes): there is no text to read")
     for attempt in range(attempts):
-        response = store.open(row["object_key"])
+        # the object version the manifest pinned, not whatever lies under the key now
+        response = store.open(row["object_key"], row["object_version_id"])
         try:
             extracted = tika.extract(response, row["filename"], row["media_type"])
             break
@@ -166,6 +168,39 @@ def extraction_problems(db, pending_older_than: float, limit: int = 100) -> dict
             "failed": [row(r) for r in found["failed"]], "counts": found["counts"]}
 
 
+def orphan_objects(db, store: ObjectStore, older_than: float, limit: int = 1000) -> list[dict]:
+    """For `procedura doctor`: objects no manifest names, older than `older_than`
+    seconds (younger ones may belong to an upload under way): staged uploads never
+    stored, and originals or texts without their version."""
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+    found: list[dict] = []
+
+    def orphan(where: str, key: str, size: int, modified: datetime) -> None:
+        found.append({"bucket": where, "key": key, "size": size,
+                      "last_modified": modified.isoformat()})
+
+    for key, size, modified in store.listed(staging=True):
+        if modified < cutoff and len(found) < limit:
+            orphan("staging", key, size, modified)
+    for prefix in ("originals/", "texts/"):
+        batch: list[tuple[str, int, datetime]] = []
+        listing = store.listed(staging=False, prefix=prefix)
+        while len(found) < limit:
+            item = next(listing, None)
+            if item is not None and item[2] < cutoff:
+                batch.append(item)
+            if batch and (item is None or len(batch) == 500):
+                with db.transaction() as cur:
+                    known = Repository(cur).known_keys([key for key, _, _ in batch])
+                for key, size, modified in batch:
+                    if key not in known:
+                        orphan("stored", key, size, modified)
+                batch = []
+            if item is None:
+                break
+    return found[:limit]
+
+
 def _failed(db, data, reason: str) -> str:
     with db.transaction() as cur:
         if Repository(cur).extraction_failed(data.version_id, reason):
@@ -176,7 +211,10 @@ def _failed(db, data, reason: str) -> str:
 
 
 def verify_integrity(db, store: ObjectStore, batch: int = 200) -> dict:
-    """Hash every stored original again and compare it with its manifest."""
+    """Hash every stored original again, as the object version its manifest pinned,
+    and compare it with the manifest: `missing` (that version is gone), `mismatch` (its
+    bytes differ), `overwritten` (intact, and downloads still serve it, but something
+    wrote a newer object over it behind Procedura's back)."""
     checked, problems, after = 0, [], None
     while True:
         with db.transaction() as cur:
@@ -184,11 +222,15 @@ def verify_integrity(db, store: ObjectStore, batch: int = 200) -> dict:
         if not rows:
             return {"checked": checked, "problems": problems}
         for row in rows:
-            found = store.stored_sha256(row["object_key"])
+            key, pinned = row["object_key"], row["object_version_id"]
+            found = store.stored_sha256(key, pinned)
             if found is None:
                 problems.append({"version_id": str(row["id"]), "problem": "missing"})
             elif found != (row["sha256"], row["size"]):
                 problems.append({"version_id": str(row["id"]), "problem": "mismatch",
+                                 "expected": row["sha256"], "found": found[0]})
+            elif pinned and store.newest_version(key) != pinned:
+                problems.append({"version_id": str(row["id"]), "problem": "overwritten",
                                  "expected": row["sha256"], "found": found[0]})
             checked += 1
         after = rows[-1]["id"]
@@ -197,7 +239,7 @@ def verify_integrity(db, store: ObjectStore, batch: int = 200) -> dict:
 def stage_copy(db, store: ObjectStore, version_id: UUID) -> StagedUpload:
     with db.transaction() as cur:
         row = Repository(cur).get(version_id)
-    key = store.stage_copy(row["object_key"])
+    key = store.stage_copy(row["object_key"], row["object_version_id"])
     return StagedUpload(staging_key=key, filename=row["filename"], size=row["size"])
 
 

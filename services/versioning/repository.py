@@ -59,6 +59,13 @@ class Repository:
                          (after, after, limit))
         return self.cur.fetchall()
 
+    def known_keys(self, keys: list[str]) -> set[str]:
+        """Those of `keys` that a manifest names (as its original or its text)."""
+        self.cur.execute("""SELECT object_key AS key FROM versions WHERE object_key = ANY(%s)
+                            UNION SELECT text_key FROM versions WHERE text_key = ANY(%s)""",
+                         (keys, keys))
+        return {row["key"] for row in self.cur.fetchall()}
+
     def claim_pending(self, version_id: UUID) -> dict | None:
         """The version, locked, if its text is still to be extracted."""
         self.cur.execute(f"""SELECT {_COLUMNS} FROM versions

@@ -15,10 +15,7 @@ from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import StoreVersion
 from services.versioning import handlers
 from services.versioning.adapters.storage import ObjectStoreProvider
-from services.versioning.adapters.tika import TikaProvider
 from services.versioning.repository import Repository, manifest
-
-
 
 
 class VersioningService:
@@ -29,19 +26,18 @@ class VersioningService:
     db = DatabaseProvider("versioning", "services.versioning.migrations")
     outbox = OutboxRelay("versioning")
     store = ObjectStoreProvider()
-    tika = TikaProvider()
     settings = SettingsProvider()
 
     @rpc
     def health(self) -> dict:
-        """Readiness: broker, database, object storage and Tika."""
-        return {"service": self.name, "database": self.db.ping(), "storage": self.store.check(),
-                "tika": self.tika.ping()}
+        """Readiness: broker, database and object storage. Not Tika: storing a version
+        never waits for it (the extraction worker does)."""
+        return {"service": self.name, "database": self.db.ping(), "storage": self.store.check()}
 
     @rpc(expected_exceptions=EXPECTED)
     def store_version(self, request: dict) -> dict:
         """Turn a staged upload into an immutable version (idempotent per version id)."""
-        return handlers.store_version(self.db, self.store, self.tika, self.settings,
+        return handlers.store_version(self.db, self.store, self.settings,
                                       validate(StoreVersion, request)).model_dump(mode="json")
 
     @rpc
@@ -99,6 +95,13 @@ class VersioningService:
     def on_approved(self, payload: dict) -> None:
         """An approved original is put under legal hold (idempotent)."""
         handlers.protect(self.db, self.store, events.parse(payload).data.version_id)
+
+    @rpc
+    def orphan_objects(self, older_than: float = 3600, limit: int = 1000) -> list[dict]:
+        """For `procedura doctor`: objects in the buckets that no version names (a
+        staged upload never stored, an original or text without its manifest), older
+        than `older_than` seconds."""
+        return handlers.orphan_objects(self.db, self.store, older_than, limit)
 
     @rpc
     def extraction_problems(self, pending_older_than: float = 600, limit: int = 100) -> dict:

@@ -37,7 +37,7 @@ SERVICES = {
 EXPECTED_EGRESS = {
     "gateway": {"rabbitmq", "minio"},
     "documents": {"rabbitmq", "postgresql"},
-    "versioning": {"rabbitmq", "postgresql", "minio", "tika"},
+    "versioning": {"rabbitmq", "postgresql", "minio"},   # uploads never wait for Tika
     "extraction": {"rabbitmq", "postgresql", "minio", "tika"},
     "search": {"rabbitmq", "elasticsearch", "minio"},
     "notifications": {"rabbitmq", "postgresql", "smtp"},   # e-mail to the mail relay

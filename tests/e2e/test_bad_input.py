@@ -122,9 +122,65 @@ def test_a_filename_with_path_parts_is_sanitised(login, document):
     author = login("ana.popescu")
     version = author.upload(document["id"], "../../etc/Procedură\x07 nouă.docx",
                             docx_bytes("p", BODY), "", DOCX)
-    assert version["filename"] == "Procedură_ nouă.docx"
+    assert version["filename"] == "Procedură nouă.docx"      # the control character gone
     download = author.request("GET", f"/api/versions/{version['id']}/content")
-    assert "Procedur%C4%83_%20nou%C4%83.docx" in download.headers["Content-Disposition"]
+    assert "Procedur%C4%83%20nou%C4%83.docx" in download.headers["Content-Disposition"]
+
+
+def test_names_and_notes_lose_right_to_left_overrides_and_terminal_escapes(login, document):
+    author = login("ana.popescu")
+    version = author.upload(
+        document["id"], "factura\u202excod.docx", docx_bytes("p", BODY),
+        "Motiv\x1b]0;terminal preluat\x07: \x1b[31mroșu\x1b[0m\u2066",
+        DOCX, component_revised="Cap.\u202e 2", how_revised="Înlocuit\x9b2J")
+    assert version["filename"] == "facturaxcod.docx"
+    assert version["change_summary"] == "Motiv: roșu"
+    assert (version["component_revised"], version["how_revised"]) == ("Cap. 2",
+                                                                      "Înlocuit2J")
+    head = login("stefan.ionescu")                       # head of the owner department
+    changed = head.request("PATCH", f"/api/documents/{document['id']}",
+                           json={"title": "Titlu \u202enou\x1b[2J"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["title"] == "Titlu nou"
+
+
+def staged_and_stored(environment) -> set[tuple[str, str]]:
+    """Every object of this run's buckets, as (bucket, key)."""
+    from services.common.settings import Settings
+    from services.versioning.adapters.storage import make_client
+
+    minio = make_client(Settings.from_config(environment.config()).minio)
+    return {(bucket, o.object_name)
+            for bucket in (environment.bucket, f"{environment.bucket}-staging")
+            for o in minio.list_objects(bucket, recursive=True)}
+
+
+@pytest.mark.parametrize("fields,filename,field", [
+    ({"change_summary": "Ediția\x00 a doua"}, "p.docx", "change_summary"),
+    ({"component_revised": "\x00"}, "p.docx", "component_revised"),
+    ({"change_summary": "ok"}, "p\x00.docx", "file"),
+])
+def test_a_nul_in_a_multipart_field_is_422_naming_it_and_stores_nothing(
+        login, document, environment, fields, filename, field):
+    author = login("ana.popescu")
+    before = staged_and_stored(environment)
+    # built by hand: a client library would percent-encode a NUL in the file name
+    boundary = "nul0boundary"
+    body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                    f'{value}\r\n'.encode() for name, value in fields.items())
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+             f'filename="{filename}"\r\nContent-Type: {DOCX}\r\n\r\n').encode()
+    body += docx_bytes("p", BODY) + f"\r\n--{boundary}--\r\n".encode()
+    response = author.request(
+        "POST", f"/api/documents/{document['id']}/versions", data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 422, response.text
+    error = error_of(response)
+    named = [f["field"] for f in error["details"].get("fields", [])] or [
+        error["details"]["field"]]
+    assert named == [field]
+    assert staged_and_stored(environment) == before
+    assert author.get(f"/api/documents/{document['id']}/versions")["items"] == []
 
 
 @pytest.mark.parametrize("name,content,media", [

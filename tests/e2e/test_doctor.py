@@ -65,3 +65,34 @@ def test_doctor_reports_stuck_unindexed_and_failed_versions(environment, login):
         cur.execute("UPDATE versioning.versions SET extraction_status = %s, created_at = %s "
                     "WHERE id = %s", (*original, stuck["id"]))
     conn.close()
+
+
+def test_doctor_lists_objects_no_version_names(environment, login):
+    import io
+    import json
+    import uuid
+
+    from services.common.settings import Settings
+    from services.versioning.adapters.storage import make_client
+
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    kept = author.upload(document["id"], "pastrat.docx", docx_bytes("p", BODY), "", DOCX)
+    minio = make_client(Settings.from_config(environment.config()).minio)
+    staging = f"{environment.bucket}-staging"
+    planted = {("staging", staging, f"staging/{uuid.uuid4()}"),
+               ("stored", environment.bucket,
+                f"originals/{document['id']}/{uuid.uuid4()}/orfan.docx")}
+    for _, bucket, key in planted:
+        minio.put_object(bucket, key, io.BytesIO(b"orfan"), 5)
+    try:
+        young = doctor(environment, "--accept-failed", "--json")
+        assert "orfan" not in young.stdout and "orphan-object" not in young.stdout
+        result = doctor(environment, "--accept-failed", "--json", "--orphans-after", "0")
+        assert result.returncode == 1, result.stdout + result.stderr
+        orphans = {f["item"] for f in json.loads(result.stdout) if f["kind"] == "orphan-object"}
+        assert {f"{where}:{key}" for where, _, key in planted} <= orphans
+        assert not any(kept["id"] in item for item in orphans)   # a stored version is not
+    finally:
+        for _, bucket, key in planted:
+            minio.remove_object(bucket, key)

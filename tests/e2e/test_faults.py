@@ -33,15 +33,15 @@ BODY = "## Scop\n\nProcedura {i} stabilește circuitul documentului {token} în 
 
 
 class PrivateStack:
-    """RabbitMQ, Elasticsearch and Tika of this test module only."""
+    """RabbitMQ, Elasticsearch and Tika (or some of them) of one test module only."""
 
-    COMPONENTS = "rabbitmq elasticsearch tika"
-
-    def __init__(self):
-        base = 26410          # fixed, like the directory: one private stack per tree
+    def __init__(self, name: str = "faults", base: int = 26410,
+                 components: str = "rabbitmq elasticsearch tika"):
+        # base and directory fixed per module: one private stack per tree and module;
         # kept between runs (an Elasticsearch copy with the Romanian plugin built, warm
         # data directories): a second run starts the stack in a fraction of the time
-        self.dir = ROOT / ".stack" / "faults"
+        self.COMPONENTS = components
+        self.dir = ROOT / ".stack" / name
         self.ports = {"amqp": base, "mgmt": base + 1, "es": base + 3, "tika": base + 5}
         self.env = {
             "PROCEDURA_STACK_DIR": str(self.dir),
@@ -75,22 +75,24 @@ class PrivateStack:
 class PrivateEnvironment(testenv.TestEnvironment):
     """A test environment whose broker, index and Tika are the private ones."""
 
-    def __init__(self, run_id: str, stack: PrivateStack):
-        super().__init__(run_id, gateway_port=7100 + os.getpid() % 700)
+    def __init__(self, run_id: str, stack: PrivateStack, gateway_port: int | None = None):
+        super().__init__(run_id, gateway_port=gateway_port or 7100 + os.getpid() % 700)
         self.stack = stack
         # the vhost and the index live on the private servers; the database and the
         # buckets on the shared ones (TestEnvironment.create/destroy use these)
-        self.management = f"http://127.0.0.1:{stack.ports['mgmt']}/api"
-        self.elasticsearch_url = f"http://127.0.0.1:{stack.ports['es']}"
-        self.env.update({
-            "PROCEDURA_AMQP_URI":
-                f"pyamqp://guest:guest@127.0.0.1:{stack.ports['amqp']}/{self.vhost}",
-            "PROCEDURA_RABBITMQ_MGMT_PORT": str(stack.ports["mgmt"]),
-            "PROCEDURA_ELASTICSEARCH_URL": self.elasticsearch_url,
-            "PROCEDURA_TIKA_URL": f"http://127.0.0.1:{stack.ports['tika']}",
-            "PROCEDURA_UPLOAD_CONCURRENCY": "4",
-            "PROCEDURA_RPC_TIMEOUT": "8",
-        })
+        private = stack.COMPONENTS.split()
+        if "rabbitmq" in private:
+            self.management = f"http://127.0.0.1:{stack.ports['mgmt']}/api"
+            self.env.update({
+                "PROCEDURA_AMQP_URI":
+                    f"pyamqp://guest:guest@127.0.0.1:{stack.ports['amqp']}/{self.vhost}",
+                "PROCEDURA_RABBITMQ_MGMT_PORT": str(stack.ports["mgmt"])})
+        if "elasticsearch" in private:
+            self.elasticsearch_url = f"http://127.0.0.1:{stack.ports['es']}"
+            self.env["PROCEDURA_ELASTICSEARCH_URL"] = self.elasticsearch_url
+        if "tika" in private:
+            self.env["PROCEDURA_TIKA_URL"] = f"http://127.0.0.1:{stack.ports['tika']}"
+        self.env.update({"PROCEDURA_UPLOAD_CONCURRENCY": "4", "PROCEDURA_RPC_TIMEOUT": "8"})
 
 
 @pytest.fixture(scope="module")

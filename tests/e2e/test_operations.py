@@ -11,7 +11,8 @@ def test_health_readiness_and_metrics(gateway):
     assert ready.status_code == 200, ready.text
     services = ready.json()["services"]
     assert set(services) == {"documents", "versioning", "search", "notifications"}
-    assert services["versioning"]["tika"] == "ok"
+    # storing a version never waits for Tika: not part of versioning's readiness
+    assert "tika" not in services["versioning"]
     assert services["search"]["elasticsearch"] in ("green", "yellow")
     metrics = requests.get(f"{gateway}/metrics", timeout=5).text
     assert 'procedura_http_requests_total{method="GET",status="200"}' in metrics
@@ -63,30 +64,49 @@ def test_each_process_reports_its_own_health_and_a_stuck_one_is_found(services, 
     eventually(lambda: probe("notifications", max_age="11").returncode == 0, timeout=20)
 
 
-def test_verify_integrity_finds_an_original_changed_behind_procedura(login, environment):
+def test_verify_integrity_reads_the_pinned_version_and_finds_what_changed_behind_procedura(
+        login, environment):
     import io
 
-    from minio import Minio
+    import psycopg2
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from procedura_cli.docgen import docx_bytes
+    from services.common.settings import Settings
+    from services.versioning.adapters.storage import make_client
     from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
 
     author = login("ana.popescu")
     document = register(author, unique_code())
-    good = author.upload(document["id"], "bun.docx", docx_bytes("b", BODY), "", DOCX)
-    bad = author.upload(document["id"], "rau.docx", docx_bytes("r", BODY), "", DOCX)
-    minio = Minio("127.0.0.1:9000", access_key="procedura",
-                  secret_key="procedura-dev-secret", secure=False)
-    key = f"originals/{document['id']}/{bad['id']}/rau.docx"
-    minio.stat_object(environment.bucket, key)          # where versioning keeps it
-    minio.put_object(environment.bucket, key, io.BytesIO(b"altered"), 7)
+    good, over, legacy, gone = (
+        author.upload(document["id"], f"{name}.docx", docx_bytes(name, BODY), "", DOCX)
+        for name in ("bun", "peste", "vechi", "sters"))
+    minio = make_client(Settings.from_config(environment.config()).minio)
+
+    def key(version):
+        return f"originals/{document['id']}/{version['id']}/{version['filename']}"
+
+    for version in (over, legacy):      # a newer object written over the stored one
+        minio.stat_object(environment.bucket, key(version))   # where versioning keeps it
+        minio.put_object(environment.bucket, key(version), io.BytesIO(b"altered"), 7)
+    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
+        # a manifest from before object versions were recorded reads the newest object
+        cur.execute("UPDATE versioning.versions SET object_version_id = NULL WHERE id = %s",
+                    (legacy["id"],))
+    conn.close()
+    minio.remove_object(environment.bucket, key(gone),
+                        version_id=author.get(f"/api/versions/{gone['id']}")[
+                            "object_version_id"])
     with ClusterRpcProxy(environment.config(), timeout=120) as rpc:
         result = rpc.versioning.verify_integrity()
     problems = {p["version_id"]: p for p in result["problems"]}
-    assert problems[bad["id"]]["problem"] == "mismatch"
-    assert problems[bad["id"]]["expected"] == bad["sha256"]
-    assert good["id"] not in problems and result["checked"] >= 2
+    # the pinned version is read: intact, and said to be written over
+    assert problems[over["id"]] == {"version_id": over["id"], "problem": "overwritten",
+                                    "expected": over["sha256"], "found": over["sha256"]}
+    assert problems[legacy["id"]]["problem"] == "mismatch"
+    assert problems[legacy["id"]]["expected"] == legacy["sha256"]
+    assert problems[gone["id"]]["problem"] == "missing"
+    assert good["id"] not in problems and result["checked"] >= 4
 
 
 def test_audit_verify_prints_the_last_hash_and_checks_hashes_written_down_earlier(

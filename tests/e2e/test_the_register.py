@@ -290,3 +290,69 @@ def test_ps_smc_01_goes_through_the_whole_chain_with_the_demo_roles(gateway, org
         ("endorse", "mihai.tudose", "Președinte comisie monitorizare"),
         ("approve", "daniel.balan", "Primar"),
     ]
+
+
+def store_client(environment):
+    """MinIO as the versioning service reaches it (this run's settings)."""
+    from services.common.settings import Settings
+    from services.versioning.adapters.storage import make_client
+
+    return make_client(Settings.from_config(environment.config()).minio)
+
+
+def test_the_web_download_is_the_checked_one(login, environment, gateway):
+    from tests.e2e.test_web_interface import web_login
+
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    content = docx_bytes("p", BODY)
+    version = author.upload(document["id"], "web.docx", content, "", DOCX)
+    page, answer = web_login(gateway, "ana.popescu", "demo-dj")
+    assert answer.status_code == 303
+    url = f"{gateway}/versions/{version['id']}/download"
+    key = f"originals/{document['id']}/{version['id']}/web.docx"
+    store_client(environment).put_object(environment.bucket, key, io.BytesIO(b"altered"), 7)
+    # written over behind Procedura's back: the page still gives the stored bytes
+    download = page.get(url, timeout=30)
+    assert download.status_code == 200 and download.content == content
+    assert download.headers["X-Content-SHA256"] == version["sha256"]
+    # and bytes that do not hash to the manifest are refused, as by the API
+    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE versioning.versions SET object_version_id = NULL WHERE id = %s",
+                    (version["id"],))
+    conn.close()
+    refused = page.get(url, timeout=30)
+    assert refused.status_code == 500, refused.status_code
+    assert refused.json()["error"]["code"] == "integrity_check_failed"
+    assert b"altered" not in refused.content
+    assert alarms(environment, version["id"]) == [(version["sha256"], 7)]
+
+
+def test_extraction_and_restore_read_the_pinned_object_version(login, environment, services):
+    from tests.e2e.test_document_control import approve_fully
+
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    minio = store_client(environment)
+    # extraction: the worker is away while the stored original is written over
+    services.stop("extraction")
+    try:
+        version = author.upload(document["id"], "fixat.docx",
+                                docx_bytes("p", BODY + "\nCuvântul zqxfixat.\n"), "", DOCX)
+        minio.put_object(environment.bucket,
+                         f"originals/{document['id']}/{version['id']}/fixat.docx",
+                         io.BytesIO(altered := docx_bytes("a", "Cuvântul zqxschimbat.\n")),
+                         len(altered))
+    finally:
+        services.up()
+    assert settled(author, version["id"], timeout=90)["extraction"]["status"] == "done"
+    text = author.request("GET", f"/api/versions/{version['id']}/text").text
+    assert "zqxfixat" in text and "zqxschimbat" not in text
+
+    # restore: a superseded version comes back as the bytes it was stored with
+    approve_fully(login, version["id"])
+    newer = author.upload(document["id"], "nou.docx", docx_bytes("n", BODY), "", DOCX)
+    approve_fully(login, newer["id"])
+    restored = author.post(f"/api/documents/{document['id']}/restore",
+                           {"version_id": version["id"]})
+    assert restored["sha256"] == version["sha256"] and restored["size"] == version["size"]

@@ -11,7 +11,9 @@ from services.common.labels import edition_label
 @pytest.mark.parametrize("raw,clean", [
     ("../../etc/passwd", "passwd"),
     ("C:\\Users\\ana\\Procedură.docx", "Procedură.docx"),
-    ("a\x00b\x1fc.pdf", "a_b_c.pdf"),
+    ("a\x07b\x1fc.pdf", "abc.pdf"),                    # controls removed (finding 10)
+    ("factura\u202excod.exe", "facturaxcod.exe"),      # no right-to-left override
+    ("\x1b]8;;http://x/y\x07raport.pdf", "raport.pdf"),  # an escape sequence, whole
     ("...", "document"),
     ("", "document"),
     ("ş ţ.docx", "ş ţ.docx"),
@@ -52,10 +54,19 @@ def test_validation_errors_name_every_field():
         "code", "type", "owner_department"]
 
 
-def test_titles_with_control_characters_are_refused():
-    with pytest.raises(InvalidInput):
-        validate(NewDocument, {"code": "PO-1", "title": "a\x07b title", "type": "PO",
+def test_a_nul_in_a_filename_is_refused():
+    with pytest.raises(ValueError, match="NUL"):
+        sanitise_filename("a\x00b.pdf")
+
+
+def test_titles_lose_their_control_characters_and_a_nul_is_refused_naming_the_field():
+    document = validate(NewDocument, {"code": "PO-1", "title": "a\x07b \x1b[2Jtitle",
+                                      "type": "PO", "owner_department": "DJ"})
+    assert document.title == "ab title"
+    with pytest.raises(InvalidInput) as raised:
+        validate(NewDocument, {"code": "PO-1", "title": "a\x00b title", "type": "PO",
                                "owner_department": "DJ"})
+    assert [f["field"] for f in raised.value.details["fields"]] == ["title"]
 
 
 def test_a_file_part_stops_at_the_limit():

@@ -6,7 +6,7 @@ import hashlib
 import io
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Iterator
 
 from minio import Minio
@@ -120,18 +120,28 @@ class ObjectStore:
             response.close()
             response.release_conn()
 
-    def stored_sha256(self, key: str) -> tuple[str, int] | None:
-        """Hash a stored object as it is now (None when it is missing)."""
+    def stored_sha256(self, key: str, version_id: str | None = None) -> tuple[str, int] | None:
+        """Hash a stored object (None when it is missing): the object version
+        `version_id` when given, else the newest one under the key."""
         try:
-            return self._sha256(self.bucket, key)
+            return self._sha256(self.bucket, key, version_id)
         except S3Error as exc:
-            if exc.code == "NoSuchKey":
+            if exc.code in ("NoSuchKey", "NoSuchVersion"):
                 return None
             raise
 
-    def _sha256(self, bucket: str, key: str) -> tuple[str, int]:
+    def newest_version(self, key: str) -> str | None:
+        """The object version a plain read of `key` gets now (None: none, or deleted)."""
+        try:
+            return self.client.stat_object(self.bucket, key).version_id
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchVersion", "MethodNotAllowed"):
+                return None
+            raise
+
+    def _sha256(self, bucket: str, key: str, version_id: str | None) -> tuple[str, int]:
         digest, size = hashlib.sha256(), 0
-        response = self.client.get_object(bucket, key)
+        response = self.client.get_object(bucket, key, version_id=version_id)
         try:
             for chunk in response.stream(CHUNK):
                 digest.update(chunk)
@@ -152,11 +162,25 @@ class ObjectStore:
         self.discard(staging_key)
         return result.version_id
 
-    def stage_copy(self, key: str) -> str:
-        """Copy a stored object into the staging bucket (server side); returns its key."""
+    def stage_copy(self, key: str, version_id: str | None = None) -> str:
+        """Copy a stored object (the object version `version_id` when given) into the
+        staging bucket (server side); returns its key."""
         staging_key = f"staging/{uuid.uuid4()}"
-        self.client.copy_object(self.staging, staging_key, CopySource(self.bucket, key))
+        self.client.copy_object(self.staging, staging_key,
+                                CopySource(self.bucket, key, version_id=version_id))
         return staging_key
+
+    def remove_version(self, key: str, version_id: str | None) -> None:
+        """Delete one object version this service has just written (an upload whose
+        manifest could not be recorded)."""
+        self.client.remove_object(self.bucket, key, version_id=version_id)
+
+    def listed(self, staging: bool, prefix: str = "") -> Iterator[tuple[str, int, datetime]]:
+        """(key, size, last modified) of the current objects of the main bucket, or of
+        the staging bucket, under `prefix`."""
+        bucket = self.staging if staging else self.bucket
+        for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True):
+            yield obj.object_name, obj.size, obj.last_modified
 
     def discard(self, staging_key: str) -> None:
         self.client.remove_object(self.staging, staging_key)

@@ -1,4 +1,5 @@
-"""Apache Tika, through the `tika` package in client-only mode.
+"""Apache Tika, through the `tika` package in client-only mode: the extraction worker's
+text extraction (nothing in the upload path calls Tika: services/versioning/media_types.py).
 
 The package would otherwise download and start its own Tika jar; Procedura
 always talks to the Tika server its stack runs (settings.tika_url).
@@ -47,7 +48,6 @@ class Tika:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.max_characters = max_characters
-        self._parseable: frozenset[str] | None = None
         # at most `concurrency` extractions of this process talk to Tika at once
         self._slots = Semaphore(concurrency) if concurrency else None
 
@@ -59,15 +59,6 @@ class Tika:
         except requests.RequestException as exc:
             raise TikaUnavailable(f"Tika at {self.url} did not answer: {exc}") from exc
 
-    def detect(self, head: bytes, filename: str) -> str:
-        """The media type Tika sees in the first bytes of a file (and its name)."""
-        status, body = self._call("put", "/detect/stream", head, {
-            "Accept": "text/plain",
-            "Content-Disposition": f'attachment; filename="{_ascii(filename)}"'}, 30)
-        if status != 200:
-            raise TikaUnavailable(f"Tika detect answered {status}")
-        return body.strip()
-
     def ping(self) -> str:
         """For health checks: Tika answers."""
         status, _ = self._call("get", "/tika", None, {"Accept": "text/plain"}, 5)
@@ -75,27 +66,24 @@ class Tika:
             raise TikaUnavailable(f"Tika answered {status}")
         return "ok"
 
-    def can_parse(self, media_type: str) -> bool:
-        if self._parseable is None:
-            self._parseable = self._supported_types()
-        return media_type.split(";")[0] in self._parseable
-
-    def _supported_types(self) -> frozenset[str]:
+    def parsed_types(self) -> set[str]:
+        """The media types Tika's parsers declare (for scripts/tika-types.py and its
+        test: uploads never ask, services/versioning/media_types.py)."""
         status, body = self._call("get", "/parsers/details", None,
-                                  {"Accept": "application/json"}, 30)
+                                  {"Accept": "application/json"}, 60)
         if status != 200:
             raise TikaUnavailable(f"Tika parsers answered {status}")
         types: set[str] = set()
 
         def walk(node: dict) -> None:
-            types.update(node.get("supportedTypes", []))
+            types.update(t.split(";")[0].strip().lower() for t in node.get("supportedTypes", []))
             for child in node.get("children", []):
                 walk(child)
 
         walk(json.loads(body))
         # Tika's fallback for unknown bytes is not a format it can read
         types.discard("application/octet-stream")
-        return frozenset(types)
+        return types
 
     def extract(self, stream, filename: str, media_type: str) -> Extracted:
         """Send the file's bytes as a stream and return its text (at most max_characters).
