@@ -10,6 +10,7 @@ from argon2.exceptions import VerificationError
 
 from services.common.outbox import record
 from services.contracts import events
+from services.contracts.confidentiality import may_read
 from services.contracts.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from services.contracts.models import (
     ChangeNote, Document, NewDocument, Numbering, Organisation, Revision, RevisionStatus, Role,
@@ -61,7 +62,7 @@ def readable_document(repo: Repository, actor: str, document_id: UUID,
     """The document, if `actor` may see it; a confidential one is 404 to others."""
     user = repo.user(actor)
     document = repo.document(document_id, lock=lock)
-    if not domain.may_read(user, document):
+    if not may_read(user, document):
         raise NotFound(f"no document {document_id}", {"document_id": str(document_id)})
     return user, document
 
@@ -351,7 +352,7 @@ def signing_inbox(db, chains: domain.SigningChains, actor: str) -> list[tuple[Re
         inbox = []
         for revision in repo.all_revisions():
             document = revision.document
-            if revision.status not in waiting or not domain.may_read(user, document):
+            if revision.status not in waiting or not may_read(user, document):
                 continue
             actions = domain.waiting_for(chains.for_type(document.type.value), user, document,
                                          revision.status, revision.author)

@@ -10,13 +10,13 @@ from nameko.timer import timer
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
 from services.common.health import HealthBeacon
+from services.contracts.confidentiality import may_read
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import (
     ChangeNote, Comment, DocumentChange, NewDocument, Numbering, Organisation, Signing,
     StagedUpload)
 from services.documents import audit, handlers, register_handlers
 from services.documents.dependencies import DocumentControlConfig
-from services.documents.domain import may_read
 from services.documents.processes import ProcessesAndRisks
 from services.documents.repository import Repository
 

@@ -13,6 +13,7 @@ from services.common.delivery import event_handler
 from services.common.outbox import OutboxRelay
 from services.common.health import HealthBeacon
 from services.contracts import events
+from services.contracts.confidentiality import may_read
 from services.contracts.errors import EXPECTED, InvalidInput, NotFound, validate
 from services.contracts.models import User
 from services.contracts.notifications import Preferences
@@ -54,7 +55,7 @@ class NotificationsService:
         event = events.parse(payload)
         # membership is resolved now, when the event happens, and kept with the item
         users = [u for u in self._resolve(domain.audience(event.type, event.data))
-                 if domain.may_receive(u, event.data)]
+                 if may_read(u, event.data)]
         return handlers.notify(self.db, self.settings, event, users)
 
     def _resolve(self, audience: domain.Audience) -> list[User]:
