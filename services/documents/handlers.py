@@ -17,7 +17,7 @@ from services.contracts.models import (
     Signing, StagedUpload, StoreVersion, User, Version, VersionManifest)
 from services.documents import audit, domain
 from services.documents import register as register_rules
-from services.documents.repository import Repository
+from services.documents.repository import Repository, no_version
 
 _hasher = PasswordHasher()
 _TRANSITION_EVENTS = {
@@ -67,6 +67,17 @@ def readable_document(repo: Repository, actor: str, document_id: UUID,
     return user, document
 
 
+def readable_revision(repo: Repository, actor: str, version_id: UUID,
+                      lock: bool = False) -> tuple[User, Revision]:
+    """The revision, if `actor` may read its document; a version of a document they may
+    not read answers exactly as a version that does not exist (nothing of its document)."""
+    revision = repo.revision(version_id, lock=lock)
+    user = repo.user(actor)
+    if not may_read(user, revision.document):
+        raise no_version(version_id)
+    return user, revision
+
+
 def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument,
              retention: register_rules.Retention | None = None) -> Document:
     retention = retention or register_rules.Retention(None)
@@ -85,7 +96,7 @@ def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument,
         types.check_code(new.type.value, new.code, new.owner_department)
         register_rules.check_external_origin(new.type, new.model_dump())
         retention_class = retention.class_for(new.type.value, new.retention_class)
-        check_links(repo, new.links)
+        check_links(repo, user, new.links)
         document_id = uuid4()
         repo.insert_document(document_id, new, actor, retention_class)
         document = repo.document(document_id)
@@ -97,12 +108,34 @@ def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument,
         return document
 
 
-def check_links(repo: Repository, links) -> None:
-    """Every link names a document of the register (422 naming the link otherwise)."""
-    missing = repo.missing_documents([link.document_id for link in links])
+def check_links(repo: Repository, user: User, links) -> None:
+    """Every link names a document of the register that `user` may read (422 naming the
+    link otherwise: one they may not read is as unknown as one that does not exist)."""
+    ids = [link.document_id for link in links]
+    known = {d.id for d in repo.documents_by_id(ids) if may_read(user, d)}
+    missing = sorted({str(i) for i in ids if i not in known})
     if missing:
         raise InvalidInput(f"links name unknown document(s): {', '.join(missing)}",
                            {"field": "links", "unknown": missing})
+
+
+def hidden_links(repo: Repository, user: User, document: Document) -> list:
+    """The document's links to documents `user` may not read."""
+    if not document.links:
+        return []
+    targets = {d.id: d for d in repo.documents_by_id([link.document_id
+                                                      for link in document.links])}
+    return [link for link in document.links
+            if link.document_id in targets and not may_read(user, targets[link.document_id])]
+
+
+def as_seen_by(repo: Repository, user: User, document: Document) -> Document:
+    """The document as `user` sees it: without links to documents they may not read."""
+    hidden = hidden_links(repo, user, document)
+    if not hidden:
+        return document
+    return document.model_copy(update={"links": [link for link in document.links
+                                                 if link not in hidden]})
 
 
 def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUpload,
@@ -179,8 +212,8 @@ def withdraw(db, actor: str, version_id: UUID, reason: str) -> Revision:
     """The quality office withdraws a revision in force (with a reason)."""
     with db.transaction() as cur:
         repo = Repository(cur)
-        revision = repo.revision(version_id, lock=True)
-        user, document = readable_document(repo, actor, revision.document.id)
+        user, revision = readable_revision(repo, actor, version_id, lock=True)
+        document = revision.document
         if not domain.may_withdraw(user):
             raise Forbidden("only the quality office may withdraw a document",
                             {"required_role": Role.QMS_ADMIN.value})
@@ -208,10 +241,9 @@ def get_revision(db, actor: str | None, version_id: UUID) -> Revision:
     """`actor` None: a trusted service asking (search, notifications)."""
     with db.transaction() as cur:
         repo = Repository(cur)
-        revision = repo.revision(version_id)
-        if actor is not None:
-            readable_document(repo, actor, revision.document.id)
-        return revision
+        if actor is None:
+            return repo.revision(version_id)
+        return readable_revision(repo, actor, version_id)[1]
 
 
 def transition(db, chains: domain.SigningChains, types: domain.DocumentTypes, actor: str,
@@ -220,8 +252,8 @@ def transition(db, chains: domain.SigningChains, types: domain.DocumentTypes, ac
     effective date has come, brings it into force."""
     with db.transaction() as cur:
         repo = Repository(cur)
-        revision = repo.revision(version_id, lock=True)
-        user, document = readable_document(repo, actor, revision.document.id)
+        user, revision = readable_revision(repo, actor, version_id, lock=True)
+        document = revision.document
         chain = chains.for_type(document.type.value)
         if action == "opinion":
             if signing.favourable is None:

@@ -108,8 +108,9 @@ class DocumentsService(ProcessesAndRisks):
     @rpc(expected_exceptions=EXPECTED)
     def get(self, actor: str, document_id: str) -> dict:
         with self.db.transaction() as cur:
-            _, document = handlers.readable_document(Repository(cur), actor, UUID(document_id))
-            return _dump(document)
+            repo = Repository(cur)
+            user, document = handlers.readable_document(repo, actor, UUID(document_id))
+            return _dump(handlers.as_seen_by(repo, user, document))
 
     @rpc(expected_exceptions=EXPECTED)
     def list(self, actor: str) -> list[dict]:
@@ -117,7 +118,8 @@ class DocumentsService(ProcessesAndRisks):
         with self.db.transaction() as cur:
             repo = Repository(cur)
             user = repo.user(actor)
-            return [_dump(d) for d in repo.documents() if may_read(user, d)]
+            return [_dump(handlers.as_seen_by(repo, user, d))
+                    for d in repo.documents() if may_read(user, d)]
 
     @rpc(expected_exceptions=EXPECTED)
     def add_revision(self, actor: str, document_id: str, staged: dict, note: dict,
@@ -183,7 +185,7 @@ class DocumentsService(ProcessesAndRisks):
         """Every step signed on a revision: who, function, when, decision, comment."""
         with self.db.transaction() as cur:
             repo = Repository(cur)
-            handlers.readable_document(repo, actor, repo.revision(UUID(version_id)).document.id)
+            handlers.readable_revision(repo, actor, UUID(version_id))
             return [_dump(s) for s in repo.signatures(UUID(version_id))]
 
     @rpc(expected_exceptions=EXPECTED)
