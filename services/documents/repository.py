@@ -64,6 +64,13 @@ class Repository:
                             ORDER BY username""", (departments, departments, roles, roles))
         return [User.model_validate(row) for row in self.cur.fetchall()]
 
+    def users(self, usernames: list[str]) -> list[User]:
+        """The active staff among `usernames`."""
+        self.cur.execute("""SELECT username, full_name, department, function, roles
+                            FROM staff WHERE active AND username = ANY(%s)
+                            ORDER BY username""", (usernames,))
+        return [User.model_validate(row) for row in self.cur.fetchall()]
+
     def missing_departments(self, codes: list[str]) -> list[str]:
         self.cur.execute("SELECT code FROM departments WHERE code = ANY(%s)", (codes,))
         known = {row["code"] for row in self.cur.fetchall()}

@@ -63,6 +63,12 @@ class DocumentsService(ProcessesAndRisks):
             return [_dump(u) for u in Repository(cur).staff(departments, roles)]
 
     @rpc(expected_exceptions=EXPECTED)
+    def users(self, usernames: list[str]) -> list[dict]:
+        """The active staff among `usernames`, as they are now (who has left is not)."""
+        with self.db.transaction() as cur:
+            return [_dump(u) for u in Repository(cur).users(list(usernames))]
+
+    @rpc(expected_exceptions=EXPECTED)
     def register(self, actor: str, document: dict) -> dict:
         """Register a document in the register (no version yet)."""
         return _dump(handlers.register(self.db, self.control.types, actor,

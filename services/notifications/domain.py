@@ -47,6 +47,12 @@ def audience(event_type: str, data: RevisionTransitioned | ReviewDue) -> Audienc
     return Audience()
 
 
+def on_the_list(department: str, document) -> bool:
+    """Whether `department` is among those a revision of `document` in force goes to
+    (and whose people confirm it): the audience of version_in_force."""
+    return department in audience("version_in_force", document).departments
+
+
 def message(event_type: str, data: RevisionTransitioned | ReviewDue) -> str:
     if event_type == "review_due":
         if data.reason:   # not the periodic interval: e.g. a risk was re-assessed

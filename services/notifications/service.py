@@ -58,6 +58,26 @@ class NotificationsService:
                  if may_read(u, event.data)]
         return handlers.notify(self.db, self.settings, event, users)
 
+    @event_handler("documents", "document_updated", requeue_on_error=True)
+    def on_document_updated(self, payload: dict) -> dict:
+        """Confidentiality or distribution changed: feed items, acknowledgements, their
+        reminders and reports follow, for everyone told of the document so far."""
+        event = events.parse(payload)
+        # the facts as the register holds them now, so a late or repeated event cannot
+        # bring old ones back (an idempotent recomputation: no inbox needed)
+        record = self.documents.document_record(str(event.data.document_id))
+        facts = events.DocumentFacts.model_validate({**record, "document_id": record["id"]})
+        return handlers.follow_access(self.db, facts, self._people)
+
+    def _people(self, told: dict[str, str]) -> dict[str, User]:
+        """username → User as they are now; who has left, as they were, with no role."""
+        found = {u["username"]: User.model_validate(u)
+                 for u in self.documents.users(sorted(told))}
+        for username, department in told.items():
+            found.setdefault(username, User(username=username, full_name=username,
+                                            department=department, function="", roles=[]))
+        return found
+
     def _resolve(self, audience: domain.Audience) -> list[User]:
         found: dict[str, User] = {}
         if audience.departments:
