@@ -7,7 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from services.common.inbox import first_delivery
-from services.contracts.confidentiality import may_read
+from services.contracts.confidentiality import holders, may_read
 from services.common.outbox import record
 from services.contracts import events
 from services.contracts.models import User
@@ -60,6 +60,13 @@ def notify(database, settings: NotificationSettings, event: events.Envelope,
         elif event.type in CLOSING_EVENTS:
             acks.close_list(event.data.version_id)
         return len(items)
+
+
+def access_changed(before: events.DocumentFacts, now: events.DocumentFacts) -> bool:
+    """Whether who may read the document, or who is on its list, may differ between the
+    two sets of facts (confidentiality and the departments that hold it)."""
+    return (before.confidential != now.confidential or holders(before) != holders(now)
+            or set(before.distribution) != set(now.distribution))
 
 
 def follow_access(database, facts: events.DocumentFacts, resolve) -> dict:

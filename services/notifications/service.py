@@ -56,7 +56,13 @@ class NotificationsService:
         # membership is resolved now, when the event happens, and kept with the item
         users = [u for u in self._resolve(domain.audience(event.type, event.data))
                  if may_read(u, event.data)]
-        return handlers.notify(self.db, self.settings, event, users)
+        added = handlers.notify(self.db, self.settings, event, users)
+        # an event may arrive after its document was made confidential or its list
+        # changed (document_updated heard first): what it added follows the facts now
+        facts = self._facts_now(event.data.document_id)
+        if handlers.access_changed(event.data, facts):
+            handlers.follow_access(self.db, facts, self._people)
+        return added
 
     @event_handler("documents", "document_updated", requeue_on_error=True)
     def on_document_updated(self, payload: dict) -> dict:
@@ -65,9 +71,12 @@ class NotificationsService:
         event = events.parse(payload)
         # the facts as the register holds them now, so a late or repeated event cannot
         # bring old ones back (an idempotent recomputation: no inbox needed)
-        record = self.documents.document_record(str(event.data.document_id))
-        facts = events.DocumentFacts.model_validate({**record, "document_id": record["id"]})
-        return handlers.follow_access(self.db, facts, self._people)
+        return handlers.follow_access(self.db, self._facts_now(event.data.document_id),
+                                      self._people)
+
+    def _facts_now(self, document_id) -> events.DocumentFacts:
+        record = self.documents.document_record(str(document_id))
+        return events.DocumentFacts.model_validate({**record, "document_id": record["id"]})
 
     def _people(self, told: dict[str, str]) -> dict[str, User]:
         """username → User as they are now; who has left, as they were, with no role."""

@@ -55,3 +55,15 @@ def test_the_rule_imports_no_nameko():
     code = ("import sys, services.contracts.confidentiality; "
             "sys.exit(any(m.startswith('nameko') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_notifications_follow_an_event_whose_facts_are_no_longer_the_registers():
+    from services.notifications.handlers import access_changed
+
+    def facts(distribution=("DJ", "RP"), confidential=False, title="t"):
+        return DocumentUpdated(document_id=uuid.UUID(int=1), code="PO-DJ-01", title=title,
+                               type="PO", owner_department="DJ", distribution=list(distribution),
+                               confidential=confidential, changed=[], updated_by="x")
+    assert not access_changed(facts(), facts(distribution=("RP", "DJ"), title="nou"))
+    assert access_changed(facts(), facts(confidential=True))
+    assert access_changed(facts(), facts(distribution=("DJ",)))
