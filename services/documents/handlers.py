@@ -181,9 +181,8 @@ def restore(db, versioning, actor: str, document_id: UUID, version_id: UUID,
         repo = Repository(cur)
         readable_document(repo, actor, document_id)
         revision = repo.revision(version_id)
-        if revision.document.id != document_id:
-            raise NotFound(f"no version {version_id} of document {document_id}",
-                           {"version_id": str(version_id)})
+        if revision.document.id != document_id:   # of another document: none of this one
+            raise no_version(version_id)
         if revision.status != RevisionStatus.SUPERSEDED:
             raise Conflict(f"only a superseded version can be restored; this one is "
                            f"{revision.status.value}", {"status": revision.status.value})

@@ -112,6 +112,13 @@ def test_a_version_of_a_confidential_document_answers_as_one_that_does_not_exist
                            for vid in (version["id"], nowhere))
         assert answer(hidden, version["id"]) == answer(missing, nowhere), path
         assert hidden.status_code == 404 and secret["id"] not in hidden.text, path
+    # nor as the version to restore into a document the person may change
+    own = register(login("ana.popescu"), unique_code())
+    hidden, missing = (login("ana.popescu").request(
+        "POST", f"/api/documents/{own['id']}/restore", json={"version_id": vid})
+        for vid in (version["id"], nowhere))
+    assert answer(hidden, version["id"]) == answer(missing, nowhere)
+    assert hidden.status_code == 404
     # (the owner department still reads it)
     assert login(AUDITOR).get(f"/api/versions/{version['id']}")["document_id"] == secret["id"]
 
