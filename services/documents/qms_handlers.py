@@ -11,7 +11,7 @@ from services.contracts import events
 from services.contracts.confidentiality import may_read
 from services.contracts.errors import Forbidden, InvalidInput
 from services.contracts.forms import RegisterEntry
-from services.contracts.models import Role, User
+from services.contracts.models import Role
 from services.contracts.qms import (
     Assessment, ControlMeasure, NewProcess, NewRisk, Process, ProcessChange, Risk,
     RiskAssessment, RiskChange)
@@ -28,12 +28,11 @@ def procedure_register(db, actor: str) -> list[RegisterEntry]:
         return QmsRepository(cur).register_entries()
 
 
-def _require_quality_office(repo: Repository, actor: str, what: str) -> User:
+def _require_quality_office(repo: Repository, actor: str, what: str) -> None:
     user = repo.user(actor)
     if not user.has(Role.QMS_ADMIN):
         raise Forbidden(f"only the quality office may manage {what}",
                         {"required_role": Role.QMS_ADMIN.value})
-    return user
 
 
 def _reader(cur, actor: str) -> Readable:
