@@ -78,3 +78,35 @@ def test_people_no_longer_allowed_lose_its_notices_and_get_them_back(login, rpc)
     eventually(lambda: pending(OUTSIDER) or None)
     assert {i["id"] for i in before[OUTSIDER]} <= {i["id"] for i in items(OUTSIDER)}
     assert OUTSIDER in in_report("RP") and OUTSIDER in listed()
+
+
+def test_notices_heard_after_the_change_follow_the_change(login, services, environment):
+    """The document comes into force, then is made confidential without RP, while
+    notifications is down: whichever of its queued events it hears first, RP's people
+    end with nothing of it and DJ's with everything."""
+    from tests.e2e.test_events import _queue_empty, _queue_info
+
+    author, quality = login("ana.popescu"), login("elena.dumitrascu")
+    document = register(author, unique_code(), distribution=("DJ", "RP"))
+    version = author.upload(document["id"], "p.docx", docx_bytes("p", BODY), "", DOCX)
+    queues = ["evt-documents-version_in_force--notifications.on_revision_event",
+              "evt-documents-document_updated--notifications.on_document_updated"]
+    services.stop("notifications")
+    try:
+        approve_fully(login, version["id"])
+        quality.request("PATCH", f"/api/documents/{document['id']}",
+                        json={"confidential": True, "distribution": ["DJ"]}).raise_for_status()
+        for queue in queues:
+            eventually(lambda: _queue_info(environment, queue).get("messages", 0) >= 1)
+    finally:
+        services.up()
+    for queue in queues:
+        eventually(lambda: _queue_empty(environment, queue))
+
+    def pending(username):
+        return [a for a in login(username).get("/api/me/acknowledgements")["items"]
+                if a["version_id"] == version["id"]]
+
+    eventually(lambda: pending(INSIDER))
+    eventually(lambda: not [i for i in login(OUTSIDER).get("/api/feed", limit=200)["items"]
+                            if i["document_id"] == document["id"]] and not pending(OUTSIDER))
