@@ -45,7 +45,10 @@ def update_document(db, retention: rules.Retention, actor: str, document_id: UUI
             # links the user cannot see stay: they send back only what they were shown
             hidden = [link for link in hidden_links(repo, user, document)
                       if link not in links]
-            fields["links"] = [link.model_dump() for link in [*links, *hidden]]
+            kept = [*links, *hidden]
+            if set(kept) == set(document.links):   # the same links: no change of order
+                kept = document.links
+            fields["links"] = [link.model_dump() for link in kept]
         merged, changed = rules.merge_change(document, fields)
         rules.check_external_origin(document.type, merged)
         if not changed:

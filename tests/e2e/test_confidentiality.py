@@ -149,6 +149,13 @@ def test_links_to_a_confidential_document_answer_as_links_to_none(login):
         {"relation": "related", "document_id": public["id"]}]})
     assert changed.status_code == 200, changed.text
     assert changed.json()["links"] == [{"relation": "related", "document_id": public["id"]}]
+    # sending back what they see changes nothing, wherever the unseen link stands
+    ordered = login(QUALITY).request("PATCH", f"/api/documents/{document['id']}", json={
+        "links": [{"relation": "reference", "document_id": secret["id"]},
+                  {"relation": "related", "document_id": public["id"]}]}).json()
+    again = head.request("PATCH", f"/api/documents/{document['id']}",
+                         json={"links": changed.json()["links"]})
+    assert again.json()["updated_at"] == ordered["updated_at"]
     assert {link["document_id"] for link in login(QUALITY).get(
         f"/api/documents/{document['id']}")["links"]} == {public["id"], secret["id"]}
 
