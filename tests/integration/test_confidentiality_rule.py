@@ -21,7 +21,8 @@ READERS = [User(username="u", full_name="u", department=d, function="", roles=[R
 
 @pytest.fixture(scope="module")
 def indexed(settings):
-    index = VersionIndex(settings.elasticsearch_url, settings.search_index)
+    # an index of its own: these documents must not show in other tests' totals and facets
+    index = VersionIndex(settings.elasticsearch_url, f"{settings.search_index}-rule")
     index.ensure()
     documents = {}
     for owner, distribution, confidential in itertools.product(
@@ -39,7 +40,8 @@ def indexed(settings):
                      status="in_force", status_seq=4)
         documents[vid] = facts
     index.es.indices.refresh(index=index.alias)
-    return index, documents
+    yield index, documents
+    index.es.indices.delete(index=f"{index.alias}-v1")
 
 
 @pytest.mark.parametrize("reader", READERS,
