@@ -10,15 +10,15 @@ from tests.e2e.test_risks import SCORES
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
 from tests.testenv import eventually
 
-AUDITOR, DJ_READER, DJ_HEAD, QUALITY = ("livia.grigore", "radu.munteanu", "stefan.ionescu",
+HOLDER, DJ_READER, DJ_HEAD, QUALITY = ("paul.zamfir", "radu.munteanu", "stefan.ionescu",
                                         "elena.dumitrascu")
 
 
 def secret_document(login, **fields) -> dict:
-    """A confidential procedure of the internal audit, on nobody else's list."""
-    return login(AUDITOR).post("/api/documents", {
-        "code": unique_code("PO-AUD"), "title": "Misiuni de audit ale primarului",
-        "type": "PO", "owner_department": "AUD", "distribution": ["AUD"],
+    """A confidential procedure of urbanism (DUAT), on nobody else's list."""
+    return login(HOLDER).post("/api/documents", {
+        "code": unique_code("PO-DUAT"), "title": "Autorizații de urbanism cu regim special",
+        "type": "PO", "owner_department": "DUAT", "distribution": ["DUAT"],
         "confidential": True, **fields})
 
 
@@ -32,15 +32,15 @@ def answer(response, *names: str):
 
 def test_a_process_lists_only_the_procedures_its_reader_may_read(login):
     code = f"P-{uuid.uuid4().hex[:6].upper()}"
-    login(QUALITY).post("/api/processes", {"code": code, "name": f"Audit {code}",
-                                           "department": "AUD"})
+    login(QUALITY).post("/api/processes", {"code": code, "name": f"Urbanism {code}",
+                                           "department": "DUAT"})
     secret = secret_document(login, process=code)
     public = login("ana.popescu").post("/api/documents", {
         "code": unique_code(), "title": "Avizarea contractelor", "type": "PO",
         "owner_department": "DJ", "distribution": ["DJ"], "process": code})
     both = sorted([secret["code"], public["code"]])
     for reader, shown in ((DJ_READER, [public["code"]]), (DJ_HEAD, [public["code"]]),
-                          (AUDITOR, both), (QUALITY, both)):
+                          (HOLDER, both), (QUALITY, both)):
         client = login(reader)
         process = client.get(f"/api/processes/{code}")
         assert [p["code"] for p in process["procedures"]] == shown, reader
@@ -57,20 +57,20 @@ def test_a_confidential_procedure_is_not_linked_named_or_counted_in_the_risk_reg
             "description": "Contracte fără aviz", **SCORES}
 
     # naming it by code answers exactly as a code that does not exist
-    unknown = unique_code("PO-AUD")
+    unknown = unique_code("PO-DUAT")
     answers = [answer(head.request("POST", "/api/risks", json={
-        **body, "controls": [{"measure": "Audit", "procedure": code}]}), code)
+        **body, "controls": [{"measure": "Control", "procedure": code}]}), code)
         for code in (secret["code"], unknown)]
     assert answers[0] == answers[1] and answers[0][0] == 422
     risk = head.post("/api/risks", body)
     answers = [answer(head.request("PUT", f"/api/risks/{risk['id']}", json={
-        "controls": [{"measure": "Audit", "procedure": code}]}), code)
+        "controls": [{"measure": "Control", "procedure": code}]}), code)
         for code in (secret["code"], unknown)]
     assert answers[0] == answers[1] and answers[0][0] == 422
 
     # the quality office links it; the views show it only to who may read it
     quality.request("PUT", f"/api/risks/{risk['id']}", json={"controls": [
-        {"measure": "Audit intern", "procedure": secret["code"]},
+        {"measure": "Control intern", "procedure": secret["code"]},
         {"measure": "Avizare", "procedure": public["code"]}]}).raise_for_status()
     assessed = head.post(f"/api/risks/{risk['id']}/assessments",
                          {**SCORES, "residual_probability": 3, "residual_impact": 4})
@@ -92,14 +92,14 @@ def test_a_confidential_procedure_is_not_linked_named_or_counted_in_the_risk_reg
     def review_due(username, document):
         return [i for i in login(username).get("/api/feed", kind="review_due")["items"]
                 if i["document_id"] == document["id"]]
-    eventually(lambda: review_due(AUDITOR, secret))
+    eventually(lambda: review_due(HOLDER, secret))
     eventually(lambda: review_due(DJ_READER, public))
     assert review_due(DJ_READER, secret) == [] and review_due(DJ_HEAD, secret) == []
 
 
 def test_a_version_of_a_confidential_document_answers_as_one_that_does_not_exist(login):
     secret = secret_document(login)
-    version = login(AUDITOR).upload(secret["id"], "a.docx", docx_bytes("a", BODY), "", DOCX)
+    version = login(HOLDER).upload(secret["id"], "a.docx", docx_bytes("a", BODY), "", DOCX)
     outsider, nowhere = login(DJ_READER), str(uuid.uuid4())
     for method, path in (("GET", "/api/versions/{}"), ("GET", "/api/versions/{}/content"),
                          ("GET", "/api/versions/{}/text"), ("GET", "/api/versions/{}/signatures"),
@@ -120,7 +120,7 @@ def test_a_version_of_a_confidential_document_answers_as_one_that_does_not_exist
     assert answer(hidden, version["id"]) == answer(missing, nowhere)
     assert hidden.status_code == 404
     # (the owner department still reads it)
-    assert login(AUDITOR).get(f"/api/versions/{version['id']}")["document_id"] == secret["id"]
+    assert login(HOLDER).get(f"/api/versions/{version['id']}")["document_id"] == secret["id"]
 
 
 def test_links_to_a_confidential_document_answer_as_links_to_none(login):
@@ -164,9 +164,9 @@ def test_a_taken_code_is_refused_alike_whoever_holds_it_and_names_no_document(lo
     """Codes stay unique across the register, so a taken code must be refused; the 409
     is the same for a code held by a document the person may read or not, and names no
     document (no id, title or department): it says only that the code is not free."""
-    secret = login(AUDITOR).post("/api/documents", {
-        "code": f"F-AUD-{uuid.uuid4().hex[:8]}", "title": "Formular de audit confidențial",
-        "type": "formular", "owner_department": "AUD", "distribution": ["AUD"],
+    secret = login(HOLDER).post("/api/documents", {
+        "code": f"F-DUAT-{uuid.uuid4().hex[:8]}", "title": "Formular confidențial de urbanism",
+        "type": "formular", "owner_department": "DUAT", "distribution": ["DUAT"],
         "confidential": True})
     public = login("ana.popescu").post("/api/documents", {
         "code": f"F-DJ-{uuid.uuid4().hex[:8]}", "title": "Formular de avizare",
