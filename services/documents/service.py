@@ -64,7 +64,8 @@ class DocumentsService(ProcessesAndRisks):
 
     @rpc(expected_exceptions=EXPECTED)
     def users(self, usernames: list[str]) -> list[dict]:
-        """The active staff among `usernames`, as they are now (who has left is not)."""
+        """The active staff among `usernames`, as they are now (who has left is not): for
+        notifications, deciding who may still read a changed document."""
         with self.db.transaction() as cur:
             return [_dump(u) for u in Repository(cur).users(list(usernames))]
 
@@ -107,7 +108,8 @@ class DocumentsService(ProcessesAndRisks):
     @rpc(expected_exceptions=EXPECTED)
     def document_record(self, document_id: str) -> dict:
         """A document as the register holds it now, confidential or not: for trusted
-        system callers only (the search projection), never for a person."""
+        system callers only (the search projection, notifications following who may read
+        it), never for a person."""
         with self.db.transaction() as cur:
             return _dump(Repository(cur).document(UUID(document_id)))
 
