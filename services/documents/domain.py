@@ -90,15 +90,6 @@ class Transition:
     decision: str
 
 
-def may_read(user: User, document: Document) -> bool:
-    """Confidential documents: only their distribution list, the owner department
-    and the quality office."""
-    return (not document.confidential
-            or user.has(Role.QMS_ADMIN)
-            or user.department == document.owner_department
-            or user.department in document.distribution)
-
-
 def may_register(user: User, owner_department: str) -> bool:
     return user.has(Role.QMS_ADMIN) or (
         user.has(Role.AUTHOR) and user.department == owner_department)

@@ -7,13 +7,14 @@ from uuid import UUID, uuid4
 
 from services.common.outbox import record
 from services.contracts import events
+from services.contracts.confidentiality import may_read
 from services.contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.contracts.models import (
     ChangeNote, Document, NewDocument, Numbering, Organisation, Revision, RevisionStatus, Role,
     Signing, StagedUpload, StoreVersion, User, Version, VersionManifest)
 from services.documents import audit, domain, logins
 from services.documents import register as register_rules
-from services.documents.repository import Repository
+from services.documents.repository import Repository, no_version
 
 _TRANSITION_EVENTS = {
     "version_submitted": events.VersionSubmittedEvent,
@@ -54,9 +55,20 @@ def readable_document(repo: Repository, actor: str, document_id: UUID,
     """The document, if `actor` may see it; a confidential one is 404 to others."""
     user = repo.user(actor)
     document = repo.document(document_id, lock=lock)
-    if not domain.may_read(user, document):
+    if not may_read(user, document):
         raise NotFound(f"no document {document_id}", {"document_id": str(document_id)})
     return user, document
+
+
+def readable_revision(repo: Repository, actor: str, version_id: UUID,
+                      lock: bool = False) -> tuple[User, Revision]:
+    """The revision, if `actor` may read its document; a version of a document they may
+    not read answers exactly as a version that does not exist (nothing of its document)."""
+    revision = repo.revision(version_id, lock=lock)
+    user = repo.user(actor)
+    if not may_read(user, revision.document):
+        raise no_version(version_id)
+    return user, revision
 
 
 def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument,
@@ -77,7 +89,7 @@ def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument,
         types.check_code(new.type.value, new.code, new.owner_department)
         register_rules.check_external_origin(new.type, new.model_dump())
         retention_class = retention.class_for(new.type.value, new.retention_class)
-        check_links(repo, new.links)
+        check_links(repo, user, new.links)
         document_id = uuid4()
         repo.insert_document(document_id, new, actor, retention_class)
         document = repo.document(document_id)
@@ -89,12 +101,34 @@ def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument,
         return document
 
 
-def check_links(repo: Repository, links) -> None:
-    """Every link names a document of the register (422 naming the link otherwise)."""
-    missing = repo.missing_documents([link.document_id for link in links])
+def check_links(repo: Repository, user: User, links) -> None:
+    """Every link names a document of the register that `user` may read (422 naming the
+    link otherwise: one they may not read is as unknown as one that does not exist)."""
+    ids = [link.document_id for link in links]
+    known = {d.id for d in repo.documents_by_id(ids) if may_read(user, d)}
+    missing = sorted({str(i) for i in ids if i not in known})
     if missing:
         raise InvalidInput(f"links name unknown document(s): {', '.join(missing)}",
                            {"field": "links", "unknown": missing})
+
+
+def hidden_links(repo: Repository, user: User, document: Document) -> list:
+    """The document's links to documents `user` may not read."""
+    if not document.links:
+        return []
+    targets = {d.id: d for d in repo.documents_by_id([link.document_id
+                                                      for link in document.links])}
+    return [link for link in document.links
+            if link.document_id in targets and not may_read(user, targets[link.document_id])]
+
+
+def as_seen_by(repo: Repository, user: User, document: Document) -> Document:
+    """The document as `user` sees it: without links to documents they may not read."""
+    hidden = hidden_links(repo, user, document)
+    if not hidden:
+        return document
+    return document.model_copy(update={"links": [link for link in document.links
+                                                 if link not in hidden]})
 
 
 def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUpload,
@@ -140,9 +174,8 @@ def restore(db, versioning, actor: str, document_id: UUID, version_id: UUID,
         repo = Repository(cur)
         readable_document(repo, actor, document_id)
         revision = repo.revision(version_id)
-        if revision.document.id != document_id:
-            raise NotFound(f"no version {version_id} of document {document_id}",
-                           {"version_id": str(version_id)})
+        if revision.document.id != document_id:   # of another document: none of this one
+            raise no_version(version_id)
         if revision.status != RevisionStatus.SUPERSEDED:
             raise Conflict(f"only a superseded version can be restored; this one is "
                            f"{revision.status.value}", {"status": revision.status.value})
@@ -171,8 +204,8 @@ def withdraw(db, actor: str, version_id: UUID, reason: str) -> Revision:
     """The quality office withdraws a revision in force (with a reason)."""
     with db.transaction() as cur:
         repo = Repository(cur)
-        revision = repo.revision(version_id, lock=True)
-        user, document = readable_document(repo, actor, revision.document.id)
+        user, revision = readable_revision(repo, actor, version_id, lock=True)
+        document = revision.document
         if not domain.may_withdraw(user):
             raise Forbidden("only the quality office may withdraw a document",
                             {"required_role": Role.QMS_ADMIN.value})
@@ -200,10 +233,9 @@ def get_revision(db, actor: str | None, version_id: UUID) -> Revision:
     """`actor` None: a trusted service asking (search, notifications)."""
     with db.transaction() as cur:
         repo = Repository(cur)
-        revision = repo.revision(version_id)
-        if actor is not None:
-            readable_document(repo, actor, revision.document.id)
-        return revision
+        if actor is None:
+            return repo.revision(version_id)
+        return readable_revision(repo, actor, version_id)[1]
 
 
 def transition(db, chains: domain.SigningChains, types: domain.DocumentTypes, actor: str,
@@ -212,8 +244,8 @@ def transition(db, chains: domain.SigningChains, types: domain.DocumentTypes, ac
     effective date has come, brings it into force."""
     with db.transaction() as cur:
         repo = Repository(cur)
-        revision = repo.revision(version_id, lock=True)
-        user, document = readable_document(repo, actor, revision.document.id)
+        user, revision = readable_revision(repo, actor, version_id, lock=True)
+        document = revision.document
         chain = chains.for_type(document.type.value)
         if action == "opinion":
             if signing.favourable is None:
@@ -344,7 +376,7 @@ def signing_inbox(db, chains: domain.SigningChains, actor: str) -> list[tuple[Re
         inbox = []
         for revision in repo.all_revisions():
             document = revision.document
-            if revision.status not in waiting or not domain.may_read(user, document):
+            if revision.status not in waiting or not may_read(user, document):
                 continue
             actions = domain.waiting_for(chains.for_type(document.type.value), user, document,
                                          revision.status, revision.author)

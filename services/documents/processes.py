@@ -29,13 +29,14 @@ class ProcessesAndRisks:
         return [_dump(e) for e in qms_handlers.procedure_register(self.db, actor)]
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_processes(self) -> list[dict]:
-        """The process list, each with its owner and the procedures that belong to it."""
-        return [_dump(p) for p in qms_handlers.processes(self.db)]
+    def list_processes(self, actor: str) -> list[dict]:
+        """The process list, each with its owner and the procedures that belong to it
+        (those `actor` may read)."""
+        return [_dump(p) for p in qms_handlers.processes(self.db, actor)]
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_process(self, code: str) -> dict:
-        return _dump(qms_handlers.process(self.db, code))
+    def get_process(self, actor: str, code: str) -> dict:
+        return _dump(qms_handlers.process(self.db, actor, code))
 
     @rpc(expected_exceptions=EXPECTED)
     def create_process(self, actor: str, process: dict) -> dict:
@@ -48,14 +49,16 @@ class ProcessesAndRisks:
                                                  validate(ProcessChange, change)))
 
     @rpc(expected_exceptions=EXPECTED)
-    def list_risks(self, department: str | None = None, process: str | None = None) -> list[dict]:
-        """The risk register, optionally of one department or process."""
-        return [_dump(r) for r in qms_handlers.risks(self.db, department, process)]
+    def list_risks(self, actor: str, department: str | None = None,
+                   process: str | None = None) -> list[dict]:
+        """The risk register, optionally of one department or process; control measures
+        name only the documents `actor` may read."""
+        return [_dump(r) for r in qms_handlers.risks(self.db, actor, department, process)]
 
     @rpc(expected_exceptions=EXPECTED)
-    def get_risk(self, risk_id: str) -> dict:
-        """A risk and the history of its assessments."""
-        risk, history = qms_handlers.risk(self.db, _risk_id(risk_id))
+    def get_risk(self, actor: str, risk_id: str) -> dict:
+        """A risk and the history of its assessments, as `actor` may see them."""
+        risk, history = qms_handlers.risk(self.db, actor, _risk_id(risk_id))
         return {**_dump(risk), "assessments": [_dump(a) for a in history]}
 
     @rpc(expected_exceptions=EXPECTED)

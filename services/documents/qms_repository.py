@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
+from typing import Callable
 from uuid import UUID
 
 import psycopg2.errors
@@ -12,6 +14,11 @@ from services.contracts.forms import RegisterEntry
 from services.contracts.qms import (
     Control, DocumentRef, Exposure, NewProcess, NewRisk, Process, Risk, RiskAssessment)
 from services.documents import risks as scoring
+
+# whether the person a view is made for may read a document (confidentiality.may_read
+# with the person bound): the rule is the caller's, the repository only applies it
+Readable = Callable[[SimpleNamespace], bool]
+_HELD = "d.confidential, d.owner_department, d.distribution"
 
 
 class QmsRepository:
@@ -56,7 +63,7 @@ class QmsRepository:
                            {"field": "code", "code": new.code}) from None
 
     def update_process(self, code: str, changes: dict) -> None:
-        self.process(code, lock=True)
+        self.process(code, lambda _: False, lock=True)   # 404 if there is none
         if not changes:
             return
         try:
@@ -70,33 +77,44 @@ class QmsRepository:
             raise Conflict(f"another process is named „{changes.get('name')}”",
                            {"field": "name"}) from None
 
-    def process(self, code: str, lock: bool = False) -> Process:
+    def process(self, code: str, readable: Readable, lock: bool = False) -> Process:
         self.cur.execute(_PROCESS + " WHERE p.code = %s" + (" FOR UPDATE OF p" if lock else ""),
                          (code,))
         row = self.cur.fetchone()
         if row is None:
             raise NotFound(f"no process {code}", {"process": code})
-        return self._process(row)
+        return self._process(row, readable)
 
-    def processes(self) -> list[Process]:
+    def processes(self, readable: Readable) -> list[Process]:
         self.cur.execute(_PROCESS + " ORDER BY p.code")
-        return [self._process(row) for row in self.cur.fetchall()]
+        return [self._process(row, readable) for row in self.cur.fetchall()]
 
-    def _process(self, row: dict) -> Process:
+    def _process(self, row: dict, readable: Readable) -> Process:
         # a document belongs to a process named by code or, as the demo's do, by name
-        self.cur.execute("""SELECT id, code, title FROM documents
-                            WHERE process = %s OR process = %s ORDER BY code""",
+        self.cur.execute(f"""SELECT d.id, d.code, d.title, {_HELD} FROM documents d
+                             WHERE d.process = %s OR d.process = %s ORDER BY d.code""",
                          (row["code"], row["name"]))
-        return Process(**row, procedures=[DocumentRef.model_validate(r)
-                                          for r in self.cur.fetchall()])
+        return Process(**row, procedures=[_ref(r) for r in self.cur.fetchall()
+                                          if readable(_held(r))])
 
     # --- risks ----------------------------------------------------------------
-    def document_by_code(self, code: str, field: str) -> UUID:
-        self.cur.execute("SELECT id FROM documents WHERE code = %s", (code,))
+    def document_by_code(self, code: str, field: str, readable: Readable) -> UUID:
+        """The id of the document with `code`; one the person may not read answers
+        exactly as a code that does not exist (same error, same words)."""
+        self.cur.execute(f"SELECT d.id, {_HELD} FROM documents d WHERE d.code = %s", (code,))
         row = self.cur.fetchone()
-        if row is None:
+        if row is None or not readable(_held(row)):
             raise InvalidInput(f"no document with code {code}", {"field": field, "code": code})
         return row["id"]
+
+    def hidden_controls(self, risk_id: UUID, readable: Readable) -> dict[str, UUID]:
+        """The risk's measures implemented by a document the person may not read:
+        measure → document id."""
+        self.cur.execute(f"""SELECT c.measure, c.document_id, {_HELD} FROM risk_controls c
+                             JOIN documents d ON d.id = c.document_id
+                             WHERE c.risk_id = %s ORDER BY c.position""", (risk_id,))
+        return {r["measure"]: r["document_id"] for r in self.cur.fetchall()
+                if not readable(_held(r))}
 
     def check_process(self, code: str) -> None:
         self.cur.execute("SELECT 1 FROM processes WHERE code = %s", (code,))
@@ -136,28 +154,30 @@ class QmsRepository:
                                 VALUES (%s, %s, %s, %s)""",
                              (risk_id, position, measure, document_id))
 
-    def risk(self, risk_id: UUID, lock: bool = False) -> Risk:
+    def risk(self, risk_id: UUID, readable: Readable, lock: bool = False) -> Risk:
         self.cur.execute("SELECT * FROM risks WHERE id = %s" + (" FOR UPDATE" if lock else ""),
                          (risk_id,))
         row = self.cur.fetchone()
         if row is None:
             raise NotFound(f"no risk {risk_id}", {"risk_id": str(risk_id)})
-        return self._risk(row)
+        return self._risk(row, readable)
 
-    def risks(self, department: str | None = None, process: str | None = None) -> list[Risk]:
+    def risks(self, readable: Readable, department: str | None = None,
+              process: str | None = None) -> list[Risk]:
         self.cur.execute("""SELECT * FROM risks
                             WHERE (%s::text IS NULL OR department = %s)
                               AND (%s::text IS NULL OR process = %s)
                             ORDER BY code""", (department, department, process, process))
-        return [self._risk(row) for row in self.cur.fetchall()]
+        return [self._risk(row, readable) for row in self.cur.fetchall()]
 
-    def _risk(self, row: dict) -> Risk:
-        self.cur.execute("""SELECT c.measure, d.id, d.code, d.title FROM risk_controls c
-                            LEFT JOIN documents d ON d.id = c.document_id
-                            WHERE c.risk_id = %s ORDER BY c.position""", (row["id"],))
+    def _risk(self, row: dict, readable: Readable) -> Risk:
+        # a measure implemented by a document the person may not read is shown without it
+        self.cur.execute(f"""SELECT c.measure, d.id, d.code, d.title, {_HELD}
+                             FROM risk_controls c LEFT JOIN documents d ON d.id = c.document_id
+                             WHERE c.risk_id = %s ORDER BY c.position""", (row["id"],))
         controls = [Control(measure=c["measure"],
-                            procedure=DocumentRef(id=c["id"], code=c["code"], title=c["title"])
-                            if c["id"] else None) for c in self.cur.fetchall()]
+                            procedure=_ref(c) if c["id"] and readable(_held(c)) else None)
+                    for c in self.cur.fetchall()]
         fields = {k: v for k, v in row.items() if not k.startswith(("inherent_", "residual_"))}
         return Risk(**fields, controls=controls,
                     inherent=scoring.score(row["inherent_probability"], row["inherent_impact"]),
@@ -180,16 +200,35 @@ class QmsRepository:
              residual.probability, residual.impact, status, comment, reviews))
         return self.cur.fetchone()["id"]
 
-    def assessments(self, risk_id: UUID) -> list[RiskAssessment]:
+    def assessments(self, risk_id: UUID, readable: Readable) -> list[RiskAssessment]:
         self.cur.execute("SELECT * FROM risk_assessments WHERE risk_id = %s ORDER BY id",
                          (risk_id,))
+        rows = self.cur.fetchall()
+        codes = sorted({code for r in rows for code in r["reviews_requested"]})
+        # the procedures asked to review themselves, named only to who may read them
+        # (codes never change, so the code of a history entry still finds its document)
+        self.cur.execute(f"SELECT d.code, {_HELD} FROM documents d WHERE d.code = ANY(%s)",
+                         (codes,))
+        shown = {d["code"] for d in self.cur.fetchall() if readable(_held(d))}
         return [RiskAssessment(
             id=r["id"], risk_id=r["risk_id"], assessed_on=r["assessed_on"],
             assessor=r["assessor"], status=r["status"], comment=r["comment"],
-            created_at=r["created_at"], reviews_requested=r["reviews_requested"],
+            created_at=r["created_at"],
+            reviews_requested=[c for c in r["reviews_requested"] if c in shown],
             inherent=scoring.score(r["inherent_probability"], r["inherent_impact"]),
             residual=scoring.score(r["residual_probability"], r["residual_impact"]))
-            for r in self.cur.fetchall()]
+            for r in rows]
+
+
+def _held(row: dict) -> SimpleNamespace:
+    """What the confidentiality rule reads of a document row."""
+    return SimpleNamespace(confidential=row["confidential"],
+                           owner_department=row["owner_department"],
+                           distribution=row["distribution"])
+
+
+def _ref(row: dict) -> DocumentRef:
+    return DocumentRef(id=row["id"], code=row["code"], title=row["title"])
 
 
 _PROCESS = """SELECT p.code, p.name, p.department, p.owner, s.full_name AS owner_name,

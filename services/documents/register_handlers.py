@@ -11,7 +11,9 @@ from services.contracts.errors import Forbidden, InvalidInput
 from services.contracts.models import Document, DocumentChange, Revision, RevisionStatus
 from services.documents import audit
 from services.documents import register as rules
-from services.documents.handlers import _facts, _move, check_links, readable_document
+from services.documents.handlers import (
+    _facts, _move, as_seen_by, check_links, hidden_links, readable_document,
+    readable_revision)
 from services.documents.repository import Repository
 
 
@@ -39,12 +41,18 @@ def update_document(db, retention: rules.Retention, actor: str, document_id: UUI
             links = fields["links"] or []
             if any(link.document_id == document_id for link in links):
                 raise InvalidInput("a document cannot link to itself", {"field": "links"})
-            check_links(repo, links)
-            fields["links"] = [link.model_dump() for link in links]
+            check_links(repo, user, links)
+            # links the user cannot see stay: they send back only what they were shown
+            hidden = [link for link in hidden_links(repo, user, document)
+                      if link not in links]
+            kept = [*links, *hidden]
+            if set(kept) == set(document.links):   # the same links: no change of order
+                kept = document.links
+            fields["links"] = [link.model_dump() for link in kept]
         merged, changed = rules.merge_change(document, fields)
         rules.check_external_origin(document.type, merged)
         if not changed:
-            return document
+            return as_seen_by(repo, user, document)
         repo.update_document(document_id, {name: fields[name] for name in changed})
         updated = repo.document(document_id)
         before, after = document.model_dump(mode="json"), updated.model_dump(mode="json")
@@ -52,7 +60,7 @@ def update_document(db, retention: rules.Retention, actor: str, document_id: UUI
             name: {"from": before[name], "to": after[name]} for name in changed})
         record(cur, events.DocumentUpdatedEvent(subject=document_id, data=updated_facts(
             updated, changed, actor)))
-        return updated
+        return as_seen_by(repo, user, updated)
 
 
 def updated_facts(document: Document, changed: list[str], actor: str) -> events.DocumentUpdated:
@@ -69,8 +77,8 @@ def archive(db, actor: str, version_id: UUID, comment: str) -> Revision:
     """The quality office archives a withdrawn or superseded revision."""
     with db.transaction() as cur:
         repo = Repository(cur)
-        revision = repo.revision(version_id, lock=True)
-        user, document = readable_document(repo, actor, revision.document.id)
+        user, revision = readable_revision(repo, actor, version_id, lock=True)
+        document = revision.document
         rules.check_archivable(user, revision)
         repo.sign(version_id, "archive", "archived", user, comment)
         repo.archive_revision(version_id)

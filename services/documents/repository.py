@@ -74,6 +74,13 @@ class Repository:
                             ORDER BY username""", (departments, departments, roles, roles))
         return [User.model_validate(row) for row in self.cur.fetchall()]
 
+    def users(self, usernames: list[str]) -> list[User]:
+        """The active staff among `usernames`."""
+        self.cur.execute("""SELECT username, full_name, department, function, roles
+                            FROM staff WHERE active AND username = ANY(%s)
+                            ORDER BY username""", (usernames,))
+        return [User.model_validate(row) for row in self.cur.fetchall()]
+
     def missing_departments(self, codes: list[str]) -> list[str]:
         self.cur.execute("SELECT code FROM departments WHERE code = ANY(%s)", (codes,))
         known = {row["code"] for row in self.cur.fetchall()}
@@ -97,6 +104,9 @@ class Repository:
                  new.external_reference, new.validity_date))
         except psycopg2.errors.UniqueViolation:
             self.cur.execute("ROLLBACK TO SAVEPOINT new_document")
+            # codes are unique across the register, so a taken code is refused whoever
+            # holds it, even a document the person may not read; the answer is the same
+            # for every taken code and names no document (no id, title or department)
             raise Conflict(f"a document with code {new.code} already exists",
                            {"field": "code", "code": new.code}) from None
 
@@ -113,11 +123,10 @@ class Repository:
         self.cur.execute(_DOCUMENT + " ORDER BY d.code")
         return [_document(row) for row in self.cur.fetchall()]
 
-    def missing_documents(self, ids: list[UUID]) -> list[str]:
-        self.cur.execute("SELECT id FROM documents WHERE id = ANY(%s::uuid[])",
-                         ([str(i) for i in ids],))
-        known = {str(row["id"]) for row in self.cur.fetchall()}
-        return sorted({str(i) for i in ids} - known)
+    def documents_by_id(self, ids: list[UUID]) -> list[Document]:
+        """Those of `ids` that name a document of the register."""
+        self.cur.execute(_DOCUMENT + " WHERE d.id = ANY(%s::uuid[])", ([str(i) for i in ids],))
+        return [_document(row) for row in self.cur.fetchall()]
 
     _UPDATABLE = ("title", "process", "distribution", "confidential", "scim_standard",
                   "archive_indicator", "retention_class", "links", "issuer",
@@ -191,7 +200,7 @@ class Repository:
                          + (" FOR UPDATE" if lock else ""), (version_id,))
         row = self.cur.fetchone()
         if row is None:
-            raise NotFound(f"no version {version_id}", {"version_id": str(version_id)})
+            raise no_version(version_id)
         return _revision(row, self.document(row["document_id"]))
 
     def revisions(self, document_id: UUID) -> list[Revision]:
@@ -268,6 +277,11 @@ class Repository:
                                                     function, comment)
                             VALUES (%s, %s, %s, %s, %s, %s)""",
                          (version_id, step, decision, user.username, user.function, comment))
+
+
+def no_version(version_id) -> NotFound:
+    """The one answer for a version that does not exist, or that the asker may not read."""
+    return NotFound(f"no version {version_id}", {"version_id": str(version_id)})
 
 
 def _links(links) -> Json:

@@ -10,6 +10,7 @@ from nameko.timer import timer
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
 from services.common.health import HealthBeacon
+from services.contracts.confidentiality import may_read
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import (
     ChangeNote, Comment, DocumentChange, NewDocument, Numbering, Organisation, Signing,
@@ -17,7 +18,6 @@ from services.contracts.models import (
 from services.documents import audit, handlers, register_handlers
 from services.documents.access import Access
 from services.documents.dependencies import DocumentControlConfig, LoginLimits
-from services.documents.domain import may_read
 from services.documents.processes import ProcessesAndRisks
 from services.documents.repository import Repository
 
@@ -60,6 +60,13 @@ class DocumentsService(ProcessesAndRisks, Access):
             return [_dump(u) for u in Repository(cur).staff(departments, roles)]
 
     @rpc(expected_exceptions=EXPECTED)
+    def users(self, usernames: list[str]) -> list[dict]:
+        """The active staff among `usernames`, as they are now (who has left is not): for
+        notifications, deciding who may still read a changed document."""
+        with self.db.transaction() as cur:
+            return [_dump(u) for u in Repository(cur).users(list(usernames))]
+
+    @rpc(expected_exceptions=EXPECTED)
     def register(self, actor: str, document: dict) -> dict:
         """Register a document in the register (no version yet)."""
         return _dump(handlers.register(self.db, self.control.types, actor,
@@ -98,15 +105,17 @@ class DocumentsService(ProcessesAndRisks, Access):
     @rpc(expected_exceptions=EXPECTED)
     def document_record(self, document_id: str) -> dict:
         """A document as the register holds it now, confidential or not: for trusted
-        system callers only (the search projection), never for a person."""
+        system callers only (the search projection, notifications following who may read
+        it), never for a person."""
         with self.db.transaction() as cur:
             return _dump(Repository(cur).document(UUID(document_id)))
 
     @rpc(expected_exceptions=EXPECTED)
     def get(self, actor: str, document_id: str) -> dict:
         with self.db.transaction() as cur:
-            _, document = handlers.readable_document(Repository(cur), actor, UUID(document_id))
-            return _dump(document)
+            repo = Repository(cur)
+            user, document = handlers.readable_document(repo, actor, UUID(document_id))
+            return _dump(handlers.as_seen_by(repo, user, document))
 
     @rpc(expected_exceptions=EXPECTED)
     def list(self, actor: str) -> list[dict]:
@@ -114,7 +123,8 @@ class DocumentsService(ProcessesAndRisks, Access):
         with self.db.transaction() as cur:
             repo = Repository(cur)
             user = repo.user(actor)
-            return [_dump(d) for d in repo.documents() if may_read(user, d)]
+            return [_dump(handlers.as_seen_by(repo, user, d))
+                    for d in repo.documents() if may_read(user, d)]
 
     @rpc(expected_exceptions=EXPECTED)
     def add_revision(self, actor: str, document_id: str, staged: dict, note: dict,
@@ -180,7 +190,7 @@ class DocumentsService(ProcessesAndRisks, Access):
         """Every step signed on a revision: who, function, when, decision, comment."""
         with self.db.transaction() as cur:
             repo = Repository(cur)
-            handlers.readable_document(repo, actor, repo.revision(UUID(version_id)).document.id)
+            handlers.readable_revision(repo, actor, UUID(version_id))
             return [_dump(s) for s in repo.signatures(UUID(version_id))]
 
     @rpc(expected_exceptions=EXPECTED)

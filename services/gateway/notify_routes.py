@@ -7,8 +7,9 @@ from uuid import UUID
 
 from werkzeug.wrappers import Response
 
+from services.contracts.confidentiality import holders
 from services.contracts.errors import Forbidden, InvalidInput, NotFound, validate
-from services.contracts.models import DEPARTMENT_CODE, Role, User
+from services.contracts.models import DEPARTMENT_CODE, Document, Role, User
 from services.contracts.notifications import Preferences
 from services.gateway.entrypoints import http, json_body, json_response, whole_number
 
@@ -48,9 +49,9 @@ class NotifyRoutes:
         version_id = _vid(version_id)
         revision = self.documents.get_revision(user.username, version_id)
         document = revision["document"]
-        heads_of = {document["owner_department"], *document["distribution"]}
+        concerned = holders(Document.model_validate(document))   # owner and distribution
         if not (user.has(Role.QMS_ADMIN)
-                or (user.has(Role.VERIFIER) and user.department in heads_of)):
+                or (user.has(Role.VERIFIER) and user.department in concerned)):
             raise Forbidden("only the quality office and the heads of the departments "
                             "concerned see who has confirmed", {"version_id": version_id})
         if request.args.get("format") == "csv":

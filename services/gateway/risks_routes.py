@@ -14,8 +14,8 @@ class RiskRoutes:
     # --- processes ----------------------------------------------------------------
     @http("GET", "/api/processes")
     def list_processes(self, request):
-        self._user(request)
-        return json_response({"items": self.documents.list_processes()})
+        user = self._user(request)
+        return json_response({"items": self.documents.list_processes(user.username)})
 
     @http("POST", "/api/processes")
     def create_process(self, request):
@@ -27,8 +27,8 @@ class RiskRoutes:
 
     @http("GET", "/api/processes/<code>")
     def get_process(self, request, code):
-        self._user(request)
-        return json_response(self.documents.get_process(code))
+        user = self._user(request)
+        return json_response(self.documents.get_process(user.username, code))
 
     @http("PUT", "/api/processes/<code>")
     def change_process(self, request, code):
@@ -41,9 +41,10 @@ class RiskRoutes:
     @http("GET", "/api/risks")
     def list_risks(self, request):
         """The risk register; `department` and `process` filter it."""
-        self._user(request)
+        user = self._user(request)
         return json_response({"items": self.documents.list_risks(
-            request.args.get("department") or None, request.args.get("process") or None)})
+            user.username, request.args.get("department") or None,
+            request.args.get("process") or None)})
 
     @http("POST", "/api/risks")
     def create_risk(self, request):
@@ -55,8 +56,8 @@ class RiskRoutes:
     @http("GET", "/api/risks/<risk_id>")
     def get_risk(self, request, risk_id):
         """A risk with the history of its assessments."""
-        self._user(request)
-        return json_response(self.documents.get_risk(risk_id))
+        user = self._user(request)
+        return json_response(self.documents.get_risk(user.username, risk_id))
 
     @http("PUT", "/api/risks/<risk_id>")
     def change_risk(self, request, risk_id):

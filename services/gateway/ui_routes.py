@@ -416,8 +416,8 @@ class UiRoutes:
             reviews=_reviews_due(documents, department, date.today()),
             ack_revisions=reports.by_revision(records),
             ack_departments=reports.by_department(records),
-            risks=self.documents.list_risks(department, None),
-            processes=[p for p in self.documents.list_processes()
+            risks=self.documents.list_risks(user.username, department, None),
+            processes=[p for p in self.documents.list_processes(user.username)
                        if department is None or p["department"] == department])
 
     @http("GET", "/acknowledgements")

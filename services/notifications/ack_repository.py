@@ -7,8 +7,11 @@ from services.contracts.errors import Conflict, Forbidden
 
 _ROW = """SELECT a.version_id, l.document_id, l.code, l.title, l.edition, l.revision,
                  l.due_date, l.confidential, l.closed_at, a.username, a.full_name,
-                 a.department, a.function, a.notified_at, a.acknowledged_at
+                 a.department, a.function, a.notified_at, a.acknowledged_at, a.withheld
           FROM acknowledgements a JOIN distribution_lists l USING (version_id)"""
+# a record withheld (the person is no longer on the list, or may no longer read the
+# document) is on no list, report or reminder until the person is allowed again
+_SHOWN = " AND NOT a.withheld"
 
 
 class AcknowledgementRepository:
@@ -48,7 +51,7 @@ class AcknowledgementRepository:
         self.cur.execute(_ROW + " WHERE a.version_id = %s AND a.username = %s FOR UPDATE OF a",
                          (version_id, username))
         row = self.cur.fetchone()
-        if row is None:
+        if row is None or row["withheld"]:
             self.cur.execute("SELECT 1 FROM distribution_lists WHERE version_id = %s",
                              (version_id,))
             if self.cur.fetchone() is None:
@@ -84,22 +87,22 @@ class AcknowledgementRepository:
         with self.cur.connection.cursor() as plain:    # same transaction, tuples
             plain.execute("""SELECT username, full_name, department, function, notified_at,
                                     acknowledged_at
-                             FROM acknowledgements WHERE version_id = %s
+                             FROM acknowledgements a WHERE version_id = %s""" + _SHOWN + """
                              ORDER BY department, full_name""", (version_id,))
             return plain.fetchall()
 
     def of_department(self, department: str | None, limit: int = 5000) -> list[dict]:
         """Every person's record in `department` (all departments: None), newest
         revisions first."""
-        self.cur.execute(_ROW + """ WHERE (%s::text IS NULL OR a.department = %s)
-                                    ORDER BY l.created_at DESC, a.department, a.full_name
+        self.cur.execute(_ROW + """ WHERE (%s::text IS NULL OR a.department = %s)""" + _SHOWN
+                         + """ ORDER BY l.created_at DESC, a.department, a.full_name
                                     LIMIT %s""", (department, department, limit))
         return self.cur.fetchall()
 
     def pending_for(self, username: str) -> list[dict]:
         """What a person still has to confirm (revisions still in force), due first."""
         self.cur.execute(_ROW + """ WHERE a.username = %s AND a.acknowledged_at IS NULL
-                                      AND l.closed_at IS NULL
+                                      AND l.closed_at IS NULL""" + _SHOWN + """
                                     ORDER BY l.due_date, l.code""", (username,))
         return self.cur.fetchall()
 
@@ -109,10 +112,31 @@ class AcknowledgementRepository:
         reminder; locked until the caller's transaction ends (others skip them)."""
         self.cur.execute(_ROW.replace("SELECT", "SELECT a.reminded_before_at,", 1) + """
                          WHERE l.closed_at IS NULL AND a.acknowledged_at IS NULL
-                           AND a.reminded_after_at IS NULL AND l.due_date - %s <= %s
+                           AND a.reminded_after_at IS NULL AND l.due_date - %s <= %s"""
+                         + _SHOWN + """
                          ORDER BY a.version_id, a.username
                          FOR UPDATE OF a SKIP LOCKED""", (days_before, today))
         return self.cur.fetchall()
+
+    def recipients(self, document_id) -> dict[str, str]:
+        """Everyone on a distribution list of the document: username → department (then)."""
+        self.cur.execute("""SELECT DISTINCT a.username, a.department
+                            FROM acknowledgements a JOIN distribution_lists l USING (version_id)
+                            WHERE l.document_id = %s""", (document_id,))
+        return {row["username"]: row["department"] for row in self.cur.fetchall()}
+
+    def follow(self, facts, shown: list[str], withheld: list[str]) -> None:
+        """The document's lists take its confidentiality and distribution as they are now;
+        the records of `shown` are on them, those of `withheld` not."""
+        self.cur.execute("""UPDATE distribution_lists SET confidential = %s, distribution = %s
+                            WHERE document_id = %s""",
+                         (facts.confidential, list(facts.distribution), facts.document_id))
+        for value, usernames in ((False, shown), (True, withheld)):
+            self.cur.execute("""UPDATE acknowledgements a SET withheld = %s
+                                FROM distribution_lists l
+                                WHERE l.version_id = a.version_id AND l.document_id = %s
+                                  AND a.username = ANY(%s) AND a.withheld <> %s""",
+                             (value, facts.document_id, usernames, value))
 
     def mark_reminded(self, version_id, username: str, after: bool) -> None:
         if after:

@@ -3,9 +3,8 @@
 Per event: the owner department (review due); the departments on the distribution list (approved, in force, superseded,
 withdrawn); the next signers (submitted → heads of the owner department; verified →
 the monitoring committee and the heads of the distribution departments, who give their
-opinions; endorsed → the approvers); a rejection goes back to the author. A confidential
-document reaches only people who may read it: its distribution list, its owner
-department and the quality office.
+opinions; endorsed → the approvers); a rejection goes back to the author. Nobody is
+told of a document they may not read (services/contracts/confidentiality.py).
 """
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 
 from services.common.labels import edition_label
 from services.contracts.events import ReviewDue, RevisionTransitioned
-from services.contracts.models import RevisionStatus as S, Role, User
+from services.contracts.models import RevisionStatus as S, Role
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,10 @@ def audience(event_type: str, data: RevisionTransitioned | ReviewDue) -> Audienc
     return Audience()
 
 
-def may_receive(user: User, data: RevisionTransitioned | ReviewDue) -> bool:
-    return (not data.confidential or user.has(Role.QMS_ADMIN)
-            or user.department == data.owner_department
-            or user.department in data.distribution)
+def on_the_list(department: str, document) -> bool:
+    """Whether `department` is among those a revision of `document` in force goes to
+    (and whose people confirm it): the audience of version_in_force."""
+    return department in audience("version_in_force", document).departments
 
 
 def message(event_type: str, data: RevisionTransitioned | ReviewDue) -> str:

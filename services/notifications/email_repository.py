@@ -47,6 +47,7 @@ class EmailRepository:
         self.cur.execute("""SELECT id, kind, document_id, version_id, code, title, message,
                                    created_at FROM feed_items
                             WHERE username = %s AND created_at >= %s AND created_at < %s
+                              AND NOT withheld
                             ORDER BY id""", (username, start, end))
         return self.cur.fetchall()
 
@@ -61,6 +62,13 @@ class EmailRepository:
             (dedupe_key, username, address, kind, subject, body, feed_item_ids))
         row = self.cur.fetchone()
         return row["id"] if row else None
+
+    def withhold(self, feed_item_ids: list[int]) -> int:
+        """Messages still queued that name one of these (now withheld) items are not sent."""
+        self.cur.execute("""UPDATE email_deliveries SET status = 'withheld'
+                            WHERE status = 'queued' AND feed_item_ids && %s::bigint[]""",
+                         (feed_item_ids,))
+        return self.cur.rowcount
 
     def next_due(self, now: datetime) -> dict | None:
         """The oldest queued message whose time has come, locked (others skip it)."""

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from services.common.inbox import first_delivery
+from services.contracts.confidentiality import holders, may_read
 from services.common.outbox import record
 from services.contracts import events
 from services.contracts.models import User
@@ -16,6 +17,7 @@ from services.notifications import acknowledgements as rules
 from services.notifications import domain
 from services.notifications.ack_repository import AcknowledgementRepository
 from services.notifications.delivery import queue_immediate
+from services.notifications.email_repository import EmailRepository
 from services.notifications.repository import Repository
 from services.notifications.settings import NotificationSettings
 
@@ -58,6 +60,37 @@ def notify(database, settings: NotificationSettings, event: events.Envelope,
         elif event.type in CLOSING_EVENTS:
             acks.close_list(event.data.version_id)
         return len(items)
+
+
+def access_changed(before: events.DocumentFacts, now: events.DocumentFacts) -> bool:
+    """Whether who may read the document, or who is on its list, may differ between the
+    two sets of facts (confidentiality and the departments that hold it)."""
+    return (before.confidential != now.confidential or holders(before) != holders(now)
+            or set(before.distribution) != set(now.distribution))
+
+
+def follow_access(database, facts: events.DocumentFacts, resolve) -> dict:
+    """A document's record changed (`facts`: as the register holds it now): everyone told
+    of it keeps their feed items only while they may read it (may_read), and their
+    acknowledgement (with its reminders and place in reports) only while their department
+    is also on its distribution list. What they lose is withheld, not deleted: it comes
+    back when they are allowed again. `resolve`: {username: department} → {username: User}
+    as they are now."""
+    with database.transaction() as cur:
+        feed_told = Repository(cur).recipients(facts.document_id)
+        list_told = AcknowledgementRepository(cur).recipients(facts.document_id)
+    people = resolve({**feed_told, **list_told})   # no transaction held over the RPC
+    readers = {u for u, user in people.items() if may_read(user, facts)}
+    listed = {u for u, department in list_told.items()
+              if u in readers and domain.on_the_list(department, facts)}
+    with database.transaction() as cur:
+        hidden = Repository(cur).withhold(facts.document_id, sorted(readers),
+                                          sorted(set(feed_told) - readers))
+        if hidden:
+            EmailRepository(cur).withhold(hidden)
+        AcknowledgementRepository(cur).follow(facts, sorted(listed),
+                                              sorted(set(list_told) - listed))
+    return {"readers": len(readers), "listed": len(listed), "withheld_items": len(hidden)}
 
 
 def _acknowledgement(row: dict, on: date) -> Acknowledgement:

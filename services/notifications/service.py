@@ -13,6 +13,7 @@ from services.common.delivery import event_handler
 from services.common.outbox import OutboxRelay
 from services.common.health import HealthBeacon
 from services.contracts import events
+from services.contracts.confidentiality import may_read
 from services.contracts.errors import EXPECTED, InvalidInput, NotFound, validate
 from services.contracts.models import User
 from services.contracts.notifications import Preferences
@@ -54,8 +55,37 @@ class NotificationsService:
         event = events.parse(payload)
         # membership is resolved now, when the event happens, and kept with the item
         users = [u for u in self._resolve(domain.audience(event.type, event.data))
-                 if domain.may_receive(u, event.data)]
-        return handlers.notify(self.db, self.settings, event, users)
+                 if may_read(u, event.data)]
+        added = handlers.notify(self.db, self.settings, event, users)
+        # an event may arrive after its document was made confidential or its list
+        # changed (document_updated heard first): what it added follows the facts now
+        facts = self._facts_now(event.data.document_id)
+        if handlers.access_changed(event.data, facts):
+            handlers.follow_access(self.db, facts, self._people)
+        return added
+
+    @event_handler("documents", "document_updated", requeue_on_error=True)
+    def on_document_updated(self, payload: dict) -> dict:
+        """Confidentiality or distribution changed: feed items, acknowledgements, their
+        reminders and reports follow, for everyone told of the document so far."""
+        event = events.parse(payload)
+        # the facts as the register holds them now, so a late or repeated event cannot
+        # bring old ones back (an idempotent recomputation: no inbox needed)
+        return handlers.follow_access(self.db, self._facts_now(event.data.document_id),
+                                      self._people)
+
+    def _facts_now(self, document_id) -> events.DocumentFacts:
+        record = self.documents.document_record(str(document_id))
+        return events.DocumentFacts.model_validate({**record, "document_id": record["id"]})
+
+    def _people(self, told: dict[str, str]) -> dict[str, User]:
+        """username → User as they are now; who has left, as they were, with no role."""
+        found = {u["username"]: User.model_validate(u)
+                 for u in self.documents.users(sorted(told))}
+        for username, department in told.items():
+            found.setdefault(username, User(username=username, full_name=username,
+                                            department=department, function="", roles=[]))
+        return found
 
     def _resolve(self, audience: domain.Audience) -> list[User]:
         found: dict[str, User] = {}

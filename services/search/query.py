@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from services.contracts import confidentiality
 from services.contracts.models import Role, User
 from services.contracts.search import SearchQuery, SuggestQuery
 from services.search.stopwords import is_stopword
@@ -192,15 +193,14 @@ def highlight_query(parsed: Parsed) -> dict:
 
 
 def permission_filter(user: User) -> dict | None:
-    """Confidential versions only for their distribution list, owner department and
-    the quality office: part of the query, so totals, facets, highlights and
-    suggestions never reveal them."""
-    if user.has(Role.QMS_ADMIN):
+    """The confidentiality rule (services/contracts/confidentiality.py, `may_read`) as
+    an Elasticsearch filter built from the same pieces: part of the query, so totals,
+    facets, highlights and suggestions never reveal a document the user may not read."""
+    if user.has(confidentiality.READS_EVERYTHING):
         return None
     return {"bool": {"should": [
         {"term": {"confidential": False}},
-        {"term": {"distribution": user.department}},
-        {"term": {"owner_department": user.department}},
+        *({"term": {field: user.department}} for field in confidentiality.HOLDER_FIELDS),
     ], "minimum_should_match": 1}}
 
 

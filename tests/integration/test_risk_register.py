@@ -9,7 +9,7 @@ import psycopg2.errors
 import pytest
 
 from services.contracts.errors import Forbidden, InvalidInput
-from services.contracts.qms import Assessment, NewProcess, NewRisk
+from services.contracts.qms import Assessment, NewProcess, NewRisk, RiskChange
 from services.documents import qms_handlers
 from services.documents.qms_repository import QmsRepository
 
@@ -71,7 +71,7 @@ def test_reassessing_keeps_the_history_and_flags_the_controlling_procedures(db, 
     assert assessed.reviews_requested == [code]
     assert (assessed.inherent.exposure, assessed.residual.level) == (20, "medie")
 
-    current, history = qms_handlers.risk(db, risk.id)
+    current, history = qms_handlers.risk(db, "calitate.test", risk.id)
     assert current.residual.exposure == 12 and current.last_assessed_on == TODAY
     assert [(a.assessor, a.residual.exposure) for a in history] == [
         ("calitate.test", 6), ("sef.dj.test", 12)]
@@ -92,7 +92,7 @@ def test_a_refused_assessment_changes_nothing(db, people):
         qms_handlers.assess_risk(db, "sef.dj.test", risk.id, Assessment(
             inherent_probability=1, inherent_impact=1, residual_probability=2,
             residual_impact=2), TODAY, 30)
-    _, history = qms_handlers.risk(db, risk.id)
+    _, history = qms_handlers.risk(db, "calitate.test", risk.id)
     assert len(history) == 1 and outbox_review_due(db, document_id) == []
 
 
@@ -146,3 +146,73 @@ def test_changes_clear_only_what_may_be_empty_and_replace_the_controls(db, peopl
         {"name": None, "owner": None, "description": "Descriere"}))
     assert (process.name, process.owner, process.description) == (
         f"Proces {p_code}", None, "Descriere")
+
+
+# --- confidentiality (issue 12, findings 2 and 3) -------------------------------------
+def secret_procedure(db, process=None) -> tuple[uuid.UUID, str]:
+    """A confidential procedure of AUD, on nobody else's list: DJ may not read it."""
+    document_id, code = uuid.uuid4(), f"PO-AUD-{uuid.uuid4().hex[:8]}"
+    with db.transaction() as cur:
+        cur.execute("INSERT INTO departments (code, name) VALUES ('AUD', 'Audit') "
+                    "ON CONFLICT DO NOTHING")
+        cur.execute("""INSERT INTO documents (id, code, title, type, owner_department, process,
+                                              distribution, confidential, created_by)
+                       VALUES (%s, %s, 'Misiuni de audit secrete', 'PO', 'AUD', %s,
+                               '{AUD}', true, 'test')""", (document_id, code, process))
+    return document_id, code
+
+
+def test_naming_a_confidential_procedure_answers_as_naming_none(db, people):
+    _, secret = secret_procedure(db)
+    risk = new_risk(db, [])
+    answers = []
+    for code in (secret, f"PO-AUD-{uuid.uuid4().hex[:8]}"):
+        with pytest.raises(InvalidInput) as raised:
+            qms_handlers.change_risk(db, "sef.dj.test", risk.id, RiskChange.model_validate(
+                {"controls": [{"measure": "Audit", "procedure": code}]}))
+        answers.append((raised.value.message.replace(code, "CODE"),
+                        {**raised.value.details, "code": "CODE"}))
+    assert answers[0] == answers[1]
+    assert answers[0][1] == {"field": "controls.0.procedure", "code": "CODE"}
+
+
+def test_risk_views_name_only_the_procedures_the_reader_may_read(db, people):
+    secret_id, secret = secret_procedure(db)
+    _, open_code = procedure(db)
+    risk = new_risk(db, [{"measure": "Audit intern", "procedure": secret},
+                         {"measure": "Avizare", "procedure": open_code}])   # by the quality office
+    assert [c.procedure.code for c in risk.controls] == [secret, open_code]
+
+    assessed = qms_handlers.assess_risk(db, "sef.dj.test", risk.id, Assessment(
+        inherent_probability=5, inherent_impact=4, residual_probability=3, residual_impact=4),
+        TODAY, 30)
+    assert assessed.reviews_requested == [open_code]            # told only what DJ may read
+    [notice] = outbox_review_due(db, secret_id)                 # AUD is still asked to review
+    assert notice["data"]["owner_department"] == "AUD" and notice["data"]["confidential"]
+
+    for reader, shown in (("sef.dj.test", [None, open_code]),
+                          ("calitate.test", [secret, open_code])):
+        current, history = qms_handlers.risk(db, reader, risk.id)
+        assert [c.procedure.code if c.procedure else None for c in current.controls] == shown
+        [listed] = [r for r in qms_handlers.risks(db, reader, "DJ", None) if r.id == risk.id]
+        assert listed.controls == current.controls
+        assert history[-1].reviews_requested == sorted(c for c in shown if c)
+
+    # the head sends back what they see: the measure keeps the procedure they cannot see
+    qms_handlers.change_risk(db, "sef.dj.test", risk.id, RiskChange.model_validate(
+        {"controls": [{"measure": "Audit intern"}, {"measure": "Avizare", "procedure": open_code}]}))
+    current, _ = qms_handlers.risk(db, "calitate.test", risk.id)
+    assert [c.procedure.code for c in current.controls] == [secret, open_code]
+
+
+def test_a_process_names_only_the_procedures_the_reader_may_read(db, people):
+    code = f"P-{uuid.uuid4().hex[:6].upper()}"
+    _, secret = secret_procedure(db, process=code)
+    _, open_code = procedure(db, process=code)
+    qms_handlers.create_process(db, "calitate.test", NewProcess(
+        code=code, name=f"Proces {code}", department="DJ"))
+    for reader, shown in (("sef.dj.test", [open_code]),
+                          ("calitate.test", sorted([secret, open_code]))):
+        assert [p.code for p in qms_handlers.process(db, reader, code).procedures] == shown
+        [listed] = [p for p in qms_handlers.processes(db, reader) if p.code == code]
+        assert [p.code for p in listed.procedures] == shown

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from services.documents.domain import (
-    Chain, DocumentTypes, SigningChains, decide, decide_opinion, effective_date, may_read, next_number,
+    Chain, DocumentTypes, SigningChains, decide, decide_opinion, effective_date, next_number,
     registry_number)
 from services.contracts.errors import InvalidInput
 
@@ -150,15 +150,6 @@ def test_a_first_version_keeps_the_numbering_it_had_before_procedura_and_only_a_
         first_number((1, 2), Numbering(edition=5, revision=0))
     assert "Ediția I, Revizia 2" in str(refused.value)
     assert refused.value.details["latest"] == {"edition": 1, "revision": 2}
-
-
-def test_confidential_documents_are_read_only_by_their_list_owner_and_quality_office():
-    secret = document(owner="AUD", distribution=("AUD", "PRIMAR"), confidential=True)
-    assert may_read(user("x", "PRIMAR"), secret)
-    assert may_read(user("x", "AUD"), secret)
-    assert may_read(user("x", "SMC", Role.QMS_ADMIN), secret)
-    assert not may_read(user("x", "DJ", Role.VERIFIER), secret)
-    assert may_read(user("x", "DJ"), document())
 
 
 TYPES = DocumentTypes(yaml.safe_load(

@@ -2,7 +2,8 @@ import uuid
 
 from services.contracts.events import RevisionTransitioned
 from services.contracts.models import RevisionStatus as S, Role, User
-from services.notifications.domain import audience, may_receive, message
+from services.contracts.confidentiality import may_read
+from services.notifications.domain import audience, message
 
 
 def event(status, distribution=("DJ", "RP"), confidential=False, **extra):
@@ -35,8 +36,8 @@ def test_confidential_documents_reach_only_permitted_people():
                  roles=[Role.APPROVER])
     secretary = User(username="s", full_name="s", department="SG", function="",
                      roles=[Role.APPROVER])
-    assert may_receive(mayor, secret) and not may_receive(secretary, secret)
-    assert may_receive(secretary, event(S.IN_APPROVAL))
+    assert may_read(mayor, secret) and not may_read(secretary, secret)
+    assert may_read(secretary, event(S.IN_APPROVAL))
 
 
 def test_messages_are_romanian_and_name_the_edition():
