@@ -90,13 +90,14 @@ def queue_findings(amqp_uri: str) -> list[Finding]:
 
 
 def diagnose(args) -> list[Finding]:
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
-    from services.common.settings import Settings, load_config
+    from procedura_cli.localenv import operator_config
+    from services.common.settings import Settings
     from services.search.adapters.index import VersionIndex
     from services.search.rebuild import RpcSource
 
-    config = load_config(args.config)
+    config = operator_config(args.config)
     settings = Settings.from_config(config)
     findings: list[Finding] = []
     with ClusterRpcProxy(config, timeout=args.timeout) as rpc:
@@ -104,7 +105,7 @@ def diagnose(args) -> list[Finding]:
         index = VersionIndex(settings.elasticsearch_url, settings.search_index,
                              settings.search_shards, settings.search_replicas)
         findings += index_findings(index, RpcSource(rpc.documents, rpc.versioning))
-    findings += outbox_findings(settings.database_url, args.outbox_after)
+    findings += outbox_findings(settings.secret("database_url"), args.outbox_after)
     findings += queue_findings(config["AMQP_URI"])
     return findings
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from nameko.rpc import rpc
 
+from services.common.callers import GATEWAY
+from services.common.identity import rpc
 from services.contracts.errors import EXPECTED, NotFound, validate
 from services.contracts.qms import Assessment, NewProcess, NewRisk, ProcessChange, RiskChange
 from services.documents import qms_handlers
@@ -28,12 +29,12 @@ class ProcessesAndRisks:
         """Every document with its revision in force (the quality office's register)."""
         return [_dump(e) for e in qms_handlers.procedure_register(self.db, actor)]
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def list_processes(self) -> list[dict]:
         """The process list, each with its owner and the procedures that belong to it."""
         return [_dump(p) for p in qms_handlers.processes(self.db)]
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def get_process(self, code: str) -> dict:
         return _dump(qms_handlers.process(self.db, code))
 
@@ -47,12 +48,12 @@ class ProcessesAndRisks:
         return _dump(qms_handlers.change_process(self.db, actor, code,
                                                  validate(ProcessChange, change)))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def list_risks(self, department: str | None = None, process: str | None = None) -> list[dict]:
         """The risk register, optionally of one department or process."""
         return [_dump(r) for r in qms_handlers.risks(self.db, department, process)]
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def get_risk(self, risk_id: str) -> dict:
         """A risk and the history of its assessments."""
         risk, history = qms_handlers.risk(self.db, _risk_id(risk_id))

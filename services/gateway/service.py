@@ -46,10 +46,11 @@ class GatewayConfig(DependencyProvider):
         from minio import Minio
 
         self.settings = Settings.from_config(self.container.config)
-        self.tokens = Tokens(self.settings.auth_secret, self.settings.token_ttl_seconds)
+        self.tokens = Tokens(self.settings.secret("auth_secret"),
+                             self.settings.token_ttl_seconds)
         m = self.settings.minio
-        self.minio = Minio(m.endpoint, access_key=m.access_key, secret_key=m.secret_key,
-                           secure=m.secure)
+        self.minio = Minio(m.endpoint, access_key=self.settings.secret("minio.access_key"),
+                           secret_key=self.settings.secret("minio.secret_key"), secure=m.secure)
         self.staging_bucket = f"{m.bucket}-staging"
 
     def get_dependency(self, worker_ctx):
