@@ -61,7 +61,7 @@ TIKA_TASK_TIMEOUT_MS=${PROCEDURA_TIKA_TASK_TIMEOUT_MS:-150000}
 RMQ_NODE=${PROCEDURA_RABBITMQ_NODE:-procedura@localhost}
 PG_APP_USER=procedura PG_APP_DB=procedura
 RMQ_ADMIN=procedura-admin
-SECRETS=$STACK/secrets.env
+SECRETS=${PROCEDURA_SECRETS_FILE:-$STACK/secrets.env}   # procedura_cli/localenv.py reads it too
 BROKER_USERS=$REPO/services/common/broker_users.py
 
 ALL_COMPONENTS=(rabbitmq postgres minio elasticsearch tika)

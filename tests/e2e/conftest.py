@@ -91,7 +91,7 @@ def org():
 @pytest.fixture(scope="session")
 def gateway(services, environment, org):
     """The gateway URL, with the demo organisation loaded."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
         rpc.documents.load_organisation(org)

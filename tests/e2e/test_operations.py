@@ -66,8 +66,8 @@ def test_each_process_reports_its_own_health_and_a_stuck_one_is_found(services, 
 def test_verify_integrity_finds_an_original_changed_behind_procedura(login, environment):
     import io
 
-    from minio import Minio
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from tests.testenv import minio_admin
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     from procedura_cli.docgen import docx_bytes
     from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
@@ -76,8 +76,7 @@ def test_verify_integrity_finds_an_original_changed_behind_procedura(login, envi
     document = register(author, unique_code())
     good = author.upload(document["id"], "bun.docx", docx_bytes("b", BODY), "", DOCX)
     bad = author.upload(document["id"], "rau.docx", docx_bytes("r", BODY), "", DOCX)
-    minio = Minio("127.0.0.1:9000", access_key="procedura",
-                  secret_key="procedura-dev-secret", secure=False)
+    minio = minio_admin()
     key = f"originals/{document['id']}/{bad['id']}/rau.docx"
     minio.stat_object(environment.bucket, key)          # where versioning keeps it
     minio.put_object(environment.bucket, key, io.BytesIO(b"altered"), 7)

@@ -26,7 +26,7 @@ def _pending(environment) -> int:
 
 
 def test_the_subscriber_example_receives_a_real_event_and_sets_garbage_aside(environment, db):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     config = service_config(environment)
     queue = f"registratura.procedura-{uuid.uuid4().hex[:6]}"
