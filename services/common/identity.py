@@ -110,5 +110,8 @@ class IdentifiedClusterRpcProxy(ClusterRpcProxy):
 
     def __init__(self, config, *args, **kwargs):
         super().__init__(config, *args, **kwargs)
-        self._proxy = _IdentifiedCluster(self._worker_ctx, self._reply_listener,
-                                         broker_user(config))
+        user = broker_user(config)
+        # its reply queue is named after its user (rpc.reply-<user>-<uuid>), which that
+        # user's permissions allow (services/common/broker_users.py)
+        self._worker_ctx.container.service_name = user
+        self._proxy = _IdentifiedCluster(self._worker_ctx, self._reply_listener, user)
