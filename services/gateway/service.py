@@ -26,6 +26,7 @@ from services.gateway.live import LiveFeed, stream as live_stream
 from services.gateway.auth import Tokens
 from services.gateway.entrypoints import (
     MetricsProvider, error_response, http, json_body, json_response)
+from services.gateway.metrics import metrics_http
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.notify_routes import NotifyRoutes
 from services.gateway.register_routes import RegisterRoutes
@@ -113,7 +114,7 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
         ready = not any("error" in c for c in checks.values())
         return json_response({"ready": ready, "services": checks}, 200 if ready else 503)
 
-    @http("GET", "/metrics")
+    @metrics_http("GET", "/metrics")   # its own address in Kubernetes (metrics.py)
     def metrics(self, request):
         return Response(self.request_metrics.render(), mimetype="text/plain; version=0.0.4")
 
