@@ -361,8 +361,18 @@ EOF
 
 # ---- minio
 MINIO_DIR=$STACK/minio
+# which root credentials the running server took (a hash): a server started with other
+# ones (before secrets.env existed) is restarted by `up` so that it takes the file's
+minio_credentials_id() {
+    printf '%s:%s' "$(secret PROCEDURA_MINIO_ACCESS_KEY)" "$(secret PROCEDURA_MINIO_SECRET_KEY)" |
+        sha256sum | cut -d' ' -f1
+}
+minio_has_other_credentials() {
+    [[ $(cat "$MINIO_DIR/credentials.id" 2>/dev/null) != "$(minio_credentials_id)" ]]
+}
 start_minio() {
     mkdir -p "$MINIO_DIR/data"
+    minio_credentials_id >"$MINIO_DIR/credentials.id"
     # root credentials from secrets.env (a data dir made with other ones takes the new ones)
     spawn minio "$MINIO_DIR" env MINIO_ROOT_USER="$(secret PROCEDURA_MINIO_ACCESS_KEY)" \
         MINIO_ROOT_PASSWORD="$(secret PROCEDURA_MINIO_SECRET_KEY)" \
@@ -541,6 +551,10 @@ cmd_up() {
     ensure_secrets
     local c failed=0
     for c in "${COMPONENTS[@]}"; do
+        if [[ $c == minio ]] && is_running minio && minio_has_other_credentials; then
+            log "minio: restarting it with the root credentials of $SECRETS"
+            stop_component minio
+        fi
         if is_running "$c"; then
             continue
         fi
