@@ -9,11 +9,12 @@ Names follow nameko 2.14 (nameko/rpc.py, nameko/events.py) and Procedura's own:
   evt-<source>-<event>--<svc>.<m>   an event handler's queue (broadcast: -<id> after it)
   <svc>.events                      the topic exchange a service's outbox publishes to
   procedura.dead-letters            dead letters (exchange and queue), routing key <svc>
-  amq.default                       retries go back to the tail of their own queue
+  procedura.retry                   retries go back to the tail of their own queue (routing
+                                    key: the queue's name; services/common/delivery.py)
 nameko declares every exchange it uses (configure on it); RabbitMQ checks a bind as
 write on the queue and read on the exchange; topic permissions limit the routing keys
 a user may publish to nameko-rpc (the services it may call, and replies) and to the
-dead letters (its own name).
+dead letters (its own name) and to procedura.retry (its own queues).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ ADMIN = "procedura-admin"            # management API, CLI, tests: everything
 SUBSCRIBER = "procedura-subscriber"  # example of another system: binds to *.events
 RPC_EXCHANGE = "nameko-rpc"
 DEAD_LETTERS = "procedura.dead-letters"
+RETRY = "procedura.retry"
 # a reply's routing key: the uuid of the caller's reply queue
 REPLY_KEY = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # the queues another system's user may own (examples/subscriber.py)
@@ -79,10 +81,10 @@ def permissions(user: str) -> tuple[str, str, str]:
     out = [re.escape(f"{publishes}.events")] if publishes else []
     inbound = [re.escape(f"{s}.events") for s in sources]
     letters = [re.escape(DEAD_LETTERS)] if sources else []
-    retries = [r"amq\.default"] if sources else []
-    configure = _any(*own, *out, *inbound, *letters)
+    retries = [re.escape(RETRY)] if sources else []
+    configure = _any(*own, *out, *inbound, *letters, *retries)
     write = _any(*own, *out, *letters, *retries)
-    read = _any(*own, *inbound, *letters)
+    read = _any(*own, *inbound, *letters, *retries)
     return configure, write, read
 
 
@@ -97,6 +99,8 @@ def topic_permissions(user: str) -> list[tuple[str, str, str]]:
               _any(rf"{user}\.\*", REPLY_KEY))]
     if sources:
         rules.append((DEAD_LETTERS, _any(re.escape(user)), "^#$"))
+        own_queues = _any(rf"evt-.+--{user}\..+")   # retries: to its own queues only
+        rules.append((RETRY, own_queues, own_queues))
     if user in EVENT_KEYS:
         rules.append((f"{publishes}.events", _any(EVENT_KEYS[user]), ".*"))
     return rules

@@ -14,6 +14,7 @@ from itsdangerous import URLSafeTimedSerializer
 from kombu import Connection, Exchange, Queue
 
 from services.common.broker_users import SUBSCRIBER
+from services.common.delivery import list_dead_letters
 from services.common.identity import IdentifiedClusterRpcProxy
 from services.gateway.ui.session import SESSION_COOKIE
 from tests.e2e.test_walking_skeleton import register, unique_code
@@ -109,6 +110,24 @@ def test_a_service_may_call_only_the_services_it_uses_and_only_as_itself(service
         _publish(notifications, "nameko-rpc", "documents.document_record", user_id="search")
     with pytest.raises(REFUSED):    # nor another service's events
         _publish(notifications, "documents.events", "version_approved")
+    with Connection(environment.amqp_uri) as conn:   # the retry exchange exists...
+        Exchange("procedura.retry", type="topic", durable=True, passive=True)(conn).declare()
+    with pytest.raises(REFUSED):    # ...and takes its retries to its own queues only
+        _publish(notifications, "procedura.retry",
+                 "evt-versioning-version_text_extracted--search.on_text_extracted")
+    with pytest.raises(REFUSED):    # nor straight into a queue by its name
+        _publish(notifications, "", "rpc-documents")
+
+
+def test_a_service_retries_into_its_own_queue_and_dead_letters_under_its_own_name(
+        services, environment):
+    queue = "evt-versioning-version_text_extracted--search.on_text_extracted"
+    # what search's handler does with a failed message: back to its own queue by name
+    _publish(environment.amqp_uri_of("search"), "procedura.retry", queue)
+    with Connection(environment.amqp_uri) as conn:   # not an event: search dead-letters it
+        eventually(lambda: any(letter.queue == queue and letter.kind == "garbage"
+                               and letter.service == "search"
+                               for letter in list_dead_letters(conn)), timeout=30)
 
 
 def test_an_rpc_for_no_person_from_a_service_not_allowed_is_refused(gateway, login,

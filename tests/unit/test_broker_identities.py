@@ -25,6 +25,11 @@ def test_a_service_publishes_only_to_its_own_events_exchange():
     assert allowed(write, "notifications.events") and allowed(write, "nameko-rpc")
     assert not allowed(write, "documents.events")
     assert not allowed(write, "versioning.events")
+    assert not allowed(write, "amq.default")      # the default exchange reaches any queue
+    [retry] = [r for r in broker_users.topic_permissions("notifications")
+               if r[0] == "procedura.retry"]
+    assert allowed(retry[1], "evt-documents-version_approved--notifications.on_approved")
+    assert not allowed(retry[1], "evt-documents-version_approved--search.on_approved")
 
 
 def test_rpc_calls_are_limited_to_the_services_a_service_uses():
