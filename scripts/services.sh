@@ -46,9 +46,10 @@ up() {
     # a session of its own (it outlives this shell); the inner shell records its pid
     # and becomes nameko, so the pid file names the service process itself
     # (exec all the way down: no shell stays behind holding the caller's stdout)
-    (cd "$REPO" && exec setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN/$name.pid" \
-       env "${service_env[@]}" "$VENV/bin/nameko" run --config "$CONFIG" "$target" \
-       >>"$RUN/$name.log" 2>&1 </dev/null) &
+    # (its secrets are exported, not passed as arguments: `ps` shows arguments to everyone)
+    (cd "$REPO" && for pair in "${service_env[@]}"; do export "${pair?}"; done &&
+       exec setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN/$name.pid" \
+       "$VENV/bin/nameko" run --config "$CONFIG" "$target" >>"$RUN/$name.log" 2>&1 </dev/null) &
     for _ in $(seq 1 50); do [[ -s $RUN/$name.pid ]] && break; sleep 0.1; done
     echo "$name: started (pid $(cat "$RUN/$name.pid")), log $RUN/$name.log"
   done
