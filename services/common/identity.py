@@ -1,14 +1,15 @@
-"""Who is calling: RPCs carry the caller's broker identity, and a call that acts for
-no person is accepted only from the service identities allowed to make it.
+"""Who is calling: RPCs carry the caller's broker identity; only the gateway acts for
+a person, and a call that acts for no person is accepted only from the service
+identities allowed to make it.
 
 A proxy sets the AMQP `user_id` property of every call to the broker user of its own
 connection (the user in AMQP_URI); RabbitMQ refuses a message whose user_id is not
 the user that published it, so a caller cannot claim another's identity. The `rpc`
 entrypoint here reads it: a call that names a person (the method's `actor`,
-`username` or `user` argument) is accepted from any Procedura service (the broker's
-permissions already keep other users off nameko-rpc, services/common/broker_users.py);
-a call without one only from an identity in the method's `callers`. Which identity
-may make which call: docs/architecture.md ("Who may call what").
+`username` or `user` argument) is accepted from the gateway, which authenticated that
+person, and from the identities in the method's `callers`; a call without one only
+from the identities in `callers`. The operators (procedura CLI) may make every call.
+Which identity may make which call: docs/architecture.md ("Who may call what").
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 PERSON_ARGUMENTS = ("actor", "username", "user")
 # operators (procedura CLI, tests) may call what any service may
 OPERATOR = ADMIN
+# the one service that authenticates people and so may act for them
+PERSON_CALLERS = frozenset({"gateway"})
 
 
 def broker_user(config: dict) -> str:
@@ -41,17 +44,19 @@ def broker_user(config: dict) -> str:
 
 def refusal(method: str, person, caller: str | None, callers: frozenset[str]) -> str | None:
     """Why a call of `method` for `person` from `caller` is refused (None: accepted)."""
-    if person:
-        return None if caller else f"a call to {method} carries no caller identity"
-    if caller in callers or caller == OPERATOR:
+    if caller == OPERATOR or caller in callers:
         return None
-    return (f"{method} acts for no person and {caller or 'an unidentified caller'} "
-            f"may not call it")
+    who = caller or "an unidentified caller"
+    if person:
+        if caller in PERSON_CALLERS:
+            return None
+        return f"{method} acts for a person and {who} may not call it"
+    return f"{method} acts for no person and {who} may not call it"
 
 
 class IdentifiedRpc(Rpc):
     """nameko's @rpc, plus the caller check above. `callers`: the service identities
-    that may call this method without a person."""
+    (besides the gateway for a person) that may call this method."""
 
     def __init__(self, expected_exceptions=(), callers=(), **kwargs):
         self.callers = frozenset(callers)

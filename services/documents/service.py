@@ -6,7 +6,7 @@ from uuid import UUID
 
 from nameko.timer import timer
 
-from services.common.callers import GATEWAY, OPERATORS, SEARCH
+from services.common.callers import NOTIFICATIONS, GATEWAY, OPERATORS, SEARCH
 from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
@@ -51,7 +51,7 @@ class DocumentsService(ProcessesAndRisks):
         """The user, if the password is right; Unauthorized otherwise."""
         return _dump(handlers.authenticate(self.db, username, password))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=NOTIFICATIONS)
     def get_user(self, username: str) -> dict:
         with self.db.transaction() as cur:
             return _dump(Repository(cur).user(username))

@@ -144,6 +144,9 @@ def test_an_rpc_for_no_person_from_a_service_not_allowed_is_refused(gateway, log
             rpc.documents.get_revision(None, str(uuid.uuid4()))
     with IdentifiedClusterRpcProxy(environment.config("search"), timeout=20) as rpc:
         assert rpc.documents.document_record(document["id"])["id"] == document["id"]
+        # only the gateway, which authenticated the person, acts for one
+        with pytest.raises(Exception, match="acts for a person and search may not call it"):
+            rpc.documents.get("elena.dumitrascu", document["id"])
 
 
 def test_the_subscriber_reads_documents_events_and_publishes_nowhere(gateway, login,

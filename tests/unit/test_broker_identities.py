@@ -57,9 +57,13 @@ def test_every_user_has_a_password_key_of_its_own():
     assert "guest" not in broker_users.users()
 
 
-def test_a_call_for_a_person_is_accepted_from_a_service_identity():
+def test_only_the_gateway_acts_for_a_person_unless_a_method_allows_another():
     assert refusal("documents.get", "ana.popescu", "gateway", frozenset()) is None
     assert refusal("documents.get", "ana.popescu", None, frozenset()) is not None
+    why = refusal("documents.transition", "daniel.balan", "search", frozenset())
+    assert "acts for a person and search may not call it" in why
+    assert refusal("documents.get_user", "ana.popescu", "notifications",
+                   frozenset({"notifications"})) is None
 
 
 def test_a_call_for_no_person_only_from_an_allowed_identity():
