@@ -47,8 +47,8 @@ SERVICES: dict[str, tuple[str | None, tuple[str, ...], tuple[str, ...]]] = {
     "gateway": (None, ("notifications",), ("documents", "versioning", "search",
                                            "notifications")),
 }
-# the events a publisher may send where it shares another's exchange
-EVENT_KEYS = {"extraction": r"version_text_extracted|version_extraction_failed"}
+# (extraction publishes to versioning.events: both relay the versioning schema's outbox,
+# so either may send any of its events)
 
 
 def users() -> list[str]:
@@ -101,8 +101,6 @@ def topic_permissions(user: str) -> list[tuple[str, str, str]]:
         rules.append((DEAD_LETTERS, _any(re.escape(user)), "^#$"))
         own_queues = _any(rf"evt-.+--{user}\..+")   # retries: to its own queues only
         rules.append((RETRY, own_queues, own_queues))
-    if user in EVENT_KEYS:
-        rules.append((f"{publishes}.events", _any(EVENT_KEYS[user]), ".*"))
     return rules
 
 

@@ -78,7 +78,11 @@ def environment(stack, run_id):
 @pytest.fixture(scope="session")
 def services(environment):
     services = Services(environment)
-    services.up()
+    try:
+        services.up()
+    except Exception:   # those that did start must not outlive the run
+        services.down()
+        raise
     yield services
     services.down()
 
