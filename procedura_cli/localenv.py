@@ -52,7 +52,8 @@ def local_environment(identity: str, environ: Mapping[str, str] | None = None) -
     environ = dict(os.environ if environ is None else environ)
     env = {**read_secrets(secrets_file(environ)), **environ}
     if not env.get("PROCEDURA_AMQP_URI") and env.get(password_key(identity)):
-        vhost = quote(env.get("PROCEDURA_AMQP_VHOST") or "/", safe="")
+        vhost = env.get("PROCEDURA_AMQP_VHOST") or "/"
+        vhost = "" if vhost == "/" else quote(vhost, safe="")   # an empty path is "/"
         env["PROCEDURA_AMQP_URI"] = (
             f"pyamqp://{identity}:{quote(env[password_key(identity)], safe='')}"
             f"@{HOST}:{env.get('PROCEDURA_AMQP_PORT') or 5672}/{vhost}")

@@ -74,7 +74,7 @@ def cmd_migrate(args) -> int:
 def management_api(amqp_uri: str) -> tuple[str, tuple[str, str], str]:
     """The RabbitMQ management API base, credentials and vhost of an AMQP URI."""
     url = urlparse(amqp_uri)
-    vhost = url.path[1:] or "/"
+    vhost = unquote(url.path[1:]) or "/"
     port = os.environ.get("PROCEDURA_RABBITMQ_MGMT_PORT", "15672")   # as scripts/stack.sh
     return (f"http://{url.hostname}:{port}/api", (unquote(url.username or ""),
                                                 unquote(url.password or "")), vhost)
