@@ -54,7 +54,7 @@ def main() -> int:
     from tests.mailserver import MailServer
 
     with running_procedura("a") as (environment, org):
-        from nameko.standalone.rpc import ClusterRpcProxy
+        from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
         clients: dict[str, Client] = {}
 

@@ -45,7 +45,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args()
     with running_procedura("f") as (environment, org):
-        from nameko.standalone.rpc import ClusterRpcProxy
+        from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
         db = psycopg2.connect(environment.database_url)
         with db, db.cursor() as cur:

@@ -24,7 +24,7 @@ def password_of(org: dict, username: str) -> str:
 def running_procedura(prefix: str, upload_limit: int | None = None,
                       env: dict[str, str] | None = None):
     """Yields (environment, organisation); `env` overrides settings of the services."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     environment = (TestEnvironment(f"{prefix}{os.getpid()}", upload_limit=upload_limit)
                    if upload_limit else TestEnvironment(f"{prefix}{os.getpid()}"))

@@ -47,7 +47,7 @@ def timed(samples: dict[str, list[float]], name: str, call):
 
 def engine_calls(environment, data: bytes, rounds: int) -> dict[str, list[float]]:
     """Each engine call of the upload path, alone, `rounds` times."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
     from minio.commonconfig import CopySource
 
     from services.common.settings import Settings

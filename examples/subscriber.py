@@ -6,9 +6,14 @@ queue of YOUR system to Procedura's topic exchanges, handles each event once (de
 `id`: delivery is at least once), acks after handling, and sets garbage aside instead
 of looping on it.
 
-    python examples/subscriber.py --url amqp://user:pass@rabbitmq:5672/ \\
-        --queue registratura.procedura --bind documents.events:version_approved \\
+    python examples/subscriber.py --url amqp://procedura-subscriber:PASSWORD@rabbitmq:5672/ \\
+        --queue subscriber.registratura --bind documents.events:version_approved \\
         --bind documents.events:version_in_force
+
+Procedura gives other systems a read-only RabbitMQ user (locally `procedura-subscriber`,
+its password in .stack/secrets.env as PROCEDURA_AMQP_SUBSCRIBER_PASSWORD): it may declare
+queues named `subscriber.*`, bind them to the `*.events` exchanges and consume them, and
+nothing else (it cannot publish anywhere, nor read Procedura's own queues).
 
 Prints one JSON line per event: {"id", "type", "subject", "code", "status", ...}.
 `--count N` stops after N events (what the test of this example uses).
@@ -56,9 +61,12 @@ def handle(event: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default=os.environ.get(
-        "PROCEDURA_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"))
-    parser.add_argument("--queue", default="registratura.procedura")
+    parser.add_argument("--url", default=os.environ.get("PROCEDURA_SUBSCRIBER_AMQP_URI"),
+                        required="PROCEDURA_SUBSCRIBER_AMQP_URI" not in os.environ,
+                        help="amqp://USER:PASSWORD@HOST:5672/VHOST (or the environment's "
+                             "PROCEDURA_SUBSCRIBER_AMQP_URI)")
+    parser.add_argument("--queue", default="subscriber.registratura",
+                        help="a name your broker user may declare (subscriber.*)")
     parser.add_argument("--bind", action="append", metavar="EXCHANGE:ROUTING_KEY",
                         help="e.g. documents.events:version_approved, "
                              "documents.events:# for every document event")
@@ -75,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         for binding in bindings:
             exchange_name, _, routing_key = binding.partition(":")
             exchange = Exchange(exchange_name, type="topic", durable=True, channel=channel)
-            exchange.declare()   # the same declaration as Procedura's: harmless if it exists
+            # Procedura's services declare their exchanges; a subscriber only checks
+            exchange.declare(passive=True)
             queue.bind_to(exchange, routing_key=routing_key or "#")
 
         def on_message(body, message):

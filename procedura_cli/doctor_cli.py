@@ -103,15 +103,16 @@ def queue_findings(amqp_uri: str) -> list[Finding]:
 
 
 def diagnose(args) -> list[Finding]:
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     from procedura_cli.doctor_sessions import revoked_session_findings
-    from services.common.settings import Settings, load_config
+    from procedura_cli.localenv import operator_config
+    from services.common.settings import Settings
     from services.gateway.auth import Tokens
     from services.search.adapters.index import VersionIndex
     from services.search.rebuild import RpcSource
 
-    config = load_config(args.config)
+    config = operator_config(args.config)
     settings = Settings.from_config(config)
     findings: list[Finding] = []
     with ClusterRpcProxy(config, timeout=args.timeout) as rpc:
@@ -122,9 +123,9 @@ def diagnose(args) -> list[Finding]:
         findings += index_findings(index, RpcSource(rpc.documents, rpc.versioning))
         findings += revoked_session_findings(
             rpc.documents, args.gateway or f"http://{config['WEB_SERVER_ADDRESS']}",
-            Tokens(settings.auth_secret, settings.token_ttl_seconds), args.revoked_after,
-            Finding)
-    findings += outbox_findings(settings.database_url, args.outbox_after)
+            Tokens(settings.secret("auth_secret"), settings.token_ttl_seconds),
+            args.revoked_after, Finding)
+    findings += outbox_findings(settings.secret("database_url"), args.outbox_after)
     findings += queue_findings(config["AMQP_URI"])
     return findings
 

@@ -11,9 +11,9 @@ import sys
 
 def _connection(args):
     from services.common.delivery import confirmed_connection
-    from services.common.settings import load_config
+    from procedura_cli.localenv import operator_config
 
-    return confirmed_connection(load_config(args.config)["AMQP_URI"])
+    return confirmed_connection(operator_config(args.config)["AMQP_URI"])
 
 
 def cmd_list(args) -> int:

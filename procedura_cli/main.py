@@ -34,7 +34,7 @@ import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
-from urllib.parse import quote, urlparse  # noqa: E402
+from urllib.parse import quote, unquote, urlparse  # noqa: E402
 
 import requests  # noqa: E402
 
@@ -59,9 +59,9 @@ READY_QUEUES = {
 
 
 def _config(args):
-    from services.common.settings import load_config
+    from procedura_cli.localenv import operator_config
 
-    return load_config(args.config)
+    return operator_config(args.config)   # .stack/secrets.env as procedura-admin
 
 
 def cmd_migrate(args) -> int:
@@ -70,7 +70,7 @@ def cmd_migrate(args) -> int:
 
     settings = Settings.from_config(_config(args))
     for schema, package in MIGRATIONS.items():
-        applied = migrate(settings.database_url, schema, package)
+        applied = migrate(settings.secret("database_url"), schema, package)
         print(f"{schema}: {', '.join(applied) if applied else 'up to date'}")
     return 0
 
@@ -78,10 +78,10 @@ def cmd_migrate(args) -> int:
 def management_api(amqp_uri: str) -> tuple[str, tuple[str, str], str]:
     """The RabbitMQ management API base, credentials and vhost of an AMQP URI."""
     url = urlparse(amqp_uri)
-    vhost = url.path[1:] or "/"
+    vhost = unquote(url.path[1:]) or "/"
     port = os.environ.get("PROCEDURA_RABBITMQ_MGMT_PORT", "15672")   # as scripts/stack.sh
-    return (f"http://{url.hostname}:{port}/api", (url.username or "guest",
-                                                url.password or "guest"), vhost)
+    return (f"http://{url.hostname}:{port}/api", (unquote(url.username or ""),
+                                                unquote(url.password or "")), vhost)
 
 
 def missing_consumers(config: dict) -> list[str]:
@@ -121,7 +121,7 @@ def cmd_wait_ready(args) -> int:
 
 
 def cmd_demo_load(args) -> int:
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     from procedura_cli.demo import bring_into_force, load_procedures, organisation
 
@@ -139,7 +139,7 @@ def cmd_demo_load(args) -> int:
 
 
 def cmd_health(args) -> int:
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     if args.local:   # this pod's own answer (Kubernetes probes)
         from services.common.health import beacon_path, read_beacon
@@ -159,7 +159,7 @@ def cmd_health(args) -> int:
 
 
 def cmd_audit_verify(args) -> int:
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     with ClusterRpcProxy(_config(args), timeout=600) as rpc:
         result = rpc.documents.verify_audit(args.anchor)
@@ -188,7 +188,7 @@ def _hash(value: str) -> str:
 
 
 def cmd_verify_integrity(args) -> int:
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     with ClusterRpcProxy(_config(args), timeout=args.timeout) as rpc:
         result = rpc.versioning.verify_integrity()

@@ -10,13 +10,14 @@ import sys
 
 def _open(args):
     """The search index and an RPC source of truth (nameko standalone proxy)."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
-    from services.common.settings import Settings, load_config
+    from procedura_cli.localenv import operator_config
+    from services.common.settings import Settings
     from services.search.adapters.index import VersionIndex
     from services.search.rebuild import RpcSource
 
-    config = load_config(args.config)
+    config = operator_config(args.config)
     settings = Settings.from_config(config)
     proxy = ClusterRpcProxy(config, timeout=args.timeout)
     rpc = proxy.start()

@@ -13,12 +13,11 @@ import sys
 
 
 def cmd_staff(args) -> int:
-    from nameko.standalone.rpc import ClusterRpcProxy
-
-    from services.common.settings import load_config
+    from procedura_cli.localenv import operator_config
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
     from services.contracts.errors import NotFound
 
-    with ClusterRpcProxy(load_config(args.config), timeout=args.timeout) as rpc:
+    with ClusterRpcProxy(operator_config(args.config), timeout=args.timeout) as rpc:
         try:
             if args.staff_command == "deactivate":
                 ended = rpc.documents.deactivate(args.username)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Procedura's own processes: one `nameko run` per service, the gateway at
-# $PROCEDURA_GATEWAY_ADDRESS (default 127.0.0.1:8080).
+# $PROCEDURA_GATEWAY_ADDRESS (default 127.0.0.1:8080). Each reads the secrets
+# scripts/stack.sh generated ($PROCEDURA_STACK_DIR/secrets.env; variables set in the
+# environment win) and connects to RabbitMQ as its own user (procedura_cli/localenv.py).
 #
 #   scripts/services.sh up       start every service not running, wait until ready
 #   scripts/services.sh down     stop them (SIGTERM: in-flight messages finish)
@@ -38,10 +40,15 @@ up() {
       echo "$name: already running (pid $pid)"
       continue
     fi
+    # its secrets (.stack/secrets.env; the environment wins) and its own RabbitMQ user
+    local service_env
+    mapfile -t service_env < <(cd "$REPO" && "$VENV/bin/python" -m procedura_cli.localenv "$name")
     # a session of its own (it outlives this shell); the inner shell records its pid
     # and becomes nameko, so the pid file names the service process itself
     # (exec all the way down: no shell stays behind holding the caller's stdout)
-    (cd "$REPO" && exec setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN/$name.pid" \
+    # (its secrets are exported, not passed as arguments: `ps` shows arguments to everyone)
+    (cd "$REPO" && for pair in "${service_env[@]}"; do export "${pair?}"; done &&
+       exec setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN/$name.pid" \
        "$VENV/bin/nameko" run --config "$CONFIG" "$target" >>"$RUN/$name.log" 2>&1 </dev/null) &
     for _ in $(seq 1 50); do [[ -s $RUN/$name.pid ]] && break; sleep 0.1; done
     echo "$name: started (pid $(cat "$RUN/$name.pid")), log $RUN/$name.log"

@@ -8,8 +8,14 @@ import socket  # noqa: E402
 
 import pytest  # noqa: E402
 
-ENGINES = {"RabbitMQ": 5672, "PostgreSQL": 5432, "MinIO": 9000, "Elasticsearch": 9200,
-           "Tika": 9998}
+from tests.testenv import port  # noqa: E402
+
+# the stack's ports, from the variables scripts/stack.sh reads (a private stack elsewhere)
+ENGINES = {"RabbitMQ": port("PROCEDURA_AMQP_PORT", 5672),
+           "PostgreSQL": port("PROCEDURA_PG_PORT", 5432),
+           "MinIO": port("PROCEDURA_MINIO_PORT", 9000),
+           "Elasticsearch": port("PROCEDURA_ES_PORT", 9200),
+           "Tika": port("PROCEDURA_TIKA_PORT", 9998)}
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,11 @@
 """An isolated Procedura environment on the real stack, for integration and e2e tests:
-its own RabbitMQ vhost, PostgreSQL database, MinIO buckets and Elasticsearch index."""
+its own RabbitMQ vhost, PostgreSQL database, MinIO buckets and Elasticsearch index.
+
+The stack is the one scripts/stack.sh runs: its ports from the same PROCEDURA_* port
+variables (a private stack elsewhere, e.g. PROCEDURA_STACK_DIR=/tmp/s
+PROCEDURA_AMQP_PORT=15682 ...), its credentials from its secrets.env. Each service of a
+run connects as its own RabbitMQ user, whose permissions on the run's vhost come from
+services/common/broker_users.py; the tests themselves act as procedura-admin."""
 from __future__ import annotations
 
 import os
@@ -13,12 +19,52 @@ from elasticsearch import Elasticsearch
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 
+from procedura_cli.localenv import local_environment
+from services.common import broker_users
 from services.common.settings import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
-MANAGEMENT = "http://127.0.0.1:15672/api"
-RABBIT_AUTH = ("guest", "guest")
-ADMIN_DB = "postgresql://procedura:procedura@127.0.0.1:5432/procedura"
+HOST = "127.0.0.1"
+
+
+def port(variable: str, default: int) -> int:
+    """A port of the stack, as scripts/stack.sh reads it."""
+    return int(os.environ.get(variable) or default)
+
+
+AMQP_PORT = port("PROCEDURA_AMQP_PORT", 5672)
+MANAGEMENT = f"http://{HOST}:{port('PROCEDURA_RABBITMQ_MGMT_PORT', 15672)}/api"
+PG_PORT = port("PROCEDURA_PG_PORT", 5432)
+MINIO_ENDPOINT = f"{HOST}:{port('PROCEDURA_MINIO_PORT', 9000)}"
+ELASTICSEARCH_URL = f"http://{HOST}:{port('PROCEDURA_ES_PORT', 9200)}"
+TIKA_URL = f"http://{HOST}:{port('PROCEDURA_TIKA_PORT', 9998)}"
+
+
+def stack_secrets() -> dict[str, str]:
+    """The stack's secrets (secrets.env, the environment winning), as procedura-admin."""
+    env = local_environment(broker_users.ADMIN)
+    missing = [k for k in ("PROCEDURA_AMQP_ADMIN_PASSWORD", "PROCEDURA_DATABASE_PASSWORD",
+                           "PROCEDURA_MINIO_ACCESS_KEY", "PROCEDURA_MINIO_SECRET_KEY",
+                           "PROCEDURA_AUTH_SECRET") if not env.get(k)]
+    if missing:
+        raise RuntimeError(f"the stack's secrets lack {', '.join(missing)}: "
+                           "run scripts/stack.sh up (it writes .stack/secrets.env)")
+    return env
+
+
+def rabbit_auth() -> tuple[str, str]:
+    return broker_users.ADMIN, stack_secrets()["PROCEDURA_AMQP_ADMIN_PASSWORD"]
+
+
+def minio_admin():
+    secrets = stack_secrets()
+    return Minio(MINIO_ENDPOINT, access_key=secrets["PROCEDURA_MINIO_ACCESS_KEY"],
+                 secret_key=secrets["PROCEDURA_MINIO_SECRET_KEY"], secure=False)
+
+
+def admin_database_url(database: str = "procedura") -> str:
+    password = quote(stack_secrets()["PROCEDURA_DATABASE_PASSWORD"], safe="")
+    return f"postgresql://procedura:{password}@{HOST}:{PG_PORT}/{database}"
 
 
 class TestEnvironment:
@@ -35,11 +81,15 @@ class TestEnvironment:
         self.gateway = f"http://{self.gateway_address}"
         self.upload_limit = upload_limit
         self.management = MANAGEMENT                       # RabbitMQ's management API
-        self.elasticsearch_url = "http://127.0.0.1:9200"
+        self.elasticsearch_url = ELASTICSEARCH_URL
         self.env = {
-            "PROCEDURA_AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/{self.vhost}",
-            "PROCEDURA_DATABASE_URL":
-                f"postgresql://procedura:procedura@127.0.0.1:5432/{self.database}",
+            # each service's URI: its own user on this vhost (procedura_cli/localenv.py)
+            "PROCEDURA_AMQP_VHOST": self.vhost,
+            "PROCEDURA_AMQP_PORT": str(AMQP_PORT),
+            "PROCEDURA_DATABASE_URL": admin_database_url(self.database),
+            "PROCEDURA_MINIO_ENDPOINT": MINIO_ENDPOINT,
+            "PROCEDURA_ELASTICSEARCH_URL": self.elasticsearch_url,
+            "PROCEDURA_TIKA_URL": TIKA_URL,
             "PROCEDURA_BUCKET": self.bucket,
             "PROCEDURA_SEARCH_INDEX": self.index,
             "PROCEDURA_GATEWAY_ADDRESS": self.gateway_address,
@@ -56,10 +106,15 @@ class TestEnvironment:
             "PROCEDURA_TRUSTED_PROXIES": "127.0.0.1",
         }
 
-    def config(self) -> dict:
-        """The nameko config the services of this environment read."""
-        saved = {k: os.environ.get(k) for k in self.env}
-        os.environ.update(self.env)
+    def environ(self, identity: str = broker_users.ADMIN) -> dict[str, str]:
+        """The environment a process of this run has as `identity` (a broker user)."""
+        return local_environment(identity, {**os.environ, **self.env})
+
+    def config(self, identity: str = broker_users.ADMIN) -> dict:
+        """The nameko config of this environment as `identity` (the tests: the admin)."""
+        environ = self.environ(identity)
+        saved = {k: os.environ.get(k) for k in environ}
+        os.environ.update(environ)
         try:
             return load_config(ROOT / "config" / "procedura.yaml")
         finally:
@@ -71,7 +126,12 @@ class TestEnvironment:
 
     @property
     def amqp_uri(self) -> str:
-        return self.env["PROCEDURA_AMQP_URI"]
+        """This run's vhost as procedura-admin."""
+        return self.environ()["PROCEDURA_AMQP_URI"]
+
+    def amqp_uri_of(self, identity: str) -> str:
+        """This run's vhost as another broker user (a service, the subscriber)."""
+        return self.environ(identity)["PROCEDURA_AMQP_URI"]
 
     @property
     def database_url(self) -> str:
@@ -80,24 +140,22 @@ class TestEnvironment:
     def create(self) -> None:
         self.destroy()
         vhost = quote(self.vhost, safe="")
-        requests.put(f"{self.management}/vhosts/{vhost}", auth=RABBIT_AUTH,
+        requests.put(f"{self.management}/vhosts/{vhost}", auth=rabbit_auth(),
                      timeout=10).raise_for_status()
-        requests.put(f"{self.management}/permissions/{vhost}/guest", auth=RABBIT_AUTH,
-                     json={"configure": ".*", "write": ".*", "read": ".*"},
-                     timeout=10).raise_for_status()
+        # every user's permissions on this vhost, as the stack gives them on "/"
+        broker_users.apply(self.management, rabbit_auth(), self.vhost)
         with _admin() as cur:
             cur.execute(f'CREATE DATABASE "{self.database}"')
 
     def destroy(self) -> None:
         requests.delete(f"{self.management}/vhosts/{quote(self.vhost, safe='')}",
-                        auth=RABBIT_AUTH, timeout=10)
+                        auth=rabbit_auth(), timeout=10)
         with _admin() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
         es = Elasticsearch(self.elasticsearch_url)
         for name in es.indices.get(index=f"{self.index}*", ignore_unavailable=True):
             es.indices.delete(index=name)
-        minio = Minio("127.0.0.1:9000", access_key="procedura",
-                      secret_key="procedura-dev-secret", secure=False)
+        minio = minio_admin()
         for bucket in (self.bucket, f"{self.bucket}-staging"):
             if minio.bucket_exists(bucket):
                 listed = list(minio.list_objects(bucket, recursive=True, include_version=True))
@@ -126,7 +184,7 @@ def _object_lock(minio: Minio, bucket: str) -> bool:
 
 class _admin:
     def __enter__(self):
-        self.conn = psycopg2.connect(ADMIN_DB)
+        self.conn = psycopg2.connect(admin_database_url())
         self.conn.autocommit = True
         return self.conn.cursor()
 

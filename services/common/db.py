@@ -117,7 +117,7 @@ class DatabaseProvider(DependencyProvider):
 
         make_green()
         settings = Settings.from_config(self.container.config)
-        migrate(settings.database_url, self.schema, self.migrations_package)
+        migrate(settings.secret("database_url"), self.schema, self.migrations_package)
         self.database = Database(settings.database_url, self.schema,
                                  maxconn=self.container.max_workers + 2)
 

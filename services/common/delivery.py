@@ -12,8 +12,10 @@ then dead-lettered.)
   malformed envelope with `requeue_on_error` takes it back forever: a hot loop.
 - **A handler that keeps failing is retried, then dead-lettered**: each failure
   republishes the message to the tail of its own queue with the attempt count in
-  the `x-procedura-attempts` header, after a growing pause (`delivery.
-  retry_delay_seconds`, doubled each time); after `delivery.max_attempts` it goes
+  the `x-procedura-attempts` header (through the topic exchange `procedura.retry`,
+  where each queue is bound by its own name: a service's broker user may publish there
+  only to its own queues, services/common/broker_users.py), after a growing pause
+  (`delivery.retry_delay_seconds`, doubled each time); after `delivery.max_attempts` it goes
   to the durable queue `procedura.dead-letters` with why, from where and when.
 - **An engine that is away is waited for, not counted**: a failure because
   Elasticsearch, MinIO, Tika or another service does not answer (a connection
@@ -40,7 +42,7 @@ from functools import partial
 from typing import Callable, Iterable
 
 import eventlet
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Exchange, Queue, binding
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import EventHandler
 from nameko.messaging import QueueConsumer
@@ -54,6 +56,10 @@ log = logging.getLogger(__name__)
 DEAD_LETTERS_EXCHANGE = Exchange("procedura.dead-letters", type="topic", durable=True,
                                  delivery_mode=2)
 DEAD_LETTERS_QUEUE = "procedura.dead-letters"
+# retries go back to their own queue through this exchange (routing key = the queue's
+# name), not through the default exchange, which would let a service's user publish to
+# any queue at all
+RETRY_EXCHANGE = Exchange("procedura.retry", type="topic", durable=True, delivery_mode=2)
 PREFIX = "x-procedura-"
 ATTEMPTS = PREFIX + "attempts"
 MAX_DELAY = 60.0
@@ -218,6 +224,13 @@ class ReliableEventHandler(EventHandler):
         self.retry_delay_base = settings.delivery.retry_delay_seconds
         self.amqp_uri = self.container.config[AMQP_URI_CONFIG_KEY]
         super().setup()
+        # the same queue, also bound to procedura.retry by its own name (retries)
+        q = self.queue
+        self.queue = Queue(
+            q.name, bindings=[binding(q.exchange, routing_key=q.routing_key),
+                              binding(RETRY_EXCHANGE, routing_key=q.name)],
+            durable=q.durable, auto_delete=q.auto_delete, exclusive=q.exclusive,
+            no_ack=q.no_ack, queue_arguments=q.queue_arguments)
 
     # what the queue consumer calls ------------------------------------------------
     def handle_message(self, body, message):
@@ -256,7 +269,7 @@ class ReliableEventHandler(EventHandler):
         headers[PREFIX + "last-error"] = error[-2000:]
         try:
             with confirmed_connection(self.amqp_uri) as conn:
-                _publish_raw(conn, message, "", self.queue.name, headers)
+                _publish_raw(conn, message, RETRY_EXCHANGE, self.queue.name, headers)
         except Exception:   # broker away: leave it to the broker to deliver it again
             log.exception("could not retry a message of %s; it stays in its queue",
                           self.queue.name)

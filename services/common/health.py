@@ -47,7 +47,8 @@ class HealthBeacon(DependencyProvider):
     def setup(self):
         settings = Settings.from_config(self.container.config)
         self.path = beacon_path(settings.health_dir, self.container.service_name)
-        self.amqp_uri = self.container.config["AMQP_URI"]
+        # every process talks to the broker: it stops here, naming the setting, without it
+        self.amqp_uri = settings.secret("amqp_uri")
         self._running = False
 
     def start(self):

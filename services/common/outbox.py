@@ -74,7 +74,7 @@ class OutboxRelay(DependencyProvider):
     def setup(self):
         make_green()
         self.settings = Settings.from_config(self.container.config)
-        self.database = Database(self.settings.database_url, self.schema, maxconn=2)
+        self.database = Database(self.settings.secret("database_url"), self.schema, maxconn=2)
         self.connection = Connection(self.container.config["AMQP_URI"],
                                      transport_options={"confirm_publish": True})
 

@@ -2,14 +2,61 @@
 
 The file (config/procedura.yaml) takes environment overrides with nameko's
 `${VAR:default}` syntax; code never reads os.environ for settings.
+
+Secrets have no default anywhere: a secret that is present but equal to a value
+written in the repository (an old default, a placeholder of deploy/, a demo password)
+is refused wherever settings are read, and one that is missing is refused by the
+component that needs it (`Settings.secret`), so a process stops at start-up naming
+the setting instead of running with a credential anyone can read.
 """
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 import yaml
 from nameko.extensions import DependencyProvider
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# secret -> the environment variable that sets it (what an operator must fix)
+SECRET_SETTINGS = {
+    "amqp_uri": "PROCEDURA_AMQP_URI",
+    "database_url": "PROCEDURA_DATABASE_URL",
+    "minio.access_key": "PROCEDURA_MINIO_ACCESS_KEY",
+    "minio.secret_key": "PROCEDURA_MINIO_SECRET_KEY",
+    "auth_secret": "PROCEDURA_AUTH_SECRET",
+}
+# values found in the repository, now or in its history: defaults of earlier versions,
+# the engines' own defaults and the demo's passwords (demo/organisation.yaml)
+KNOWN_VALUES = frozenset({
+    "guest", "procedura", "procedura-dev-secret", "dev-only-secret-not-for-production",
+    "minioadmin", "postgres", "admin", "password", "secret", "changeme",
+})
+# placeholders (deploy/k8s) and demo passwords are recognised by their shape
+KNOWN_MARKERS = ("change-me", "changeme", "placeholder", "not-a-secret")
+KNOWN_PREFIXES = ("demo-",)
+
+
+class InsecureSetting(Exception):
+    """A secret is missing, or is a value anyone can read in the repository."""
+
+    def __init__(self, setting: str, problem: str):
+        variable = SECRET_SETTINGS.get(setting, setting)
+        super().__init__(f"{variable} ({setting}) {problem}; set it in the environment "
+                         f"(locally scripts/stack.sh generates it into .stack/secrets.env)")
+        self.setting, self.variable = setting, variable
+
+
+def known_value(value: str) -> bool:
+    """Is `value` one anyone can read in the repository?"""
+    folded = value.strip().lower()
+    return (folded in KNOWN_VALUES or folded.startswith(KNOWN_PREFIXES)
+            or any(marker in folded for marker in KNOWN_MARKERS))
+
+
+def _credentials_of(url: str) -> tuple[str | None, str | None]:
+    parsed = urlparse(url)
+    return parsed.username, parsed.password
 
 
 class _Section(BaseModel):
@@ -18,8 +65,8 @@ class _Section(BaseModel):
 
 class MinioSettings(_Section):
     endpoint: str
-    access_key: str
-    secret_key: str
+    access_key: str | None = None     # secrets: missing until the environment sets them
+    secret_key: str | None = None
     bucket: str
     secure: bool = False
 
@@ -65,7 +112,8 @@ class AuthSettings(_Section):
 
 
 class Settings(_Section):
-    database_url: str
+    amqp_uri: str | None = None        # the nameko config's AMQP_URI (a secret: its password)
+    database_url: str | None = None
     minio: MinioSettings
     elasticsearch_url: str
     search_index: str = "procedura-versions"
@@ -75,7 +123,7 @@ class Settings(_Section):
     upload_limit_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     # uploads one gateway process streams at once; more get 503 (details.retry_after_seconds)
     upload_concurrency: int = Field(default=16, ge=1)
-    auth_secret: str = Field(min_length=16)
+    auth_secret: str | None = None
     token_ttl_seconds: int = 12 * 3600
     auth: AuthSettings = AuthSettings()
     extraction: ExtractionSettings = ExtractionSettings()
@@ -89,7 +137,53 @@ class Settings(_Section):
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":
-        return cls.model_validate(config["procedura"])
+        """The settings of a nameko config; InsecureSetting when a secret in it is one
+        of the repository's values."""
+        values = {k: v for k, v in config["procedura"].items()}
+        for key in ("database_url", "auth_secret"):
+            if values.get(key) == "":
+                values[key] = None
+        minio = dict(values.get("minio") or {})
+        for key in ("access_key", "secret_key"):
+            if minio.get(key) == "":
+                minio[key] = None
+        values["minio"] = minio
+        settings = cls.model_validate({**values, "amqp_uri": config.get("AMQP_URI") or None})
+        for name in SECRET_SETTINGS:
+            settings._check(name, present_only=True)
+        return settings
+
+    def secret(self, name: str) -> str:
+        """The secret `name` (a key of SECRET_SETTINGS), which this component needs:
+        InsecureSetting, naming its variable, when it is missing or known."""
+        self._check(name, present_only=False)
+        return self._value(name)
+
+    def _value(self, name: str):
+        section, _, key = name.rpartition(".")
+        return getattr(getattr(self, section) if section else self, key)
+
+    def _check(self, name: str, present_only: bool) -> None:
+        value = self._value(name)
+        if value is None or str(value).strip() == "":
+            if not present_only:
+                raise InsecureSetting(name, "is missing")
+            return
+        value = str(value)
+        if name in ("amqp_uri", "database_url"):
+            user, password = _credentials_of(value)
+            if user and user.lower() == "guest":
+                raise InsecureSetting(name, "names RabbitMQ's guest user, which is not used")
+            if not password:
+                if present_only:
+                    return
+                raise InsecureSetting(name, "has no password")
+            value = password
+        if known_value(value):
+            raise InsecureSetting(name, "is a value written in the repository "
+                                        "(a default, a placeholder or a demo password)")
+        if name == "auth_secret" and len(value) < 32:
+            raise InsecureSetting(name, "is shorter than 32 characters")
 
 
 def load_config(path: str | Path) -> dict:

@@ -18,7 +18,8 @@ AMQP_BINDING = "0.3.0"
 SERVERS = {
     "local": {"host": "127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0.9.1",
               "pathname": "/",
-              "description": "The local stack (scripts/stack.sh); vhost `/`, user guest."},
+              "description": "The local stack (scripts/stack.sh); vhost `/`, user "
+                             "procedura-subscriber (password in .stack/secrets.env)."},
     "k8s": {"host": "rabbitmq:5672", "protocol": "amqp", "protocolVersion": "0.9.1",
             "pathname": "/",
             "description": "Inside the cluster (deploy/k8s): the `rabbitmq` Service of "

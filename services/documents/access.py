@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from nameko.rpc import rpc
 
+from services.common.callers import GATEWAY, OPERATORS
+from services.common.identity import rpc
 from services.contracts.errors import EXPECTED
 from services.documents import logins
 from services.documents.access_repository import AccessRepository
@@ -24,13 +25,13 @@ class Access:
                                          kind, ttl_seconds)
         return {"user": user.model_dump(mode="json"), "session_id": session_id}
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def session_user(self, session_id: str) -> dict:
         """The person of a live session; Unauthorized once it is logged out, revoked,
         expired or its person deactivated."""
         return logins.session_user(self.db, session_id).model_dump(mode="json")
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def log_out(self, session_id: str) -> None:
         """End a session or token (idempotent)."""
         logins.log_out(self.db, session_id)
@@ -47,7 +48,7 @@ class Access:
         (`procedura staff deactivate`); how many ended."""
         return logins.revoke_person(self.db, username, deactivate=True)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def revoked_sessions(self, revoked_before_seconds: float, limit: int = 200) -> list[dict]:
         """Sessions revoked at least this long ago and not expired yet, newest first:
         `procedura doctor` checks that no gateway still accepts them."""

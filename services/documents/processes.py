@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from nameko.rpc import rpc
 
+from services.common.identity import rpc
 from services.contracts.errors import EXPECTED, NotFound, validate
 from services.contracts.qms import Assessment, NewProcess, NewRisk, ProcessChange, RiskChange
 from services.documents import qms_handlers

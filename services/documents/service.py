@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 from uuid import UUID
 
-from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
+from services.common.callers import NOTIFICATIONS, GATEWAY, OPERATORS, SEARCH
+from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.db import DatabaseProvider
 from services.common.outbox import OutboxRelay
 from services.common.health import HealthBeacon
@@ -33,33 +34,33 @@ class DocumentsService(ProcessesAndRisks, Access):
 
     db = DatabaseProvider("documents", "services.documents.migrations")
     outbox = OutboxRelay("documents")
-    versioning = RpcProxy("versioning")
+    versioning = IdentifiedRpcProxy("versioning")
     control = DocumentControlConfig()
     access = LoginLimits()
 
-    @rpc
+    @rpc(callers=GATEWAY)
     def health(self) -> dict:
         """Readiness: the broker answered (this call) and the database does."""
         return {"service": self.name, "database": self.db.ping()}
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def load_organisation(self, organisation: dict) -> dict:
         """Create or update departments and staff from an organisation file."""
         return handlers.load_organisation(self.db, validate(Organisation, organisation))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=NOTIFICATIONS)
     def get_user(self, username: str) -> dict:
         with self.db.transaction() as cur:
             return _dump(Repository(cur).user(username))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=("gateway", "notifications"))
     def staff(self, departments: list[str] | None = None,
               roles: list[str] | None = None) -> list[dict]:
         """Active staff of these departments and/or with one of these roles, resolved now."""
         with self.db.transaction() as cur:
             return [_dump(u) for u in Repository(cur).staff(departments, roles)]
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=NOTIFICATIONS)
     def users(self, usernames: list[str]) -> list[dict]:
         """The active staff among `usernames`, as they are now (who has left is not): for
         notifications, deciding who may still read a changed document."""
@@ -102,7 +103,7 @@ class DocumentsService(ProcessesAndRisks, Access):
         return register_handlers.disposal_date(self.db, self.control.retention, actor,
                                                UUID(document_id)).isoformat()
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=SEARCH + NOTIFICATIONS)
     def document_record(self, document_id: str) -> dict:
         """A document as the register holds it now, confidential or not: for trusted
         system callers only (the search projection, notifications following who may read
@@ -153,11 +154,11 @@ class DocumentsService(ProcessesAndRisks, Access):
         return _dump(handlers.withdraw(self.db, actor, UUID(version_id),
                                        validate(Comment, {"comment": reason}).comment))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=SEARCH)
     def get_revision(self, actor: str | None, version_id: str) -> dict:
         return _dump(handlers.get_revision(self.db, actor, UUID(version_id)))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=SEARCH)
     def all_revisions(self) -> list[dict]:
         """Every revision of every document, confidential ones included: for trusted
         system callers only (the search index rebuild), never for a person."""
@@ -209,7 +210,7 @@ class DocumentsService(ProcessesAndRisks, Access):
                 for revision, actions in handlers.signing_inbox(self.db, self.control.chains,
                                                                 actor)]
 
-    @rpc
+    @rpc(callers=OPERATORS)
     def verify_audit(self, anchors: list[str] | None = None) -> dict:
         """Recompute the hash chain of the whole audit trail; `anchors`, hashes written
         down at an earlier verification, must still be in it."""

@@ -5,13 +5,13 @@ from functools import partial
 
 import eventlet
 from kombu.exceptions import OperationalError
-from nameko.rpc import RpcProxy
 
+from services.common.identity import IdentifiedRpcProxy
 from services.common.settings import Settings
 from services.contracts.errors import ServiceUnavailable
 
 
-class TimedRpcProxy(RpcProxy):
+class TimedRpcProxy(IdentifiedRpcProxy):
     def setup(self):
         super().setup()
         self.timeout = Settings.from_config(self.container.config).rpc_timeout_seconds

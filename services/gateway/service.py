@@ -26,6 +26,7 @@ from services.gateway.auth import Tokens
 from services.gateway.client import TrustedProxies
 from services.gateway.entrypoints import (
     MetricsProvider, error_response, http, json_body, json_response, whole_number)
+from services.gateway.metrics import metrics_http
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.notify_routes import NotifyRoutes
 from services.gateway.register_routes import RegisterRoutes
@@ -46,11 +47,12 @@ class GatewayConfig(DependencyProvider):
         from minio import Minio
 
         self.settings = Settings.from_config(self.container.config)
-        self.tokens = Tokens(self.settings.auth_secret, self.settings.token_ttl_seconds)
+        self.tokens = Tokens(self.settings.secret("auth_secret"),
+                             self.settings.token_ttl_seconds)
         self.proxies = TrustedProxies(self.settings.auth.trusted_proxies)
         m = self.settings.minio
-        self.minio = Minio(m.endpoint, access_key=m.access_key, secret_key=m.secret_key,
-                           secure=m.secure)
+        self.minio = Minio(m.endpoint, access_key=self.settings.secret("minio.access_key"),
+                           secret_key=self.settings.secret("minio.secret_key"), secure=m.secure)
         self.staging_bucket = f"{m.bucket}-staging"
 
     def get_dependency(self, worker_ctx):
@@ -112,7 +114,7 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
         ready = not any("error" in c for c in checks.values())
         return json_response({"ready": ready, "services": checks}, 200 if ready else 503)
 
-    @http("GET", "/metrics")
+    @metrics_http("GET", "/metrics")   # its own address in Kubernetes (metrics.py)
     def metrics(self, request):
         return Response(self.request_metrics.render(), mimetype="text/plain; version=0.0.4")
 

@@ -50,7 +50,7 @@ class WebConfig(DependencyProvider):
         ui = self.container.config.get("UI") or {}
         secure = str(ui.get("secure_cookie", "false")).lower() in ("1", "true", "yes")
         ttl = int(ui.get("session_ttl_seconds") or settings.token_ttl_seconds)
-        self.sessions = Sessions(settings.auth_secret, ttl, secure)
+        self.sessions = Sessions(settings.secret("auth_secret"), ttl, secure)
         self.upload_limit = settings.upload_limit_bytes
 
     def get_dependency(self, worker_ctx):

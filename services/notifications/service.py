@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import UUID
 
-from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
+from services.common.callers import GATEWAY, OPERATORS
+from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.db import DatabaseProvider
 from services.common.delivery import event_handler
 from services.common.outbox import OutboxRelay
@@ -31,7 +32,7 @@ class NotificationsService:
 
     db = DatabaseProvider("notifications", "services.notifications.migrations")
     outbox = OutboxRelay("notifications")
-    documents = RpcProxy("documents")
+    documents = IdentifiedRpcProxy("documents")
     settings = NotificationSettingsProvider()
 
     @event_handler("documents", "version_approved", requeue_on_error=True)
@@ -99,7 +100,7 @@ class NotificationsService:
             found[username] = User.model_validate(self.documents.get_user(username))
         return list(found.values())
 
-    @rpc
+    @rpc(callers=GATEWAY)
     def health(self) -> dict:
         """Readiness: the broker answered (this call) and the database does."""
         return {"service": self.name, "database": self.db.ping()}
@@ -137,25 +138,25 @@ class NotificationsService:
                                            _version_id(version_id))
         return {**record.model_dump(mode="json"), "recorded": new}
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def acknowledgement_report(self, version_id: str) -> dict:
         """The distribution list of one revision: who confirmed when, who has not."""
         return handlers.report(self.db, self.settings,
                                _version_id(version_id)).model_dump(mode="json")
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def acknowledgement_report_csv(self, version_id: str) -> str:
         """The same, as a spreadsheet (Romanian headers, dates dd.mm.yyyy HH:MM)."""
         report = handlers.report(self.db, self.settings, _version_id(version_id))
         return acknowledgements.report_csv(report.people, self.settings.timezone)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def department_acknowledgements(self, department: str | None = None) -> list[dict]:
         """Every record of a department's people (all departments: None)."""
         return [a.model_dump(mode="json") for a in
                 handlers.listing(self.db, self.settings, department=department)]
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def department_acknowledgements_csv(self, department: str | None = None) -> str:
         """The same, as a spreadsheet."""
         return acknowledgements.listing_csv(
@@ -168,7 +169,7 @@ class NotificationsService:
         return [a.model_dump(mode="json") for a in
                 handlers.listing(self.db, self.settings, username=username)]
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def send_reminders(self, on: str | None = None) -> int:
         """The reminders owed today (or on the day `on`, YYYY-MM-DD); the timer calls it."""
         return handlers.send_reminders(self.db, self.settings,
@@ -190,7 +191,7 @@ class NotificationsService:
         with self.db.transaction() as cur:
             return EmailRepository(cur).set_preferences(username, chosen).model_dump(mode="json")
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def queue_digests(self, day: str | None = None) -> int:
         """Queue the daily digests of `day` (YYYY-MM-DD; default: yesterday)."""
         on = _day(day) if day else handlers.today(self.settings) - timedelta(days=1)
@@ -201,7 +202,7 @@ class NotificationsService:
     def digest_yesterday(self) -> int:
         return self.queue_digests()
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def deliver_email(self) -> dict:
         """Send the queued messages whose time has come (the delivery worker's tick)."""
         return delivery.deliver_due(self.db, Mailer(self.settings.email), self.settings)
@@ -210,7 +211,7 @@ class NotificationsService:
     def delivery_worker(self) -> dict:
         return self.deliver_email()
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def delivery_log(self, username: str | None = None, limit: int = 200) -> list[dict]:
         """The newest messages (of one person), with their status and attempts."""
         with self.db.transaction() as cur:

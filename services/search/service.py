@@ -1,9 +1,10 @@
 """The search service: an Elasticsearch projection that follows the events."""
 from __future__ import annotations
 
+from services.common.callers import GATEWAY
+from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.delivery import event_handler
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy, rpc
 
 from services.common.settings import Settings
 from services.common.health import HealthBeacon
@@ -36,10 +37,10 @@ class SearchService:
     health_beacon = HealthBeacon()
 
     index = IndexProvider()
-    documents = RpcProxy("documents")
-    versioning = RpcProxy("versioning")
+    documents = IdentifiedRpcProxy("documents")
+    versioning = IdentifiedRpcProxy("versioning")
 
-    @rpc
+    @rpc(callers=GATEWAY)
     def health(self) -> dict:
         """Readiness: broker and Elasticsearch (the cluster is at least yellow)."""
         return {"service": self.name, "elasticsearch": self.index.health()}

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from nameko.rpc import rpc
 
+from services.common.callers import DOCUMENTS, GATEWAY, OPERATORS
+from services.common.identity import rpc
 from services.common.db import DatabaseProvider
 from services.common.delivery import event_handler
 from services.common.outbox import OutboxRelay
@@ -28,64 +29,64 @@ class VersioningService:
     store = ObjectStoreProvider()
     settings = SettingsProvider()
 
-    @rpc
+    @rpc(callers=GATEWAY)
     def health(self) -> dict:
         """Readiness: broker, database and object storage. Not Tika: storing a version
         never waits for it (the extraction worker does)."""
         return {"service": self.name, "database": self.db.ping(), "storage": self.store.check()}
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=DOCUMENTS)
     def store_version(self, request: dict) -> dict:
         """Turn a staged upload into an immutable version (idempotent per version id)."""
         return handlers.store_version(self.db, self.store, self.settings,
                                       validate(StoreVersion, request)).model_dump(mode="json")
 
-    @rpc
+    @rpc(callers=OPERATORS)
     def verify_integrity(self) -> dict:
         """Every stored original hashed again against its manifest: missing and
         mismatching objects are listed."""
         return handlers.verify_integrity(self.db, self.store)
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=DOCUMENTS)
     def stage_copy(self, version_id: str) -> dict:
         """A copy of a stored original in the staging area, to be stored again as a new
         version (restoring a superseded revision)."""
         return handlers.stage_copy(self.db, self.store, UUID(version_id)).model_dump(mode="json")
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def get(self, version_id: str) -> dict:
         with self.db.transaction() as cur:
             return manifest(Repository(cur).get(UUID(version_id))).model_dump(mode="json")
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=("gateway", "search"))
     def history(self, document_id: str) -> list[dict]:
         with self.db.transaction() as cur:
             return [m.model_dump(mode="json")
                     for m in Repository(cur).history(UUID(document_id))]
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def content_location(self, version_id: str) -> str:
         """A short-lived URL of the original's bytes."""
         return handlers.content_location(self.db, self.store, UUID(version_id), "original")
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=("gateway", "search"))
     def text_location(self, version_id: str) -> str:
         """A short-lived URL of the text rendition."""
         return handlers.content_location(self.db, self.store, UUID(version_id), "text")
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def diff(self, version_id: str, against: str) -> dict:
         """Word-level differences between two versions of one document: hunks for a
         side-by-side view and unified text."""
         return handlers.diff(self.db, self.store, UUID(version_id), UUID(against))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=DOCUMENTS)
     def dispose(self, version_ids: list[str]) -> int:
         """Delete the content of these versions after their retention period (the
         documents service decides); returns how many objects were deleted."""
         return handlers.dispose(self.db, self.store, [UUID(v) for v in version_ids])
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def integrity_alarm(self, version_id: str, found: str, size: int,
                         detected_by: str) -> None:
         """A reader got bytes that did not hash to the manifest's sha256."""
@@ -96,14 +97,14 @@ class VersioningService:
         """An approved original is put under legal hold (idempotent)."""
         handlers.protect(self.db, self.store, events.parse(payload).data.version_id)
 
-    @rpc
+    @rpc(callers=OPERATORS)
     def orphan_objects(self, older_than: float = 3600, limit: int = 1000) -> list[dict]:
         """For `procedura doctor`: objects in the buckets that no version names (a
         staged upload never stored, an original or text without its manifest), older
         than `older_than` seconds."""
         return handlers.orphan_objects(self.db, self.store, older_than, limit)
 
-    @rpc
+    @rpc(callers=OPERATORS)
     def extraction_problems(self, pending_older_than: float = 600, limit: int = 100) -> dict:
         """For `procedura doctor`: versions still without text after `pending_older_than`
         seconds, failed extractions, and the count of versions per extraction status."""

@@ -1,8 +1,9 @@
 """The extraction worker: its own nameko service, so it scales apart from the API."""
 from __future__ import annotations
 
+from services.common.callers import GATEWAY
+from services.common.identity import rpc
 from services.common.delivery import event_handler
-from nameko.rpc import rpc
 
 from services.common.db import DatabaseProvider
 from services.common.health import HealthBeacon
@@ -25,7 +26,7 @@ class ExtractionWorker:
     tika = TikaProvider()
     settings = SettingsProvider()
 
-    @rpc
+    @rpc(callers=GATEWAY)
     def health(self) -> dict:
         """Readiness: broker, database, object storage and Tika."""
         return {"service": self.name, "database": self.db.ping(), "storage": self.store.check(),

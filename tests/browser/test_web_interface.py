@@ -13,10 +13,9 @@ from selenium.webdriver.support.ui import Select
 
 from services.gateway.ui.session import SESSION_COOKIE
 from tests.browser.scenario import XSS_TITLE
-from tests.testenv import eventually
+from tests.testenv import eventually, stack_secrets
 
 pytestmark = pytest.mark.browser
-DEV_SECRET = "dev-only-secret-not-for-production"   # config/procedura.yaml's default
 
 
 def test_log_in_with_a_wrong_password_then_the_right_one(browser, scenario):
@@ -45,7 +44,9 @@ def test_an_expired_session_goes_back_to_log_in_and_then_to_the_page_asked_for(b
         def get_timestamp(self):
             return int(time.time()) - 2 * 86400
 
-    old = URLSafeTimedSerializer(DEV_SECRET, salt="procedura-web-session", signer=Yesterday)
+    # signed with the gateway's own secret (the stack's secrets.env), but two days old
+    old = URLSafeTimedSerializer(stack_secrets()["PROCEDURA_AUTH_SECRET"],
+                                 salt="procedura-web-session", signer=Yesterday)
     b = browser().open("/login")
     b.driver.add_cookie({"name": SESSION_COOKIE, "value": old.dumps({"u": "radu.munteanu",
                                                                        "c": "x" * 24}),

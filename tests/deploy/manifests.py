@@ -42,12 +42,19 @@ EXPECTED_EGRESS = {
     "search": {"rabbitmq", "elasticsearch", "minio"},
     "notifications": {"rabbitmq", "postgresql", "smtp"},   # e-mail to the mail relay
     "procedura-migrate": {"postgresql"},
+    # dev: creates the services' RabbitMQ users (overlays/dev/engines/rabbitmq-users.yaml)
+    "procedura-rabbitmq-users": {"rabbitmq-management"},
     # engines reach nothing but DNS
     "rabbitmq": set(), "postgresql": set(), "minio": set(), "elasticsearch": set(),
     "tika": set(),
 }
 ENGINE_PORTS = {5672: "rabbitmq", 5432: "postgresql", 9000: "minio", 9200: "elasticsearch",
-                9998: "tika", 53: "dns", 25: "smtp"}
+                9998: "tika", 53: "dns", 25: "smtp", 15672: "rabbitmq-management"}
+# the gateway's doors: the ingress controller on the API port, monitoring on /metrics'
+GATEWAY_DOORS = {"ingress-nginx": [8080], "monitoring": [9102]}
+# the pod labels an in-namespace engine admits (dev RabbitMQ: its management API for the
+# Job that creates the users)
+ENGINE_DOORS = {"rabbitmq": ("rabbitmq", "rabbitmq-management")}
 ENGINES = {"rabbitmq", "postgresql", "minio", "elasticsearch", "tika"}
 # environment variables that carry credentials: only ever from a Secret
 SECRET_ENV = re.compile(r"(PASS|PASSWORD|SECRET|ACCESS_KEY|_URI|DATABASE_URL|ELASTICSEARCH_URL)$")
@@ -295,11 +302,16 @@ def network_problems(docs: list[dict]) -> list[str]:
         if not doors:
             problems.append("gateway: no NetworkPolicy lets the ingress controller in")
         for rule in doors:
-            if [p.get("port") for p in rule.get("ports") or []] != [8080]:
-                problems.append(f"gateway: ingress on {rule.get('ports')}, expected 8080 only")
             for peer in rule.get("from") or []:
                 if "ipBlock" in peer or not (peer.get("namespaceSelector") or {}).get("matchLabels"):
                     problems.append(f"gateway: ingress from {peer}, expected a named namespace")
+                    continue
+                namespace = peer["namespaceSelector"]["matchLabels"].get(
+                    "kubernetes.io/metadata.name")
+                ports = [p.get("port") for p in rule.get("ports") or []]
+                if GATEWAY_DOORS.get(namespace) != ports:
+                    problems.append(f"gateway: ingress from {namespace} on {ports}, expected "
+                                    f"{GATEWAY_DOORS}")
     # in-namespace engines accept only the pods labelled for them
     for engine in ENGINES:
         labels = pods.get(engine)
@@ -309,13 +321,14 @@ def network_problems(docs: list[dict]) -> list[str]:
             if not _selects(p, labels, "Ingress"):
                 continue
             for rule in p["spec"].get("ingress") or []:
+                allowed = [{f"egress.procedura.ro/{label}": "true"}
+                           for label in ENGINE_DOORS.get(engine, (engine,))]
                 for peer in rule.get("from") or []:
-                    if (peer.get("podSelector") or {}).get("matchLabels") != {
-                            f"egress.procedura.ro/{engine}": "true"}:
+                    if (peer.get("podSelector") or {}).get("matchLabels") not in allowed:
                         problems.append(f"{engine}: ingress from {peer}")
     return problems
 
 
 def settings_variables() -> set[str]:
     """The PROCEDURA_* variables config/procedura.yaml reads."""
-    return set(re.findall(r"\$\{(PROCEDURA_[A-Z_]+):", CONFIG.read_text(encoding="utf-8")))
+    return set(re.findall(r"\$\{(PROCEDURA_[A-Z_]+)[:}]", CONFIG.read_text(encoding="utf-8")))

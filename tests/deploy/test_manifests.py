@@ -316,3 +316,55 @@ def test_prod_is_replicated_autoscaled_budgeted_and_spread(prod):
     paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
     assert [p["path"] for p in paths] == ["/api"]
     assert {p["backend"]["service"]["name"] for p in paths} == {"gateway"}
+
+
+# ---- issue 12: broker identities and /metrics -------------------------------------------------
+@pytest.mark.parametrize("overlay", m.OVERLAYS)
+def test_each_service_connects_to_rabbitmq_as_its_own_user(rendered, overlay):
+    keys = {}
+    for name in m.SERVICES:
+        pod = m.pod_template(m.find(rendered[overlay], "Deployment", name))["spec"]
+        [amqp] = [e for e in pod["containers"][0]["env"] if e["name"] == "PROCEDURA_AMQP_URI"]
+        keys[name] = amqp["valueFrom"]["secretKeyRef"]["key"]
+    assert keys == {name: f"amqp-uri-{name}" for name in m.SERVICES}
+
+
+def test_dev_rabbitmq_has_no_guest_and_a_job_gives_every_user_its_permissions(dev):
+    from services.common import broker_users
+
+    rabbitmq = m.pod_template(m.find(dev, "StatefulSet", "rabbitmq"))["spec"]["containers"][0]
+    env = {e["name"]: e for e in rabbitmq["env"]}
+    assert env["RABBITMQ_DEFAULT_USER"]["value"] == broker_users.ADMIN
+    assert "secretKeyRef" in env["RABBITMQ_DEFAULT_PASS"]["valueFrom"]
+    job = m.pod_template(m.find(dev, "Job", "procedura-rabbitmq-users"))["spec"]["containers"][0]
+    assert job["command"][:4] == ["python", "-m", "services.common.broker_users", "apply"]
+    given = {e["name"] for e in job["env"] if "secretKeyRef" in e["valueFrom"]}
+    assert given == {broker_users.password_key(u) for u in broker_users.users()}
+
+
+@pytest.mark.parametrize("overlay", m.OVERLAYS)
+def test_metrics_are_served_on_a_port_that_staff_do_not_reach(rendered, overlay):
+    docs = rendered[overlay]
+    configmap = next(d for d in docs if d["kind"] == "ConfigMap"
+                     and d["metadata"]["name"].startswith("procedura-settings"))
+    metrics_port = int(configmap["data"]["PROCEDURA_METRICS_ADDRESS"].rsplit(":", 1)[1])
+    web_port = int(configmap["data"]["PROCEDURA_GATEWAY_ADDRESS"].rsplit(":", 1)[1])
+    assert metrics_port != web_port
+    gateway = m.pod_template(m.find(docs, "Deployment", "gateway"))["spec"]["containers"][0]
+    ports = {p["name"]: p["containerPort"] for p in gateway["ports"]}
+    assert ports == {"http": web_port, "metrics": metrics_port}
+    # the Service and every Ingress path lead to the API port only
+    service = m.find(docs, "Service", "gateway")
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+    for ingress in (d for d in docs if d["kind"] == "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                assert path["backend"]["service"] == {"name": "gateway", "port": {"name": "http"}}
+    # the ingress controller may reach the API port, never the metrics port
+    doors = [(peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+              [p["port"] for p in rule["ports"]])
+             for p in docs if p["kind"] == "NetworkPolicy"
+             and m._selects(p, m.pod_template(m.find(docs, "Deployment", "gateway"))
+                            ["metadata"]["labels"], "Ingress")
+             for rule in p["spec"].get("ingress") or [] for peer in rule.get("from") or []]
+    assert sorted(doors) == [("ingress-nginx", [web_port]), ("monitoring", [metrics_port])]

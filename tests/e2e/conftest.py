@@ -78,7 +78,11 @@ def environment(stack, run_id):
 @pytest.fixture(scope="session")
 def services(environment):
     services = Services(environment)
-    services.up()
+    try:
+        services.up()
+    except Exception:   # those that did start must not outlive the run
+        services.down()
+        raise
     yield services
     services.down()
 
@@ -91,7 +95,7 @@ def org():
 @pytest.fixture(scope="session")
 def gateway(services, environment, org):
     """The gateway URL, with the demo organisation loaded."""
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
         rpc.documents.load_organisation(org)

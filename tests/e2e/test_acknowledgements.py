@@ -42,7 +42,7 @@ def email_off_afterwards(login):
 
 @pytest.fixture
 def rpc(environment):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     with ClusterRpcProxy(environment.config(), timeout=30) as proxy:
         yield proxy

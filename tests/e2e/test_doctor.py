@@ -28,7 +28,7 @@ def test_doctor_reports_stuck_unindexed_and_failed_versions(environment, login):
                            "application/pdf")
     for version in (unindexed, stuck, broken):
         settled(author, version["id"], timeout=60)
-    es = Elasticsearch("http://127.0.0.1:9200")
+    es = Elasticsearch(environment.elasticsearch_url)
     eventually(lambda: es.exists(index=environment.index, id=unindexed["id"])
                and es.get(index=environment.index, id=unindexed["id"])["_source"]["has_text"],
                timeout=60)

@@ -13,7 +13,7 @@ from kombu import Connection, Exchange, Queue
 
 from procedura_cli.docgen import docx_bytes
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
-from tests.testenv import ROOT, eventually
+from tests.testenv import ROOT, eventually, rabbit_auth
 
 
 def approved_version(login, distribution=("DJ",)):
@@ -92,9 +92,9 @@ def test_the_same_event_delivered_twice_makes_one_feed_item_and_one_index_entry(
 
 
 def _queue_info(environment, queue) -> dict:
-    return requests.get(f"http://127.0.0.1:15672/api/queues/"
+    return requests.get(f"{environment.management}/queues/"
                         f"{quote(environment.vhost, safe='')}/{queue}",
-                        auth=("guest", "guest"), timeout=5).json()
+                        auth=rabbit_auth(), timeout=5).json()
 
 
 def _queue_empty(environment, queue):

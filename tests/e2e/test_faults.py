@@ -24,6 +24,7 @@ import requests
 
 from procedura_cli.client import ApiError, Client
 from procedura_cli.docgen import docx_bytes
+from procedura_cli.localenv import secrets_file
 from tests.e2e.conftest import Services
 from tests import testenv
 from tests.testenv import ROOT, eventually
@@ -52,6 +53,8 @@ class PrivateStack:
             "PROCEDURA_TIKA_PORT": str(base + 5), "PROCEDURA_MINIO_PORT": str(base + 6),
             "PROCEDURA_PG_PORT": str(base + 7),
             "PROCEDURA_ES_HEAP": "512m", "PROCEDURA_TIKA_HEAP": "512m",
+            # the shared stack's secrets: its users and passwords, on the private broker too
+            "PROCEDURA_SECRETS_FILE": str(secrets_file(os.environ)),
         }
 
     def run(self, verb: str, components: str | None = None) -> None:
@@ -83,10 +86,8 @@ class PrivateEnvironment(testenv.TestEnvironment):
         private = stack.COMPONENTS.split()
         if "rabbitmq" in private:
             self.management = f"http://127.0.0.1:{stack.ports['mgmt']}/api"
-            self.env.update({
-                "PROCEDURA_AMQP_URI":
-                    f"pyamqp://guest:guest@127.0.0.1:{stack.ports['amqp']}/{self.vhost}",
-                "PROCEDURA_RABBITMQ_MGMT_PORT": str(stack.ports["mgmt"])})
+            self.env.update({"PROCEDURA_AMQP_PORT": str(stack.ports["amqp"]),
+                             "PROCEDURA_RABBITMQ_MGMT_PORT": str(stack.ports["mgmt"])})
         if "elasticsearch" in private:
             self.elasticsearch_url = f"http://127.0.0.1:{stack.ports['es']}"
             self.env["PROCEDURA_ELASTICSEARCH_URL"] = self.elasticsearch_url
@@ -106,7 +107,7 @@ def private(stack):
 
 @pytest.fixture(scope="module")
 def faulty(private, run_id, org):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     environment = PrivateEnvironment(f"{run_id}f", private)
     environment.create()

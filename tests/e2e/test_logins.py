@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
-from nameko.standalone.rpc import ClusterRpcProxy
+from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
 from tests.e2e.test_web_interface import CSRF, web_login
 from tests.testenv import ROOT, eventually

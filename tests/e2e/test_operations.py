@@ -69,19 +69,18 @@ def test_verify_integrity_reads_the_pinned_version_and_finds_what_changed_behind
     import io
 
     import psycopg2
-    from nameko.standalone.rpc import ClusterRpcProxy
 
     from procedura_cli.docgen import docx_bytes
-    from services.common.settings import Settings
-    from services.versioning.adapters.storage import make_client
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
     from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+    from tests.testenv import minio_admin
 
     author = login("ana.popescu")
     document = register(author, unique_code())
     good, over, legacy, gone = (
         author.upload(document["id"], f"{name}.docx", docx_bytes(name, BODY), "", DOCX)
         for name in ("bun", "peste", "vechi", "sters"))
-    minio = make_client(Settings.from_config(environment.config()).minio)
+    minio = minio_admin()
 
     def key(version):
         return f"originals/{document['id']}/{version['id']}/{version['filename']}"

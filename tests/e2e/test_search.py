@@ -135,13 +135,13 @@ def procedura_search(environment, monkeypatch, *argv: str) -> int:
 
 def test_reindex_swaps_the_alias_while_searches_keep_answering_and_verify_finds_drift(
         demo, login, environment, monkeypatch, capsys):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     from services.search.adapters.index import VersionIndex
     from services.search.rebuild import RpcSource, reindex, verify
 
     reader = login("radu.munteanu")
-    index = VersionIndex("http://127.0.0.1:9200", environment.index)
+    index = VersionIndex(environment.elasticsearch_url, environment.index)
     es: Elasticsearch = index.es
     before = reader.get("/api/search", q="procedura", size=100, scope="all")
     with ClusterRpcProxy(environment.config(), timeout=60) as rpc:

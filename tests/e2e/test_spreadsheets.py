@@ -24,7 +24,7 @@ def rows_of(response) -> list[list[str]]:
 
 def test_formulas_in_titles_names_and_functions_are_plain_text_in_every_csv(
         login, environment):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     department = f"F{uuid.uuid4().hex[:6].upper()}"
     username = f"formula.{uuid.uuid4().hex[:6]}"

@@ -21,6 +21,7 @@ from procedura_cli.demo import load_procedures
 from procedura_cli.docgen import docx_bytes
 from services.gateway.register_routes import PREFETCH
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
+from tests import testenv
 from tests.testenv import eventually
 
 
@@ -30,9 +31,8 @@ def patch(client, document_id, body, expect=200):
     return response.json()
 
 
-def minio():
-    return Minio("127.0.0.1:9000", access_key="procedura", secret_key="procedura-dev-secret",
-                 secure=False)
+def minio() -> Minio:
+    return testenv.minio_admin()
 
 
 def found(client, q) -> list[str]:

@@ -46,7 +46,7 @@ def private_tika(stack):
 
 @pytest.fixture(scope="module")
 def city_hall(private_tika, run_id, org):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     environment = PrivateEnvironment(f"{run_id}u", private_tika,
                                      gateway_port=7100 + (os.getpid() + 350) % 700)

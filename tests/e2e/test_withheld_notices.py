@@ -16,7 +16,7 @@ INSIDER, OUTSIDER = "radu.munteanu", "maria.ilie"      # DJ (owner) and RP (take
 
 @pytest.fixture
 def rpc(environment):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     with ClusterRpcProxy(environment.config(), timeout=30) as proxy:
         yield proxy

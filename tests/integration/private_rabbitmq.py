@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -12,6 +13,8 @@ import time
 from pathlib import Path
 
 from kombu import Connection
+
+from services.common.broker_users import ADMIN
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 
@@ -30,17 +33,21 @@ class PrivateRabbitMQ:
         self.node = f"procedura-test-{os.getpid()}@localhost"
         self.process: subprocess.Popen | None = None
         self.log = base / "rabbitmq.log"
+        # no guest (the services refuse it): the node starts with an admin of its own
+        self.password = secrets.token_hex(16)
 
     @property
     def amqp_uri(self) -> str:
-        return f"pyamqp://guest:guest@127.0.0.1:{self.amqp_port}/"
+        return f"pyamqp://{ADMIN}:{self.password}@127.0.0.1:{self.amqp_port}/"
 
     def _prepare(self) -> None:
         for sub in ("home", "mnesia", "log"):
             (self.base / sub).mkdir(parents=True, exist_ok=True)
         (self.base / "rabbitmq.conf").write_text(
             f"listeners.tcp.1 = 127.0.0.1:{self.amqp_port}\n"
-            "loopback_users.guest = true\nlog.console = true\nlog.file = false\n")
+            f"default_user = {ADMIN}\ndefault_pass = {self.password}\n"
+            "default_user_tags.administrator = true\n"
+            "log.console = true\nlog.file = false\n")
         (self.base / "enabled_plugins").write_text("[].\n")
         (self.base / "rabbitmq-env.conf").write_text("")
         cookie = self.base / "home" / ".erlang.cookie"

@@ -61,7 +61,7 @@ def test_a_broker_restart_while_events_flow_loses_and_duplicates_nothing(
         outside(conn.default_channel).declare()
     published = []
     with running(config, DocumentsService, NotificationsService):
-        from nameko.standalone.rpc import ClusterRpcProxy
+        from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
         with ClusterRpcProxy(config, timeout=30) as rpc:
             rpc.documents.load_organisation(org)

@@ -50,7 +50,7 @@ def feed_count(environment, version_id) -> int:
 def test_garbage_is_dead_lettered_at_once_and_the_service_goes_on(environment, db):
     config = service_config(environment, max_attempts=3, retry_delay=0.1)
     with running(config, DocumentsService, NotificationsService) as runner:
-        from nameko.standalone.rpc import ClusterRpcProxy
+        from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
         with ClusterRpcProxy(config, timeout=30) as rpc:
             rpc.documents.load_organisation(organisation())

@@ -11,7 +11,7 @@ from services.common.outbox import OutboxRelay, record
 from services.documents.service import DocumentsService
 from services.notifications.service import NotificationsService
 from tests.integration.running import running, service_config, version_approved
-from tests.testenv import MANAGEMENT, RABBIT_AUTH, eventually
+from tests.testenv import MANAGEMENT, eventually, rabbit_auth
 
 
 def test_the_relay_confirms_and_every_event_queue_is_durable(environment, db):
@@ -36,7 +36,7 @@ def test_the_relay_confirms_and_every_event_queue_is_durable(environment, db):
         # the broker acked it: the channel the relay published on is in confirm mode
         assert relay.connection.default_channel._confirm_selected is True
         vhost = quote(environment.vhost, safe="")
-        queues = requests.get(f"{MANAGEMENT}/queues/{vhost}", auth=RABBIT_AUTH,
+        queues = requests.get(f"{MANAGEMENT}/queues/{vhost}", auth=rabbit_auth(),
                               timeout=10).json()
         events_queues = [q for q in queues if q["name"].startswith("evt-")]
         assert {q["name"] for q in events_queues} >= {

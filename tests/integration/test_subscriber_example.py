@@ -8,9 +8,10 @@ import sys
 import uuid
 
 import psycopg2
-from kombu import Connection
+from kombu import Connection, Exchange
 
 from procedura_cli.demo import organisation
+from services.common.broker_users import SUBSCRIBER
 from services.documents.service import DocumentsService
 from tests.integration.running import running, service_config
 from tests.testenv import ROOT, eventually
@@ -26,10 +27,10 @@ def _pending(environment) -> int:
 
 
 def test_the_subscriber_example_receives_a_real_event_and_sets_garbage_aside(environment, db):
-    from nameko.standalone.rpc import ClusterRpcProxy
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     config = service_config(environment)
-    queue = f"registratura.procedura-{uuid.uuid4().hex[:6]}"
+    queue = f"subscriber.registratura-{uuid.uuid4().hex[:6]}"
     code = f"PO-DJ-{uuid.uuid4().int % 10**8:08d}"
     subscriber = None
     try:
@@ -37,9 +38,12 @@ def test_the_subscriber_example_receives_a_real_event_and_sets_garbage_aside(env
             # events other tests left in the outbox go out first: the subscriber's queue
             # is bound after them, so the one event it gets is this test's
             eventually(lambda: _pending(environment) == 0)
+            with Connection(environment.amqp_uri) as conn:   # as the services declare it
+                Exchange("documents.events", type="topic", durable=True)(conn).declare()
+            # as another system runs it: the read-only subscriber user
             subscriber = subprocess.Popen(
                 [sys.executable, str(ROOT / "examples" / "subscriber.py"), "--url",
-                 environment.amqp_uri, "--queue", queue,
+                 environment.amqp_uri_of(SUBSCRIBER), "--queue", queue,
                  "--bind", "documents.events:document_registered", "--count", "1"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             assert "listening on" in subscriber.stderr.readline()   # its queue is bound now

@@ -8,6 +8,7 @@ import pytest
 
 from services.contracts.models import Role, User
 from services.search.adapters.index import VersionIndex
+from tests.testenv import ELASTICSEARCH_URL
 
 
 def user(department: str, *roles: Role) -> User:
@@ -18,7 +19,7 @@ def user(department: str, *roles: Role) -> User:
 @contextlib.contextmanager
 def fresh_index(alias: str) -> Iterator[VersionIndex]:
     """The alias `alias` and its index, made anew; deleted afterwards."""
-    index = VersionIndex("http://127.0.0.1:9200", alias)
+    index = VersionIndex(ELASTICSEARCH_URL, alias)
 
     def delete() -> None:
         for name in index.es.indices.get(index=f"{index.alias}*", ignore_unavailable=True):

@@ -209,7 +209,9 @@ class ObjectStore:
 
 class ObjectStoreProvider(DependencyProvider):
     def setup(self):
-        self.store = ObjectStore(Settings.from_config(self.container.config).minio)
+        settings = Settings.from_config(self.container.config)
+        settings.secret("minio.access_key"), settings.secret("minio.secret_key")
+        self.store = ObjectStore(settings.minio)
 
     def start(self):
         self.store.ensure_buckets()

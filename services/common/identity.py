@@ -1,0 +1,122 @@
+"""Who is calling: RPCs carry the caller's broker identity; only the gateway acts for
+a person, and a call that acts for no person is accepted only from the service
+identities allowed to make it.
+
+A proxy sets the AMQP `user_id` property of every call to the broker user of its own
+connection (the user in AMQP_URI); RabbitMQ refuses a message whose user_id is not
+the user that published it, so a caller cannot claim another's identity. The `rpc`
+entrypoint here reads it: a call that names a person (the method's `actor`,
+`username` or `user` argument) is accepted from the gateway, which authenticated that
+person, and from the identities in the method's `callers`; a call without one only
+from the identities in `callers`. The operators (procedura CLI) may make every call.
+Which identity may make which call: docs/architecture.md ("Who may call what").
+"""
+from __future__ import annotations
+
+import inspect
+import logging
+from urllib.parse import urlparse
+
+from nameko.rpc import Rpc, RpcProxy
+from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, ServiceProxy
+
+from services.common.broker_users import ADMIN
+from services.common.settings import Settings
+from services.contracts.errors import Forbidden
+
+log = logging.getLogger(__name__)
+
+# the argument that names the person a call acts for
+PERSON_ARGUMENTS = ("actor", "username", "user")
+# operators (procedura CLI, tests) may call what any service may
+OPERATOR = ADMIN
+# the one service that authenticates people and so may act for them
+PERSON_CALLERS = frozenset({"gateway"})
+
+
+def broker_user(config: dict) -> str:
+    """The broker user of a nameko config: the identity its calls carry."""
+    user = urlparse(Settings.from_config(config).secret("amqp_uri")).username
+    if not user:
+        raise ValueError("AMQP_URI names no user")
+    return user
+
+
+def refusal(method: str, person, caller: str | None, callers: frozenset[str]) -> str | None:
+    """Why a call of `method` for `person` from `caller` is refused (None: accepted)."""
+    if caller == OPERATOR or caller in callers:
+        return None
+    who = caller or "an unidentified caller"
+    if person:
+        if caller in PERSON_CALLERS:
+            return None
+        return f"{method} acts for a person and {who} may not call it"
+    return f"{method} acts for no person and {who} may not call it"
+
+
+class IdentifiedRpc(Rpc):
+    """nameko's @rpc, plus the caller check above. `callers`: the service identities
+    (besides the gateway for a person) that may call this method."""
+
+    def __init__(self, expected_exceptions=(), callers=(), **kwargs):
+        self.callers = frozenset(callers)
+        super().__init__(expected_exceptions=expected_exceptions, **kwargs)
+
+    def setup(self):
+        method = getattr(self.container.service_cls, self.method_name)
+        self._signature = inspect.signature(method)
+        self._person = next((p for p in PERSON_ARGUMENTS if p in self._signature.parameters),
+                            None)
+        super().setup()
+
+    def handle_message(self, body, message):
+        person = None
+        if self._person is not None and isinstance(body, dict):
+            try:
+                bound = self._signature.bind(None, *body.get("args", ()),
+                                             **body.get("kwargs", {}))
+                person = bound.arguments.get(self._person)
+            except TypeError:
+                pass   # nameko answers a bad signature itself
+        caller = (message.properties or {}).get("user_id")
+        why = refusal(f"{self.container.service_name}.{self.method_name}", person,
+                      caller, self.callers)
+        if why is not None:
+            log.warning("refused: %s", why)
+            raise Forbidden(why, {"caller": caller or ""})
+        super().handle_message(body, message)
+
+
+rpc = IdentifiedRpc.decorator
+
+
+class IdentifiedRpcProxy(RpcProxy):
+    """nameko's RpcProxy whose calls carry this process's broker user."""
+
+    def setup(self):
+        self.options["user_id"] = broker_user(self.container.config)
+        super().setup()
+
+
+class _IdentifiedCluster(ClusterProxy):
+    def __init__(self, worker_ctx, reply_listener, user_id: str):
+        super().__init__(worker_ctx, reply_listener)
+        self._user_id = user_id
+
+    def __getattr__(self, name):
+        if name not in self._proxies:
+            self._proxies[name] = ServiceProxy(self._worker_ctx, name, self._reply_listener,
+                                               user_id=self._user_id)
+        return self._proxies[name]
+
+
+class IdentifiedClusterRpcProxy(ClusterRpcProxy):
+    """nameko's standalone ClusterRpcProxy (CLI, tests) whose calls carry its broker user."""
+
+    def __init__(self, config, *args, **kwargs):
+        super().__init__(config, *args, **kwargs)
+        user = broker_user(config)
+        # its reply queue is named after its user (rpc.reply-<user>-<uuid>), which that
+        # user's permissions allow (services/common/broker_users.py)
+        self._worker_ctx.container.service_name = user
+        self._proxy = _IdentifiedCluster(self._worker_ctx, self._reply_listener, user)
