@@ -18,6 +18,10 @@ from .errors import ConversionTimedOut, CorruptFile, PasswordProtected, Renditio
 from .settings import RenditionSettings
 
 SOFFICE = "soffice"
+# HTML opens in Writer/Web by default, whose PDF export writes blank pages: read it with
+# Writer's own HTML filter instead
+_FILTERS = {".html": ("HTML (StarWriter)", "pdf:writer_pdf_Export"),
+            ".htm": ("HTML (StarWriter)", "pdf:writer_pdf_Export")}
 
 
 def convert_to_pdf(source: Path, target: Path, *, slot: int,
@@ -34,9 +38,11 @@ def convert_to_pdf(source: Path, target: Path, *, slot: int,
     profile = settings.profiles_dir / f"slot-{slot}"
     profile.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="soffice-out-") as out:
+        infilter, export = _FILTERS.get(source.suffix.lower(), (None, "pdf"))
         argv = [SOFFICE, f"-env:UserInstallation={profile.resolve().as_uri()}",
                 "--headless", "--norestore", "--nolockcheck", "--nodefault",
-                "--convert-to", "pdf", "--outdir", out, str(source.resolve())]
+                *([f"--infilter={infilter}"] if infilter else []),
+                "--convert-to", export, "--outdir", out, str(source.resolve())]
         # HOME too: without it LibreOffice may write a profile into the real home
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(profile),
                "LANG": "C.UTF-8", "SAL_USE_VCLPLUGIN": "svp"}

@@ -11,8 +11,12 @@ import os
 import resource
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
+
+
+_POLL_SECONDS = 0.02
 
 
 class Deadline(Exception):
@@ -37,20 +41,27 @@ def run(argv: list[str], *, timeout: float, memory_limit: int | None = None,
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
     started = time.monotonic()
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             stdin=subprocess.DEVNULL, start_new_session=True,
-                             preexec_fn=limit, env=env, cwd=cwd)
-    try:
-        out, err = child.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill_group(child.pid)
-        child.communicate()
-        raise Deadline(f"{os.path.basename(argv[0])} ran past {timeout:g} s") from None
-    finally:
-        # a grandchild that outlived a normal exit of its parent goes too
-        kill_group(child.pid)
-    return Finished(child.returncode, out.decode(errors="replace") if text else out,
-                    err.decode(errors="replace"), time.monotonic() - started)
+    # output goes to files and the deadline is polled: no pipe a grandchild could hold
+    # open, and no reliance on subprocess's TimeoutExpired, which eventlet's patched
+    # subprocess raises as a class of its own
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                 start_new_session=True, preexec_fn=limit, env=env, cwd=cwd)
+        try:
+            while child.poll() is None:
+                if time.monotonic() - started > timeout:
+                    kill_group(child.pid)
+                    child.wait()
+                    raise Deadline(f"{os.path.basename(argv[0])} ran past {timeout:g} s")
+                time.sleep(_POLL_SECONDS)
+        finally:
+            # a grandchild that outlived its parent's exit goes too
+            kill_group(child.pid)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    return Finished(child.returncode, stdout.decode(errors="replace") if text else stdout,
+                    stderr.decode(errors="replace"), time.monotonic() - started)
 
 
 def kill_group(pgid: int) -> None:
