@@ -26,14 +26,14 @@ LINES = [
 
 
 def scan_page(lines: list[str] = LINES, *, dpi: int = 200, angle: float = 2.0,
-              noise: float = 0.004, seed: int = 1, page: int | None = None) -> Image.Image:
-    """One A4 page (grey) with `lines` in 14 pt, turned by `angle` degrees, with a
+              noise: float = 0.002, seed: int = 1, page: int | None = None) -> Image.Image:
+    """One A4 page (grey) with `lines` in 16 pt, turned by `angle` degrees, with a
     fraction `noise` of its pixels flipped to dark specks."""
     rnd = random.Random(seed)
     width, height = int(8.27 * dpi), int(11.69 * dpi)
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype(FONT, int(14 / 72 * dpi))
+    font = ImageFont.truetype(FONT, int(16 / 72 * dpi))
     y = int(1.0 * dpi)
     for line in lines + ([f"Pagina {page}"] if page else []):
         draw.text((int(0.9 * dpi), y), line, font=font, fill=20)
