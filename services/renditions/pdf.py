@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from . import processes
-from .errors import CorruptFile, RenditionFailed
+from .errors import CorruptFile, PasswordProtected, RenditionFailed
 from .settings import RenditionSettings
 
 _PAGES = re.compile(r"^Pages:\s+(\d+)", re.MULTILINE)
@@ -16,6 +16,9 @@ _TOOL_SECONDS = 120.0
 def page_count(path: Path, settings: RenditionSettings) -> int:
     done = _tool(["pdfinfo", str(path)], path, settings)
     found = _PAGES.search(done.stdout)
+    if "Incorrect password" in done.stderr:
+        raise PasswordProtected(f"{Path(path).name} is password-protected",
+                                {"file": Path(path).name})
     if done.returncode != 0 or not found:
         raise CorruptFile(f"{Path(path).name} is not a readable PDF: "
                           f"{done.stderr.strip()[-200:]}", {"file": Path(path).name})
