@@ -211,3 +211,20 @@ def test_a_corrupt_file_fails_naming_why(name, content, tmp_path, settings):
     with pytest.raises(CorruptFile, match=f"{name} is not a readable"):
         convert_to_pdf(source, tmp_path / "x.pdf", slot=0, settings=settings)
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_deadline_ends_every_process_the_engine_started(tmp_path):
+    marker = tmp_path / "grandchild"  # `tail -f` of it: a process to find by its argument
+    marker.touch()
+    with pytest.raises(processes.Deadline):
+        processes.run(["sh", "-c", f'tail -f "{marker}" & tail -f "{marker}"; :'],
+                      timeout=0.5)
+    assert processes_using(str(marker)) == []
+
+
+def test_a_grandchild_outliving_its_parent_is_ended_too(tmp_path):
+    marker = tmp_path / "orphan"
+    marker.touch()
+    done = processes.run(["sh", "-c", f'tail -f "{marker}" >/dev/null & exit 0'], timeout=10)
+    assert done.returncode == 0
+    assert processes_using(str(marker)) == []
