@@ -31,6 +31,9 @@ class OcrResult:
     pages_ocr: int                   # pages read by OCR
     pages_left: list[int] = field(default_factory=list)  # pages without text left unread
     stopped_by: str | None = None    # "max_pages" | "seconds_per_file" | None
+    # handed to OCR but still without text: past `ocr_seconds_per_page` (Tesseract's
+    # timeout keeps the page as it was) or a page with nothing to read
+    pages_unread: list[int] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -48,7 +51,7 @@ def ocr_pdf(source: Path, target: Path, settings: RenditionSettings) -> OcrResul
     with tempfile.TemporaryDirectory(prefix="ocr-") as work:
         current = Path(work) / "current.pdf"
         shutil.copyfile(source, current)
-        done, left, stopped = 0, [], None
+        attempted, left, stopped = [], [], None
         for start in range(0, len(chosen), settings.ocr_chunk_pages):
             chunk = chosen[start:start + settings.ocr_chunk_pages]
             remaining = deadline - time.monotonic()
@@ -66,11 +69,14 @@ def ocr_pdf(source: Path, target: Path, settings: RenditionSettings) -> OcrResul
                            else "seconds_per_page")
                 break
             output.replace(current)
-            done += len(chunk)
+            attempted += chunk
         if beyond and stopped is None:
             stopped = "max_pages"
+        still_empty = set(pdf.pages_without_text(current, settings)) if attempted else set()
+        unread = [page for page in attempted if page in still_empty]
         shutil.copyfile(current, target)
-    return OcrResult(pages=total, pages_ocr=done, pages_left=left + beyond, stopped_by=stopped)
+    return OcrResult(pages=total, pages_ocr=len(attempted) - len(unread),
+                     pages_left=left + beyond, stopped_by=stopped, pages_unread=unread)
 
 
 def ocr_images(source: Path, target: Path, settings: RenditionSettings) -> OcrResult:
@@ -87,6 +93,8 @@ def _run_ocrmypdf(source: Path, target: Path, pages: list[int], timeout: float,
             # a plain PDF: PDF/A would pass the whole file through ghostscript per chunk
             "--output-type", "pdf", "--optimize", "0", "--jobs", "1",
             "--tesseract-timeout", f"{settings.ocr_seconds_per_page:g}",
+            # ocrmypdf's own bound on a page image it unpacks, in megapixels
+            "--max-image-mpixels", f"{settings.max_image_pixels / 1e6:g}",
             "--pages", ",".join(map(str, pages))]
     if settings.ocr_deskew:
         argv.append("--deskew")

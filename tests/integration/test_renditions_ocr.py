@@ -147,3 +147,23 @@ def engines_running() -> list[str]:
         if "ocrmypdf" in cmd or cmd.startswith("tesseract"):
             found.append(cmd)
     return found
+
+
+def test_a_page_past_its_time_is_kept_as_it_was_and_named_unread(pages, tmp_path):
+    source = scans.save(pages[:1], tmp_path / "scan.pdf")
+
+    result = ocr_pdf(source, tmp_path / "rendition.pdf",
+                     RenditionSettings(ocr_seconds_per_page=0.01))
+
+    assert (result.pages, result.pages_ocr, result.pages_unread) == (1, 0, [1])
+    assert page_texts(tmp_path / "rendition.pdf") == [""]  # the page, without text
+
+
+def test_a_page_scanned_sideways_is_turned_upright_and_read(tmp_path):
+    sideways = scans.scan_page(seed=3, page=1).rotate(90, expand=True)
+    source = scans.save([sideways], tmp_path / "sideways.png")
+
+    result = ocr_images(source, tmp_path / "rendition.pdf", RenditionSettings())
+
+    assert result.pages_ocr == 1
+    assert_read(page_texts(tmp_path / "rendition.pdf")[0], "sideways page")
