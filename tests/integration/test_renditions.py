@@ -3,7 +3,6 @@ survive, a conversion past its deadline leaves no process, slots convert in para
 password-protected or broken file fails naming why."""
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import threading
