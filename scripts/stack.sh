@@ -209,6 +209,8 @@ cmd_install() {
     command -v pdftoppm >/dev/null || pkgs+=(poppler-utils)
     # libmagic: versioning tells an upload's type without asking Tika (python-magic)
     has_libmagic || pkgs+=(libmagic1)
+    # renditions (issue 13): LibreOffice without a GUI, fonts with ș ț, OCRmyPDF + Tesseract
+    renditions_installed || pkgs+=("${RENDITION_PKGS[@]}")
     [[ ${#pkgs[@]} -eq 0 ]] || apt_install "${pkgs[@]}"
 
     mkdir -p "$CACHE/dl" "$CACHE/bin"
@@ -230,7 +232,18 @@ is_installed() {
         -x $ES_DIST/bin/elasticsearch && -f $TIKA_JAR && -x $MINIO_BIN ]] &&
         command -v curl >/dev/null && id -u "$ES_USER" >/dev/null 2>&1 &&
         command -v pdftoppm >/dev/null && [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] &&
-        has_libmagic
+        has_libmagic &&
+        renditions_installed
+}
+
+RENDITION_PKGS=(libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
+    fonts-liberation2 tesseract-ocr tesseract-ocr-ron tesseract-ocr-eng ocrmypdf ghostscript)
+renditions_installed() {
+    command -v soffice >/dev/null && command -v ocrmypdf >/dev/null && command -v gs >/dev/null &&
+        [[ -f /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf ]] &&
+        tesseract --list-langs 2>/dev/null | grep -qx ron &&
+        tesseract --list-langs 2>/dev/null | grep -qx eng &&
+        dpkg -s libreoffice-calc-nogui libreoffice-impress-nogui >/dev/null 2>&1
 }
 
 # =========================================================================== process helpers

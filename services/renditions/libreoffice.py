@@ -1,0 +1,108 @@
+"""Office, text and HTML files to PDF with LibreOffice in headless mode.
+
+Each worker slot owns a LibreOffice user profile (`slot-N`): two soffice processes on one
+profile wait on its lock or fail, so slots are what lets conversions run in parallel.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import msoffcrypto
+
+from . import processes
+from .errors import ConversionTimedOut, CorruptFile, PasswordProtected, RenditionFailed
+from .settings import RenditionSettings
+
+SOFFICE = "soffice"
+# HTML opens in Writer/Web by default, whose PDF export writes blank pages: read it with
+# Writer's own HTML filter instead
+_FILTERS = {".html": ("HTML (StarWriter)", "pdf:writer_pdf_Export"),
+            ".htm": ("HTML (StarWriter)", "pdf:writer_pdf_Export")}
+
+
+def convert_to_pdf(source: Path, target: Path, *, slot: int,
+                   settings: RenditionSettings) -> Path:
+    """Write the PDF rendition of `source` to `target`.
+
+    Raises PasswordProtected, CorruptFile or ConversionTimedOut (each naming the file);
+    never leaves a LibreOffice process behind."""
+    source, target = Path(source), Path(target)
+    if is_password_protected(source):
+        raise PasswordProtected(f"{source.name} is password-protected",
+                                {"file": source.name})
+    check_package(source)
+    profile = settings.profiles_dir / f"slot-{slot}"
+    profile.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="soffice-out-") as out:
+        infilter, export = _FILTERS.get(source.suffix.lower(), (None, "pdf"))
+        argv = [SOFFICE, f"-env:UserInstallation={profile.resolve().as_uri()}",
+                "--headless", "--norestore", "--nolockcheck", "--nodefault",
+                *([f"--infilter={infilter}"] if infilter else []),
+                "--convert-to", export, "--outdir", out, str(source.resolve())]
+        # HOME too: without it LibreOffice may write a profile into the real home
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(profile),
+               "LANG": "C.UTF-8", "SAL_USE_VCLPLUGIN": "svp"}
+        try:
+            done = processes.run(argv, timeout=settings.conversion_seconds,
+                                 memory_limit=settings.memory_limit_bytes, env=env)
+        except processes.Deadline:
+            raise ConversionTimedOut(
+                f"LibreOffice did not convert {source.name} within "
+                f"{settings.conversion_seconds:g} s", {"file": source.name}) from None
+        produced = Path(out) / (source.stem + ".pdf")
+        if not produced.exists() or produced.stat().st_size == 0:
+            detail = (done.stderr or done.stdout).strip()[-300:]
+            if "could not be loaded" in detail:
+                raise CorruptFile(f"LibreOffice could not read {source.name}: {detail}",
+                                  {"file": source.name})
+            raise RenditionFailed(f"LibreOffice made no PDF of {source.name} "
+                                  f"(exit {done.returncode}): {detail}", {"file": source.name})
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(produced), target)
+    return target
+
+
+# the part every package of these formats has; LibreOffice would otherwise read a broken
+# one as plain text and render its bytes
+_MAIN_PART = {".docx": "word/document.xml", ".xlsx": "xl/workbook.xml",
+              ".pptx": "ppt/presentation.xml", ".odt": "content.xml", ".ods": "content.xml",
+              ".odp": "content.xml"}
+
+
+def check_package(path: Path) -> None:
+    """Raise CorruptFile for a DOCX/XLSX/PPTX/ODF file that is not a readable package."""
+    part = _MAIN_PART.get(path.suffix.lower())
+    if part is None:
+        return
+    try:
+        with zipfile.ZipFile(path) as zf:
+            zf.getinfo(part)
+    except (zipfile.BadZipFile, KeyError, OSError):
+        raise CorruptFile(f"{path.name} is not a readable {path.suffix.lower()[1:].upper()} "
+                          f"package (no {part})", {"file": path.name}) from None
+
+
+def is_password_protected(path: Path) -> bool:
+    """True for an encrypted OOXML/legacy Office file or an encrypted ODF package: asked
+    before LibreOffice, which would otherwise wait for a password or say only 'could not
+    be loaded'."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        fh.seek(0)
+        if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: legacy Office or encrypted OOXML
+            try:
+                return msoffcrypto.OfficeFile(fh).is_encrypted()
+            except Exception:  # not an Office OLE file msoffcrypto knows: not ours to say
+                return False
+    if head.startswith(b"PK") and zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                if "META-INF/manifest.xml" in zf.namelist():
+                    return b"encryption-data" in zf.read("META-INF/manifest.xml")
+        except (zipfile.BadZipFile, KeyError, OSError):
+            return False
+    return False

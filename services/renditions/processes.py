@@ -1,0 +1,71 @@
+"""Run an engine as a child process with a hard deadline and nothing left behind.
+
+The child starts in its own session, so it and everything it spawns (soffice starts
+soffice.bin; ocrmypdf starts tesseract and ghostscript) share one process group that a
+single killpg ends. Its address space is capped so a hostile file ends in an error of
+that one child, not in the kernel's out-of-memory killer choosing a victim.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+
+_POLL_SECONDS = 0.02
+
+
+class Deadline(Exception):
+    """The child ran past its deadline and its whole process group was killed."""
+
+
+@dataclass(frozen=True)
+class Finished:
+    returncode: int
+    stdout: str | bytes
+    stderr: str
+    seconds: float
+
+
+def run(argv: list[str], *, timeout: float, memory_limit: int | None = None,
+        env: dict | None = None, cwd: str | None = None, text: bool = True) -> Finished:
+    """Run argv to completion within `timeout` seconds, or kill its process group and
+    raise Deadline. Either way no process of the group is left when this returns."""
+
+    def limit():  # runs in the child between fork and exec
+        if memory_limit:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
+    started = time.monotonic()
+    # output goes to files and the deadline is polled: no pipe a grandchild could hold
+    # open, and no reliance on subprocess's TimeoutExpired, which eventlet's patched
+    # subprocess raises as a class of its own
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                 start_new_session=True, preexec_fn=limit, env=env, cwd=cwd)
+        try:
+            while child.poll() is None:
+                if time.monotonic() - started > timeout:
+                    kill_group(child.pid)
+                    child.wait()
+                    raise Deadline(f"{os.path.basename(argv[0])} ran past {timeout:g} s")
+                time.sleep(_POLL_SECONDS)
+        finally:
+            # a grandchild that outlived its parent's exit goes too
+            kill_group(child.pid)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    return Finished(child.returncode, stdout.decode(errors="replace") if text else stdout,
+                    stderr.decode(errors="replace"), time.monotonic() - started)
+
+
+def kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
