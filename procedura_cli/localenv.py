@@ -76,8 +76,13 @@ def operator_config(path) -> dict:
     os.environ completed from the local secrets (explicit variables kept)."""
     from services.common.settings import load_config
 
+    saved = dict(os.environ)
     os.environ.update(local_environment(ADMIN))
-    return load_config(path)
+    try:
+        return load_config(path)
+    finally:   # a command run in-process (tests) leaves the environment as it found it
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def main(argv: list[str]) -> int:

@@ -70,6 +70,13 @@ class IdentifiedRpc(Rpc):
         super().setup()
 
     def handle_message(self, body, message):
+        if not (message.properties or {}).get("reply_to"):
+            # not a call from an RPC proxy: nameko would fail answering it and stop the
+            # whole service, so it is dropped (acknowledged) with a warning
+            log.warning("dropped: a message for %s.%s without reply_to",
+                        self.container.service_name, self.method_name)
+            self.rpc_consumer.queue_consumer.ack_message(message)
+            return
         person = None
         if self._person is not None and isinstance(body, dict):
             try:

@@ -20,8 +20,8 @@ from werkzeug.wrappers import Response
 
 from services.common.settings import Settings
 from services.contracts.errors import (
-    Conflict, Forbidden, InvalidInput, NotFound, ProceduraError, TooManyRequests, Unauthorized,
-    validate)
+    Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, ProceduraError,
+    TooManyRequests, Unauthorized, validate)
 from services.contracts.models import Document, Role, Signing, User
 from services.contracts.search import SearchQuery
 from services.gateway.entrypoints import (
@@ -83,6 +83,7 @@ def page(fn):
     def wrapper(self, request, *args, **kwargs):
         try:
             current = Page(request, *self._web_user(request))
+            _refuse_an_organisation_file_too_large(request)
             if request.method == "POST" and not same_token(current.session.csrf,
                                                            _csrf_token(request)):
                 return _refused(current)
@@ -104,6 +105,10 @@ def page(fn):
     return wrapper
 
 
+# the organisation import's form: its file at most, and room for the other fields
+ORGANISATION_FORM_BYTES = orgimport.MAX_BYTES + 64 * 1024
+
+
 def _csrf_token(request) -> str | None:
     """The token of a POST: the X-CSRF-Token header (the upload's XHR), else the field of
     a plain form. A multipart body is never parsed here: the upload streams it to storage."""
@@ -114,9 +119,19 @@ def _csrf_token(request) -> str | None:
     # the organisation import: a small plain form with a file. Never an upload of a
     # version: parsing its body here would consume the stream the upload sends to storage
     if (request.mimetype == "multipart/form-data" and request.path == "/admin/organisation"
-            and (request.content_length or 0) <= orgimport.MAX_BYTES + 64 * 1024):
+            and (request.content_length or 0) <= ORGANISATION_FORM_BYTES):
         return request.form.get("csrf_token")
     return None
+
+
+def _refuse_an_organisation_file_too_large(request) -> None:
+    """An organisation file past the import's limit is refused by its size before its body
+    is read (its CSRF token, in the same body, is never reached: not a 'form expired')."""
+    if (request.method == "POST" and request.path == "/admin/organisation"
+            and (request.content_length or 0) > ORGANISATION_FORM_BYTES):
+        raise PayloadTooLarge(
+            f"the organisation file is larger than {orgimport.MAX_BYTES // 1024 // 1024} MB",
+            {"field": "file", "limit_bytes": orgimport.MAX_BYTES})
 
 
 def _refused(current: Page) -> Response:

@@ -252,7 +252,7 @@ def forgetful_gateway(environment, services):
         [str(ROOT / ".venv" / "bin" / "nameko"), "run", "--config",
          str(ROOT / "config" / "procedura.yaml"), "services.gateway.service:GatewayService"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        env={**os.environ, **environment.env, "PROCEDURA_GATEWAY_ADDRESS": address,
+        env={**environment.environ("gateway"), "PROCEDURA_GATEWAY_ADDRESS": address,
              "PROCEDURA_SESSION_CACHE_SECONDS": "60"})
     try:
         def up():

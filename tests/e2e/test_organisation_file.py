@@ -86,3 +86,15 @@ def test_a_good_file_is_still_loaded(gateway, office):
     assert "organizare.yaml a fost importat (compartimente: 1" in response.text
     person = Client.login(gateway, username, "parola-import").get("/api/me")
     assert (person["department"], person["full_name"]) == (department, "Ion Import")
+
+
+def test_a_file_past_the_size_limit_is_refused_by_its_size_not_as_an_expired_form(
+        gateway, office):
+    token = CSRF.search(office.get(f"{gateway}/admin", timeout=30).text).group(1)
+    big = b"departments: []\nusers: []\n" + b"# " + b"x" * (3 * 1024 * 1024) + b"\n"
+    response = office.post(f"{gateway}/admin/organisation", timeout=60,
+                           data={"csrf_token": token},
+                           files={"file": ("organizare.yaml", big, "application/x-yaml")})
+    assert response.status_code == 413
+    assert "the organisation file is larger than 2 MB" in response.text
+    assert "expired" not in response.text

@@ -137,9 +137,9 @@ def test_an_rpc_for_no_person_from_a_service_not_allowed_is_refused(gateway, log
     with IdentifiedClusterRpcProxy(environment.config("notifications"), timeout=20) as rpc:
         # notifications resolves people (a call naming the person)...
         assert rpc.documents.get_user("ana.popescu")["username"] == "ana.popescu"
-        # ...but may not read the register's records, confidential ones included
+        # ...but may not read every revision of the register, confidential ones included
         with pytest.raises(Exception, match="notifications may not call it"):
-            rpc.documents.document_record(document["id"])
+            rpc.documents.all_revisions()
         with pytest.raises(Exception, match="notifications may not call it"):
             rpc.documents.get_revision(None, str(uuid.uuid4()))
     with IdentifiedClusterRpcProxy(environment.config("search"), timeout=20) as rpc:
@@ -180,3 +180,13 @@ def test_the_subscriber_reads_documents_events_and_publishes_nowhere(gateway, lo
     with Connection(uri) as conn, pytest.raises(REFUSED):
         conn.channel().basic_get("rpc-documents")
 
+
+
+def test_a_message_that_is_not_a_call_leaves_the_service_running(services, environment,
+                                                                  login):
+    # the operators may publish anything: a message without reply_to once stopped the
+    # whole documents service (nameko could not answer it)
+    _publish(environment.amqp_uri, "nameko-rpc", "documents.health")
+    with IdentifiedClusterRpcProxy(environment.config(), timeout=20) as rpc:
+        assert rpc.documents.health()["service"] == "documents"
+    assert "without reply_to" in services.log("documents")
