@@ -60,7 +60,10 @@ class NotificationsService:
         added = handlers.notify(self.db, self.settings, event, users)
         # an event may arrive after its document was made confidential or its list
         # changed (document_updated heard first): what it added follows the facts now
-        facts = self._facts_now(event.data.document_id)
+        try:
+            facts = self._facts_now(event.data.document_id)
+        except NotFound:   # a document the register does not hold: nothing to follow
+            return added
         if handlers.access_changed(event.data, facts):
             handlers.follow_access(self.db, facts, self._people)
         return added
