@@ -59,7 +59,10 @@ def test_the_stored_readable_types_are_what_the_running_tika_parses(settings):
     assert media_types.tika_version() in served, served
     parsed = Tika(settings.tika_url, timeout=60, max_characters=0).parsed_types()
     stored = json.loads(media_types.TYPES_FILE.read_text())["parsed"]
-    assert set(stored) == parsed
+    # with Tesseract on the machine (renditions), Tika's OCR parser adds image types; the
+    # stored list keeps to what Tika parses without it, so uploads never depend on it
+    assert set(stored) <= parsed
+    assert all(t.startswith("image/") for t in parsed - set(stored)), parsed - set(stored)
     assert media_types.readable(media_types.detect(docx_bytes("t", BODY)[:65536], "x.docx"))
     assert not media_types.readable(media_types.detect(os.urandom(4096), "date.bin"))
 

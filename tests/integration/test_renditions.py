@@ -21,6 +21,7 @@ from services.renditions import processes
 from services.renditions.errors import ConversionTimedOut, CorruptFile, PasswordProtected
 from services.renditions.libreoffice import convert_to_pdf
 from services.renditions.settings import RenditionSettings
+from tests.testenv import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -226,4 +227,5 @@ def test_a_grandchild_outliving_its_parent_is_ended_too(tmp_path):
     marker.touch()
     done = processes.run(["sh", "-c", f'tail -f "{marker}" >/dev/null & exit 0'], timeout=10)
     assert done.returncode == 0
-    assert processes_using(str(marker)) == []
+    # the group was sent SIGKILL; the kernel takes a moment to end it on a busy machine
+    eventually(lambda: processes_using(str(marker)) == [], timeout=5)
