@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-
 from services.common.callers import GATEWAY, OPERATORS
 from services.common.identity import rpc
 from services.contracts.errors import EXPECTED
