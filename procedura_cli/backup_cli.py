@@ -31,6 +31,8 @@ def cmd_create(args) -> int:
           f"{len(manifest['objects'])} objects ({copied['objects']} copied, "
           f"{copied['bytes']} bytes), audit anchor {manifest['audit_anchor']['last_hash']}, "
           f"{manifest['seconds']} s")
+    if args.keep_daily or args.keep_monthly:   # retention only after a complete backup
+        return cmd_prune(args)
     return 0
 
 
@@ -173,6 +175,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     create.add_argument("--workers", type=int, default=4, help="objects copied at once")
     create.add_argument("--max-rate", type=float, default=0, metavar="MB_PER_S",
                         help="read at most this many MB/s from object storage (0: no limit)")
+    create.add_argument("--keep-daily", type=int, default=0, metavar="N",
+                        help="then prune: keep the newest backup of each of the last N days")
+    create.add_argument("--keep-monthly", type=int, default=0, metavar="M",
+                        help="then prune: ... and of each of the last M months")
     check = verb("verify", cmd_verify)
     check.add_argument("--backup", metavar="ID", help="this backup (default: the newest)")
     check.add_argument("--all", action="store_true", help="every backup of DEST")

@@ -35,11 +35,18 @@ def pg_tool(name: str) -> str:
 
 
 def libpq_environment(database_url: str) -> dict[str, str]:
-    """The connection as PG* variables: the password stays out of the process list."""
+    """The connection as PG* variables: the password stays out of the process list.
+    A client copied with its libraries (PROCEDURA_PG_BIN/../lib, as in the image) gets
+    them here, not every process of the container."""
     dsn = psycopg2.extensions.parse_dsn(database_url)
     names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER",
              "password": "PGPASSWORD", "dbname": "PGDATABASE"}
-    return {**os.environ, **{names[k]: str(v) for k, v in dsn.items() if k in names}}
+    env = {**os.environ, **{names[k]: str(v) for k, v in dsn.items() if k in names}}
+    libraries = Path(os.environ.get("PROCEDURA_PG_BIN") or "/nonexistent").parent / "lib"
+    if libraries.is_dir():
+        env["LD_LIBRARY_PATH"] = ":".join(
+            p for p in (str(libraries), env.get("LD_LIBRARY_PATH")) if p)
+    return env
 
 
 class Snapshot:
