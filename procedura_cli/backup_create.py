@@ -67,17 +67,12 @@ def _items(client: Minio, bucket: str, versions: list[dict],
             items.append({"kind": "text", "version": row["id"], "key": row["text_key"],
                           "version_id": text_version, "sha256": None, "size": size,
                           "legal_hold": False})
-    for item in items:
+    for item in items:   # the rest is read with the bytes (backup_objects.copy_in)
         earlier = known.get((item["key"], item["version_id"]))
         if earlier:
             item["sha256"] = item["sha256"] or earlier["sha256"]
             item["content_type"] = earlier.get("content_type")
             item["metadata"] = earlier.get("metadata") or {}
-        else:
-            stat = client.stat_object(bucket, item["key"], version_id=item["version_id"])
-            item["content_type"] = stat.content_type
-            item["metadata"] = {k[len("x-amz-meta-"):]: v for k, v in stat.metadata.items()
-                                if k.lower().startswith("x-amz-meta-")}
     return items
 
 

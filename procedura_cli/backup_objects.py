@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from eventlet import tpool
 from minio import Minio
 
 from procedura_cli.backup_manifest import CHUNK, BackupError, Destination
@@ -79,12 +80,16 @@ def copy_in(client: Minio, bucket: str, dest: Destination, item: dict,
     Written under a temporary name, hashed as it streams, renamed into place only when
     its sha256 is the one expected."""
     if item["sha256"] and dest.has_object(item["sha256"], item["size"]):
+        if "content_type" not in item:   # the same bytes under a key no backup had
+            _describe(client, bucket, item)
         return False
     folder = dest.path("objects/sha256/tmp")
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f"{os.getpid()}-{hashlib.sha1(item['key'].encode()).hexdigest()}"
     digest, size = hashlib.sha256(), 0
     response = client.get_object(bucket, item["key"], version_id=item["version_id"])
+    if "content_type" not in item:
+        _describe(client, bucket, item, response.headers)
     try:
         with open(tmp, "wb") as fh:
             for chunk in response.stream(CHUNK):
@@ -93,7 +98,9 @@ def copy_in(client: Minio, bucket: str, dest: Destination, item: dict,
                 fh.write(chunk)
                 throttle.wait(len(chunk))
             fh.flush()
-            os.fsync(fh.fileno())
+            # on disk before its name says it is whole; in a real thread, since under
+            # eventlet (the CLI) a blocking fsync would stop every other copy
+            tpool.execute(os.fsync, fh.fileno())
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         if exc.errno == errno.ENOSPC:
@@ -113,6 +120,16 @@ def copy_in(client: Minio, bucket: str, dest: Destination, item: dict,
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, final)
     return True
+
+
+def _describe(client: Minio, bucket: str, item: dict, headers=None) -> None:
+    """The object version's content type and user metadata (x-amz-meta-*), which a
+    restore puts back."""
+    if headers is None:
+        headers = client.stat_object(bucket, item["key"], version_id=item["version_id"]).metadata
+    item["content_type"] = headers.get("Content-Type")
+    item["metadata"] = {k[len("x-amz-meta-"):]: v for k, v in headers.items()
+                        if k.lower().startswith("x-amz-meta-")}
 
 
 def copy_all(client: Minio, bucket: str, dest: Destination, items: list[dict],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import psycopg2
@@ -105,7 +106,7 @@ def _migrate(settings: Settings) -> list[str]:
 
 
 def _objects(settings: Settings, dest: Destination, manifest: dict,
-             result: Restored) -> None:
+             result: Restored, workers: int) -> None:
     """Every object back under its key; the originals' new object version ids into
     their manifests (downloads read exactly that version); legal holds again."""
     store = ObjectStore(settings.minio)
@@ -113,7 +114,8 @@ def _objects(settings: Settings, dest: Destination, manifest: dict,
     objects = manifest["objects"]
     progress = Progress(len(objects), sum(o["size"] for o in objects))
     pinned: list[tuple[str, str]] = []
-    for item in objects:
+
+    def one(item: dict) -> None:
         new_version = put_back(store.client, store.bucket, dest, item)
         if item["kind"] == "original":
             pinned.append((new_version, item["version"]))
@@ -122,6 +124,10 @@ def _objects(settings: Settings, dest: Destination, manifest: dict,
         progress.add(item["size"], True)
         result.objects += 1
         result.bytes += item["size"]
+
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in pool.map(one, objects):
+            pass
     conn = psycopg2.connect(settings.secret("database_url"))
     try:
         with conn, conn.cursor() as cur:
@@ -134,7 +140,7 @@ def _objects(settings: Settings, dest: Destination, manifest: dict,
 
 
 def restore(settings: Settings, dest: Destination, backup_id: str | None,
-            replace: bool = False) -> Restored:
+            replace: bool = False, workers: int = 4) -> Restored:
     """Database, then objects. The caller checks the installation afterwards
     (`checks`), with the services running."""
     started = time.monotonic()
@@ -151,7 +157,7 @@ def restore(settings: Settings, dest: Destination, backup_id: str | None,
     result = Restored(backup_id)
     _database(settings, dest, manifest)
     result.migrations_applied = _migrate(settings)
-    _objects(settings, dest, manifest, result)
+    _objects(settings, dest, manifest, result, workers)
     result.seconds = round(time.monotonic() - started, 3)
     return result
 

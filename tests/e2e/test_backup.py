@@ -78,7 +78,8 @@ def filled(login, gateway):
     for client, vid in ((author, version["id"]), (login("paul.zamfir"), hidden["id"]),
                         (author, first["id"]), (author, second["id"])):
         settled(client, vid)
-    return {"documents": [approved["id"], secret["id"], two["id"]]}
+    return {"documents": [approved["id"], secret["id"], two["id"]],
+            "approved_version": version["id"]}
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +168,8 @@ def test_a_backup_restored_into_an_empty_installation_is_equal_through_the_api(
         environment, gateway, filled, dest, first_backup, target, login):
     before = snapshot_of(gateway, filled["documents"])
     approved, secret, _ = filled["documents"]
-    assert before["ana.popescu"][approved]["body"]["current_version"]["registry_number"]
+    in_force = before["ana.popescu"][filled["approved_version"]]["version"]
+    assert in_force["registry_number"] and in_force["status"] == "in_force"
     assert before["radu.munteanu"][secret]["status"] == 404        # confidential
     assert before["paul.zamfir"][secret]["status"] == 200
     assert before["audit"][approved] and before["radu.munteanu"]["feed"]["items"]
