@@ -5,6 +5,7 @@ Hooked into procedura_cli/main.py with `backup_cli.register(sub)`.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from types import SimpleNamespace
@@ -156,6 +157,12 @@ def _guarded(func):
             return func(args)
         except BackupError as exc:
             print(f"backup: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            print(f"backup: the destination is full ({exc}); nothing was marked complete",
+                  file=sys.stderr)
             return 1
     return run
 

@@ -18,6 +18,7 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
+from procedura_cli.backup_manifest import BackupError
 from services.documents import audit
 
 # every schema of Procedura (one per service with a database; procedura_cli/main.py)
@@ -105,7 +106,7 @@ class Snapshot:
         result = subprocess.run(command, env=libpq_environment(database_url),
                                 capture_output=True, text=True)
         if result.returncode != 0:
-            raise RuntimeError(f"pg_dump failed: {result.stderr.strip()}")
+            raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
 
 
 @contextlib.contextmanager

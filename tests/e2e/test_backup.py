@@ -303,3 +303,93 @@ def test_a_backup_killed_halfway_is_never_complete_and_the_next_run_completes(
     assert pruned.returncode == 0 and f"removed {interrupted}" in pruned.stdout
     assert Destination(dest).backup_ids() == [finished]
     assert procedura(environment, "backup", "verify", str(dest)).returncode == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A destination of 512 KB (a tmpfs: the test runs as root, as the stack's do)."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs",
+                              str(folder)], capture_output=True, text=True)
+    assert mounted.returncode == 0, f"cannot mount a small tmpfs: {mounted.stderr}"
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_destination_that_fills_up_is_a_clear_error_and_nothing_is_complete(
+        environment, login, filled, small_disk):
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    version = author.upload(document["id"], "plin.txt", os.urandom(300_000).hex().encode(),
+                            "", "text/plain")
+    settled(author, version["id"])
+    result = procedura(environment, "backup", "create", str(small_disk / "dest"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "full" in result.stderr or "No space left" in result.stderr, result.stderr
+    assert Destination(small_disk / "dest").complete_ids() == []
+    listed = procedura(environment, "backup", "list", str(small_disk / "dest")).stdout
+    assert "incomplete" in listed and " complete " not in listed
+
+
+def _dumped_versions(dump: Path, run_id: str) -> set[str]:
+    """The kept versions a dump holds: restored into a scratch database of this run."""
+    import psycopg2
+
+    from procedura_cli.backup_snapshot import libpq_environment, pg_tool
+    from tests.testenv import _admin, admin_database_url
+
+    name = f"procedura_{run_id}_dump"
+    with _admin() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        env = libpq_environment(admin_database_url(name))
+        subprocess.run([pg_tool("pg_restore"), "--no-owner", f"--dbname={name}", str(dump)],
+                       env=env, check=True, capture_output=True)
+        with psycopg2.connect(admin_database_url(name)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT id::text FROM versioning.versions WHERE disposed_at IS NULL")
+            return {row[0] for row in cur.fetchall()}
+    finally:
+        with _admin() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_backup_taken_while_uploads_and_approvals_go_on_holds_exactly_what_its_database_names(
+        environment, login, filled, run_id, tmp_path):
+    import threading
+
+    author, stop, uploaded = login("ana.popescu"), threading.Event(), []
+    # 400 KB more at 0.2 MB/s: the copy lasts seconds, while the uploads go on
+    document = register(author, unique_code())
+    author.upload(document["id"], "lung.txt", os.urandom(200_000).hex().encode(), "",
+                  "text/plain")
+
+    def work():
+        while not stop.is_set():
+            document = register(author, unique_code())
+            version = author.upload(document["id"], "c.docx", docx_bytes("c", BODY), "", DOCX)
+            uploaded.append(version["id"])
+            if len(uploaded) % 3 == 0:
+                approve_fully(login, version["id"])
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    try:
+        time.sleep(2)
+        result = procedura(environment, "backup", "create", str(tmp_path / "dest"),
+                           "--max-rate", "0.2")
+    finally:
+        stop.set()
+        worker.join(60)
+    assert result.returncode == 0, result.stderr
+    dest = Destination(tmp_path / "dest")
+    backup_id = dest.latest()
+    manifest = dest.manifest(backup_id)
+    originals = {o["version"] for o in manifest["objects"] if o["kind"] == "original"}
+    in_dump = _dumped_versions(dest.path(manifest["files"][0]["path"]), run_id)
+    assert originals == in_dump                       # every row has its object, no more
+    assert set(uploaded) - in_dump                    # some uploads came after the snapshot
+    assert set(uploaded) & in_dump                    # and some before
+    assert procedura(environment, "backup", "verify", str(tmp_path / "dest")).returncode == 0
