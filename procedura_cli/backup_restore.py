@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import psycopg2
-import psycopg2.extensions
 import psycopg2.extras
 
 from procedura_cli.backup_manifest import (
