@@ -182,6 +182,14 @@ def test_a_backup_restored_into_an_empty_installation_is_equal_through_the_api(
     found = differences(before, after)
     assert found == [], "\n".join(found)
 
+    # the target now holds documents: only --replace with its database's name typed
+    replaced = procedura(target, "backup", "restore", str(dest), "--replace",
+                         stdin=f"{target.database}\n")
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    assert "restore proven" in replaced.stdout
+    again = differences(before, snapshot_of(target.gateway, filled["documents"]))
+    assert again == [], "\n".join(again)
+
     # an incremental backup after one more upload copies only that upload (and its text)
     author = login("ana.popescu")
     document = register(author, unique_code())
