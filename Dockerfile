@@ -30,6 +30,20 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /opt/libmagic \
  && cp -L "/usr/lib/$(uname -m)-linux-gnu/libmagic.so.1" /usr/lib/file/magic.mgc /opt/libmagic/
+# pg_dump and pg_restore (bookworm's PostgreSQL 15 client) for `procedura backup`, copied
+# with the shared libraries their packages brought (libpq and what it links) into
+# /opt/pgclient; PROCEDURA_PG_BIN points there and the backup gives those libraries to
+# pg_dump alone. A server newer than 15 needs a newer client (docs/backup.md).
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN dpkg-query -W -f '${Package}\n' | sort > /tmp/before \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client-15=15.20-0+deb12u1 \
+ && rm -rf /var/lib/apt/lists/* \
+ && dpkg-query -W -f '${Package}\n' | sort > /tmp/after \
+ && mkdir -p /opt/pgclient/bin /opt/pgclient/lib \
+ && cp /usr/lib/postgresql/15/bin/pg_dump /usr/lib/postgresql/15/bin/pg_restore /opt/pgclient/bin/ \
+ && comm -13 /tmp/before /tmp/after | xargs dpkg -L | grep -E '/lib/.+\.so(\.[0-9]+)*$' \
+    | xargs -r cp -L -t /opt/pgclient/lib/
 RUN python -m venv /opt/procedura \
  && /opt/procedura/bin/pip install --prefer-binary -c constraints.txt . \
  && /opt/procedura/bin/python -m compileall -q /opt/procedura/lib
@@ -44,6 +58,7 @@ RUN groupadd --system --gid 10001 procedura \
             --shell /usr/sbin/nologin procedura
 COPY --from=build /opt/procedura /opt/procedura
 COPY --from=build /opt/libmagic /opt/libmagic
+COPY --from=build /opt/pgclient /opt/pgclient
 # the settings and the signing chains (config/signing-chains.yaml; PROCEDURA_SIGNING_CHAINS)
 COPY config/ /app/config/
 # HOME and TIKA_LOG_PATH: the only writable place is /tmp (an emptyDir on Kubernetes,
@@ -55,6 +70,7 @@ ENV PATH=/opt/procedura/bin:$PATH \
     TIKA_LOG_PATH=/tmp \
     LD_LIBRARY_PATH=/opt/libmagic \
     MAGIC=/opt/libmagic/magic.mgc \
+    PROCEDURA_PG_BIN=/opt/pgclient/bin \
     PROCEDURA_GATEWAY_ADDRESS=0.0.0.0:8080
 WORKDIR /app
 USER 10001:10001

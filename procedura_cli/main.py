@@ -16,6 +16,9 @@
   procedura staff deactivate|revoke USERNAME
                                     end every session and token of a person now
                                     (deactivate: and refuse their next login)
+  procedura backup create|verify|list|prune|restore DEST
+                                    back up everything, check a backup, restore one
+                                    into an empty installation and prove it (docs/backup.md)
   procedura health SERVICE [--local] ask a service's health RPC (exit 1 if it fails):
                                     checks the broker and the service's own stores;
                                     --local: this process's own beacon (probes)
@@ -39,7 +42,7 @@ from urllib.parse import quote, unquote, urlparse  # noqa: E402
 import requests  # noqa: E402
 
 from procedura_cli import (  # noqa: E402
-    doctor_cli, events_cli, import_cli, search_cli, staff_cli)
+    backup_cli, doctor_cli, events_cli, import_cli, search_cli, staff_cli)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "procedura.yaml"
@@ -246,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     import_cli.register(sub)
     doctor_cli.register(sub)
     staff_cli.register(sub)
+    backup_cli.register(sub)
     integrity = sub.add_parser("verify-integrity",
                                help="hash every stored original against its manifest")
     integrity.add_argument("--timeout", type=float, default=3600)

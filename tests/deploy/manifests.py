@@ -42,6 +42,7 @@ EXPECTED_EGRESS = {
     "search": {"rabbitmq", "elasticsearch", "minio"},
     "notifications": {"rabbitmq", "postgresql", "smtp"},   # e-mail to the mail relay
     "procedura-migrate": {"postgresql"},
+    "procedura-backup": {"postgresql", "minio"},   # components/backup: the nightly CronJob
     # dev: creates the services' RabbitMQ users (overlays/dev/engines/rabbitmq-users.yaml)
     "procedura-rabbitmq-users": {"rabbitmq-management"},
     # engines reach nothing but DNS

@@ -1,0 +1,185 @@
+"""Stored objects into a backup (content addressed: copied once per destination) and
+back into a bucket."""
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from eventlet import tpool
+from minio import Minio
+
+from procedura_cli.backup_manifest import CHUNK, BackupError, Destination
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+class Progress:
+    """Objects and bytes done, the rate and the time left, on stderr about once a second."""
+
+    def __init__(self, objects: int, total_bytes: int, out=sys.stderr):
+        self.objects, self.total = objects, total_bytes
+        self.done_objects = self.done_bytes = 0
+        self.copied_objects = self.copied_bytes = 0
+        self.started = self._shown = time.monotonic()
+        self.out = out
+
+    def add(self, size: int, copied: bool) -> None:
+        self.done_objects += 1
+        self.done_bytes += size
+        self.copied_objects += int(copied)
+        self.copied_bytes += size if copied else 0
+        now = time.monotonic()
+        if now - self._shown >= 1 or self.done_objects == self.objects:
+            self._shown = now
+            self.show(now)
+
+    def rate(self, now: float | None = None) -> float:
+        elapsed = max((now or time.monotonic()) - self.started, 1e-6)
+        return self.done_bytes / elapsed
+
+    def show(self, now: float) -> None:
+        rate = self.rate(now)
+        left = (self.total - self.done_bytes) / rate if rate else 0
+        print(f"objects {self.done_objects}/{self.objects}, "
+              f"{_size(self.done_bytes)} of {_size(self.total)} "
+              f"({self.copied_objects} copied, {_size(self.copied_bytes)}), {_size(rate)}/s, "
+              f"ETA {int(left) // 60}:{int(left) % 60:02d}", file=self.out, flush=True)
+
+
+class Throttle:
+    """At most `bytes_per_second` (0: no limit), so a backup by day spares production."""
+
+    def __init__(self, bytes_per_second: float):
+        self.rate = bytes_per_second
+        self.started = time.monotonic()
+        self.sent = 0
+
+    def wait(self, n: int) -> None:
+        if not self.rate:
+            return
+        self.sent += n
+        ahead = self.sent / self.rate - (time.monotonic() - self.started)
+        if ahead > 0:
+            time.sleep(ahead)
+
+
+def copy_in(client: Minio, bucket: str, dest: Destination, item: dict,
+            throttle: Throttle) -> bool:
+    """Copy one object version into DEST unless it is there already; True when copied.
+    Written under a temporary name, hashed as it streams, renamed into place only when
+    its sha256 is the one expected."""
+    if item["sha256"] and dest.has_object(item["sha256"], item["size"]):
+        if "content_type" not in item:   # the same bytes under a key no backup had
+            _describe(client, bucket, item)
+        return False
+    folder = dest.path("objects/sha256/tmp")
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{os.getpid()}-{hashlib.sha1(item['key'].encode()).hexdigest()}"
+    digest, size = hashlib.sha256(), 0
+    response = client.get_object(bucket, item["key"], version_id=item["version_id"])
+    if "content_type" not in item:
+        _describe(client, bucket, item, response.headers)
+    try:
+        with open(tmp, "wb") as fh:
+            for chunk in response.stream(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                fh.write(chunk)
+                throttle.wait(len(chunk))
+            fh.flush()
+            # on disk before its name says it is whole; in a real thread, since under
+            # eventlet (the CLI) a blocking fsync would stop every other copy
+            tpool.execute(os.fsync, fh.fileno())
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise BackupError(f"the destination {dest.root} is full: {exc}") from None
+        raise
+    finally:
+        response.close()
+        response.release_conn()
+    found = digest.hexdigest()
+    if item["sha256"] and found != item["sha256"]:
+        tmp.unlink(missing_ok=True)
+        raise BackupError(f"{item['key']} (object version {item['version_id']}) hashes to "
+                          f"{found}, its manifest says {item['sha256']}: the stored original "
+                          f"is damaged; `procedura verify-integrity` lists every such one")
+    item["sha256"], item["size"] = found, size
+    final = dest.path(dest.object_path(found))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, final)
+    return True
+
+
+def _describe(client: Minio, bucket: str, item: dict, headers=None) -> None:
+    """The object version's content type and user metadata (x-amz-meta-*), which a
+    restore puts back."""
+    if headers is None:
+        headers = client.stat_object(bucket, item["key"], version_id=item["version_id"]).metadata
+    item["content_type"] = headers.get("Content-Type")
+    item["metadata"] = {k[len("x-amz-meta-"):]: v for k, v in headers.items()
+                        if k.lower().startswith("x-amz-meta-")}
+
+
+def copy_all(client: Minio, bucket: str, dest: Destination, items: list[dict],
+             workers: int = 4, max_rate: float = 0) -> Progress:
+    """Copy every object version of `items` (each gets its sha256, size and path)."""
+    progress = Progress(len(items), sum(i["size"] for i in items))
+    throttle = Throttle(max_rate)
+
+    def one(item: dict) -> None:
+        copied = copy_in(client, bucket, dest, item, throttle)
+        item["path"] = dest.object_path(item["sha256"])
+        progress.add(item["size"], copied)
+
+    with ThreadPoolExecutor(workers) as pool:
+        for _ in pool.map(one, items):
+            pass
+    if not items:
+        progress.show(time.monotonic())
+    return progress
+
+
+class _HashingReader:
+    """A file whose bytes are hashed as MinIO's client reads them for the upload."""
+
+    def __init__(self, path: Path):
+        self.fh = open(path, "rb")
+        self.digest = hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)
+        self.digest.update(data)
+        return data
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def put_back(client: Minio, bucket: str, dest: Destination, item: dict) -> str | None:
+    """Upload one object of a backup to its key; returns the new object version id.
+    The bytes are checked against the manifest on the way: a damaged file goes nowhere."""
+    reader = _HashingReader(dest.path(item["path"]))
+    try:
+        result = client.put_object(bucket, item["key"], reader, item["size"],
+                                   content_type=item.get("content_type")
+                                   or "application/octet-stream",
+                                   metadata=item.get("metadata") or None)
+    finally:
+        reader.close()
+    if reader.digest.hexdigest() != item["sha256"]:
+        client.remove_object(bucket, item["key"], version_id=result.version_id)
+        raise BackupError(f"{item['path']} is damaged (sha256 differs from the manifest); "
+                          f"nothing of it was restored")
+    return result.version_id
