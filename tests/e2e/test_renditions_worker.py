@@ -260,6 +260,27 @@ def test_a_protected_or_corrupt_file_fails_naming_why_and_stays_downloadable(
     assert download.status_code == 200 and download.content == content
 
 
+@pytest.mark.parametrize("name,make,sent_as,real", [
+    ("procedură.docx", pdf_bytes, DOCX, PDF),          # a PDF named .docx: kept as it is
+    ("procedură.pdf", docx_bytes, PDF, DOCX),          # a DOCX named .pdf: LibreOffice
+], ids=["pdf-named-docx", "docx-named-pdf"])
+def test_a_file_whose_extension_lies_is_rendered_as_what_its_bytes_are(
+        login, document, name, make, sent_as, real, environment):
+    author = login("ana.popescu")
+    version = author.upload(document["id"], name, make("t", BODY), "", sent_as)
+    assert version["media_type"] == real
+
+    assert rendered(author, version["id"])["rendition"] == {"status": "done", "pages": 1,
+                                                            "error": None}
+    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT rendition_key, object_key FROM versioning.versions WHERE id = %s",
+                    (version["id"],))
+        rendition, original = cur.fetchone()
+    conn.close()
+    # a PDF with text is its own rendition; the DOCX got one made by LibreOffice
+    assert (rendition == original) is (real == PDF)
+
+
 # ---------------------------------------------------------------- operations
 
 def test_rebuild_missing_renders_a_version_stored_before_renditions(login, document,
@@ -374,3 +395,46 @@ def test_a_60_page_scan_stops_at_the_ocr_page_limit_and_says_how_many_were_left(
     assert extraction["ocr_stopped"] == "the limit of 3 pages read by OCR per file"
     text = fold(author.request("GET", f"/api/versions/{version['id']}/text").text)
     assert 1 <= text.count("procedura operationala") <= 3, text[:300]   # 3 pages of 60 read
+
+
+def test_doctor_reports_a_version_long_without_a_rendition_and_failed_ones(
+        login, document, environment):
+    import os
+    import subprocess
+
+    author = login("ana.popescu")
+    stuck = author.upload(document["id"], "blocată.docx", docx_bytes("b", BODY), "", DOCX)
+    broken = author.upload(document["id"], "stricată.docx", truncated_docx_bytes("s", BODY),
+                           "", DOCX)
+    for version in (stuck, broken):
+        rendered(author, version["id"])
+    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT rendition_status, created_at FROM versioning.versions "
+                    "WHERE id = %s", (stuck["id"],))
+        kept = cur.fetchone()
+        cur.execute("""UPDATE versioning.versions SET rendition_status = 'pending',
+                              created_at = now() - interval '1 hour' WHERE id = %s""",
+                    (stuck["id"],))
+    conn.close()
+
+    def doctor(*args):
+        return subprocess.run([str(ROOT / ".venv/bin/procedura"), "doctor", "--json", *args],
+                              env={**os.environ, **environment.env}, capture_output=True,
+                              text=True, timeout=300)
+
+    try:
+        result = doctor("--accept-failed", "--rendition-pending-after", "600")
+        assert result.returncode == 1, result.stdout + result.stderr
+        findings = {(f["kind"], f["item"]): f for f in json.loads(result.stdout)}
+        assert findings[("rendition-pending", stuck["id"])]["problem"] is True
+        assert "blocată.docx" in findings[("rendition-pending", stuck["id"])]["detail"]
+        failed = findings[("rendition-failed", broken["id"])]
+        assert failed["problem"] is False and "not a readable" in failed["detail"]
+        later = doctor("--accept-failed", "--rendition-pending-after", "7200")
+        assert ("rendition-pending", stuck["id"]) not in {
+            (f["kind"], f["item"]) for f in json.loads(later.stdout)}
+    finally:   # the other tests of this environment expect the register as it was
+        with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
+            cur.execute("UPDATE versioning.versions SET rendition_status = %s, created_at = %s"
+                        " WHERE id = %s", (*kept, stuck["id"]))
+        conn.close()
