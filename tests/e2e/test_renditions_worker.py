@@ -246,7 +246,8 @@ def test_the_workers_events_match_their_schemas_and_ocr_text_is_extracted_again(
     ("parolă.docx", encrypted_docx_bytes("p", BODY, "secret-123"), DOCX, "password"),
     ("parolă.pdf", encrypted_pdf_bytes("p", BODY, "secret-123"), PDF, "password"),
     ("stricat.docx", truncated_docx_bytes("s", BODY), DOCX, "not a readable"),
-], ids=["password-docx", "password-pdf", "corrupt-docx"])
+    ("gol.txt", b"", "text/plain", "empty"),
+], ids=["password-docx", "password-pdf", "corrupt-docx", "empty"])
 def test_a_protected_or_corrupt_file_fails_naming_why_and_stays_downloadable(
         login, document, name, content, media_type, why):
     author = login("ana.popescu")
@@ -294,6 +295,18 @@ def test_a_file_whose_extension_lies_is_rendered_as_what_its_bytes_are(
 
 
 # ---------------------------------------------------------------- operations
+
+def test_the_worker_answers_its_health_check_and_leaves_its_beacon(services, environment):
+    import os
+    import subprocess
+
+    env = {**os.environ, **environment.env, "PROCEDURA_HEALTH_DIR": str(services.run_dir)}
+    for local in ([], ["--local"]):
+        run = subprocess.run([str(ROOT / ".venv/bin/procedura"), "health", "renditions",
+                              *local], env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert '"broker": "ok"' in run.stdout or '"storage": "ok"' in run.stdout, run.stdout
+
 
 def test_rebuild_missing_renders_a_version_stored_before_renditions(login, document,
                                                                    environment):
