@@ -19,7 +19,7 @@ from services.common.outbox import OutboxRelay
 from services.common.settings import SettingsProvider
 from services.contracts import events
 from services.contracts.errors import EXPECTED
-from services.renditions import handlers, pages
+from services.renditions import handlers, operations, pages
 from services.renditions.engine import EngineProvider
 from services.versioning.adapters.storage import ObjectStoreProvider
 
@@ -68,15 +68,15 @@ class RenditionWorker:
     def rebuild(self, scope: str = "missing") -> dict:
         """Render every version without a rendition ("missing") or all of them again
         ("all"), in the background; answers the counts as they are now."""
-        return handlers.rebuild(self.db, self.store, self.engine, self.settings, scope)
+        return operations.rebuild(self.db, self.store, self.engine, self.settings, scope)
 
     @rpc(callers=OPERATORS)
     def progress(self) -> dict:
         """Versions per rendition status (`procedura renditions rebuild` follows it)."""
-        return handlers.progress(self.db)
+        return operations.progress(self.db)
 
     @rpc(callers=OPERATORS)
     def rendition_problems(self, pending_older_than: float = 1800, limit: int = 100) -> dict:
         """For `procedura doctor`: versions still without a rendition after
         `pending_older_than` seconds, failed renditions, and counts per status."""
-        return handlers.problems(self.db, pending_older_than, limit)
+        return operations.problems(self.db, pending_older_than, limit)
