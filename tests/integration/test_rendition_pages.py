@@ -214,3 +214,25 @@ def test_the_local_copies_stay_within_their_bound(versioning_db, store, tmp_path
     held = LocalCopies(settings.page_cache_dir, settings.page_cache_bytes).names()
     assert len(held) == 1 and held[0].startswith(str(second))
     assert not [p for p in (tmp_path / "copies").iterdir() if p.name.startswith(".")]
+
+
+def test_asks_at_once_for_pages_of_a_new_rendition_download_it_once(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    copies, fetched_times = LocalCopies(tmp_path / "copies", 10 * 1024 ** 2), []
+
+    def fetch(path):
+        fetched_times.append(path)
+        time.sleep(0.2)                       # a download that takes a while
+        path.write_bytes(THOUSAND)
+
+    def draw(page):
+        with copies.copy("v-1.pdf", fetch) as path:
+            return pdf.page_image(path, page, 100, RenditionSettings())
+
+    with ThreadPoolExecutor(8) as pool:
+        images = list(pool.map(draw, range(1, 9)))
+
+    assert len(fetched_times) == 1
+    assert all(Image.open(io.BytesIO(image)).width == 100 for image in images)
+    assert sorted(p.name for p in (tmp_path / "copies").iterdir()) == ["v-1.pdf"]
