@@ -16,6 +16,7 @@ from PIL import Image
 
 from services.contracts.errors import Conflict, InvalidInput, NotFound
 from services.renditions import pdf
+from services.renditions.errors import RenditionFailed
 from services.renditions.local_copies import LocalCopies
 from services.renditions.page_objects import PageObjects
 from services.renditions.settings import RenditionSettings
@@ -77,7 +78,13 @@ def _draw(objects: PageObjects, settings: RenditionSettings, row: dict, page: in
         objects.download(row["rendition_key"], row["rendition_object_version"], path)
 
     with copies.copy(name, fetch) as path:
-        png = pdf.page_image(path, page, width, settings)
+        try:
+            png = pdf.page_image(path, page, width, settings)
+        except RenditionFailed as exc:   # the engine's own error: no type the gateway maps
+            raise Conflict(f"page {page} of the rendition of version {row['id']} could not "
+                           f"be drawn: {exc.message}",
+                           {"version_id": str(row["id"]), "page": page,
+                            "status": "done"}) from None
     if fmt == "png":
         return png
     out = io.BytesIO()

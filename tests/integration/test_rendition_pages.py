@@ -236,3 +236,40 @@ def test_asks_at_once_for_pages_of_a_new_rendition_download_it_once(tmp_path):
     assert len(fetched_times) == 1
     assert all(Image.open(io.BytesIO(image)).width == 100 for image in images)
     assert sorted(p.name for p in (tmp_path / "copies").iterdir()) == ["v-1.pdf"]
+
+
+def test_a_page_the_pdf_does_not_give_is_a_conflict_naming_it_not_an_internal_error(
+        versioning_db, store, rendition_settings):
+    # the manifest says 5 pages, the stored PDF has 3: pdftoppm cannot draw page 5
+    version_id = stored_version(versioning_db, store, text_pdf([["a"], ["b"], ["c"]]),
+                                pages_count=5)
+    with pytest.raises(Conflict) as refused:
+        pages.page_image(versioning_db, store, rendition_settings, version_id, 5, 200, "png")
+    assert refused.value.details["page"] == 5 and "page 5" in refused.value.message
+    assert page_objects(store, version_id) == []
+
+
+def test_a_rendition_lost_from_the_bucket_is_not_found_naming_the_rebuild(
+        versioning_db, store, rendition_settings):
+    version_id = stored_version(versioning_db, store, THOUSAND, pages_count=1000)
+    with versioning_db.transaction() as cur:
+        cur.execute("SELECT rendition_key FROM versions WHERE id = %s", (version_id,))
+        key = cur.fetchone()["rendition_key"]
+    assert store.purge(key) == 1
+    with pytest.raises(NotFound) as refused:
+        pages.page_image(versioning_db, store, rendition_settings, version_id, 1, 200, "png")
+    assert "renditions rebuild" in refused.value.message
+
+
+def test_object_storage_away_is_a_service_unavailable_naming_it(versioning_db, settings,
+                                                                 rendition_settings):
+    from services.contracts.errors import ServiceUnavailable
+    from services.versioning.adapters.storage import ObjectStore
+
+    version_id = stored_version(versioning_db, ObjectStore(settings.minio), None,
+                                pages_count=3)
+    # nothing listens on port 9: MinIO as it is when stopped
+    away = ObjectStore(settings.minio.model_copy(update={"endpoint": "127.0.0.1:9"}))
+    with pytest.raises(ServiceUnavailable) as refused:
+        pages.page_image(versioning_db, away, rendition_settings, version_id, 1, 200, "png")
+    assert refused.value.details["service"] == "storage"
