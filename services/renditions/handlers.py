@@ -116,9 +116,14 @@ def _store(claims: Renditions, store: ObjectStore, engine: Engine, settings: Set
     ocr_left = len(ocr.pages_left) if ocr else 0
     stopped = (_LIMITS[ocr.stopped_by].format(**vars(engine.settings))
                if ocr and ocr.stopped_by in _LIMITS else None)
+    if not claims.done(version_id, made.pages, key, object_version, ocr_pages, ocr_left,
+                       stopped):
+        # disposed of while it was being made: the rendition goes with the rest
+        if not made.is_original:
+            store.remove_version(key, object_version)
+        return "already handled"
     if ocr_pages:
         _replace_text(claims, store, engine, settings, row, made.path)
-    claims.done(version_id, made.pages, key, object_version, ocr_pages, ocr_left, stopped)
     record(claims.cur, events.VersionRenderedEvent(
         subject=document_id, data=events.VersionRendered(
             version_id=version_id, document_id=document_id, pages=made.pages,

@@ -51,7 +51,7 @@ class Renditions:
                       rendition_error = NULL, rendition_key = %s,
                       rendition_object_version = %s, rendered_at = now(),
                       ocr = %s, ocr_pages = %s, ocr_pages_left = %s, ocr_stopped = %s
-               WHERE id = %s AND rendition_status = 'pending'""",
+               WHERE id = %s AND rendition_status = 'pending' AND disposed_at IS NULL""",
             (pages, key, object_version, ocr_pages > 0, ocr_pages, ocr_pages_left,
              ocr_stopped, version_id))
         return self.cur.rowcount == 1

@@ -70,6 +70,9 @@ class Services:
 @pytest.fixture(scope="session")
 def environment(stack, run_id):
     env = TestEnvironment(run_id)
+    # every upload of every test is rendered (LibreOffice, OCR): one at a time, so the
+    # renditions take at most one core of the machine the tests share
+    env.env["PROCEDURA_RENDITION_SLOTS"] = "1"
     env.create()
     yield env
     env.destroy()
