@@ -9,20 +9,16 @@ then only the pages looked at.
 from __future__ import annotations
 
 import hashlib
-import io
 from uuid import UUID
 
-from PIL import Image
-
 from services.contracts.errors import Conflict, InvalidInput, NotFound
-from services.renditions import pdf
+from services.renditions import pdf, webp
 from services.renditions.errors import RenditionFailed
 from services.renditions.local_copies import LocalCopies
 from services.renditions.page_objects import PageObjects
 from services.renditions.settings import RenditionSettings
 
 MEDIA_TYPES = {"png": "image/png", "webp": "image/webp"}
-WEBP_QUALITY = 82    # a page of text stays legible; a third of the PNG's bytes
 
 
 def page_key(version_id, page: int, width: int, fmt: str) -> str:
@@ -85,12 +81,7 @@ def _draw(objects: PageObjects, settings: RenditionSettings, row: dict, page: in
                            f"be drawn: {exc.message}",
                            {"version_id": str(row["id"]), "page": page,
                             "status": "done"}) from None
-    if fmt == "png":
-        return png
-    out = io.BytesIO()
-    with Image.open(io.BytesIO(png)) as image:
-        image.save(out, "WEBP", quality=WEBP_QUALITY)
-    return out.getvalue()
+    return png if fmt == "png" else webp.from_png(png)
 
 
 def _whole(value) -> bool:

@@ -273,3 +273,20 @@ def test_object_storage_away_is_a_service_unavailable_naming_it(versioning_db, s
     with pytest.raises(ServiceUnavailable) as refused:
         pages.page_image(versioning_db, away, rendition_settings, version_id, 1, 200, "png")
     assert refused.value.details["service"] == "storage"
+
+
+def test_webp_keeps_a_text_page_exact_and_is_smaller_than_png_for_text_and_scans(
+        versioning_db, store, rendition_settings, tmp_path):
+    from procedura_cli import scans
+
+    scan = scans.save([scans.scan_page(seed=3, page=1)], tmp_path / "scan.pdf").read_bytes()
+    for kind, data in (("text", text_pdf([["Înregistrarea petițiilor"] * 30])),
+                       ("scan", scan)):
+        version_id = stored_version(versioning_db, store, data, pages_count=1)
+        png, webp = (fetched(pages.page_image(versioning_db, store, rendition_settings,
+                                              version_id, 1, 400, fmt))
+                     for fmt in ("png", "webp"))
+        assert len(webp) < len(png), (kind, len(webp), len(png))
+        if kind == "text":   # lossless: the letters exactly as drawn
+            assert (Image.open(io.BytesIO(webp)).convert("RGB").tobytes()
+                    == Image.open(io.BytesIO(png)).convert("RGB").tobytes())
