@@ -12,7 +12,11 @@ own rendition). Then, one request at a time, as a reader of the document:
   RPC), interleaved with the cached asks so both see the same load.
 Also the rendition worker's peak resident memory (VmHWM) after the run.
 
-Run: `.venv/bin/python bench/pages.py --pages 60`
+With `--backlog N`: N DOCX files are uploaded at once afterwards (LibreOffice renditions,
+one slot), and a cached page is asked for every second until they are all rendered: its
+time against the number still pending (does a backlog hold the worker's RPCs up?).
+
+Run: `.venv/bin/python bench/pages.py --pages 60 [--backlog 16]`
 """
 from __future__ import annotations
 
@@ -62,10 +66,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=60)
     parser.add_argument("--total-pages", type=int, default=1000)
+    parser.add_argument("--backlog", type=int, default=0)
     args = parser.parse_args()
     pdf = text_pdf([[f"Pagina {n} din procedura"] * 40
                     for n in range(1, args.total_pages + 1)])
-    with running_procedura("bpg") as (environment, org):
+    with running_procedura("bpg", env={"PROCEDURA_RENDITION_SLOTS": "1"}) as (environment,
+                                                                            org):
         client = Client.login(environment.gateway, AUTHOR, password_of(org, AUTHOR))
         document = client.post("/api/documents", {
             "code": "PO-DJ-901", "title": "Procedură de o mie de pagini", "type": "PO",
@@ -107,6 +113,31 @@ def main() -> None:
               f"({len(set(wanted))} pages asked for, of {args.total_pages})")
         print(f"load average: {open('/proc/loadavg').read().split()[:3]}")
         peak_memory(Path(environment.env["PROCEDURA_RUN_DIR"]), "renditions")
+        if args.backlog:
+            under_backlog(client, args.backlog, lambda: timed(lambda: ask(wanted[0])))
+
+
+def under_backlog(client: Client, files: int, ask) -> None:
+    from procedura_cli.docgen import docx_bytes
+    from tests.e2e.test_walking_skeleton import BODY, DOCX
+
+    ids = []
+    for n in range(files):
+        document = client.post("/api/documents", {
+            "code": f"PO-DJ-{910 + n}", "title": "Procedură de convertit", "type": "PO",
+            "owner_department": "DJ", "distribution": ["DJ"]})
+        ids.append(client.upload(document["id"], "p.docx", docx_bytes(f"P {n}", BODY * 20),
+                                 "", DOCX)["id"])
+    print(f"\n{files} DOCX uploaded; a cached page asked for while they are rendered")
+    print("| renditions pending | page answered in |\n|---|---|")
+    started = time.monotonic()
+    while time.monotonic() - started < 600:
+        pending = [client.get(f"/api/versions/{v}")["rendition"]["status"]
+                   for v in ids].count("pending")
+        print(f"| {pending} | {ask() * 1000:.0f} ms |", flush=True)
+        if not pending:
+            break
+        time.sleep(1)
 
 
 if __name__ == "__main__":
