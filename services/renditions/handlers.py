@@ -43,6 +43,7 @@ def render(db, store: ObjectStore, engine: Engine, settings: Settings,
     another worker right now is "already handled". A file that cannot be rendered ends
     `failed` naming why; MinIO or PostgreSQL away raises ServiceUnavailable (the message
     waits, services/common/delivery.py)."""
+    counted = False
     try:
         with engine.slot() as slot, db.transaction() as held:
             claims = Renditions(held)
@@ -55,6 +56,7 @@ def render(db, store: ObjectStore, engine: Engine, settings: Settings,
                 return "already handled"
             with db.transaction() as cur:
                 attempts = Renditions(cur).count_attempt(version_id)
+            counted = True
             if attempts > MAX_ATTEMPTS:
                 return _failed(claims, row, f"the rendition worker stopped {attempts - 1} "
                                             f"times while rendering this file")
@@ -64,7 +66,19 @@ def render(db, store: ObjectStore, engine: Engine, settings: Settings,
             return _render(claims, store, engine, settings, row, slot)
     except (psycopg2.OperationalError, psycopg2.InterfaceError, urllib3.exceptions.HTTPError,
             ServerError, ConnectionError) as exc:
+        if counted:   # storage away is not the file's fault
+            _uncount(db, version_id)
         raise ServiceUnavailable(f"rendition of {version_id} waits: {exc}") from exc
+
+
+def _uncount(db, version_id: UUID) -> None:
+    try:
+        with db.transaction() as cur:
+            cur.execute("""UPDATE versions SET rendition_attempts =
+                                  greatest(rendition_attempts - 1, 0)
+                           WHERE id = %s AND rendition_status = 'pending'""", (version_id,))
+    except psycopg2.Error:   # PostgreSQL is what is away: the count stays
+        pass
 
 
 def _render(claims: Renditions, store: ObjectStore, engine: Engine, settings: Settings,

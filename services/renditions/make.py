@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import kinds, ocr, pdf
-from .child import run_ocr_images
+from . import kinds, pdf
+from .child import run_ocr
 from .errors import UnsupportedFile
 from .libreoffice import convert_to_pdf
 from .ocr import OcrResult
@@ -35,13 +35,13 @@ def make_rendition(original: Path, media_type: str, work: Path, *, slot: int,
         pages = pdf.page_count(original, settings)   # a password or a broken file says so
         if not pdf.pages_without_text(original, settings):
             return Made(original, pages, True)
-        result = ocr.ocr_pdf(original, target, settings)
+        result = run_ocr("ocr_pdf", original, target, settings)
         if result.pages_ocr == 0 and not result.pages_left:
             # nothing to read on its image pages (blank ones): the original says it all
             return Made(original, pages, True, result)
         return Made(target, result.pages, False, result)
     if kind == kinds.IMAGE:
-        result = run_ocr_images(original, target, settings)
+        result = run_ocr("ocr_images", original, target, settings)
         return Made(target, result.pages, False, result)
     convert_to_pdf(original, target, slot=slot, settings=settings)
     return Made(target, pdf.page_count(target, settings), False)

@@ -260,6 +260,18 @@ def test_a_protected_or_corrupt_file_fails_naming_why_and_stays_downloadable(
     assert download.status_code == 200 and download.content == content
 
 
+def test_an_image_of_20000_by_20000_pixels_is_refused_before_it_is_decoded(login, document):
+    author = login("ana.popescu")
+    bomb = scans.pixel_bomb_png()
+    version = author.upload(document["id"], "uriaș.png", bomb, "", "image/png")
+
+    result = rendered(author, version["id"])
+
+    assert result["rendition"]["status"] == "failed"
+    assert "uriaș.png is too large an image" in result["rendition"]["error"], result["rendition"]
+    assert author.request("GET", f"/api/versions/{version['id']}/content").content == bomb
+
+
 @pytest.mark.parametrize("name,make,sent_as,real", [
     ("procedură.docx", pdf_bytes, DOCX, PDF),          # a PDF named .docx: kept as it is
     ("procedură.pdf", docx_bytes, PDF, DOCX),          # a DOCX named .pdf: LibreOffice
