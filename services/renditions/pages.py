@@ -53,7 +53,8 @@ def page_image(db, store, settings: RenditionSettings, version_id: UUID,
                            f"page{'s' if pages != 1 else ''}",
                            {"field": "page", "minimum": 1, "maximum": pages})
     key = page_key(version_id, page, width, fmt)
-    rendition = row["rendition_object_version"] or row["rendered_at"].isoformat()
+    # which rendition: its object version (the bucket is versioned), else when it was made
+    rendition = row["rendition_object_version"] or str(row["rendered_at"])
     objects = PageObjects(store)
     drawn_from, object_version = objects.drawn_from(key)
     if drawn_from != rendition:      # not drawn yet, or drawn from an older rendition
