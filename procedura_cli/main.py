@@ -52,6 +52,7 @@ READY_QUEUES = {
     "documents": "rpc-documents",
     "versioning": "rpc-versioning",
     "extraction": "evt-versioning-version_stored--extraction.extract_text",
+    "renditions": "evt-versioning-version_text_extracted--renditions.on_text_extracted",
     "search": "rpc-search",
     "notifications": "rpc-notifications",
     "gateway": None,  # HTTP: /healthz

@@ -21,6 +21,7 @@ SERVICES=(
   "documents:services.documents.service:DocumentsService"
   "versioning:services.versioning.service:VersioningService"
   "extraction:services.versioning.worker:ExtractionWorker"
+  "renditions:services.renditions.worker:RenditionWorker"
   "search:services.search.service:SearchService"
   "notifications:services.notifications.service:NotificationsService"
   "gateway:services.gateway.service:GatewayService"

@@ -10,7 +10,12 @@ _COLUMNS = """id, document_id, edition, revision, filename, media_type, size, sh
               author, change_summary, created_at, object_key, text_key,
               object_version_id, legal_hold, disposed_at,
               json_build_object('status', extraction_status, 'error', extraction_error,
-                                'characters', characters, 'truncated', truncated) AS extraction"""
+                                'characters', characters, 'truncated', truncated,
+                                'ocr', ocr, 'ocr_pages', ocr_pages,
+                                'ocr_pages_left', ocr_pages_left,
+                                'ocr_stopped', ocr_stopped) AS extraction,
+              json_build_object('status', rendition_status, 'pages', rendition_pages,
+                                'error', rendition_error) AS rendition"""
 
 
 class Repository:
