@@ -78,6 +78,11 @@ class FeedQuery(Model):
     before: int | None = None
 
 
+class PageQuery(Model):
+    width: int = Field(default=200, ge=64, le=2000, description="pixels")
+    format: Literal["png", "webp"] = "png"
+
+
 class AuditQuery(Model):
     document_id: UUID | None = None
     user: str | None = None
@@ -137,6 +142,7 @@ def items_of(model: type[BaseModel]) -> type[BaseModel]:
 BINARY, CSV_OR_JSON, EVENT_STREAM, NO_CONTENT = "binary", "csv", "event-stream", "none"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FORM_MEDIA = (DOCX, "application/pdf")
+PAGE_MEDIA = ("image/png", "image/webp")
 REGISTER_MEDIA = (DOCX, "application/pdf", "text/csv")
 
 
@@ -157,6 +163,7 @@ class Endpoint:
     raw_body: bool = False         # the body is the bytes of a file
     refused: bool = False          # always refused (409): described without a 2xx
     throttled: bool = False        # may answer 429 with Retry-After (failed logins)
+    cached: bool = False           # ETag on the answer, 304 on If-None-Match
 
 
 E = Endpoint
@@ -185,6 +192,13 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/api/versions/<version_id>/content", "The original file", BINARY,
       tag="versions"),
     E("GET", "/api/versions/<version_id>/text", "The extracted text", BINARY, tag="versions"),
+    E("GET", "/api/versions/<version_id>/rendition", "The version as a PDF, shown inline "
+      "(byte ranges answer 206); 409 naming the status while it is pending or failed",
+      BINARY, media=("application/pdf",), cached=True, tag="versions"),
+    E("GET", "/api/versions/<version_id>/pages/<page>", "One page of the PDF rendition as "
+      "an image, drawn on first ask and cached (Cache-Control: immutable); 422 naming "
+      "page, width or format when out of range; 409 while the rendition is pending or "
+      "failed", BINARY, query=PageQuery, media=PAGE_MEDIA, cached=True, tag="versions"),
     E("POST", "/api/versions/<version_id>/<action>", "A step of the signing chain", Version,
       Signing, tag="signing"),
     E("GET", "/api/versions/<version_id>/diff", "Word-level differences of two versions",
@@ -262,6 +276,7 @@ _PATH_PARAMETERS = {
     "document_id": {"type": "string", "format": "uuid"},
     "version_id": {"type": "string", "format": "uuid"},
     "item_id": {"type": "string", "pattern": "^[0-9]+$"},
+    "page": {"type": "integer", "minimum": 1},
     "action": {"type": "string", "enum": [a for a in ACTIONS]},
     "risk_id": {"type": "string", "format": "uuid"},
     "kind": {"type": "string", "enum": ["responsabili", "difuzare"]},
@@ -341,6 +356,12 @@ def spec() -> dict:
                 "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
                 "content": {"application/json": {"schema": _ref(schema_of, Error,
                                                                 "serialization")}}}
+        if e.cached:
+            success = operation["responses"][str(e.status)]
+            success["headers"] = {name: {"schema": {"type": "string"}}
+                                  for name in ("ETag", "Cache-Control")}
+            operation["responses"]["304"] = {
+                "description": "Not modified: If-None-Match names the current ETag"}
         if e.raw_body:
             operation["requestBody"] = {"content": {"application/octet-stream": {
                 "schema": {"type": "string", "format": "binary"}}}}

@@ -30,6 +30,7 @@ from services.gateway.metrics import metrics_http
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.notify_routes import NotifyRoutes
 from services.gateway.register_routes import RegisterRoutes
+from services.gateway.rendition_routes import RenditionRoutes
 from services.gateway.search_routes import SearchRoutes
 from services.gateway.forms_routes import FormsRoutes
 from services.gateway.risks_routes import RiskRoutes
@@ -71,7 +72,7 @@ _body = json_body   # the JSON object of a request (services/gateway/entrypoints
 
 
 class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, RegisterRoutes,
-                     OpenApiRoutes, UiRoutes, ViewerRoutes):
+                     RenditionRoutes, OpenApiRoutes, UiRoutes, ViewerRoutes):
     name = "gateway"
 
     config = GatewayConfig()

@@ -1,14 +1,116 @@
-"""Renditions and page images for the API (owner: helper rapi, who replaces this
-placeholder; the names and signatures are the shared contract's)."""
+"""What the gateway asks of a rendition (issue 13, points 3 and 4): the address of the
+PDF, and one page of it as an image.
+
+A page image is drawn the first time it is asked for (pdftoppm, in a child process, from
+a local copy of the rendition) and kept in the stored bucket under `page_key`; later asks
+cost one stat. So a 1,000-page file costs nothing until someone looks at its pages, and
+then only the pages looked at.
+"""
 from __future__ import annotations
 
+import hashlib
+import io
 from uuid import UUID
+
+from PIL import Image
+
+from services.contracts.errors import Conflict, InvalidInput, NotFound
+from services.renditions import pdf
+from services.renditions.local_copies import LocalCopies
+from services.renditions.page_objects import PageObjects
+from services.renditions.settings import RenditionSettings
+
+MEDIA_TYPES = {"png": "image/png", "webp": "image/webp"}
+WEBP_QUALITY = 82    # a page of text stays legible; a third of the PNG's bytes
+
+
+def page_key(version_id, page: int, width: int, fmt: str) -> str:
+    return f"pages/{version_id}/{page}-{width}.{fmt}"
 
 
 def rendition_location(db, store, version_id: UUID) -> str:
-    raise NotImplementedError("services/renditions/pages.py: rendition_location")
+    """A short-lived URL of the version's PDF rendition (exactly the object version
+    stored). Conflict naming the status while it is pending or failed; NotFound when the
+    version's content was disposed of."""
+    row = _rendered(db, version_id)
+    return store.location(row["rendition_key"], version_id=row["rendition_object_version"])
 
 
-def page_image(db, store, settings, version_id: UUID, page: int, width: int,
-               fmt: str) -> dict:
-    raise NotImplementedError("services/renditions/pages.py: page_image")
+def page_image(db, store, settings: RenditionSettings, version_id: UUID,
+               page: int, width: int, fmt: str) -> dict:
+    """Page `page` (1-based) of the rendition, `width` pixels wide, as PNG or WebP:
+    `{"location", "etag", "media_type", "pages"}`. InvalidInput naming `page`, `width`
+    or `format` when out of range."""
+    if fmt not in MEDIA_TYPES:
+        raise InvalidInput("format must be png or webp", {"field": "format", "format": fmt})
+    low, high = settings.page_image_min_width, settings.page_image_max_width
+    if not _whole(width) or not low <= width <= high:
+        raise InvalidInput(f"width must be from {low} to {high} pixels",
+                           {"field": "width", "minimum": low, "maximum": high})
+    if not _whole(page):
+        raise InvalidInput("page must be a whole number", {"field": "page"})
+    row = _rendered(db, version_id)
+    pages = row["rendition_pages"] or 0
+    if not 1 <= page <= pages:
+        raise InvalidInput(f"page must be from 1 to {pages}: the rendition has {pages} "
+                           f"page{'s' if pages != 1 else ''}",
+                           {"field": "page", "minimum": 1, "maximum": pages})
+    key = page_key(version_id, page, width, fmt)
+    rendition = row["rendition_object_version"] or row["rendered_at"].isoformat()
+    objects = PageObjects(store)
+    drawn_from, object_version = objects.drawn_from(key)
+    if drawn_from != rendition:      # not drawn yet, or drawn from an older rendition
+        image = _draw(objects, settings, row, page, width, fmt)
+        object_version = objects.put(key, image, MEDIA_TYPES[fmt], rendition)
+    etag = hashlib.sha256(f"{key}\n{rendition}".encode()).hexdigest()[:40]
+    # the URL names the object version: exactly the image the ETag stands for
+    return {"location": objects.location(key, object_version), "etag": f'"{etag}"',
+            "media_type": MEDIA_TYPES[fmt], "pages": pages}
+
+
+def _draw(objects: PageObjects, settings: RenditionSettings, row: dict, page: int,
+          width: int, fmt: str) -> bytes:
+    copies = LocalCopies(settings.page_cache_dir, settings.page_cache_bytes)
+    name = f"{row['id']}-{row['rendition_object_version'] or 'current'}.pdf"
+
+    def fetch(path):
+        objects.download(row["rendition_key"], row["rendition_object_version"], path)
+
+    with copies.copy(name, fetch) as path:
+        png = pdf.page_image(path, page, width, settings)
+    if fmt == "png":
+        return png
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(png)) as image:
+        image.save(out, "WEBP", quality=WEBP_QUALITY)
+    return out.getvalue()
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_ROW = """SELECT id, document_id, disposed_at, rendition_status, rendition_pages,
+                 rendition_error, rendition_key, rendition_object_version, rendered_at
+          FROM versions WHERE id = %s"""
+
+
+def _rendered(db, version_id: UUID) -> dict:
+    """The version's rendition, when it is there to be read: NotFound for an unknown or
+    disposed version, Conflict naming the status while pending or failed."""
+    with db.transaction() as cur:
+        cur.execute(_ROW, (version_id,))
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no version {version_id}", {"version_id": str(version_id)})
+    if row["disposed_at"] is not None:
+        raise NotFound(f"the content of version {version_id} was disposed of after its "
+                       f"retention period", {"version_id": str(version_id),
+                                             "disposed_at": row["disposed_at"].isoformat()})
+    status = row["rendition_status"]
+    if status != "done":
+        because = f": {row['rendition_error']}" if status == "failed" else ""
+        raise Conflict(f"the PDF rendition of version {version_id} is {status}{because}",
+                       {"version_id": str(version_id), "status": status,
+                        "rendition": {"status": status, "error": row["rendition_error"]}})
+    return row

@@ -34,9 +34,10 @@ class RenditionSettings:
     memory_limit_bytes: int = 2 * 1024 ** 3
     page_image_min_width: int = 64
     page_image_max_width: int = 2000
-    # page images: renditions downloaded to draw pages from, kept up to this many bytes
-    page_cache_dir: Path = Path("/tmp/procedura-renditions/pages")
-    page_cache_bytes: int = 512 * 1024 ** 2
+    # page images: local copies of the renditions they are drawn from, least recently
+    # used removed past this many bytes (services/renditions/local_copies.py)
+    page_cache_dir: Path = Path("/tmp/procedura-renditions/copies")
+    page_cache_bytes: int = 2 * 1024 ** 3
 
     @classmethod
     def from_config(cls, config: dict) -> "RenditionSettings":

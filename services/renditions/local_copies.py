@@ -1,0 +1,72 @@
+"""Rendition PDFs kept on the worker's disk, so drawing page 500 and then page 501 of a
+1,000-page file downloads it once. The folder is bounded by size: the copies used least
+recently go first (their modification time is their last use)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import uuid
+import zlib
+from pathlib import Path
+from typing import Callable, Iterator
+
+# one lock per stripe of names: two asks for pages of one new rendition download it once,
+# without a table of locks that grows with every rendition ever asked for
+_STRIPES = [threading.Lock() for _ in range(64)]
+
+
+class LocalCopies:
+    def __init__(self, folder: Path, max_bytes: int):
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+
+    @contextlib.contextmanager
+    def copy(self, name: str, fetch: Callable[[Path], None]) -> Iterator[Path]:
+        """A local path of `name`, fetched with `fetch(path)` when it is not here yet.
+
+        The path yielded is a hard link of this caller's own: trimming the folder for
+        another caller meanwhile removes the cached name, never the file being read."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        cached = self.folder / name
+        with _STRIPES[zlib.crc32(name.encode()) % len(_STRIPES)]:
+            if cached.exists():
+                os.utime(cached)       # used now: the last to be trimmed
+            else:
+                part = self.folder / f".{name}.{uuid.uuid4().hex}.part"
+                try:
+                    fetch(part)
+                    os.replace(part, cached)
+                finally:
+                    part.unlink(missing_ok=True)
+            mine = self.folder / f".{name}.{uuid.uuid4().hex}.reading"
+            os.link(cached, mine)
+        try:
+            self.trim(keep=cached)
+            yield mine
+        finally:
+            mine.unlink(missing_ok=True)
+
+    def trim(self, keep: Path | None = None) -> None:
+        """Remove the least recently used copies until the folder is within its bound."""
+        copies = []
+        for path in self.folder.iterdir():
+            if path.name.startswith("."):    # being fetched or read right now
+                continue
+            try:
+                stat = path.stat()
+            except FileNotFoundError:        # trimmed by another caller meanwhile
+                continue
+            copies.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in copies)
+        for _, size, path in sorted(copies, key=lambda c: c[0]):
+            if total <= self.max_bytes:
+                break
+            if path == keep:
+                continue
+            path.unlink(missing_ok=True)
+            total -= size
+
+    def names(self) -> list[str]:
+        """The renditions held now (for tests and the operators)."""
+        return sorted(p.name for p in self.folder.glob("*") if not p.name.startswith("."))
