@@ -1,10 +1,12 @@
-"""The viewer's own page (a mixin of GatewayService): a generated form read in the browser.
+"""What the viewer reads (a mixin of GatewayService): a version's PDF rendition and its
+page images for the person of the session, and a generated form read in the browser.
 
-A version's rendition is shown on the document page itself (templates/viewer.html); the
-PDF and its page images come from the REST API (`/api/versions/{id}/rendition`,
-`/api/versions/{id}/pages/{n}`), the forms' PDFs from their routes (forms_routes.py), each
-with its own permission check. This page only names which form to open: a path that is not
-one of the forms is 404, never fetched.
+A version is shown on the document page itself (templates/viewer.html). Its PDF and page
+images are answered exactly as the REST API answers them (rendition_routes.py: the same
+permission path as /content, ETags, byte ranges), for the session's person instead of a
+bearer token's. A form's PDF comes from its own route (forms_routes.py, which takes the
+session too); /view only names which form to open: a path that is not one of the forms is
+404, never fetched.
 """
 from __future__ import annotations
 
@@ -20,6 +22,18 @@ DOCUMENT_FORM = re.compile(rf"/api/documents/({UUID_RE})/forms/(editii)")
 
 
 class ViewerRoutes:
+    @http("GET", "/versions/<version_id>/rendition")
+    @page
+    def view_rendition(self, current: Page, version_id):
+        """The version's PDF for the viewer (409 naming the status while pending)."""
+        return self._rendition_response(current.request, current.user, version_id)
+
+    @http("GET", "/versions/<version_id>/pages/<number>")
+    @page
+    def view_page(self, current: Page, version_id, number):
+        """A page image of the version: the viewer's thumbnails."""
+        return self._page_response(current.request, current.user, version_id, number)
+
     @http("GET", "/view")
     @page
     def view_form(self, current: Page):
@@ -33,4 +47,4 @@ class ViewerRoutes:
             document = self.documents.get(user.username, match[1])
         else:
             raise NotFound("no such form to read", {"field": "form"})
-        return current.render("view_form.html", document=document, kind=match[2], path=path)
+        return current.render("view_form.html", document=document, kind=match[2], form=path)
