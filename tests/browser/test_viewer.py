@@ -177,7 +177,7 @@ def test_the_viewer_fits_a_phone(browser, shelf):
     b.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
     b.log_in("radu.munteanu")
-    b.open(f"/documents/{shelf['guide']['id']}?q={shelf['word']}")
+    b.open(f"/documents/{shelf['guide']['id']}?q={shelf['word']}#viewer")   # as a search hit
     ready(b)
     assert b.driver.execute_script("return window.innerWidth") == 390
     assert b.no_horizontal_scroll()
