@@ -256,3 +256,27 @@ def test_the_signer_reads_what_they_sign_in_the_inbox(browser, login, shelf):
     assert viewer.find_element(By.CSS_SELECTOR, ".viewer-download").get_attribute(
         "href").endswith(f"/versions/{version['id']}/download")
     b.screenshot("viewer-inbox", full_page=False)
+
+
+def test_after_an_upload_the_new_version_shows_in_the_viewer_once_rendered(browser, login,
+                                                                            tmp_path):
+    author = login("ana.popescu")
+    document = register(author, unique_code(), title="Procedură încărcată din pagină")
+    file = tmp_path / "procedura-noua.pdf"
+    file.write_bytes(pdfs.pages(2, {1: "Versiunea abia încărcată"}))
+    b = browser().log_in("ana.popescu")
+    b.open(f"/documents/{document['id']}/upload")
+    b.find("#file").send_keys(str(file))
+    b.find("#upload button[type=submit]").click()
+    b.wait(lambda d: "/upload" not in d.current_url, 60)
+    version_id = b.path.split("version=")[1].split("&")[0]
+    assert b.path.endswith("&flash=uploaded#viewer")
+    # while it is rendered the page says so and offers the file; then shows it by itself
+    pending = b.find_all(".viewer-pending")
+    if pending:
+        assert pending[0].find_element(By.CSS_SELECTOR, "a").get_attribute("href").endswith(
+            f"/versions/{version_id}/download")
+        b.screenshot("viewer-pending", full_page=False)
+    ready(b, timeout=180)
+    assert b.find(".viewer").get_attribute("data-src") == f"/versions/{version_id}/rendition"
+    b.wait(lambda d: "abia încărcată" in b.text(".viewer .textLayer"))

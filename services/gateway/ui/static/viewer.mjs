@@ -228,11 +228,12 @@ class Viewer {
   }
 }
 
-// a version whose rendition is being made: ask again now and then, show it once made
+// a version whose rendition is being made: ask again now and then (for one byte of it),
+// show it once made
 function poll(box) {
   let tries = 0;
   const ask = () => {
-    fetch(box.dataset.poll, {method: "HEAD", credentials: "same-origin"}).then((r) => {
+    fetch(box.dataset.poll, {headers: {Range: "bytes=0-0"}, credentials: "same-origin"}).then((r) => {
       if (r.ok) location.reload();
       else if (r.status === 409 && ++tries < 120) setTimeout(ask, 5000);
     }).catch(() => {});
