@@ -105,6 +105,9 @@ def test_a_search_hit_opens_the_viewer_at_the_page_that_matches_with_the_words_m
     assert any("petițiilor" in m for m in marked), marked     # diacritics ignored
     assert "1 din" in b.text(".viewer-status")                # "Potrivirea 1 din 2"
     assert b.find(".viewer-find-input").get_attribute("value") == f"petitiilor {shelf['word']}"
+    current = b.find(".viewer-thumbs a[aria-current=page] img")
+    b.wait(lambda d: d.execute_script("return arguments[0].complete && "
+                                      "arguments[0].naturalWidth", current) == 120)
     b.screenshot("viewer-search-hit", full_page=False)
 
 
@@ -192,7 +195,17 @@ def test_the_viewer_fits_a_phone(browser, shelf):
     b.find(".viewer-thumbs-toggle").click()
     assert thumbs.is_displayed()
     assert b.no_horizontal_scroll()
+    # opened on the page being read, its image drawn
+    current = b.find(".viewer-thumbs a[aria-current=page]")
+    assert current.text == str(MATCH_PAGE)
+    image = current.find_element(By.TAG_NAME, "img")
+    b.wait(lambda d: d.execute_script("return arguments[0].complete && "
+                                      "arguments[0].naturalWidth", image) == 120)
     b.screenshot("viewer-phone-thumbnails", full_page=False)
+    # a thumbnail chosen: the drawer gives way to that page
+    b.find_all(".viewer-thumbs a")[1].click()
+    b.wait(lambda d: page_shown(b) == 2)
+    assert not thumbs.is_displayed()
 
 
 def test_a_pdf_with_scripts_and_an_embedded_file_runs_none_of_them(browser, shelf):

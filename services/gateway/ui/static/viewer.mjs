@@ -122,16 +122,11 @@ class Viewer {
       e.preventDefault();
       this.search(this.findInput.value.trim(), "");
     });
-    root.querySelector(".viewer-thumbs-toggle")?.addEventListener("click", (e) => {
-      const open = e.currentTarget.getAttribute("aria-expanded") !== "true";
-      e.currentTarget.setAttribute("aria-expanded", String(open));
-      this.thumbs.hidden = !open;
-    });
-    // narrow screens: the pages first, the thumbnails on demand
-    if (this.thumbs && window.matchMedia("(max-width: 720px)").matches) {
-      this.thumbs.hidden = true;
-      root.querySelector(".viewer-thumbs-toggle").setAttribute("aria-expanded", "false");
-    }
+    this.toggle = root.querySelector(".viewer-thumbs-toggle");
+    this.toggle?.addEventListener("click", () => this.showThumbs(this.thumbs.hidden));
+    // narrow screens: the pages first, the thumbnails on demand, over the pages
+    this.narrow = window.matchMedia("(max-width: 720px)");
+    if (this.thumbs && this.narrow.matches) this.showThumbs(false);
     root.addEventListener("keydown", (e) => this.key(e));
   }
 
@@ -159,6 +154,12 @@ class Viewer {
       case "find-next": this.search(this.findInput.value.trim(), "again", false); break;
       case "find-prev": this.search(this.findInput.value.trim(), "again", true); break;
     }
+  }
+
+  showThumbs(open) {
+    this.toggle.setAttribute("aria-expanded", String(open));
+    this.thumbs.hidden = !open;
+    if (open) this.markThumb(this.pdf.currentPageNumber || 1);   // the page read, in view
   }
 
   go(page) {
@@ -203,7 +204,11 @@ class Viewer {
       const a = document.createElement("a");
       a.href = "#page=" + n;
       a.setAttribute("aria-label", fill(label, {page: n}));
-      a.addEventListener("click", (e) => { e.preventDefault(); this.go(n); });
+      a.addEventListener("click", (e) => {
+        e.preventDefault();
+        this.go(n);
+        if (this.narrow.matches) this.showThumbs(false);   // the drawer gives way to the page
+      });
       const img = document.createElement("img");
       img.alt = "";
       img.width = THUMB_WIDTH;
