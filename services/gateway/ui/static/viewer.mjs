@@ -38,6 +38,13 @@ function labels(root) {
   };
 }
 
+// the words of a search (quotes, operators and a field's name left out): each is looked
+// for on its own, as the search engine matched them
+function searched(q) {
+  return q.replace(/["()*+]/g, " ").split(/\s+/)
+    .filter((w) => w && !/^(AND|OR|NOT|-.*|\w+:)$/.test(w));
+}
+
 function isTyping(target) {
   return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement ||
          target instanceof HTMLSelectElement;
@@ -101,8 +108,8 @@ class Viewer {
     const bus = this.eventBus, root = this.root;
     bus.on("pagesinit", () => {
       this.pdf.currentScaleValue = "page-width";
-      const q = (root.dataset.q || "").trim();
-      if (q) this.search(q.split(/\s+/), "");
+      const words = searched(root.dataset.q || "");
+      if (words.length) this.search(words, "");
     });
     bus.on("pagechanging", ({pageNumber}) => {
       this.pageInput.value = String(pageNumber);
@@ -159,7 +166,7 @@ class Viewer {
   showThumbs(open) {
     this.toggle.setAttribute("aria-expanded", String(open));
     this.thumbs.hidden = !open;
-    if (open) this.markThumb(this.pdf.currentPageNumber || 1);   // the page read, in view
+    if (open) this.markThumb(this.pdf.currentPageNumber || 1, "center");   // the page read
   }
 
   go(page) {
@@ -223,13 +230,13 @@ class Viewer {
     this.markThumb(1);
   }
 
-  markThumb(page) {
+  markThumb(page, block = "nearest") {
     if (!this.thumbs) return;
     this.thumbs.querySelectorAll("a[aria-current]").forEach((a) => a.removeAttribute("aria-current"));
     const a = this.thumbs.querySelectorAll("a")[page - 1];
     if (!a) return;
     a.setAttribute("aria-current", "page");
-    if (!this.thumbs.hidden) a.scrollIntoView({block: "nearest"});
+    if (!this.thumbs.hidden) a.scrollIntoView({block});
   }
 }
 
