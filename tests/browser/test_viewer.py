@@ -293,3 +293,19 @@ def test_after_an_upload_the_new_version_shows_in_the_viewer_once_rendered(brows
     ready(b, timeout=180)
     assert b.find(".viewer").get_attribute("data-src") == f"/versions/{version_id}/rendition"
     b.wait(lambda d: "abia încărcată" in b.text(".viewer .textLayer"))
+
+
+def test_a_demo_procedure_made_readable_by_libreoffice_opens_at_its_words(browser, scenario,
+                                                                          login):
+    """A DOCX of the demo: its rendition is LibreOffice's PDF, its words found in it."""
+    rendered(login("radu.munteanu"), scenario.petitions_v1)
+    b = browser().log_in("radu.munteanu")
+    b.open("/search?q=petitiilor")
+    hit = next(h for h in b.find_all(".hit a.title") if "PO-RP-02" in h.text)
+    hit.click()
+    assert "q=petitiilor" in b.path and f"version={scenario.petitions_v1}" in b.path
+    viewer = ready(b)
+    b.wait(lambda d: viewer.get_attribute("data-find") == "found")
+    marked = [m.text.lower() for m in b.find_all(".viewer .textLayer .highlight")]
+    assert any(m.startswith("peti") for m in marked), marked
+    b.screenshot("viewer-demo-procedure", full_page=False)
