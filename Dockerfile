@@ -22,11 +22,15 @@ WORKDIR /src
 COPY pyproject.toml constraints.txt ./
 COPY services ./services
 COPY procedura_cli ./procedura_cli
+COPY web/package.json web/package-lock.json ./web/
+COPY scripts/pdfjs.sh ./scripts/
 # libmagic (bookworm's): versioning tells an upload's type from its bytes with it
 # (python-magic), never asking Tika. Installed here and copied into the final stage, which
 # runs no package manager; its own dependencies (zlib, bzip2, xz) are in the base image.
+# npm (bookworm's, build stage only): pdf.js for the viewer, the pdfjs-dist of
+# web/package-lock.json checked against its integrity, copied into the gateway's static files.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libmagic1=1:5.44-3 \
+ && apt-get install -y --no-install-recommends libmagic1=1:5.44-3 npm=9.2.0~ds1-1 \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /opt/libmagic \
  && cp -L "/usr/lib/$(uname -m)-linux-gnu/libmagic.so.1" /usr/lib/file/magic.mgc /opt/libmagic/
@@ -44,6 +48,8 @@ RUN dpkg-query -W -f '${Package}\n' | sort > /tmp/before \
  && cp /usr/lib/postgresql/15/bin/pg_dump /usr/lib/postgresql/15/bin/pg_restore /opt/pgclient/bin/ \
  && comm -13 /tmp/before /tmp/after | xargs dpkg -L | grep -E '/lib/.+\.so(\.[0-9]+)*$' \
     | xargs -r cp -L -t /opt/pgclient/lib/
+RUN npm ci --prefix web --ignore-scripts --omit=optional --no-audit --no-fund \
+ && scripts/pdfjs.sh copy
 RUN python -m venv /opt/procedura \
  && /opt/procedura/bin/pip install --prefer-binary -c constraints.txt . \
  && /opt/procedura/bin/python -m compileall -q /opt/procedura/lib

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help up down test unit e2e integration venv stack-up stack-down stack-status \
         stack-logs services-up services-down demo search-sync k8s-validate schemas clean \
-        catalogs catalogs-update browser
+        catalogs catalogs-update browser pdfjs
 
 help:
 	@echo "make up            install, start the stack and every service, load the demo"
@@ -41,7 +41,12 @@ catalogs-update: venv
 browser:
 	scripts/browser.sh install
 
-venv: $(STAMP)
+# pdf.js for the document viewer: the pinned pdfjs-dist of web/package-lock.json, from the
+# npm registry, copied to services/gateway/ui/static/pdfjs (nothing to do when current)
+pdfjs:
+	scripts/pdfjs.sh install
+
+venv: $(STAMP) pdfjs
 
 stack-up:
 	scripts/stack.sh up

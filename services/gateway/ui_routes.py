@@ -11,6 +11,7 @@ import functools
 import mimetypes
 import secrets
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -32,6 +33,8 @@ from services.gateway.ui.session import (
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, NoSession, Session, Sessions, same_token)
 
 STATIC = render.HERE / "static"
+# a module script must come as JavaScript whatever the machine's mime.types says
+STATIC_TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".css": "text/css"}
 REVIEW_HORIZON_DAYS = 30
 # what Tika reads well; the browser warns before sending anything else
 ACCEPTED = ".docx,.doc,.odt,.pdf,.rtf,.txt,.xlsx,.xls,.ods,.pptx,.html"
@@ -146,6 +149,14 @@ def _uuid(value: str, what: str) -> str:
         raise NotFound(f"no {what} {value}", {what + "_id": value}) from None
 
 
+def _shown(versions: list[dict], chosen: str | None) -> dict | None:
+    """The version the document page shows: the one chosen in its history, else the
+    revision in force (what staff work by), else the latest one."""
+    picked = next((v for v in versions if chosen and str(v["id"]) == chosen), None)
+    return picked or next((v for v in versions if v["status"] == "in_force"),
+                          versions[0] if versions else None)
+
+
 def _reviews_due(documents: list[dict], department: str | None, today: date) -> list[dict]:
     horizon = today + timedelta(days=REVIEW_HORIZON_DAYS)
     due = [d for d in documents if d.get("next_review_date")
@@ -247,9 +258,13 @@ class UiRoutes:
                 body = fh.read()
         except OSError:
             return Response("not found", status=404, mimetype="text/plain")
-        mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        mimetype = (STATIC_TYPES.get(Path(path).suffix)
+                    or mimetypes.guess_type(path)[0] or "application/octet-stream")
+        # the page's policy on its scripts too: pdf.js's worker runs under its own
+        # response's CSP (no eval, no WebAssembly, fetches only from 'self')
         return Response(body, mimetype=mimetype,
                         headers={"Cache-Control": "max-age=3600",
+                                 "Content-Security-Policy": render.CSP,
                                  "X-Content-Type-Options": "nosniff"})
 
     # --- pages --------------------------------------------------------------------------
@@ -303,9 +318,7 @@ class UiRoutes:
                      "how_revised": revisions[m["id"]]["how_revised"]}
                     for m in self.versioning.history(document_id) if m["id"] in revisions]
         versions.sort(key=lambda v: (v["edition"], v["revision"]), reverse=True)
-        # the revision in force is what staff work by; else the latest one
-        shown = next((v for v in versions if v["status"] == "in_force"),
-                     versions[0] if versions else None)
+        shown = _shown(versions, current.request.args.get("version"))
         signatures = (self.documents.signatures(user.username, shown["id"])
                       if shown else [])
         audit = (self.documents.audit_trail(user.username, document_id, None)
@@ -320,7 +333,8 @@ class UiRoutes:
                               links=self._linked(user, document),
                               may_acknowledge=may_acknowledge,
                               flash=current.request.args.get("flash", ""),
-                              problem=current.request.args.get("problem", ""))
+                              problem=current.request.args.get("problem", ""),
+                              q=current.request.args.get("q", "")[:200])
 
     def _linked(self, user: User, document: Document) -> list[dict]:
         """The document's links with the code and title of each linked document the
@@ -379,14 +393,18 @@ class UiRoutes:
         except ProceduraError as exc:
             return error_response(STATUS.get(type(exc), 400), exc.code, exc.message,
                                   exc.details)
-        return json_response({"version": version,
-                              "location": f"/documents/{document_id}?flash=uploaded"}, 201)
+        # the document's page opens on the new version, in the viewer once rendered
+        return json_response({"version": version, "location": (
+            f"/documents/{document_id}?version={version['id']}&flash=uploaded#viewer")}, 201)
 
     @http("GET", "/inbox")
     @page
     def inbox_page(self, current: Page):
-        return current.render("inbox.html",
-                              inbox=self.documents.signing_inbox(current.user.username),
+        inbox = self.documents.signing_inbox(current.user.username)
+        for entry in inbox:   # what the signer signs, shown in the viewer once rendered
+            entry["rendition"] = self.versioning.get(entry["revision"]["version_id"]).get(
+                "rendition")
+        return current.render("inbox.html", inbox=inbox,
                               flash=current.request.args.get("flash", ""),
                               problem=current.request.args.get("problem", ""))
 

@@ -43,8 +43,10 @@ def test_a_document_shows_its_register_fields_links_and_forms(browser, scenario,
     for name in ("Lista responsabililor", "Situația edițiilor și a reviziilor",
                  "Lista de difuzare"):
         assert name in forms
-    links = [a.get_attribute("href") for a in b.find_all("#forms a")]
+    links = [a.get_attribute("href") for a in b.find_all("#forms a[download]")]
     assert len(links) == 6
+    # and each opens in the viewer (tests/browser/test_viewer.py)
+    assert len(b.find_all("#forms a.view")) == 3
     for href in links:
         answer = _download(b, href)
         assert answer.status_code == 200, (href, answer.text[:300])

@@ -157,7 +157,8 @@ def test_sign_from_the_inbox_as_the_right_user(browser, scenario, login):
     b.open("/inbox")
     item = b.find(f"#r-{scenario.petitions_v2}")
     assert "Ediția I, Revizia 4" in item.text and "În verificare" in item.text
-    buttons = [x.text for x in item.find_elements(By.CSS_SELECTOR, "button")]
+    # the signing buttons (the viewer of what is signed has its own)
+    buttons = [x.text for x in item.find_elements(By.CSS_SELECTOR, ".actions button")]
     assert buttons == ["Verifică", "Respinge"]
     b.screenshot("inbox")
     item.find_element(By.CSS_SELECTOR, "textarea").send_keys("Conform; termen verificat.")
@@ -167,7 +168,8 @@ def test_sign_from_the_inbox_as_the_right_user(browser, scenario, login):
     # department's opinion (formularul de analiză), no longer for the verification
     item = b.find(f"#r-{scenario.petitions_v2}")
     assert "În avizare" in item.text
-    assert [x.text for x in item.find_elements(By.CSS_SELECTOR, "button")] == ["Dă avizul"]
+    assert [x.text for x in item.find_elements(By.CSS_SELECTOR, ".actions button")] == [
+        "Dă avizul"]
     b.screenshot("inbox-signed")
     version = login("maria.ilie").get(f"/api/versions/{scenario.petitions_v2}")
     assert version["status"] == "in_endorsement"

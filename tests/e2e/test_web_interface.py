@@ -82,8 +82,10 @@ def test_a_form_without_its_csrf_token_is_refused(gateway, radu, login):
                     timeout=30).status_code == 403
     sent = ana.post(upload, files=files, headers={"X-CSRF-Token": token}, timeout=30)
     assert sent.status_code == 201, sent.text
-    assert sent.json()["location"] == f"/documents/{document['id']}?flash=uploaded"
     assert sent.json()["version"]["filename"] == "b.txt"
+    # back on the document's page, on the new version, in the viewer
+    assert sent.json()["location"] == (f"/documents/{document['id']}?version="
+                                       f"{sent.json()['version']['id']}&flash=uploaded#viewer")
 
 
 def test_every_page_has_a_content_security_policy_without_inline_script(gateway, radu):

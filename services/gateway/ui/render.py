@@ -13,10 +13,12 @@ from werkzeug.wrappers import Response
 from services.gateway.ui import i18n
 
 HERE = Path(__file__).parent
-# no inline script or style anywhere: everything comes from /static
+# no inline script or style anywhere: everything comes from /static. The viewer's pdf.js
+# runs its worker from /static (worker-src) and fetches the PDF, its character maps and
+# standard fonts from 'self'; it needs no eval and no WebAssembly (static/viewer.mjs).
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-       "form-action 'self'; frame-ancestors 'none'")
+       "connect-src 'self'; font-src 'self'; worker-src 'self'; object-src 'none'; "
+       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
