@@ -16,8 +16,8 @@ import numpy as np
 from PIL import Image
 
 _WIDTH = 800          # the shrunk copy's width: 0.1 degree is 1.4 pixels across it
-_COARSE = np.arange(-6.0, 6.01, 0.25)
-_FINE = np.arange(-0.25, 0.26, 0.05)
+_COARSE = np.arange(-6.0, 6.01, 0.5)
+_FINE = np.arange(-0.5, 0.51, 0.05)
 _MIN_INK = 500        # fewer dark pixels than this: nothing to straighten
 _SIDEWAYS = 1.5       # columns this much sharper than rows: the lines run down the page
 
@@ -29,6 +29,7 @@ class Skew:
 
 
 def estimate(image: Image.Image) -> Skew:
+    """The skew of `image` (a copy at half size or less is as good)."""
     small = image.convert("L")
     if small.width > _WIDTH:
         small = small.reduce(max(1, round(small.width / _WIDTH)))
@@ -38,7 +39,7 @@ def estimate(image: Image.Image) -> Skew:
         return Skew(0.0, False)
     ys, xs = ys.astype(np.float32), xs.astype(np.float32)
     rows, angle = _sharpest(ys, xs)
-    columns, _ = _sharpest(xs, ys)
+    columns, _ = _sharpest(xs, ys, fine=False)  # which way the lines run, not how far
     return Skew(angle, columns > _SIDEWAYS * rows)
 
 
@@ -51,7 +52,8 @@ def straighten(image: Image.Image, angle: float) -> Image.Image:
     return page.rotate(-angle, resample=Image.NEAREST, expand=False, fillcolor=fill)
 
 
-def _sharpest(along: np.ndarray, across: np.ndarray) -> tuple[float, float]:
+def _sharpest(along: np.ndarray, across: np.ndarray, fine: bool = True
+              ) -> tuple[float, float]:
     """The best score of the profile of `along` over shears by `across`, and its angle."""
     def score(degrees: float) -> float:
         # a line turned counter-clockwise by a rises to the right: y + x tan(a) is constant
@@ -59,6 +61,7 @@ def _sharpest(along: np.ndarray, across: np.ndarray) -> tuple[float, float]:
         profile = np.bincount(bins - bins.min())
         return float(np.dot(profile, profile))
 
-    coarse = max(_COARSE, key=score)
-    best = max(coarse + _FINE, key=score)
+    best = max(_COARSE, key=score)
+    if fine:
+        best = max(best + _FINE, key=score)
     return score(best), float(best)

@@ -44,16 +44,11 @@ class OcrResult:
 def ocr_pdf(source: Path, target: Path, settings: RenditionSettings) -> OcrResult:
     """Write `source` with a text layer on its image-only pages to `target`."""
     source, target = Path(source), Path(target)
-    total = pdf.page_count(source, settings)  # PasswordProtected / CorruptFile first
-    todo = pdf.pages_without_text(source, settings)
+    reader = _reader(source, settings)
+    total, todo = len(reader.pages), _pages_without_text(source, reader, settings)
     chosen, beyond = todo[:settings.ocr_max_pages], todo[settings.ocr_max_pages:]
     deadline = time.monotonic() + settings.ocr_seconds_per_file
     target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        reader = PdfReader(source)
-    except (PdfReadError, OSError, ValueError) as exc:
-        raise CorruptFile(f"{source.name} is not a readable PDF: {exc}",
-                          {"file": source.name}) from None
     with tempfile.TemporaryDirectory(prefix="ocr-") as work:
         read, unread, left, stopped = {}, [], [], None
         for index, number in enumerate(chosen):
@@ -93,6 +88,44 @@ def ocr_images(source: Path, target: Path, settings: RenditionSettings) -> OcrRe
         return ocr_pdf(pages_pdf, target, settings)
 
 
+def _reader(source: Path, settings: RenditionSettings) -> PdfReader:
+    """The PDF, or poppler's word on why not (PasswordProtected, CorruptFile)."""
+    try:
+        reader = PdfReader(source)
+        if not reader.is_encrypted or reader.decrypt(""):  # no password: readable
+            len(reader.pages)
+            return reader
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
+        pdf.page_count(source, settings)
+        raise CorruptFile(f"{source.name} is not a readable PDF: {exc}",
+                          {"file": source.name}) from None
+    pdf.page_count(source, settings)  # names the password
+    raise CorruptFile(f"{source.name} is not a readable PDF", {"file": source.name})
+
+
+def _pages_without_text(source: Path, reader: PdfReader,
+                        settings: RenditionSettings) -> list[int]:
+    """Pages with no text layer. A page without a font has none (a scan: one image), so
+    poppler is asked only when some page has a font (30 ms a file, 4% of a page's OCR)."""
+    if not any(_has_font(page.get("/Resources")) for page in reader.pages):
+        return list(range(1, len(reader.pages) + 1))
+    return pdf.pages_without_text(source, settings)
+
+
+def _has_font(resources, depth: int = 0) -> bool:
+    resources = resources.get_object() if resources is not None else None
+    if not resources or depth > 8:
+        return bool(resources)  # nested too deep to say: let poppler look
+    if "/Font" in resources:
+        return True
+    for xobject in (resources.get("/XObject") or {}).values():
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form" and _has_font(xobject.get("/Resources"),
+                                                            depth + 1):
+            return True
+    return False
+
+
 def _write(reader: PdfReader, read: dict, target: Path) -> None:
     """The document with each page read replaced by Tesseract's page (its image and the
     invisible text), drawn at the original page's size unless it was turned sideways."""
@@ -102,8 +135,12 @@ def _write(reader: PdfReader, read: dict, target: Path) -> None:
             writer.add_page(original)
             continue
         page = writer.add_page(PdfReader(read[number].pdf).pages[0])
-        if not read[number].turned:
-            page.scale_to(float(original.mediabox.width), float(original.mediabox.height))
+        width, height = float(original.mediabox.width), float(original.mediabox.height)
+        # Tesseract sizes the page by a whole dpi: a point off is not worth rewriting its
+        # content stream for (17 ms a page)
+        if not read[number].turned and (abs(float(page.mediabox.width) - width) > 1
+                                        or abs(float(page.mediabox.height) - height) > 1):
+            page.scale_to(width, height)
     if reader.metadata:
         writer.add_metadata({k: v for k, v in reader.metadata.items() if isinstance(k, str)})
     with open(target, "wb") as out:
