@@ -3,6 +3,10 @@
   pending      a version still without text after --pending-after seconds
   failed       a version whose extraction failed (with the reason); --accept-failed
                lists them without counting them as problems
+  rendition-pending  a version without its PDF rendition after
+               --rendition-pending-after seconds (`procedura renditions rebuild`)
+  rendition-failed   a version whose rendition failed (with the reason; --accept-failed
+               as for extraction)
   not-indexed  an extracted (or failed) version missing from the search index
   stale-index  an indexed version whose entry disagrees with the register (e.g. its
                text is not in the index although it was extracted)
@@ -11,7 +15,8 @@
   revoked-cached  a token or session revoked more than --revoked-after seconds ago that
                the gateway still accepts (procedura_cli/doctor_sessions.py)
   orphan-object an object no version names, older than --orphans-after seconds: a
-               staged upload never stored, an original or text without its manifest
+               staged upload never stored, an original, text, rendition or page image
+               without its version
 
 Hooked into procedura_cli/main.py with `doctor_cli.register(sub)`.
 """
@@ -42,6 +47,21 @@ def extraction_findings(versioning, pending_after: float, accept_failed: bool) -
                                             f" ({p['extraction_attempts']} Tika drops)")
                 for p in found["pending"]]
     findings += [Finding("failed", f["id"], f"{f['filename']}: {f['extraction_error']}",
+                         problem=not accept_failed) for f in found["failed"]]
+    return findings
+
+
+def rendition_findings(renditions, pending_after: float,
+                       accept_failed: bool) -> list[Finding]:
+    """Versions without a PDF rendition long after their upload (the rendition worker
+    stopped, or never ran: `procedura renditions rebuild --missing`), and failed ones."""
+    found = renditions.rendition_problems(pending_after, 1000)
+    findings = [Finding("rendition-pending", p["id"],
+                        f"{p['filename']}: no rendition since {p['created_at']} "
+                        f"(text extraction {p['extraction_status']}, "
+                        f"{p['rendition_attempts']} attempts)")
+                for p in found["pending"]]
+    findings += [Finding("rendition-failed", f["id"], f"{f['filename']}: {f['rendition_error']}",
                          problem=not accept_failed) for f in found["failed"]]
     return findings
 
@@ -117,6 +137,8 @@ def diagnose(args) -> list[Finding]:
     findings: list[Finding] = []
     with ClusterRpcProxy(config, timeout=args.timeout) as rpc:
         findings += extraction_findings(rpc.versioning, args.pending_after, args.accept_failed)
+        findings += rendition_findings(rpc.renditions, args.rendition_pending_after,
+                                       args.accept_failed)
         findings += orphan_findings(rpc.versioning, args.orphans_after)
         index = VersionIndex(settings.elasticsearch_url, settings.search_index,
                              settings.search_shards, settings.search_replicas)
@@ -160,8 +182,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     command.add_argument("--orphans-after", type=float, default=3600,
                          help="an object no version names, older than this, is an orphan "
                               "(s, default 3600)")
+    command.add_argument("--rendition-pending-after", type=float, default=1800,
+                         help="a version without a PDF rendition for longer is stuck "
+                              "(s, default 1800)")
     command.add_argument("--accept-failed", action="store_true",
-                         help="list failed extractions without counting them as problems")
+                         help="list failed extractions and renditions without counting "
+                              "them as problems")
     command.add_argument("--timeout", type=float, default=120, help="RPC timeout (s)")
     command.add_argument("--revoked-after", type=float, default=15,
                          help="a session revoked longer ago must be refused by the gateway "

@@ -13,6 +13,9 @@
   procedura verify-integrity        hash every stored original again (exit 1 on a problem)
   procedura import FOLDER           import a folder tree of documents (docs/import.md)
   procedura doctor                  stuck or inconsistent items (exit 1 when any)
+  procedura renditions rebuild [--missing|--all] [--no-wait]
+                                    PDF renditions for versions without one (or all
+                                    again), with progress
   procedura staff deactivate|revoke USERNAME
                                     end every session and token of a person now
                                     (deactivate: and refuse their next login)
@@ -39,7 +42,7 @@ from urllib.parse import quote, unquote, urlparse  # noqa: E402
 import requests  # noqa: E402
 
 from procedura_cli import (  # noqa: E402
-    doctor_cli, events_cli, import_cli, search_cli, staff_cli)
+    doctor_cli, events_cli, import_cli, renditions_cli, search_cli, staff_cli)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "procedura.yaml"
@@ -52,6 +55,7 @@ READY_QUEUES = {
     "documents": "rpc-documents",
     "versioning": "rpc-versioning",
     "extraction": "evt-versioning-version_stored--extraction.extract_text",
+    "renditions": "evt-versioning-version_text_extracted--renditions.on_text_extracted",
     "search": "rpc-search",
     "notifications": "rpc-notifications",
     "gateway": None,  # HTTP: /healthz
@@ -246,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     import_cli.register(sub)
     doctor_cli.register(sub)
     staff_cli.register(sub)
+    renditions_cli.register(sub)
     integrity = sub.add_parser("verify-integrity",
                                help="hash every stored original against its manifest")
     integrity.add_argument("--timeout", type=float, default=3600)

@@ -4,7 +4,8 @@
 # scripts/stack.sh generated ($PROCEDURA_STACK_DIR/secrets.env; variables set in the
 # environment win) and connects to RabbitMQ as its own user (procedura_cli/localenv.py).
 #
-#   scripts/services.sh up       start every service not running, wait until ready
+#   scripts/services.sh up       start every service not running, wait until ready, then
+#                                start rendering the versions without a PDF rendition
 #   scripts/services.sh down     stop them (SIGTERM: in-flight messages finish)
 #   scripts/services.sh status   one line per service
 set -euo pipefail
@@ -21,6 +22,7 @@ SERVICES=(
   "documents:services.documents.service:DocumentsService"
   "versioning:services.versioning.service:VersioningService"
   "extraction:services.versioning.worker:ExtractionWorker"
+  "renditions:services.renditions.worker:RenditionWorker"
   "search:services.search.service:SearchService"
   "notifications:services.notifications.service:NotificationsService"
   "gateway:services.gateway.service:GatewayService"
@@ -60,6 +62,10 @@ up() {
     done
     exit 1
   fi
+  # versions stored before renditions existed (an upgrade), or whose rendition was cut
+  # short, get theirs: the worker renders them in its background
+  "$VENV/bin/procedura" --config "$CONFIG" renditions rebuild --missing --no-wait ||
+    echo "renditions rebuild --missing could not start: run it again (procedura renditions rebuild)" >&2
 }
 
 down() {

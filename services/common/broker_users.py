@@ -42,13 +42,14 @@ SERVICES: dict[str, tuple[str | None, tuple[str, ...], tuple[str, ...]]] = {
     "documents": ("documents", (), ("versioning",)),
     "versioning": ("versioning", ("documents",), ()),
     "extraction": ("versioning", ("versioning",), ()),
+    "renditions": ("versioning", ("versioning",), ()),
     "search": (None, ("documents", "versioning"), ("documents", "versioning")),
     "notifications": ("notifications", ("documents",), ("documents",)),
     "gateway": (None, ("notifications",), ("documents", "versioning", "search",
-                                           "notifications")),
+                                           "notifications", "renditions")),
 }
-# (extraction publishes to versioning.events: both relay the versioning schema's outbox,
-# so either may send any of its events)
+# (extraction and renditions publish to versioning.events: they relay the versioning
+# schema's outbox, so each may send any of its events)
 
 
 def users() -> list[str]:

@@ -104,6 +104,22 @@ class VersionExtractionFailed(EventData):
     error: str
 
 
+class VersionRendered(EventData):
+    """The PDF rendition of a version is stored: its pages, and the pages OCR read or
+    (stopped by a limit) left unread."""
+    version_id: UUID
+    document_id: UUID
+    pages: int
+    ocr_pages: int
+    ocr_pages_left: int
+
+
+class VersionRenditionFailed(EventData):
+    version_id: UUID
+    document_id: UUID
+    error: str
+
+
 class AcknowledgementRecorded(EventData):
     """A person confirmed "Am luat la cunoștință" for a revision in force."""
     version_id: UUID
@@ -261,6 +277,22 @@ class VersionExtractionFailedEvent(Envelope):
     data: VersionExtractionFailed
 
 
+class VersionRenderedEvent(Envelope):
+    """`version_rendered`, published by versioning on `versioning.events` (the rendition
+    worker relays the versioning outbox)."""
+    type: Literal["version_rendered"] = "version_rendered"
+    source: Literal["versioning"] = "versioning"
+    data: VersionRendered
+
+
+class VersionRenditionFailedEvent(Envelope):
+    """`version_rendition_failed`, published by versioning on `versioning.events`: no
+    rendition could be made (data.error says why); the original stays downloadable."""
+    type: Literal["version_rendition_failed"] = "version_rendition_failed"
+    source: Literal["versioning"] = "versioning"
+    data: VersionRenditionFailed
+
+
 class AcknowledgementRecordedEvent(Envelope):
     """`acknowledgement_recorded`, published by notifications on `notifications.events`:
     the first confirmation of a person (a repeated one publishes nothing)."""
@@ -300,6 +332,7 @@ ALL_EVENTS: dict[str, type[Envelope]] = {
         VersionSupersededEvent, VersionRejectedEvent, DocumentWithdrawnEvent, ReviewDueEvent,
         NotificationCreatedEvent, VersionStoredEvent,
         VersionTextExtractedEvent, VersionExtractionFailedEvent,
+        VersionRenderedEvent, VersionRenditionFailedEvent,
         AcknowledgementRecordedEvent,
         DocumentUpdatedEvent, VersionArchivedEvent, DocumentDisposedEvent)
 }

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import Enum
 from uuid import UUID
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -300,6 +300,18 @@ class Extraction(Model):
     error: str | None = None
     characters: int | None = None
     truncated: bool = False
+    # the text came (also) from OCR of pages without a text layer (the rendition worker)
+    ocr: bool = False
+    ocr_pages: int = 0          # pages OCR read
+    ocr_pages_left: int = 0     # pages without text a limit left unread
+    ocr_stopped: str | None = None   # the limit that stopped OCR, in words
+
+
+class Rendition(Model):
+    """The PDF rendition of a version (services/renditions/worker.py)."""
+    status: Literal["pending", "done", "failed"] = "pending"
+    pages: int | None = None
+    error: str | None = None
 
 
 class VersionManifest(Model):
@@ -316,6 +328,7 @@ class VersionManifest(Model):
     change_summary: str
     created_at: datetime
     extraction: Extraction
+    rendition: Rendition = Rendition()
     # the object version of the original in MinIO: downloads read exactly that one
     object_version_id: str | None = None
     # approved and later: a legal hold keeps MinIO from deleting or overwriting it

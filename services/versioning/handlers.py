@@ -16,7 +16,8 @@ from services.contracts import events
 from services.contracts.errors import (
     Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType)
 from services.contracts.models import StagedUpload, StoreVersion, VersionManifest
-from services.versioning.adapters.storage import ObjectStore, original_key, text_key
+from services.versioning.adapters.storage import (
+    ObjectStore, original_key, page_prefix, rendition_key, text_key)
 from services.versioning.adapters.tika import (
     ExtractionFailed, Tika, TikaDropped, TikaUnavailable)
 from services.versioning import media_types
@@ -171,7 +172,7 @@ def extraction_problems(db, pending_older_than: float, limit: int = 100) -> dict
 def orphan_objects(db, store: ObjectStore, older_than: float, limit: int = 1000) -> list[dict]:
     """For `procedura doctor`: objects no manifest names, older than `older_than`
     seconds (younger ones may belong to an upload under way): staged uploads never
-    stored, and originals or texts without their version."""
+    stored, and originals, texts, PDF renditions or page images without their version."""
     cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
     found: list[dict] = []
 
@@ -182,7 +183,7 @@ def orphan_objects(db, store: ObjectStore, older_than: float, limit: int = 1000)
     for key, size, modified in store.listed(staging=True):
         if modified < cutoff and len(found) < limit:
             orphan("staging", key, size, modified)
-    for prefix in ("originals/", "texts/"):
+    for prefix in ("originals/", "texts/", "renditions/", "pages/"):
         batch: list[tuple[str, int, datetime]] = []
         listing = store.listed(staging=False, prefix=prefix)
         while len(found) < limit:
@@ -271,8 +272,9 @@ def protect(db, store: ObjectStore, version_id: UUID) -> bool:
 
 
 def dispose(db, store: ObjectStore, version_ids: list[UUID]) -> int:
-    """Delete the originals and text renditions of these versions (every object version,
-    holds lifted first); the manifests stay, marked disposed. Idempotent."""
+    """Delete the originals, texts, PDF renditions and cached page images of these
+    versions (every object version, holds lifted first); the manifests stay, marked
+    disposed. Idempotent."""
     removed = 0
     for version_id in version_ids:
         with db.transaction() as cur:
@@ -281,6 +283,9 @@ def dispose(db, store: ObjectStore, version_ids: list[UUID]) -> int:
             if row is None:
                 continue
             removed += store.purge(row["object_key"]) + store.purge(row["text_key"])
+            # where the rendition worker writes one, even if it has not recorded it yet
+            removed += store.purge(rendition_key(row["document_id"], version_id))
+            removed += store.purge_prefix(page_prefix(version_id))
             repo.mark_disposed(version_id)
     return removed
 

@@ -10,7 +10,12 @@ _COLUMNS = """id, document_id, edition, revision, filename, media_type, size, sh
               author, change_summary, created_at, object_key, text_key,
               object_version_id, legal_hold, disposed_at,
               json_build_object('status', extraction_status, 'error', extraction_error,
-                                'characters', characters, 'truncated', truncated) AS extraction"""
+                                'characters', characters, 'truncated', truncated,
+                                'ocr', ocr, 'ocr_pages', ocr_pages,
+                                'ocr_pages_left', ocr_pages_left,
+                                'ocr_stopped', ocr_stopped) AS extraction,
+              json_build_object('status', rendition_status, 'pages', rendition_pages,
+                                'error', rendition_error) AS rendition"""
 
 
 class Repository:
@@ -60,11 +65,26 @@ class Repository:
         return self.cur.fetchall()
 
     def known_keys(self, keys: list[str]) -> set[str]:
-        """Those of `keys` that a manifest names (as its original or its text)."""
+        """Those of `keys` that a manifest names (as its original, its text or its PDF
+        rendition), and the cached page images of a version whose content is kept."""
         self.cur.execute("""SELECT object_key AS key FROM versions WHERE object_key = ANY(%s)
-                            UNION SELECT text_key FROM versions WHERE text_key = ANY(%s)""",
-                         (keys, keys))
-        return {row["key"] for row in self.cur.fetchall()}
+                            UNION SELECT text_key FROM versions WHERE text_key = ANY(%s)
+                            UNION SELECT rendition_key FROM versions
+                                  WHERE rendition_key = ANY(%s)""",
+                         (keys, keys, keys))
+        known = {row["key"] for row in self.cur.fetchall()}
+        pages: dict[str, list[str]] = {}
+        for key in keys:   # pages/{version_id}/{page}-{width}.{format}
+            parts = key.split("/")
+            if parts[0] == "pages" and len(parts) == 3 and _is_uuid(parts[1]):
+                pages.setdefault(parts[1], []).append(key)
+        if pages:
+            self.cur.execute("""SELECT id::text AS id FROM versions
+                                WHERE id = ANY(%s::uuid[]) AND disposed_at IS NULL""",
+                             (list(pages),))
+            for row in self.cur.fetchall():
+                known.update(pages[row["id"]])
+        return known
 
     def claim_pending(self, version_id: UUID) -> dict | None:
         """The version, locked, if its text is still to be extracted."""
@@ -109,6 +129,14 @@ class Repository:
                             WHERE id = %s AND extraction_status = 'pending'""",
                          (error, version_id))
         return self.cur.rowcount == 1
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+        return True
+    except ValueError:
+        return False
 
 
 def manifest(row: dict) -> VersionManifest:

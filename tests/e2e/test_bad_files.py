@@ -60,7 +60,8 @@ def test_an_image_only_pdf_is_done_with_no_text(login, document):
     version = author.upload(document["id"], "scanat.pdf", image_only_pdf(2), "", PDF)
     result = settled(author, version["id"], timeout=60)
     assert result["extraction"] == {"status": "done", "error": None, "characters": 0,
-                                    "truncated": False}
+                                    "truncated": False, "ocr": False, "ocr_pages": 0,
+                                    "ocr_pages_left": 0, "ocr_stopped": None}
 
 
 @pytest.mark.parametrize("name,make,sent_as,real", [

@@ -1,4 +1,5 @@
-"""Originals and text renditions in MinIO (a versioned bucket)."""
+"""Originals, text renditions, PDF renditions and cached page images in MinIO (a
+versioned bucket)."""
 from __future__ import annotations
 
 import contextlib
@@ -37,6 +38,17 @@ def original_key(document_id, version_id, filename: str) -> str:
 
 def text_key(document_id, version_id) -> str:
     return f"texts/{document_id}/{version_id}.txt"
+
+
+def rendition_key(document_id, version_id) -> str:
+    """The PDF rendition of a version (issue 13), beside its original and text."""
+    return f"renditions/{document_id}/{version_id}.pdf"
+
+
+def page_prefix(version_id) -> str:
+    """Where the page images drawn from a version's rendition are cached (the keys
+    themselves: services/renditions/pages.py); removed with the version."""
+    return f"pages/{version_id}/"
 
 
 class ObjectStore:
@@ -189,6 +201,25 @@ class ObjectStore:
         data = text.encode("utf-8")
         self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
                                content_type="text/plain; charset=utf-8")
+
+    def put_file(self, key: str, path, content_type: str) -> str | None:
+        """Store a file from local disk (a rendition); returns its object version."""
+        result = self.client.fput_object(self.bucket, key, str(path), content_type=content_type)
+        return result.version_id
+
+    def download(self, key: str, version_id: str | None, path) -> None:
+        """Write one stored object (exactly the object version `version_id`) to `path`."""
+        self.client.fget_object(self.bucket, key, str(path), version_id=version_id)
+
+    def purge_prefix(self, prefix: str) -> int:
+        """Delete every version of every object under `prefix` (cached page images);
+        returns how many."""
+        removed = 0
+        for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True,
+                                            include_version=True):
+            self.client.remove_object(self.bucket, obj.object_name, version_id=obj.version_id)
+            removed += 1
+        return removed
 
     def read_text(self, key: str) -> str:
         """A text rendition (capped in size when it was extracted)."""

@@ -110,7 +110,12 @@ class Tika:
     def _extract_call(self, stream, filename: str, media_type: str):
         headers = {"Accept": "application/json", "Content-Type": media_type,
                    "Content-Disposition": f'attachment; filename="{_ascii(filename)}"',
-                   "writeLimit": str(self.max_characters)}
+                   "writeLimit": str(self.max_characters),
+                   # no OCR inside text extraction: with Tesseract on the machine Tika
+                   # would read every image and scanned page here, holding text documents
+                   # behind scans; the rendition worker OCRs them after extraction
+                   # (docs/adr/0006-renditions-and-ocr.md)
+                   "X-Tika-OCRskipOcr": "true"}
         try:
             return tika_client.callServer("put", self.url, "/rmeta/text", stream, headers,
                                           False, requestOptions={

@@ -1,0 +1,89 @@
+"""The rendition worker's engine room as a nameko dependency: its settings (the
+`renditions:` section of config/procedura.yaml), its slots and its scratch folders."""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Callable, Iterator
+
+from eventlet.queue import LightQueue
+from nameko.extensions import DependencyProvider
+
+from .settings import RenditionSettings
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """`slots` renditions at once; each slot number names its own LibreOffice profile,
+    under a folder of this process (two workers on one machine never share one)."""
+
+    def __init__(self, settings: RenditionSettings, spawn: Callable | None = None):
+        own = f"worker-{os.getpid()}"
+        self.settings = dataclasses.replace(
+            settings, profiles_dir=settings.profiles_dir / own,
+            work_dir=settings.work_dir / own)
+        self._free: LightQueue = LightQueue()
+        for number in range(settings.slots):
+            self._free.put(number)
+        self._spawn = spawn
+        self.rebuilding = False
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[int]:
+        """A free slot's number, waited for; given back on exit."""
+        number = self._free.get()
+        try:
+            yield number
+        finally:
+            self._free.put(number)
+
+    def prepare(self) -> None:
+        _remove_dead(self.settings.profiles_dir.parent)
+        _remove_dead(self.settings.work_dir.parent)
+        self.settings.profiles_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.work_dir.mkdir(parents=True, exist_ok=True)
+
+    def clean(self) -> None:
+        for folder in (self.settings.profiles_dir, self.settings.work_dir):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def spawn(self, run: Callable[[], None]) -> None:
+        """Run `run` in the background of the service (a rebuild)."""
+        self._spawn(run)
+
+
+def _remove_dead(parent: Path) -> None:
+    """Folders of worker processes that no longer run (killed, so not cleaned)."""
+    if not parent.is_dir():
+        return
+    for folder in parent.glob("worker-*"):
+        try:
+            pid = int(folder.name.split("-", 1)[1])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (ValueError, PermissionError):
+            continue
+
+
+class EngineProvider(DependencyProvider):
+    def setup(self):
+        self.engine = Engine(RenditionSettings.from_config(self.container.config),
+                             spawn=self._spawn)
+        self.engine.prepare()
+
+    def _spawn(self, run):
+        self.container.spawn_managed_thread(run, identifier="renditions.rebuild")
+
+    def stop(self):
+        self.engine.clean()
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx):
+        return self.engine

@@ -1,0 +1,47 @@
+"""One version's PDF rendition from its original on local disk, by the engine its media
+type calls for (services/renditions/kinds.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import kinds, ocr, pdf
+from .child import run_ocr_images
+from .errors import UnsupportedFile
+from .libreoffice import convert_to_pdf
+from .ocr import OcrResult
+from .settings import RenditionSettings
+
+
+@dataclass(frozen=True)
+class Made:
+    path: Path                    # the rendition PDF
+    pages: int
+    is_original: bool             # a PDF with a text layer is its own rendition
+    ocr: OcrResult | None = None  # what OCR read, when it ran
+
+
+def make_rendition(original: Path, media_type: str, work: Path, *, slot: int,
+                   settings: RenditionSettings) -> Made:
+    """The rendition of `original` (already named by its detected type's extension)
+    written under `work`; RenditionFailed (a subclass naming why) when none can be made."""
+    found = kinds.kind_of(media_type)
+    if found is None:
+        raise UnsupportedFile(f"Procedura makes no PDF of {media_type} files",
+                              {"media_type": media_type})
+    kind, _ = found
+    target = work / "rendition.pdf"
+    if kind == kinds.PDF:
+        pages = pdf.page_count(original, settings)   # a password or a broken file says so
+        if not pdf.pages_without_text(original, settings):
+            return Made(original, pages, True)
+        result = ocr.ocr_pdf(original, target, settings)
+        if result.pages_ocr == 0 and not result.pages_left:
+            # nothing to read on its image pages (blank ones): the original says it all
+            return Made(original, pages, True, result)
+        return Made(target, result.pages, False, result)
+    if kind == kinds.IMAGE:
+        result = run_ocr_images(original, target, settings)
+        return Made(target, result.pages, False, result)
+    convert_to_pdf(original, target, slot=slot, settings=settings)
+    return Made(target, pdf.page_count(target, settings), False)

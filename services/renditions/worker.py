@@ -1,0 +1,82 @@
+"""The rendition worker: a nameko service of its own (`renditions`), so LibreOffice and
+OCR scale, and are limited, apart from text extraction (docs/adr/0006-renditions-and-ocr.md).
+
+It follows versioning's events: once a version's text is extracted (or its extraction
+failed) it makes the version's PDF rendition, stores it in MinIO and records
+`version_rendered` / `version_rendition_failed` in the versioning outbox, which it relays
+like the extraction worker. The API's renditions and page images are read through it.
+"""
+from __future__ import annotations
+
+from uuid import UUID
+
+from services.common.callers import GATEWAY, OPERATORS
+from services.common.db import DatabaseProvider
+from services.common.delivery import event_handler
+from services.common.health import HealthBeacon
+from services.common.identity import rpc
+from services.common.outbox import OutboxRelay
+from services.common.settings import SettingsProvider
+from services.contracts import events
+from services.contracts.errors import EXPECTED
+from services.renditions import handlers, pages
+from services.renditions.engine import EngineProvider
+from services.versioning.adapters.storage import ObjectStoreProvider
+
+
+class RenditionWorker:
+    name = "renditions"
+
+    health_beacon = HealthBeacon()
+
+    db = DatabaseProvider("versioning", "services.versioning.migrations")
+    outbox = OutboxRelay("versioning")
+    store = ObjectStoreProvider()
+    settings = SettingsProvider()
+    engine = EngineProvider()
+
+    @rpc(callers=GATEWAY)
+    def health(self) -> dict:
+        """Readiness: broker, database and object storage."""
+        return {"service": self.name, "database": self.db.ping(), "storage": self.store.check()}
+
+    # requeue only when MinIO or PostgreSQL is away (ServiceUnavailable); a file that
+    # cannot be rendered ends `failed` with the reason, never a loop
+    @event_handler("versioning", "version_text_extracted", requeue_on_error=True)
+    def on_text_extracted(self, payload: dict) -> str:
+        return handlers.render(self.db, self.store, self.engine, self.settings,
+                               events.parse(payload).data.version_id)
+
+    @event_handler("versioning", "version_extraction_failed", requeue_on_error=True)
+    def on_extraction_failed(self, payload: dict) -> str:
+        # no text is no reason for no rendition: a scan Tika could not read is OCR'd here
+        return handlers.render(self.db, self.store, self.engine, self.settings,
+                               events.parse(payload).data.version_id)
+
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
+    def rendition_location(self, version_id: str) -> str:
+        """A short-lived URL of the version's PDF rendition."""
+        return pages.rendition_location(self.db, self.store, UUID(version_id))
+
+    @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
+    def page_image(self, version_id: str, page: int, width: int, fmt: str) -> dict:
+        """One page of the rendition as an image, drawn on first ask and cached."""
+        return pages.page_image(self.db, self.store, self.engine.settings, UUID(version_id),
+                                page, width, fmt)
+
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
+    def rebuild(self, scope: str = "missing") -> dict:
+        """Render every version without a rendition ("missing") or all of them again
+        ("all"), in the background; answers the counts as they are now."""
+        return handlers.rebuild(self.db, self.store, self.engine, self.settings, scope)
+
+    @rpc(callers=OPERATORS)
+    def progress(self) -> dict:
+        """Versions per rendition status (`procedura renditions rebuild` follows it)."""
+        return handlers.progress(self.db)
+
+    @rpc(callers=OPERATORS)
+    def rendition_problems(self, pending_older_than: float = 1800, limit: int = 100) -> dict:
+        """For `procedura doctor`: versions still without a rendition after
+        `pending_older_than` seconds, failed renditions, and counts per status."""
+        return handlers.problems(self.db, pending_older_than, limit)
