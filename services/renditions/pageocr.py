@@ -28,6 +28,10 @@ TESSERACT = "tesseract"
 _MIN_SKEW = 0.3          # degrees: below this a turn costs more than it reads
 _OSD_CONFIDENCE = 2.0    # Tesseract's orientation confidence needed to turn a page
 _RASTER_DPI = 300
+# a page image decoded in this process (the rendition worker's): 25 Mpx is 75 MB in RGB,
+# an A4 page at 400 dpi is 15.5 Mpx. A larger one is drawn by pdftoppm, a child capped
+# in memory like every engine, at the resolution that keeps it within this bound.
+_DECODE_PIXELS = 25_000_000
 _ROTATE = re.compile(r"^Rotate:\s+(\d+)", re.MULTILINE)
 _CONFIDENCE = re.compile(r"^Orientation confidence:\s+([\d.]+)", re.MULTILINE)
 
@@ -50,7 +54,7 @@ def read_page(source: Path, page: PageObject, number: int, work: Path, timeout: 
               settings: RenditionSettings) -> PageRead:
     """OCR page `number` of `source` within `timeout` seconds (processes.Deadline past
     it, nothing left running)."""
-    scan = _embedded(page, settings) or _drawn(source, number, work, timeout, settings)
+    scan = _embedded(page) or _drawn(source, page, number, work, timeout, settings)
     turned = 0
     if settings.ocr_deskew or settings.ocr_rotate_pages:
         skew = deskew.estimate(_preview(scan))
@@ -75,7 +79,7 @@ def read_page(source: Path, page: PageObject, number: int, work: Path, timeout: 
                     if txt.exists() else "", turned)
 
 
-def _embedded(page: PageObject, settings: RenditionSettings) -> _Scan | None:
+def _embedded(page: PageObject) -> _Scan | None:
     """The page's one image, when the page is nothing but that image over all of it."""
     try:
         if int(page.get("/Rotate", 0)) % 360:
@@ -91,7 +95,7 @@ def _embedded(page: PageObject, settings: RenditionSettings) -> _Scan | None:
         width, height = int(obj["/Width"]), int(obj["/Height"])
         box_w, box_h = float(page.mediabox.width), float(page.mediabox.height)
         # bounded before a pixel is decoded; an image not covering the page is drawn
-        if (width * height > settings.max_image_pixels or not box_w or not box_h
+        if (width * height > _DECODE_PIXELS or not box_w or not box_h
                 or abs(width / height - box_w / box_h) > 0.01 * box_w / box_h):
             return None
         filters = obj.get("/Filter")
@@ -109,23 +113,25 @@ def _embedded(page: PageObject, settings: RenditionSettings) -> _Scan | None:
         return None
 
 
-def _drawn(source: Path, number: int, work: Path, timeout: float,
+def _drawn(source: Path, page: PageObject, number: int, work: Path, timeout: float,
            settings: RenditionSettings) -> _Scan:
-    """The page drawn by pdftoppm (a child, capped in memory) at up to 300 dpi."""
+    """The page drawn by pdftoppm (a child, capped in memory) at 300 dpi, less for a
+    page so large that 300 dpi would pass _DECODE_PIXELS."""
+    try:
+        inches = float(page.mediabox.width) * float(page.mediabox.height) / 72 ** 2
+    except (TypeError, ValueError, KeyError):
+        inches = 8.27 * 11.69
+    dpi = max(72, min(_RASTER_DPI, int((_DECODE_PIXELS / max(inches, 1.0)) ** 0.5)))
     out = work / f"drawn-{number}"
-    argv = ["pdftoppm", "-r", str(_RASTER_DPI), "-gray", "-jpeg", "-jpegopt", "quality=90",
-            "-f", str(number), "-l", str(number), "-singlefile",
-            # a page's pixels stay within the image limit whatever its paper size
-            "-scale-to", str(int((settings.max_image_pixels * 0.7) ** 0.5)),
-            str(source), str(out)]
+    argv = ["pdftoppm", "-r", str(dpi), "-gray", "-jpeg", "-jpegopt", "quality=90",
+            "-f", str(number), "-l", str(number), "-singlefile", str(source), str(out)]
     done = processes.run(argv, timeout=timeout, memory_limit=settings.memory_limit_bytes)
     jpeg = out.with_suffix(".jpg")
     if done.returncode != 0 or not jpeg.exists():
         raise RenditionFailed(f"page {number} of {source.name} could not be drawn for OCR",
                               {"file": source.name, "page": number})
     raw = jpeg.read_bytes()
-    image = Image.open(io.BytesIO(raw))
-    return _Scan(image, float(image.info.get("dpi", (_RASTER_DPI,))[0] or _RASTER_DPI), raw)
+    return _Scan(Image.open(io.BytesIO(raw)), float(dpi), raw)
 
 
 def _quarter_turn(scan: _Scan, probe: Path, timeout: float,
