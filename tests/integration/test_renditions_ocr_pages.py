@@ -1,7 +1,7 @@
 """How OCR gets each scanned page (services/renditions/pageocr.py, deskew.py), on the
 real Tesseract and poppler: a scanner's page (one image over the whole page) is read
 from its own image and straightened; a page that is more than that is drawn first; a
-bilevel scan is read too; pages keep their size; the skew estimate finds the angle."""
+bilevel scan is read too; pages keep their size."""
 from __future__ import annotations
 
 import io
@@ -34,17 +34,6 @@ def text_of(path) -> str:
 def assert_read(text: str):
     found = [w for w in WORDS if w in text]
     assert len(found) >= 6, f"only {found} of {WORDS} in {text!r}"
-
-
-@pytest.mark.parametrize("angle", [-3.0, -1.5, 0.0, 0.8, 2.0, 4.0])
-def test_the_skew_estimate_finds_the_angle_a_page_was_turned_by(angle):
-    skew = deskew.estimate(scans.scan_page(seed=5, angle=angle))
-    assert abs(skew.angle - angle) <= 0.2 and not skew.sideways, skew
-
-
-def test_a_page_lying_on_its_side_is_told_apart():
-    assert deskew.estimate(scans.scan_page(seed=5).rotate(90, expand=True)).sideways
-    assert deskew.estimate(scans.scan_page(seed=5).rotate(-90, expand=True)).sideways
 
 
 def test_a_turned_scan_is_read_straightened_and_keeps_its_page_size(tmp_path):
