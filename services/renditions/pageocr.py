@@ -13,6 +13,7 @@ import io
 import os
 import re
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,13 +54,16 @@ class _Scan:
 def read_page(source: Path, page: PageObject, number: int, work: Path, timeout: float,
               settings: RenditionSettings) -> PageRead:
     """OCR page `number` of `source` within `timeout` seconds (processes.Deadline past
-    it, nothing left running)."""
-    scan = _embedded(page) or _drawn(source, page, number, work, timeout, settings)
+    it, nothing left running): the drawing, the orientation pass and the reading share
+    that time."""
+    deadline = time.monotonic() + timeout
+    left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
+    scan = _embedded(page) or _drawn(source, page, number, work, left(), settings)
     turned = 0
     if settings.ocr_deskew or settings.ocr_rotate_pages:
         skew = deskew.estimate(_preview(scan))
         if settings.ocr_rotate_pages and skew.sideways:
-            turned = _quarter_turn(scan, work / f"osd-{number}.jpg", timeout, settings)
+            turned = _quarter_turn(scan, work / f"osd-{number}.jpg", left(), settings)
             if turned:
                 skew = deskew.estimate(scan.image)
         if settings.ocr_deskew and abs(skew.angle) >= _MIN_SKEW:
@@ -68,7 +72,7 @@ def read_page(source: Path, page: PageObject, number: int, work: Path, timeout: 
     base = work / f"read-{number}"
     done = processes.run([TESSERACT, str(image_path), str(base), "-l", settings.ocr_languages,
                           "--dpi", str(round(scan.dpi)), "pdf", "txt"],
-                         timeout=timeout, memory_limit=settings.memory_limit_bytes,
+                         timeout=left(), memory_limit=settings.memory_limit_bytes,
                          env=_env())
     pdf, txt = base.with_suffix(".pdf"), base.with_suffix(".txt")
     if done.returncode != 0 or not pdf.exists():
