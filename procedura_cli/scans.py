@@ -53,7 +53,9 @@ def save(pages: list[Image.Image], path: Path, dpi: int = 200) -> Path:
     .pdf (all pages, images only: no text layer)."""
     path = Path(path)
     kind = path.suffix.lower()
-    first, rest = pages[0], pages[1:]
+    # copies: Pillow keeps a saved image's `append_images` on the images it appended, so
+    # a page saved again alone would bring the pages that followed it the first time
+    first, rest = pages[0].copy(), [page.copy() for page in pages[1:]]
     if kind == ".png":
         first.save(path, "PNG", dpi=(dpi, dpi))
     elif kind in (".jpg", ".jpeg"):
