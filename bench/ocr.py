@@ -1,21 +1,23 @@
 """OCR benchmark: seconds per page of the rendition pipeline (services/renditions/ocr.py:
-OCRmyPDF driving Tesseract) against the plain `tesseract` command on the same page images,
-in the same run.
+a deskew estimate, then one Tesseract run per page) against the plain `tesseract` command
+on the same page images, in the same run.
 
 The pages are Romanian scans made by procedura_cli/scans.py (A4 at 200 dpi, turned
 2 degrees, speckled). Every engine runs on one thread (OMP_THREAD_LIMIT=1, --jobs 1), as
-one rendition slot does. Measured per page:
+one rendition slot does. Measured per page, interleaved page by page:
 - raw: `tesseract page.png out -l ron+eng pdf` (a PDF with a text layer, no deskew);
-- pipeline, one page per run: ocr_pdf on a one-page image-only PDF (ocrmypdf's start
-  counted for every page), with and without --deskew/--rotate-pages;
-- pipeline, one file: ocr_pdf on all pages at once in chunks of `ocr_chunk_pages`
-  (the start shared), as seconds per page of the whole file.
-Run: `.venv/bin/python bench/ocr.py --pages 8`.
+- pipeline, one page per run: ocr_pdf on a one-page image-only PDF (its page checks
+  counted for every page), with and without deskew/rotation;
+- with --ocrmypdf, the previous pipeline as a reference: `ocrmypdf --skip-text
+  --output-type pdf --optimize 0 --jobs 1 --deskew --rotate-pages` on the same PDF;
+- pipeline, one file: ocr_pdf on all pages at once, as seconds per page of the file.
+Run: `.venv/bin/python bench/ocr.py --pages 12 --ocrmypdf`.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,28 +54,51 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def raw_tesseract(png: Path, out: Path, languages: str) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(["tesseract", str(png), str(out), "-l", languages, "pdf"], env=ENV,
-                   check=True, capture_output=True)
-    return time.perf_counter() - t0
+def cpu() -> float:
+    """CPU seconds of this process and its finished children: unlike the wall clock,
+    not stretched by other work on a shared machine."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def pipeline_page(pdf: Path, out: Path, settings: RenditionSettings) -> float:
-    t0 = time.perf_counter()
-    result = ocr_pdf(pdf, out, settings)
-    assert result.pages_ocr == 1, result
-    return time.perf_counter() - t0
+def timed(step) -> tuple[float, float]:
+    wall, used = time.perf_counter(), cpu()
+    step()
+    return time.perf_counter() - wall, cpu() - used
+
+
+def raw_tesseract(png: Path, out: Path, languages: str) -> tuple[float, float]:
+    return timed(lambda: subprocess.run(["tesseract", str(png), str(out), "-l", languages,
+                                         "pdf"], env=ENV, check=True, capture_output=True))
+
+
+def ocrmypdf_page(pdf: Path, out: Path, languages: str) -> tuple[float, float]:
+    return timed(lambda: subprocess.run(
+        ["ocrmypdf", "--quiet", "--skip-text", "--language", languages, "--output-type",
+         "pdf", "--optimize", "0", "--jobs", "1", "--deskew", "--rotate-pages", str(pdf),
+         str(out)], env=ENV, check=True, capture_output=True))
+
+
+def pipeline_page(pdf: Path, out: Path, settings: RenditionSettings) -> tuple[float, float]:
+    def step():
+        result = ocr_pdf(pdf, out, settings)
+        assert result.pages_ocr == 1, result
+    return timed(step)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=8)
+    parser.add_argument("--pages", type=int, default=12)
+    parser.add_argument("--ocrmypdf", action="store_true",
+                        help="also time the previous pipeline (OCRmyPDF) as a reference")
     args = parser.parse_args()
     full = RenditionSettings()
     plain = RenditionSettings(ocr_deskew=False, ocr_rotate_pages=False)
-    rows: dict[str, list[float]] = {"raw tesseract": [], "pipeline (deskew, rotate)": [],
+    rows: dict[str, list[tuple[float, float]]] = {"raw tesseract": [], "pipeline (deskew, rotate)": [],
                                     "pipeline (no deskew, no rotate)": []}
+    if args.ocrmypdf:
+        rows["ocrmypdf --deskew --rotate-pages (before)"] = []
     read: dict[str, list[int]] = {name: [] for name in rows}
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as work:
         d = Path(work)
@@ -86,29 +111,36 @@ def main() -> None:
             rows["pipeline (deskew, rotate)"].append(pipeline_page(one, d / f"o{n}.pdf", full))
             rows["pipeline (no deskew, no rotate)"].append(
                 pipeline_page(one, d / f"q{n}.pdf", plain))
-            for name, out in zip(rows, (d / f"t{n}.pdf", d / f"o{n}.pdf", d / f"q{n}.pdf")):
+            if args.ocrmypdf:
+                rows["ocrmypdf --deskew --rotate-pages (before)"].append(
+                    ocrmypdf_page(one, d / f"m{n}.pdf", full.ocr_languages))
+            outs = (d / f"t{n}.pdf", d / f"o{n}.pdf", d / f"q{n}.pdf", d / f"m{n}.pdf")
+            for name, out in zip(rows, outs):
                 read[name].append(words_read(out))
-            print(f"page {n}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in rows.items()),
-                  file=sys.stderr)
+            print(f"page {n}: " + ", ".join(f"{k} {v[-1][0]:.2f} s ({v[-1][1]:.2f} cpu)"
+                                            for k, v in rows.items()), file=sys.stderr)
         whole = scans.save(pages, d / "all.pdf")
-        t0 = time.perf_counter()
-        result = ocr_pdf(whole, d / "all-ocr.pdf", full)
-        per_page_file = (time.perf_counter() - t0) / args.pages
-        assert result.pages_ocr == args.pages, result
-        t0 = time.perf_counter()
-        result = ocr_pdf(whole, d / "all-plain.pdf", plain)
-        per_page_plain = (time.perf_counter() - t0) / args.pages
-    raw50 = p(rows["raw tesseract"], 0.5)
+        per_file = {}
+        for label, settings in (("deskew, rotate", full), ("no deskew, no rotate", plain)):
+            wall, used = timed(lambda: ocr_pdf(whole, d / "all-ocr.pdf", settings))
+            per_file[label] = (wall / args.pages, used / args.pages)
+    raw = rows["raw tesseract"]
     print(f"pages: {args.pages} (A4, 200 dpi), languages {full.ocr_languages}, one thread")
-    print(f"| run | s/page p50 | p95 | p50 / raw p50 | words read of {len(WORDS)} (mean) |")
-    print("|---|---|---|---|---|")
+    print(f"| run | wall s/page p50 | p95 | CPU s/page p50 | p95 | p50 / raw | p95 / raw | "
+          f"CPU p50 / raw | CPU p95 / raw | words read of {len(WORDS)} (mean) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, values in rows.items():
-        print(f"| {name} | {p(values, 0.5):.2f} | {p(values, 0.95):.2f} | "
-              f"{p(values, 0.5) / raw50:.2f} | {statistics.mean(read[name]):.1f} |")
-    for label, value in (("deskew, rotate", per_page_file),
-                         ("no deskew, no rotate", per_page_plain)):
-        print(f"| pipeline, one {args.pages}-page file, chunks of {full.ocr_chunk_pages} "
-              f"({label}) | {value:.2f} (mean) | | {value / raw50:.2f} | |")
+        wall, used = [v[0] for v in values], [v[1] for v in values]
+        rwall, rused = [v[0] for v in raw], [v[1] for v in raw]
+        print(f"| {name} | {p(wall, 0.5):.2f} | {p(wall, 0.95):.2f} | {p(used, 0.5):.2f} | "
+              f"{p(used, 0.95):.2f} | {p(wall, 0.5) / p(rwall, 0.5):.2f} | "
+              f"{p(wall, 0.95) / p(rwall, 0.95):.2f} | {p(used, 0.5) / p(rused, 0.5):.2f} | "
+              f"{p(used, 0.95) / p(rused, 0.95):.2f} | {statistics.mean(read[name]):.1f} |")
+    rwall50 = p([v[0] for v in raw], 0.5)
+    rused50 = p([v[1] for v in raw], 0.5)
+    for label, (wall, used) in per_file.items():
+        print(f"| pipeline, one {args.pages}-page file ({label}), mean | {wall:.2f} | | "
+              f"{used:.2f} | | {wall / rwall50:.2f} | | {used / rused50:.2f} | | |")
 
 
 if __name__ == "__main__":

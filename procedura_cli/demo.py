@@ -1,4 +1,5 @@
-"""Load the demo organisation and its five procedures into a running Procedura."""
+"""Load the demo organisation and its procedures (five written, one scanned) into a
+running Procedura."""
 from __future__ import annotations
 
 import logging
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import yaml
 
+from procedura_cli import scans
 from procedura_cli.client import ApiError, Client
-from procedura_cli.docgen import write_demo_documents
+from procedura_cli.docgen import parse_procedure, write_demo_documents
 
 log = logging.getLogger(__name__)
 DEMO = Path(__file__).resolve().parent.parent / "demo"
@@ -29,37 +31,55 @@ def author_of(org: dict, department: str) -> dict:
 
 
 def load_procedures(gateway: str, org: dict, fmt: str = "docx") -> list[dict]:
-    """Register each demo procedure as its department's author and upload it.
+    """Register each demo procedure as its department's author and upload it: the ones
+    of demo/procedures as `fmt` files, the ones of demo/scanned as image-only PDFs (a
+    paper procedure scanned: its text is found once the rendition worker has OCR'd it).
 
     Idempotent: a procedure whose code is already registered is left as it is.
     """
     loaded = []
     with tempfile.TemporaryDirectory() as tmp:
         for doc in write_demo_documents(DEMO / "procedures", tmp, formats=(fmt,)):
-            meta = doc.meta
-            author = author_of(org, meta["owner_department"])
-            client = Client.login(gateway, author["username"], author["password"])
-            try:
-                registered = client.post("/api/documents", {
-                    "code": meta["code"], "title": meta["title"], "type": meta["type"],
-                    "owner_department": meta["owner_department"],
-                    "distribution": meta["distribution"], "process": meta.get("process"),
-                    "confidential": bool(meta.get("confidential", False))})
-            except ApiError as exc:
-                if exc.status == 409:
-                    log.info("%s is already registered", meta["code"])
-                    continue
-                raise
-            path = doc.files[fmt]
-            # the edition and revision the procedure's header says (as an import keeps them)
-            numbering = {k: str(meta[k]) for k in ("edition", "revision") if k in meta}
-            with open(path, "rb") as fh:
-                version = client.upload(registered["id"], path.name, fh,
-                                        "Încărcare inițială (demo)", MEDIA[fmt], **numbering)
-            loaded.append({"code": meta["code"], "document_id": registered["id"],
-                           "version_id": version["id"],
-                           "department": meta["owner_department"]})
+            item = _load_one(gateway, org, doc.meta, doc.files[fmt], MEDIA[fmt])
+            loaded += [item] if item else []
+        for meta, path in write_scanned_procedures(DEMO / "scanned", Path(tmp)):
+            item = _load_one(gateway, org, meta, path, MEDIA["pdf"])
+            loaded += [item] if item else []
     return loaded
+
+
+def write_scanned_procedures(src_dir: Path, out_dir: Path) -> list[tuple[dict, Path]]:
+    """Each demo/scanned/*.md procedure printed and scanned (procedura_cli/scans.py) to
+    `out_dir/<code>.pdf`, pages as images only."""
+    written = []
+    for src in sorted(Path(src_dir).glob("*.md")):
+        proc = parse_procedure(src)
+        path = scans.save(scans.scan_procedure(proc.body), out_dir / f"{proc.meta['code']}.pdf")
+        written.append((proc.meta, path))
+    return written
+
+
+def _load_one(gateway: str, org: dict, meta: dict, path: Path, media: str) -> dict | None:
+    author = author_of(org, meta["owner_department"])
+    client = Client.login(gateway, author["username"], author["password"])
+    try:
+        registered = client.post("/api/documents", {
+            "code": meta["code"], "title": meta["title"], "type": meta["type"],
+            "owner_department": meta["owner_department"],
+            "distribution": meta["distribution"], "process": meta.get("process"),
+            "confidential": bool(meta.get("confidential", False))})
+    except ApiError as exc:
+        if exc.status == 409:
+            log.info("%s is already registered", meta["code"])
+            return None
+        raise
+    # the edition and revision the procedure's header says (as an import keeps them)
+    numbering = {k: str(meta[k]) for k in ("edition", "revision") if k in meta}
+    with open(path, "rb") as fh:
+        version = client.upload(registered["id"], path.name, fh,
+                                "Încărcare inițială (demo)", media, **numbering)
+    return {"code": meta["code"], "document_id": registered["id"], "version_id": version["id"],
+            "department": meta["owner_department"]}
 
 
 def _first(org: dict, role: str, department: str | None = None) -> dict | None:

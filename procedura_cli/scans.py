@@ -1,11 +1,13 @@
 """Romanian scans made by the project: text drawn on an A4 page, turned a little and
 speckled like a page through an office scanner, saved as PNG, JPEG, TIFF (several pages)
-or an image-only PDF. For the OCR tests and benchmark, and later the demo's scanned
-procedure (issue 13)."""
+or an image-only PDF. For the OCR tests and benchmark, and the demo's scanned procedure
+(demo/scanned/*.md, loaded by procedura_cli/demo.py as an image-only PDF: issue 13)."""
 from __future__ import annotations
 
 import io
 import random
+import re
+import textwrap
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -51,7 +53,9 @@ def save(pages: list[Image.Image], path: Path, dpi: int = 200) -> Path:
     .pdf (all pages, images only: no text layer)."""
     path = Path(path)
     kind = path.suffix.lower()
-    first, rest = pages[0], pages[1:]
+    # copies: Pillow keeps a saved image's `append_images` on the images it appended, so
+    # a page saved again alone would bring the pages that followed it the first time
+    first, rest = pages[0].copy(), [page.copy() for page in pages[1:]]
     if kind == ".png":
         first.save(path, "PNG", dpi=(dpi, dpi))
     elif kind in (".jpg", ".jpeg"):
@@ -71,3 +75,31 @@ def pixel_bomb_png(width: int = 20000, height: int = 20000) -> bytes:
     out = io.BytesIO()
     Image.new("1", (width, height), 1).save(out, "PNG", optimize=False)
     return out.getvalue()
+
+
+# what fits an A4 page in scan_page's 16 pt: about 48 characters a line, 20 lines a page
+_WIDTH_CHARACTERS = 48
+_LINES_PER_PAGE = 20
+
+
+def procedure_lines(body: str) -> list[str]:
+    """A procedure's Markdown body as the lines a printed page shows (marks dropped,
+    paragraphs wrapped, a blank line between them)."""
+    lines: list[str] = []
+    for raw in body.splitlines():
+        text = re.sub(r"^#{1,3}\s+|^[-*]\s+|\*\*", "", raw.strip())
+        if not text:
+            if lines and lines[-1]:
+                lines.append("")
+            continue
+        lines += textwrap.wrap(text, _WIDTH_CHARACTERS) or [""]
+    return lines
+
+
+def scan_procedure(body: str, *, angle: float = 1.5, seed: int = 1) -> list[Image.Image]:
+    """The procedure printed on A4 pages and scanned: each turned `angle` degrees (the
+    sign alternating, as sheets go through a feeder), speckled, numbered."""
+    lines = procedure_lines(body)
+    pages = [lines[i:i + _LINES_PER_PAGE] for i in range(0, len(lines), _LINES_PER_PAGE)]
+    return [scan_page(chunk, angle=angle if n % 2 else -angle, seed=seed + n, page=n)
+            for n, chunk in enumerate(pages, start=1)]

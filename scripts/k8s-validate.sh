@@ -31,7 +31,7 @@ BIN=$CACHE/bin
 VENV=${PROCEDURA_VENV:-$REPO/.venv}
 K8S=$REPO/deploy/k8s
 KUSTOMIZE=$BIN/kustomize
-DOCKERFILES=("$REPO/Dockerfile" "$K8S/images/elasticsearch/Dockerfile")
+DOCKERFILES=("$REPO/Dockerfile" "$K8S/images/elasticsearch/Dockerfile" "$K8S/images/renditions/Dockerfile")
 
 log() { printf 'k8s-validate: %s\n' "$*" >&2; }
 die() { printf 'k8s-validate: error: %s\n' "$*" >&2; exit 1; }

@@ -2,9 +2,19 @@
 
 Each worker slot owns a LibreOffice user profile (`slot-N`): two soffice processes on one
 profile wait on its lock or fail, so slots are what lets conversions run in parallel.
+
+LibreOffice never reaches the network: an HTML or office file naming a remote image
+(`<img src="http://...">`, a table's background) would otherwise make it fetch that URL
+while converting, from inside our network (MinIO, RabbitMQ, PostgreSQL are reachable from
+the worker). Two locks, each enough on its own (tests/integration/
+test_renditions_offline.py): soffice runs in a network namespace of its own with nothing
+in it (`unshare --net --map-root-user`, where the kernel allows it: not in a Kubernetes
+pod without user namespaces), and every slot's profile sets LibreOffice's
+BlockUntrustedRefererLinks, which stops it loading linked images and objects.
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -36,10 +46,11 @@ def convert_to_pdf(source: Path, target: Path, *, slot: int,
                                 {"file": source.name})
     check_package(source)
     profile = settings.profiles_dir / f"slot-{slot}"
-    profile.mkdir(parents=True, exist_ok=True)
+    block_remote_content(profile)
     with tempfile.TemporaryDirectory(prefix="soffice-out-") as out:
         infilter, export = _FILTERS.get(source.suffix.lower(), (None, "pdf"))
-        argv = [SOFFICE, f"-env:UserInstallation={profile.resolve().as_uri()}",
+        argv = [*offline_prefix(), SOFFICE,
+                f"-env:UserInstallation={profile.resolve().as_uri()}",
                 "--headless", "--norestore", "--nolockcheck", "--nodefault",
                 *([f"--infilter={infilter}"] if infilter else []),
                 "--convert-to", export, "--outdir", out, str(source.resolve())]
@@ -64,6 +75,39 @@ def convert_to_pdf(source: Path, target: Path, *, slot: int,
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(produced), target)
     return target
+
+
+_BLOCK = ('<item oor:path="/org.openoffice.Office.Common/Security/Scripting">'
+          '<prop oor:name="BlockUntrustedRefererLinks" oor:op="fuse"><value>true</value>'
+          '</prop></item>')
+_REGISTRY = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+             '<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+             'xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n</oor:items>\n')
+
+
+def block_remote_content(profile: Path) -> None:
+    """Make the slot's profile refuse linked images and objects from anywhere. The
+    profile's settings file is LibreOffice's own, kept between runs: the item is added
+    to it once (LibreOffice keeps it when it rewrites the file)."""
+    registry = profile / "user" / "registrymodifications.xcu"
+    registry.parent.mkdir(parents=True, exist_ok=True)
+    text = registry.read_text(encoding="utf-8") if registry.exists() else _REGISTRY
+    if "BlockUntrustedRefererLinks" not in text:
+        registry.write_text(text.replace("</oor:items>", _BLOCK + "\n</oor:items>", 1),
+                            encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def offline_prefix() -> tuple[str, ...]:
+    """`unshare` into an empty network namespace, when this kernel and container allow
+    it (asked once per process); else nothing, and the profile's block is the lock."""
+    argv = ("unshare", "--net", "--map-root-user")
+    try:
+        done = processes.run([*argv, "true"], timeout=10)
+    except (OSError, processes.Deadline):
+        return ()
+    return argv if done.returncode == 0 else ()
 
 
 # the part every package of these formats has; LibreOffice would otherwise read a broken

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import resource
+import select
 import signal
 import subprocess
 import tempfile
@@ -41,19 +42,18 @@ def run(argv: list[str], *, timeout: float, memory_limit: int | None = None,
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
     started = time.monotonic()
-    # output goes to files and the deadline is polled: no pipe a grandchild could hold
+    # output goes to files and the deadline is our own: no pipe a grandchild could hold
     # open, and no reliance on subprocess's TimeoutExpired, which eventlet's patched
     # subprocess raises as a class of its own
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                  start_new_session=True, preexec_fn=limit, env=env, cwd=cwd)
         try:
-            while child.poll() is None:
-                if time.monotonic() - started > timeout:
-                    kill_group(child.pid)
-                    child.wait()
-                    raise Deadline(f"{os.path.basename(argv[0])} ran past {timeout:g} s")
-                time.sleep(_POLL_SECONDS)
+            _wait(child, started + timeout)
+            if child.poll() is None:
+                kill_group(child.pid)
+                child.wait()
+                raise Deadline(f"{os.path.basename(argv[0])} ran past {timeout:g} s")
         finally:
             # a grandchild that outlived its parent's exit goes too
             kill_group(child.pid)
@@ -62,6 +62,28 @@ def run(argv: list[str], *, timeout: float, memory_limit: int | None = None,
         stdout, stderr = out.read(), err.read()
     return Finished(child.returncode, stdout.decode(errors="replace") if text else stdout,
                     stderr.decode(errors="replace"), time.monotonic() - started)
+
+
+def _wait(child: subprocess.Popen, deadline: float) -> None:
+    """Return when the child has exited or the deadline has come. A pidfd wakes the
+    moment it exits (polling every 20 ms cost a tenth of a second on each OCR'd page's
+    three children); where there is none, poll."""
+    try:
+        pidfd = os.pidfd_open(child.pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        while child.poll() is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if pidfd is None:
+                time.sleep(min(_POLL_SECONDS, left))
+            else:
+                select.select([pidfd], [], [], left)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
 
 
 def kill_group(pgid: int) -> None:

@@ -31,6 +31,7 @@ SERVICES = {
     "documents": "services.documents.service:DocumentsService",
     "versioning": "services.versioning.service:VersioningService",
     "extraction": "services.versioning.worker:ExtractionWorker",
+    "renditions": "services.renditions.worker:RenditionWorker",
     "search": "services.search.service:SearchService",
     "notifications": "services.notifications.service:NotificationsService",
 }
@@ -39,6 +40,8 @@ EXPECTED_EGRESS = {
     "documents": {"rabbitmq", "postgresql"},
     "versioning": {"rabbitmq", "postgresql", "minio"},   # uploads never wait for Tika
     "extraction": {"rabbitmq", "postgresql", "minio", "tika"},
+    # reads untrusted files with LibreOffice and Tesseract: nothing beyond its stores
+    "renditions": {"rabbitmq", "postgresql", "minio"},
     "search": {"rabbitmq", "elasticsearch", "minio"},
     "notifications": {"rabbitmq", "postgresql", "smtp"},   # e-mail to the mail relay
     "procedura-migrate": {"postgresql"},
