@@ -194,7 +194,17 @@ def dead_letter(connection: Connection, message, *, service: str, queue: str, ki
 
 class GuardedQueueConsumer(QueueConsumer):
     """nameko's queue consumer, but a body that cannot be decoded is handed to its
-    entrypoint's `reject_undecodable` (kombu's default logs and discards it)."""
+    entrypoint's `reject_undecodable` (kombu's default logs and discards it).
+
+    Its prefetch is the container's worker count, or less when a handler asks for less
+    (`prefetch=`): a handler that waits for a scarce slot (the rendition worker's
+    LibreOffice and OCR) must not take every worker of its service, or the service's RPCs
+    (page images) wait behind the whole backlog. RPCs have a consumer of their own."""
+
+    @property
+    def prefetch_count(self):
+        asked = [p.prefetch for p in self._providers if getattr(p, "prefetch", None)]
+        return min([self.container.max_workers, *asked])
 
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
@@ -214,11 +224,21 @@ class GuardedQueueConsumer(QueueConsumer):
 
 
 class ReliableEventHandler(EventHandler):
-    """nameko's EventHandler with garbage rejection, counted retries and dead letters."""
+    """nameko's EventHandler with garbage rejection, counted retries and dead letters.
+
+    `prefetch`: a function of the service's config giving how many messages this
+    handler's service may hold at once (default: one per worker)."""
 
     queue_consumer = GuardedQueueConsumer()
 
+    def __init__(self, *args, prefetch: Callable[[dict], int] | None = None, **kwargs):
+        self.prefetch_from = prefetch
+        self.prefetch = None
+        super().__init__(*args, **kwargs)
+
     def setup(self):
+        if self.prefetch_from is not None:
+            self.prefetch = max(1, int(self.prefetch_from(self.container.config)))
         settings = Settings.from_config(self.container.config)
         self.max_attempts = settings.delivery.max_attempts
         self.retry_delay_base = settings.delivery.retry_delay_seconds

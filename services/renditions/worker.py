@@ -21,7 +21,14 @@ from services.contracts import events
 from services.contracts.errors import EXPECTED
 from services.renditions import handlers, operations, pages
 from services.renditions.engine import EngineProvider
+from services.renditions.settings import RenditionSettings
 from services.versioning.adapters.storage import ObjectStoreProvider
+
+
+def _slots(config: dict) -> int:
+    """Renditions waiting for a slot hold no more of the service's workers than there are
+    slots: the rest answer page images and renditions while a backlog is rendered."""
+    return RenditionSettings.from_config(config).slots
 
 
 class RenditionWorker:
@@ -42,12 +49,14 @@ class RenditionWorker:
 
     # requeue only when MinIO or PostgreSQL is away (ServiceUnavailable); a file that
     # cannot be rendered ends `failed` with the reason, never a loop
-    @event_handler("versioning", "version_text_extracted", requeue_on_error=True)
+    @event_handler("versioning", "version_text_extracted", requeue_on_error=True,
+                   prefetch=_slots)
     def on_text_extracted(self, payload: dict) -> str:
         return handlers.render(self.db, self.store, self.engine, self.settings,
                                events.parse(payload).data.version_id)
 
-    @event_handler("versioning", "version_extraction_failed", requeue_on_error=True)
+    @event_handler("versioning", "version_extraction_failed", requeue_on_error=True,
+                   prefetch=_slots)
     def on_extraction_failed(self, payload: dict) -> str:
         # no text is no reason for no rendition: a scan Tika could not read is OCR'd here
         return handlers.render(self.db, self.store, self.engine, self.settings,

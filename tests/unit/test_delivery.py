@@ -107,3 +107,24 @@ def test_an_engine_that_is_away_is_told_apart_from_a_bad_message():
     for exc in (ValueError("bad payload"), KeyError("version_id"),
                 RuntimeError("a bug in the handler")):
         assert not engine_unavailable(exc), exc
+
+
+def test_rendition_handlers_hold_no_more_workers_than_there_are_slots():
+    """The rendition worker's event handlers wait for a LibreOffice/OCR slot; with the
+    default prefetch (one message per worker) a backlog took all ten workers and page
+    images waited behind it (bench/pages.py --backlog). Their consumer asks for the slots."""
+    from nameko.containers import ServiceContainer
+
+    from services.renditions.worker import RenditionWorker
+    config = {"AMQP_URI": "memory://", "max_workers": 10,
+              "renditions": {"slots": 2}}
+    container = ServiceContainer(RenditionWorker, config)
+    handlers = [e for e in container.entrypoints if isinstance(e, EventHandler)]
+    assert len(handlers) == 2
+    consumer = handlers[0].queue_consumer
+    assert consumer.prefetch_count == 10    # nothing registered yet: one per worker
+    for handler in handlers:
+        # what ReliableEventHandler.setup does before registering with its consumer
+        handler.prefetch = handler.prefetch_from(config)
+        consumer.register_provider(handler)
+    assert consumer.prefetch_count == 2
