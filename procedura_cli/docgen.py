@@ -183,7 +183,10 @@ def _register_fonts() -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    if "DejaVuSans" in pdfmetrics.getRegisteredFontNames():
+    # the whole family, not only its first face: another module may have registered a
+    # "DejaVuSans" alone (the mapping to bold would then be missing)
+    registered = set(pdfmetrics.getRegisteredFontNames())
+    if {"DejaVuSans", "DejaVuSans-Bold"} <= registered:
         return "DejaVuSans"
     paths = {name: FONT_DIR / f"{name}.ttf" for name in ("DejaVuSans", "DejaVuSans-Bold")}
     if missing := [str(p) for p in paths.values() if not p.is_file()]:
@@ -191,7 +194,8 @@ def _register_fonts() -> str:
             f"PDF generation needs DejaVu fonts with Romanian glyphs; missing {missing}. "
             "Install fonts-dejavu-core or set PROCEDURA_FONT_DIR.")
     for name, p in paths.items():
-        pdfmetrics.registerFont(TTFont(name, str(p)))
+        if name not in registered:
+            pdfmetrics.registerFont(TTFont(name, str(p)))
     for bold, italic in ((0, 0), (0, 1), (1, 0), (1, 1)):
         addMapping("DejaVuSans", bold, italic, "DejaVuSans-Bold" if bold else "DejaVuSans")
     return "DejaVuSans"

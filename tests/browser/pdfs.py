@@ -11,7 +11,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-FONT = "DejaVuSans"
+FONT = "ViewerTestSans"   # a name of its own: "DejaVuSans" is the product's family
 pdfmetrics.registerFont(TTFont(FONT, "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
 SCRIPT_TITLE = "PDF SCRIPT RAN"
 
