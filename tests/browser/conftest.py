@@ -67,6 +67,12 @@ class Browser:
     def text(self, css: str = "main") -> str:
         return self.find(css).text
 
+    def flash(self, timeout: float = 20) -> str:
+        """The message of the page a form led to (its `p.notice`), waited for: pages with
+        a document viewer carry a status line of their own (role=status) that the old
+        page still shows while the new one loads."""
+        return self.wait_for("p.notice[role=status]", timeout).text
+
     def wait(self, condition, timeout: float = 20):
         return WebDriverWait(self.driver, timeout).until(condition)
 

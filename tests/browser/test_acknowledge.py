@@ -20,7 +20,7 @@ def test_acknowledge_a_revision_in_force(browser, scenario, login):
     b.screenshot("acknowledgements")
     mine = f"form[action='/versions/{scenario.petitions_v1}/acknowledge']"
     b.find(f"{mine} button").click()
-    assert b.text("[role=status]") == "Ați confirmat luarea la cunoștință."
+    assert b.flash() == "Ați confirmat luarea la cunoștință."
     assert b.find_all(mine) == []
     b.screenshot("acknowledged")
     pending = login("radu.munteanu").get("/api/me/acknowledgements")
@@ -43,7 +43,7 @@ def test_acknowledge_from_the_document_page(browser, scenario, login):
     assert button.text == "Am luat la cunoștință"
     b.screenshot("document-acknowledge")
     button.click()
-    assert b.text("[role=status]") == "Ați confirmat luarea la cunoștință."
+    assert b.flash() == "Ați confirmat luarea la cunoștință."
     assert b.path.startswith(f"/documents/{scenario.codes['PO-RP-02']}")
     assert b.find_all(f"form[action='/versions/{scenario.petitions_v1}/acknowledge']") == []
     # someone not on the list (DRU is not on PO-RP-02's) gets no button

@@ -24,7 +24,7 @@ def test_import_the_organisation_from_csv(browser, scenario, gateway, tmp_path):
            f"{person};Ioana Arhivă;ARH{tag[:3].upper()};Compartimentul Arhivă;Arhivar;"
            "reader;parola-arhiva\n")
     b = _upload(browser().log_in("elena.dumitrascu"), tmp_path, "personal.csv", csv)
-    assert b.text("[role=status]") == ("personal.csv a fost importat (compartimente: 1, "
+    assert b.flash() == ("personal.csv a fost importat (compartimente: 1, "
                                        "persoane: 1).")
     b.screenshot("admin-imported")
     newcomer = browser().log_in(person, "parola-arhiva")

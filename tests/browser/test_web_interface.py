@@ -54,7 +54,7 @@ def test_an_expired_session_goes_back_to_log_in_and_then_to_the_page_asked_for(b
     asked = f"/documents/{scenario.codes['PO-RP-02']}"
     b.open(asked)
     assert b.path.startswith("/login?")
-    assert "Sesiunea a expirat" in b.text("[role=status]")
+    assert "Sesiunea a expirat" in b.flash()
     b.screenshot("login-session-expired")
     b.find("#username").send_keys("radu.munteanu")
     b.find("#password").send_keys(b.passwords["radu.munteanu"])
@@ -163,7 +163,7 @@ def test_sign_from_the_inbox_as_the_right_user(browser, scenario, login):
     b.screenshot("inbox")
     item.find_element(By.CSS_SELECTOR, "textarea").send_keys("Conform; termen verificat.")
     item.find_element(By.CSS_SELECTOR, "button[value=verify]").click()
-    assert b.text("[role=status]") == "Semnătura dumneavoastră a fost înregistrată."
+    assert b.flash() == "Semnătura dumneavoastră a fost înregistrată."
     # now in endorsement: RP is on its distribution list, so its head is asked for the
     # department's opinion (formularul de analiză), no longer for the verification
     item = b.find(f"#r-{scenario.petitions_v2}")
@@ -186,7 +186,7 @@ def test_a_feed_item_arrives_live_in_a_second_session(browser, scenario):
     mayor.open("/inbox")
     item = mayor.find(f"#r-{scenario.approval_pending}")
     item.find_element(By.CSS_SELECTOR, "button[value=approve]").click()
-    assert mayor.text("[role=status]") == "Semnătura dumneavoastră a fost înregistrată."
+    assert mayor.flash() == "Semnătura dumneavoastră a fost înregistrată."
     fresh = reader.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#feed li.fresh"), 30)
     assert "PO-DAP-03" in fresh[0].text
     # the same time as the server writes: dd.mm.yyyy HH:MM, the city hall's time
@@ -273,7 +273,7 @@ def test_upload_a_new_version_with_drag_and_drop_messages_and_progress(browser, 
     b.find("#change_summary").send_keys("Ediția I: termen de 15 zile")
     b.find("#upload button[type=submit]").click()
     b.wait(lambda d: "/upload" not in d.current_url, 60)
-    assert b.text("[role=status]") == "Noua versiune a fost încărcată."
+    assert b.flash() == "Noua versiune a fost încărcată."
     assert "Procedură avizare.docx" in b.text("#history-title ~ .table-wrap")
     b.screenshot("document-after-upload")
 

@@ -146,6 +146,10 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering_and_verify_finds_
     before = reader.get("/api/search", q="procedura", size=100, scope="all")
     with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
         source = RpcSource(rpc.documents, rpc.versioning)
+        # the demo's scan is OCR'd after its upload and indexed again with its new text:
+        # the projection is settled once no version waits for its rendition
+        eventually(lambda: rpc.renditions.progress()["pending"] == 0, timeout=300,
+                   interval=2)
         eventually(lambda: verify(index, source).clean, timeout=30)
         old = set(es.indices.get_alias(name=index.alias))
 
