@@ -1,7 +1,8 @@
 """The rendition worker on the real stack, through the gateway (issue 13): every format
-gets its PDF rendition and its pages counted; a Romanian scan is OCR'd and found by
-search with and without diacritics; hostile files fail naming why while the original
-stays downloadable; the worker's events match their schemas."""
+gets its PDF rendition, its pages counted and a page image; a Romanian scan as PDF, PNG,
+JPEG and TIFF is OCR'd and found by search with and without diacritics; hostile files
+fail naming why while the original stays downloadable; a TIFF of 300 pages is rendered
+whole with OCR stopped at its limit; the worker's events match their schemas."""
 from __future__ import annotations
 
 import io
@@ -13,6 +14,7 @@ import jsonschema
 import psycopg2
 import pytest
 from kombu import Connection, Exchange, Queue, binding
+from PIL import Image
 
 from procedura_cli import scans
 from procedura_cli.docgen import (
@@ -20,6 +22,7 @@ from procedura_cli.docgen import (
     truncated_docx_bytes)
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
 from tests.integration import test_renditions as office
+from tests.integration.test_renditions_long_tiff import long_tiff
 from tests.testenv import ROOT, eventually
 
 PDF = "application/pdf"
@@ -85,6 +88,13 @@ def test_each_format_gets_a_rendition_with_its_pages_counted(login, document, ki
     result = rendered(author, version["id"])
 
     assert result["rendition"] == {"status": "done", "pages": pages, "error": None}, kind
+    # and its first page as an image, drawn from the rendition on first ask
+    page = author.request("GET", f"/api/versions/{version['id']}/pages/1",
+                          params={"width": 200})
+    assert page.status_code == 200, (kind, page.status_code, page.text[:300])
+    assert page.headers["Content-Type"] == "image/png", kind
+    image = Image.open(io.BytesIO(page.content))
+    assert (image.format, image.width) == ("PNG", 200), (kind, image.format, image.size)
 
 
 # ---------------------------------------------------------------- OCR and search
@@ -140,15 +150,21 @@ def found(client, words: str, document_id: str) -> bool:
     return any(h["document_id"] == document_id for h in hits)
 
 
-@pytest.mark.parametrize("kind", ["pdf", "png"])
+SCANS = {
+    # kind: (file name, bytes maker, pages)
+    "pdf": ("procedură scanată.pdf", lambda: scan_pdf(), 1),
+    "png": ("procedură scanată.png", lambda: image_bytes("png"), 1),
+    "jpeg": ("procedură scanată.jpg", lambda: image_bytes("jpeg"), 1),
+    "tiff": ("procedură scanată.tif", lambda: image_bytes("tiff", 2), 2),
+}
+
+
+@pytest.mark.parametrize("kind", list(SCANS))
 def test_a_romanian_scan_is_ocrd_and_found_with_and_without_diacritics(login, document,
                                                                        kind):
     author = login("ana.popescu")
-    if kind == "pdf":
-        version = author.upload(document["id"], "procedură scanată.pdf", scan_pdf(), "")
-    else:
-        version = author.upload(document["id"], "procedură scanată.png", image_bytes("png"),
-                                "")
+    name, make, pages = SCANS[kind]
+    version = author.upload(document["id"], name, make(), "")
     # Tika reads no image itself (no OCR in front of text extraction): fast and empty
     extracted = settled(author, version["id"], timeout=60)
     assert extracted["extraction"]["ocr"] is False
@@ -157,10 +173,10 @@ def test_a_romanian_scan_is_ocrd_and_found_with_and_without_diacritics(login, do
 
     result = rendered(author, version["id"])
 
-    assert result["rendition"] == {"status": "done", "pages": 1, "error": None}
+    assert result["rendition"] == {"status": "done", "pages": pages, "error": None}
     extraction = result["extraction"]
     assert extraction["status"] == "done" and extraction["ocr"] is True
-    assert extraction["ocr_pages"] == 1 and extraction["ocr_pages_left"] == 0
+    assert extraction["ocr_pages"] == pages and extraction["ocr_pages_left"] == 0
     assert extraction["ocr_stopped"] is None and extraction["characters"] > 100
     text = fold(author.request("GET", f"/api/versions/{version['id']}/text").text)
     read = [w for w in SCAN_WORDS if fold(w) in text]
@@ -420,6 +436,31 @@ def test_a_60_page_scan_stops_at_the_ocr_page_limit_and_says_how_many_were_left(
     assert extraction["ocr_stopped"] == "the limit of 3 pages read by OCR per file"
     text = fold(author.request("GET", f"/api/versions/{version['id']}/text").text)
     assert 1 <= text.count("procedura operationala") <= 3, text[:300]   # 3 pages of 60 read
+
+
+def test_a_tiff_of_300_pages_is_rendered_whole_and_ocr_stops_at_its_page_limit(limited,
+                                                                                 tmp_path):
+    author, _ = limited
+    document = register(author, unique_code())
+    # bilevel, CCITT group 4, at 150 dpi: 3.6 MB, within the test gateway's upload limit
+    tiff = long_tiff(tmp_path / "dosar.tif", dpi=150).read_bytes()
+    version = author.upload(document["id"], "dosar scanat.tif", tiff, "", "image/tiff")
+
+    result = rendered(author, version["id"])
+
+    assert result["rendition"] == {"status": "done", "pages": 300, "error": None}
+    extraction = result["extraction"]
+    assert extraction["status"] == "done" and extraction["ocr"] is True
+    assert extraction["ocr_pages"] == 3 and extraction["ocr_pages_left"] == 297
+    assert extraction["ocr_stopped"] == "the limit of 3 pages read by OCR per file"
+    text = fold(author.request("GET", f"/api/versions/{version['id']}/text").text)
+    assert 1 <= text.count("procedura operationala") <= 3, text[:300]   # 3 pages of 300
+    # the whole file is in the viewer: its last page is drawn when asked
+    last = author.request("GET", f"/api/versions/{version['id']}/pages/300",
+                          params={"width": 200})
+    assert last.status_code == 200, last.text[:300]
+    assert Image.open(io.BytesIO(last.content)).width == 200
+    assert author.request("GET", f"/api/versions/{version['id']}/content").content == tiff
 
 
 def test_doctor_reports_a_version_long_without_a_rendition_and_failed_ones(
