@@ -143,7 +143,6 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering_and_verify_finds_
     reader = login("radu.munteanu")
     index = VersionIndex(environment.elasticsearch_url, environment.index)
     es: Elasticsearch = index.es
-    before = reader.get("/api/search", q="procedura", size=100, scope="all")
     with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
         source = RpcSource(rpc.documents, rpc.versioning)
         # the demo's scan is OCR'd after its upload and indexed again with its new text:
@@ -151,6 +150,7 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering_and_verify_finds_
         eventually(lambda: rpc.renditions.progress()["pending"] == 0, timeout=300,
                    interval=2)
         eventually(lambda: verify(index, source).clean, timeout=30)
+        before = reader.get("/api/search", q="procedura", size=100, scope="all")
         old = set(es.indices.get_alias(name=index.alias))
 
         answers = []
