@@ -1,7 +1,7 @@
 """Run an engine as a child process with a hard deadline and nothing left behind.
 
 The child starts in its own session, so it and everything it spawns (soffice starts
-soffice.bin; ocrmypdf starts tesseract and ghostscript) share one process group that a
+oosplash and soffice.bin) share one process group that a
 single killpg ends. Its address space is capped so a hostile file ends in an error of
 that one child, not in the kernel's out-of-memory killer choosing a victim.
 """

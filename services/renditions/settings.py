@@ -23,8 +23,6 @@ class RenditionSettings:
     ocr_max_pages: int = 500
     ocr_seconds_per_page: float = 60.0
     ocr_seconds_per_file: float = 1800.0
-    # pages handed to one ocrmypdf run: what a file deadline can lose at most
-    ocr_chunk_pages: int = 8
     ocr_deskew: bool = True
     ocr_rotate_pages: bool = True
     # images: A3 at 600 dpi is 70 Mpx; above this an image is refused before decoding
