@@ -83,6 +83,9 @@ def filled(login, gateway):
     for client, vid in ((author, version["id"]), (login("paul.zamfir"), hidden["id"]),
                         (author, first["id"]), (author, second["id"])):
         settled(client, vid)
+        # and rendered: a rendition made while the backup is compared would differ
+        eventually(lambda: client.get(f"/api/versions/{vid}")["rendition"]["status"]
+                   != "pending", timeout=180, interval=1)
     return {"documents": [approved["id"], secret["id"], two["id"]],
             "approved_version": version["id"]}
 
