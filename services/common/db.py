@@ -128,3 +128,14 @@ class DatabaseProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.database
+
+
+def problems_report(found: dict) -> dict:
+    """`procedura doctor`'s answer for versions stuck or failed in a step (text
+    extraction, renditions): their rows with ids and times as JSON strings."""
+    def row(r: dict) -> dict:
+        return {k: (str(v) if k in ("id", "document_id") else
+                    v.isoformat() if k == "created_at" else v) for k, v in r.items()}
+
+    return {"pending": [row(r) for r in found["pending"]],
+            "failed": [row(r) for r in found["failed"]], "counts": found["counts"]}

@@ -7,6 +7,7 @@ import logging
 
 import eventlet
 
+from services.common.db import problems_report
 from services.common.settings import Settings
 from services.contracts.errors import InvalidInput, ServiceUnavailable
 from services.versioning.adapters.storage import ObjectStore
@@ -74,11 +75,4 @@ def progress(db) -> dict:
 def problems(db, pending_older_than: float, limit: int = 100) -> dict:
     """For `procedura doctor`: versions without a rendition for too long, failed ones."""
     with db.transaction() as cur:
-        found = Renditions(cur).problems(pending_older_than, limit)
-
-    def row(r: dict) -> dict:
-        return {k: (str(v) if k in ("id", "document_id") else
-                    v.isoformat() if k == "created_at" else v) for k, v in r.items()}
-
-    return {"pending": [row(r) for r in found["pending"]],
-            "failed": [row(r) for r in found["failed"]], "counts": found["counts"]}
+        return problems_report(Renditions(cur).problems(pending_older_than, limit))

@@ -10,6 +10,7 @@ import eventlet
 
 from services.common.filenames import sanitise_filename
 from services.common.labels import edition_label
+from services.common.db import problems_report
 from services.common.outbox import record
 from services.common.settings import Settings
 from services.contracts import events
@@ -159,14 +160,7 @@ def extract_text(db, store: ObjectStore, tika: Tika, event, attempts: int = 4,
 def extraction_problems(db, pending_older_than: float, limit: int = 100) -> dict:
     """For `procedura doctor`: versions without text for too long, and failed ones."""
     with db.transaction() as cur:
-        found = Repository(cur).extraction_problems(pending_older_than, limit)
-
-    def row(r: dict) -> dict:
-        return {k: (str(v) if k in ("id", "document_id") else
-                    v.isoformat() if k == "created_at" else v) for k, v in r.items()}
-
-    return {"pending": [row(r) for r in found["pending"]],
-            "failed": [row(r) for r in found["failed"]], "counts": found["counts"]}
+        return problems_report(Repository(cur).extraction_problems(pending_older_than, limit))
 
 
 def orphan_objects(db, store: ObjectStore, older_than: float, limit: int = 1000) -> list[dict]:
