@@ -360,7 +360,7 @@ start_postgres() {
     fi
     [[ $(cat "$PG_DATA/PG_VERSION") == "$PG_MAJOR" ]] || die "postgres: $PG_DATA is not a PostgreSQL $PG_MAJOR cluster"
     spawn postgres "$PG_DIR" "${AS[@]}" "$PG_BIN/postgres" -D "$PG_DATA" -p "$PG_PORT" -k "$PG_SOCK" \
-        -c "listen_addresses=$HOST" -c logging_collector=off
+        -c "listen_addresses=$HOST" -c logging_collector=off -c max_connections=200
 }
 health_postgres() { "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PG_PORT" -t 2; }
 addr_postgres() { echo "postgresql://$PG_APP_USER@$HOST:$PG_PORT/$PG_APP_DB (password in $SECRETS)"; }

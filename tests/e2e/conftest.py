@@ -116,3 +116,31 @@ def login(gateway, org):
         return clients[username]
 
     return login
+
+
+@pytest.fixture(scope="session")
+def settled(gateway, environment):
+    """Wait until every version is rendered and the search index agrees with the source of
+    truth (an OCR'd scan is indexed again with its new text after its rendition), so a
+    test comparing searches sees no earlier test's upload change the results under it.
+    Fails naming what is still missing, stale or orphaned."""
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
+    from services.search.adapters.index import VersionIndex
+    from services.search.rebuild import RpcSource, verify
+
+    def settle(timeout: float = 300):
+        index = VersionIndex(environment.elasticsearch_url, environment.index)
+        deadline = time.monotonic() + timeout
+        with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
+            source = RpcSource(rpc.documents, rpc.versioning)
+            while True:
+                pending = rpc.renditions.progress()["pending"]
+                report = verify(index, source) if pending == 0 else None
+                if report is not None and report.clean:
+                    return
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"not settled within {timeout:.0f} s: {pending} "
+                                         f"renditions pending; index: {report}")
+                time.sleep(1)
+
+    return settle

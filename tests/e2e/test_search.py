@@ -18,8 +18,9 @@ from tests.testenv import eventually
 
 
 @pytest.fixture(scope="module")
-def demo(gateway, org, login):
-    """The five demo procedures, extracted and indexed."""
+def demo(gateway, org, login, settled):
+    """The five demo procedures, extracted, rendered and indexed, with no earlier test's
+    upload still changing the index."""
     load_procedures(gateway, org)
     for code, who in (("PO-AUD-01", "livia.grigore"), ("PO-RP-02", "radu.munteanu"),
                       ("PS-SMC-01", "radu.munteanu")):
@@ -28,6 +29,7 @@ def demo(gateway, org, login):
     # the text of PO-AUD-01 is indexed too, not only its code
     eventually(lambda: login("livia.grigore").get("/api/search", q="FIAP", scope="all")["total"],
                timeout=60)
+    settled()
 
 
 def test_the_confidential_demo_procedure_is_invisible_to_outsiders(demo, login):
@@ -134,7 +136,7 @@ def procedura_search(environment, monkeypatch, *argv: str) -> int:
 
 
 def test_reindex_swaps_the_alias_while_searches_keep_answering_and_verify_finds_drift(
-        demo, login, environment, monkeypatch, capsys):
+        demo, login, environment, settled, monkeypatch, capsys):
     from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
     from services.search.adapters.index import VersionIndex
@@ -145,11 +147,7 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering_and_verify_finds_
     es: Elasticsearch = index.es
     with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
         source = RpcSource(rpc.documents, rpc.versioning)
-        # the demo's scan is OCR'd after its upload and indexed again with its new text:
-        # the projection is settled once no version waits for its rendition
-        eventually(lambda: rpc.renditions.progress()["pending"] == 0, timeout=300,
-                   interval=2)
-        eventually(lambda: verify(index, source).clean, timeout=30)
+        settled()
         before = reader.get("/api/search", q="procedura", size=100, scope="all")
         old = set(es.indices.get_alias(name=index.alias))
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PAGES = 300
-# seen: 109 MiB for the 300 pages below (Python, Pillow and pypdf alone are ~45 MiB and
+# seen: 105 MiB (VmHWM) for the 300 pages below (Python, Pillow and pypdf alone are ~45 MiB and
 # the 10 MB PDF is held while written); all pages decoded at once would be 2.6 GB
 PEAK_RSS_BOUND = 250 * 1024 ** 2
 
@@ -48,28 +47,43 @@ def long_tiff(path: Path, pages: int = PAGES, dpi: int = 300) -> Path:
     return path
 
 
+# The child's own peak is read from /proc/self/status (VmHWM, the high-water mark of the
+# memory of the program it became) as it exits. Not os.wait4's ru_maxrss: Linux keeps the
+# largest resident size of a process across exec, so a child forked from this test process
+# (hundreds of MiB late in a full run) would report that size as its own peak.
+_REPORTING_PEAK = """
+import atexit, runpy, sys
+
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("\\nVmHWM " + line.split()[1] + "\\n")
+
+atexit.register(peak)
+sys.argv = ["child", *sys.argv[1:]]
+runpy.run_module("services.renditions.child", run_name="__main__")
+"""
+
+
 def run_child(source: Path, target: Path, tmp_path: Path, **settings) -> tuple[dict, int]:
     """`python -m services.renditions.child ocr_images` under the engines' address space
     cap, as the worker runs it (child.run_ocr); answers its JSON answer and its own peak
-    resident memory in bytes (os.wait4: that child's, not the largest of every child this
-    test process ever had, which RUSAGE_CHILDREN would give)."""
+    resident memory in bytes."""
     limit = RenditionSettings().memory_limit_bytes
 
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    with open(tmp_path / "out", "w+b") as out, open(tmp_path / "err", "w+b") as err:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "services.renditions.child", "ocr_images", str(source),
-             str(target), json.dumps(settings)], cwd=str(ROOT), stdout=out, stderr=err,
-            stdin=subprocess.DEVNULL, preexec_fn=cap)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)   # reaped here, not by Popen
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    assert child.returncode == 0, f"exit {child.returncode}: {stdout[-500:]} {stderr[-2000:]}"
-    return json.loads(stdout.strip().splitlines()[-1]), usage.ru_maxrss * 1024  # KiB
+    child = subprocess.run(
+        [sys.executable, "-c", _REPORTING_PEAK, "ocr_images", str(source), str(target),
+         json.dumps(settings)], cwd=str(ROOT), capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, preexec_fn=cap)
+    assert child.returncode == 0, \
+        f"exit {child.returncode}: {child.stdout[-500:]} {child.stderr[-2000:]}"
+    peaks = [int(line.split()[1]) for line in child.stderr.splitlines()
+             if line.startswith("VmHWM ")]
+    assert len(peaks) == 1, child.stderr[-2000:]
+    return json.loads(child.stdout.strip().splitlines()[-1]), peaks[0] * 1024   # KiB
 
 
 def test_a_tiff_of_300_pages_becomes_a_300_page_pdf_within_bounded_memory(tmp_path):
