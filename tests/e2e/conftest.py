@@ -128,7 +128,7 @@ def settled(gateway, environment):
     from services.search.adapters.index import VersionIndex
     from services.search.rebuild import RpcSource, verify
 
-    def settle(timeout: float = 300):
+    def settle(timeout: float = 240):   # below pytest-timeout (300 s), to fail naming what is left
         index = VersionIndex(environment.elasticsearch_url, environment.index)
         deadline = time.monotonic() + timeout
         with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
