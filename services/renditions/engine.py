@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 from eventlet.queue import LightQueue
 from nameko.extensions import DependencyProvider
 
+from . import processes
 from .settings import RenditionSettings
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,9 @@ class Engine:
 
 
 def _remove_dead(parent: Path) -> None:
-    """Folders of worker processes that no longer run (killed, so not cleaned)."""
+    """Folders of worker processes that no longer run (killed, so not cleaned), and any
+    engine still working in them: where no PID namespace could be had, soffice.bin
+    outlives a killed worker (services/renditions/libreoffice.py)."""
     if not parent.is_dir():
         return
     for folder in parent.glob("worker-*"):
@@ -66,6 +69,9 @@ def _remove_dead(parent: Path) -> None:
             pid = int(folder.name.split("-", 1)[1])
             os.kill(pid, 0)
         except ProcessLookupError:
+            killed = processes.kill_using(str(folder))
+            if killed:
+                log.warning("ended %d engine processes left by dead worker %d", killed, pid)
             shutil.rmtree(folder, ignore_errors=True)
         except (ValueError, PermissionError):
             continue
