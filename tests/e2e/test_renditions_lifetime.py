@@ -1,0 +1,66 @@
+"""The rendition worker killed with SIGKILL in the middle of a LibreOffice conversion or of
+an OCR run leaves no process of it behind (issue 13: "never a LibreOffice process left
+behind"; the mechanism: services/renditions/processes.py and libreoffice.py)."""
+from __future__ import annotations
+
+import io
+import signal
+import zipfile
+
+import pytest
+
+from procedura_cli.docgen import docx_bytes
+from tests.e2e.test_renditions_worker import RENDERED_WITHIN, scan_pdf
+from tests.e2e.test_walking_skeleton import register, unique_code
+from tests.integration.test_renditions import TEXT, processes_using
+from tests.integration.test_renditions_lifetime import comm
+from tests.testenv import eventually
+
+
+def long_docx(paragraphs: int = 10_000) -> bytes:
+    """A DOCX of a few hundred kilobytes that LibreOffice lays out for minutes."""
+    source = zipfile.ZipFile(io.BytesIO(docx_bytes("lungă", "x")))
+    out = io.BytesIO()
+    body = f"<w:p><w:r><w:t>{TEXT}</w:t></w:r></w:p>" * paragraphs
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "word/document.xml":
+                text = data.decode()
+                start = text.index("<w:body>") + len("<w:body>")
+                data = (text[:start] + body + text[start:]).encode()
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+CASES = {
+    # engine: (file name, bytes maker)
+    "soffice.bin": ("lungă.docx", long_docx),
+    "tesseract": ("dosar scanat.pdf", lambda: scan_pdf(20)),
+}
+
+
+@pytest.mark.parametrize("engine", list(CASES))
+def test_a_worker_killed_mid_rendition_leaves_no_process_of_it(login, services, environment,
+                                                               engine):
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
+
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    name, make = CASES[engine]
+    worker = int((services.run_dir / "renditions.pid").read_text())
+    # its LibreOffice profiles and its scratch folders (services/renditions/engine.py)
+    marker = f"/worker-{worker}/"
+    version = author.upload(document["id"], name, make(), "")
+    try:
+        eventually(lambda: any(comm(pid) == engine for pid in processes_using(marker)),
+                   timeout=RENDERED_WITHIN, interval=0.05)
+
+        services.stop("renditions", signal.SIGKILL)
+
+        eventually(lambda: processes_using(marker) == [], timeout=5, interval=0.05)
+    finally:
+        # not taken up again by the next worker: it would hold the environment's one slot
+        with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
+            rpc.versioning.dispose([version["id"]])
+        services.up()
