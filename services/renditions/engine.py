@@ -14,6 +14,7 @@ from eventlet.queue import LightQueue
 from nameko.extensions import DependencyProvider
 
 from . import processes
+from .local_copies import LocalCopies
 from .settings import RenditionSettings
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ class Engine:
     def prepare(self) -> None:
         _remove_dead(self.settings.profiles_dir.parent)
         _remove_dead(self.settings.work_dir.parent)
+        copies = LocalCopies(self.settings.page_cache_dir, self.settings.page_cache_bytes)
+        if copies.folder.is_dir():
+            copies.remove_left_by_dead()
         self.settings.profiles_dir.mkdir(parents=True, exist_ok=True)
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
 
@@ -67,14 +71,14 @@ def _remove_dead(parent: Path) -> None:
     for folder in parent.glob("worker-*"):
         try:
             pid = int(folder.name.split("-", 1)[1])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            killed = processes.kill_using(str(folder))
-            if killed:
-                log.warning("ended %d engine processes left by dead worker %d", killed, pid)
-            shutil.rmtree(folder, ignore_errors=True)
-        except (ValueError, PermissionError):
+        except ValueError:
             continue
+        if processes.alive(pid):
+            continue
+        killed = processes.kill_using(str(folder))
+        if killed:
+            log.warning("ended %d engine processes left by dead worker %d", killed, pid)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class EngineProvider(DependencyProvider):

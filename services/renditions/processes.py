@@ -108,6 +108,17 @@ def kill_group(pgid: int) -> None:
         pass
 
 
+def alive(pid: int) -> bool:
+    """Whether a process `pid` runs (another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
 def using(folder: str) -> list[int]:
     """Live processes whose command line names a path under `folder` (a worker's profiles
     or scratch folder); zombies name nothing."""

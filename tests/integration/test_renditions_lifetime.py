@@ -1,7 +1,8 @@
 """An engine never outlives the rendition worker that started it (issue 13: "never a
 LibreOffice process left behind"): a worker killed with SIGKILL in the middle of a
 LibreOffice conversion or of an OCR run takes every process of it along within seconds,
-and a worker starting ends what a dead worker's engines still run in its folders.
+and a worker starting ends what a dead worker's engines still run in its folders. The
+files of a killed run are in that worker's own folders, never in the temporary folder.
 
 The worker here is a stand-in: a Python process making a rendition with the engine's own
 code (services/renditions/), as the nameko worker does; tests/e2e/
@@ -57,10 +58,14 @@ def start_worker(tmp_path: Path, step: str, source: Path, **limits):
     folders = {"profiles_dir": str(tmp_path / "profiles" / "worker-stand-in"),
                "work_dir": str(tmp_path / "work" / "worker-stand-in")}
     target = Path(folders["work_dir"]) / "v-1" / "rendition.pdf"
+    # the worker's temporary folder: what a killed run leaves must not land there, but
+    # in its own folder, which the next worker to start removes (engine.py)
+    (tmp_path / "tmp").mkdir()
     worker = subprocess.Popen(
         [sys.executable, "-c", STAND_IN, json.dumps({**folders, **limits}), step,
          str(source), str(target)], cwd=ROOT, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, start_new_session=True)
+        stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "TMPDIR": str(tmp_path / "tmp")})
     return worker, folders
 
 
@@ -87,6 +92,7 @@ def test_a_worker_killed_mid_conversion_leaves_no_libreoffice_process(tmp_path):
     seconds = killed_mid_run(worker, folders["profiles_dir"], "soffice.bin")
 
     assert seconds < 5
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_a_worker_killed_mid_ocr_leaves_no_ocr_or_tesseract_process(tmp_path):
@@ -97,6 +103,7 @@ def test_a_worker_killed_mid_ocr_leaves_no_ocr_or_tesseract_process(tmp_path):
     seconds = killed_mid_run(worker, folders["work_dir"], "tesseract")
 
     assert seconds < 5
+    assert list((tmp_path / "tmp").iterdir()) == []   # the pages drawn for OCR
 
 
 def test_a_starting_worker_ends_the_engines_a_dead_worker_left(tmp_path):
@@ -124,3 +131,24 @@ def test_a_starting_worker_ends_the_engines_a_dead_worker_left(tmp_path):
     finally:
         for process in left.values():
             processes.kill_group(process.pid)
+
+
+def test_a_starting_worker_removes_page_cache_files_a_dead_worker_left(tmp_path):
+    settings = RenditionSettings(profiles_dir=tmp_path / "profiles",
+                                 work_dir=tmp_path / "work", page_cache_dir=tmp_path / "pages")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    copies = settings.page_cache_dir
+    copies.mkdir()
+    name = "6f1c1d4e-3a56-4f0e-9d53-2f6c3f0a9e11-current.pdf"
+    (copies / name).write_bytes(b"%PDF-1.4 kept")   # a finished copy: the cache's own
+    left = [copies / f".{name}.{gone.pid}-{'a' * 32}.part",      # killed mid-download
+            copies / f".{name}.{gone.pid}-{'b' * 32}.reading"]   # killed mid-drawing
+    ours = copies / f".{name}.{os.getpid()}-{'c' * 32}.reading"  # a live worker's
+    for path in (*left, ours):
+        path.write_bytes(b"%PDF-1.4 secret")
+
+    Engine(settings).prepare()
+
+    assert [p for p in left if p.exists()] == []
+    assert ours.exists() and (copies / name).exists()
