@@ -34,8 +34,12 @@ def run_ocr(step: str, source: Path, target: Path, settings: RenditionSettings) 
                           for f in dataclasses.fields(settings)
                           for v in [getattr(settings, f.name)]})
     # the child gets no secrets: only what it needs to find its programs
-    env = {key: os.environ[key] for key in ("PATH", "LANG", "TMPDIR", "HOME")
-           if key in os.environ}
+    env = {key: os.environ[key] for key in ("PATH", "LANG", "HOME") if key in os.environ}
+    # its scratch files (and so its engines' arguments) in the rendition's own folder of
+    # this worker: a worker killed mid-OCR leaves them where the next one to start finds
+    # and ends them (services/renditions/engine.py)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    env["TMPDIR"] = str(target.parent.resolve())
     try:
         done = processes.run(
             [sys.executable, "-m", "services.renditions.child", step, str(source),

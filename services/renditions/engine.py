@@ -13,6 +13,8 @@ from typing import Callable, Iterator
 from eventlet.queue import LightQueue
 from nameko.extensions import DependencyProvider
 
+from . import processes
+from .local_copies import LocalCopies
 from .settings import RenditionSettings
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,9 @@ class Engine:
     def prepare(self) -> None:
         _remove_dead(self.settings.profiles_dir.parent)
         _remove_dead(self.settings.work_dir.parent)
+        copies = LocalCopies(self.settings.page_cache_dir, self.settings.page_cache_bytes)
+        if copies.folder.is_dir():
+            copies.remove_left_by_dead()
         self.settings.profiles_dir.mkdir(parents=True, exist_ok=True)
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
 
@@ -58,17 +63,22 @@ class Engine:
 
 
 def _remove_dead(parent: Path) -> None:
-    """Folders of worker processes that no longer run (killed, so not cleaned)."""
+    """Folders of worker processes that no longer run (killed, so not cleaned), and any
+    engine still working in them: where no PID namespace could be had, soffice.bin
+    outlives a killed worker (services/renditions/libreoffice.py)."""
     if not parent.is_dir():
         return
     for folder in parent.glob("worker-*"):
         try:
             pid = int(folder.name.split("-", 1)[1])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
-        except (ValueError, PermissionError):
+        except ValueError:
             continue
+        if processes.alive(pid):
+            continue
+        killed = processes.kill_using(str(folder))
+        if killed:
+            log.warning("ended %d engine processes left by dead worker %d", killed, pid)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class EngineProvider(DependencyProvider):

@@ -165,14 +165,17 @@ def _replace_text(claims: Renditions, store: ObjectStore, engine: Engine,
 
 def _forget_previous(store: ObjectStore, row: dict, key: str,
                      object_version: str | None) -> None:
-    """A rendition made again (rebuild --all): the one before it and the page images
-    drawn from it go."""
-    old_key, old_version = row["rendition_key"], row["rendition_object_version"]
+    """The version's rendition is now `key` at `object_version`: every other rendition
+    of it goes, the one before a `rebuild --all` and any an earlier attempt stored
+    without recording it (its worker killed between the two, or storage failing after
+    the put), and the page images drawn from the one before."""
+    ours = rendition_key(row["document_id"], row["id"])
     try:
-        if (old_key and old_key != row["object_key"]
-                and (old_key, old_version) != (key, object_version)):
-            store.remove_version(old_key, old_version)
-        if old_key:
+        if key != ours:      # a PDF that is its own rendition keeps none of ours
+            store.purge(ours)
+        elif object_version is not None:   # unversioned, the put replaced the rest
+            store.purge(ours, keep=object_version)
+        if row["rendition_key"]:
             store.purge_prefix(page_prefix(row["id"]))
     except Exception:   # garbage left behind is doctor's to report, not a failure
         log.warning("could not remove the earlier rendition of %s", row["id"], exc_info=True)

@@ -11,6 +11,11 @@ test_renditions_offline.py): soffice runs in a network namespace of its own with
 in it (`unshare --net --map-root-user`, where the kernel allows it: not in a Kubernetes
 pod without user namespaces), and every slot's profile sets LibreOffice's
 BlockUntrustedRefererLinks, which stops it loading linked images and objects.
+
+The same `unshare` gives soffice a PID namespace whose first process is oosplash: when
+the worker dies, the kernel kills unshare (services/renditions/processes.py), unshare
+its child (--kill-child), and with the namespace's first process every process in it,
+soffice.bin too (tests/integration/test_renditions_lifetime.py).
 """
 from __future__ import annotations
 
@@ -47,9 +52,12 @@ def convert_to_pdf(source: Path, target: Path, *, slot: int,
     check_package(source)
     profile = settings.profiles_dir / f"slot-{slot}"
     block_remote_content(profile)
-    with tempfile.TemporaryDirectory(prefix="soffice-out-") as out:
+    # beside the target, in the rendition's own folder of this worker: a worker killed
+    # mid-conversion leaves it where the next one to start removes it (engine.py)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="soffice-out-", dir=target.parent) as out:
         infilter, export = _FILTERS.get(source.suffix.lower(), (None, "pdf"))
-        argv = [*offline_prefix(), SOFFICE,
+        argv = [*confinement(), SOFFICE,
                 f"-env:UserInstallation={profile.resolve().as_uri()}",
                 "--headless", "--norestore", "--nolockcheck", "--nodefault",
                 *([f"--infilter={infilter}"] if infilter else []),
@@ -72,7 +80,6 @@ def convert_to_pdf(source: Path, target: Path, *, slot: int,
                                   {"file": source.name})
             raise RenditionFailed(f"LibreOffice made no PDF of {source.name} "
                                   f"(exit {done.returncode}): {detail}", {"file": source.name})
-        target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(produced), target)
     return target
 
@@ -98,16 +105,27 @@ def block_remote_content(profile: Path) -> None:
                             encoding="utf-8")
 
 
+# tried in order: the first this kernel and container allow is used
+_CONFINEMENTS = (
+    ("unshare", "--net", "--map-root-user", "--pid", "--fork", "--kill-child"),
+    ("unshare", "--net", "--map-root-user"),
+)
+
+
 @functools.lru_cache(maxsize=1)
-def offline_prefix() -> tuple[str, ...]:
-    """`unshare` into an empty network namespace, when this kernel and container allow
-    it (asked once per process); else nothing, and the profile's block is the lock."""
-    argv = ("unshare", "--net", "--map-root-user")
-    try:
-        done = processes.run([*argv, "true"], timeout=10)
-    except (OSError, processes.Deadline):
-        return ()
-    return argv if done.returncode == 0 else ()
+def confinement() -> tuple[str, ...]:
+    """`unshare` into an empty network namespace and a PID namespace that dies with the
+    worker, when this kernel and container allow it (asked once per process); else
+    nothing: the profile's block is the network lock, and the sweep of a starting worker
+    ends what a dead one left."""
+    for argv in _CONFINEMENTS:
+        try:
+            done = processes.run([*argv, "true"], timeout=10)
+        except (OSError, processes.Deadline):
+            continue
+        if done.returncode == 0:
+            return argv
+    return ()
 
 
 # the part every package of these formats has; LibreOffice would otherwise read a broken

@@ -1,19 +1,32 @@
 """Rendition PDFs kept on the worker's disk, so drawing page 500 and then page 501 of a
 1,000-page file downloads it once. The folder is bounded by size: the copies used least
-recently go first (their modification time is their last use)."""
+recently go first (their modification time is their last use). The folder is shared by
+the worker processes of one machine; each names its unfinished files by its pid, so a
+worker starting removes those of killed ones (services/renditions/engine.py)."""
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import uuid
 import zlib
 from pathlib import Path
 from typing import Callable, Iterator
 
+from . import processes
+
 # one lock per stripe of names: two asks for pages of one new rendition download it once,
 # without a table of locks that grows with every rendition ever asked for
 _STRIPES = [threading.Lock() for _ in range(64)]
+
+
+# a caller's own files: `.{name}.{pid}-{random}.part|reading`, the pid its process's
+_PRIVATE = re.compile(r"\.(\d+)-[0-9a-f]{32}\.(?:part|reading)$")
+
+
+def _own() -> str:
+    return f"{os.getpid()}-{uuid.uuid4().hex}"
 
 
 class LocalCopies:
@@ -33,13 +46,13 @@ class LocalCopies:
             if cached.exists():
                 os.utime(cached)       # used now: the last to be trimmed
             else:
-                part = self.folder / f".{name}.{uuid.uuid4().hex}.part"
+                part = self.folder / f".{name}.{_own()}.part"
                 try:
                     fetch(part)
                     os.replace(part, cached)
                 finally:
                     part.unlink(missing_ok=True)
-            mine = self.folder / f".{name}.{uuid.uuid4().hex}.reading"
+            mine = self.folder / f".{name}.{_own()}.reading"
             os.link(cached, mine)
         try:
             self.trim(keep=cached)
@@ -66,6 +79,18 @@ class LocalCopies:
                 continue
             path.unlink(missing_ok=True)
             total -= size
+
+    def remove_left_by_dead(self) -> int:
+        """Copies half-fetched or being read by worker processes that were killed (no
+        `finally` ran): nothing would ever remove them, trimming passes them by. Asked
+        when a worker starts; answers how many went."""
+        removed = 0
+        for path in self.folder.glob(".*"):
+            found = _PRIVATE.search(path.name)
+            if found and not processes.alive(int(found.group(1))):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def names(self) -> list[str]:
         """The renditions held now (for tests and the operators)."""

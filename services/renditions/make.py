@@ -24,7 +24,9 @@ class Made:
 def make_rendition(original: Path, media_type: str, work: Path, *, slot: int,
                    settings: RenditionSettings) -> Made:
     """The rendition of `original` (already named by its detected type's extension)
-    written under `work`; RenditionFailed (a subclass naming why) when none can be made."""
+    written under `work`; RenditionFailed (a subclass naming why) when none can be made.
+    Pages without a text layer are OCR'd whatever the format: a PDF's, an image's, and
+    those of an office file that shows a scan as a picture."""
     found = kinds.kind_of(media_type)
     if found is None:
         raise UnsupportedFile(f"Procedura makes no PDF of {media_type} files",
@@ -43,5 +45,13 @@ def make_rendition(original: Path, media_type: str, work: Path, *, slot: int,
     if kind == kinds.IMAGE:
         result = run_ocr("ocr_images", original, target, settings)
         return Made(target, result.pages, False, result)
-    convert_to_pdf(original, target, slot=slot, settings=settings)
-    return Made(target, pdf.page_count(target, settings), False)
+    converted = convert_to_pdf(original, work / "converted.pdf", slot=slot,
+                               settings=settings)
+    pages = pdf.page_count(converted, settings)
+    if not pdf.pages_without_text(converted, settings):
+        return Made(converted, pages, False)
+    # a page with no text: a scan pasted as a picture (or a blank page), read like one
+    result = run_ocr("ocr_pdf", converted, target, settings)
+    if result.pages_ocr == 0:
+        return Made(converted, pages, False, result)
+    return Made(target, result.pages, False, result)

@@ -59,7 +59,8 @@ def page_image(db, store, settings: RenditionSettings, version_id: UUID,
     drawn_from, object_version = objects.drawn_from(key)
     if drawn_from != rendition:      # not drawn yet, or drawn from an older rendition
         image = _draw(objects, settings, row, page, width, fmt)
-        object_version = objects.put(key, image, MEDIA_TYPES[fmt], rendition)
+        object_version = _put_unless_disposed(db, objects, version_id, key, image,
+                                              MEDIA_TYPES[fmt], rendition)
     etag = hashlib.sha256(f"{key}\n{rendition}".encode()).hexdigest()[:40]
     # the URL names the object version: exactly the image the ETag stands for
     return {"location": objects.location(key, object_version), "etag": f'"{etag}"',
@@ -85,6 +86,19 @@ def _draw(objects: PageObjects, settings: RenditionSettings, row: dict, page: in
     return png if fmt == "png" else webp.from_png(png)
 
 
+def _put_unless_disposed(db, objects: PageObjects, version_id: UUID, key: str,
+                         image: bytes, media_type: str, rendition: str) -> str | None:
+    """Store a page image drawn while its version may have been disposed of: under a
+    lock of the version's row, which disposal takes to remove the content (services/
+    versioning/repository.py find_to_dispose), so the image is stored before disposal
+    removes every page image, or not at all."""
+    with db.transaction() as cur:
+        cur.execute("SELECT disposed_at FROM versions WHERE id = %s FOR KEY SHARE",
+                    (version_id,))
+        _check_kept(cur.fetchone(), version_id)
+        return objects.put(key, image, media_type, rendition)
+
+
 def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -100,12 +114,7 @@ def _rendered(db, version_id: UUID) -> dict:
     with db.transaction() as cur:
         cur.execute(_ROW, (version_id,))
         row = cur.fetchone()
-    if row is None:
-        raise NotFound(f"no version {version_id}", {"version_id": str(version_id)})
-    if row["disposed_at"] is not None:
-        raise NotFound(f"the content of version {version_id} was disposed of after its "
-                       f"retention period", {"version_id": str(version_id),
-                                             "disposed_at": row["disposed_at"].isoformat()})
+    _check_kept(row, version_id)
     status = row["rendition_status"]
     if status != "done":
         because = f": {row['rendition_error']}" if status == "failed" else ""
@@ -113,3 +122,13 @@ def _rendered(db, version_id: UUID) -> dict:
                        {"version_id": str(version_id), "status": status,
                         "rendition": {"status": status, "error": row["rendition_error"]}})
     return row
+
+
+def _check_kept(row: dict | None, version_id: UUID) -> None:
+    """NotFound for an unknown version or one whose content was disposed of."""
+    if row is None:
+        raise NotFound(f"no version {version_id}", {"version_id": str(version_id)})
+    if row["disposed_at"] is not None:
+        raise NotFound(f"the content of version {version_id} was disposed of after its "
+                       f"retention period", {"version_id": str(version_id),
+                                             "disposed_at": row["disposed_at"].isoformat()})

@@ -4,9 +4,16 @@ The child starts in its own session, so it and everything it spawns (soffice sta
 oosplash and soffice.bin) share one process group that a
 single killpg ends. Its address space is capped so a hostile file ends in an error of
 that one child, not in the kernel's out-of-memory killer choosing a victim.
+
+A caller killed outright (SIGKILL, the out-of-memory killer) runs no `finally`: the
+kernel ends the child then (PR_SET_PDEATHSIG), so an engine never outlives the worker
+that started it. That reaches the child only, not what it forks: LibreOffice's children
+are ended by the PID namespace it runs in (services/renditions/libreoffice.py), and a
+worker starting sweeps what dead workers left (services/renditions/engine.py).
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import select
@@ -18,6 +25,8 @@ from dataclasses import dataclass
 
 
 _POLL_SECONDS = 0.02
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 class Deadline(Exception):
@@ -37,7 +46,13 @@ def run(argv: list[str], *, timeout: float, memory_limit: int | None = None,
     """Run argv to completion within `timeout` seconds, or kill its process group and
     raise Deadline. Either way no process of the group is left when this returns."""
 
+    parent = os.getpid()
+
     def limit():  # runs in the child between fork and exec
+        # the signal comes when the thread that forked ends: run() waits in that thread
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:   # the caller died before the line above took hold
+            os._exit(1)
         if memory_limit:
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
@@ -91,3 +106,41 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def alive(pid: int) -> bool:
+    """Whether a process `pid` runs (another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def using(folder: str) -> list[int]:
+    """Live processes whose command line names a path under `folder` (a worker's profiles
+    or scratch folder); zombies name nothing."""
+    marker = (folder.rstrip("/") + "/").encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if marker in fh.read():
+                    found.append(int(pid))
+        except OSError:   # ended meanwhile
+            pass
+    return found
+
+
+def kill_using(folder: str) -> int:
+    """SIGKILL every process working under `folder`; how many were sent it."""
+    killed = 0
+    for pid in using(folder):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+        except (ProcessLookupError, PermissionError):
+            pass
+    return killed

@@ -46,6 +46,10 @@ class Renditions:
 
     def done(self, version_id: UUID, pages: int, key: str, object_version: str | None,
              ocr_pages: int, ocr_pages_left: int, ocr_stopped: str | None) -> bool:
+        """Record the rendition; False when the version was disposed of meanwhile. The
+        row stays locked until the caller commits, and disposal locks it before removing
+        the content: a rendition (and OCR'd text) stored here and committed is removed
+        by disposal, one stored after disposal finds the version disposed."""
         self.cur.execute(
             """UPDATE versions SET rendition_status = 'done', rendition_pages = %s,
                       rendition_error = NULL, rendition_key = %s,
@@ -57,9 +61,12 @@ class Renditions:
         return self.cur.rowcount == 1
 
     def failed(self, version_id: UUID, error: str) -> bool:
+        """False when the version was disposed of meanwhile (its original gone with it,
+        that is no failure of the file)."""
         self.cur.execute("""UPDATE versions SET rendition_status = 'failed',
                                    rendition_error = %s, rendered_at = now()
-                            WHERE id = %s AND rendition_status = 'pending'""",
+                            WHERE id = %s AND rendition_status = 'pending'
+                              AND disposed_at IS NULL""",
                          (error, version_id))
         return self.cur.rowcount == 1
 

@@ -273,7 +273,7 @@ def dispose(db, store: ObjectStore, version_ids: list[UUID]) -> int:
     for version_id in version_ids:
         with db.transaction() as cur:
             repo = Repository(cur)
-            row = repo.find(version_id)
+            row = repo.find_to_dispose(version_id)
             if row is None:
                 continue
             removed += store.purge(row["object_key"]) + store.purge(row["text_key"])

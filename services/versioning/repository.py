@@ -26,6 +26,14 @@ class Repository:
         self.cur.execute(f"SELECT {_COLUMNS} FROM versions WHERE id = %s", (version_id,))
         return self.cur.fetchone()
 
+    def find_to_dispose(self, version_id: UUID) -> dict | None:
+        """The version, its row locked until the caller's transaction ends. The rendition
+        worker records a rendition and stores a page image under a lock of the same row
+        (services/renditions/), so neither lands in storage after disposal emptied it."""
+        self.cur.execute(f"SELECT {_COLUMNS} FROM versions WHERE id = %s FOR UPDATE",
+                         (version_id,))
+        return self.cur.fetchone()
+
     def get(self, version_id: UUID) -> dict:
         row = self.find(version_id)
         if row is None:

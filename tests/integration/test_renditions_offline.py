@@ -79,7 +79,7 @@ def test_an_html_naming_remote_images_converts_without_a_request(server, tmp_pat
 def test_without_a_network_namespace_the_profile_alone_blocks_remote_images(
         server, tmp_path, monkeypatch):
     # a Kubernetes pod without user namespaces: unshare is refused there
-    monkeypatch.setattr(libreoffice, "offline_prefix", lambda: ())
+    monkeypatch.setattr(libreoffice, "confinement", lambda: ())
     source = remote_html(tmp_path, server.server_port)
     settings = RenditionSettings(profiles_dir=tmp_path / "profiles")
 
@@ -91,6 +91,7 @@ def test_without_a_network_namespace_the_profile_alone_blocks_remote_images(
     assert server.requests == []
 
 
-def test_the_network_namespace_is_used_where_the_kernel_allows_it():
+def test_the_network_and_pid_namespaces_are_used_where_the_kernel_allows_them():
     # this machine and CI allow it: a regression to no namespace would show here
-    assert libreoffice.offline_prefix() == ("unshare", "--net", "--map-root-user")
+    assert libreoffice.confinement() == ("unshare", "--net", "--map-root-user", "--pid", "--fork",
+                                        "--kill-child")

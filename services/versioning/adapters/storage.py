@@ -93,12 +93,13 @@ class ObjectStore:
         self.client.enable_object_legal_hold(self.bucket, key, version_id=version_id)
         return True
 
-    def purge(self, key: str) -> int:
-        """Delete every version of `key` (lifting legal holds first); returns how many.
-        Idempotent: a key with no versions left deletes nothing."""
+    def purge(self, key: str, keep: str | None = None) -> int:
+        """Delete every version of `key` but the object version `keep` (lifting legal
+        holds first); returns how many. Idempotent: a key with no versions left deletes
+        nothing."""
         removed = 0
         for obj in self.client.list_objects(self.bucket, prefix=key, include_version=True):
-            if obj.object_name != key:
+            if obj.object_name != key or (keep is not None and obj.version_id == keep):
                 continue
             if self.object_lock and not obj.is_delete_marker:
                 self.client.disable_object_legal_hold(self.bucket, key,

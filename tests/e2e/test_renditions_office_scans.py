@@ -1,0 +1,48 @@
+"""An office file whose page is a scan pasted as a picture (issue 13): after LibreOffice
+makes its PDF, the page without a text layer is OCR'd like a scanned PDF's, so search
+finds its words with and without diacritics."""
+from __future__ import annotations
+
+import io
+
+import docx
+from docx.shared import Inches
+
+from procedura_cli import scans
+from tests.e2e.test_renditions_worker import SCAN_WORDS, fold, found, rendered
+from tests.e2e.test_walking_skeleton import DOCX, register, unique_code
+from tests.testenv import eventually
+
+
+def scanned_docx() -> bytes:
+    """A DOCX with no text of its own: one page showing a Romanian scan."""
+    page = io.BytesIO()
+    scans.scan_page(dpi=150, angle=1.5, seed=3).save(page, "PNG", dpi=(150, 150))
+    document = docx.Document()
+    document.add_picture(io.BytesIO(page.getvalue()), width=Inches(6))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_a_docx_showing_a_scan_is_ocrd_and_found_with_and_without_diacritics(login):
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    version = author.upload(document["id"], "procedură scanată.docx", scanned_docx(), "",
+                            DOCX)
+
+    result = rendered(author, version["id"])
+
+    assert result["rendition"] == {"status": "done", "pages": 1, "error": None}
+    extraction = result["extraction"]
+    assert extraction["ocr"] is True and extraction["ocr_pages"] == 1, extraction
+    assert extraction["ocr_pages_left"] == 0 and extraction["characters"] > 100
+    text = fold(author.request("GET", f"/api/versions/{version['id']}/text").text)
+    read = [w for w in SCAN_WORDS if fold(w) in text]
+    assert len(read) >= 4, f"OCR read only {read} of {SCAN_WORDS}: {text[:500]!r}"
+    for word in read[:4]:
+        eventually(lambda: found(author, word, document["id"]), timeout=60)
+        assert found(author, fold(word), document["id"]), fold(word)
+    # the rendition carries the text layer: the viewer's find and selection work on it
+    rendition = author.request("GET", f"/api/versions/{version['id']}/rendition")
+    assert rendition.status_code == 200 and rendition.content.startswith(b"%PDF")
