@@ -15,7 +15,7 @@ import queue
 import ssl
 from dataclasses import dataclass
 
-from ldap3 import BASE, SUBTREE, Connection, Server, ServerPool, Tls, FIRST
+from ldap3 import BASE, SUBTREE, Connection, Server, Tls
 from ldap3.core import exceptions as ldap_errors
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
@@ -23,6 +23,7 @@ from ldap3.utils.dn import parse_dn
 from services.common.directory_settings import ROLES, DirectorySettings
 
 log = logging.getLogger(__name__)
+PAGE_SIZE = 500
 
 
 class DirectoryUnavailable(Exception):
@@ -74,10 +75,8 @@ class Directory:
         self.settings = settings
         tls = Tls(validate=ssl.CERT_REQUIRED, version=ssl.PROTOCOL_TLS_CLIENT,
                   ca_certs_file=settings.ca_file)
-        self._servers = ServerPool(
-            [Server(url, connect_timeout=settings.connect_timeout_seconds, tls=tls,
-                    get_info=None) for url in settings.urls],
-            FIRST, active=1, exhaust=False)
+        self._servers = [Server(url, connect_timeout=settings.connect_timeout_seconds, tls=tls,
+                                get_info=None) for url in settings.urls]
         self._idle: queue.LifoQueue = queue.LifoQueue(maxsize=settings.pool_size)
         wanted = settings.attributes
         self._attributes = sorted({wanted.username, wanted.display_name, "cn", wanted.email,
@@ -91,26 +90,30 @@ class Directory:
 
     # --- connections ---------------------------------------------------------------
     def _connect(self, user: str | None, password: str | None) -> Connection:
-        """A bound connection (TLS established first); DirectoryUnavailable when no server
-        answers, WrongCredentials when the bind is refused."""
-        connection = Connection(self._servers, user=user, password=password,
-                                # whole seconds: ldap3 packs it into SO_RCVTIMEO as such
-                                receive_timeout=max(1, math.ceil(self.settings.timeout_seconds)),
-                                auto_referrals=False, raise_exceptions=True,
-                                client_strategy="SYNC", read_only=True)
-        try:
-            connection.open()
-            if self.settings.starttls and not connection.server.ssl:
-                connection.start_tls()
-            connection.bind()
-        except ldap_errors.LDAPInvalidCredentialsResult:
-            _close(connection)
-            raise WrongCredentials("wrong_password") from None
-        except (ldap_errors.LDAPException, OSError) as exc:
-            _close(connection)
-            raise DirectoryUnavailable(f"the directory ({self.address}) cannot be reached: "
-                                       f"{_reason(exc)}") from None
-        return connection
+        """A bound connection (TLS established first) to the first server that answers
+        (each tried once, in order: no pause between them); DirectoryUnavailable when
+        none does, WrongCredentials when the bind is refused."""
+        reasons = []
+        for server in self._servers:
+            connection = Connection(server, user=user, password=password,
+                                    # whole seconds: ldap3 packs it into SO_RCVTIMEO so
+                                    receive_timeout=max(1, math.ceil(self.settings.timeout_seconds)),
+                                    auto_referrals=False, raise_exceptions=True,
+                                    client_strategy="SYNC", read_only=True)
+            try:
+                connection.open()
+                if self.settings.starttls and not server.ssl:
+                    connection.start_tls()
+                connection.bind()
+                return connection
+            except ldap_errors.LDAPInvalidCredentialsResult:
+                _close(connection)
+                raise WrongCredentials("wrong_password") from None
+            except (ldap_errors.LDAPException, OSError) as exc:
+                _close(connection)
+                reasons.append(f"{server.name}: {_reason(exc)}")
+        raise DirectoryUnavailable(f"the directory ({self.address}) cannot be reached: "
+                                   + "; ".join(reasons))
 
     def _search_connection(self) -> Connection:
         try:
@@ -130,10 +133,13 @@ class Directory:
         for attempt in (1, 2):
             connection = self._search_connection()
             try:
-                connection.search(base, search_filter, scope, attributes=attributes,
-                                  time_limit=max(1, math.ceil(self.settings.timeout_seconds)))
+                # paged (RFC 2696): Active Directory answers at most 1000 entries a page
+                response = connection.extend.standard.paged_search(
+                    base, search_filter, scope, attributes=attributes, paged_size=PAGE_SIZE,
+                    time_limit=max(1, math.ceil(self.settings.timeout_seconds)),
+                    generator=False)
                 entries = [{"dn": e["dn"], "attributes": e["attributes"]}
-                           for e in connection.response or () if e.get("type") == "searchResEntry"]
+                           for e in response or () if e.get("type") == "searchResEntry"]
             except ldap_errors.LDAPNoSuchObjectResult:
                 self._give_back(connection)
                 return []
