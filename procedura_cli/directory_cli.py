@@ -33,7 +33,8 @@ def cmd_sync(args) -> int:
 
 
 def print_report(result: dict) -> None:
-    report, verb = result["report"], "would be " if result["dry_run"] else ""
+    applied = result["outcome"] == "done" and not result["dry_run"]
+    report, verb = result["report"], "" if applied else "would be "
     print(f"sync {result['id']}: {result['outcome']}; {report.get('people', 0)} people "
           "in the directory")
     for person in report.get("added", ()):
