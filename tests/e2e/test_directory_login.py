@@ -20,6 +20,7 @@ import requests
 from procedura_cli.demo import organisation
 from tests.directory_room import ADMIN_DN, LDAP_URL, DirectoryRoom
 from tests import testenv
+from tests.e2e.test_web_interface import CSRF, web_login
 from tests.testenv import ROOT
 
 BIN = Path(os.environ.get("PROCEDURA_VENV", ROOT / ".venv")) / "bin"
@@ -140,3 +141,30 @@ def test_wrong_password_answers_401_and_empty_password_422(directory_gateway):
     empty = requests.post(f"{env.gateway}/api/auth/token", timeout=30,
                           json={"username": "ion.nimeni", "password": ""})
     assert empty.status_code == 422 and empty.json()["error"]["details"]["field"] == "password"
+
+
+def test_the_web_login_names_a_department_the_register_lacks(directory_gateway):
+    env, room = directory_gateway
+    room.add_person("dan.strain", "parola-dan-strain", department="XYZ")
+    _, answer = web_login(env.gateway, "dan.strain", "parola-dan-strain")
+    assert answer.status_code == 403
+    assert "XYZ" in answer.text and 'id="login-error"' in answer.text
+
+
+def test_the_quality_office_sees_the_directory_and_runs_a_dry_run_from_the_administration_page(
+        directory_gateway):
+    env, room = directory_gateway
+    room.add_person("ema.calitate", "parola-ema-calitate", department="SMC",
+                    roles=("qms_admin",))
+    room.add_person("noua.colega", "parola-noua-colega", department="DJ")
+    session, answer = web_login(env.gateway, "ema.calitate", "parola-ema-calitate", "/admin")
+    assert answer.status_code == 303
+    admin = session.get(f"{env.gateway}/admin", timeout=30)
+    assert admin.status_code == 200 and 'id="directory"' in admin.text
+    token = CSRF.search(admin.text).group(1)
+    dry = session.post(f"{env.gateway}/admin/directory/sync", timeout=60,
+                       data={"csrf_token": token, "dry_run": "1"})
+    assert dry.status_code == 200 and 'id="sync-report"' in dry.text
+    assert "noua.colega" in dry.text
+    with_status = session.get(f"{env.gateway}/admin", timeout=30).text
+    assert "noua.colega" not in with_status.split('id="directory-sync"')[1]   # not applied
