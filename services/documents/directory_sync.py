@@ -59,9 +59,9 @@ def plan(current: dict[str, dict], people: list[DirectoryPerson], departments: s
                                           "disabled" if person.disabled else "no_group"))
             continue
         if person.department not in departments:
-            result.errors.append({"username": person.username, "problem":
-                                  f"department {person.department!r} is not in the register "
-                                  "of departments" if person.department else
+            result.errors.append({"username": person.username, "department": person.department,
+                                  "problem": f"department {person.department!r} is not in the "
+                                  "register of departments" if person.department else
                                   "has no department in the directory"})
             continue
         if not ours:

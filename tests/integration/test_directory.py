@@ -130,7 +130,7 @@ def test_a_department_not_in_the_register_is_named_not_a_500(db, room, caplog):
     assert refused.value.details == {"reason": "unknown_department", "department": "XYZ"}
     assert "XYZ" in refused.value.message and "XYZ" in caplog.text
     result = directory_sync.sync(db, directory_of(room), "cli", None)
-    assert result["report"]["errors"] == [{"username": "dir.fil", "problem":
+    assert result["report"]["errors"] == [{"username": "dir.fil", "department": "XYZ", "problem":
                                            "department 'XYZ' is not in the register of departments"}]
     assert staff_row(db, "dir.fil") is None
 
