@@ -241,3 +241,23 @@ def test_break_glass_account_logs_in_locally_and_is_audited(db, room):
     with db.transaction() as cur:
         cur.execute("SELECT action FROM audit_log WHERE actor = 'dir.urgenta'")
         assert [r["action"] for r in cur.fetchall()] == ["break_glass_login"]
+
+
+def test_the_periodic_sync_runs_when_due_and_retries_a_directory_that_was_down(db, room):
+    with db.transaction() as cur:
+        cur.execute("DELETE FROM directory_syncs")
+    room.add_person("dir.timer", "parola-timer-1")
+    down = directory_of(room, urls=("ldap://127.0.0.1:9",), sync_interval_seconds=900)
+    with pytest.raises(ServiceUnavailable):
+        directory_sync.sync_if_due(db, down, retry_seconds=60)
+    # tried a moment ago: not again before retry_seconds
+    assert directory_sync.sync_if_due(db, directory_of(room, sync_interval_seconds=900),
+                                      retry_seconds=60) is None
+    done = directory_sync.sync_if_due(db, directory_of(room, sync_interval_seconds=900),
+                                      retry_seconds=0)
+    assert done["outcome"] == "done" and staff_row(db, "dir.timer")["active"]
+    # done within the interval: not due
+    assert directory_sync.sync_if_due(db, directory_of(room, sync_interval_seconds=900),
+                                      retry_seconds=0) is None
+    assert directory_sync.sync_if_due(db, directory_of(room, sync_interval_seconds=0),
+                                      retry_seconds=0) is None
