@@ -75,3 +75,15 @@ def test_the_demo_directory_holds_every_person_of_the_organisation_file_and_thei
     assert "member: uid=daniel.balan,ou=people,dc=procedura,dc=local" in ldif
     # non-ASCII values travel in base64, as LDIF requires
     assert "cn:: " + base64.b64encode("Daniel Bălan".encode()).decode() in ldif
+
+
+def test_the_login_page_says_why_the_directory_let_nobody_in():
+    from services.gateway.ui import render
+
+    def login(**values):
+        return render.page("ro", "login.html", 503, user=None, csrf="", path="/login",
+                           args={}, next="/", **values).get_data(as_text=True)
+
+    assert "Directorul primăriei nu poate fi contactat" in login(refused="directory_down")
+    assert "nu face parte din niciun grup Procedura" in login(refused="no_group")
+    assert "compartimentul XYZ" in login(refused="unknown_department", department="XYZ")
