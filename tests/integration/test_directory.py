@@ -261,3 +261,15 @@ def test_the_periodic_sync_runs_when_due_and_retries_a_directory_that_was_down(d
                                       retry_seconds=0) is None
     assert directory_sync.sync_if_due(db, directory_of(room, sync_interval_seconds=0),
                                       retry_seconds=0) is None
+
+
+def test_failed_directory_logins_are_throttled_as_local_ones(db, room):
+    from services.contracts.errors import TooManyRequests
+
+    room.add_person("dir.lim", "parola-lim-1")
+    directory = directory_of(room)
+    for _ in range(5):
+        with pytest.raises(Unauthorized):
+            log_in(db, directory, "dir.lim", "gresita", address="10.9.7.7")
+    with pytest.raises(TooManyRequests):      # the right password waits too
+        log_in(db, directory, "dir.lim", "parola-lim-1", address="10.9.7.8")
