@@ -19,6 +19,8 @@ from services.contracts.models import (
 from services.documents import audit, handlers, register_handlers
 from services.documents.access import Access
 from services.documents.dependencies import DocumentControlConfig, LoginLimits
+from services.documents.directory_provider import DirectoryProvider
+from services.documents.directory_rpc import DirectoryAdministration
 from services.documents.processes import ProcessesAndRisks
 from services.documents.repository import Repository
 
@@ -27,7 +29,7 @@ def _dump(model):
     return model.model_dump(mode="json")
 
 
-class DocumentsService(ProcessesAndRisks, Access):
+class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration):
     name = "documents"
 
     health_beacon = HealthBeacon()
@@ -37,6 +39,7 @@ class DocumentsService(ProcessesAndRisks, Access):
     versioning = IdentifiedRpcProxy("versioning")
     control = DocumentControlConfig()
     access = LoginLimits()
+    directory = DirectoryProvider()   # None unless auth.backend is ldap
 
     @rpc(callers=GATEWAY)
     def health(self) -> dict:
@@ -46,7 +49,8 @@ class DocumentsService(ProcessesAndRisks, Access):
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def load_organisation(self, organisation: dict) -> dict:
         """Create or update departments and staff from an organisation file."""
-        return handlers.load_organisation(self.db, validate(Organisation, organisation))
+        return handlers.load_organisation(self.db, validate(Organisation, organisation),
+                                          self.access)
 
     @rpc(expected_exceptions=EXPECTED, callers=NOTIFICATIONS)
     def get_user(self, username: str) -> dict:
