@@ -117,9 +117,13 @@ def cmd_restore(args) -> int:
     manifest = dest.manifest(result.backup_id)
     print(f"restored backup {result.backup_id} (taken {manifest['snapshot_at']} by "
           f"Procedura {manifest['procedura_version']}): {result.versions} versions, "
-          f"{result.objects} objects, {result.bytes} bytes, {result.holds} legal holds, "
+          f"{result.objects} objects ({result.renditions} PDF renditions), {result.bytes} "
+          f"bytes, {result.holds} legal holds, "
           f"migrations applied: {', '.join(result.migrations_applied) or 'none'}; "
           f"{result.seconds} s")
+    if args.replace:
+        print(f"replaced installation: {result.removed} object versions no restored row "
+              f"names removed")
     failed = [name for name, ok in _checks(args, manifest["audit_anchor"]) if not ok]
     print("restore proven: search index rebuilt, originals intact, audit trail holds the "
           "backup's anchor" if not failed else f"restore NOT proven: {', '.join(failed)} "

@@ -76,12 +76,14 @@ class Snapshot:
         return levels
 
     def versions(self) -> list[dict]:
-        """Every version whose content is still kept (disposed ones have none)."""
+        """Every version whose content is still kept (disposed ones have none), with
+        where its original, text and PDF rendition are stored."""
         if "versioning" not in self.schemas():
             return []
         with self._cursor() as cur:
             cur.execute("""SELECT id::text, document_id::text, object_key, object_version_id,
-                                  sha256, size, text_key, extraction_status, legal_hold
+                                  sha256, size, text_key, extraction_status, legal_hold,
+                                  rendition_status, rendition_key, rendition_object_version
                            FROM versioning.versions WHERE disposed_at IS NULL ORDER BY id""")
             return cur.fetchall()
 

@@ -23,7 +23,7 @@ from tests.e2e.conftest import Services
 from tests.e2e.test_document_control import approve_fully
 from tests.e2e.test_risks import SCORES
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
-from tests.testenv import ROOT, TestEnvironment, eventually
+from tests.testenv import ROOT, TestEnvironment, eventually, minio_admin
 
 PASSWORDS = {"ana.popescu": "demo-dj", "radu.munteanu": "demo-dj2",
              "elena.dumitrascu": "demo-smc", "paul.zamfir": "demo-duat",
@@ -83,7 +83,7 @@ def filled(login, gateway):
     for client, vid in ((author, version["id"]), (login("paul.zamfir"), hidden["id"]),
                         (author, first["id"]), (author, second["id"])):
         settled(client, vid)
-        # and rendered: a rendition made while the backup is compared would differ
+        # and rendered: the backup holds the renditions made by then
         eventually(lambda: client.get(f"/api/versions/{vid}")["rendition"]["status"]
                    != "pending", timeout=180, interval=1)
     return {"documents": [approved["id"], secret["id"], two["id"]],
@@ -138,7 +138,12 @@ def snapshot_of(gateway: str, document_ids: list[str]) -> dict:
             for version in versions["items"] if isinstance(versions, dict) else versions:
                 vid = version["id"]
                 content = client.request("GET", f"/api/versions/{vid}/content")
+                # the viewer's PDF, as restored (not made again: that would take OCR's time
+                # and give other bytes)
+                rendition = client.request("GET", f"/api/versions/{vid}/rendition")
                 view[vid] = {"version": client.get(f"/api/versions/{vid}"),
+                             "rendition": (rendition.status_code,
+                                           hashlib.sha256(rendition.content).hexdigest()),
                              "signatures": client.get(f"/api/versions/{vid}/signatures"),
                              "content": hashlib.sha256(content.content).hexdigest(),
                              "text": client.request("GET", f"/api/versions/{vid}/text").text}
@@ -182,6 +187,7 @@ def test_a_backup_restored_into_an_empty_installation_is_equal_through_the_api(
     assert before["paul.zamfir"][secret]["status"] == 200
     assert before["audit"][approved] and before["radu.munteanu"]["feed"]["items"]
     assert before["ana.popescu"]["searches"]["petitiilor"]["total"] > 0
+    assert before["ana.popescu"][filled["approved_version"]]["rendition"][0] == 200
     result = procedura(target, "backup", "restore", str(dest))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "restore proven" in result.stdout
@@ -197,17 +203,28 @@ def test_a_backup_restored_into_an_empty_installation_is_equal_through_the_api(
     assert "restore proven" in replaced.stdout
     again = differences(before, snapshot_of(target.gateway, filled["documents"]))
     assert again == [], "\n".join(again)
+    # and the replaced installation's objects are gone: the bucket holds exactly the
+    # object versions the restored database names (no orphans for `doctor` to find)
+    manifest = Destination(dest).manifest(first_backup)
+    stored = [(o.object_name, o.version_id) for o in minio_admin().list_objects(
+        target.bucket, recursive=True, include_version=True)]
+    assert sorted(k for k, _ in stored) == sorted(o["key"] for o in manifest["objects"])
+    assert {o["kind"] for o in manifest["objects"]} == {"original", "text", "rendition"}
+    assert list(minio_admin().list_objects(f"{target.bucket}-staging", recursive=True)) == []
 
-    # an incremental backup after one more upload copies only that upload (and its text)
+    # an incremental backup after one more upload copies only that upload (its original,
+    # text and PDF rendition)
     author = login("ana.popescu")
     document = register(author, unique_code())
     extra = author.upload(document["id"], "nou.docx", docx_bytes("n", BODY), "", DOCX)
     settled(author, extra["id"])
+    eventually(lambda: author.get(f"/api/versions/{extra['id']}")["rendition"]["status"]
+               == "done", timeout=180, interval=1)
     again = procedura(environment, "backup", "create", str(dest))
     assert again.returncode == 0, again.stderr
     latest = Destination(dest)
     manifest = latest.manifest(latest.latest())
-    assert manifest["copied"]["objects"] == 2, manifest["copied"]
+    assert manifest["copied"]["objects"] == 3, manifest["copied"]
     assert {o["version"] for o in manifest["objects"] if o["kind"] == "original"} >= {
         extra["id"]}
 
