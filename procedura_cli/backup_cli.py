@@ -10,7 +10,7 @@ import os
 import sys
 from types import SimpleNamespace
 
-from procedura_cli.backup_manifest import BackupError, Destination, verify
+from procedura_cli.backup_manifest import BackupError, Destination, open_destination, verify
 
 
 def _settings(args):
@@ -20,12 +20,17 @@ def _settings(args):
     return Settings.from_config(operator_config(args.config))
 
 
+def _destination(args) -> Destination:
+    # an s3:// destination's service and keys: PROCEDURA_BACKUP_S3_* (docs/backup.md)
+    return open_destination(args.dest, dict(os.environ))
+
+
 def cmd_create(args) -> int:
     """Back up the database and every object it names into DEST."""
     from procedura_cli.backup_create import create
 
     os.umask(0o077)   # the dump holds password hashes and personal data: owner only
-    backup_id, manifest = create(_settings(args), Destination(args.dest), args.workers,
+    backup_id, manifest = create(_settings(args), _destination(args), args.workers,
                                  args.max_rate * 1024 * 1024)
     copied = manifest["copied"]
     print(f"backup {backup_id} complete: {manifest['versions']} versions, "
@@ -39,12 +44,12 @@ def cmd_create(args) -> int:
 
 def cmd_verify(args) -> int:
     """Hash every file of a backup again; exit 1 naming each missing or damaged one."""
-    dest = Destination(args.dest)
+    dest = _destination(args)
     ids = dest.backup_ids() if args.all else [args.backup or _newest(dest)]
     failed = False
     for backup_id in ids:
         if backup_id not in dest.backup_ids():
-            raise BackupError(f"{dest.root} holds no backup {backup_id}")
+            raise BackupError(f"{dest.name} holds no backup {backup_id}")
         problems = verify(dest, backup_id)
         for problem in problems:
             print(problem)
@@ -58,13 +63,13 @@ def _newest(dest: Destination) -> str:
     """The newest backup, complete or not (verify says which)."""
     ids = dest.backup_ids()
     if not ids:
-        raise BackupError(f"{dest.root} holds no backup")
+        raise BackupError(f"{dest.name} holds no backup")
     return ids[-1]
 
 
 def cmd_list(args) -> int:
     """Every backup of DEST, oldest first, and whether it is complete."""
-    dest = Destination(args.dest)
+    dest = _destination(args)
     for backup_id in dest.backup_ids():
         if dest.is_complete(backup_id):
             manifest = dest.manifest(backup_id)
@@ -83,7 +88,7 @@ def cmd_prune(args) -> int:
 
     if args.keep_daily < 1 and args.keep_monthly < 1:
         raise BackupError("--keep-daily or --keep-monthly must keep at least one backup")
-    pruned = prune(Destination(args.dest), args.keep_daily, args.keep_monthly)
+    pruned = prune(_destination(args), args.keep_daily, args.keep_monthly)
     for backup_id in pruned.removed_backups:
         print(f"removed {backup_id}")
     print(f"{len(pruned.removed_backups)} backup(s) and {pruned.removed_objects} object(s) "
@@ -112,7 +117,7 @@ def cmd_restore(args) -> int:
     settings = _settings(args)
     if args.replace and not _confirmed(args, settings):
         return 1
-    dest = Destination(args.dest)
+    dest = _destination(args)
     result = restore(settings, dest, args.backup, args.replace)
     manifest = dest.manifest(result.backup_id)
     print(f"restored backup {result.backup_id} (taken {manifest['snapshot_at']} by "
@@ -178,7 +183,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     def verb(name, func):
         command = commands.add_parser(name, help=func.__doc__)
-        command.add_argument("dest", help="the backup destination (a directory)")
+        command.add_argument("dest", help="the backup destination: a directory, or "
+                                            "s3://bucket/prefix (PROCEDURA_BACKUP_S3_*)")
         command.set_defaults(func=_guarded(func))
         return command
 

@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version as package_version
 from minio import Minio
 
 from procedura_cli.backup_manifest import (
-    FORMAT, BackupError, Destination, check_files, sha256_file, write_atomically)
+    FORMAT, BackupError, Destination, HashingReader, check_files)
 from procedura_cli.backup_objects import copy_all
 from procedura_cli.backup_snapshot import snapshot
 from services.common.settings import Settings
@@ -107,35 +107,41 @@ def create(settings: Settings, dest: Destination, workers: int = 4,
     started = time.monotonic()
     with dest.locked():
         backup_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        folder = dest.backup_dir(backup_id)
-        folder.mkdir(parents=True)
+        # listed (as incomplete) from now on, even if the dump is all it gets to
+        dest.write_bytes(dest.backup_file(backup_id, "started"), b"")
         client = make_client(settings.minio)
         bucket = settings.minio.bucket
         known = _known(dest)
+        dump = dest.backup_file(backup_id, "database.dump")
+        hashed: list[HashingReader] = []
+
+        def store_dump(stream) -> None:
+            hashed.append(HashingReader(stream))
+            dest.storage.write(dump, hashed[0])
+
         with snapshot(settings.secret("database_url")) as snap:
             taken_at = datetime.now(timezone.utc).isoformat()
-            dump = folder / "database.dump"
-            snap.dump(settings.database_url, dump)
+            snap.dump(settings.database_url, store_dump)
             migrations, anchor, versions = snap.migrations(), snap.audit_anchor(), \
                 snap.versions()
         items = _items(client, bucket, versions, known)
         progress = copy_all(client, bucket, dest, items, workers, max_rate)
-        digest, size = sha256_file(dump)
         manifest = {
             "format": FORMAT, "id": backup_id, "procedura_version": procedura_version(),
             "snapshot_at": taken_at, "migrations": migrations, "audit_anchor": anchor,
             "settings": public_settings(settings), "source_bucket": bucket,
             "versions": len(versions),
-            "files": [{"path": f"backups/{backup_id}/database.dump", "size": size,
-                       "sha256": digest}],
+            "files": [{"path": dump, "size": hashed[0].size,
+                       "sha256": hashed[0].hexdigest()}],
             "objects": items,
             "copied": {"objects": progress.copied_objects,
                        "bytes": progress.copied_bytes},
             "seconds": round(time.monotonic() - started, 3),
         }
-        write_atomically(folder / "manifest.json",
+        dest.write_bytes(dest.backup_file(backup_id, "manifest.json"),
                          json.dumps(manifest, indent=1, ensure_ascii=False).encode())
         # every file the manifest names is there at its size before the backup counts
+        # (the dump read back and hashed again)
         problems = check_files(dest, {f["path"]: (f["size"], f["sha256"])
                                       for f in manifest["files"]}, deep=True)
         problems += check_files(dest, {o["path"]: (o["size"], o["sha256"]) for o in items},

@@ -3,7 +3,9 @@ proven: search index rebuilt, every original hashed again, the audit trail check
 against the backup's anchor (docs/backup.md)."""
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +14,7 @@ import psycopg2
 import psycopg2.extras
 
 from procedura_cli.backup_manifest import (
-    BackupError, Destination, check_files, referenced_files, sha256_file)
+    CHUNK, BackupError, Destination, check_files, referenced_files)
 from procedura_cli.backup_objects import Progress, put_back
 from procedura_cli.backup_snapshot import SCHEMAS, libpq_environment, pg_tool
 from services.common.settings import Settings
@@ -43,7 +45,7 @@ def check_restorable(dest: Destination, backup_id: str) -> dict:
     manifest = dest.manifest(backup_id)
     problems = check_files(dest, referenced_files(manifest), deep=False)
     dump = manifest["files"][0]
-    if not problems and sha256_file(dest.path(dump["path"]))[0] != dump["sha256"]:
+    if not problems:
         problems = check_files(dest, {dump["path"]: (dump["size"], dump["sha256"])})
     if problems:
         raise BackupError(f"backup {backup_id} lacks files, not restored: "
@@ -86,13 +88,24 @@ def _database(settings: Settings, dest: Destination, manifest: dict) -> None:
     finally:
         conn.close()
     env = libpq_environment(url)
-    result = subprocess.run(
-        [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-         "--single-transaction", f"--dbname={env['PGDATABASE']}",
-         str(dest.path(manifest["files"][0]["path"]))],
-        env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
+    # the dump streamed from the destination (a directory or S3): no local copy
+    with tempfile.TemporaryFile() as errors, \
+            dest.storage.reader(manifest["files"][0]["path"]) as dump:
+        process = subprocess.Popen(
+            [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+             "--single-transaction", f"--dbname={env['PGDATABASE']}"],
+            env=env, stdin=subprocess.PIPE, stderr=errors)
+        try:
+            while chunk := dump.read(CHUNK):
+                process.stdin.write(chunk)
+        except BrokenPipeError:   # pg_restore stopped at an error: said below
+            pass
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+        if process.wait() != 0:
+            errors.seek(0)
+            raise BackupError(f"pg_restore failed: {errors.read().decode().strip()}")
 
 
 def _migrate(settings: Settings) -> list[str]:
@@ -180,7 +193,7 @@ def restore(settings: Settings, dest: Destination, backup_id: str | None,
     started = time.monotonic()
     backup_id = backup_id or dest.latest()
     if backup_id not in dest.backup_ids():
-        raise BackupError(f"{dest.root} holds no backup {backup_id}")
+        raise BackupError(f"{dest.name} holds no backup {backup_id}")
     manifest = check_restorable(dest, backup_id)
     held = holdings(settings)
     if any(held.values()) and not replace:

@@ -31,11 +31,12 @@ PASSWORDS = {"ana.popescu": "demo-dj", "radu.munteanu": "demo-dj2",
 
 
 def procedura(environment: TestEnvironment, *args: str, stdin: str = "",
-              timeout: float = 600) -> subprocess.CompletedProcess:
-    """The `procedura` command as an operator of `environment` runs it."""
+              timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The `procedura` command as an operator of `environment` runs it (`env`: more
+    variables, e.g. an S3 destination's)."""
     return subprocess.run([sys.executable, "-m", "procedura_cli.main", *args], cwd=ROOT,
-                          env={**os.environ, **environment.environ()}, input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+                          env={**os.environ, **environment.environ(), **(env or {})},
+                          input=stdin, capture_output=True, text=True, timeout=timeout)
 
 
 def free_port() -> int:
@@ -421,7 +422,7 @@ def test_a_backup_taken_while_uploads_and_approvals_go_on_holds_exactly_what_its
     backup_id = dest.latest()
     manifest = dest.manifest(backup_id)
     originals = {o["version"] for o in manifest["objects"] if o["kind"] == "original"}
-    in_dump = _dumped_versions(dest.path(manifest["files"][0]["path"]), run_id)
+    in_dump = _dumped_versions(tmp_path / "dest" / manifest["files"][0]["path"], run_id)
     assert originals == in_dump                       # every row has its object, no more
     assert set(uploaded) - in_dump                    # some uploads came after the snapshot
     assert set(uploaded) & in_dump                    # and some before
