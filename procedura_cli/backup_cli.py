@@ -131,14 +131,16 @@ def cmd_restore(args) -> int:
               f"names removed")
     failed = [name for name, ok in _checks(args, manifest["audit_anchor"]) if not ok]
     print("restore proven: search index rebuilt, originals intact, audit trail holds the "
-          "backup's anchor" if not failed else f"restore NOT proven: {', '.join(failed)} "
+          "backup's anchor, renditions the backup lacks are being made" if not failed else f"restore NOT proven: {', '.join(failed)} "
           f"failed (see above)")
     return 1 if failed else 0
 
 
 def _checks(args, anchor: dict) -> list[tuple[str, bool]]:
-    """With the services running: search reindex, verify-integrity, audit verify."""
-    from procedura_cli import main, search_cli
+    """With the services running: search reindex, verify-integrity, audit verify; and
+    the PDF renditions the backup lacks (made by a release before renditions, or in the
+    making at the snapshot) started in the background."""
+    from procedura_cli import main, renditions_cli, search_cli
 
     anchors = [anchor["last_hash"]] if anchor["entries"] else []
     steps = (
@@ -148,6 +150,8 @@ def _checks(args, anchor: dict) -> list[tuple[str, bool]]:
             config=args.config, timeout=3600))),
         ("audit verify --anchor", lambda: main.cmd_audit_verify(SimpleNamespace(
             config=args.config, anchor=anchors))),
+        ("renditions rebuild --missing", lambda: renditions_cli.cmd_rebuild(SimpleNamespace(
+            config=args.config, all=False, no_wait=True, rpc_timeout=args.timeout))),
     )
     outcome = []
     for name, step in steps:

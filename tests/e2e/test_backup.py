@@ -4,6 +4,7 @@ vhost and gateway), and the two compared through the API; then the faults."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -228,6 +229,51 @@ def test_a_backup_restored_into_an_empty_installation_is_equal_through_the_api(
     assert manifest["copied"]["objects"] == 3, manifest["copied"]
     assert {o["version"] for o in manifest["objects"] if o["kind"] == "original"} >= {
         extra["id"]}
+
+
+PREVIOUS_RELEASE = ROOT / "tests" / "fixtures" / "backup-previous-release"
+
+
+def test_a_backup_made_by_the_previous_release_is_restored_migrated_and_answers_the_api(
+        target):
+    """tests/fixtures/backup_previous_release.py made it with the release before
+    renditions; expected.json is what that release's API answered."""
+    expected = json.loads((PREVIOUS_RELEASE / "expected.json").read_text(encoding="utf-8"))
+    previous = Destination(PREVIOUS_RELEASE)
+    manifest = previous.manifest(previous.latest())
+    assert not any(m.startswith("005") for m in manifest["migrations"]["versioning"])
+    # the target holds the round trip's documents by now: replaced, as after a rehearsal
+    result = procedura(target, "backup", "restore", str(PREVIOUS_RELEASE), "--replace",
+                       "--confirm", target.database)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "restore proven" in result.stdout and "versioning/005" in result.stdout
+    assert "rebuild --missing:" in result.stdout, result.stdout
+
+    for vid, who in ((expected["approved_version"], "ana.popescu"),
+                     (expected["confidential_version"], "paul.zamfir")):
+        client = Client.login(target.gateway, who, PASSWORDS[who])
+        version = client.get(f"/api/versions/{vid}")
+        assert {k: version[k] for k in expected[vid] if k != "content_sha256"} == {
+            k: v for k, v in expected[vid].items() if k != "content_sha256"}
+        content = client.request("GET", f"/api/versions/{vid}/content").content
+        assert hashlib.sha256(content).hexdigest() == expected[vid]["content_sha256"]
+        # made by the release before renditions: rendered now, in the background
+        assert version["rendition"]["status"] in ("pending", "done")
+    reader = Client.login(target.gateway, "radu.munteanu", PASSWORDS["radu.munteanu"])
+    confidential = reader.request("GET", f"/api/documents/{expected['documents'][1]}")
+    assert confidential.status_code == 404
+    quality = Client.login(target.gateway, "elena.dumitrascu", PASSWORDS["elena.dumitrascu"])
+    assert [a for a in quality.get("/api/acknowledgements")["items"]
+            if a["version_id"] == expected["approved_version"]
+            and a["username"] == "radu.munteanu" and a["acknowledged_at"]]
+    author = Client.login(target.gateway, "ana.popescu", PASSWORDS["ana.popescu"])
+    assert author.get("/api/search", q="petițiilor")["total"] == \
+        expected["search_petitiilor_total"]
+    # and the viewer shows it: its rendition made after the restore
+    approved = expected["approved_version"]
+    eventually(lambda: author.get(f"/api/versions/{approved}")["rendition"]["status"]
+               == "done", timeout=180, interval=1)
+    assert author.request("GET", f"/api/versions/{approved}/rendition").status_code == 200
 
 
 def _copy(dest: Path, tmp_path: Path) -> Path:
