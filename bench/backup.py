@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from procedura_cli.backup_manifest import Destination  # noqa: E402
 from procedura_cli.backup_restore import restore  # noqa: E402
 from procedura_cli.backup_snapshot import SCHEMAS, libpq_environment, pg_tool  # noqa: E402
-from procedura_cli.backup_storage import S3Storage  # noqa: E402
+from procedura_cli.backup_storage_s3 import S3Storage  # noqa: E402
 from procedura_cli.main import MIGRATIONS  # noqa: E402
 from services.common.migrations import migrate  # noqa: E402
 from services.common.settings import Settings  # noqa: E402
@@ -135,7 +135,7 @@ def procedura_backup(environment: TestEnvironment, dest: Path | str, workers: in
 def s3_destination(bucket: str) -> tuple[str, dict, object]:
     """A bucket of the stack's MinIO standing in for another S3 service (the root keys:
     a benchmark, not a deployment)."""
-    from procedura_cli.backup_storage import s3_client
+    from procedura_cli.backup_storage_s3 import s3_client
     from tests.testenv import MINIO_ENDPOINT, minio_admin, stack_secrets
 
     minio_admin().make_bucket(bucket)

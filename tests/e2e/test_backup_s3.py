@@ -19,7 +19,7 @@ from minio.minioadmin import MinioAdmin
 
 from procedura_cli.backup_manifest import Destination
 from procedura_cli.backup_restore import restore
-from procedura_cli.backup_storage import S3Storage
+from procedura_cli.backup_storage_s3 import S3Storage
 from procedura_cli.docgen import docx_bytes
 from services.common.settings import Settings
 from services.versioning.adapters.storage import ObjectStore
