@@ -8,7 +8,9 @@ The environment is filled without the services (they play no part in a backup): 
 version manifests in versioning.versions, each with its original and its text in MinIO,
 random bytes of --size (originals) and a tenth of it (texts).
 Run: `.venv/bin/python bench/backup.py --versions 10000 --size 20000 [--s3]` (--s3: also
-to and from `s3://bucket/bench`, a bucket of the stack's MinIO).
+to and from `s3://bucket/bench`, a bucket of the stack's MinIO), or
+`.venv/bin/python bench/backup.py --restore-with-checks DEST`: one restore with its checks
+(search reindex, verify-integrity, audit verify) into an installation whose services run.
 """
 from __future__ import annotations
 
@@ -160,6 +162,29 @@ def remove_bucket(bucket: str) -> None:
         client.remove_bucket(bucket)
 
 
+def restore_with_checks(dest: str) -> int:
+    """The RTO's restore: `procedura backup restore DEST` into an empty installation whose
+    services run, checks included (it prints how long they and the whole restore took)."""
+    from tests.e2e.conftest import Services
+    from tests.e2e.test_backup import free_port
+
+    target = TestEnvironment(f"bkrto{os.getpid()}", gateway_port=free_port())
+    target.create()
+    services = Services(target)
+    try:
+        services.up()
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", "procedura_cli.main", "backup",
+                                 "restore", dest], cwd=ROOT, capture_output=True, text=True,
+                                env={**os.environ, **target.environ()})
+        print(result.stdout, result.stderr[-2000:] if result.returncode else "")
+        print(f"restore with checks, as a process: {time.monotonic() - started:.1f} s")
+        return result.returncode
+    finally:
+        services.down()
+        target.destroy()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--versions", type=int, default=10000)
@@ -167,7 +192,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--s3", action="store_true",
                         help="also back up to, and restore from, s3://bucket/prefix")
+    parser.add_argument("--restore-with-checks", metavar="DEST",
+                        help="only: restore DEST into an empty installation whose services "
+                             "run, checks included (the RTO)")
     args = parser.parse_args()
+    if args.restore_with_checks:
+        return restore_with_checks(args.restore_with_checks)
     pid = os.getpid()
     source, raw_target, target = (TestEnvironment(f"bk{c}{pid}") for c in "srt")
     work = Path(tempfile.mkdtemp(prefix="procedura-bench-backup-"))
