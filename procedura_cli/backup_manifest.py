@@ -74,11 +74,13 @@ class Destination:
     def backup_file(self, backup_id: str, name: str) -> str:
         return f"backups/{backup_id}/{name}"
 
-    def has_object(self, sha256: str, size: int) -> bool:
-        """Already stored by this or an earlier backup (moved into place only once
-        written whole and hashed: its presence at the right size is enough here;
-        `verify` hashes it again)."""
-        return self.storage.size(self.object_path(sha256)) == size
+    def stored_objects(self) -> dict[str, int]:
+        """path -> size of every object already stored by this or an earlier backup, in
+        one listing (not a request per object: an S3 destination answers thousands per
+        listing). Moved into place only once written whole and hashed, so its presence
+        at the right size is enough to skip it; `verify` hashes it again."""
+        return {key: size for key, size in self.storage.files("objects/sha256")
+                if not key.startswith("objects/sha256/tmp/")}
 
     def locked(self):
         """One writer at a time (create, prune): a prune must not collect the objects

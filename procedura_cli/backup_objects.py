@@ -72,11 +72,11 @@ class Throttle:
 
 
 def copy_in(client: Minio, bucket: str, dest: Destination, item: dict,
-            throttle: Throttle) -> bool:
-    """Copy one object version into DEST unless it is there already; True when copied.
-    Written under a temporary name, hashed as it streams, moved into place only when
-    its sha256 is the one expected."""
-    if item["sha256"] and dest.has_object(item["sha256"], item["size"]):
+            throttle: Throttle, stored: dict[str, int]) -> bool:
+    """Copy one object version into DEST unless it is there already (`stored`: path ->
+    size); True when copied. Written under a temporary name, hashed as it streams, moved
+    into place only when its sha256 is the one expected."""
+    if item["sha256"] and stored.get(dest.object_path(item["sha256"])) == item["size"]:
         if "content_type" not in item:   # the same bytes under a key no backup had
             _describe(client, bucket, item)
         return False
@@ -117,9 +117,10 @@ def copy_all(client: Minio, bucket: str, dest: Destination, items: list[dict],
     """Copy every object version of `items` (each gets its sha256, size and path)."""
     progress = Progress(len(items), sum(i["size"] for i in items))
     throttle = Throttle(max_rate)
+    stored = dest.stored_objects() if items else {}
 
     def one(item: dict) -> None:
-        copied = copy_in(client, bucket, dest, item, throttle)
+        copied = copy_in(client, bucket, dest, item, throttle, stored)
         item["path"] = dest.object_path(item["sha256"])
         progress.add(item["size"], copied)
 
