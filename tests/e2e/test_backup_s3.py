@@ -170,11 +170,3 @@ def test_a_backup_on_s3_is_made_checked_pruned_and_restored_with_its_own_credent
     assert restored["rows"] == set(originals) and version["id"] in originals
     assert hashes == originals
     assert originals[version["id"]][0] == original
-
-
-def test_an_s3_destination_without_its_credentials_is_refused_naming_them(environment):
-    result = procedura(environment, "backup", "list", "s3://somewhere/backups")
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    for variable in ("PROCEDURA_BACKUP_S3_ENDPOINT", "PROCEDURA_BACKUP_S3_ACCESS_KEY",
-                     "PROCEDURA_BACKUP_S3_SECRET_KEY"):
-        assert variable in result.stderr

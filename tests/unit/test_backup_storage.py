@@ -3,6 +3,7 @@ removed backup; an s3:// destination has no credential by default."""
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
 
 import pytest
 
@@ -62,3 +63,14 @@ def test_an_s3_destination_refuses_missing_or_known_credentials(environ, named):
 def test_an_s3_destination_names_its_bucket():
     with pytest.raises(BackupError, match="names its bucket"):
         destination_storage("s3:///procedura", {})
+
+
+def test_the_command_names_the_missing_variables_without_a_traceback(capsys, monkeypatch):
+    from procedura_cli.backup_cli import _guarded, cmd_list
+
+    for variable in ("PROCEDURA_BACKUP_S3_ENDPOINT", "PROCEDURA_BACKUP_S3_ACCESS_KEY",
+                     "PROCEDURA_BACKUP_S3_SECRET_KEY"):
+        monkeypatch.delenv(variable, raising=False)
+    assert _guarded(cmd_list)(SimpleNamespace(dest="s3://somewhere/backups")) == 1
+    said = capsys.readouterr().err
+    assert said.startswith("backup: an s3:// destination needs PROCEDURA_BACKUP_S3_ENDPOINT")
