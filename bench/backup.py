@@ -7,7 +7,10 @@ system and after 1% more versions.
 The environment is filled without the services (they play no part in a backup): N
 version manifests in versioning.versions, each with its original and its text in MinIO,
 random bytes of --size (originals) and a tenth of it (texts).
-Run: `.venv/bin/python bench/backup.py --versions 10000 --size 20000`.
+Run: `.venv/bin/python bench/backup.py --versions 10000 --size 20000 [--s3]` (--s3: also
+to and from `s3://bucket/bench`, a bucket of the stack's MinIO), or
+`.venv/bin/python bench/backup.py --restore-with-checks DEST`: one restore with its checks
+(search reindex, verify-integrity, audit verify) into an installation whose services run.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from procedura_cli.backup_manifest import Destination  # noqa: E402
 from procedura_cli.backup_restore import restore  # noqa: E402
 from procedura_cli.backup_snapshot import SCHEMAS, libpq_environment, pg_tool  # noqa: E402
+from procedura_cli.backup_storage_s3 import S3Storage  # noqa: E402
 from procedura_cli.main import MIGRATIONS  # noqa: E402
 from services.common.migrations import migrate  # noqa: E402
 from services.common.settings import Settings  # noqa: E402
@@ -120,12 +124,65 @@ def raw_restore(settings: Settings, source: Path, workers: int) -> None:
         list(pool.map(one, files))
 
 
-def procedura_backup(environment: TestEnvironment, dest: Path, workers: int) -> float:
+def procedura_backup(environment: TestEnvironment, dest: Path | str, workers: int,
+                     env: dict | None = None) -> float:
     command = [sys.executable, "-m", "procedura_cli.main", "backup", "create", str(dest),
                "--workers", str(workers)]
     return timed(lambda: subprocess.run(command, cwd=ROOT, check=True,
-                                        env={**os.environ, **environment.environ()},
+                                        env={**os.environ, **environment.environ(),
+                                             **(env or {})},
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+
+def s3_destination(bucket: str) -> tuple[str, dict, object]:
+    """A bucket of the stack's MinIO standing in for another S3 service (the root keys:
+    a benchmark, not a deployment)."""
+    from procedura_cli.backup_storage_s3 import s3_client
+    from tests.testenv import MINIO_ENDPOINT, minio_admin, stack_secrets
+
+    minio_admin().make_bucket(bucket)
+    secrets = stack_secrets()
+    env = {"PROCEDURA_BACKUP_S3_ENDPOINT": MINIO_ENDPOINT, "PROCEDURA_BACKUP_S3_SECURE": "false",
+           "PROCEDURA_BACKUP_S3_ACCESS_KEY": secrets["PROCEDURA_MINIO_ACCESS_KEY"],
+           "PROCEDURA_BACKUP_S3_SECRET_KEY": secrets["PROCEDURA_MINIO_SECRET_KEY"]}
+    return f"s3://{bucket}/bench", env, s3_client(env)
+
+
+def remove_bucket(bucket: str) -> None:
+    from minio.deleteobjects import DeleteObject
+
+    from tests.testenv import minio_admin
+
+    client = minio_admin()
+    if client.bucket_exists(bucket):
+        objects = [DeleteObject(o.object_name, o.version_id) for o in
+                   client.list_objects(bucket, recursive=True, include_version=True)]
+        for error in client.remove_objects(bucket, objects):
+            raise RuntimeError(f"could not empty {bucket}: {error}")
+        client.remove_bucket(bucket)
+
+
+def restore_with_checks(dest: str) -> int:
+    """The RTO's restore: `procedura backup restore DEST` into an empty installation whose
+    services run, checks included (it prints how long they and the whole restore took)."""
+    from tests.e2e.conftest import Services
+    from tests.e2e.test_backup import free_port
+
+    target = TestEnvironment(f"bkrto{os.getpid()}", gateway_port=free_port())
+    target.create()
+    services = Services(target)
+    try:
+        services.up()
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-m", "procedura_cli.main", "backup",
+                                 "restore", dest], cwd=ROOT, capture_output=True, text=True,
+                                env={**os.environ, **target.environ()})
+        print(result.stdout, result.stderr[-2000:] if result.returncode else "")
+        print(f"restore with checks, as a process: {time.monotonic() - started:.1f} s")
+        return result.returncode
+    finally:
+        services.down()
+        target.destroy()
 
 
 def main() -> int:
@@ -133,7 +190,14 @@ def main() -> int:
     parser.add_argument("--versions", type=int, default=10000)
     parser.add_argument("--size", type=int, default=20000, help="bytes of each original")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--s3", action="store_true",
+                        help="also back up to, and restore from, s3://bucket/prefix")
+    parser.add_argument("--restore-with-checks", metavar="DEST",
+                        help="only: restore DEST into an empty installation whose services "
+                             "run, checks included (the RTO)")
     args = parser.parse_args()
+    if args.restore_with_checks:
+        return restore_with_checks(args.restore_with_checks)
     pid = os.getpid()
     source, raw_target, target = (TestEnvironment(f"bk{c}{pid}") for c in "srt")
     work = Path(tempfile.mkdtemp(prefix="procedura-bench-backup-"))
@@ -164,9 +228,22 @@ def main() -> int:
               f"{unchanged_s:.1f} s | +1% {one_percent_s:.1f} s | raw restore "
               f"{raw_restore_s:.1f} s | restore {restore_s:.1f} s "
               f"({raw_restore_s / restore_s:.2f}x raw) |")
+        if args.s3:
+            url, env, client = s3_destination(f"procedura-bk{pid}-dest")
+            s3_full_s = procedura_backup(source, url, args.workers, env)
+            s3_unchanged_s = procedura_backup(source, url, args.workers, env)
+            target.destroy()
+            target_settings = prepare(target)
+            s3_dest = Destination(S3Storage(url, client))
+            s3_restore_s = timed(lambda: restore(target_settings, s3_dest, None,
+                                                 workers=args.workers))
+            print(f"| s3:// destination | backup {s3_full_s:.1f} s ({mb / s3_full_s:.1f} MB/s,"
+                  f" {raw_s / s3_full_s:.2f}x raw) | unchanged {s3_unchanged_s:.1f} s | "
+                  f"restore {s3_restore_s:.1f} s ({raw_restore_s / s3_restore_s:.2f}x raw) |")
     finally:
         for environment in (source, raw_target, target):
             environment.destroy()
+        remove_bucket(f"procedura-bk{pid}-dest")
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -1,4 +1,5 @@
-"""A backup destination on disk and what proves a backup whole (docs/backup.md).
+"""A backup destination (a directory or an S3 bucket: backup_storage.py) and what proves a
+backup whole (docs/backup.md).
 
   DEST/objects/sha256/ab/abcd…      every stored object once, named by its sha256
                                     (shared by every backup of DEST: incremental)
@@ -12,41 +13,41 @@ a backup: it is never listed as complete, never restored.
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
+import io
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+
+from procedura_cli.backup_storage import (
+    BackupError, DirectoryStorage, Storage, destination_storage)
 
 CHUNK = 1024 * 1024
 FORMAT = 1   # of manifest.json; a newer Procedura reads every older format
 
-
-class BackupError(Exception):
-    """A backup cannot be made, read or restored; the message says why."""
-
-
-def sha256_file(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+__all__ = ["BackupError", "Destination", "Problem", "check_files", "verify",
+           "referenced_files", "open_destination", "HashingReader"]
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write, flush to disk, then rename: a reader sees the whole file or none."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+class HashingReader:
+    """A stream whose bytes are hashed (and counted) as they are read through it;
+    `pace(n)`, when given, is told of every chunk (a rate limit)."""
+
+    def __init__(self, stream, pace=None):
+        self.stream, self.pace = stream, pace
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.stream.read(n)
+        self.digest.update(data)
+        self.size += len(data)
+        if self.pace:
+            self.pace(len(data))
+        return data
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -60,80 +61,80 @@ class Problem:
 
 
 class Destination:
-    """A directory holding backups."""
+    """Where backups are kept: a directory or an S3 bucket and prefix (its Storage)."""
 
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
+    def __init__(self, where: str | Path | Storage):
+        self.storage = DirectoryStorage(where) if isinstance(where, (str, Path)) else where
+        self.name = self.storage.name
 
     # ---- layout
     def object_path(self, sha256: str) -> str:
         return f"objects/sha256/{sha256[:2]}/{sha256}"
 
-    def backup_dir(self, backup_id: str) -> Path:
-        return self.root / "backups" / backup_id
+    def backup_file(self, backup_id: str, name: str) -> str:
+        return f"backups/{backup_id}/{name}"
 
-    def path(self, relative: str) -> Path:
-        return self.root / relative
+    def stored_objects(self) -> dict[str, int]:
+        """path -> size of every object already stored by this or an earlier backup, in
+        one listing (not a request per object: an S3 destination answers thousands per
+        listing). Moved into place only once written whole and hashed, so its presence
+        at the right size is enough to skip it; `verify` hashes it again."""
+        return {key: size for key, size in self.storage.files("objects/sha256")
+                if not key.startswith("objects/sha256/tmp/")}
 
-    def has_object(self, sha256: str, size: int) -> bool:
-        """Already stored by this or an earlier backup (renamed into place only once
-        written whole and hashed: its presence at the right size is enough here;
-        `verify` hashes it again)."""
-        try:
-            return self.path(self.object_path(sha256)).stat().st_size == size
-        except FileNotFoundError:
-            return False
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self):
         """One writer at a time (create, prune): a prune must not collect the objects
         of a backup being written."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "a") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise BackupError(f"another backup or prune is running on {self.root}") \
-                    from None
-            yield
+        return self.storage.locked()
+
+    # ---- files
+    def sha256(self, key: str) -> tuple[str, int]:
+        """The file's sha256 and size (FileNotFoundError when there is none)."""
+        with self.storage.reader(key) as stream:
+            reader = HashingReader(stream)
+            while reader.read(CHUNK):
+                pass
+        return reader.hexdigest(), reader.size
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self.storage.write(key, io.BytesIO(data), len(data))
+
+    def read_bytes(self, key: str) -> bytes:
+        with self.storage.reader(key) as stream:
+            return stream.read()
 
     # ---- backups
     def backup_ids(self) -> list[str]:
-        folder = self.root / "backups"
-        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() \
-            else []
+        return self.storage.folders("backups")
 
     def manifest(self, backup_id: str) -> dict:
-        path = self.backup_dir(backup_id) / "manifest.json"
+        key = self.backup_file(backup_id, "manifest.json")
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            return json.loads(self.read_bytes(key).decode("utf-8"))
         except FileNotFoundError:
-            raise BackupError(f"backup {backup_id} has no manifest "
-                              f"(backups/{backup_id}/manifest.json is missing)") from None
+            raise BackupError(f"backup {backup_id} has no manifest ({key} is missing)") \
+                from None
         except ValueError as exc:
-            raise BackupError(f"backups/{backup_id}/manifest.json is damaged: {exc}") from None
+            raise BackupError(f"{key} is damaged: {exc}") from None
 
     def is_complete(self, backup_id: str) -> bool:
         return not self.completeness(backup_id)
 
     def completeness(self, backup_id: str) -> list[Problem]:
         """Why `backup_id` is not a complete backup ([] when it is)."""
-        folder = f"backups/{backup_id}"
-        marker = self.backup_dir(backup_id) / "complete"
-        manifest = self.backup_dir(backup_id) / "manifest.json"
-        if not manifest.exists():
-            return [Problem("incomplete", f"{folder}/manifest.json", "never written")]
-        if not marker.exists():
-            return [Problem("incomplete", f"{folder}/complete",
-                            "the backup never finished (interrupted?)")]
+        marker = self.backup_file(backup_id, "complete")
+        manifest = self.backup_file(backup_id, "manifest.json")
+        if self.storage.size(manifest) is None:
+            return [Problem("incomplete", manifest, "never written")]
         try:
-            expected = json.loads(marker.read_text(encoding="utf-8"))["manifest_sha256"]
+            expected = json.loads(self.read_bytes(marker).decode("utf-8"))["manifest_sha256"]
+        except FileNotFoundError:
+            return [Problem("incomplete", marker, "the backup never finished (interrupted?)")]
         except (ValueError, KeyError, TypeError) as exc:
-            return [Problem("damaged", f"{folder}/complete", str(exc))]
-        found, _ = sha256_file(manifest)
+            return [Problem("damaged", marker, str(exc))]
+        found, _ = self.sha256(manifest)
         if found != expected:
-            return [Problem("damaged", f"{folder}/manifest.json",
-                            f"sha256 {found}, `complete` names {expected}")]
+            return [Problem("damaged", manifest, f"sha256 {found}, `complete` names {expected}")]
         return []
 
     def complete_ids(self) -> list[str]:
@@ -142,13 +143,19 @@ class Destination:
     def latest(self) -> str:
         complete = self.complete_ids()
         if not complete:
-            raise BackupError(f"{self.root} holds no complete backup")
+            raise BackupError(f"{self.name} holds no complete backup")
         return complete[-1]
 
     def mark_complete(self, backup_id: str) -> None:
-        digest, _ = sha256_file(self.backup_dir(backup_id) / "manifest.json")
-        write_atomically(self.backup_dir(backup_id) / "complete",
+        digest, _ = self.sha256(self.backup_file(backup_id, "manifest.json"))
+        self.write_bytes(self.backup_file(backup_id, "complete"),
                          json.dumps({"manifest_sha256": digest}).encode())
+
+
+def open_destination(where: str, environ: dict[str, str]) -> Destination:
+    """DEST as the operator wrote it: `s3://bucket/prefix` (credentials from `environ`,
+    docs/backup.md) or a directory."""
+    return Destination(destination_storage(where, environ))
 
 
 def referenced_files(manifest: dict) -> dict[str, tuple[int, str]]:
@@ -165,16 +172,13 @@ def check_files(dest: Destination, files: dict[str, tuple[int, str]],
     bytes no longer hash to the manifest's sha256."""
     problems = []
     for relative, (size, sha256) in sorted(files.items()):
-        path = dest.path(relative)
-        try:
-            found_size = path.stat().st_size
-        except FileNotFoundError:
+        found_size = dest.storage.size(relative)
+        if found_size is None:
             problems.append(Problem("missing", relative))
-            continue
-        if found_size != size:
+        elif found_size != size:
             problems.append(Problem("truncated" if found_size < size else "damaged",
                                     relative, f"{found_size} bytes, expected {size}"))
-        elif deep and sha256_file(path)[0] != sha256:
+        elif deep and dest.sha256(relative)[0] != sha256:
             problems.append(Problem("damaged", relative, "sha256 differs"))
     return problems
 
@@ -185,6 +189,6 @@ def verify(dest: Destination, backup_id: str, deep: bool = True) -> list[Problem
     try:
         manifest = dest.manifest(backup_id)
     except BackupError as exc:
-        return problems or [Problem("damaged", f"backups/{backup_id}/manifest.json",
+        return problems or [Problem("damaged", dest.backup_file(backup_id, "manifest.json"),
                                     str(exc))]
     return problems + check_files(dest, referenced_files(manifest), deep)

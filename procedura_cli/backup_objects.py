@@ -2,18 +2,15 @@
 back into a bucket."""
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-from eventlet import tpool
 from minio import Minio
 
-from procedura_cli.backup_manifest import CHUNK, BackupError, Destination
+from procedura_cli.backup_manifest import BackupError, Destination, HashingReader
 
 
 def _size(n: float) -> str:
@@ -75,50 +72,33 @@ class Throttle:
 
 
 def copy_in(client: Minio, bucket: str, dest: Destination, item: dict,
-            throttle: Throttle) -> bool:
-    """Copy one object version into DEST unless it is there already; True when copied.
-    Written under a temporary name, hashed as it streams, renamed into place only when
-    its sha256 is the one expected."""
-    if item["sha256"] and dest.has_object(item["sha256"], item["size"]):
+            throttle: Throttle, stored: dict[str, int]) -> bool:
+    """Copy one object version into DEST unless it is there already (`stored`: path ->
+    size); True when copied. Written under a temporary name, hashed as it streams, moved
+    into place only when its sha256 is the one expected."""
+    if item["sha256"] and stored.get(dest.object_path(item["sha256"])) == item["size"]:
         if "content_type" not in item:   # the same bytes under a key no backup had
             _describe(client, bucket, item)
         return False
-    folder = dest.path("objects/sha256/tmp")
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f"{os.getpid()}-{hashlib.sha1(item['key'].encode()).hexdigest()}"
-    digest, size = hashlib.sha256(), 0
+    tmp = (f"objects/sha256/tmp/{os.getpid()}-"
+           f"{hashlib.sha1((item['key'] + str(item['version_id'])).encode()).hexdigest()}")
     response = client.get_object(bucket, item["key"], version_id=item["version_id"])
     if "content_type" not in item:
         _describe(client, bucket, item, response.headers)
+    reader = HashingReader(response, throttle.wait)
     try:
-        with open(tmp, "wb") as fh:
-            for chunk in response.stream(CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                fh.write(chunk)
-                throttle.wait(len(chunk))
-            fh.flush()
-            # on disk before its name says it is whole; in a real thread, since under
-            # eventlet (the CLI) a blocking fsync would stop every other copy
-            tpool.execute(os.fsync, fh.fileno())
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        if exc.errno == errno.ENOSPC:
-            raise BackupError(f"the destination {dest.root} is full: {exc}") from None
-        raise
+        dest.storage.write(tmp, reader, item["size"])
     finally:
         response.close()
         response.release_conn()
-    found = digest.hexdigest()
+    found = reader.hexdigest()
     if item["sha256"] and found != item["sha256"]:
-        tmp.unlink(missing_ok=True)
+        dest.storage.remove(tmp)
         raise BackupError(f"{item['key']} (object version {item['version_id']}) hashes to "
                           f"{found}, its manifest says {item['sha256']}: the stored original "
                           f"is damaged; `procedura verify-integrity` lists every such one")
-    item["sha256"], item["size"] = found, size
-    final = dest.path(dest.object_path(found))
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, final)
+    item["sha256"], item["size"] = found, reader.size
+    dest.storage.move(tmp, dest.object_path(found))
     return True
 
 
@@ -137,9 +117,10 @@ def copy_all(client: Minio, bucket: str, dest: Destination, items: list[dict],
     """Copy every object version of `items` (each gets its sha256, size and path)."""
     progress = Progress(len(items), sum(i["size"] for i in items))
     throttle = Throttle(max_rate)
+    stored = dest.stored_objects() if items else {}
 
     def one(item: dict) -> None:
-        copied = copy_in(client, bucket, dest, item, throttle)
+        copied = copy_in(client, bucket, dest, item, throttle, stored)
         item["path"] = dest.object_path(item["sha256"])
         progress.add(item["size"], copied)
 
@@ -151,34 +132,16 @@ def copy_all(client: Minio, bucket: str, dest: Destination, items: list[dict],
     return progress
 
 
-class _HashingReader:
-    """A file whose bytes are hashed as MinIO's client reads them for the upload."""
-
-    def __init__(self, path: Path):
-        self.fh = open(path, "rb")
-        self.digest = hashlib.sha256()
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.fh.read(n)
-        self.digest.update(data)
-        return data
-
-    def close(self) -> None:
-        self.fh.close()
-
-
 def put_back(client: Minio, bucket: str, dest: Destination, item: dict) -> str | None:
     """Upload one object of a backup to its key; returns the new object version id.
     The bytes are checked against the manifest on the way: a damaged file goes nowhere."""
-    reader = _HashingReader(dest.path(item["path"]))
-    try:
+    with dest.storage.reader(item["path"]) as stream:
+        reader = HashingReader(stream)
         result = client.put_object(bucket, item["key"], reader, item["size"],
                                    content_type=item.get("content_type")
                                    or "application/octet-stream",
                                    metadata=item.get("metadata") or None)
-    finally:
-        reader.close()
-    if reader.digest.hexdigest() != item["sha256"]:
+    if reader.hexdigest() != item["sha256"]:
         client.remove_object(bucket, item["key"], version_id=result.version_id)
         raise BackupError(f"{item['path']} is damaged (sha256 differs from the manifest); "
                           f"nothing of it was restored")

@@ -3,7 +3,9 @@ proven: search index rebuilt, every original hashed again, the audit trail check
 against the backup's anchor (docs/backup.md)."""
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +14,7 @@ import psycopg2
 import psycopg2.extras
 
 from procedura_cli.backup_manifest import (
-    BackupError, Destination, check_files, referenced_files, sha256_file)
+    CHUNK, BackupError, Destination, check_files, referenced_files)
 from procedura_cli.backup_objects import Progress, put_back
 from procedura_cli.backup_snapshot import SCHEMAS, libpq_environment, pg_tool
 from services.common.settings import Settings
@@ -26,6 +28,9 @@ class Restored:
     objects: int = 0
     bytes: int = 0
     holds: int = 0
+    renditions: int = 0
+    written: set[tuple[str, str]] = field(default_factory=set)   # (key, object version)
+    removed: int = 0    # object versions of the replaced installation
     migrations_applied: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -40,7 +45,7 @@ def check_restorable(dest: Destination, backup_id: str) -> dict:
     manifest = dest.manifest(backup_id)
     problems = check_files(dest, referenced_files(manifest), deep=False)
     dump = manifest["files"][0]
-    if not problems and sha256_file(dest.path(dump["path"]))[0] != dump["sha256"]:
+    if not problems:
         problems = check_files(dest, {dump["path"]: (dump["size"], dump["sha256"])})
     if problems:
         raise BackupError(f"backup {backup_id} lacks files, not restored: "
@@ -83,13 +88,24 @@ def _database(settings: Settings, dest: Destination, manifest: dict) -> None:
     finally:
         conn.close()
     env = libpq_environment(url)
-    result = subprocess.run(
-        [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-         "--single-transaction", f"--dbname={env['PGDATABASE']}",
-         str(dest.path(manifest["files"][0]["path"]))],
-        env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
+    # the dump streamed from the destination (a directory or S3): no local copy
+    with tempfile.TemporaryFile() as errors, \
+            dest.storage.reader(manifest["files"][0]["path"]) as dump:
+        process = subprocess.Popen(
+            [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+             "--single-transaction", f"--dbname={env['PGDATABASE']}"],
+            env=env, stdin=subprocess.PIPE, stderr=errors)
+        try:
+            while chunk := dump.read(CHUNK):
+                process.stdin.write(chunk)
+        except BrokenPipeError:   # pg_restore stopped at an error: said below
+            pass
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
+        if process.wait() != 0:
+            errors.seek(0)
+            raise BackupError(f"pg_restore failed: {errors.read().decode().strip()}")
 
 
 def _migrate(settings: Settings) -> list[str]:
@@ -106,18 +122,21 @@ def _migrate(settings: Settings) -> list[str]:
 
 def _objects(settings: Settings, dest: Destination, manifest: dict,
              result: Restored, workers: int) -> None:
-    """Every object back under its key; the originals' new object version ids into
-    their manifests (downloads read exactly that version); legal holds again."""
+    """Every object back under its key; the new object version ids of the originals and
+    PDF renditions into their manifests (downloads and the viewer read exactly that
+    version); legal holds again."""
     store = ObjectStore(settings.minio)
     store.ensure_buckets()
     objects = manifest["objects"]
     progress = Progress(len(objects), sum(o["size"] for o in objects))
-    pinned: list[tuple[str, str]] = []
+    pinned: dict[str, list[tuple[str, str]]] = {"original": [], "rendition": []}
 
     def one(item: dict) -> None:
         new_version = put_back(store.client, store.bucket, dest, item)
+        result.written.add((item["key"], new_version))
+        if item["kind"] in pinned:
+            pinned[item["kind"]].append((new_version, item["version"]))
         if item["kind"] == "original":
-            pinned.append((new_version, item["version"]))
             if item["legal_hold"] and store.hold(item["key"], new_version):
                 result.holds += 1
         progress.add(item["size"], True)
@@ -132,10 +151,39 @@ def _objects(settings: Settings, dest: Destination, manifest: dict,
         with conn, conn.cursor() as cur:
             psycopg2.extras.execute_batch(
                 cur, "UPDATE versioning.versions SET object_version_id = %s WHERE id = %s",
-                pinned)
+                pinned["original"])
+            psycopg2.extras.execute_batch(
+                cur, "UPDATE versioning.versions SET rendition_object_version = %s "
+                     "WHERE id = %s", pinned["rendition"])
     finally:
         conn.close()
-    result.versions = len(pinned)
+    result.versions = len(pinned["original"])
+    result.renditions = len(pinned["rendition"])
+
+
+def _remove_replaced(settings: Settings, result: Restored) -> None:
+    """`--replace`: every object version older than this restore's first write that the
+    restore did not write belonged to the replaced installation (its originals, texts,
+    renditions, page images, staged uploads); nothing names them any more, so they go,
+    legal holds lifted first. What the running services wrote since (a page image
+    viewed meanwhile) is newer, and stays."""
+    store = ObjectStore(settings.minio)
+    store.ensure_buckets()
+    listed = {bucket: list(store.client.list_objects(bucket, recursive=True,
+                                                     include_version=True))
+              for bucket in (store.bucket, store.staging)}
+    began = min((o.last_modified for o in listed[store.bucket]
+                 if (o.object_name, o.version_id) in result.written), default=None)
+    for bucket, objects in listed.items():
+        for obj in objects:
+            if (obj.object_name, obj.version_id) in result.written or (
+                    began and obj.last_modified >= began):
+                continue
+            if bucket == store.bucket and store.object_lock and not obj.is_delete_marker:
+                store.client.disable_object_legal_hold(bucket, obj.object_name,
+                                                       version_id=obj.version_id)
+            store.client.remove_object(bucket, obj.object_name, version_id=obj.version_id)
+            result.removed += 1
 
 
 def restore(settings: Settings, dest: Destination, backup_id: str | None,
@@ -145,7 +193,7 @@ def restore(settings: Settings, dest: Destination, backup_id: str | None,
     started = time.monotonic()
     backup_id = backup_id or dest.latest()
     if backup_id not in dest.backup_ids():
-        raise BackupError(f"{dest.root} holds no backup {backup_id}")
+        raise BackupError(f"{dest.name} holds no backup {backup_id}")
     manifest = check_restorable(dest, backup_id)
     held = holdings(settings)
     if any(held.values()) and not replace:
@@ -157,6 +205,8 @@ def restore(settings: Settings, dest: Destination, backup_id: str | None,
     _database(settings, dest, manifest)
     result.migrations_applied = _migrate(settings)
     _objects(settings, dest, manifest, result, workers)
+    if replace:
+        _remove_replaced(settings, result)
     result.seconds = round(time.monotonic() - started, 3)
     return result
 

@@ -2,7 +2,6 @@
 backup names any more."""
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 
 from procedura_cli.backup_manifest import Destination, referenced_files
@@ -33,20 +32,24 @@ def prune(dest: Destination, daily: int, monthly: int) -> Pruned:
     remaining backup references. Holds the destination's lock: no backup is being
     written meanwhile, so an unfinished one is an interrupted one."""
     result = Pruned()
+    storage = dest.storage
     with dest.locked():
         complete = dest.complete_ids()
         keep = kept(complete, daily, monthly)
         for backup_id in dest.backup_ids():
             if backup_id not in keep:
-                shutil.rmtree(dest.backup_dir(backup_id))
+                # `complete` first: a prune cut short leaves an incomplete backup, never
+                # a complete one missing files
+                storage.remove(dest.backup_file(backup_id, "complete"))
+                for key, _ in list(storage.files(f"backups/{backup_id}")):
+                    storage.remove(key)
                 result.removed_backups.append(backup_id)
         referenced: set[str] = set()
         for backup_id in keep:
             referenced.update(referenced_files(dest.manifest(backup_id)))
-        shutil.rmtree(dest.path("objects/sha256/tmp"), ignore_errors=True)
-        for path in sorted(dest.path("objects/sha256").glob("*/*")):
-            if str(path.relative_to(dest.root)) not in referenced:
-                result.freed_bytes += path.stat().st_size
-                path.unlink()
-                result.removed_objects += 1
+        for key, size in list(storage.files("objects/sha256")):
+            if key not in referenced:   # unnamed, or a copy an interrupted run left
+                result.freed_bytes += size
+                storage.remove(key)
+                result.removed_objects += int(not key.startswith("objects/sha256/tmp/"))
     return result

@@ -11,8 +11,9 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Callable, Iterator
 
 import psycopg2
 import psycopg2.extensions
@@ -76,12 +77,14 @@ class Snapshot:
         return levels
 
     def versions(self) -> list[dict]:
-        """Every version whose content is still kept (disposed ones have none)."""
+        """Every version whose content is still kept (disposed ones have none), with
+        where its original, text and PDF rendition are stored."""
         if "versioning" not in self.schemas():
             return []
         with self._cursor() as cur:
             cur.execute("""SELECT id::text, document_id::text, object_key, object_version_id,
-                                  sha256, size, text_key, extraction_status, legal_hold
+                                  sha256, size, text_key, extraction_status, legal_hold,
+                                  rendition_status, rendition_key, rendition_object_version
                            FROM versioning.versions WHERE disposed_at IS NULL ORDER BY id""")
             return cur.fetchall()
 
@@ -97,16 +100,24 @@ class Snapshot:
                                f"run `procedura audit verify` before backing it up")
         return {"last_hash": result["last_hash"], "entries": result["entries"]}
 
-    def dump(self, database_url: str, target: Path) -> None:
+    def dump(self, database_url: str, into: Callable[[BinaryIO], None]) -> None:
         """pg_dump of every Procedura schema, in this snapshot, custom format (restorable
-        by a newer pg_restore, with owners and grants left to the target)."""
+        by a newer pg_restore, with owners and grants left to the target), streamed to
+        `into` as it is made: no local copy, whatever the destination."""
         command = [pg_tool("pg_dump"), "--format=custom", f"--snapshot={self.snapshot_id}",
-                   "--no-owner", "--no-privileges", f"--file={target}"]
+                   "--no-owner", "--no-privileges"]
         command += [f"--schema={schema}" for schema in self.schemas()]
-        result = subprocess.run(command, env=libpq_environment(database_url),
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
+        with tempfile.TemporaryFile() as errors:
+            process = subprocess.Popen(command, env=libpq_environment(database_url),
+                                       stdout=subprocess.PIPE, stderr=errors)
+            try:
+                into(process.stdout)
+            finally:
+                process.stdout.close()
+                returncode = process.wait()
+            if returncode != 0:
+                errors.seek(0)
+                raise BackupError(f"pg_dump failed: {errors.read().decode().strip()}")
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ vhost and gateway), and the two compared through the API; then the faults."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -23,7 +24,7 @@ from tests.e2e.conftest import Services
 from tests.e2e.test_document_control import approve_fully
 from tests.e2e.test_risks import SCORES
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
-from tests.testenv import ROOT, TestEnvironment, eventually
+from tests.testenv import ROOT, TestEnvironment, eventually, minio_admin
 
 PASSWORDS = {"ana.popescu": "demo-dj", "radu.munteanu": "demo-dj2",
              "elena.dumitrascu": "demo-smc", "paul.zamfir": "demo-duat",
@@ -31,11 +32,12 @@ PASSWORDS = {"ana.popescu": "demo-dj", "radu.munteanu": "demo-dj2",
 
 
 def procedura(environment: TestEnvironment, *args: str, stdin: str = "",
-              timeout: float = 600) -> subprocess.CompletedProcess:
-    """The `procedura` command as an operator of `environment` runs it."""
+              timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The `procedura` command as an operator of `environment` runs it (`env`: more
+    variables, e.g. an S3 destination's)."""
     return subprocess.run([sys.executable, "-m", "procedura_cli.main", *args], cwd=ROOT,
-                          env={**os.environ, **environment.environ()}, input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+                          env={**os.environ, **environment.environ(), **(env or {})},
+                          input=stdin, capture_output=True, text=True, timeout=timeout)
 
 
 def free_port() -> int:
@@ -83,7 +85,7 @@ def filled(login, gateway):
     for client, vid in ((author, version["id"]), (login("paul.zamfir"), hidden["id"]),
                         (author, first["id"]), (author, second["id"])):
         settled(client, vid)
-        # and rendered: a rendition made while the backup is compared would differ
+        # and rendered: the backup holds the renditions made by then
         eventually(lambda: client.get(f"/api/versions/{vid}")["rendition"]["status"]
                    != "pending", timeout=180, interval=1)
     return {"documents": [approved["id"], secret["id"], two["id"]],
@@ -138,7 +140,12 @@ def snapshot_of(gateway: str, document_ids: list[str]) -> dict:
             for version in versions["items"] if isinstance(versions, dict) else versions:
                 vid = version["id"]
                 content = client.request("GET", f"/api/versions/{vid}/content")
+                # the viewer's PDF, as restored (not made again: that would take OCR's time
+                # and give other bytes)
+                rendition = client.request("GET", f"/api/versions/{vid}/rendition")
                 view[vid] = {"version": client.get(f"/api/versions/{vid}"),
+                             "rendition": (rendition.status_code,
+                                           hashlib.sha256(rendition.content).hexdigest()),
                              "signatures": client.get(f"/api/versions/{vid}/signatures"),
                              "content": hashlib.sha256(content.content).hexdigest(),
                              "text": client.request("GET", f"/api/versions/{vid}/text").text}
@@ -172,6 +179,7 @@ def differences(a, b, path: str = "") -> list[str]:
     return [] if a == b else [f"{path}: {str(a)[:200]} != {str(b)[:200]}"]
 
 
+@pytest.mark.timeout(900)   # with its fixtures: ~5 minutes on a busy 2-core machine
 def test_a_backup_restored_into_an_empty_installation_is_equal_through_the_api(
         environment, gateway, filled, dest, first_backup, target, login):
     before = snapshot_of(gateway, filled["documents"])
@@ -182,6 +190,7 @@ def test_a_backup_restored_into_an_empty_installation_is_equal_through_the_api(
     assert before["paul.zamfir"][secret]["status"] == 200
     assert before["audit"][approved] and before["radu.munteanu"]["feed"]["items"]
     assert before["ana.popescu"]["searches"]["petitiilor"]["total"] > 0
+    assert before["ana.popescu"][filled["approved_version"]]["rendition"][0] == 200
     result = procedura(target, "backup", "restore", str(dest))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "restore proven" in result.stdout
@@ -197,19 +206,80 @@ def test_a_backup_restored_into_an_empty_installation_is_equal_through_the_api(
     assert "restore proven" in replaced.stdout
     again = differences(before, snapshot_of(target.gateway, filled["documents"]))
     assert again == [], "\n".join(again)
+    # and the replaced installation's objects are gone: the bucket holds exactly the
+    # object versions the restored database names (no orphans for `doctor` to find)
+    manifest = Destination(dest).manifest(first_backup)
+    stored = [(o.object_name, o.version_id) for o in minio_admin().list_objects(
+        target.bucket, recursive=True, include_version=True)]
+    assert sorted(k for k, _ in stored) == sorted(o["key"] for o in manifest["objects"])
+    assert {o["kind"] for o in manifest["objects"]} == {"original", "text", "rendition"}
+    assert list(minio_admin().list_objects(f"{target.bucket}-staging", recursive=True)) == []
 
-    # an incremental backup after one more upload copies only that upload (and its text)
+    # an incremental backup after one more upload copies only that upload (its original,
+    # text and PDF rendition)
     author = login("ana.popescu")
     document = register(author, unique_code())
-    extra = author.upload(document["id"], "nou.docx", docx_bytes("n", BODY), "", DOCX)
+    extra = author.upload(document["id"], "nou.docx",
+                          docx_bytes("n", f"{BODY}\nNou: {uuid.uuid4()}"), "", DOCX)
     settled(author, extra["id"])
     again = procedura(environment, "backup", "create", str(dest))
     assert again.returncode == 0, again.stderr
     latest = Destination(dest)
     manifest = latest.manifest(latest.latest())
-    assert manifest["copied"]["objects"] == 2, manifest["copied"]
+    had = {(o["key"], o["version_id"]) for o in latest.manifest(first_backup)["objects"]}
+    new = [o for o in manifest["objects"] if (o["key"], o["version_id"]) not in had]
+    # the upload's original and text (new bytes: copied), its rendition once made by
+    # then, and in a whole test run the renditions other tests' uploads got meanwhile;
+    # nothing the first backup had
+    assert {"original", "text"} <= {o["kind"] for o in new if o["version"] == extra["id"]}
+    assert 2 <= manifest["copied"]["objects"] <= len(new), manifest["copied"]
     assert {o["version"] for o in manifest["objects"] if o["kind"] == "original"} >= {
         extra["id"]}
+
+
+PREVIOUS_RELEASE = ROOT / "tests" / "fixtures" / "backup-previous-release"
+
+
+def test_a_backup_made_by_the_previous_release_is_restored_migrated_and_answers_the_api(
+        target):
+    """tests/fixtures/backup_previous_release.py made it with the release before
+    renditions; expected.json is what that release's API answered."""
+    expected = json.loads((PREVIOUS_RELEASE / "expected.json").read_text(encoding="utf-8"))
+    previous = Destination(PREVIOUS_RELEASE)
+    manifest = previous.manifest(previous.latest())
+    assert not any(m.startswith("005") for m in manifest["migrations"]["versioning"])
+    # the target holds the round trip's documents by now: replaced, as after a rehearsal
+    result = procedura(target, "backup", "restore", str(PREVIOUS_RELEASE), "--replace",
+                       "--confirm", target.database)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "restore proven" in result.stdout and "versioning/005" in result.stdout
+    assert "rebuild --missing:" in result.stdout, result.stdout
+
+    for vid, who in ((expected["approved_version"], "ana.popescu"),
+                     (expected["confidential_version"], "paul.zamfir")):
+        client = Client.login(target.gateway, who, PASSWORDS[who])
+        version = client.get(f"/api/versions/{vid}")
+        assert {k: version[k] for k in expected[vid] if k != "content_sha256"} == {
+            k: v for k, v in expected[vid].items() if k != "content_sha256"}
+        content = client.request("GET", f"/api/versions/{vid}/content").content
+        assert hashlib.sha256(content).hexdigest() == expected[vid]["content_sha256"]
+        # made by the release before renditions: rendered now, in the background
+        assert version["rendition"]["status"] in ("pending", "done")
+    reader = Client.login(target.gateway, "radu.munteanu", PASSWORDS["radu.munteanu"])
+    confidential = reader.request("GET", f"/api/documents/{expected['documents'][1]}")
+    assert confidential.status_code == 404
+    quality = Client.login(target.gateway, "elena.dumitrascu", PASSWORDS["elena.dumitrascu"])
+    assert [a for a in quality.get("/api/acknowledgements")["items"]
+            if a["version_id"] == expected["approved_version"]
+            and a["username"] == "radu.munteanu" and a["acknowledged_at"]]
+    author = Client.login(target.gateway, "ana.popescu", PASSWORDS["ana.popescu"])
+    assert author.get("/api/search", q="petițiilor")["total"] == \
+        expected["search_petitiilor_total"]
+    # and the viewer shows it: its rendition made after the restore
+    approved = expected["approved_version"]
+    eventually(lambda: author.get(f"/api/versions/{approved}")["rendition"]["status"]
+               == "done", timeout=180, interval=1)
+    assert author.request("GET", f"/api/versions/{approved}/rendition").status_code == 200
 
 
 def _copy(dest: Path, tmp_path: Path) -> Path:
@@ -404,7 +474,7 @@ def test_a_backup_taken_while_uploads_and_approvals_go_on_holds_exactly_what_its
     backup_id = dest.latest()
     manifest = dest.manifest(backup_id)
     originals = {o["version"] for o in manifest["objects"] if o["kind"] == "original"}
-    in_dump = _dumped_versions(dest.path(manifest["files"][0]["path"]), run_id)
+    in_dump = _dumped_versions(tmp_path / "dest" / manifest["files"][0]["path"], run_id)
     assert originals == in_dump                       # every row has its object, no more
     assert set(uploaded) - in_dump                    # some uploads came after the snapshot
     assert set(uploaded) & in_dump                    # and some before

@@ -1,0 +1,149 @@
+"""Where a backup's files live: a directory, or `s3://bucket/prefix` on another MinIO or
+S3 service (docs/backup.md). Both hold the same layout under relative keys
+("objects/sha256/ab/abcd…", "backups/<ID>/manifest.json"); everything a backup means
+(manifest, content addressing, `complete`, verify, retention) is written once, in
+backup_manifest.py and beside it, over these few verbs.
+
+A file is written whole or not at all: on disk under a temporary name, flushed and
+renamed; on S3 by one PUT (an object appears only once its upload is complete).
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import threading
+from pathlib import Path
+from typing import BinaryIO, Iterator, Protocol
+
+from eventlet import tpool
+
+CHUNK = 1024 * 1024
+
+
+class BackupError(Exception):
+    """A backup cannot be made, read or restored; the message says why."""
+
+
+class StorageFull(BackupError):
+    """The destination has no room left; nothing written was marked complete."""
+
+
+class Storage(Protocol):
+    name: str   # as the operator wrote it: a path, or s3://bucket/prefix
+
+    def size(self, key: str) -> int | None:
+        """The file's size; None when there is none."""
+
+    def reader(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        """The file's bytes (FileNotFoundError when there is none)."""
+
+    def write(self, key: str, source: BinaryIO, length: int | None = None) -> None:
+        """Write `source` (read to its end) as `key`, whole or not at all."""
+
+    def move(self, key: str, to: str) -> None:
+        """Rename a file written whole (into its content-addressed place)."""
+
+    def remove(self, key: str) -> None:
+        """Remove a file (none: nothing to do)."""
+
+    def files(self, prefix: str) -> Iterator[tuple[str, int]]:
+        """Every file under `prefix/` (recursive): its key and size."""
+
+    def folders(self, prefix: str) -> list[str]:
+        """The names just under `prefix/` that hold files (the backups' ids)."""
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """One writer (create, prune) at a time; BackupError naming the other one."""
+
+
+class DirectoryStorage:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.name = str(root)
+
+    def path(self, key: str) -> Path:
+        return self.root / key
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self.path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def reader(self, key: str):
+        return open(self.path(key), "rb")
+
+    def write(self, key: str, source: BinaryIO, length: int | None = None) -> None:
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                while chunk := source.read(CHUNK):
+                    fh.write(chunk)
+                fh.flush()
+                # on disk before its name says it is whole; in a real thread, since under
+                # eventlet (the CLI) a blocking fsync would stop every other copy
+                tpool.execute(os.fsync, fh.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if exc.errno == errno.ENOSPC:
+                raise StorageFull(f"the destination {self.name} is full: {exc}") from None
+            raise
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def move(self, key: str, to: str) -> None:
+        self.path(to).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path(key), self.path(to))
+
+    def remove(self, key: str) -> None:
+        path = self.path(key)
+        path.unlink(missing_ok=True)
+        # and its folders once empty: a removed backup is no longer listed
+        for folder in path.parents:
+            if folder == self.root or not folder.is_relative_to(self.root):
+                break
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+    def files(self, prefix: str) -> Iterator[tuple[str, int]]:
+        folder = self.path(prefix)
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.is_file():
+                yield path.relative_to(self.root).as_posix(), path.stat().st_size
+
+    def folders(self, prefix: str) -> list[str]:
+        folder = self.path(prefix)
+        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() \
+            else []
+
+    @contextlib.contextmanager
+    def locked(self):
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise BackupError(f"another backup or prune is running on {self.name}") \
+                    from None
+            yield
+
+
+def destination_storage(where: str, environ: dict[str, str]) -> Storage:
+    """`s3://bucket/prefix` or a directory."""
+    if where.startswith("s3://"):
+        bucket = where[len("s3://"):].partition("/")[0]
+        if not bucket:
+            raise BackupError(f"{where}: an s3:// destination names its bucket "
+                              f"(s3://bucket/prefix)")
+        from procedura_cli.backup_storage_s3 import S3Storage, s3_client
+
+        return S3Storage(where.rstrip("/"), s3_client(environ))
+    return DirectoryStorage(where)
