@@ -4,6 +4,7 @@
 // manager, no pdf.sandbox, no form fields): a PDF's JavaScript, its open action or its
 // embedded files never run. Every text shown comes from the page's data-* attributes.
 import * as pdfjsLib from "/static/pdfjs/build/pdf.min.mjs";
+import {alignTextLayer} from "/static/viewer-text.mjs";
 
 const PDFJS = "/static/pdfjs/";
 pdfjsLib.GlobalWorkerOptions.workerSrc = PDFJS + "build/pdf.worker.min.mjs";
@@ -89,6 +90,9 @@ class Viewer {
         standardFontDataUrl: PDFJS + "standard_fonts/",
       }).promise;
       this.doc = doc;
+      // every page's text layer laid over the words as drawn (viewer-text.mjs)
+      const getPage = doc.getPage.bind(doc);
+      doc.getPage = async (n) => alignTextLayer(await getPage(n));
       this.pdf.setDocument(doc);
       this.links.setDocument(doc, null);
       this.of.textContent = "/ " + doc.numPages;
