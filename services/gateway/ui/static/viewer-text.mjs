@@ -8,11 +8,8 @@
 //    reachable by their Unicode letters too; with it every letter takes the width the page
 //    gives it. The generic family stays behind it, for a font pdf.js could not load or a
 //    letter the font lacks.
-//  - Tesseract's text layer (an OCR'd scan) writes each word in its GlyphLessFont, every
-//    glyph as wide, and stretches the word and the space after it over the word's box on
-//    the scan (Tesseract 4.1 to 5.3, tesseract-ocr/tesseract#2879): its letters end one
-//    glyph short of the word. A word's run is widened by that glyph; the page's last word
-//    is written without a space, and stays as it is.
+//  - an OCR'd page's words are placed at their boxes on the scan (viewer-ocr.mjs).
+import {ocrWords, placeWords} from "/static/viewer-ocr.mjs";
 
 const TESSERACT_FONT = "GlyphLessFont";
 
@@ -32,23 +29,15 @@ function ownFonts(page, styles) {
   return tesseract;
 }
 
-function widenOcrWords(items, tesseract) {
-  const words = items.filter((item) => tesseract.has(item.fontName) && item.str.trim());
-  for (const item of words.slice(0, -1)) {
-    const glyphs = [...item.str].length;
-    item.width *= (glyphs + 1) / glyphs;
-  }
-}
-
-function aligned(page, chunks) {
+async function aligned(page, chunks) {
   const styles = Object.assign({}, ...chunks.map((c) => c.styles));
-  const items = chunks.flatMap((c) => c.items);
-  widenOcrWords(items, ownFonts(page, styles));
+  let items = chunks.flatMap((c) => c.items);
+  const tesseract = ownFonts(page, styles);
+  if (tesseract.size) items = placeWords(items, tesseract, await ocrWords(page, tesseract)) ?? items;
   return {items, styles, lang: chunks.find((c) => c.lang)?.lang ?? null};
 }
 
-// The page's text content, read whole (which word is the page's last is known only at its
-// end; a page's text is small), corrected as above.
+// The page's text content, read whole (a page's text is small), corrected as above.
 export function alignTextLayer(page) {
   if (page.textLayerAligned) return page;
   const stream = page.streamTextContent.bind(page);
@@ -56,7 +45,7 @@ export function alignTextLayer(page) {
     const chunks = [];
     return stream(params).pipeThrough(new TransformStream({
       transform(chunk) { chunks.push(chunk); },
-      flush(out) { if (chunks.length) out.enqueue(aligned(page, chunks)); },
+      async flush(out) { if (chunks.length) out.enqueue(await aligned(page, chunks)); },
     }));
   };
   page.textLayerAligned = true;
