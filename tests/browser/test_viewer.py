@@ -111,6 +111,26 @@ def test_a_search_hit_opens_the_viewer_at_the_page_that_matches_with_the_words_m
     b.screenshot("viewer-search-hit", full_page=False)
 
 
+def test_the_find_box_ignores_diacritics_as_the_search_does(browser, shelf):
+    """Typed without diacritics, or with the old cedilla letters, a word is found as
+    written with comma-below ones ("petițiilor")."""
+    b = browser().log_in("radu.munteanu")
+    b.open(f"/documents/{shelf['guide']['id']}")
+    viewer = ready(b)
+    box = b.find(".viewer-find-input")
+    for typed in ("petitiilor", "PETIŢIILOR"):
+        box.clear()
+        box.send_keys(typed, Keys.ENTER)
+        b.wait(lambda d: viewer.get_attribute("data-find") == "found")
+        b.wait(lambda d: page_shown(b) == MATCH_PAGE)
+        b.wait(lambda d: "petițiilor" in [m.text for m in
+                                           b.find_all(".viewer .textLayer .highlight")])
+        assert "1 din 1" in b.text(".viewer-status")
+    box.clear()
+    box.send_keys("petitiilorx", Keys.ENTER)
+    b.wait(lambda d: viewer.get_attribute("data-find") == "none")
+
+
 def test_thumbnails_are_page_images_asked_for_only_when_seen(browser, shelf):
     b = browser().log_in("radu.munteanu")
     b.open(f"/documents/{shelf['guide']['id']}")
