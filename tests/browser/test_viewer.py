@@ -211,6 +211,10 @@ def test_the_viewer_fits_a_phone(browser, shelf):
     page_width = b.driver.execute_script(
         "return document.querySelector('.viewer .page').getBoundingClientRect().width")
     assert 300 <= page_width <= 390
+    # toolbar, pages and all on the screen at once: no part of the viewer below its edge
+    viewer_height = b.driver.execute_script(
+        "return document.querySelector('.viewer').getBoundingClientRect().height")
+    assert viewer_height <= 844, viewer_height
     b.screenshot("viewer-phone", full_page=False)
     b.find(".viewer-thumbs-toggle").click()
     assert thumbs.is_displayed()
