@@ -105,6 +105,10 @@ def test_a_search_hit_opens_the_viewer_at_the_page_that_matches_with_the_words_m
     assert any("petițiilor" in m for m in marked), marked     # diacritics ignored
     assert "1 din" in b.text(".viewer-status")                # "Potrivirea 1 din 2"
     assert b.find(".viewer-find-input").get_attribute("value") == f"petitiilor {shelf['word']}"
+    # the next match of those words, not of them as one phrase
+    b.find(".viewer-toolbar [data-act=find-next]").click()
+    b.wait(lambda d: "2 din 2" in b.text(".viewer-status"))
+    assert viewer.get_attribute("data-find") == "found"
     current = b.find(".viewer-thumbs a[aria-current=page] img")
     b.wait(lambda d: d.execute_script("return arguments[0].complete && "
                                       "arguments[0].naturalWidth", current) == 120)
@@ -211,10 +215,11 @@ def test_the_viewer_fits_a_phone(browser, shelf):
     page_width = b.driver.execute_script(
         "return document.querySelector('.viewer .page').getBoundingClientRect().width")
     assert 300 <= page_width <= 390
-    # toolbar, pages and all on the screen at once: no part of the viewer below its edge
-    viewer_height = b.driver.execute_script(
-        "return document.querySelector('.viewer').getBoundingClientRect().height")
-    assert viewer_height <= 844, viewer_height
+    # landed on #viewer: its heading, toolbar and pages on the screen at once, no part of
+    # it below the screen's edge
+    landed = b.driver.execute_script(
+        "return document.getElementById('viewer').getBoundingClientRect().height")
+    assert landed <= 844, landed
     b.screenshot("viewer-phone", full_page=False)
     b.find(".viewer-thumbs-toggle").click()
     assert thumbs.is_displayed()
