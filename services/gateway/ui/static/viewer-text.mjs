@@ -33,7 +33,12 @@ async function aligned(page, chunks) {
   const styles = Object.assign({}, ...chunks.map((c) => c.styles));
   let items = chunks.flatMap((c) => c.items);
   const tesseract = ownFonts(page, styles);
-  if (tesseract.size) items = placeWords(items, tesseract, await ocrWords(page, tesseract)) ?? items;
+  if (tesseract.size) {
+    // the page's text as pdf.js gave it when its drawing cannot be read (a page closed
+    // meanwhile): a highlight a letter short, never no text layer
+    const words = await ocrWords(page, tesseract).catch(() => null);
+    items = (words && placeWords(items, tesseract, words)) ?? items;
+  }
   return {items, styles, lang: chunks.find((c) => c.lang)?.lang ?? null};
 }
 
