@@ -105,10 +105,34 @@ def test_a_search_hit_opens_the_viewer_at_the_page_that_matches_with_the_words_m
     assert any("petițiilor" in m for m in marked), marked     # diacritics ignored
     assert "1 din" in b.text(".viewer-status")                # "Potrivirea 1 din 2"
     assert b.find(".viewer-find-input").get_attribute("value") == f"petitiilor {shelf['word']}"
+    # the next match of those words, not of them as one phrase
+    b.find(".viewer-toolbar [data-act=find-next]").click()
+    b.wait(lambda d: "2 din 2" in b.text(".viewer-status"))
+    assert viewer.get_attribute("data-find") == "found"
     current = b.find(".viewer-thumbs a[aria-current=page] img")
     b.wait(lambda d: d.execute_script("return arguments[0].complete && "
                                       "arguments[0].naturalWidth", current) == 120)
     b.screenshot("viewer-search-hit", full_page=False)
+
+
+def test_the_find_box_ignores_diacritics_as_the_search_does(browser, shelf):
+    """Typed without diacritics, or with the old cedilla letters, a word is found as
+    written with comma-below ones ("petițiilor")."""
+    b = browser().log_in("radu.munteanu")
+    b.open(f"/documents/{shelf['guide']['id']}")
+    viewer = ready(b)
+    box = b.find(".viewer-find-input")
+    for typed in ("petitiilor", "PETIŢIILOR"):
+        box.clear()
+        box.send_keys(typed, Keys.ENTER)
+        b.wait(lambda d: viewer.get_attribute("data-find") == "found")
+        b.wait(lambda d: page_shown(b) == MATCH_PAGE)
+        b.wait(lambda d: "petițiilor" in [m.text for m in
+                                           b.find_all(".viewer .textLayer .highlight")])
+        assert "1 din 1" in b.text(".viewer-status")
+    box.clear()
+    box.send_keys("petitiilorx", Keys.ENTER)
+    b.wait(lambda d: viewer.get_attribute("data-find") == "none")
 
 
 def test_thumbnails_are_page_images_asked_for_only_when_seen(browser, shelf):
@@ -191,6 +215,11 @@ def test_the_viewer_fits_a_phone(browser, shelf):
     page_width = b.driver.execute_script(
         "return document.querySelector('.viewer .page').getBoundingClientRect().width")
     assert 300 <= page_width <= 390
+    # landed on #viewer: its heading, toolbar and pages on the screen at once, no part of
+    # it below the screen's edge
+    landed = b.driver.execute_script(
+        "return document.getElementById('viewer').getBoundingClientRect().height")
+    assert landed <= 844, landed
     b.screenshot("viewer-phone", full_page=False)
     b.find(".viewer-thumbs-toggle").click()
     assert thumbs.is_displayed()

@@ -4,6 +4,7 @@
 // manager, no pdf.sandbox, no form fields): a PDF's JavaScript, its open action or its
 // embedded files never run. Every text shown comes from the page's data-* attributes.
 import * as pdfjsLib from "/static/pdfjs/build/pdf.min.mjs";
+import {alignTextLayer} from "/static/viewer-text.mjs";
 
 const PDFJS = "/static/pdfjs/";
 pdfjsLib.GlobalWorkerOptions.workerSrc = PDFJS + "build/pdf.worker.min.mjs";
@@ -89,6 +90,9 @@ class Viewer {
         standardFontDataUrl: PDFJS + "standard_fonts/",
       }).promise;
       this.doc = doc;
+      // every page's text layer laid over the words as drawn (viewer-text.mjs)
+      const getPage = doc.getPage.bind(doc);
+      doc.getPage = async (n) => alignTextLayer(await getPage(n));
       this.pdf.setDocument(doc);
       this.links.setDocument(doc, null);
       this.of.textContent = "/ " + doc.numPages;
@@ -127,7 +131,7 @@ class Viewer {
     this.pageInput.addEventListener("change", () => this.go(parseInt(this.pageInput.value, 10)));
     root.querySelector(".viewer-find").addEventListener("submit", (e) => {
       e.preventDefault();
-      this.search(this.findInput.value.trim(), "");
+      this.search(searched(this.findInput.value), "");
     });
     this.toggle = root.querySelector(".viewer-thumbs-toggle");
     this.toggle?.addEventListener("click", () => this.showThumbs(this.thumbs.hidden));
@@ -158,8 +162,8 @@ class Viewer {
       case "zoom-in": pdf.increaseScale(); break;
       case "zoom-out": pdf.decreaseScale(); break;
       case "fit": pdf.currentScaleValue = "page-width"; break;
-      case "find-next": this.search(this.findInput.value.trim(), "again", false); break;
-      case "find-prev": this.search(this.findInput.value.trim(), "again", true); break;
+      case "find-next": this.search(searched(this.findInput.value), "again", false); break;
+      case "find-prev": this.search(searched(this.findInput.value), "again", true); break;
     }
   }
 
@@ -174,10 +178,12 @@ class Viewer {
     this.pdf.currentPageNumber = Math.min(page, this.doc.numPages);
   }
 
-  search(query, type, previous = false) {
-    if (!query || !query.length) return;
+  // `words` found each on its own, as the search engine matched them: the find box holds
+  // a search hit's words, and "next" must go on finding them, not them as one phrase
+  search(words, type, previous = false) {
+    if (!words.length) return;
     // diacritics and case ignored, as Procedura's search does
-    this.eventBus.dispatch("find", {source: this, type, query, caseSensitive: false,
+    this.eventBus.dispatch("find", {source: this, type, query: words, caseSensitive: false,
       entireWord: false, highlightAll: true, findPrevious: previous, matchDiacritics: false});
   }
 
