@@ -18,6 +18,8 @@ import yaml
 from nameko.extensions import DependencyProvider
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.common.oidc_settings import OidcSettings
+
 # secret -> the environment variable that sets it (what an operator must fix)
 SECRET_SETTINGS = {
     "amqp_uri": "PROCEDURA_AMQP_URI",
@@ -25,6 +27,7 @@ SECRET_SETTINGS = {
     "minio.access_key": "PROCEDURA_MINIO_ACCESS_KEY",
     "minio.secret_key": "PROCEDURA_MINIO_SECRET_KEY",
     "auth_secret": "PROCEDURA_AUTH_SECRET",
+    "auth.oidc.client_secret": "PROCEDURA_OIDC_CLIENT_SECRET",
 }
 # values found in the repository, now or in its history: defaults of earlier versions,
 # the engines' own defaults and the demo's passwords (demo/organisation.yaml)
@@ -99,6 +102,8 @@ class AuthSettings(_Section):
     # how long a gateway process remembers the person of a session on its busiest routes
     # (search): a revoked session still works there for at most this long
     session_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    # single sign-on with OpenID Connect (services/common/oidc_settings.py)
+    oidc: OidcSettings = OidcSettings()
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -160,8 +165,10 @@ class Settings(_Section):
         return self._value(name)
 
     def _value(self, name: str):
-        section, _, key = name.rpartition(".")
-        return getattr(getattr(self, section) if section else self, key)
+        value = self
+        for part in name.split("."):   # a nested section: auth.oidc.client_secret
+            value = getattr(value, part)
+        return value
 
     def _check(self, name: str, present_only: bool) -> None:
         value = self._value(name)

@@ -21,13 +21,14 @@ from services.documents.access import Access
 from services.documents.dependencies import DocumentControlConfig, LoginLimits
 from services.documents.processes import ProcessesAndRisks
 from services.documents.repository import Repository
+from services.documents.sso_access import SingleSignOn
 
 
 def _dump(model):
     return model.model_dump(mode="json")
 
 
-class DocumentsService(ProcessesAndRisks, Access):
+class DocumentsService(ProcessesAndRisks, Access, SingleSignOn):
     name = "documents"
 
     health_beacon = HealthBeacon()

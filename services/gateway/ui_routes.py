@@ -28,6 +28,7 @@ from services.contracts.search import SearchQuery
 from services.gateway.entrypoints import (
     STATUS, error_response, http, json_response, retry_seconds)
 from services.gateway.ui import i18n, orgimport, orgimport_process, render, reports
+from services.gateway.oidc_routes import SSO_ID_COOKIE
 from services.gateway.ui.redirects import safe_next
 from services.gateway.ui.session import (
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, NoSession, Session, Sessions, same_token)
@@ -191,12 +192,17 @@ class UiRoutes:
 
     @http("GET", "/login")
     def login_page(self, request):
+        return self._login_page(request)
+
+    def _login_page(self, request, http_status: int = 200, **values) -> Response:
+        """The login page (a fresh CSRF cookie for its form); `values` say what went wrong."""
         current = Page(request, None, None)
         token = secrets.token_urlsafe(24)
-        response = current.render("login.html", csrf=token,
+        response = current.render("login.html", http_status, csrf=token,
                                   next=safe_next(request.args.get("next")),
                                   expired=request.args.get("expired") == "1",
-                                  flash=request.args.get("flash", ""))
+                                  flash=request.args.get("flash", ""),
+                                  sso=self.config.issuer is not None, **values)
         response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600,
                             **self._cookie_options(request))
         return response
@@ -216,12 +222,13 @@ class UiRoutes:
         except (Unauthorized, InvalidInput, NotFound):
             # one message whatever was wrong: no hint whether the user exists
             return current.render("login.html", 401, csrf=form.get("csrf_token"),
-                                  next=target, failed=True,
+                                  next=target, failed=True, sso=self.config.issuer is not None,
                                   username=form.get("username", ""))
         except TooManyRequests as exc:
             wait = retry_seconds(exc.details) or 60
             response = current.render("login.html", 429, csrf=form.get("csrf_token"),
                                       next=target, username=form.get("username", ""),
+                                      sso=self.config.issuer is not None,
                                       wait_minutes=-(-wait // 60))
             response.headers["Retry-After"] = str(wait)
             return response
@@ -238,8 +245,10 @@ class UiRoutes:
     def logout(self, current: Page):
         """Log out: the session ends on the server too, not only in this browser."""
         self.documents.log_out(current.session.id)
-        response = render.redirect("/login?flash=logged_out")
+        # signed in through the issuer: its session ends too (oidc_routes.py)
+        response = render.redirect(self._after_logout(current.request))
         response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(SSO_ID_COOKIE, path="/")
         return response
 
     @http("GET", "/language/<code>")
