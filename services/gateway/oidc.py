@@ -13,6 +13,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
+from typing import Callable
 from urllib.parse import urlencode
 
 import requests
@@ -49,9 +50,11 @@ class Issuer:
     """One OpenID Connect issuer: its endpoints and keys, read when first needed and
     kept (keys fetched again when a token names a key id not among them: rotation)."""
 
-    def __init__(self, settings: OidcSettings, client_secret: str):
+    def __init__(self, settings: OidcSettings, client_secret: str,
+                 clock: Callable[[], int] | None = None):
         self.settings = settings
         self._secret = client_secret
+        self._clock = clock      # seconds since the epoch; None: the machine's clock
         self._discovery: tuple[float, dict] | None = None
         self._keys: tuple[float, KeySet] | None = None
 
@@ -136,7 +139,8 @@ class Issuer:
                     "exp": {"essential": True}, "sub": {"essential": True}}
         if nonce is not None:
             expected["nonce"] = {"essential": True, "value": nonce}
-        registry = jwt.JWTClaimsRegistry(leeway=self.settings.leeway_seconds, **expected)
+        registry = jwt.JWTClaimsRegistry(now=self._clock, leeway=self.settings.leeway_seconds,
+                                         **expected)
         try:
             registry.validate(decoded.claims)
         except ExpiredTokenError:
