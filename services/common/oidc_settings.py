@@ -42,6 +42,12 @@ class OidcSettings(BaseModel):
     # the issuer's answers (discovery, keys, the code's exchange) wait at most this long
     timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
+    @field_validator("issuer", "audience", "base_url", mode="before")
+    @classmethod
+    def _unset_is_empty(cls, value):
+        # `${VAR:}` of the config file reads as None when the variable is unset
+        return "" if value is None else value
+
     @field_validator("issuer", "base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

@@ -59,12 +59,13 @@ class Issuer:
         self._keys: tuple[float, KeySet] | None = None
 
     # --- the sign-in (Authorization Code with PKCE) --------------------------------------
-    def authorization_url(self, redirect_uri: str, state: str, nonce: str,
-                          verifier: str) -> str:
+    def authorization_url(self, redirect_uri: str, state: str, nonce: str, verifier: str,
+                          locale: str) -> str:
+        """The issuer's login page for this sign-in, in the language of Procedura's."""
         session = self._session(redirect_uri)
         url, _ = session.create_authorization_url(
             self._endpoint("authorization_endpoint"), state=state, nonce=nonce,
-            code_verifier=verifier)
+            code_verifier=verifier, ui_locales=locale)
         return url
 
     def exchange(self, code: str, redirect_uri: str, verifier: str) -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
 
 from services.contracts.errors import (
     InvalidInput, NotFound, ServiceUnavailable, TooManyRequests, Unauthorized)
@@ -23,6 +24,7 @@ from services.gateway.oidc import Issuer
 from services.gateway.ui import render
 from services.gateway.ui.redirects import safe_next
 from services.gateway.ui.session import SESSION_COOKIE, same_token
+from services.gateway.ui_routes import Page
 
 SSO_COOKIE = "procedura_sso"           # the sign-in under way: state, nonce, verifier, next
 SSO_ID_COOKIE = "procedura_sso_id"     # the ID token, named to the issuer at logout
@@ -52,7 +54,8 @@ class OidcRoutes:
                        "verifier": secrets.token_urlsafe(64),
                        "next": safe_next(request.args.get("next"))}
             url = issuer.authorization_url(self._callback_url(), pending["state"],
-                                           pending["nonce"], pending["verifier"])
+                                           pending["nonce"], pending["verifier"],
+                                           Page(request, None, None).locale)
         except (NotFound, ServiceUnavailable) as exc:
             return self._login_page(request, STATUS[type(exc)], sso_failed=exc.message)
         response = render.redirect(url)
@@ -107,15 +110,24 @@ class OidcRoutes:
         return (User.model_validate(opened["user"]), opened["session_id"], id_token,
                 pending["next"])
 
-    def _after_logout(self, request) -> str:
-        """Where the browser goes once its session has ended here: the issuer's logout
-        (which comes back to the login page) when it signed in there, else the login page."""
+    def _logged_out(self, request) -> Response:
+        """Where the browser goes once its session has ended here: the login page, by
+        the issuer's logout (which ends its session there too) when it signed in there.
+        A page that moves on by itself, not a redirect: the logout is a form, and the
+        pages' Content-Security-Policy (form-action 'self') would stop a form's redirect
+        to another site."""
         after = "/login?flash=logged_out"
         id_token = request.cookies.get(SSO_ID_COOKIE)
-        if not id_token or self.config.issuer is None:
-            return after
-        try:
-            return (self.config.issuer.logout_url(
-                id_token, f"{self.config.settings.auth.oidc.base_url}{after}") or after)
-        except ServiceUnavailable:   # the issuer away: at least Procedura's session ended
-            return after
+        target = None
+        if id_token and self.config.issuer is not None:
+            try:
+                target = self.config.issuer.logout_url(
+                    id_token, f"{self.config.settings.auth.oidc.base_url}{after}")
+            except ServiceUnavailable:   # the issuer away: at least Procedura's session ended
+                target = None
+        if target is None:
+            response = render.redirect(after)
+        else:
+            response = Page(request, None, None).render("logout_sso.html", target=target)
+        response.delete_cookie(SSO_ID_COOKIE, path="/")
+        return response

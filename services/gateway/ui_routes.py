@@ -28,7 +28,6 @@ from services.contracts.search import SearchQuery
 from services.gateway.entrypoints import (
     STATUS, error_response, http, json_response, retry_seconds)
 from services.gateway.ui import i18n, orgimport, orgimport_process, render, reports
-from services.gateway.oidc_routes import SSO_ID_COOKIE
 from services.gateway.ui.redirects import safe_next
 from services.gateway.ui.session import (
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, NoSession, Session, Sessions, same_token)
@@ -246,9 +245,8 @@ class UiRoutes:
         """Log out: the session ends on the server too, not only in this browser."""
         self.documents.log_out(current.session.id)
         # signed in through the issuer: its session ends too (oidc_routes.py)
-        response = render.redirect(self._after_logout(current.request))
+        response = self._logged_out(current.request)
         response.delete_cookie(SESSION_COOKIE, path="/")
-        response.delete_cookie(SSO_ID_COOKIE, path="/")
         return response
 
     @http("GET", "/language/<code>")
