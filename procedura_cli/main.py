@@ -19,6 +19,9 @@
   procedura staff deactivate|revoke USERNAME
                                     end every session and token of a person now
                                     (deactivate: and refuse their next login)
+  procedura directory sync [--dry-run] [--force] | status
+                                    bring the staff in line with the city hall's
+                                    directory now (docs/identity.md)
   procedura backup create|verify|list|prune|restore DEST
                                     back up everything, check a backup, restore one
                                     into an empty installation and prove it (docs/backup.md)
@@ -45,7 +48,8 @@ from urllib.parse import quote, unquote, urlparse  # noqa: E402
 import requests  # noqa: E402
 
 from procedura_cli import (  # noqa: E402
-    backup_cli, doctor_cli, events_cli, import_cli, renditions_cli, search_cli, staff_cli)
+    backup_cli, directory_cli, doctor_cli, events_cli, import_cli, renditions_cli, search_cli,
+    staff_cli)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config" / "procedura.yaml"
@@ -135,7 +139,12 @@ def cmd_demo_load(args) -> int:
     org = organisation()
     with ClusterRpcProxy(_config(args), timeout=60) as rpc:
         counts = rpc.documents.load_organisation(org)
-    print(f"organisation: {counts['departments']} departments, {counts['users']} staff")
+        print(f"organisation: {counts['departments']} departments, {counts['users']} staff")
+        if counts.get("users_left_to_the_directory"):
+            # people come from the directory (auth.backend: ldap): on distribution lists
+            # before their first login
+            from procedura_cli.directory_cli import print_report
+            print_report(rpc.documents.sync_directory(None))
     loaded = load_procedures(args.gateway, org)
     for item in loaded:
         print(f"{item['code']}: document {item['document_id']}, version {item['version_id']}")
@@ -253,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     import_cli.register(sub)
     doctor_cli.register(sub)
     staff_cli.register(sub)
+    directory_cli.register(sub)
     backup_cli.register(sub)
     renditions_cli.register(sub)
     integrity = sub.add_parser("verify-integrity",

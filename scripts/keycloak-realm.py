@@ -1,29 +1,29 @@
 #!/usr/bin/env python3
-"""The local stack's Keycloak realm `procedura` (scripts/stack.sh imports it at start).
+"""The local stack's Keycloak realm `procedura` (scripts/stack.sh imports it at every start).
 
-  .venv/bin/python scripts/keycloak-realm.py CLIENT_SECRET > realm.json
+  PROCEDURA_OIDC_CLIENT_SECRET=... PROCEDURA_LDAP_URL=... PROCEDURA_LDAP_BIND_DN=...
+  PROCEDURA_LDAP_BIND_PASSWORD=... PROCEDURA_LDAP_BASE_DN=... \
+      .venv/bin/python scripts/keycloak-realm.py > realm.json
 
 Procedura is its confidential client `procedura` (Authorization Code with PKCE S256 only:
 no implicit flow, no password grant), whose tokens carry what Procedura maps
 (services/common/oidc_settings.py): `preferred_username`, `name`, `department`, `title`,
 `groups` (procedura-<role>), and an access token whose audience names `procedura`.
 
-The people are the demo organisation's (demo/organisation.yaml, their demo passwords):
-the same logins as the rest of the demo. Nothing here is a secret of a real installation:
-the client secret comes from .stack/secrets.env, generated on the first start."""
+The people are those of the stack's OpenLDAP (Keycloak's LDAP user federation, read-only,
+StartTLS, through Procedura's search account): the demo directory, the same logins and
+passwords as the rest of the demo, and whoever a test adds with ldapadd. A disabled
+account (pwdAccountLockedTime, as the directory login reads it) cannot sign in. The
+secrets come from the environment (never the command line, which `ps` shows)."""
 from __future__ import annotations
 
 import json
+import os
 import sys
-from pathlib import Path
 
-import yaml
-
-ROOT = Path(__file__).resolve().parent.parent
 # the local stack runs on loopback: a gateway there on any port (each test run has its own)
 # may be sent back to; Keycloak matches a trailing * as a prefix
 LOOPBACK = ("http://127.0.0.1:*", "http://localhost:*")
-ROLES = ("reader", "author", "verifier", "endorser", "approver", "qms_admin")
 # Keycloak 24+ keeps only the attributes its user profile declares; department and title
 # are Procedura's, so unmanaged attributes are kept (admins may edit them)
 USER_PROFILE = {
@@ -75,25 +75,60 @@ def client(secret: str) -> dict:
     }
 
 
-def users(organisation: dict) -> list[dict]:
-    people = []
-    for person in organisation["users"]:
-        first, _, last = person["full_name"].partition(" ")
-        people.append({
-            "username": person["username"], "enabled": person.get("active", True),
-            "firstName": first, "lastName": last or first, "emailVerified": True,
-            "email": f"{person['username']}@procedura.local",
-            "attributes": {"department": [person["department"]],
-                           "title": [person.get("function", "")]},
-            "credentials": [{"type": "password", "value": person["password"],
-                             "temporary": False}],
-            "groups": [f"/procedura-{role}" for role in person["roles"]],
-        })
-    return people
+def _ldap_attribute(name: str, ldap: str, model: str, mandatory: bool = False) -> dict:
+    return {"name": name, "providerId": "user-attribute-ldap-mapper",
+            "config": {"ldap.attribute": [ldap], "user.model.attribute": [model],
+                       "read.only": ["true"], "always.read.value.from.ldap": ["true"],
+                       "is.mandatory.in.ldap": [str(mandatory).lower()]}}
 
 
-def realm(secret: str) -> dict:
-    organisation = yaml.safe_load((ROOT / "demo" / "organisation.yaml").read_text("utf-8"))
+def directory(env: dict) -> dict:
+    """The LDAP user federation: the people and their procedura-* groups, read-only."""
+    base = env["PROCEDURA_LDAP_BASE_DN"]
+    return {
+        "name": "procedura-directory", "providerId": "ldap",
+        "config": {
+            "enabled": ["true"], "priority": ["0"], "editMode": ["READ_ONLY"],
+            "vendor": ["other"], "connectionUrl": [env["PROCEDURA_LDAP_URL"]],
+            "startTls": ["true"], "useTruststoreSpi": ["always"],
+            "authType": ["simple"], "bindDn": [env["PROCEDURA_LDAP_BIND_DN"]],
+            "bindCredential": [env["PROCEDURA_LDAP_BIND_PASSWORD"]],
+            "usersDn": [f"ou=people,{base}"], "searchScope": ["1"],
+            "userObjectClasses": ["inetOrgPerson"],
+            "customUserSearchFilter": ["(!(pwdAccountLockedTime=000001010000Z))"],
+            "usernameLDAPAttribute": ["uid"], "rdnLDAPAttribute": ["uid"],
+            "uuidLDAPAttribute": ["entryUUID"], "importEnabled": ["true"],
+            "syncRegistrations": ["false"], "trustEmail": ["true"], "pagination": ["false"],
+            # Keycloak refuses pooled connections with StartTLS
+            "connectionPooling": ["false"], "connectionTimeout": ["10000"],
+            "readTimeout": ["30000"],
+            # read the directory at every sign-in: a change there counts at once
+            "cachePolicy": ["NO_CACHE"],
+        },
+        "subComponents": {"org.keycloak.storage.ldap.mappers.LDAPStorageMapper": [
+            _ldap_attribute("username", "uid", "username", mandatory=True),
+            _ldap_attribute("first name", "givenName", "firstName"),
+            _ldap_attribute("last name", "sn", "lastName", mandatory=True),
+            _ldap_attribute("email", "mail", "email"),
+            _ldap_attribute("department", "departmentNumber", "department"),
+            _ldap_attribute("title", "title", "title"),
+            {"name": "groups", "providerId": "group-ldap-mapper",
+             "config": {"groups.dn": [f"ou=groups,{base}"],
+                        "group.name.ldap.attribute": ["cn"],
+                        "group.object.classes": ["groupOfNames"],
+                        "membership.ldap.attribute": ["member"],
+                        "membership.attribute.type": ["DN"],
+                        "membership.user.ldap.attribute": ["uid"],
+                        "mode": ["READ_ONLY"],
+                        "user.roles.retrieve.strategy": ["LOAD_GROUPS_BY_MEMBER_ATTRIBUTE"],
+                        "preserve.group.inheritance": ["false"],
+                        "ignore.missing.groups": ["true"],
+                        "drop.non.existing.groups.during.sync": ["false"]}},
+        ]},
+    }
+
+
+def realm(env: dict) -> dict:
     return {
         "realm": "procedura", "enabled": True, "displayName": "Primăria (demo)",
         "sslRequired": "external",       # plain HTTP on loopback only
@@ -101,16 +136,21 @@ def realm(secret: str) -> dict:
         "defaultLocale": "ro",
         "accessTokenLifespan": 300,
         "bruteForceProtected": True,
-        "groups": [{"name": f"procedura-{role}"} for role in ROLES],
-        "clients": [client(secret)],
-        "users": users(organisation),
-        "components": {"org.keycloak.userprofile.UserProfileProvider": [{
-            "providerId": "declarative-user-profile",
-            "config": {"kc.user.profile.config": [json.dumps(USER_PROFILE)]}}]},
+        "clients": [client(env["PROCEDURA_OIDC_CLIENT_SECRET"])],
+        "components": {
+            "org.keycloak.userprofile.UserProfileProvider": [{
+                "providerId": "declarative-user-profile",
+                "config": {"kc.user.profile.config": [json.dumps(USER_PROFILE)]}}],
+            "org.keycloak.storage.UserStorageProvider": [directory(env)],
+        },
     }
 
 
+NEEDED = ("PROCEDURA_OIDC_CLIENT_SECRET", "PROCEDURA_LDAP_URL", "PROCEDURA_LDAP_BIND_DN",
+          "PROCEDURA_LDAP_BIND_PASSWORD", "PROCEDURA_LDAP_BASE_DN")
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or len(sys.argv[1]) < 32:
-        sys.exit("usage: keycloak-realm.py CLIENT_SECRET (32 characters or more)")
-    json.dump(realm(sys.argv[1]), sys.stdout, ensure_ascii=False, indent=1)
+    missing = [name for name in NEEDED if not os.environ.get(name)]
+    if missing:
+        sys.exit(f"keycloak-realm.py: {', '.join(missing)} not set (.stack/secrets.env)")
+    json.dump(realm(os.environ), sys.stdout, ensure_ascii=False, indent=1)

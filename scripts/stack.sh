@@ -51,6 +51,8 @@ MINIO_CONSOLE_PORT=${PROCEDURA_MINIO_CONSOLE_PORT:-9001}
 ES_PORT=${PROCEDURA_ES_PORT:-9200}
 ES_TRANSPORT_PORT=${PROCEDURA_ES_TRANSPORT_PORT:-9300}
 TIKA_PORT=${PROCEDURA_TIKA_PORT:-9998}
+LDAP_PORT=${PROCEDURA_LDAP_PORT:-3389}      # OpenLDAP: plain LDAP (StartTLS offered)
+LDAPS_PORT=${PROCEDURA_LDAPS_PORT:-3636}    # OpenLDAP: LDAPS
 KC_PORT=${PROCEDURA_KEYCLOAK_PORT:-8180}
 KC_MGMT_PORT=${PROCEDURA_KEYCLOAK_MGMT_PORT:-9190}   # health; Keycloak's own 9000 is MinIO's
 
@@ -70,7 +72,7 @@ RMQ_ADMIN=procedura-admin
 SECRETS=${PROCEDURA_SECRETS_FILE:-$STACK/secrets.env}   # procedura_cli/localenv.py reads it too
 BROKER_USERS=$REPO/services/common/broker_users.py
 
-ALL_COMPONENTS=(rabbitmq postgres minio elasticsearch tika)
+ALL_COMPONENTS=(rabbitmq postgres minio elasticsearch tika ldap)
 [[ ${PROCEDURA_SSO:-} == keycloak ]] && ALL_COMPONENTS+=(keycloak)
 read -r -a COMPONENTS <<<"${PROCEDURA_STACK_COMPONENTS:-${ALL_COMPONENTS[*]}}"
 
@@ -220,6 +222,8 @@ cmd_install() {
     has_libmagic || pkgs+=(libmagic1)
     # renditions (issue 13): LibreOffice without a GUI, fonts with ș ț, OCRmyPDF + Tesseract
     renditions_installed || pkgs+=("${RENDITION_PKGS[@]}")
+    # the directory (issue 16): OpenLDAP, its tools; python3-yaml reads the demo organisation
+    ldap_installed || pkgs+=("${LDAP_PKGS[@]}")
     [[ ${#pkgs[@]} -eq 0 ]] || apt_install "${pkgs[@]}"
 
     mkdir -p "$CACHE/dl" "$CACHE/bin"
@@ -246,7 +250,7 @@ is_installed() {
         command -v curl >/dev/null && id -u "$ES_USER" >/dev/null 2>&1 &&
         command -v pdftoppm >/dev/null && [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] &&
         has_libmagic &&
-        renditions_installed &&
+        renditions_installed && ldap_installed &&
         { ! wants keycloak || { [[ -f $KC_ZIP ]] && keycloak_java >/dev/null; }; }
 }
 wants() { [[ " ${COMPONENTS[*]} " == *" $1 "* ]]; }
@@ -512,10 +516,149 @@ cmd_tika_supervise() {
 health_tika() { hcurl "http://$HOST:$TIKA_PORT/tika"; }
 addr_tika() { echo "http://$HOST:$TIKA_PORT/"; }
 
+# ---- ldap (issue 16): OpenLDAP, the city hall's directory stand-in (docs/identity.md)
+# Its own slapd (not Debian's system service), config in slapd.conf, data in .stack/ldap;
+# LDAP with StartTLS and LDAPS with a certificate of the stack's own CA (.stack/ca).
+LDAP_PKGS=(slapd ldap-utils python3-yaml)
+LDAP_DIR=$STACK/ldap
+LDAP_BASE=dc=procedura,dc=local
+LDAP_ADMIN_DN=cn=admin,$LDAP_BASE
+LDAP_BIND_DN=cn=procedura,ou=services,$LDAP_BASE   # Procedura's (and Keycloak's) read-only search account
+CA_DIR=$STACK/ca
+ldap_installed() {
+    [[ -x /usr/sbin/slapd && -x /usr/sbin/slappasswd ]] && command -v ldapadd >/dev/null &&
+        python3 -c 'import yaml' 2>/dev/null
+}
+# ensure_ldap_env: the directory's lines of secrets.env (passwords generated once, never a default)
+ensure_ldap_env() {
+    local key value added=()
+    mkdir -p "$STACK"
+    (umask 077 && touch "$SECRETS")
+    chmod 600 "$SECRETS"
+    for key in PROCEDURA_LDAP_ADMIN_PASSWORD PROCEDURA_LDAP_BIND_PASSWORD PROCEDURA_LDAP_URL \
+        PROCEDURA_LDAP_BASE_DN PROCEDURA_LDAP_BIND_DN PROCEDURA_LDAP_CA_FILE; do
+        grep -q "^$key=." "$SECRETS" && continue
+        case $key in
+            *_PASSWORD) value=$(new_secret) ;;
+            PROCEDURA_LDAP_URL) value=ldap://$HOST:$LDAP_PORT ;;
+            PROCEDURA_LDAP_BASE_DN) value=$LDAP_BASE ;;
+            PROCEDURA_LDAP_BIND_DN) value=$LDAP_BIND_DN ;;
+            PROCEDURA_LDAP_CA_FILE) value=$(cd "$CA_DIR" && pwd -P)/ca.crt ;;  # not through a symlink
+        esac
+        printf '%s=%s\n' "$key" "$value" >>"$SECRETS"
+        added+=("$key")
+    done
+    ((${#added[@]} == 0)) || log "stack: generated ${added[*]} into $SECRETS"
+}
+# ensure_ca: the stack's certificate authority (10 years), made once; clients trust ca.crt
+ensure_ca() {
+    [[ -s $CA_DIR/ca.crt && -s $CA_DIR/ca.key ]] && return 0
+    mkdir -p "$CA_DIR"
+    (umask 077 && openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -sha256 \
+        -subj "/O=Procedura local stack/CN=Procedura local CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+        -keyout "$CA_DIR/ca.key" -out "$CA_DIR/ca.crt" 2>/dev/null) || die "ca: openssl failed"
+    chmod 644 "$CA_DIR/ca.crt"
+    log "ca: made $CA_DIR/ca.crt (the local stack's certificate authority)"
+}
+# issue_cert DIR : DIR/server.crt and server.key for 127.0.0.1 and localhost, signed by the CA
+issue_cert() {
+    local dir=$1
+    [[ -s $dir/server.crt && -s $dir/server.key ]] &&
+        openssl verify -CAfile "$CA_DIR/ca.crt" "$dir/server.crt" >/dev/null 2>&1 && return 0
+    mkdir -p "$dir"
+    (umask 077 && openssl req -newkey rsa:2048 -nodes -subj "/O=Procedura local stack/CN=localhost" \
+        -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null &&
+        openssl x509 -req -in "$dir/server.csr" -CA "$CA_DIR/ca.crt" -CAkey "$CA_DIR/ca.key" \
+            -CAcreateserial -days 825 -sha256 -out "$dir/server.crt" \
+            -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n') \
+            2>/dev/null) || die "ca: signing the certificate of $dir failed"
+    rm -f "$dir/server.csr"
+}
+start_ldap() {
+    ensure_ca
+    ensure_ldap_env
+    mkdir -p "$LDAP_DIR/data"
+    issue_cert "$LDAP_DIR/tls"
+    local rootpw
+    rootpw=$(/usr/sbin/slappasswd -h '{SSHA}' -s "$(secret PROCEDURA_LDAP_ADMIN_PASSWORD)")
+    # it holds the admin's hash: readable by its owner only
+    (umask 077 && cat >"$LDAP_DIR/slapd.conf" <<CONF
+# generated by scripts/stack.sh (rewritten on every start)
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+moduleload ppolicy
+moduleload memberof
+moduleload argon2
+pidfile $LDAP_DIR/slapd.pid
+argsfile $LDAP_DIR/slapd.args
+loglevel none
+TLSCACertificateFile $CA_DIR/ca.crt
+TLSCertificateFile $LDAP_DIR/tls/server.crt
+TLSCertificateKeyFile $LDAP_DIR/tls/server.key
+# passwords given in clear (ldapadd, ldappasswd) are stored as Argon2 hashes
+password-hash {ARGON2}
+
+database mdb
+suffix "$LDAP_BASE"
+rootdn "$LDAP_ADMIN_DN"
+rootpw $rootpw
+directory $LDAP_DIR/data
+maxsize 1073741824
+index objectClass,uid,member,memberOf,departmentNumber eq
+# people's passwords: only to bind with; the search account reads everything else
+access to dn.base="" by * read
+access to dn.base="cn=Subschema" by * read
+access to attrs=userPassword by anonymous auth by * none
+access to * by dn.exact="$LDAP_BIND_DN" read by self read by anonymous auth by * none
+# memberOf on people, kept by the server (the attribute Active Directory offers too)
+overlay memberof
+memberof-group-oc groupOfNames
+memberof-member-ad member
+memberof-refint true
+# hashes a clear userPassword of ldapadd; pwdAccountLockedTime 000001010000Z disables an
+# account (the bind is refused), the way OpenLDAP marks a person who left
+overlay ppolicy
+ppolicy_hash_cleartext
+ppolicy_default "cn=default,ou=policies,$LDAP_BASE"
+CONF
+    )
+    spawn ldap "$LDAP_DIR" /usr/sbin/slapd -d 0 -f "$LDAP_DIR/slapd.conf" \
+        -h "ldap://$HOST:$LDAP_PORT/ ldaps://$HOST:$LDAPS_PORT/"
+}
+ldap_admin() { # ldap_admin TOOL ARGS... : an ldap-utils tool bound as the directory's admin
+    local tool=$1; shift
+    LDAPTLS_CACERT=$CA_DIR/ca.crt "$tool" -x -ZZ -H "ldap://$HOST:$LDAP_PORT" -D "$LDAP_ADMIN_DN" \
+        -y <(printf '%s' "$(secret PROCEDURA_LDAP_ADMIN_PASSWORD)") "$@"
+}
+health_ldap() {
+    LDAPTLS_CACERT=$CA_DIR/ca.crt ldapsearch -x -ZZ -H "ldap://$HOST:$LDAP_PORT" -o nettimeout=2 \
+        -LLL -s base -b "" namingContexts >/dev/null 2>&1
+}
+addr_ldap() { echo "ldap://$HOST:$LDAP_PORT/ (StartTLS), ldaps://$HOST:$LDAPS_PORT/, base $LDAP_BASE, CA $CA_DIR/ca.crt (passwords in $SECRETS)"; }
+# setup_ldap: idempotent: the base entries, the search account (its password set again each
+# time) and the demo directory of demo/organisation.yaml; entries already there are kept
+setup_ldap() {
+    local out ldif
+    ldif=$(python3 "$REPO/procedura_cli/directory_demo.py" "$REPO/demo/organisation.yaml" \
+        "$LDAP_BASE" "$LDAP_BIND_DN") || return 1
+    out=$(ldap_admin ldapadd -c <<<"$ldif" 2>&1) || true
+    # an entry already there is kept (people and groups may have changed since)
+    if grep '^ldap_add: ' <<<"$out" | grep -qv 'Already exists (68)'; then
+        log "$out"
+        return 1
+    fi
+    ldap_admin ldappasswd -s "$(secret PROCEDURA_LDAP_BIND_PASSWORD)" "$LDAP_BIND_DN" >/dev/null
+}
+
 port_of() {
     case $1 in
         rabbitmq) echo "$AMQP_PORT" ;; postgres) echo "$PG_PORT" ;; minio) echo "$MINIO_PORT" ;;
-        elasticsearch) echo "$ES_PORT" ;; tika) echo "$TIKA_PORT" ;; keycloak) echo "$KC_PORT" ;;
+        elasticsearch) echo "$ES_PORT" ;; tika) echo "$TIKA_PORT" ;; ldap) echo "$LDAP_PORT" ;;
+        keycloak) echo "$KC_PORT" ;;
     esac
 }
 
@@ -548,17 +691,25 @@ start_keycloak() {
         unzip -q "$KC_ZIP" -d "$KC_HOME.tmp"
         mv "$KC_HOME.tmp/keycloak-$KEYCLOAK_VERSION" "$KC_HOME" && rmdir "$KC_HOME.tmp"
     fi
-    # the realm, imported when Keycloak finds none (its data stays under $KC_HOME/data)
-    mkdir -p "$KC_HOME/data/import"
-    (umask 077 && "$(stack_python)" "$REPO/scripts/keycloak-realm.py" \
-        "$(secret PROCEDURA_OIDC_CLIENT_SECRET)" >"$KC_HOME/data/import/procedura-realm.json")
+    # the realm of the repository, imported afresh at every start (Keycloak's own database
+    # is thrown away: its people live in the stack's OpenLDAP, its sessions end on a restart)
+    rm -rf "$KC_HOME/data/h2" && mkdir -p "$KC_HOME/data/import"
+    (   # secrets through the environment, not arguments (which ps shows)
+        umask 077
+        for key in PROCEDURA_OIDC_CLIENT_SECRET PROCEDURA_LDAP_URL PROCEDURA_LDAP_BIND_DN \
+            PROCEDURA_LDAP_BIND_PASSWORD PROCEDURA_LDAP_BASE_DN; do
+            export "$key=$(secret "$key")"
+        done
+        "$(stack_python)" "$REPO/scripts/keycloak-realm.py" >"$KC_HOME/data/import/procedura-realm.json"
+    ) || die "keycloak: writing the realm failed"
+    # StartTLS to OpenLDAP: Keycloak trusts the stack's CA
     spawn keycloak "$KC_DIR" env JAVA_HOME="$(dirname "$(dirname "$java")")" \
         JAVA_OPTS_KC_HEAP="-Xms64m -Xmx$KC_HEAP -XX:MaxMetaspaceSize=256m" \
         KC_BOOTSTRAP_ADMIN_USERNAME=procedura-admin \
         KC_BOOTSTRAP_ADMIN_PASSWORD="$(secret PROCEDURA_KEYCLOAK_ADMIN_PASSWORD)" \
         "$KC_HOME/bin/kc.sh" start-dev --import-realm --http-host="$HOST" --http-port="$KC_PORT" \
         --hostname="http://$HOST:$KC_PORT" --http-management-port="$KC_MGMT_PORT" \
-        --health-enabled=true --cache=local
+        --health-enabled=true --cache=local --truststore-paths="$(secret PROCEDURA_LDAP_CA_FILE)"
 }
 stack_python() { if [[ -x $REPO/.venv/bin/python ]]; then echo "$REPO/.venv/bin/python"; else echo python3; fi; }
 health_keycloak() {
@@ -604,6 +755,10 @@ wait_healthy() {
                 fi
                 if [[ $c == rabbitmq ]] && ! setup_rabbitmq; then
                     fail_component rabbitmq "creating the users and their permissions failed"
+                    failed=1
+                fi
+                if [[ $c == ldap ]] && ! setup_ldap; then
+                    fail_component ldap "loading the base entries and the demo directory failed"
                     failed=1
                 fi
             elif ! is_running "$c"; then
@@ -700,6 +855,7 @@ cmd_down() {
     if ((purge)); then
         # only what this script owns: other tools keep files under .stack too
         rm -rf "$RMQ_DIR" "$PG_DIR" "$MINIO_DIR" "$ES_DIR" "$TIKA_DIR"
+        [[ " ${COMPONENTS[*]} " == *" ldap "* ]] && rm -rf "$LDAP_DIR"
         if wants keycloak; then rm -rf "$KC_DIR"; fi
         for i in "${COMPONENTS[@]}"; do rm -f "$LOGS/$i.log" "$(pidfile "$i")"; done
         log "stack: purged the data of ${COMPONENTS[*]} in $STACK"

@@ -15,7 +15,8 @@ ENGINES = {"RabbitMQ": port("PROCEDURA_AMQP_PORT", 5672),
            "PostgreSQL": port("PROCEDURA_PG_PORT", 5432),
            "MinIO": port("PROCEDURA_MINIO_PORT", 9000),
            "Elasticsearch": port("PROCEDURA_ES_PORT", 9200),
-           "Tika": port("PROCEDURA_TIKA_PORT", 9998)}
+           "Tika": port("PROCEDURA_TIKA_PORT", 9998),
+           "OpenLDAP": port("PROCEDURA_LDAP_PORT", 3389)}
 
 
 @pytest.fixture(scope="session")

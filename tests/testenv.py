@@ -104,6 +104,9 @@ class TestEnvironment:
             # login-limit test an address of its own, so the many right logins of the
             # suite (from 127.0.0.1) never meet the address limit those tests reach
             "PROCEDURA_TRUSTED_PROXIES": "127.0.0.1",
+            # the tests' people come from organisation files; the directory's tests set
+            # ldap themselves (tests/directory_room.py)
+            "PROCEDURA_AUTH_BACKEND": "local",
         }
 
     def environ(self, identity: str = broker_users.ADMIN) -> dict[str, str]:

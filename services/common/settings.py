@@ -12,12 +12,14 @@ the setting instead of running with a credential anyone can read.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 
 import yaml
 from nameko.extensions import DependencyProvider
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.common.directory_settings import DirectorySettings
 from services.common.oidc_settings import OidcSettings
 
 # secret -> the environment variable that sets it (what an operator must fix)
@@ -27,6 +29,7 @@ SECRET_SETTINGS = {
     "minio.access_key": "PROCEDURA_MINIO_ACCESS_KEY",
     "minio.secret_key": "PROCEDURA_MINIO_SECRET_KEY",
     "auth_secret": "PROCEDURA_AUTH_SECRET",
+    "auth.ldap.bind_password": "PROCEDURA_LDAP_BIND_PASSWORD",
     "auth.oidc.client_secret": "PROCEDURA_OIDC_CLIENT_SECRET",
 }
 # values found in the repository, now or in its history: defaults of earlier versions,
@@ -102,6 +105,17 @@ class AuthSettings(_Section):
     # how long a gateway process remembers the person of a session on its busiest routes
     # (search): a revoked session still works there for at most this long
     session_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    # who people are (docs/identity.md): `ldap`, the city hall's directory, or `local`, the
+    # users and passwords of the organisation file
+    backend: Literal["local", "ldap"] = "local"
+    ldap: DirectorySettings = DirectorySettings()
+    # break glass: this local account logs in (audited) whatever the backend; none by default
+    break_glass_user: str | None = None
+
+    @field_validator("break_glass_user", mode="before")
+    @classmethod
+    def _no_break_glass(cls, value):
+        return None if value == "" else value
     # single sign-on with OpenID Connect (services/common/oidc_settings.py)
     oidc: OidcSettings = OidcSettings()
 

@@ -1,6 +1,6 @@
-"""RPCs of logging in and out: a mixin of DocumentsService (which provides `self.db` and
-`self.access`, the login limits). The gateway is their only caller besides
-`procedura doctor`."""
+"""RPCs of logging in and out: a mixin of DocumentsService (which provides `self.db`,
+`self.access`, the login settings, and `self.directory`). The gateway is their only
+caller besides `procedura doctor`."""
 from __future__ import annotations
 
 import json
@@ -21,7 +21,7 @@ class Access:
         TooManyRequests (details.retry_after_seconds) while the user name or the client
         `address` has failed too often."""
         user, session_id = logins.log_in(self.db, self.access, username, password, address,
-                                         kind, ttl_seconds)
+                                         kind, ttl_seconds, self.directory)
         return {"user": user.model_dump(mode="json"), "session_id": session_id}
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)

@@ -29,14 +29,19 @@ _TRANSITION_EVENTS = {
 }
 
 
-def load_organisation(db, organisation: Organisation) -> dict:
+def load_organisation(db, organisation: Organisation, auth=None) -> dict:
     """Create or update departments and staff (passwords are hashed here). A person whose
-    password changes, or who is no longer active, loses every session and token."""
+    password changes, or who is no longer active, loses every session and token. When
+    the directory is the source of people (`auth.backend: ldap`), the file gives the
+    departments and at most the break-glass account; its other people are left out."""
+    directory = auth is not None and auth.backend == "ldap"
+    members = [m for m in organisation.users
+               if not directory or m.username == auth.break_glass_user]
     with db.transaction() as cur:
         repo = Repository(cur)
         for department in organisation.departments:
             repo.save_department(department.code, department.name)
-        for member in organisation.users:
+        for member in members:
             user = User.model_validate(member.model_dump(exclude={"password", "active"}))
             stored = repo.any_password_hash(user.username)
             unchanged = stored is not None and (not member.active
@@ -47,7 +52,8 @@ def load_organisation(db, organisation: Organisation) -> dict:
                 logins.revoke_everything_of(cur, user.username, "password_changed")
             if not member.active:
                 logins.revoke_everything_of(cur, user.username, "deactivated")
-    return {"departments": len(organisation.departments), "users": len(organisation.users)}
+    return {"departments": len(organisation.departments), "users": len(members),
+            "users_left_to_the_directory": len(organisation.users) - len(members)}
 
 
 def readable_document(repo: Repository, actor: str, document_id: UUID,

@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from services.common.settings import AuthSettings
 from services.contracts.errors import InvalidInput, NotFound, TooManyRequests, Unauthorized
 from services.contracts.models import User
-from services.documents import audit
+from services.documents import audit, directory_login
 from services.documents.access_repository import AccessRepository
 from services.documents.repository import Repository
 
@@ -27,15 +27,20 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(32))
 
 
 def log_in(db, limits: AuthSettings, username: str, password: str, address: str,
-           kind: str, ttl_seconds: int) -> tuple[User, str]:
+           kind: str, ttl_seconds: int, directory=None) -> tuple[User, str]:
     """The person and the id of their new session; Unauthorized for a wrong user name or
-    password, TooManyRequests while the user name or the address has to wait."""
+    password, TooManyRequests while the user name or the address has to wait. With the
+    `ldap` backend the directory checks the password (services/documents/directory_login.py),
+    except for the break-glass account, a local one (audited)."""
     if kind not in KINDS:
         raise InvalidInput(f"no session kind {kind}", {"field": "kind"})
     for field, value in (("username", username), ("password", password)):
         if "\x00" in value:   # PostgreSQL refuses NUL in text: name it instead
             raise InvalidInput(f"{field} contains a NUL character", {"field": field})
+    if not password:   # never a bind without a password (it would succeed, anonymous)
+        raise InvalidInput("password is required", {"field": "password"})
     name, address = username[:MAX_NAME], address[:64]
+    break_glass = limits.break_glass_user is not None and username == limits.break_glass_user
     with db.transaction() as cur:
         access = AccessRepository(cur)
         access.lock_attempts_of(name)
@@ -43,16 +48,29 @@ def log_in(db, limits: AuthSettings, username: str, password: str, address: str,
         if wait:
             raise TooManyRequests("too many failed logins; try again later",
                                   {"retry_after_seconds": wait})
-        people = Repository(cur)
-        stored = people.password_hash(username)
-        if verifies(stored or _DUMMY_HASH, password) and stored is not None:
+        if limits.backend == "ldap" and not break_glass:
+            user = directory_login.authenticate(cur, directory, username, password)
+        else:
+            user = _local_user(Repository(cur), username, password)
+        if user is not None:
             access.forget_failures(name, limits.failure_window_seconds)
             session_id = secrets.token_urlsafe(24)
-            access.open_session(session_id, username, kind, ttl_seconds)
-            return people.user(username), session_id
+            access.open_session(session_id, user.username, kind, ttl_seconds)
+            if break_glass:
+                audit.append(cur, user.username, "break_glass_login",
+                             details={"address": address, "kind": kind})
+            return user, session_id
         access.record_failure(name, address)
         _audit_if_now_waiting(cur, access, limits, name, address)
     raise Unauthorized("unknown user or wrong password", {})
+
+
+def _local_user(people: Repository, username: str, password: str) -> User | None:
+    """The person whose local password this is (the organisation file's)."""
+    stored = people.password_hash(username)
+    if verifies(stored or _DUMMY_HASH, password) and stored is not None:
+        return people.user(username)
+    return None
 
 
 def session_user(db, session_id: str) -> User:

@@ -19,6 +19,8 @@ from services.contracts.models import (
 from services.documents import audit, handlers, register_handlers
 from services.documents.access import Access
 from services.documents.dependencies import DocumentControlConfig, LoginLimits
+from services.documents.directory_provider import DirectoryProvider
+from services.documents.directory_rpc import DirectoryAdministration
 from services.documents.processes import ProcessesAndRisks
 from services.documents.repository import Repository
 from services.documents.sso_access import SingleSignOn
@@ -28,7 +30,7 @@ def _dump(model):
     return model.model_dump(mode="json")
 
 
-class DocumentsService(ProcessesAndRisks, Access, SingleSignOn):
+class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, SingleSignOn):
     name = "documents"
 
     health_beacon = HealthBeacon()
@@ -38,6 +40,7 @@ class DocumentsService(ProcessesAndRisks, Access, SingleSignOn):
     versioning = IdentifiedRpcProxy("versioning")
     control = DocumentControlConfig()
     access = LoginLimits()
+    directory = DirectoryProvider()   # None unless auth.backend is ldap
 
     @rpc(callers=GATEWAY)
     def health(self) -> dict:
@@ -47,7 +50,8 @@ class DocumentsService(ProcessesAndRisks, Access, SingleSignOn):
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def load_organisation(self, organisation: dict) -> dict:
         """Create or update departments and staff from an organisation file."""
-        return handlers.load_organisation(self.db, validate(Organisation, organisation))
+        return handlers.load_organisation(self.db, validate(Organisation, organisation),
+                                          self.access)
 
     @rpc(expected_exceptions=EXPECTED, callers=NOTIFICATIONS)
     def get_user(self, username: str) -> dict:

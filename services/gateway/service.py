@@ -38,6 +38,7 @@ from services.gateway.forms_routes import FormsRoutes
 from services.gateway.risks_routes import RiskRoutes
 from services.gateway.openapi_routes import OpenApiRoutes
 from services.gateway.ui_routes import UiRoutes
+from services.gateway.directory_routes import DirectoryRoutes
 from services.gateway.viewer_routes import ViewerRoutes
 
 ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
@@ -79,7 +80,8 @@ _body = json_body   # the JSON object of a request (services/gateway/entrypoints
 
 
 class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, RegisterRoutes,
-                     RenditionRoutes, OpenApiRoutes, UiRoutes, ViewerRoutes, OidcRoutes):
+                     RenditionRoutes, OpenApiRoutes, UiRoutes, ViewerRoutes, DirectoryRoutes,
+                     OidcRoutes):
     name = "gateway"
 
     config = GatewayConfig()

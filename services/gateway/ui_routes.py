@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 from services.common.settings import Settings
 from services.contracts.errors import (
     Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, ProceduraError,
-    TooManyRequests, Unauthorized, validate)
+    ServiceUnavailable, TooManyRequests, Unauthorized, validate)
 from services.contracts.models import Document, Role, Signing, User
 from services.contracts.search import SearchQuery
 from services.gateway.entrypoints import (
@@ -223,6 +223,14 @@ class UiRoutes:
             return current.render("login.html", 401, csrf=form.get("csrf_token"),
                                   next=target, failed=True, sso=self.config.issuer is not None,
                                   username=form.get("username", ""))
+        except (ServiceUnavailable, Forbidden) as exc:
+            # the directory cannot be reached, or it knows the person but Procedura cannot
+            # admit them (no group, a department not in the register): say which
+            return current.render("login.html", 503 if isinstance(exc, ServiceUnavailable)
+                                  else 403, csrf=form.get("csrf_token"), next=target,
+                                  username=form.get("username", ""),
+                                  refused=exc.details.get("reason") or "directory_down",
+                                  department=exc.details.get("department"))
         except TooManyRequests as exc:
             wait = retry_seconds(exc.details) or 60
             response = current.render("login.html", 429, csrf=form.get("csrf_token"),
@@ -490,7 +498,8 @@ class UiRoutes:
     @page
     def admin_page(self, current: Page):
         _office_only(current.user)
-        return current.render("admin.html", columns=orgimport.CSV_COLUMNS)
+        return current.render("admin.html", columns=orgimport.CSV_COLUMNS,
+                              directory=self.documents.directory_status(current.user.username))
 
     @http("POST", "/admin/organisation")
     @page
