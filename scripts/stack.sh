@@ -64,6 +64,8 @@ TIKA_HEAP=${PROCEDURA_TIKA_HEAP:-1g}
 # Tika's own cap on one parse: its forked parser is killed and restarted past it
 TIKA_TASK_TIMEOUT_MS=${PROCEDURA_TIKA_TASK_TIMEOUT_MS:-150000}
 KC_HEAP=${PROCEDURA_KEYCLOAK_HEAP:-384m}
+# Keycloak's first start builds it (1-2 min on two free cores): more time than the others
+KC_START_TIMEOUT=${PROCEDURA_KEYCLOAK_TIMEOUT:-420}
 
 # ---- names (the credentials are generated: secrets.env) ----------------------------
 RMQ_NODE=${PROCEDURA_RABBITMQ_NODE:-procedura@localhost}
@@ -75,6 +77,11 @@ BROKER_USERS=$REPO/services/common/broker_users.py
 ALL_COMPONENTS=(rabbitmq postgres minio elasticsearch tika ldap)
 [[ ${PROCEDURA_SSO:-} == keycloak ]] && ALL_COMPONENTS+=(keycloak)
 read -r -a COMPONENTS <<<"${PROCEDURA_STACK_COMPONENTS:-${ALL_COMPONENTS[*]}}"
+# Keycloak, once started, belongs to the stack until it is stopped: status, logs and down
+# (make down) see it without PROCEDURA_SSO
+if [[ -z ${PROCEDURA_STACK_COMPONENTS:-} && ${PROCEDURA_SSO:-} != keycloak && -s $PIDS/keycloak.pid ]]; then
+    COMPONENTS+=(keycloak)
+fi
 
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 RMQ_BIN=/usr/lib/rabbitmq/bin
@@ -764,8 +771,8 @@ wait_healthy() {
             elif ! is_running "$c"; then
                 fail_component "$c" "process is not running"
                 failed=1
-            elif ((SECONDS - t0 >= START_TIMEOUT)); then
-                fail_component "$c" "not healthy after ${START_TIMEOUT} s"
+            elif ((SECONDS - t0 >= $(start_timeout "$c"))); then
+                fail_component "$c" "not healthy after $(start_timeout "$c") s"
                 failed=1
             else
                 left+=("$c")
@@ -776,6 +783,8 @@ wait_healthy() {
     done
     return "$failed"
 }
+
+start_timeout() { if [[ $1 == keycloak ]]; then echo "$KC_START_TIMEOUT"; else echo "$START_TIMEOUT"; fi; }
 
 with_lock() {
     mkdir -p "$STACK"
