@@ -3,7 +3,8 @@ gateway's issuer (services/gateway/oidc.py) takes Keycloak's own tokens and refu
 bad signature, a wrong audience, an expired token and an ID token of another sign-in; the
 documents service (services/documents/sso_logins.py, real PostgreSQL) takes a sign-in's
 state once, refreshes or adds the person the issuer vouches for, and keeps out people
-Procedura has deactivated or whose department it does not have."""
+Procedura has deactivated or whose department it does not have. Keycloak's people are the
+stack's OpenLDAP's: one added there signs in, one disabled there cannot."""
 from __future__ import annotations
 
 import base64
@@ -19,6 +20,7 @@ from services.contracts.errors import InvalidInput, ServiceUnavailable, Unauthor
 from services.documents import sso_logins
 from services.gateway.oidc import Issuer
 from tests import keycloak
+from tests.testenv import stack_secrets
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +156,39 @@ def test_a_user_name_procedura_does_not_accept_is_named(db):
     with pytest.raises(InvalidInput) as refused:
         sso_logins.person(db, _profile(username="a*)(uid=*"))
     assert refused.value.details == {"field": "username"}
+
+
+# --- Keycloak's people are the directory's ------------------------------------------------
+@pytest.fixture
+def directory_person(issuer_url, run_id):
+    """A person of the stack's OpenLDAP (where Keycloak finds people), in procedura-author
+    of DRU, removed at the end; the IT office's side is the directory admin's (ldap3)."""
+    from tests.directory_room import DirectoryRoom
+
+    admin = DirectoryRoom(run_id).admin
+    base = stack_secrets()["PROCEDURA_LDAP_BASE_DN"]
+    username = f"sso.{run_id}"
+    dn, group = f"uid={username},ou=people,{base}", f"cn=procedura-author,ou=groups,{base}"
+    admin.add(dn, ["inetOrgPerson"], {
+        "uid": username, "cn": "Dana Sso", "sn": "Sso", "givenName": "Dana",
+        "displayName": "Dana Sso", "mail": f"{username}@primarie.local",
+        "title": "Inspector", "departmentNumber": "DRU", "userPassword": "directory-pass-1"})
+    admin.modify(group, {"member": [("MODIFY_ADD", [dn])]})
+    yield admin, dn, username
+    admin.modify(group, {"member": [("MODIFY_DELETE", [dn])]})
+    admin.delete(dn)
+
+
+def test_a_person_added_to_the_directory_signs_in_and_a_disabled_one_cannot(
+        issuer_url, directory_person):
+    admin, dn, username = directory_person
+    issued = keycloak.tokens(username, "directory-pass-1")
+    checked = issuer(issuer_url)
+    profile = checked.profile(checked.access_token_claims(issued["access_token"]))
+    assert (profile.username, profile.department, profile.roles) == (username, "DRU",
+                                                                     ("author",))
+    assert profile.full_name == "Dana Sso"
+
+    admin.modify(dn, {"pwdAccountLockedTime": [("MODIFY_REPLACE", ["000001010000Z"])]})
+    with pytest.raises(keycloak.Refused):
+        keycloak.tokens(username, "directory-pass-1")
