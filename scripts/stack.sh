@@ -561,7 +561,7 @@ ensure_ldap_env() {
 ensure_ca() {
     [[ -s $CA_DIR/ca.crt && -s $CA_DIR/ca.key ]] && return 0
     mkdir -p "$CA_DIR"
-    (umask 077 && openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -sha256 \
+    (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -sha256 \
         -subj "/O=Procedura local stack/CN=Procedura local CA" \
         -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
         -keyout "$CA_DIR/ca.key" -out "$CA_DIR/ca.crt" 2>/dev/null) || die "ca: openssl failed"
@@ -574,7 +574,7 @@ issue_cert() {
     [[ -s $dir/server.crt && -s $dir/server.key ]] &&
         openssl verify -CAfile "$CA_DIR/ca.crt" "$dir/server.crt" >/dev/null 2>&1 && return 0
     mkdir -p "$dir"
-    (umask 077 && openssl req -newkey rsa:2048 -nodes -subj "/O=Procedura local stack/CN=localhost" \
+    (umask 077 && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/O=Procedura local stack/CN=localhost" \
         -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null &&
         openssl x509 -req -in "$dir/server.csr" -CA "$CA_DIR/ca.crt" -CAkey "$CA_DIR/ca.key" \
             -CAcreateserial -days 825 -sha256 -out "$dir/server.crt" \

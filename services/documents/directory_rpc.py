@@ -55,19 +55,12 @@ class DirectoryAdministration:
     def sync_directory_when_due(self) -> None:
         """The periodic sync (auth.ldap.sync_interval_seconds after the last one that
         did its work; a failed one is tried again a minute later)."""
-        if self.directory is None or not self.directory.settings.sync_interval_seconds:
-            return
-        with self.db.transaction() as cur:
-            repo = DirectoryRepository(cur)
-            since_done = repo.seconds_since_last("done")
-            since_any = repo.seconds_since_last(None)
-        interval = self.directory.settings.sync_interval_seconds
-        if (since_done is not None and since_done < interval) or \
-                (since_any is not None and since_any < RETRY_SECONDS):
+        if self.directory is None:
             return
         try:
-            result = directory_sync.sync(self.db, self.directory, "timer", None)
-            log.info("directory sync %s: %s", result["id"], result["outcome"])
+            result = directory_sync.sync_if_due(self.db, self.directory, RETRY_SECONDS)
+            if result:
+                log.info("directory sync %s: %s", result["id"], result["outcome"])
         except (ServiceUnavailable, Conflict) as exc:
             log.warning("directory sync: %s", exc.message)
 

@@ -59,9 +59,9 @@ def plan(current: dict[str, dict], people: list[DirectoryPerson], departments: s
                                           "disabled" if person.disabled else "no_group"))
             continue
         if person.department not in departments:
-            result.errors.append({"username": person.username, "problem":
-                                  f"department {person.department!r} is not in the register "
-                                  "of departments" if person.department else
+            result.errors.append({"username": person.username, "department": person.department,
+                                  "problem": f"department {person.department!r} is not in the "
+                                  "register of departments" if person.department else
                                   "has no department in the directory"})
             continue
         if not ours:
@@ -122,6 +122,23 @@ def sync(db, directory: Directory, trigger: str, actor: str | None, dry_run: boo
         log.warning("directory sync %s: %s: %s", sync_id, problem["username"], problem["problem"])
     return {"id": sync_id, "outcome": outcome, "dry_run": dry_run, "report": report,
             "error": error}
+
+
+def sync_if_due(db, directory: Directory, retry_seconds: float) -> dict | None:
+    """The periodic sync: run one when the last that did its work is older than
+    `sync_interval_seconds` (or there was none) and no attempt was made in the last
+    `retry_seconds` (a directory that is down is tried again that often, not in a loop).
+    None when not due; as `sync` otherwise."""
+    interval = directory.settings.sync_interval_seconds
+    if not interval:
+        return None
+    with db.transaction() as cur:
+        repo = DirectoryRepository(cur)
+        since_done, since_any = repo.seconds_since_last("done"), repo.seconds_since_last(None)
+    if (since_done is not None and since_done < interval) or \
+            (since_any is not None and since_any < retry_seconds):
+        return None
+    return sync(db, directory, "timer", None)
 
 
 def _apply(cur, repo: DirectoryRepository, result: Plan) -> None:

@@ -37,7 +37,7 @@ SERVICES = {
 }
 EXPECTED_EGRESS = {
     "gateway": {"rabbitmq", "minio"},
-    "documents": {"rabbitmq", "postgresql"},
+    "documents": {"rabbitmq", "postgresql", "directory"},   # logins and the sync (LDAPS)
     "versioning": {"rabbitmq", "postgresql", "minio"},   # uploads never wait for Tika
     "extraction": {"rabbitmq", "postgresql", "minio", "tika"},
     # reads untrusted files with LibreOffice and Tesseract: nothing beyond its stores
@@ -53,7 +53,8 @@ EXPECTED_EGRESS = {
     "tika": set(),
 }
 ENGINE_PORTS = {5672: "rabbitmq", 5432: "postgresql", 9000: "minio", 9200: "elasticsearch",
-                9998: "tika", 53: "dns", 25: "smtp", 15672: "rabbitmq-management"}
+                9998: "tika", 53: "dns", 25: "smtp", 15672: "rabbitmq-management",
+                636: "directory"}
 # the gateway's doors: the ingress controller on the API port, monitoring on /metrics'
 GATEWAY_DOORS = {"ingress-nginx": [8080], "monitoring": [9102]}
 # the pod labels an in-namespace engine admits (dev RabbitMQ: its management API for the

@@ -131,6 +131,11 @@ member: {person}
     assert sync.returncode == 0, sync.stdout + sync.stderr
     assert "deactivated ion.nou (not_in_directory)" in sync.stdout
     assert requests.get(f"{env.gateway}/api/me", headers=headers, timeout=30).status_code == 401
+    status = subprocess.run([str(BIN / "procedura"), "--config", CONFIG, "directory", "status"],
+                            env=env.environ(), cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert status.returncode == 0 and ": answers" in status.stdout, status.stdout + status.stderr
+    assert "1 deactivated" in status.stdout
 
 
 def test_wrong_password_answers_401_and_empty_password_422(directory_gateway):

@@ -130,7 +130,7 @@ def test_a_department_not_in_the_register_is_named_not_a_500(db, room, caplog):
     assert refused.value.details == {"reason": "unknown_department", "department": "XYZ"}
     assert "XYZ" in refused.value.message and "XYZ" in caplog.text
     result = directory_sync.sync(db, directory_of(room), "cli", None)
-    assert result["report"]["errors"] == [{"username": "dir.fil", "problem":
+    assert result["report"]["errors"] == [{"username": "dir.fil", "department": "XYZ", "problem":
                                            "department 'XYZ' is not in the register of departments"}]
     assert staff_row(db, "dir.fil") is None
 
@@ -241,3 +241,35 @@ def test_break_glass_account_logs_in_locally_and_is_audited(db, room):
     with db.transaction() as cur:
         cur.execute("SELECT action FROM audit_log WHERE actor = 'dir.urgenta'")
         assert [r["action"] for r in cur.fetchall()] == ["break_glass_login"]
+
+
+def test_the_periodic_sync_runs_when_due_and_retries_a_directory_that_was_down(db, room):
+    with db.transaction() as cur:
+        cur.execute("DELETE FROM directory_syncs")
+    room.add_person("dir.timer", "parola-timer-1")
+    down = directory_of(room, urls=("ldap://127.0.0.1:9",), sync_interval_seconds=900)
+    with pytest.raises(ServiceUnavailable):
+        directory_sync.sync_if_due(db, down, retry_seconds=60)
+    # tried a moment ago: not again before retry_seconds
+    assert directory_sync.sync_if_due(db, directory_of(room, sync_interval_seconds=900),
+                                      retry_seconds=60) is None
+    done = directory_sync.sync_if_due(db, directory_of(room, sync_interval_seconds=900),
+                                      retry_seconds=0)
+    assert done["outcome"] == "done" and staff_row(db, "dir.timer")["active"]
+    # done within the interval: not due
+    assert directory_sync.sync_if_due(db, directory_of(room, sync_interval_seconds=900),
+                                      retry_seconds=0) is None
+    assert directory_sync.sync_if_due(db, directory_of(room, sync_interval_seconds=0),
+                                      retry_seconds=0) is None
+
+
+def test_failed_directory_logins_are_throttled_as_local_ones(db, room):
+    from services.contracts.errors import TooManyRequests
+
+    room.add_person("dir.lim", "parola-lim-1")
+    directory = directory_of(room)
+    for _ in range(5):
+        with pytest.raises(Unauthorized):
+            log_in(db, directory, "dir.lim", "gresita", address="10.9.7.7")
+    with pytest.raises(TooManyRequests):      # the right password waits too
+        log_in(db, directory, "dir.lim", "parola-lim-1", address="10.9.7.8")
