@@ -70,7 +70,12 @@ class OidcRoutes:
             user, session_id, id_token, target = self._complete_sign_in(request)
         except (Unauthorized, InvalidInput, NotFound, ServiceUnavailable,
                 TooManyRequests) as exc:
-            response = self._login_page(request, STATUS[type(exc)], sso_failed=exc.message)
+            if exc.details.get("field") == "department":   # said as the directory login says it
+                response = self._login_page(request, STATUS[type(exc)],
+                                            refused="unknown_department",
+                                            department=exc.details.get("department"))
+            else:
+                response = self._login_page(request, STATUS[type(exc)], sso_failed=exc.message)
             response.delete_cookie(SSO_COOKIE, path="/")
             return response
         response = render.redirect(target)

@@ -230,7 +230,8 @@ class UiRoutes:
                                   else 403, csrf=form.get("csrf_token"), next=target,
                                   username=form.get("username", ""),
                                   refused=exc.details.get("reason") or "directory_down",
-                                  department=exc.details.get("department"))
+                                  department=exc.details.get("department"),
+                                  sso=self.config.issuer is not None)
         except TooManyRequests as exc:
             wait = retry_seconds(exc.details) or 60
             response = current.render("login.html", 429, csrf=form.get("csrf_token"),
