@@ -114,3 +114,24 @@ def test_a_callback_for_another_browsers_sign_in_is_refused(gateway, issuer):
     assert answer.status_code == 401
     assert "state is not the one this browser started" in answer.text
     assert not victim.cookies.get(SESSION_COOKIE)
+
+
+def test_a_department_the_register_lacks_is_named_on_the_login_page(gateway, issuer, run_id):
+    from tests.directory_room import DirectoryRoom
+    from tests.testenv import stack_secrets
+
+    admin = DirectoryRoom(run_id).admin
+    username = f"sso.{run_id}.b"
+    dn = f"uid={username},ou=people,{stack_secrets()['PROCEDURA_LDAP_BASE_DN']}"
+    admin.add(dn, ["inetOrgPerson"], {
+        "uid": username, "cn": "Vlad Nou", "sn": "Nou", "givenName": "Vlad",
+        "mail": f"{username}@primarie.local", "departmentNumber": "XYZ",
+        "userPassword": "directory-pass-2"})
+    try:
+        browser, back = _callback(gateway, username, "directory-pass-2")
+        answer = browser.get(back, allow_redirects=False, timeout=30)
+    finally:
+        admin.delete(dn)
+    assert answer.status_code == 422
+    assert "XYZ" in answer.text and "registrul" in answer.text    # said in Romanian
+    assert not browser.cookies.get(SESSION_COOKIE)
