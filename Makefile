@@ -93,12 +93,15 @@ schemas: venv
 unit: venv
 	$(BIN)/python -m pytest tests/unit tests/contracts
 
+integration: export PROCEDURA_SSO = keycloak
 integration: venv stack-up
 	$(BIN)/python -m pytest tests/integration
 
 e2e: venv stack-up
 	$(BIN)/python -m pytest tests/e2e
 
+# make test always tests single sign-on: Keycloak is started with the stack (once; it stays up)
+test: export PROCEDURA_SSO = keycloak
 test: venv stack-up browser k8s-validate
 	$(BIN)/python -m pytest tests
 

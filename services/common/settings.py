@@ -20,6 +20,7 @@ from nameko.extensions import DependencyProvider
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.common.directory_settings import DirectorySettings
+from services.common.oidc_settings import OidcSettings
 
 # secret -> the environment variable that sets it (what an operator must fix)
 SECRET_SETTINGS = {
@@ -29,6 +30,7 @@ SECRET_SETTINGS = {
     "minio.secret_key": "PROCEDURA_MINIO_SECRET_KEY",
     "auth_secret": "PROCEDURA_AUTH_SECRET",
     "auth.ldap.bind_password": "PROCEDURA_LDAP_BIND_PASSWORD",
+    "auth.oidc.client_secret": "PROCEDURA_OIDC_CLIENT_SECRET",
 }
 # values found in the repository, now or in its history: defaults of earlier versions,
 # the engines' own defaults and the demo's passwords (demo/organisation.yaml)
@@ -114,6 +116,8 @@ class AuthSettings(_Section):
     @classmethod
     def _no_break_glass(cls, value):
         return None if value == "" else value
+    # single sign-on with OpenID Connect (services/common/oidc_settings.py)
+    oidc: OidcSettings = OidcSettings()
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -176,7 +180,7 @@ class Settings(_Section):
 
     def _value(self, name: str):
         value = self
-        for part in name.split("."):
+        for part in name.split("."):   # a nested section: auth.oidc.client_secret
             value = getattr(value, part)
         return value
 

@@ -23,13 +23,14 @@ from services.documents.directory_provider import DirectoryProvider
 from services.documents.directory_rpc import DirectoryAdministration
 from services.documents.processes import ProcessesAndRisks
 from services.documents.repository import Repository
+from services.documents.sso_access import SingleSignOn
 
 
 def _dump(model):
     return model.model_dump(mode="json")
 
 
-class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration):
+class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, SingleSignOn):
     name = "documents"
 
     health_beacon = HealthBeacon()

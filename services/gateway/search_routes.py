@@ -7,6 +7,7 @@ import time
 from services.contracts.errors import Unauthorized, validate
 from services.contracts.models import User
 from services.contracts.search import SearchQuery, SuggestQuery
+from services.gateway.auth import person
 from services.gateway.entrypoints import http, json_response
 
 # A search box asks on every keystroke: the person behind a token (department and roles,
@@ -15,7 +16,7 @@ from services.gateway.entrypoints import http, json_response
 # department or roles, a logout or a revoked token reaches search within this delay
 # (docs/search.md, "Permissions"); `procedura doctor` reports a revoked token still
 # accepted after it.
-_users: dict[str, tuple[float, User]] = {}   # by session id
+_users: dict[str, tuple[float, User]] = {}   # by session id (or the issuer's token's hash)
 
 
 def _args(request) -> dict:
@@ -25,19 +26,19 @@ def _args(request) -> dict:
 class SearchRoutes:
     def _search_user(self, request) -> User:
         """`self._user(request)`, remembered for `auth.session_cache_seconds`."""
-        session_id = self.config.tokens.claims(request.headers.get("Authorization")).session_id
+        claims = self.config.tokens.claims(request.headers.get("Authorization"))
         now = time.monotonic()
-        cached = _users.get(session_id)
+        cached = _users.get(claims.key)
         if cached and cached[0] > now:
             return cached[1]
         try:
-            user = User.model_validate(self.documents.session_user(session_id))
+            user = person(self.documents, claims)
         except Unauthorized:
-            _users.pop(session_id, None)
+            _users.pop(claims.key, None)
             raise
         if len(_users) > 10_000:
             _users.clear()
-        _users[session_id] = (now + self.config.settings.auth.session_cache_seconds, user)
+        _users[claims.key] = (now + self.config.settings.auth.session_cache_seconds, user)
         return user
 
     @http("GET", "/api/search")

@@ -22,7 +22,9 @@ from services.contracts.models import (
     VersionManifest)
 from services.gateway import uploads
 from services.gateway.live import LiveFeed, stream as live_stream
-from services.gateway.auth import Tokens
+from services.gateway.auth import Tokens, person
+from services.gateway.oidc import Issuer
+from services.gateway.oidc_routes import OidcRoutes
 from services.gateway.client import TrustedProxies
 from services.gateway.entrypoints import (
     MetricsProvider, error_response, http, json_body, json_response, whole_number)
@@ -50,8 +52,13 @@ class GatewayConfig(DependencyProvider):
         from minio import Minio
 
         self.settings = Settings.from_config(self.container.config)
+        oidc = self.settings.auth.oidc
+        # single sign-on when an issuer is set (services/gateway/oidc.py); its client
+        # secret is then required (a process refuses to start without it)
+        self.issuer = (Issuer(oidc, self.settings.secret("auth.oidc.client_secret"))
+                       if oidc.enabled else None)
         self.tokens = Tokens(self.settings.secret("auth_secret"),
-                             self.settings.token_ttl_seconds)
+                             self.settings.token_ttl_seconds, self.issuer)
         self.proxies = TrustedProxies(self.settings.auth.trusted_proxies)
         m = self.settings.minio
         self.minio = Minio(m.endpoint, access_key=self.settings.secret("minio.access_key"),
@@ -73,7 +80,8 @@ _body = json_body   # the JSON object of a request (services/gateway/entrypoints
 
 
 class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, RegisterRoutes,
-                     RenditionRoutes, OpenApiRoutes, UiRoutes, ViewerRoutes, DirectoryRoutes):
+                     RenditionRoutes, OpenApiRoutes, UiRoutes, ViewerRoutes, DirectoryRoutes,
+                     OidcRoutes):
     name = "gateway"
 
     config = GatewayConfig()
@@ -87,8 +95,8 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
     def _user(self, request) -> User:
         """The person of the bearer token, if its session is still live (Unauthorized
         once it is logged out, revoked or expired, or the person deactivated)."""
-        claims = self.config.tokens.claims(request.headers.get("Authorization"))
-        return User.model_validate(self.documents.session_user(claims.session_id))
+        return person(self.documents,
+                      self.config.tokens.claims(request.headers.get("Authorization")))
 
     def _version(self, user: User, version_id: str) -> Version:
         revision = Revision.model_validate(self.documents.get_revision(user.username, version_id))
@@ -142,6 +150,9 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
     def logout_token(self, request):
         """Revoke the bearer token this request carries: no gateway accepts it again."""
         claims = self.config.tokens.claims(request.headers.get("Authorization"))
+        if claims.session_id is None:
+            raise InvalidInput("an access token of the single sign-on issuer ends at the "
+                               "issuer (its logout), not here", {"header": "Authorization"})
         self.documents.log_out(claims.session_id)
         return Response(status=204)
 

@@ -191,12 +191,17 @@ class UiRoutes:
 
     @http("GET", "/login")
     def login_page(self, request):
+        return self._login_page(request)
+
+    def _login_page(self, request, http_status: int = 200, **values) -> Response:
+        """The login page (a fresh CSRF cookie for its form); `values` say what went wrong."""
         current = Page(request, None, None)
         token = secrets.token_urlsafe(24)
-        response = current.render("login.html", csrf=token,
+        response = current.render("login.html", http_status, csrf=token,
                                   next=safe_next(request.args.get("next")),
                                   expired=request.args.get("expired") == "1",
-                                  flash=request.args.get("flash", ""))
+                                  flash=request.args.get("flash", ""),
+                                  sso=self.config.issuer is not None, **values)
         response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600,
                             **self._cookie_options(request))
         return response
@@ -216,7 +221,7 @@ class UiRoutes:
         except (Unauthorized, InvalidInput, NotFound):
             # one message whatever was wrong: no hint whether the user exists
             return current.render("login.html", 401, csrf=form.get("csrf_token"),
-                                  next=target, failed=True,
+                                  next=target, failed=True, sso=self.config.issuer is not None,
                                   username=form.get("username", ""))
         except (ServiceUnavailable, Forbidden) as exc:
             # the directory cannot be reached, or it knows the person but Procedura cannot
@@ -225,11 +230,13 @@ class UiRoutes:
                                   else 403, csrf=form.get("csrf_token"), next=target,
                                   username=form.get("username", ""),
                                   refused=exc.details.get("reason") or "directory_down",
-                                  department=exc.details.get("department"))
+                                  department=exc.details.get("department"),
+                                  sso=self.config.issuer is not None)
         except TooManyRequests as exc:
             wait = retry_seconds(exc.details) or 60
             response = current.render("login.html", 429, csrf=form.get("csrf_token"),
                                       next=target, username=form.get("username", ""),
+                                      sso=self.config.issuer is not None,
                                       wait_minutes=-(-wait // 60))
             response.headers["Retry-After"] = str(wait)
             return response
@@ -246,7 +253,8 @@ class UiRoutes:
     def logout(self, current: Page):
         """Log out: the session ends on the server too, not only in this browser."""
         self.documents.log_out(current.session.id)
-        response = render.redirect("/login?flash=logged_out")
+        # signed in through the issuer: its session ends too (oidc_routes.py)
+        response = self._logged_out(current.request)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
