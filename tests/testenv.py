@@ -9,6 +9,7 @@ services/common/broker_users.py; the tests themselves act as procedura-admin."""
 from __future__ import annotations
 
 import os
+import socket
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -67,11 +68,20 @@ def admin_database_url(database: str = "procedura") -> str:
     return f"postgresql://procedura:{password}@{HOST}:{PG_PORT}/{database}"
 
 
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now (the kernel's choice)."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
 class TestEnvironment:
     def __init__(self, run_id: str, gateway_port: int | None = None,
                  upload_limit: int = 5 * 1024 * 1024):
-        # a port of its own, so two test runs on one machine do not meet
-        gateway_port = gateway_port or 8200 + os.getpid() % 700
+        # a port of its own, free when asked, so neither two test runs on one machine nor
+        # two environments of one run meet (a gateway binds with SO_REUSEPORT: two on one
+        # port would silently share its requests)
+        gateway_port = gateway_port or free_port()
         self.run_id = run_id
         self.vhost = f"procedura-{run_id}"
         self.database = f"procedura_{run_id}"
@@ -97,7 +107,7 @@ class TestEnvironment:
             "PROCEDURA_RPC_TIMEOUT": "8",
             "PROCEDURA_RUN_DIR": str(ROOT / ".stack" / "test-runs" / run_id),
             # e-mail goes to the SMTP server a test starts on this port (tests/mailserver.py)
-            "PROCEDURA_SMTP_PORT": str(gateway_port + 20000),
+            "PROCEDURA_SMTP_PORT": str(free_port()),
             "PROCEDURA_MAIL_RETRY_BASE": "1",
             "PROCEDURA_BASE_URL": self.gateway,
             # tests stand in for a reverse proxy on loopback: X-Forwarded-For gives each

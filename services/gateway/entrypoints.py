@@ -8,8 +8,10 @@ import re
 import time
 from collections import Counter, defaultdict
 
+import eventlet
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer
 from werkzeug.wrappers import Response
 
 from services.contracts.errors import (
@@ -90,7 +92,24 @@ class MetricsProvider(DependencyProvider):
         return self.metrics
 
 
+class ExclusiveWebServer(WebServer):
+    """nameko's WebServer, listening on its address alone. eventlet sets SO_REUSEPORT by
+    default, so a second gateway started on a port already served (a second `make up`, two
+    test environments given one port) would start without a word and the kernel would
+    share the requests between the two; without it the second one fails, naming the
+    address in use."""
+
+    def start(self):
+        if not self._starting:
+            self._starting = True
+            self._sock = eventlet.listen(self.bind_addr, reuse_port=False)
+            self._sock.settimeout(None)   # as nameko: https://github.com/celery/kombu/issues/838
+            self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
+            self._gt = self.container.spawn_managed_thread(self.run)
+
+
 class HttpEntrypoint(HttpRequestHandler):
+    server = ExclusiveWebServer()
     metrics = RequestMetrics()
 
     def __init__(self, method, url, **kwargs):

@@ -5,17 +5,18 @@ alone (deploy/k8s/base/gateway.yaml), so staff never reach it. Without it (the l
 stack, on 127.0.0.1), on the gateway's own address."""
 from __future__ import annotations
 
-from nameko.web.server import WebServer, parse_address
+from nameko.web.server import parse_address
 
-from services.gateway.entrypoints import HttpEntrypoint
+from services.gateway.entrypoints import ExclusiveWebServer, HttpEntrypoint
 
 
 def metrics_address(config: dict) -> str | None:
     return str(config.get("METRICS_ADDRESS") or "").strip() or None
 
 
-class MetricsServer(WebServer):
-    """nameko's WebServer on METRICS_ADDRESS; it listens only when an entrypoint uses it."""
+class MetricsServer(ExclusiveWebServer):
+    """The gateway's kind of server on METRICS_ADDRESS; it listens only when an entrypoint
+    uses it."""
 
     @property
     def bind_addr(self):   # None when unset (nameko reads every property when it binds)

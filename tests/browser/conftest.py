@@ -2,7 +2,6 @@
 every service as its own process (the e2e environment), on the demo organisation."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.browser
 def environment(stack, run_id):
     """An environment of its own (not the e2e suite's, which may run in the same session):
     its own run id, and a gateway port the e2e one does not use."""
-    env = TestEnvironment(f"{run_id}b", gateway_port=8200 + (os.getpid() + 350) % 700)
+    env = TestEnvironment(f"{run_id}b")
     env.create()
     yield env
     env.destroy()

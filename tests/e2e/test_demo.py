@@ -16,7 +16,7 @@ from tests.testenv import ROOT, TestEnvironment, eventually
 @pytest.fixture(scope="module")
 def fresh(stack, run_id):
     """An environment of its own: the suite's shares its register with the other tests."""
-    env = TestEnvironment(f"{run_id}d", gateway_port=8200 + (os.getpid() + 175) % 700)
+    env = TestEnvironment(f"{run_id}d")
     env.create()
     services = Services(env)
     try:

@@ -9,7 +9,6 @@ run` processes (the others play no part in logging in), the sync as the operator
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -29,19 +28,13 @@ PROCESSES = {"documents": "services.documents.service:DocumentsService",
              "gateway": "services.gateway.service:GatewayService"}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def directory_gateway(stack, run_id, tmp_path_factory):
     room = DirectoryRoom(f"{run_id}-e2e")
     room.create()
     # a colleague who stays: a directory that answers with nobody is refused by the sync
     room.add_person("maria.ramane", "parola-maria-1", department="DRU", roles=("verifier",))
-    env = testenv.TestEnvironment(f"{run_id}d", gateway_port=_free_port())
+    env = testenv.TestEnvironment(f"{run_id}dir")
     env.env.update(room.environment())
     env.create()
     logs = tmp_path_factory.mktemp("directory-services")

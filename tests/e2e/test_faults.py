@@ -79,7 +79,7 @@ class PrivateEnvironment(testenv.TestEnvironment):
     """A test environment whose broker, index and Tika are the private ones."""
 
     def __init__(self, run_id: str, stack: PrivateStack, gateway_port: int | None = None):
-        super().__init__(run_id, gateway_port=gateway_port or 7100 + os.getpid() % 700)
+        super().__init__(run_id, gateway_port=gateway_port)
         self.stack = stack
         # the vhost and the index live on the private servers; the database and the
         # buckets on the shared ones (TestEnvironment.create/destroy use these)

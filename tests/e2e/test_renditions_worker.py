@@ -380,14 +380,12 @@ def test_disposal_removes_the_rendition_and_its_page_images(login, document, env
 def limited(stack, run_id, org):
     """A second environment whose worker has tiny limits: LibreOffice 1 s (its start alone
     is longer, so every conversion hangs past it) and 3 pages of OCR per file."""
-    import os
-
     from procedura_cli.client import Client
     from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
     from tests.e2e.conftest import Services
     from tests.testenv import TestEnvironment
 
-    environment = TestEnvironment(f"{run_id}lim", gateway_port=8200 + (os.getpid() + 350) % 700)
+    environment = TestEnvironment(f"{run_id}lim")
     environment.env.update({"PROCEDURA_RENDITION_CONVERSION_SECONDS": "1",
                             "PROCEDURA_OCR_MAX_PAGES": "3"})
     environment.create()

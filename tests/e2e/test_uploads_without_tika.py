@@ -48,8 +48,7 @@ def private_tika(stack):
 def city_hall(private_tika, run_id, org):
     from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 
-    environment = PrivateEnvironment(f"{run_id}u", private_tika,
-                                     gateway_port=7100 + (os.getpid() + 350) % 700)
+    environment = PrivateEnvironment(f"{run_id}u", private_tika)
     # a file that kills Tika's parser is failed after its second death (default 3): each
     # death costs a minute of this module's time
     environment.env["PROCEDURA_EXTRACTION_MAX_ATTEMPTS"] = "2"
