@@ -103,7 +103,7 @@ e2e: venv stack-up
 # make test always tests single sign-on: Keycloak is started with the stack (once; it stays up)
 test: export PROCEDURA_SSO = keycloak
 test: venv stack-up browser k8s-validate
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --durations=25
 
 clean:
 	rm -rf $(VENV) .pytest_cache
