@@ -258,7 +258,7 @@ def test_settings_are_the_ones_config_procedura_yaml_reads(rendered, overlay):
     assert secret_vars == {"PROCEDURA_AMQP_URI", "PROCEDURA_DATABASE_URL",
                            "PROCEDURA_ELASTICSEARCH_URL", "PROCEDURA_MINIO_ACCESS_KEY",
                            "PROCEDURA_MINIO_SECRET_KEY", "PROCEDURA_AUTH_SECRET",
-                           "PROCEDURA_LDAP_BIND_PASSWORD"}
+                           "PROCEDURA_LDAP_BIND_PASSWORD", "PROCEDURA_OIDC_CLIENT_SECRET"}
     # everything config/procedura.yaml reads is set by the ConfigMap or a Secret
     assert known <= set(configmap["data"]) | secret_vars, known - set(configmap["data"]) - secret_vars
 
