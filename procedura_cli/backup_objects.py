@@ -7,9 +7,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from minio import Minio
+from minio.error import S3Error
 
 from procedura_cli.backup_manifest import BackupError, Destination, HashingReader
 from procedura_cli.backup_storage import ContentMismatch
+from procedura_cli.backup_storage_s3 import checksum
 
 
 def _size(n: float) -> str:
@@ -143,15 +145,23 @@ def copy_all(client: Minio, bucket: str, dest: Destination, items: list[dict],
 
 def put_back(client: Minio, bucket: str, dest: Destination, item: dict) -> str | None:
     """Upload one object of a backup to its key; returns the new object version id.
-    The bytes are checked against the manifest on the way: a damaged file goes nowhere."""
+    The bytes are checked against the manifest on the way, by the bucket's service too
+    (x-amz-checksum-sha256): a damaged file goes nowhere."""
+    damaged = BackupError(f"{item['path']} is damaged (sha256 differs from the manifest); "
+                          f"nothing of it was restored")
     with dest.storage.reader(item["path"]) as stream:
         reader = HashingReader(stream)
-        result = client.put_object(bucket, item["key"], reader, item["size"],
-                                   content_type=item.get("content_type")
-                                   or "application/octet-stream",
-                                   metadata=item.get("metadata") or None)
-    if reader.hexdigest() != item["sha256"]:
+        try:
+            result = client.put_object(bucket, item["key"], reader, item["size"],
+                                       content_type=item.get("content_type")
+                                       or "application/octet-stream",
+                                       metadata={**(item.get("metadata") or {}),
+                                                 **checksum(item["sha256"])})
+        except S3Error as exc:
+            if exc.code == "XAmzContentChecksumMismatch":
+                raise damaged from None
+            raise
+    if reader.hexdigest() != item["sha256"]:   # a service that ignores the checksum
         client.remove_object(bucket, item["key"], version_id=result.version_id)
-        raise BackupError(f"{item['path']} is damaged (sha256 differs from the manifest); "
-                          f"nothing of it was restored")
+        raise damaged
     return result.version_id

@@ -19,6 +19,7 @@ from minio.minioadmin import MinioAdmin
 
 from procedura_cli.backup_create import create
 from procedura_cli.backup_manifest import BackupError, Destination, verify
+from procedura_cli.backup_objects import put_back
 from procedura_cli.backup_restore import restore
 from procedura_cli.backup_retention import prune
 from procedura_cli import backup_storage_s3
@@ -210,3 +211,10 @@ def test_an_object_reaches_its_content_addressed_key_only_with_the_bytes_it_name
                                    dest.object_path) == (large, len(body) + 1)
     assert dict(storage.files("objects")) == {path: len(body),
                                               dest.object_path(large): len(body) + 1}
+
+    # restored: a file of the backup damaged since is refused, nothing under its key
+    storage.write(path, io.BytesIO(b"an approved revisioN"), len(body))
+    item = {"path": path, "key": "restored/original", "size": len(body), "sha256": good}
+    with pytest.raises(BackupError, match="is damaged"):
+        put_back(s3["client"], s3["bucket"], dest, item)
+    assert list(s3["client"].list_objects(s3["bucket"], prefix="restored/")) == []
