@@ -18,6 +18,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from procedura_cli.backup_storage import (
     BackupError, DirectoryStorage, Storage, destination_storage)
@@ -171,8 +172,9 @@ def check_files(dest: Destination, files: dict[str, tuple[int, str]],
     """Each file missing, of the wrong size (truncated or grown) or, when `deep`, whose
     bytes no longer hash to the manifest's sha256."""
     problems = []
+    sizes = _sizes(dest, files)
     for relative, (size, sha256) in sorted(files.items()):
-        found_size = dest.storage.size(relative)
+        found_size = sizes(relative)
         if found_size is None:
             problems.append(Problem("missing", relative))
         elif found_size != size:
@@ -181,6 +183,17 @@ def check_files(dest: Destination, files: dict[str, tuple[int, str]],
         elif deep and dest.sha256(relative)[0] != sha256:
             problems.append(Problem("damaged", relative, "sha256 differs"))
     return problems
+
+
+def _sizes(dest: Destination, paths) -> Callable[[str], int | None]:
+    """The size of each of `paths` (None: missing): many of them from one listing of
+    their folders (an S3 destination answers a thousand per request, not one), a few
+    by asking for each."""
+    if len(paths) < 20:
+        return dest.storage.size
+    folders = {"/".join(p.split("/")[:2]) for p in paths}
+    listed = {key: size for folder in folders for key, size in dest.storage.files(folder)}
+    return listed.get
 
 
 def verify(dest: Destination, backup_id: str, deep: bool = True) -> list[Problem]:

@@ -2,15 +2,16 @@
 back into a bucket."""
 from __future__ import annotations
 
-import hashlib
-import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from minio import Minio
+from minio.error import S3Error
 
 from procedura_cli.backup_manifest import BackupError, Destination, HashingReader
+from procedura_cli.backup_storage import ContentMismatch
+from procedura_cli.backup_storage_s3 import checksum
 
 
 def _size(n: float) -> str:
@@ -74,32 +75,42 @@ class Throttle:
 def copy_in(client: Minio, bucket: str, dest: Destination, item: dict,
             throttle: Throttle, stored: dict[str, int]) -> bool:
     """Copy one object version into DEST unless it is there already (`stored`: path ->
-    size); True when copied. Written under a temporary name, hashed as it streams, moved
-    into place only when its sha256 is the one expected."""
+    size); True when copied. Read once and written once, to its content-addressed place,
+    only when its sha256 is the one expected (backup_storage.write_addressed)."""
     if item["sha256"] and stored.get(dest.object_path(item["sha256"])) == item["size"]:
         if "content_type" not in item:   # the same bytes under a key no backup had
             _describe(client, bucket, item)
         return False
-    tmp = (f"objects/sha256/tmp/{os.getpid()}-"
-           f"{hashlib.sha1((item['key'] + str(item['version_id'])).encode()).hexdigest()}")
     response = client.get_object(bucket, item["key"], version_id=item["version_id"])
     if "content_type" not in item:
         _describe(client, bucket, item, response.headers)
-    reader = HashingReader(response, throttle.wait)
     try:
-        dest.storage.write(tmp, reader, item["size"])
+        # straight to its content-addressed place, the sha256 checked on the way
+        found, size = dest.storage.write_addressed(
+            _Paced(response, throttle.wait), item["size"], item["sha256"] or None,
+            dest.object_path)
+    except ContentMismatch as exc:
+        raise BackupError(f"{item['key']} (object version {item['version_id']}) hashes to "
+                          f"{exc.found}, its manifest says {item['sha256']}: the stored "
+                          f"original is damaged; `procedura verify-integrity` lists every "
+                          f"such one") from None
     finally:
         response.close()
         response.release_conn()
-    found = reader.hexdigest()
-    if item["sha256"] and found != item["sha256"]:
-        dest.storage.remove(tmp)
-        raise BackupError(f"{item['key']} (object version {item['version_id']}) hashes to "
-                          f"{found}, its manifest says {item['sha256']}: the stored original "
-                          f"is damaged; `procedura verify-integrity` lists every such one")
-    item["sha256"], item["size"] = found, reader.size
-    dest.storage.move(tmp, dest.object_path(found))
+    item["sha256"], item["size"] = found, size
     return True
+
+
+class _Paced:
+    """A stream read at the throttle's pace."""
+
+    def __init__(self, stream, pace):
+        self.stream, self.pace = stream, pace
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.stream.read(n)
+        self.pace(len(data))
+        return data
 
 
 def _describe(client: Minio, bucket: str, item: dict, headers=None) -> None:
@@ -134,15 +145,23 @@ def copy_all(client: Minio, bucket: str, dest: Destination, items: list[dict],
 
 def put_back(client: Minio, bucket: str, dest: Destination, item: dict) -> str | None:
     """Upload one object of a backup to its key; returns the new object version id.
-    The bytes are checked against the manifest on the way: a damaged file goes nowhere."""
+    The bytes are checked against the manifest on the way, by the bucket's service too
+    (x-amz-checksum-sha256): a damaged file goes nowhere."""
+    damaged = BackupError(f"{item['path']} is damaged (sha256 differs from the manifest); "
+                          f"nothing of it was restored")
     with dest.storage.reader(item["path"]) as stream:
         reader = HashingReader(stream)
-        result = client.put_object(bucket, item["key"], reader, item["size"],
-                                   content_type=item.get("content_type")
-                                   or "application/octet-stream",
-                                   metadata=item.get("metadata") or None)
-    if reader.hexdigest() != item["sha256"]:
+        try:
+            result = client.put_object(bucket, item["key"], reader, item["size"],
+                                       content_type=item.get("content_type")
+                                       or "application/octet-stream",
+                                       metadata={**(item.get("metadata") or {}),
+                                                 **checksum(item["sha256"])})
+        except S3Error as exc:
+            if exc.code == "XAmzContentChecksumMismatch":
+                raise damaged from None
+            raise
+    if reader.hexdigest() != item["sha256"]:   # a service that ignores the checksum
         client.remove_object(bucket, item["key"], version_id=result.version_id)
-        raise BackupError(f"{item['path']} is damaged (sha256 differs from the manifest); "
-                          f"nothing of it was restored")
+        raise damaged
     return result.version_id

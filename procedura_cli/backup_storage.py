@@ -12,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import threading
 from pathlib import Path
-from typing import BinaryIO, Iterator, Protocol
+from typing import BinaryIO, Callable, Iterator, Protocol
 
 from eventlet import tpool
 
@@ -30,6 +31,14 @@ class StorageFull(BackupError):
     """The destination has no room left; nothing written was marked complete."""
 
 
+class ContentMismatch(BackupError):
+    """The bytes read hash to `found`, not to the sha256 expected: written nowhere."""
+
+    def __init__(self, found: str):
+        super().__init__(f"the bytes hash to {found}, not to the sha256 expected")
+        self.found = found
+
+
 class Storage(Protocol):
     name: str   # as the operator wrote it: a path, or s3://bucket/prefix
 
@@ -41,6 +50,12 @@ class Storage(Protocol):
 
     def write(self, key: str, source: BinaryIO, length: int | None = None) -> None:
         """Write `source` (read to its end) as `key`, whole or not at all."""
+
+    def write_addressed(self, source: BinaryIO, length: int, expected: str | None,
+                        key_for: Callable[[str], str]) -> tuple[str, int]:
+        """Write `source` as `key_for(its sha256)`, whole, and only when it hashes to
+        `expected` (when given; ContentMismatch otherwise, nothing written under a good
+        name); returns its sha256 and size."""
 
     def move(self, key: str, to: str) -> None:
         """Rename a file written whole (into its content-addressed place)."""
@@ -77,6 +92,23 @@ class DirectoryStorage:
 
     def write(self, key: str, source: BinaryIO, length: int | None = None) -> None:
         path = self.path(key)
+        os.replace(self._written(path, source), path)
+
+    def write_addressed(self, source: BinaryIO, length: int, expected: str | None,
+                        key_for: Callable[[str], str]) -> tuple[str, int]:
+        hashed = Hashing(source)
+        tmp = self._written(self.root / "objects/sha256/tmp/object", hashed)
+        found = hashed.digest.hexdigest()
+        if expected and found != expected:
+            tmp.unlink()
+            raise ContentMismatch(found)
+        path = self.path(key_for(found))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, path)
+        return found, hashed.size
+
+    def _written(self, path: Path, source: BinaryIO) -> Path:
+        """`source` in a temporary file beside `path`, on disk: its name."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
@@ -87,7 +119,7 @@ class DirectoryStorage:
                 # on disk before its name says it is whole; in a real thread, since under
                 # eventlet (the CLI) a blocking fsync would stop every other copy
                 tpool.execute(os.fsync, fh.fileno())
-            os.replace(tmp, path)
+            return tmp
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             if exc.errno == errno.ENOSPC:
@@ -134,6 +166,19 @@ class DirectoryStorage:
                 raise BackupError(f"another backup or prune is running on {self.name}") \
                     from None
             yield
+
+
+class Hashing:
+    """A stream whose bytes are hashed and counted as they are read through it."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream, self.digest, self.size = stream, hashlib.sha256(), 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.stream.read(n)
+        self.digest.update(data)
+        self.size += len(data)
+        return data
 
 
 def destination_storage(where: str, environ: dict[str, str]) -> Storage:

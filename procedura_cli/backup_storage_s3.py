@@ -3,7 +3,9 @@ credentials of its own (docs/backup.md). The same verbs as a directory
 (backup_storage.Storage), so everything else is written once."""
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -11,13 +13,13 @@ import socket
 import threading
 import time
 import uuid
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from minio import Minio
 from minio.commonconfig import ComposeSource, CopySource
 from minio.error import S3Error
 
-from procedura_cli.backup_storage import BackupError, StorageFull
+from procedura_cli.backup_storage import CHUNK, BackupError, ContentMismatch, Hashing, StorageFull
 from services.common.settings import known_value
 
 PART = 16 * 1024 * 1024        # multipart part of a file of unknown size (the dump)
@@ -48,6 +50,19 @@ def s3_client(environ: dict[str, str]) -> Minio:
     endpoint = values["endpoint"].removeprefix("https://").removeprefix("http://")
     return Minio(endpoint, access_key=values["access_key"], secret_key=values["secret_key"],
                  secure=secure, region=environ.get(S3_REGION) or None)
+
+
+def checksum(sha256: str) -> dict[str, str]:
+    """The header with which the server checks a PUT's body against its sha256."""
+    return {"x-amz-checksum-sha256": base64.b64encode(bytes.fromhex(sha256)).decode()}
+
+
+def _read_up_to(source: BinaryIO, limit: int) -> bytes:
+    chunks, total = [], 0
+    while total < limit and (chunk := source.read(min(CHUNK, limit - total))):
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 class S3Storage:
@@ -89,15 +104,46 @@ class S3Storage:
             response.release_conn()
 
     def write(self, key: str, source: BinaryIO, length: int | None = None) -> None:
+        self._put(key, source, -1 if length is None else length,
+                  part_size=PART if length is None else 0)
+
+    def _put(self, key: str, source: BinaryIO, length: int, **options) -> None:
         try:
-            self.client.put_object(self.bucket, self._key(key), source,
-                                   -1 if length is None else length,
-                                   part_size=PART if length is None else 0)
+            self.client.put_object(self.bucket, self._key(key), source, length, **options)
         except S3Error as exc:
             if exc.code in ("XMinioStorageFull", "QuotaExceeded",
                             "XMinioAdminBucketQuotaExceeded"):
                 raise StorageFull(f"the destination {self.name} is full: {exc}") from None
             raise
+
+    def write_addressed(self, source: BinaryIO, length: int, expected: str | None,
+                        key_for: Callable[[str], str]) -> tuple[str, int]:
+        """One PUT straight to the content-addressed key, carrying the sha256 for the
+        server to check (x-amz-checksum-sha256: S3 and MinIO refuse a body that hashes
+        otherwise), so no object appears under a good name with other bytes. The S3
+        client reads a part into memory anyway; an object larger than one part is
+        streamed under a temporary key and moved into place once hashed."""
+        if length > PART:
+            return self._write_large(source, length, expected, key_for)
+        data = _read_up_to(source, length + 1)   # one more: a longer body is told
+        found = hashlib.sha256(data).hexdigest()
+        if expected and found != expected:
+            raise ContentMismatch(found)
+        if len(data) != length:
+            raise BackupError(f"{len(data)} bytes read, {length} expected")
+        self._put(key_for(found), io.BytesIO(data), len(data), metadata=checksum(found))
+        return found, len(data)
+
+    def _write_large(self, source, length, expected, key_for) -> tuple[str, int]:
+        tmp = f"objects/sha256/tmp/{uuid.uuid4().hex}"
+        hashed = Hashing(source)
+        self.write(tmp, hashed, length)
+        found = hashed.digest.hexdigest()
+        if expected and found != expected:
+            self.remove(tmp)
+            raise ContentMismatch(found)
+        self.move(tmp, key_for(found))
+        return found, hashed.size
 
     def move(self, key: str, to: str) -> None:
         source = self._key(key)

@@ -19,9 +19,12 @@ from minio.minioadmin import MinioAdmin
 
 from procedura_cli.backup_create import create
 from procedura_cli.backup_manifest import BackupError, Destination, verify
+from procedura_cli.backup_objects import put_back
 from procedura_cli.backup_restore import restore
 from procedura_cli.backup_retention import prune
-from procedura_cli.backup_storage_s3 import S3Storage
+from procedura_cli import backup_storage_s3
+from procedura_cli.backup_storage import ContentMismatch
+from procedura_cli.backup_storage_s3 import S3Storage, checksum
 from procedura_cli.docgen import docx_bytes
 from services.common.settings import Settings
 from services.versioning.adapters.storage import ObjectStore
@@ -170,3 +173,48 @@ def test_a_backup_on_s3_is_made_checked_pruned_and_restored_with_its_own_credent
     assert restored["rows"] == set(originals) and version["id"] in originals
     assert hashes == originals
     assert originals[version["id"]][0] == original
+
+
+def test_an_object_reaches_its_content_addressed_key_only_with_the_bytes_it_names(
+        s3, monkeypatch):
+    """One PUT straight to objects/sha256/…, the sha256 checked twice: by the backup
+    before it sends, and by the S3 service, which refuses a body that hashes otherwise
+    (x-amz-checksum-sha256), so bytes damaged on the way never land under a good name."""
+    storage = S3Storage(f"s3://{s3['bucket']}/checked", s3["client"])
+    dest = Destination(storage)
+    body = b"an approved revision"
+    good = hashlib.sha256(body).hexdigest()
+    path = dest.object_path(good)
+
+    # the service itself refuses a body whose checksum differs
+    with pytest.raises(S3Error) as refused:
+        storage._put(path, io.BytesIO(b"an approved revisioN"), len(body),
+                     metadata=checksum(good))
+    assert refused.value.code == "XAmzContentChecksumMismatch"
+    # bytes other than those expected are not sent at all
+    with pytest.raises(ContentMismatch) as mismatch:
+        storage.write_addressed(io.BytesIO(b"an approved revisioN"), len(body), good,
+                                dest.object_path)
+    assert mismatch.value.found != good
+    assert storage.size(path) is None and list(storage.files("objects")) == []
+
+    assert storage.write_addressed(io.BytesIO(body), len(body), good,
+                                   dest.object_path) == (good, len(body))
+    assert dict(storage.files("objects")) == {path: len(body)}
+    # an object larger than one part: streamed under tmp/, moved only once hashed
+    monkeypatch.setattr(backup_storage_s3, "PART", 8)
+    with pytest.raises(ContentMismatch):
+        storage.write_addressed(io.BytesIO(body + b"!"), len(body) + 1, good,
+                                dest.object_path)
+    large = hashlib.sha256(body + b"!").hexdigest()
+    assert storage.write_addressed(io.BytesIO(body + b"!"), len(body) + 1, None,
+                                   dest.object_path) == (large, len(body) + 1)
+    assert dict(storage.files("objects")) == {path: len(body),
+                                              dest.object_path(large): len(body) + 1}
+
+    # restored: a file of the backup damaged since is refused, nothing under its key
+    storage.write(path, io.BytesIO(b"an approved revisioN"), len(body))
+    item = {"path": path, "key": "restored/original", "size": len(body), "sha256": good}
+    with pytest.raises(BackupError, match="is damaged"):
+        put_back(s3["client"], s3["bucket"], dest, item)
+    assert list(s3["client"].list_objects(s3["bucket"], prefix="restored/")) == []

@@ -2,13 +2,15 @@
 removed backup; an s3:// destination has no credential by default."""
 from __future__ import annotations
 
+import hashlib
 import io
 from types import SimpleNamespace
 
 import pytest
 
 from procedura_cli.backup_manifest import Destination, check_files
-from procedura_cli.backup_storage import BackupError, DirectoryStorage, destination_storage
+from procedura_cli.backup_storage import (
+    BackupError, ContentMismatch, DirectoryStorage, destination_storage)
 
 
 class Breaks(io.BytesIO):
@@ -28,6 +30,17 @@ def test_a_file_cut_short_leaves_nothing_under_its_name(tmp_path):
     assert list(storage.files("backups")) == []
     storage.write("backups/1/database.dump", io.BytesIO(b"abcdef"))
     assert list(storage.files("backups")) == [("backups/1/database.dump", 6)]
+
+
+def test_an_object_lands_under_its_sha256_only_with_the_bytes_expected(tmp_path):
+    dest = Destination(tmp_path)
+    good = hashlib.sha256(b"abcdef").hexdigest()
+    with pytest.raises(ContentMismatch):
+        dest.storage.write_addressed(io.BytesIO(b"abcdeF"), 6, good, dest.object_path)
+    assert list(dest.storage.files("objects")) == []
+    assert dest.storage.write_addressed(io.BytesIO(b"abcdef"), 6, good,
+                                        dest.object_path) == (good, 6)
+    assert list(dest.storage.files("objects")) == [(dest.object_path(good), 6)]
 
 
 def test_a_removed_backup_is_no_longer_listed(tmp_path):
