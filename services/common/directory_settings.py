@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.common.setting_values import comma_separated
+
 # the roles a directory group may grant (services.contracts.models.Role)
 ROLES = ("reader", "author", "verifier", "endorser", "approver", "qms_admin")
 
@@ -74,11 +76,7 @@ class DirectorySettings(_Section):
     @field_validator("urls", mode="before")
     @classmethod
     def _comma_separated(cls, value):
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+        return comma_separated(value)
 
     @field_validator("ca_file", "bind_dn", "bind_password", "disabled_filter", mode="before")
     @classmethod

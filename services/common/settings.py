@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.common.directory_settings import DirectorySettings
 from services.common.oidc_settings import OidcSettings
+from services.common.setting_values import comma_separated
 
 # secret -> the environment variable that sets it (what an operator must fix)
 SECRET_SETTINGS = {
@@ -122,12 +123,7 @@ class AuthSettings(_Section):
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value):
-        # an environment override is one string: "10.0.0.0/8, 127.0.0.1"
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+        return comma_separated(value)   # "10.0.0.0/8, 127.0.0.1"
 
 
 class Settings(_Section):
