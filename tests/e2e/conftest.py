@@ -144,3 +144,22 @@ def settled(gateway, environment):
                 time.sleep(1)
 
     return settle
+
+
+def dispose_content(environment, *version_ids: str) -> None:
+    """Dispose of versions' content through versioning alone, one step of the register's
+    disposal. The register's disposal also tells search (`document_disposed`, followed by
+    services/search/handlers.py `follow_disposal`); this shortcut does not, so it brings each
+    version's index entry in line itself, without its text as follow_disposal leaves it,
+    and the searches and `search verify` of later tests see no drift."""
+    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
+    from services.search.adapters.index import VersionIndex
+    from tests.testenv import eventually
+
+    index = VersionIndex(environment.elasticsearch_url, environment.index)
+    for version_id in version_ids:   # indexed once extracted: not before, or it comes back
+        eventually(lambda: index.es.exists(index=index.alias, id=version_id), timeout=60)
+    with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
+        rpc.versioning.dispose(list(version_ids))
+    for version_id in version_ids:
+        index.upsert(version_id, {"content": "", "has_text": False})

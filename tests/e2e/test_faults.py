@@ -29,6 +29,8 @@ from tests.e2e.conftest import Services
 from tests import testenv
 from tests.testenv import ROOT, eventually
 
+pytestmark = pytest.mark.faults   # `make test-faults`: too long for `make test`
+
 FILES = 200
 BODY = "## Scop\n\nProcedura {i} stabilește circuitul documentului {token} în primărie.\n"
 

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from procedura_cli.badfiles import text_pdf
+from tests.e2e.conftest import dispose_content
 from tests.e2e.test_confidentiality import DJ_READER, HOLDER, QUALITY, answer, secret_document
 from tests.e2e.test_walking_skeleton import register, unique_code
 from tests.testenv import eventually
@@ -148,13 +149,10 @@ def test_a_failed_rendition_is_a_409_naming_why_and_the_original_stays(login):
 
 
 def test_a_disposed_version_has_no_rendition_or_pages(login, environment):
-    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
-
     author = login(AUTHOR)
     version = uploaded_pdf(author, register(author, unique_code())["id"])
     assert author.request("GET", f"/api/versions/{version['id']}/pages/1").status_code == 200
-    with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
-        rpc.versioning.dispose([version["id"]])
+    dispose_content(environment, version["id"])
     for path in ("rendition", "pages/1", "pages/2?width=300"):
         response = author.request("GET", f"/api/versions/{version['id']}/{path}")
         assert response.status_code == 404, (path, response.text)

@@ -9,6 +9,7 @@ import threading
 import zlib
 
 from procedura_cli.docgen import pdf_bytes
+from tests.e2e.conftest import dispose_content
 from tests.e2e.test_renditions_worker import PDF, RENDERED_WITHIN, rendered, scan_pdf
 from tests.e2e.test_walking_skeleton import BODY, register, unique_code
 from tests.integration.test_renditions import processes_using
@@ -48,10 +49,7 @@ def heavy_pdf(strokes: int = 5000) -> bytes:
 
 
 def dispose(environment, version_id: str) -> None:
-    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
-
-    with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
-        rpc.versioning.dispose([version_id])
+    dispose_content(environment, version_id)
 
 
 def stored(environment, *prefixes: str) -> list[str]:

@@ -11,6 +11,7 @@ import zipfile
 import psycopg2
 
 from procedura_cli.docgen import docx_bytes
+from tests.e2e.conftest import dispose_content
 from tests.e2e.test_renditions_worker import RENDERED_WITHIN, rendered
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
 from tests.integration.test_renditions import TEXT, processes_using
@@ -38,8 +39,6 @@ def test_a_worker_killed_mid_conversion_leaves_no_libreoffice_process(login, ser
                                                                     environment):
     # the same mid-OCR (child, tesseract): tests/integration/test_renditions_lifetime.py,
     # with a stand-in worker, so this run restarts the real one only once
-    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
-
     author = login("ana.popescu")
     document = register(author, unique_code())
     worker = int((services.run_dir / "renditions.pid").read_text())
@@ -55,8 +54,7 @@ def test_a_worker_killed_mid_conversion_leaves_no_libreoffice_process(login, ser
         eventually(lambda: processes_using(marker) == [], timeout=5, interval=0.05)
     finally:
         # not taken up again by the next worker: it would hold the environment's one slot
-        with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
-            rpc.versioning.dispose([version["id"]])
+        dispose_content(environment, version["id"])
         services.up()
 
 

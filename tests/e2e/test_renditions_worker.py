@@ -20,6 +20,7 @@ from procedura_cli import scans
 from procedura_cli.docgen import (
     docx_bytes, encrypted_docx_bytes, encrypted_pdf_bytes, odt_bytes, pdf_bytes,
     truncated_docx_bytes)
+from tests.e2e.conftest import dispose_content
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
 from tests.integration import test_renditions as office
 from tests.integration.test_renditions_long_tiff import long_tiff
@@ -353,7 +354,6 @@ def test_rebuild_missing_renders_a_version_stored_before_renditions(login, docum
 
 
 def test_disposal_removes_the_rendition_and_its_page_images(login, document, environment):
-    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
     from tests.testenv import minio_admin
 
     author = login("ana.popescu")
@@ -366,8 +366,7 @@ def test_disposal_removes_the_rendition_and_its_page_images(login, document, env
     page = f"pages/{version['id']}/1-200.png"     # as the page image cache keeps them
     minio.put_object(environment.bucket, page, io.BytesIO(b"\x89PNG"), 4)
 
-    with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
-        rpc.versioning.dispose([version["id"]])
+    dispose_content(environment, version["id"])
 
     for prefix in (rendition, f"pages/{version['id']}/"):
         assert list(minio.list_objects(environment.bucket, prefix=prefix, recursive=True,
