@@ -3,14 +3,14 @@ rule of services/versioning/handlers.py `dispose`): a disposed version keeps no 
 rendition, page image or text in the object storage, however the two meet."""
 from __future__ import annotations
 
-import io
 import random
 import threading
 import zlib
 
 from procedura_cli.docgen import pdf_bytes
 from tests.e2e.conftest import dispose_content
-from tests.e2e.test_renditions_worker import PDF, RENDERED_WITHIN, rendered, scan_pdf
+from tests.e2e.test_renditions_worker import (PDF, RENDERED_WITHIN, pdf_of, rendered,
+                                              scan_pdf)
 from tests.e2e.test_walking_skeleton import BODY, register, unique_code
 from tests.integration.test_renditions import processes_using
 from tests.integration.test_renditions_lifetime import comm
@@ -34,18 +34,7 @@ def heavy_pdf(strokes: int = 5000) -> bytes:
                b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream
                + b"\nendstream",
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = io.BytesIO(), []
-    out.write(b"%PDF-1.4\n")
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
-    return out.getvalue()
+    return pdf_of(objects)
 
 
 def dispose(environment, version_id: str) -> None:

@@ -9,9 +9,8 @@ import docx
 from docx.shared import Inches
 
 from procedura_cli import scans
-from tests.e2e.test_renditions_worker import SCAN_WORDS, fold, found, rendered
+from tests.e2e.test_renditions_worker import assert_ocr_words_found, rendered
 from tests.e2e.test_walking_skeleton import DOCX, register, unique_code
-from tests.testenv import eventually
 
 
 def scanned_docx() -> bytes:
@@ -37,12 +36,7 @@ def test_a_docx_showing_a_scan_is_ocrd_and_found_with_and_without_diacritics(log
     extraction = result["extraction"]
     assert extraction["ocr"] is True and extraction["ocr_pages"] == 1, extraction
     assert extraction["ocr_pages_left"] == 0 and extraction["characters"] > 100
-    text = fold(author.request("GET", f"/api/versions/{version['id']}/text").text)
-    read = [w for w in SCAN_WORDS if fold(w) in text]
-    assert len(read) >= 4, f"OCR read only {read} of {SCAN_WORDS}: {text[:500]!r}"
-    for word in read[:4]:
-        eventually(lambda: found(author, word, document["id"]), timeout=60)
-        assert found(author, fold(word), document["id"]), fold(word)
+    assert_ocr_words_found(author, document["id"], version["id"])
     # the rendition carries the text layer: the viewer's find and selection work on it
     rendition = author.request("GET", f"/api/versions/{version['id']}/rendition")
     assert rendition.status_code == 200 and rendition.content.startswith(b"%PDF")

@@ -119,6 +119,11 @@ def scan_pdf(pages: int = 1, lines: list[str] = scans.LINES, dpi: int = 150) -> 
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents "
                        b"%d 0 R /Resources << /XObject << /Im0 3 0 R >> >> >>" % (5 + 2 * i))
         objects.append(b"<< /Length %d >>\nstream\n" % len(draw) + draw + b"\nendstream")
+    return pdf_of(objects)
+
+
+def pdf_of(objects: list[bytes]) -> bytes:
+    """A PDF of these objects, numbered from 1 (the first the catalog), with its xref."""
     out, offsets = io.BytesIO(), []
     out.write(b"%PDF-1.4\n")
     for number, body in enumerate(objects, start=1):
@@ -160,6 +165,17 @@ SCANS = {
 }
 
 
+def assert_ocr_words_found(author, document_id: str, version_id: str) -> None:
+    """At least 4 words of the scan are in the version's OCR'd text, and search finds each
+    with its diacritics and without them."""
+    text = fold(author.request("GET", f"/api/versions/{version_id}/text").text)
+    read = [w for w in SCAN_WORDS if fold(w) in text]
+    assert len(read) >= 4, f"OCR read only {read} of {SCAN_WORDS}: {text[:500]!r}"
+    for word in read[:4]:
+        eventually(lambda: found(author, word, document_id), timeout=60)
+        assert found(author, fold(word), document_id), fold(word)
+
+
 @pytest.mark.parametrize("kind", list(SCANS))
 def test_a_romanian_scan_is_ocrd_and_found_with_and_without_diacritics(login, document,
                                                                        kind):
@@ -179,12 +195,7 @@ def test_a_romanian_scan_is_ocrd_and_found_with_and_without_diacritics(login, do
     assert extraction["status"] == "done" and extraction["ocr"] is True
     assert extraction["ocr_pages"] == pages and extraction["ocr_pages_left"] == 0
     assert extraction["ocr_stopped"] is None and extraction["characters"] > 100
-    text = fold(author.request("GET", f"/api/versions/{version['id']}/text").text)
-    read = [w for w in SCAN_WORDS if fold(w) in text]
-    assert len(read) >= 4, f"OCR read only {read} of {SCAN_WORDS}: {text[:500]!r}"
-    for word in read[:4]:
-        eventually(lambda: found(author, word, document["id"]), timeout=60)
-        assert found(author, fold(word), document["id"]), fold(word)
+    assert_ocr_words_found(author, document["id"], version["id"])
     # the original is still what was uploaded
     assert author.request("GET", f"/api/versions/{version['id']}/content").status_code == 200
 
