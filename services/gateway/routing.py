@@ -15,7 +15,9 @@ the worker's dependencies of this one call, so nothing reaches it that it does n
         return json_response({"items": deps.documents.list_processes(user.username)})
 
 The web interface's pages are registered with `router.page(...)` on a Router made with the
-wrapper that turns a request into a page of the session's person (`page_wrapper`).
+wrapper that turns a request into a page of the session's person (`page_wrapper`); its
+routes that are not a logged-in person's page (the login form, static files) with
+`router.web(...)`.
 """
 from __future__ import annotations
 
@@ -25,9 +27,9 @@ from typing import Any, Callable
 from services.gateway.entrypoints import http
 from services.gateway.metrics import metrics_http
 
-API, PAGE, METRICS = "api", "page", "metrics"
+API, WEB, PAGE, METRICS = "api", "web", "page", "metrics"
 # the nameko entrypoint each kind of route is served by (metrics: its own address, if set)
-ENTRYPOINTS = {API: http, PAGE: http, METRICS: metrics_http}
+ENTRYPOINTS = {API: http, WEB: http, PAGE: http, METRICS: metrics_http}
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,9 @@ class Router:
 
     def api(self, verb: str, rule: str, name: str | None = None):
         return self._register(verb, rule, name, API)
+
+    def web(self, verb: str, rule: str, name: str | None = None):
+        return self._register(verb, rule, name, WEB)
 
     def page(self, verb: str, rule: str, name: str | None = None):
         if self.page_wrapper is None:

@@ -96,10 +96,16 @@ def test_pages_are_wrapped_by_their_routers_wrapper():
     def document(deps, current, document_id):
         return f"{current} {document_id}"
 
+    @router.web("GET", "/login")
+    def login_page(deps, request):
+        return f"login {request}"
+
     service = _service()
     mount(service, router)
     worker = SimpleNamespace(**{name: None for name in DEPS})
     assert service.document_page(worker, "get", document_id="d1") == "<page>GET d1</page>"
+    assert service.login_page(worker, "get") == "login get"
+    assert type(entrypoints_of(service.login_page)[0]) is HttpEntrypoint
     with pytest.raises(TypeError):
         Router().page("GET", "/")
 
