@@ -19,7 +19,8 @@ from werkzeug.wrappers import Request
 from services.contracts.errors import NotFound, Unauthorized
 from services.gateway.auth import Tokens
 from services.gateway.client import TrustedProxies
-from services.gateway.entrypoints import BIGINT_MAX, HttpEntrypoint
+from services.gateway.entrypoints import HttpEntrypoint
+from services.gateway.params import BIGINT_MAX
 from services.gateway.service import GatewayService
 
 VERSION_ID, DOCUMENT_ID = str(uuid4()), str(uuid4())
