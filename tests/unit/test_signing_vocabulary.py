@@ -94,3 +94,27 @@ def test_a_step_the_vocabulary_lacks_is_refused():
 def test_a_step_waiting_in_another_status_than_its_term_is_refused():
     with pytest.raises(ValueError, match="verify waits in in_verification, not in_approval"):
         signing.step_policies(_config(status="in_approval"))
+
+
+def test_the_web_interface_shows_the_labels_in_romanian_and_english():
+    from services.gateway.ui import i18n, render
+
+    i18n.translations.cache_clear()   # the catalogs as they are now, not as first read
+    romanian, english = i18n.translations("ro"), i18n.translations("en")
+    for en, ro in ROMANIAN.items():
+        assert romanian.gettext(en) == ro
+        assert english.gettext(en) == en
+    ro_page = render.context("ro")
+    assert ro_page["status_label"]("in_endorsement") == "În avizare"
+    assert ro_page["action_label"]("endorse") == "Avizează"
+    assert ro_page["signed_label"]("endorse") == "Avizat de"
+    assert ro_page["audit_label"]("version_endorsed") == "avizare"
+    assert render.context("en")["audit_label"]("opinion") == "opinion"
+
+
+def test_a_waiting_revision_wears_the_waiting_badge():
+    from services.gateway.ui import render
+
+    assert render.badge("in_endorsement") == "badge badge-in_endorsement badge-waiting"
+    assert render.badge("in_force") == "badge badge-in_force"
+    assert render.badge("draft") == "badge badge-draft"
