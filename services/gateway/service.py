@@ -20,7 +20,7 @@ from services.contracts.errors import InvalidInput, NotFound, validate
 from services.contracts.models import (
     ChangeNote, Comment, NewDocument, Numbering, Revision, Signing, User, Version,
     VersionManifest)
-from services.gateway import uploads
+from services.gateway import local_time, uploads
 from services.gateway.live import LiveFeed, stream as live_stream
 from services.gateway.auth import Tokens, person
 from services.gateway.oidc import Issuer
@@ -52,6 +52,7 @@ class GatewayConfig(DependencyProvider):
         from minio import Minio
 
         self.settings = Settings.from_config(self.container.config)
+        local_time.use(self.settings.timezone)
         oidc = self.settings.auth.oidc
         # single sign-on when an issuer is set (services/gateway/oidc.py); its client
         # secret is then required (a process refuses to start without it)
