@@ -53,14 +53,14 @@ class RenditionWorker:
                    prefetch=_slots)
     def on_text_extracted(self, payload: dict) -> str:
         return use_cases.render(self.db, self.store, self.engine, self.settings,
-                               events.parse(payload).data.version_id)
+                                events.parse(payload).data.version_id)
 
     @event_handler("versioning", "version_extraction_failed", requeue_on_error=True,
                    prefetch=_slots)
     def on_extraction_failed(self, payload: dict) -> str:
         # no text is no reason for no rendition: a scan Tika could not read is OCR'd here
         return use_cases.render(self.db, self.store, self.engine, self.settings,
-                               events.parse(payload).data.version_id)
+                                events.parse(payload).data.version_id)
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def rendition_location(self, version_id: str) -> str:

@@ -43,13 +43,13 @@ class SearchService:
     @event_handler("versioning", "version_text_extracted", requeue_on_error=True)
     def on_text_extracted(self, payload: dict) -> None:
         projections.index_version(self.index, self.documents, self.versioning,
-                               events.parse(payload), with_text=True)
+                                  events.parse(payload), with_text=True)
 
     @event_handler("versioning", "version_extraction_failed", requeue_on_error=True)
     def on_extraction_failed(self, payload: dict) -> None:
         # still findable by code and title
         projections.index_version(self.index, self.documents, self.versioning,
-                               events.parse(payload), with_text=False)
+                                  events.parse(payload), with_text=False)
 
     @event_handler("documents", "version_submitted", requeue_on_error=True)
     def on_submitted(self, payload: dict) -> None:

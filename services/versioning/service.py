@@ -38,8 +38,9 @@ class VersioningService:
     @rpc(expected_exceptions=EXPECTED, callers=DOCUMENTS)
     def store_version(self, request: dict) -> dict:
         """Turn a staged upload into an immutable version (idempotent per version id)."""
+        upload = validate(StoreVersion, request)
         return use_cases.store_version(self.db, self.store, self.settings,
-                                      validate(StoreVersion, request)).model_dump(mode="json")
+                                       upload).model_dump(mode="json")
 
     @rpc(callers=OPERATORS)
     def verify_integrity(self) -> dict:

@@ -35,4 +35,4 @@ class ExtractionWorker:
     @event_handler("versioning", "version_stored", requeue_on_error=True)
     def extract_text(self, payload: dict) -> str:
         return use_cases.extract_text(self.db, self.store, self.tika, events.parse(payload),
-                                     max_drops=self.settings.extraction.max_attempts)
+                                      max_drops=self.settings.extraction.max_attempts)
