@@ -49,14 +49,12 @@ class RenditionWorker:
 
     # requeue only when MinIO or PostgreSQL is away (ServiceUnavailable); a file that
     # cannot be rendered ends `failed` with the reason, never a loop
-    @event_handler("versioning", "version_text_extracted", requeue_on_error=True,
-                   prefetch=_slots)
+    @event_handler("versioning", "version_text_extracted", prefetch=_slots)
     def on_text_extracted(self, payload: dict) -> str:
         return use_cases.render(self.db, self.store, self.engine, self.settings,
                                 events.parse(payload).data.version_id)
 
-    @event_handler("versioning", "version_extraction_failed", requeue_on_error=True,
-                   prefetch=_slots)
+    @event_handler("versioning", "version_extraction_failed", prefetch=_slots)
     def on_extraction_failed(self, payload: dict) -> str:
         # no text is no reason for no rendition: a scan Tika could not read is OCR'd here
         return use_cases.render(self.db, self.store, self.engine, self.settings,

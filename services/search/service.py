@@ -40,60 +40,60 @@ class SearchService:
         return self.index.suggest(validate(User, user),
                                   validate(SuggestQuery, query)).model_dump(mode="json")
 
-    @event_handler("versioning", "version_text_extracted", requeue_on_error=True)
+    @event_handler("versioning", "version_text_extracted")
     def on_text_extracted(self, payload: dict) -> None:
         projections.index_version(self.index, self.documents, self.versioning,
                                   events.parse(payload), with_text=True)
 
-    @event_handler("versioning", "version_extraction_failed", requeue_on_error=True)
+    @event_handler("versioning", "version_extraction_failed")
     def on_extraction_failed(self, payload: dict) -> None:
         # still findable by code and title
         projections.index_version(self.index, self.documents, self.versioning,
                                   events.parse(payload), with_text=False)
 
-    @event_handler("documents", "version_submitted", requeue_on_error=True)
+    @event_handler("documents", "version_submitted")
     def on_submitted(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "version_verified", requeue_on_error=True)
+    @event_handler("documents", "version_verified")
     def on_verified(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "version_approved", requeue_on_error=True)
+    @event_handler("documents", "version_approved")
     def on_approved(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "version_endorsed", requeue_on_error=True)
+    @event_handler("documents", "version_endorsed")
     def on_endorsed(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "version_in_force", requeue_on_error=True)
+    @event_handler("documents", "version_in_force")
     def on_in_force(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "version_superseded", requeue_on_error=True)
+    @event_handler("documents", "version_superseded")
     def on_superseded(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "version_rejected", requeue_on_error=True)
+    @event_handler("documents", "version_rejected")
     def on_rejected(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "document_withdrawn", requeue_on_error=True)
+    @event_handler("documents", "document_withdrawn")
     def on_withdrawn(self, payload: dict) -> None:
         """A withdrawn revision leaves the default results (its history stays searchable)."""
         projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "document_updated", requeue_on_error=True)
+    @event_handler("documents", "document_updated")
     def on_document_updated(self, payload: dict) -> None:
         """Title, distribution, confidentiality... changed: every version follows."""
         projections.follow_document_update(self.index, self.documents, events.parse(payload))
 
-    @event_handler("documents", "version_archived", requeue_on_error=True)
+    @event_handler("documents", "version_archived")
     def on_archived(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "document_disposed", requeue_on_error=True)
+    @event_handler("documents", "document_disposed")
     def on_disposed(self, payload: dict) -> None:
         """Disposed content leaves the index (the register facts stay findable)."""
         projections.follow_disposal(self.index, events.parse(payload))

@@ -93,7 +93,7 @@ class VersioningService:
         """A reader got bytes that did not hash to the manifest's sha256."""
         use_cases.integrity_alarm(self.db, UUID(version_id), found, size, detected_by)
 
-    @event_handler("documents", "version_approved", requeue_on_error=True)
+    @event_handler("documents", "version_approved")
     def on_approved(self, payload: dict) -> None:
         """An approved original is put under legal hold (idempotent)."""
         use_cases.protect(self.db, self.store, events.parse(payload).data.version_id)

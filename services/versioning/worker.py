@@ -32,7 +32,7 @@ class ExtractionWorker:
                 "tika": self.tika.ping()}
 
     # requeue only when Tika itself is away; a bad file ends as `failed`, not a loop
-    @event_handler("versioning", "version_stored", requeue_on_error=True)
+    @event_handler("versioning", "version_stored")
     def extract_text(self, payload: dict) -> str:
         return use_cases.extract_text(self.db, self.store, self.tika, events.parse(payload),
                                       max_drops=self.settings.extraction.max_attempts)
