@@ -23,7 +23,7 @@ from . import kinds, pdf
 from .engine import Engine
 from .errors import RenditionFailed
 from .make import Made, make_rendition
-from .repository import Renditions
+from .adapters.repository import Renditions
 
 log = logging.getLogger(__name__)
 
