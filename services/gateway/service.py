@@ -12,7 +12,7 @@ from nameko.events import BROADCAST
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
-from services.common.delivery import event_handler
+from services.common.messaging import event_handler
 from services.common.settings import Settings
 from services.common.spreadsheet import csv_text
 from services.contracts import events
