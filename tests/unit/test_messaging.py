@@ -1,4 +1,4 @@
-"""Delivery decisions free of I/O: what is garbage, how long to wait, and that every
+"""Messaging decisions free of I/O: what is garbage, how long to wait, and that every
 event handler of every Procedura service has the dead-letter guarantees."""
 from __future__ import annotations
 
