@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from services.common.forms import Form, ro_date
+from services.gateway.tables import Form, ro_date
 from services.common.labels import edition_label, roman
 from services.contracts.forms import AcknowledgementReport, RegisterEntry
 from services.contracts.models import Document, Revision, Signature, User
