@@ -10,7 +10,7 @@ from nameko.timer import timer
 from services.common.callers import GATEWAY, OPERATORS
 from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.db import DatabaseProvider
-from services.common.delivery import event_handler
+from services.common.messaging import event_handler
 from services.common.outbox import OutboxRelay
 from services.common.health import HealthBeacon
 from services.contracts import events

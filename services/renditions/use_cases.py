@@ -42,7 +42,7 @@ def render(db, store: ObjectStore, engine: Engine, settings: Settings,
     Idempotent: a version already rendered, failed, disposed of or being rendered by
     another worker right now is "already handled". A file that cannot be rendered ends
     `failed` naming why; MinIO or PostgreSQL away raises ServiceUnavailable (the message
-    waits, services/common/delivery.py)."""
+    waits, services/common/messaging/)."""
     counted = False
     try:
         with engine.slot() as slot, db.transaction() as held:

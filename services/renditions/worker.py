@@ -12,7 +12,7 @@ from uuid import UUID
 
 from services.common.callers import GATEWAY, OPERATORS
 from services.common.db import DatabaseProvider
-from services.common.delivery import event_handler
+from services.common.messaging import event_handler
 from services.common.health import HealthBeacon
 from services.common.identity import rpc
 from services.common.outbox import OutboxRelay

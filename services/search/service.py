@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from services.common.callers import GATEWAY
 from services.common.identity import IdentifiedRpcProxy, rpc
-from services.common.delivery import event_handler
+from services.common.messaging import event_handler
 
 from services.common.health import HealthBeacon
 from services.contracts import events

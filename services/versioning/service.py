@@ -7,7 +7,7 @@ from uuid import UUID
 from services.common.callers import DOCUMENTS, GATEWAY, OPERATORS
 from services.common.identity import rpc
 from services.common.db import DatabaseProvider
-from services.common.delivery import event_handler
+from services.common.messaging import event_handler
 from services.common.outbox import OutboxRelay
 from services.common.settings import SettingsProvider
 from services.common.health import HealthBeacon
