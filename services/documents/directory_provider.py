@@ -7,7 +7,7 @@ from __future__ import annotations
 from nameko.extensions import DependencyProvider
 
 from services.common.settings import Settings
-from services.documents.directory import Directory
+from services.documents.adapters.directory import Directory
 
 
 class DirectoryProvider(DependencyProvider):

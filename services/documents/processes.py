@@ -8,7 +8,7 @@ from uuid import UUID
 from services.common.identity import rpc
 from services.contracts.errors import EXPECTED, NotFound, validate
 from services.contracts.qms import Assessment, NewProcess, NewRisk, ProcessChange, RiskChange
-from services.documents import qms_handlers
+from services.documents.use_cases import qms as qms_handlers
 
 
 def _dump(model) -> dict:

@@ -16,13 +16,14 @@ from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import (
     ChangeNote, Comment, DocumentChange, NewDocument, Numbering, Organisation, Signing,
     StagedUpload)
-from services.documents import audit, handlers, register_handlers
+from services.documents.adapters import audit
+from services.documents.use_cases import revisions as handlers, register as register_handlers
 from services.documents.access import Access
-from services.documents.dependencies import DocumentControlConfig, LoginLimits
+from services.documents.bootstrap import DocumentControlConfig, LoginLimits
 from services.documents.directory_provider import DirectoryProvider
 from services.documents.directory_rpc import DirectoryAdministration
 from services.documents.processes import ProcessesAndRisks
-from services.documents.repository import Repository
+from services.documents.adapters.repository import Repository
 from services.documents.sso_access import SingleSignOn
 
 

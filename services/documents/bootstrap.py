@@ -9,7 +9,7 @@ from nameko.extensions import DependencyProvider
 
 from services.common.settings import Settings
 from services.documents.domain import DocumentTypes, SigningChains
-from services.documents.register import Retention
+from services.documents.domain.register import Retention
 
 
 class Calendar:

@@ -12,9 +12,11 @@ from services.contracts.errors import Conflict, Forbidden, InvalidInput, NotFoun
 from services.contracts.models import (
     ChangeNote, Document, NewDocument, Numbering, Organisation, Revision, RevisionStatus, Role,
     Signing, StagedUpload, StoreVersion, User, Version, VersionManifest)
-from services.documents import audit, domain, logins
-from services.documents import register as register_rules
-from services.documents.repository import Repository, no_version
+from services.documents import domain
+from services.documents.adapters import audit
+from services.documents.use_cases import logins
+from services.documents.domain import register as register_rules
+from services.documents.adapters.repository import Repository, no_version
 
 _TRANSITION_EVENTS = {
     "version_submitted": events.VersionSubmittedEvent,
