@@ -41,7 +41,8 @@ def test_the_rule_reads_an_events_facts_as_it_reads_a_document():
 
 def test_documents_and_notifications_ask_the_one_rule():
     from services.contracts import confidentiality
-    from services.documents import handlers, service as documents
+    from services.documents import service as documents
+    from services.documents.use_cases import revisions as handlers
     from services.notifications import service as notifications
 
     for module in (handlers, documents, notifications):
