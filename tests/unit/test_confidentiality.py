@@ -59,7 +59,7 @@ def test_the_rule_imports_no_nameko():
 
 
 def test_notifications_follow_an_event_whose_facts_are_no_longer_the_registers():
-    from services.notifications.handlers import access_changed
+    from services.notifications.use_cases.feed import access_changed
 
     def facts(distribution=("DJ", "RP"), confidential=False, title="t"):
         return DocumentUpdated(document_id=uuid.UUID(int=1), code="PO-DJ-01", title=title,
