@@ -24,7 +24,7 @@ from services.notifications.use_cases import email_delivery, feed
 from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.mailer import Mailer
 from services.notifications.adapters.repository import Repository
-from services.notifications.settings import NotificationSettingsProvider
+from services.notifications.bootstrap import NotificationSettingsProvider
 
 
 class NotificationsService:

@@ -11,9 +11,9 @@ from services.contracts.errors import Forbidden, InvalidInput
 from services.contracts.models import Document, DocumentChange, Revision, RevisionStatus
 from services.documents.adapters import audit
 from services.documents.domain import register as rules
-from services.documents.use_cases.revisions import (
-    _facts, _move, as_seen_by, check_links, hidden_links, readable_document,
-    readable_revision)
+from services.documents.use_cases.reading import (
+    as_seen_by, check_links, hidden_links, readable_document, readable_revision)
+from services.documents.use_cases.signing import _facts, _move
 from services.documents.adapters.repository import Repository
 
 

@@ -1,34 +1,24 @@
-"""Use cases of the documents service: plain functions over a Database, the outbox
-and (for uploads) the versioning RPC."""
+"""Use cases of the register's documents and their revisions: registering a document,
+uploading, restoring and withdrawing revisions, and the organisation's people. Plain
+functions over a Database, the outbox and (for uploads) the versioning RPC."""
 from __future__ import annotations
 
-from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 from services.common.outbox import record
 from services.contracts import events
-from services.contracts.confidentiality import may_read
-from services.contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import (
     ChangeNote, Document, NewDocument, Numbering, Organisation, Revision, RevisionStatus, Role,
-    Signing, StagedUpload, StoreVersion, User, Version, VersionManifest)
+    StagedUpload, StoreVersion, User, Version, VersionManifest)
 from services.documents import domain
 from services.documents.adapters import audit
 from services.documents.use_cases import logins
 from services.documents.domain import register as register_rules
 from services.documents.adapters.repository import Repository, no_version
-
-_TRANSITION_EVENTS = {
-    "version_submitted": events.VersionSubmittedEvent,
-    "version_verified": events.VersionVerifiedEvent,
-    "version_endorsed": events.VersionEndorsedEvent,
-    "version_approved": events.VersionApprovedEvent,
-    "version_in_force": events.VersionInForceEvent,
-    "version_superseded": events.VersionSupersededEvent,
-    "version_rejected": events.VersionRejectedEvent,
-    "document_withdrawn": events.DocumentWithdrawnEvent,
-    "version_archived": events.VersionArchivedEvent,
-}
+from services.documents.use_cases.reading import (
+    check_links, readable_document, readable_revision)
+from services.documents.use_cases.signing import _facts, _move
 
 
 def load_organisation(db, organisation: Organisation, auth=None) -> dict:
@@ -56,27 +46,6 @@ def load_organisation(db, organisation: Organisation, auth=None) -> dict:
                 logins.revoke_everything_of(cur, user.username, "deactivated")
     return {"departments": len(organisation.departments), "users": len(members),
             "users_left_to_the_directory": len(organisation.users) - len(members)}
-
-
-def readable_document(repo: Repository, actor: str, document_id: UUID,
-                      lock: bool = False) -> tuple[User, Document]:
-    """The document, if `actor` may see it; a confidential one is 404 to others."""
-    user = repo.user(actor)
-    document = repo.document(document_id, lock=lock)
-    if not may_read(user, document):
-        raise NotFound(f"no document {document_id}", {"document_id": str(document_id)})
-    return user, document
-
-
-def readable_revision(repo: Repository, actor: str, version_id: UUID,
-                      lock: bool = False) -> tuple[User, Revision]:
-    """The revision, if `actor` may read its document; a version of a document they may
-    not read answers exactly as a version that does not exist (nothing of its document)."""
-    revision = repo.revision(version_id, lock=lock)
-    user = repo.user(actor)
-    if not may_read(user, revision.document):
-        raise no_version(version_id)
-    return user, revision
 
 
 def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument,
@@ -107,36 +76,6 @@ def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument,
             subject=document_id,
             data=events.DocumentRegistered(**_facts(document), registered_by=actor)))
         return document
-
-
-def check_links(repo: Repository, user: User, links) -> None:
-    """Every link names a document of the register that `user` may read (422 naming the
-    link otherwise: one they may not read is as unknown as one that does not exist)."""
-    ids = [link.document_id for link in links]
-    known = {d.id for d in repo.documents_by_id(ids) if may_read(user, d)}
-    missing = sorted({str(i) for i in ids if i not in known})
-    if missing:
-        raise InvalidInput(f"links name unknown document(s): {', '.join(missing)}",
-                           {"field": "links", "unknown": missing})
-
-
-def hidden_links(repo: Repository, user: User, document: Document) -> list:
-    """The document's links to documents `user` may not read."""
-    if not document.links:
-        return []
-    targets = {d.id: d for d in repo.documents_by_id([link.document_id
-                                                      for link in document.links])}
-    return [link for link in document.links
-            if link.document_id in targets and not may_read(user, targets[link.document_id])]
-
-
-def as_seen_by(repo: Repository, user: User, document: Document) -> Document:
-    """The document as `user` sees it: without links to documents they may not read."""
-    hidden = hidden_links(repo, user, document)
-    if not hidden:
-        return document
-    return document.model_copy(update={"links": [link for link in document.links
-                                                 if link not in hidden]})
 
 
 def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUpload,
@@ -229,14 +168,6 @@ def withdraw(db, actor: str, version_id: UUID, reason: str) -> Revision:
         return repo.revision(version_id)
 
 
-def require_quality_office(repo: Repository, actor: str) -> User:
-    user = repo.user(actor)
-    if not user.has(Role.QMS_ADMIN):
-        raise Forbidden("only the quality office may read the audit trail",
-                        {"required_role": Role.QMS_ADMIN.value})
-    return user
-
-
 def get_revision(db, actor: str | None, version_id: UUID) -> Revision:
     """`actor` None: a trusted service asking (search, notifications)."""
     with db.transaction() as cur:
@@ -244,153 +175,3 @@ def get_revision(db, actor: str | None, version_id: UUID) -> Revision:
         if actor is None:
             return repo.revision(version_id)
         return readable_revision(repo, actor, version_id)[1]
-
-
-def transition(db, chains: domain.SigningChains, types: domain.DocumentTypes, actor: str,
-               version_id: UUID, action: str, signing: Signing, today: date) -> Revision:
-    """One step of the signing chain; approval registers the revision and, when its
-    effective date has come, brings it into force."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
-        user, revision = readable_revision(repo, actor, version_id, lock=True)
-        document = revision.document
-        chain = chains.for_type(document.type.value)
-        if action == "opinion":
-            if signing.favourable is None:
-                raise InvalidInput("an opinion says whether it is favourable",
-                                   {"field": "favourable"})
-            step = domain.decide_opinion(chain, user, document, revision.status,
-                                         revision.author, signing.favourable,
-                                         repo.opinions_this_round(version_id))
-            repo.sign(version_id, "opinion",
-                      "favourable" if signing.favourable else "unfavourable", user,
-                      signing.comment)
-            if step is None:
-                audit.append(cur, user.username, "opinion", document.id, version_id,
-                             {"decision": "favourable", "comment": signing.comment})
-                return repo.revision(version_id)
-        else:
-            step = domain.decide(chain, user, action, document, revision.status,
-                                 revision.author)
-            repo.sign(version_id, step.action, step.decision, user, signing.comment)
-        registration = {}
-        if step.new_status == RevisionStatus.APPROVED:
-            effective = domain.effective_date(signing.effective_date, today)
-            number = domain.registry_number(repo.next_registry_number(today.year), today.year)
-            repo.register_approval(version_id, number, today, effective)
-            registration = {"registry_number": number, "effective_date": effective}
-        _move(repo, cur, document, revision, step.new_status, step.event, user,
-              signing.comment, **registration)
-        if registration and registration["effective_date"] <= today:
-            _bring_into_force(repo, cur, version_id, user, types)
-        return repo.revision(version_id)
-
-
-def bring_due_into_force(db, types: domain.DocumentTypes, today: date) -> int:
-    """Approved revisions whose effective date has come enter into force (the timer)."""
-    count = 0
-    with db.transaction() as cur:
-        repo = Repository(cur)
-        for version_id in repo.due_for_force(today):
-            _bring_into_force(repo, cur, version_id, None, types)
-            count += 1
-    return count
-
-
-def announce_reviews(db, types: domain.DocumentTypes, today: date) -> int:
-    """review_due for every document whose periodic review is near (once per due date)."""
-    until = today + timedelta(days=types.review_notice_days)
-    with db.transaction() as cur:
-        repo = Repository(cur)
-        documents = repo.reviews_to_announce(until)
-        for document in documents:
-            repo.review_announced(document.id, document.next_review_date)
-            audit.append(cur, "system", "review_due", document.id,
-                         details={"due_date": document.next_review_date.isoformat()})
-            record(cur, events.ReviewDueEvent(subject=document.id, data=events.ReviewDue(
-                **_facts(document), due_date=document.next_review_date)))
-    return len(documents)
-
-
-def reviewed_without_change(db, types: domain.DocumentTypes, actor: str, document_id: UUID,
-                            comment: str, today: date) -> Document:
-    """"Reviewed, no change": the next review moves one interval on, no new revision."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
-        user, document = readable_document(repo, actor, document_id, lock=True)
-        head = user.has(Role.VERIFIER) and user.department == document.owner_department
-        if not (head or user.has(Role.QMS_ADMIN)):
-            raise Forbidden("the head of the owner department or the quality office "
-                            "records a review", {"department": document.owner_department})
-        if document.next_review_date is None:
-            raise Conflict("nothing of this document is in force to review",
-                           {"status": document.status.value})
-        due = domain.add_months(today, types.review_months(document.type.value))
-        repo.set_next_review(document_id, due)
-        audit.append(cur, actor, "reviewed_without_change", document_id,
-                     details={"comment": comment, "next_review_date": due.isoformat()})
-        return repo.document(document_id)
-
-
-def _bring_into_force(repo: Repository, cur, version_id: UUID, user: User | None,
-                      types: domain.DocumentTypes) -> None:
-    """The revision comes into force; the one in force before is superseded; the next
-    periodic review is due one interval after its effective date."""
-    revision = repo.revision(version_id)
-    document = revision.document
-    repo.set_next_review(document.id, domain.add_months(
-        revision.effective_date, types.review_months(document.type.value)))
-    previous = repo.in_force(document.id)
-    if previous is not None and previous != version_id:
-        old = repo.revision(previous)
-        _move(repo, cur, document, old, RevisionStatus.SUPERSEDED, "version_superseded",
-              user, f"înlocuită de Ediția {revision.edition}, Revizia {revision.revision}")
-    _move(repo, cur, document, revision, RevisionStatus.IN_FORCE, "version_in_force", user,
-          "", registry_number=revision.registry_number, effective_date=revision.effective_date)
-    repo.mark_in_force(version_id)
-
-
-def _move(repo: Repository, cur, document: Document, revision: Revision,
-          status: RevisionStatus, event_type: str, user: User | None, comment: str,
-          **extra) -> None:
-    """Change a revision's status and record the event in the same transaction."""
-    seq = repo.set_status(revision.version_id, status)
-    audit.append(cur, user.username if user else "system", event_type, document.id,
-                 revision.version_id, {"from": revision.status.value, "to": status.value,
-                                       "comment": comment,
-                                       **{k: str(v) for k, v in extra.items()}})
-    record(cur, _TRANSITION_EVENTS[event_type](
-        subject=document.id, data=events.RevisionTransitioned(
-            **_facts(document), version_id=revision.version_id, edition=revision.edition,
-            revision=revision.revision, status=status, previous_status=revision.status,
-            status_seq=seq, actor=user.username if user else "system",
-            actor_function=user.function if user else "", comment=comment,
-            author=revision.author, **extra)))
-
-
-def _facts(document: Document) -> dict:
-    return dict(document_id=document.id, code=document.code, title=document.title,
-                type=document.type, owner_department=document.owner_department,
-                distribution=document.distribution, confidential=document.confidential)
-
-
-def signing_inbox(db, chains: domain.SigningChains, actor: str) -> list[tuple[Revision, list[str]]]:
-    """The revisions waiting for `actor`'s signature or opinion, oldest first."""
-    waiting = {RevisionStatus.IN_VERIFICATION, RevisionStatus.IN_ENDORSEMENT,
-               RevisionStatus.IN_APPROVAL}
-    with db.transaction() as cur:
-        repo = Repository(cur)
-        user = repo.user(actor)
-        inbox = []
-        for revision in repo.all_revisions():
-            document = revision.document
-            if revision.status not in waiting or not may_read(user, document):
-                continue
-            actions = domain.waiting_for(chains.for_type(document.type.value), user, document,
-                                         revision.status, revision.author)
-            if "opinion" in actions and user.department in repo.opinions_this_round(
-                    revision.version_id):
-                actions.remove("opinion")
-            if actions:
-                inbox.append((revision, actions))
-        return sorted(inbox, key=lambda item: item[0].created_at)
