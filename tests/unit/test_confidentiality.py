@@ -42,10 +42,10 @@ def test_the_rule_reads_an_events_facts_as_it_reads_a_document():
 def test_documents_and_notifications_ask_the_one_rule():
     from services.contracts import confidentiality
     from services.documents import service as documents
-    from services.documents.use_cases import revisions as handlers
+    from services.documents.use_cases import reading, signing
     from services.notifications import service as notifications
 
-    for module in (handlers, documents, notifications):
+    for module in (reading, signing, documents, notifications):
         assert module.may_read is confidentiality.may_read, module.__name__
     import services.documents.domain as domain
     import services.notifications.domain as told
