@@ -10,11 +10,11 @@ from __future__ import annotations
 from nameko.events import BROADCAST
 from nameko.extensions import DependencyProvider
 
-from services.common.delivery import event_handler
+from services.common.messaging import event_handler
 from services.common.settings import Settings
 from services.contracts import events
 from services.contracts.models import User, Version
-from services.gateway import downloads, uploads, versions
+from services.gateway import downloads, local_time, uploads, versions
 from services.gateway.auth import Tokens, current_user
 from services.gateway.client import TrustedProxies
 from services.gateway.directory_routes import DirectoryRoutes
@@ -38,6 +38,7 @@ class GatewayConfig(DependencyProvider):
         from minio import Minio
 
         self.settings = Settings.from_config(self.container.config)
+        local_time.use(self.settings.timezone)
         oidc = self.settings.auth.oidc
         # single sign-on when an issuer is set (services/gateway/oidc.py); its client
         # secret is then required (a process refuses to start without it)

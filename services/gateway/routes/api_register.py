@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from nameko.exceptions import MethodNotFound
 from werkzeug.wrappers import Response
 
-from services.common.forms import FORMATS, Form, render
+from services.gateway.tables import FORMATS, Form, render
 from services.common.spreadsheet import csv_text
 from services.contracts.errors import InvalidInput, NotFound, ServiceUnavailable
 from services.contracts.forms import AcknowledgementReport, RegisterEntry

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from services.common.directory_settings import DirectorySettings
 from services.contracts.errors import Conflict, ServiceUnavailable
-from services.documents import audit, logins
-from services.documents.directory import Directory, DirectoryPerson, DirectoryUnavailable
-from services.documents.directory_repository import DirectoryRepository
+from services.documents.adapters import audit
+from services.documents.use_cases import logins
+from services.documents.adapters.directory import Directory, DirectoryPerson, DirectoryUnavailable
+from services.documents.adapters.directory_repository import DirectoryRepository
 
 log = logging.getLogger(__name__)
 ACTOR = "directory"          # who the audit trail names for what the sync did

@@ -8,11 +8,11 @@ import logging
 
 from services.contracts.errors import Forbidden, ServiceUnavailable
 from services.contracts.models import User
-from services.documents import audit
-from services.documents.directory import (
+from services.documents.adapters import audit
+from services.documents.adapters.directory import (
     Directory, DirectoryUnavailable, NotAdmitted, WrongCredentials)
-from services.documents.directory_repository import DirectoryRepository
-from services.documents.repository import Repository
+from services.documents.adapters.directory_repository import DirectoryRepository
+from services.documents.adapters.repository import Repository
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.contracts.notifications import EmailDelivery
-from services.notifications import email
-from services.notifications.email_repository import EmailRepository
-from services.notifications.mailer import DELIVERY_ERRORS
+from services.notifications.domain import messages
+from services.notifications.adapters.email_repository import EmailRepository
+from services.notifications.adapters.mailer import DELIVERY_ERRORS
 from services.notifications.settings import NotificationSettings
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,9 @@ def queue_immediate(cur, items: list[dict], settings: NotificationSettings) -> i
         preferences = wanted.get(item["username"])
         if preferences is None:
             continue
-        link = email.document_link(settings.document_link, settings.base_url, item)
-        message = email.immediate(item, link)
-        address = email.address(preferences, item["username"], settings.email.default_domain)
+        link = messages.document_link(settings.document_link, settings.base_url, item)
+        message = messages.immediate(item, link)
+        address = messages.address(preferences, item["username"], settings.email.default_domain)
         if repo.queue(f"item:{item['item_id']}", item["username"], address, "immediate",
                       message.subject, message.body, [item["item_id"]]) is not None:
             queued += 1
@@ -51,10 +51,10 @@ def queue_digests(cur, day: date, settings: NotificationSettings) -> int:
         items = repo.items_between(username, start, end)
         if not items:
             continue
-        links = [email.document_link(settings.document_link, settings.base_url, i)
+        links = [messages.document_link(settings.document_link, settings.base_url, i)
                  for i in items]
-        message = email.digest(items, links, day, settings.timezone)
-        address = email.address(preferences, username, settings.email.default_domain)
+        message = messages.digest(items, links, day, settings.timezone)
+        address = messages.address(preferences, username, settings.email.default_domain)
         if repo.queue(f"digest:{username}:{day.isoformat()}", username, address,
                       "daily_digest", message.subject, message.body,
                       [i["id"] for i in items]) is not None:
@@ -82,13 +82,13 @@ def deliver_due(database, mailer, settings: NotificationSettings,
             except DELIVERY_ERRORS as exc:
                 attempts = row["attempts"] + 1
                 error = f"{type(exc).__name__}: {exc}"
-                if email.gives_up(attempts, cfg.max_attempts):
+                if messages.gives_up(attempts, cfg.max_attempts):
                     repo.mark_attempt_failed(row["id"], error, None)
                     outcome["failed"] += 1
                     log.error("e-mail %s to %s failed %d times; giving up: %s",
                               row["id"], row["address"], attempts, error)
                 else:
-                    repo.mark_attempt_failed(row["id"], error, email.next_attempt(
+                    repo.mark_attempt_failed(row["id"], error, messages.next_attempt(
                         moment, attempts, cfg.retry_base_seconds, cfg.retry_max_seconds))
                     outcome["retrying"] += 1
                     log.warning("e-mail %s to %s failed (attempt %d): %s",

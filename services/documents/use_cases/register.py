@@ -9,12 +9,12 @@ from services.common.outbox import record
 from services.contracts import events
 from services.contracts.errors import Forbidden, InvalidInput
 from services.contracts.models import Document, DocumentChange, Revision, RevisionStatus
-from services.documents import audit
-from services.documents import register as rules
-from services.documents.handlers import (
-    _facts, _move, as_seen_by, check_links, hidden_links, readable_document,
-    readable_revision)
-from services.documents.repository import Repository
+from services.documents.adapters import audit
+from services.documents.domain import register as rules
+from services.documents.use_cases.reading import (
+    as_seen_by, check_links, hidden_links, readable_document, readable_revision)
+from services.documents.use_cases.signing import _facts, _move
+from services.documents.adapters.repository import Repository
 
 
 def update_document(db, retention: rules.Retention, actor: str, document_id: UUID,

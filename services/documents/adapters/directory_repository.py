@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from psycopg2.extras import Json
 
-from services.documents.directory import DirectoryPerson
+from services.documents.adapters.directory import DirectoryPerson
 
 # the stored "password" of a person of the directory: no argon2 hash, so no local
-# password ever verifies for them (services/documents/logins.py)
+# password ever verifies for them (services/documents/use_cases/logins.py)
 NO_LOCAL_PASSWORD = "!directory"
 FIELDS = ("full_name", "department", "function", "roles", "email")
 

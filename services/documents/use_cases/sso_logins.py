@@ -14,9 +14,9 @@ import secrets
 
 from services.contracts.errors import InvalidInput, Unauthorized
 from services.contracts.models import Role, User
-from services.documents import audit
-from services.documents.access_repository import AccessRepository
-from services.documents.logins import KINDS, hash_password
+from services.documents.adapters import audit
+from services.documents.adapters.access_repository import AccessRepository
+from services.documents.use_cases.logins import KINDS, hash_password
 
 log = logging.getLogger(__name__)
 USERNAME = re.compile(r"^[a-z0-9._-]{2,64}$")      # as StaffMember.username

@@ -15,9 +15,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from services.common.settings import AuthSettings
 from services.contracts.errors import InvalidInput, NotFound, TooManyRequests, Unauthorized
 from services.contracts.models import User
-from services.documents import audit, directory_login
-from services.documents.access_repository import AccessRepository
-from services.documents.repository import Repository
+from services.documents.adapters import audit
+from services.documents.use_cases import directory_login
+from services.documents.adapters.access_repository import AccessRepository
+from services.documents.adapters.repository import Repository
 
 KINDS = ("api", "web")
 MAX_NAME = 64      # longer than any user name (StaffMember.username): cut before storing
@@ -30,7 +31,7 @@ def log_in(db, limits: AuthSettings, username: str, password: str, address: str,
            kind: str, ttl_seconds: int, directory=None) -> tuple[User, str]:
     """The person and the id of their new session; Unauthorized for a wrong user name or
     password, TooManyRequests while the user name or the address has to wait. With the
-    `ldap` backend the directory checks the password (services/documents/directory_login.py),
+    `ldap` backend the directory checks the password (services/documents/use_cases/directory_login.py),
     except for the break-glass account, a local one (audited)."""
     if kind not in KINDS:
         raise InvalidInput(f"no session kind {kind}", {"field": "kind"})

@@ -13,12 +13,12 @@ from services.contracts import events
 from services.contracts.models import User
 from services.contracts.notifications import (
     Acknowledgement, AcknowledgementReport, ReportPerson)
-from services.notifications import acknowledgements as rules
+from services.notifications.domain import acknowledgements as rules
 from services.notifications import domain
-from services.notifications.ack_repository import AcknowledgementRepository
-from services.notifications.delivery import queue_immediate
-from services.notifications.email_repository import EmailRepository
-from services.notifications.repository import Repository
+from services.notifications.adapters.ack_repository import AcknowledgementRepository
+from services.notifications.use_cases.email_delivery import queue_immediate
+from services.notifications.adapters.email_repository import EmailRepository
+from services.notifications.adapters.repository import Repository
 from services.notifications.settings import NotificationSettings
 
 # reminders are feed items too; their ids derive from (revision, person, kind), so a

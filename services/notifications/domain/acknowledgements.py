@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from services.common.labels import edition_label
 from services.common.spreadsheet import csv_text
 from services.contracts.notifications import Acknowledgement, ReportPerson
-from services.notifications.calendar import add_working_days
+from services.notifications.domain.working_days import add_working_days
 
 
 class Reminder(str, Enum):

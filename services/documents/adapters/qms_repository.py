@@ -13,7 +13,7 @@ from services.contracts.errors import Conflict, InvalidInput, NotFound
 from services.contracts.forms import RegisterEntry
 from services.contracts.qms import (
     Control, DocumentRef, Exposure, NewProcess, NewRisk, Process, Risk, RiskAssessment)
-from services.documents import risks as scoring
+from services.documents.domain import risks as scoring
 
 # whether the person a view is made for may read a document (confidentiality.may_read
 # with the person bound): the rule is the caller's, the repository only applies it

@@ -15,9 +15,10 @@ from services.contracts.models import Role
 from services.contracts.qms import (
     Assessment, ControlMeasure, NewProcess, NewRisk, Process, ProcessChange, Risk,
     RiskAssessment, RiskChange)
-from services.documents import audit, risks as scoring
-from services.documents.qms_repository import QmsRepository, Readable
-from services.documents.repository import Repository
+from services.documents.adapters import audit
+from services.documents.domain import risks as scoring
+from services.documents.adapters.qms_repository import QmsRepository, Readable
+from services.documents.adapters.repository import Repository
 
 
 def procedure_register(db, actor: str) -> list[RegisterEntry]:

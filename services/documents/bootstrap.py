@@ -1,4 +1,5 @@
-"""Providers of the documents service beyond the shared ones."""
+"""The documents service's providers beyond the shared ones: they wire the settings and
+the adapters (the YAML of signing chains and document types, the clock, the directory)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -9,7 +10,8 @@ from nameko.extensions import DependencyProvider
 
 from services.common.settings import Settings
 from services.documents.domain import DocumentTypes, SigningChains
-from services.documents.register import Retention
+from services.documents.adapters.directory import Directory
+from services.documents.domain.register import Retention
 
 
 class Calendar:
@@ -48,3 +50,24 @@ class LoginLimits(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.limits
+
+
+class DirectoryProvider(DependencyProvider):
+    """The directory, built once in setup() when `auth.backend` is ldap (a process refuses
+    to start without the search account's password, naming it), its pooled connections
+    closed in stop(); None with the local backend."""
+
+    def setup(self):
+        settings = Settings.from_config(self.container.config)
+        self.backend = settings.auth.backend
+        self.directory = None
+        if self.backend == "ldap":
+            settings.secret("auth.ldap.bind_password")
+            self.directory = Directory(settings.auth.ldap)
+
+    def stop(self):
+        if self.directory is not None:
+            self.directory.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.directory
