@@ -52,11 +52,11 @@ def _parsed(model: type[BaseModel], data: dict[str, Any]):
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        if first["type"] not in _NOT_GIVEN or len(first["loc"]) != 1:
-            return validate(model, data)   # raises, naming every problem
+    if first["type"] in _NOT_GIVEN and len(first["loc"]) == 1:
         field = str(first["loc"][0])
         sentence = getattr(model, "NOT_GIVEN", {}).get(field, f"{field} is required")
-        raise InvalidInput(sentence, {"field": field}) from None
+        raise InvalidInput(sentence, {"field": field})
+    return validate(model, data)   # fails again: InvalidInput naming every problem
 
 
 def whole_number(value: str, field: str, maximum: int = BIGINT_MAX) -> int:
