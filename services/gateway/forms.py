@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.common.forms import Form, ro_date
+from services.gateway.tables import Form, ro_date
 from services.common.labels import edition_label, roman
 from services.contracts.forms import AcknowledgementReport, RegisterEntry
 from services.contracts import signing
