@@ -30,6 +30,8 @@ from urllib.parse import quote
 
 import requests
 
+from procedura_cli.broker import management_api
+
 SCHEMAS = ("documents", "versioning", "notifications")
 
 
@@ -111,8 +113,6 @@ def outbox_findings(database_url: str, older_than: float) -> list[Finding]:
 
 
 def queue_findings(amqp_uri: str) -> list[Finding]:
-    from procedura_cli.main import management_api
-
     api, auth, vhost = management_api(amqp_uri)
     response = requests.get(f"{api}/queues/{quote(vhost, safe='')}", auth=auth, timeout=10)
     response.raise_for_status()
