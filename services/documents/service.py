@@ -17,7 +17,9 @@ from services.contracts.models import (
     ChangeNote, Comment, DocumentChange, NewDocument, Numbering, Organisation, Signing,
     StagedUpload)
 from services.documents.adapters import audit
-from services.documents.use_cases import reading, revisions, signing
+from services.documents.use_cases import reading, revisions
+# not `signing`: the transition RPC's parameter of that name (its API) would hide it
+from services.documents.use_cases import signing as signing_chain
 from services.documents.use_cases import register as register_handlers
 from services.documents.access import Access
 from services.documents.bootstrap import DirectoryProvider, DocumentControlConfig, LoginLimits
@@ -187,14 +189,14 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     @rpc(expected_exceptions=EXPECTED)
     def transition(self, actor: str, version_id: str, action: str, signing: dict) -> dict:
         """submit, verify, opinion, endorse, approve or reject a revision."""
-        return _dump(signing.transition(
+        return _dump(signing_chain.transition(
             self._uow(), self.control.chains, self.control.types, actor, UUID(version_id),
             action, validate(Signing, signing), self.control.calendar.today()))
 
     @rpc(expected_exceptions=EXPECTED)
     def reviewed(self, actor: str, document_id: str, comment: str = "") -> dict:
         """"Reviewed, no change": the next review date moves on, no new revision."""
-        return _dump(signing.reviewed_without_change(
+        return _dump(signing_chain.reviewed_without_change(
             self._uow(), self.control.types, actor, UUID(document_id),
             validate(Comment, {"comment": comment}).comment, self.control.calendar.today()))
 
@@ -219,8 +221,8 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     def signing_inbox(self, actor: str) -> list[dict]:
         """Revisions waiting for `actor`'s signature or opinion, with what they may do."""
         return [{"revision": _dump(revision), "actions": actions}
-                for revision, actions in signing.signing_inbox(self._uow(), self.control.chains,
-                                                               actor)]
+                for revision, actions in signing_chain.signing_inbox(
+                    self._uow(), self.control.chains, actor)]
 
     @rpc(callers=OPERATORS)
     def verify_audit(self, anchors: list[str] | None = None) -> dict:
@@ -232,11 +234,11 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     @timer(interval=30)
     def bring_into_force(self) -> int:
         """Approved revisions whose effective date has come enter into force."""
-        return signing.bring_due_into_force(self._uow(), self.control.types,
-                                            self.control.calendar.today())
+        return signing_chain.bring_due_into_force(self._uow(), self.control.types,
+                                                  self.control.calendar.today())
 
     @timer(interval=3600)
     def announce_reviews(self) -> int:
         """review_due, N days before each document's periodic review."""
-        return signing.announce_reviews(self._uow(), self.control.types,
-                                        self.control.calendar.today())
+        return signing_chain.announce_reviews(self._uow(), self.control.types,
+                                              self.control.calendar.today())
