@@ -10,11 +10,13 @@ from uuid import uuid4
 
 import pytest
 import yaml
+from nameko.testing.services import worker_factory
 
 from services.contracts.errors import Conflict, Forbidden, NotFound
 from services.contracts.models import (
     ChangeNote, NewDocument, RevisionStatus as S, Role, Signing, StagedUpload)
 from services.documents.domain import DocumentTypes, SigningChains
+from services.documents.service import DocumentsService
 from services.documents.use_cases import reading, revisions, signing
 from tests.helpers import user
 from tests.unit.fakes import FakeClock, FakeDocumentsRepository, FakeUnitOfWork
@@ -210,3 +212,21 @@ def test_the_signing_inbox_lists_what_waits_for_each_person(uow, clock):
     assert [(r.version_id, a) for r, a in signing.signing_inbox(uow, CHAINS, "sef.dj")] == [
         (version_id, ["verify", "reject"])]
     assert signing.signing_inbox(uow, CHAINS, "mihai") == []
+
+
+def test_the_service_hands_its_rpcs_and_timers_to_the_use_cases(uow, clock):
+    service = worker_factory(DocumentsService)
+    service._uow = lambda: uow
+    service.control.chains, service.control.types, service.control.calendar = (
+        CHAINS, TYPES, clock)
+    version_id = draft(uow, type_="IL")
+    for who, action in (("ana", "submit"), ("sef.dj", "verify")):
+        service.transition(who, str(version_id), action, {"comment": ""})
+    inbox = service.signing_inbox("primar")
+    assert [item["revision"]["status"] for item in inbox] == ["in_approval"]
+    later = (clock.today() + timedelta(days=1)).isoformat()
+    answer = service.transition("primar", str(version_id), "approve",
+                                {"comment": "", "effective_date": later})
+    assert (answer["status"], answer["registry_number"]) == ("approved", "1/2026")
+    clock.advance(days=1)
+    assert service.bring_into_force() == 1
