@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from services.contracts.errors import Unauthorized
 from services.contracts.models import User
 from services.gateway.oidc import Issuer
+
+if TYPE_CHECKING:   # an annotation only: the CLI reads Tokens without the web server
+    from services.gateway.routing import Deps
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,13 @@ def person(documents, claims: Claims) -> User:
     if claims.session_id is None:
         return User.model_validate(documents.sso_user(claims.profile))
     return User.model_validate(documents.session_user(claims.session_id))
+
+
+def current_user(deps: Deps, request) -> User:
+    """The person of the request's bearer token, if its session is still live
+    (Unauthorized once it is logged out, revoked or expired, or the person deactivated)."""
+    return person(deps.documents,
+                  deps.config.tokens.claims(request.headers.get("Authorization")))
 
 
 class Tokens:

@@ -8,7 +8,7 @@ from uuid import UUID
 from nameko.exceptions import MethodNotFound
 from werkzeug.wrappers import Response
 
-from services.common.forms import FORMATS, Form, render
+from services.gateway.tables import FORMATS, Form, render
 from services.contracts.errors import InvalidInput, NotFound, ServiceUnavailable
 from services.contracts.forms import AcknowledgementReport, RegisterEntry
 from services.contracts.models import Document, Revision, Signature, User

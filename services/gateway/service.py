@@ -12,7 +12,7 @@ from nameko.events import BROADCAST
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
-from services.common.delivery import event_handler
+from services.common.messaging import event_handler
 from services.common.settings import Settings
 from services.common.spreadsheet import csv_text
 from services.contracts import events
@@ -20,22 +20,23 @@ from services.contracts.errors import InvalidInput, NotFound, validate
 from services.contracts.models import (
     ChangeNote, Comment, NewDocument, Numbering, Revision, Signing, User, Version,
     VersionManifest)
-from services.gateway import uploads
+from services.gateway import local_time, uploads
 from services.gateway.live import LiveFeed, stream as live_stream
-from services.gateway.auth import Tokens, person
+from services.gateway.auth import Tokens, current_user
 from services.gateway.oidc import Issuer
 from services.gateway.oidc_routes import OidcRoutes
 from services.gateway.client import TrustedProxies
 from services.gateway.entrypoints import (
     MetricsProvider, error_response, http, json_body, json_response, whole_number)
 from services.gateway.metrics import metrics_http
+from services.gateway.routes import api_processes
+from services.gateway.routing import Deps, mount
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.notify_routes import NotifyRoutes
 from services.gateway.register_routes import RegisterRoutes
 from services.gateway.rendition_routes import RenditionRoutes
 from services.gateway.search_routes import SearchRoutes
 from services.gateway.forms_routes import FormsRoutes
-from services.gateway.risks_routes import RiskRoutes
 from services.gateway.openapi_routes import OpenApiRoutes
 from services.gateway.ui_routes import UiRoutes
 from services.gateway.directory_routes import DirectoryRoutes
@@ -52,6 +53,7 @@ class GatewayConfig(DependencyProvider):
         from minio import Minio
 
         self.settings = Settings.from_config(self.container.config)
+        local_time.use(self.settings.timezone)
         oidc = self.settings.auth.oidc
         # single sign-on when an issuer is set (services/gateway/oidc.py); its client
         # secret is then required (a process refuses to start without it)
@@ -79,7 +81,7 @@ def _uuid(value: str, what: str) -> str:
 _body = json_body   # the JSON object of a request (services/gateway/entrypoints.py)
 
 
-class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, RegisterRoutes,
+class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
                      RenditionRoutes, OpenApiRoutes, UiRoutes, ViewerRoutes, DirectoryRoutes,
                      OidcRoutes):
     name = "gateway"
@@ -95,8 +97,7 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
     def _user(self, request) -> User:
         """The person of the bearer token, if its session is still live (Unauthorized
         once it is logged out, revoked or expired, or the person deactivated)."""
-        return person(self.documents,
-                      self.config.tokens.claims(request.headers.get("Authorization")))
+        return current_user(Deps.of(self), request)
 
     def _version(self, user: User, version_id: str) -> Version:
         revision = Revision.model_validate(self.documents.get_revision(user.username, version_id))
@@ -368,6 +369,9 @@ class GatewayService(SearchRoutes, FormsRoutes, RiskRoutes, NotifyRoutes, Regist
     @http("GET,POST,PUT,PATCH,DELETE", "/api/<path:rest>")
     def unknown(self, request, rest):
         return error_response(404, "not_found", f"no such endpoint: /api/{rest}")
+
+
+mount(GatewayService, api_processes.router)
 
 
 AUDIT_COLUMNS = ("id", "at", "actor", "action", "document_id", "version_id", "details",

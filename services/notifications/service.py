@@ -10,7 +10,7 @@ from nameko.timer import timer
 from services.common.callers import GATEWAY, OPERATORS
 from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.db import DatabaseProvider
-from services.common.delivery import event_handler
+from services.common.messaging import event_handler
 from services.common.outbox import OutboxRelay
 from services.common.health import HealthBeacon
 from services.contracts import events
@@ -37,19 +37,19 @@ class NotificationsService:
     documents = IdentifiedRpcProxy("documents")
     settings = NotificationSettingsProvider()
 
-    @event_handler("documents", "version_approved", requeue_on_error=True)
+    @event_handler("documents", "version_approved")
     def on_version_approved(self, payload: dict) -> int:
         """Tell everyone in the departments on the distribution list."""
         return self._notify(payload)
 
-    @event_handler("documents", "version_submitted", requeue_on_error=True)
-    @event_handler("documents", "version_verified", requeue_on_error=True)
-    @event_handler("documents", "version_endorsed", requeue_on_error=True)
-    @event_handler("documents", "version_rejected", requeue_on_error=True)
-    @event_handler("documents", "version_in_force", requeue_on_error=True)
-    @event_handler("documents", "version_superseded", requeue_on_error=True)
-    @event_handler("documents", "document_withdrawn", requeue_on_error=True)
-    @event_handler("documents", "review_due", requeue_on_error=True)
+    @event_handler("documents", "version_submitted")
+    @event_handler("documents", "version_verified")
+    @event_handler("documents", "version_endorsed")
+    @event_handler("documents", "version_rejected")
+    @event_handler("documents", "version_in_force")
+    @event_handler("documents", "version_superseded")
+    @event_handler("documents", "document_withdrawn")
+    @event_handler("documents", "review_due")
     def on_revision_event(self, payload: dict) -> int:
         """The next signers, the author of a rejected revision, or the distribution list."""
         return self._notify(payload)
@@ -70,7 +70,7 @@ class NotificationsService:
             feed.follow_access(self.db, facts, self._people)
         return added
 
-    @event_handler("documents", "document_updated", requeue_on_error=True)
+    @event_handler("documents", "document_updated")
     def on_document_updated(self, payload: dict) -> dict:
         """Confidentiality or distribution changed: feed items, acknowledgements, their
         reminders and reports follow, for everyone told of the document so far."""

@@ -11,28 +11,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.common.labels import edition_label
+from services.contracts import signing
 from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import Document, RevisionStatus, Role, User
 
 S = RevisionStatus
 
 
-@dataclass(frozen=True)
-class Step:
-    action: str               # the verb of the REST API: verify, endorse, approve
-    waits_in: RevisionStatus  # the status a revision has while this step is pending
-    role: Role
-    own_department: bool      # the signer must belong to the owner department
-    opinions: bool = False    # distribution departments give opinions while it waits
-
-    @property
-    def event(self) -> str:
-        """The event emitted when the step is signed."""
-        return STEP_EVENTS[self.action]
-
-
-STEP_EVENTS = {"verify": "version_verified", "endorse": "version_endorsed",
-               "approve": "version_approved"}
+# a step of a chain: the vocabulary's step with its policy from the YAML file
+Step = signing.StepPolicy
+STEP_EVENTS = signing.STEP_EVENTS
 
 
 @dataclass(frozen=True)
@@ -44,12 +32,12 @@ class Chain:
         return next((s for s in self.steps if s.action == action), None)
 
     def waiting_in(self, status: RevisionStatus) -> Step | None:
-        return next((s for s in self.steps if s.waits_in == status), None)
+        return next((s for s in self.steps if s.status == status), None)
 
     def after(self, step: Step | None) -> RevisionStatus:
         """The status a revision enters once `step` (None: submission) is done."""
         index = -1 if step is None else self.steps.index(step)
-        return self.steps[index + 1].waits_in if index + 1 < len(self.steps) else S.APPROVED
+        return self.steps[index + 1].status if index + 1 < len(self.steps) else S.APPROVED
 
     def allowed_actions(self, status: RevisionStatus) -> list[str]:
         """What may happen to a revision in `status` (by someone with the right role)."""
@@ -65,18 +53,17 @@ class SigningChains:
     """The chain of every document type, from config/signing-chains.yaml."""
 
     def __init__(self, config: dict):
-        unknown = set(config["steps"]) - set(STEP_EVENTS)
-        if unknown:
-            raise ValueError(f"signing chains: unknown steps {sorted(unknown)}")
-        steps = {name: Step(name, S(spec["status"]), Role(spec["role"]),
-                            bool(spec.get("own_department", False)),
-                            bool(spec.get("opinions", False)))
-                 for name, spec in config["steps"].items()}
+        steps = signing.step_policies(config)
         author_may_sign = bool(config.get("author_may_sign", False))
         self._chains = {doc_type: Chain(tuple(steps[name] for name in names), author_may_sign)
                         for doc_type, names in config["chains"].items()}
         if "default" not in self._chains:
             raise ValueError("signing chains: a `default` chain is required")
+
+    @classmethod
+    def load(cls, path) -> SigningChains:
+        """The chains of the file at `path` (the settings' signing_chains_file)."""
+        return cls(signing.read_config(path))
 
     def for_type(self, doc_type: str) -> Chain:
         return self._chains.get(doc_type, self._chains["default"])
@@ -154,7 +141,7 @@ def decide(chain: Chain, user: User, action: str, document: Document,
     if step is None:
         raise _conflict(chain, status, action)
     _check_signer(chain, user, step, document, author)
-    _expect(chain, status, step.waits_in, action)
+    _expect(chain, status, step.status, action)
     return Transition(action, chain.after(step), step.event, "favourable")
 
 

@@ -23,7 +23,7 @@ from . import kinds, pdf
 from .engine import Engine
 from .errors import RenditionFailed
 from .make import Made, make_rendition
-from .repository import Renditions
+from .adapters.repository import Renditions
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def render(db, store: ObjectStore, engine: Engine, settings: Settings,
     Idempotent: a version already rendered, failed, disposed of or being rendered by
     another worker right now is "already handled". A file that cannot be rendered ends
     `failed` naming why; MinIO or PostgreSQL away raises ServiceUnavailable (the message
-    waits, services/common/delivery.py)."""
+    waits, services/common/messaging/)."""
     counted = False
     try:
         with engine.slot() as slot, db.transaction() as held:

@@ -23,7 +23,7 @@ from services.versioning.adapters.tika import (
     ExtractionFailed, Tika, TikaDropped, TikaUnavailable)
 from services.versioning import media_types
 from services.versioning.diff import diff_texts
-from services.versioning.repository import Repository, manifest
+from services.versioning.adapters.repository import Repository, manifest
 
 log = logging.getLogger(__name__)
 

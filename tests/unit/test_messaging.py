@@ -1,4 +1,4 @@
-"""Delivery decisions free of I/O: what is garbage, how long to wait, and that every
+"""Messaging decisions free of I/O: what is garbage, how long to wait, and that every
 event handler of every Procedura service has the dead-letter guarantees."""
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import uuid
 from nameko.events import EventHandler
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from services.common.delivery import (
-    ATTEMPTS, ReliableEventHandler, attempts_of, garbage_reason, retry_delay, routing_key_of)
+from services.common.messaging import ReliableEventHandler
+from services.common.messaging.retry import (
+    ATTEMPTS, attempts_of, garbage_reason, retry_delay, routing_key_of)
 from services.contracts import events
 from tests.testenv import ROOT
 
@@ -79,7 +80,7 @@ def test_every_event_handler_of_every_service_dead_letters():
                 if isinstance(entrypoint, EventHandler):
                     handlers.append(f"{cls.__name__}.{name}")
                     assert isinstance(entrypoint, ReliableEventHandler), (
-                        f"{cls.__name__}.{name}: use services.common.delivery.event_handler")
+                        f"{cls.__name__}.{name}: use services.common.messaging.event_handler")
     assert len(handlers) >= 10, handlers
 
 
@@ -87,7 +88,7 @@ def test_an_engine_that_is_away_is_told_apart_from_a_bad_message():
     import elastic_transport
     import requests
 
-    from services.common.delivery import engine_unavailable
+    from services.common.messaging.retry import engine_unavailable
     from services.contracts.errors import ServiceUnavailable
     from services.versioning.adapters.tika import TikaUnavailable
 
