@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from services.contracts.errors import Unauthorized
 from services.contracts.models import User
 from services.gateway.oidc import Issuer
+from services.gateway.ui.session import SESSION_COOKIE, NoSession
 
 if TYPE_CHECKING:   # an annotation only: the CLI reads Tokens without the web server
     from services.gateway.routing import Deps
@@ -47,6 +48,19 @@ def current_user(deps: Deps, request) -> User:
     (Unauthorized once it is logged out, revoked or expired, or the person deactivated)."""
     return person(deps.documents,
                   deps.config.tokens.claims(request.headers.get("Authorization")))
+
+
+def user_or_session(deps: Deps, request) -> User:
+    """The bearer token's person, or else the web session's: the browser's EventSource
+    and a form opened from a page send no header, only the cookie (GET only: nothing
+    changes). Unauthorized when neither names a live session."""
+    if request.headers.get("Authorization") or not request.cookies.get(SESSION_COOKIE):
+        return current_user(deps, request)
+    try:
+        session = deps.web.sessions.read(request.cookies[SESSION_COOKIE])
+        return User.model_validate(deps.documents.session_user(session.id))
+    except (NoSession, Unauthorized):   # expired, forged, logged out or revoked
+        raise Unauthorized("the session has expired; log in again", {}) from None
 
 
 class Tokens:

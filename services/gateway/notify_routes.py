@@ -11,7 +11,8 @@ from services.contracts.confidentiality import holders
 from services.contracts.errors import Forbidden, InvalidInput, NotFound, validate
 from services.contracts.models import DEPARTMENT_CODE, Document, Role, User
 from services.contracts.notifications import Preferences
-from services.gateway.entrypoints import http, json_body, json_response, whole_number
+from services.gateway.entrypoints import http, json_response
+from services.gateway.params import json_body, whole_number
 
 
 def _vid(value: str) -> str:

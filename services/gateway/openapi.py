@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, create_model
 from pydantic.json_schema import models_json_schema
 
 from services.contracts.api import (
@@ -23,12 +23,14 @@ from services.contracts.api import (
     RiskQuery, RiskWithAssessments)
 from services.contracts.forms import AcknowledgementReport
 from services.contracts.models import (
-    ChangeNote, Comment, Document, DocumentChange, Feed, FeedItem, Inbox, Model, NewDocument,
+    Comment, Document, DocumentChange, Feed, FeedItem, Inbox, Model, NewDocument,
     Signature, Signing, User, Version)
 from services.contracts.notifications import Acknowledgement, Preferences
 from services.contracts.qms import (
     Assessment, NewProcess, NewRisk, Process, ProcessChange, Risk, RiskAssessment, RiskChange)
 from services.contracts.search import SearchQuery, SearchResult, SuggestQuery, Suggestions
+from services.gateway.requests import (
+    AuditQuery, Credentials, DiffQuery, FeedQuery, PageQuery, Restore, Upload)
 
 ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
 
@@ -45,52 +47,11 @@ class Error(Model):
     error: ErrorBody
 
 
-class Credentials(Model):
-    username: str = Field(min_length=1)
-    password: str = Field(min_length=1)
-
-
 class TokenAnswer(Model):
     access_token: str
     token_type: Literal["bearer"]
     expires_in: int
     user: User
-
-
-class Restore(ChangeNote):
-    version_id: UUID
-
-
-class Upload(Model):
-    """multipart/form-data: the file and the change note."""
-    file: bytes = Field(json_schema_extra={"format": "binary"})
-    change_summary: str = Field(default="", max_length=4000)
-    component_revised: str = Field(default="", max_length=500)
-    how_revised: str = Field(default="", max_length=500)
-    # a document's first version only: the numbering it had before Procedura (both or none)
-    edition: int | None = Field(default=None, ge=1, le=99)
-    revision: int | None = Field(default=None, ge=0, le=999)
-
-
-class FeedQuery(Model):
-    kind: str | None = None
-    limit: int = 50
-    before: int | None = None
-
-
-class PageQuery(Model):
-    width: int = Field(default=200, ge=64, le=2000, description="pixels")
-    format: Literal["png", "webp"] = "png"
-
-
-class AuditQuery(Model):
-    document_id: UUID | None = None
-    user: str | None = None
-    format: Literal["json", "csv"] = "json"
-
-
-class DiffQuery(Model):
-    against: UUID
 
 
 class WordChange(Model):

@@ -4,20 +4,11 @@ document's record, archiving a revision, disposing of a document's content, and
 downloads whose sha256 is checked as they stream."""
 from __future__ import annotations
 
-import hashlib
-import logging
-from urllib.parse import quote
-
-import requests
-from werkzeug.wrappers import Response
-
 from services.contracts.errors import Conflict, InvalidInput, NotFound, validate
 from services.contracts.api import Disposal
-from services.contracts.models import Comment, DocumentChange, Version
-from services.gateway.entrypoints import error_response, http, json_body, json_response
-
-log = logging.getLogger(__name__)
-CHUNK = 64 * 1024
+from services.contracts.models import Comment, DocumentChange
+from services.gateway.entrypoints import http, json_response
+from services.gateway.params import json_body
 # what a user may do instead of deleting or replacing a version in each status
 IMMUTABLE_INSTEAD = {
     "draft": ["upload a new revision"], "in_verification": ["reject"],
@@ -26,7 +17,6 @@ IMMUTABLE_INSTEAD = {
     "superseded": ["archive", "restore"], "withdrawn": ["archive"],
     "archived": ["dispose of the document after its retention period"],
 }
-PREFETCH = 256 * 1024   # files up to this size are checked whole before a byte is sent
 
 
 def _id(value: str, what: str) -> str:
@@ -98,73 +88,3 @@ class RegisterRoutes:
                        + (f"; instead: {', '.join(allowed)}" if allowed else ""),
                        {"status": status, "allowed_actions": allowed,
                         "legal_hold": version.legal_hold})
-
-    def _verified_content(self, version: Version) -> Response:
-        """The original, hashed as it is read.
-
-        A file of up to PREFETCH bytes is read whole and checked before anything is sent:
-        a mismatch is a 500 `integrity_check_failed`. A larger one streams with its last
-        chunk held back until the hash is known: bytes that do not match end the
-        connection short of Content-Length (the client sees a broken download, never a
-        complete wrong file). Either way an integrity alarm is recorded."""
-        url = self.versioning.content_location(str(version.id))
-        upstream = requests.get(url, stream=True, timeout=60)
-        upstream.raise_for_status()
-        version_id, expected, size = str(version.id), version.sha256, version.size
-        chunks = upstream.iter_content(CHUNK)
-        digest, head = hashlib.sha256(), []
-        for chunk in chunks:
-            digest.update(chunk)
-            head.append(chunk)
-            if sum(map(len, head)) >= PREFETCH:
-                break
-        else:   # the whole file is here: check it before answering
-            upstream.close()
-            total = sum(map(len, head))
-            if not self._intact(version_id, digest.hexdigest(), total, expected, size):
-                return error_response(
-                    500, "integrity_check_failed",
-                    "the stored original does not match its sha256: it is not served",
-                    {"version_id": version_id, "expected_sha256": expected})
-            return self._download(version, iter(head))
-        intact = self._intact
-
-        def rest():
-            held, total = None, 0
-            try:
-                for chunk in [*head[:-1]]:
-                    total += len(chunk)
-                    yield chunk
-                held = head[-1]
-                for chunk in chunks:
-                    digest.update(chunk)
-                    total += len(held)
-                    yield held
-                    held = chunk
-                if not intact(version_id, digest.hexdigest(), total + len(held), expected,
-                              size):
-                    raise IOError(f"integrity check failed for version {version_id}: "
-                                  "download cut short")
-                yield held
-            finally:
-                upstream.close()
-
-        return self._download(version, rest())
-
-    def _intact(self, version_id: str, found: str, total: int, expected: str,
-                size: int) -> bool:
-        if found == expected and total == size:
-            return True
-        log.error("download of %s: sha256 %s (%s bytes) instead of %s (%s bytes)",
-                  version_id, found, total, expected, size)
-        self.versioning.integrity_alarm(version_id, found, total, "download")
-        return False
-
-    @staticmethod
-    def _download(version: Version, body) -> Response:
-        ascii_name = version.filename.encode("ascii", "replace").decode().replace('"', "_")
-        headers = {"Content-Length": str(version.size), "X-Content-SHA256": version.sha256,
-                   "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; "
-                                          f"filename*=UTF-8''{quote(version.filename)}"}
-        return Response(body, headers=headers, content_type=version.media_type,
-                        direct_passthrough=True)

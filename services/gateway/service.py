@@ -18,23 +18,22 @@ from services.common.spreadsheet import csv_text
 from services.contracts import events
 from services.contracts.errors import InvalidInput, NotFound, validate
 from services.contracts.models import (
-    ChangeNote, Comment, NewDocument, Numbering, Revision, Signing, User, Version,
+    ChangeNote, Comment, NewDocument, Revision, Signing, User, Version,
     VersionManifest)
-from services.gateway import uploads
+from services.gateway import downloads, uploads, versions
 from services.gateway.live import LiveFeed, stream as live_stream
 from services.gateway.auth import Tokens, current_user
 from services.gateway.oidc import Issuer
 from services.gateway.oidc_routes import OidcRoutes
 from services.gateway.client import TrustedProxies
-from services.gateway.entrypoints import (
-    MetricsProvider, error_response, http, json_body, json_response, whole_number)
+from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
+from services.gateway.params import json_body, whole_number
 from services.gateway.metrics import metrics_http
-from services.gateway.routes import api_processes
+from services.gateway.routes import api_processes, api_renditions
 from services.gateway.routing import Deps, mount
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.notify_routes import NotifyRoutes
 from services.gateway.register_routes import RegisterRoutes
-from services.gateway.rendition_routes import RenditionRoutes
 from services.gateway.search_routes import SearchRoutes
 from services.gateway.forms_routes import FormsRoutes
 from services.gateway.openapi_routes import OpenApiRoutes
@@ -81,8 +80,7 @@ _body = json_body   # the JSON object of a request (services/gateway/entrypoints
 
 
 class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
-                     RenditionRoutes, OpenApiRoutes, UiRoutes, ViewerRoutes, DirectoryRoutes,
-                     OidcRoutes):
+                     OpenApiRoutes, UiRoutes, ViewerRoutes, DirectoryRoutes, OidcRoutes):
     name = "gateway"
 
     config = GatewayConfig()
@@ -92,6 +90,7 @@ class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
     versioning = TimedRpcProxy("versioning")
     search = TimedRpcProxy("search")
     notifications = TimedRpcProxy("notifications")
+    renditions = TimedRpcProxy("renditions")
 
     def _user(self, request) -> User:
         """The person of the bearer token, if its session is still live (Unauthorized
@@ -99,9 +98,16 @@ class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
         return current_user(Deps.of(self), request)
 
     def _version(self, user: User, version_id: str) -> Version:
-        revision = Revision.model_validate(self.documents.get_revision(user.username, version_id))
-        manifest = VersionManifest.model_validate(self.versioning.get(version_id))
-        return Version.combine(revision, manifest)
+        return versions.load(Deps.of(self), user, version_id)
+
+    def _verified_content(self, version: Version):
+        return downloads.verified_content(self.versioning, version)
+
+    def _rendition_response(self, request, user: User, version_id: str):
+        return api_renditions.rendition_response(Deps.of(self), request, user, version_id)
+
+    def _page_response(self, request, user: User, version_id: str, page: str):
+        return api_renditions.page_response(Deps.of(self), request, user, version_id, page)
 
     # --- health -----------------------------------------------------------------
     @http("GET", "/healthz")
@@ -185,29 +191,7 @@ class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
         return json_response(version, 201, {"Location": f"/api/versions/{version['id']}"})
 
     def _add_revision(self, request, user: User, document_id: str) -> dict:
-        """The uploaded file as the document's next revision (the REST route and the web
-        page): size declared and concurrent uploads bounded, streamed to staging, handed
-        to versioning; the staged copy never lingers."""
-        self.documents.get(user.username, document_id)  # 404 before reading the body
-        cfg = self.config
-        uploads.check_declared_size(request, cfg.settings.upload_limit_bytes)
-        with uploads.slot(cfg.settings.upload_concurrency):
-            upload = uploads.receive(request, cfg.minio, cfg.staging_bucket,
-                                     cfg.settings.upload_limit_bytes)
-            try:
-                note = validate(ChangeNote, {k: v for k, v in upload.fields.items()
-                                             if k in ChangeNote.model_fields})
-                numbering = {k: upload.fields[k] for k in Numbering.model_fields
-                             if upload.fields.get(k, "").strip()}
-                return self.documents.add_revision(
-                    user.username, document_id, upload.staged.model_dump(mode="json"),
-                    note.model_dump(mode="json"),
-                    validate(Numbering, numbering).model_dump() if numbering else None)
-            except BaseException:
-                # on success versioning has moved it; on any failure (refused, a service
-                # away, a deadline passed) it must not linger
-                cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
-                raise
+        return uploads.add_revision(Deps.of(self), request, user, document_id)
 
     @http("POST", "/api/documents/<document_id>/restore")
     def restore(self, request, document_id):
@@ -370,7 +354,7 @@ class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
         return error_response(404, "not_found", f"no such endpoint: /api/{rest}")
 
 
-mount(GatewayService, api_processes.router)
+mount(GatewayService, api_processes.router, api_renditions.router)
 
 
 AUDIT_COLUMNS = ("id", "at", "actor", "action", "document_id", "version_id", "details",

@@ -17,18 +17,10 @@ from nameko.rpc import Rpc
 
 from services.gateway import openapi
 from services.gateway.entrypoints import HttpEntrypoint
+from tests.deploy.manifests import SERVICES   # the nameko target of each process
 
 GOLDEN = Path(__file__).parent / "golden"
 
-SERVICES = {   # as scripts/services.sh and deploy/k8s run them
-    "documents": "services.documents.service:DocumentsService",
-    "versioning": "services.versioning.service:VersioningService",
-    "extraction": "services.versioning.worker:ExtractionWorker",
-    "renditions": "services.renditions.worker:RenditionWorker",
-    "search": "services.search.service:SearchService",
-    "notifications": "services.notifications.service:NotificationsService",
-    "gateway": "services.gateway.service:GatewayService",
-}
 
 
 def service_class(target: str) -> type:
