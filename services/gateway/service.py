@@ -22,14 +22,14 @@ from services.contracts.models import (
     VersionManifest)
 from services.gateway import downloads, uploads, versions
 from services.gateway.live import LiveFeed, stream as live_stream
-from services.gateway.auth import Tokens, current_user
+from services.gateway.auth import Tokens, current_user, user_or_session
 from services.gateway.oidc import Issuer
-from services.gateway.oidc_routes import OidcRoutes
 from services.gateway.client import TrustedProxies
 from services.gateway.entrypoints import MetricsProvider, error_response, http, json_response
 from services.gateway.params import json_body, whole_number
 from services.gateway.metrics import metrics_http
-from services.gateway.routes import api_processes, api_renditions
+from services.gateway.routes import (
+    api_processes, api_renditions, web_directory, web_login, web_pages, web_sso, web_viewer)
 from services.gateway.routing import Deps, mount
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.notify_routes import NotifyRoutes
@@ -37,9 +37,7 @@ from services.gateway.register_routes import RegisterRoutes
 from services.gateway.search_routes import SearchRoutes
 from services.gateway.forms_routes import FormsRoutes
 from services.gateway.openapi_routes import OpenApiRoutes
-from services.gateway.ui_routes import UiRoutes
-from services.gateway.directory_routes import DirectoryRoutes
-from services.gateway.viewer_routes import ViewerRoutes
+from services.gateway.ui.session import WebConfig
 
 ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
 READY_TIMEOUT = 5.0  # seconds for each service's health answer in /readyz
@@ -80,7 +78,7 @@ _body = json_body   # the JSON object of a request (services/gateway/entrypoints
 
 
 class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
-                     OpenApiRoutes, UiRoutes, ViewerRoutes, DirectoryRoutes, OidcRoutes):
+                     OpenApiRoutes):
     name = "gateway"
 
     config = GatewayConfig()
@@ -91,11 +89,15 @@ class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
     search = TimedRpcProxy("search")
     notifications = TimedRpcProxy("notifications")
     renditions = TimedRpcProxy("renditions")
+    web = WebConfig()
 
     def _user(self, request) -> User:
         """The person of the bearer token, if its session is still live (Unauthorized
         once it is logged out, revoked or expired, or the person deactivated)."""
         return current_user(Deps.of(self), request)
+
+    def _user_or_session(self, request) -> User:
+        return user_or_session(Deps.of(self), request)
 
     def _version(self, user: User, version_id: str) -> Version:
         return versions.load(Deps.of(self), user, version_id)
@@ -354,7 +356,8 @@ class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
         return error_response(404, "not_found", f"no such endpoint: /api/{rest}")
 
 
-mount(GatewayService, api_processes.router, api_renditions.router)
+mount(GatewayService, api_processes.router, api_renditions.router, web_login.router,
+      web_pages.router, web_viewer.router, web_sso.router, web_directory.router)
 
 
 AUDIT_COLUMNS = ("id", "at", "actor", "action", "document_id", "version_id", "details",
