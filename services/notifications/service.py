@@ -11,7 +11,7 @@ from services.common.callers import GATEWAY, OPERATORS
 from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.db import DatabaseProvider
 from services.common.messaging import event_handler
-from services.common.outbox import OutboxRelay
+from services.common.outbox import OutboxRelay, backlog
 from services.common.health import HealthBeacon
 from services.contracts import events
 from services.contracts.confidentiality import may_read
@@ -195,6 +195,13 @@ class NotificationsService:
         chosen = validate(Preferences, preferences)
         with self.db.transaction() as cur:
             return EmailRepository(cur).set_preferences(username, chosen).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
+    def outbox_backlog(self, older_than: float) -> dict:
+        """For `procedura doctor`: how many events of this service's outbox are still not
+        relayed `older_than` seconds after they were recorded, and when the oldest was
+        ({"count": int, "oldest": ISO timestamp or None})."""
+        return backlog(self.db, older_than)
 
     @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def queue_digests(self, day: str | None = None) -> int:
