@@ -18,6 +18,7 @@ from services.contracts.confidentiality import may_read
 from services.contracts.errors import EXPECTED, InvalidInput, NotFound, validate
 from services.contracts.models import User
 from services.contracts.notifications import Preferences
+from services.contracts.signing import APPROVE, STEP_EVENT_TYPES
 from services.notifications import domain
 from services.notifications.domain import acknowledgements
 from services.notifications.use_cases import email_delivery, feed
@@ -25,6 +26,20 @@ from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.mailer import Mailer
 from services.notifications.adapters.repository import Repository
 from services.notifications.bootstrap import NotificationSettingsProvider
+
+# the steps' events go to on_revision_event, but approval's: it has a handler, and so a
+# queue, of its own (on_version_approved); a step added to the chain is heard at once
+_STEPS_BEFORE_APPROVAL = tuple(e for e in STEP_EVENT_TYPES if e != APPROVE.event)
+
+
+def _on_documents(*event_types: str):
+    """One event handler per type of the documents' events, stacked on one method: the
+    queue of each is named by the method (evt-documents-<type>--notifications.<method>)."""
+    def stacked(method):
+        for event_type in reversed(event_types):
+            method = event_handler("documents", event_type)(method)
+        return method
+    return stacked
 
 
 class NotificationsService:
@@ -42,14 +57,9 @@ class NotificationsService:
         """Tell everyone in the departments on the distribution list."""
         return self._notify(payload)
 
-    @event_handler("documents", "version_submitted")
-    @event_handler("documents", "version_verified")
-    @event_handler("documents", "version_endorsed")
-    @event_handler("documents", "version_rejected")
-    @event_handler("documents", "version_in_force")
-    @event_handler("documents", "version_superseded")
-    @event_handler("documents", "document_withdrawn")
-    @event_handler("documents", "review_due")
+    @_on_documents("version_submitted", *_STEPS_BEFORE_APPROVAL, "version_rejected",
+                   "version_in_force", "version_superseded", "document_withdrawn",
+                   "review_due")
     def on_revision_event(self, payload: dict) -> int:
         """The next signers, the author of a rejected revision, or the distribution list."""
         return self._notify(payload)
