@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import ssl
 import stat
 import subprocess
@@ -19,15 +18,9 @@ from ldap3.core.exceptions import LDAPException
 
 from procedura_cli.localenv import read_secrets
 from services.common.settings import known_value
-from tests.testenv import ROOT
+from tests.testenv import ROOT, free_port
 
 BASE = "dc=procedura,dc=local"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -35,8 +28,8 @@ def own_directory():
     directory = Path(tempfile.mkdtemp(prefix="procedura-stack-ldap-"))
     env = {k: v for k, v in os.environ.items() if k != "PROCEDURA_SECRETS_FILE"}
     env.update({"PROCEDURA_STACK_DIR": str(directory), "PROCEDURA_STACK_COMPONENTS": "ldap",
-                "PROCEDURA_LDAP_PORT": str(_free_port()),
-                "PROCEDURA_LDAPS_PORT": str(_free_port())})
+                "PROCEDURA_LDAP_PORT": str(free_port()),
+                "PROCEDURA_LDAPS_PORT": str(free_port())})
 
     def stack(verb: str) -> subprocess.CompletedProcess:
         result = subprocess.run([str(ROOT / "scripts" / "stack.sh"), *verb.split()], env=env,

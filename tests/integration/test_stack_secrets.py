@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import tempfile
@@ -18,17 +17,11 @@ import pytest
 from procedura_cli.localenv import read_secrets
 from services.common import broker_users
 from services.common.settings import known_value
-from tests.testenv import ROOT
+from tests.testenv import ROOT, free_port
 
 KEYS = {"PROCEDURA_AUTH_SECRET", "PROCEDURA_MINIO_ACCESS_KEY", "PROCEDURA_MINIO_SECRET_KEY",
         "PROCEDURA_DATABASE_PASSWORD",
         *(broker_users.password_key(u) for u in broker_users.users())}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -38,7 +31,7 @@ def own_stack():
     directory.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if k != "PROCEDURA_SECRETS_FILE"}
     env.update({"PROCEDURA_STACK_DIR": str(directory), "PROCEDURA_STACK_COMPONENTS": "postgres",
-                "PROCEDURA_PG_PORT": str(_free_port())})
+                "PROCEDURA_PG_PORT": str(free_port())})
 
     def stack(verb: str) -> subprocess.CompletedProcess:
         result = subprocess.run([str(ROOT / "scripts" / "stack.sh"), *verb.split()], env=env,
