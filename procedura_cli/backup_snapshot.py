@@ -20,7 +20,7 @@ import psycopg2.extensions
 import psycopg2.extras
 
 from procedura_cli.backup_manifest import BackupError
-from services.documents import audit
+from services.documents.adapters import audit
 
 # every schema of Procedura (one per service with a database; procedura_cli/main.py)
 SCHEMAS = ("documents", "versioning", "notifications")

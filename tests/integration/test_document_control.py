@@ -8,7 +8,7 @@ import psycopg2.errors
 import pytest
 
 from services.documents.domain import DocumentTypes
-from services.documents.repository import Repository
+from services.documents.adapters.repository import Repository
 
 TYPES = DocumentTypes({"types": {"PO": {"code": "PO-{department}-{nn}", "review_months": 12}},
                        "review_notice_days": 30})
@@ -74,7 +74,7 @@ def test_the_database_refuses_a_second_revision_in_force(db):
 def test_the_timer_brings_due_revisions_into_force_and_supersedes_the_previous(db):
     from datetime import date, timedelta
 
-    from services.documents.handlers import bring_due_into_force
+    from services.documents.use_cases.signing import bring_due_into_force
 
     today = date.today()
     with db.transaction() as cur:
@@ -105,7 +105,7 @@ def test_the_timer_brings_due_revisions_into_force_and_supersedes_the_previous(d
 def test_review_due_is_announced_once_per_due_date_and_a_review_moves_it_on(db):
     from datetime import date, timedelta
 
-    from services.documents.handlers import announce_reviews, reviewed_without_change
+    from services.documents.use_cases.signing import announce_reviews, reviewed_without_change
 
     today = date.today()
     with db.transaction() as cur:

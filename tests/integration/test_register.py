@@ -11,10 +11,10 @@ import pytest
 
 from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import DocumentChange, NewDocument
-from services.documents import register_handlers
+from services.documents.use_cases import register as register_handlers
 from services.documents.domain import DocumentTypes, add_months
-from services.documents.handlers import register
-from services.documents.register import Retention
+from services.documents.use_cases.revisions import register
+from services.documents.domain.register import Retention
 
 TYPES = DocumentTypes({"types": {"PO": {"code": "PO-{department}-{nn}"},
                                  "extern": {"code": "EXT-{any}"}}})
