@@ -37,7 +37,7 @@ from procedura_cli.backup_manifest import Destination  # noqa: E402
 from procedura_cli.backup_restore import restore  # noqa: E402
 from procedura_cli.backup_snapshot import SCHEMAS, libpq_environment, pg_tool  # noqa: E402
 from procedura_cli.backup_storage_s3 import S3Storage  # noqa: E402
-from procedura_cli.main import MIGRATIONS  # noqa: E402
+from procedura_cli.paths import MIGRATIONS  # noqa: E402
 from services.common.migrations import migrate  # noqa: E402
 from services.common.settings import Settings  # noqa: E402
 from services.versioning.adapters.storage import ObjectStore  # noqa: E402

@@ -76,5 +76,6 @@ class GatewayService:
 
 mount(GatewayService, api_auth.router, api_documents.router, api_versions.router,
       api_renditions.router, api_search.router, api_feed.router, api_register.router,
-      api_acknowledgements.router, api_processes.router, api_meta.router, web_login.router,
-      web_pages.router, web_viewer.router, web_sso.router, web_directory.router)
+      api_acknowledgements.router, api_processes.router, api_meta.router,
+      web_login.router, web_pages.router, web_viewer.router, web_sso.router,
+      web_directory.router)

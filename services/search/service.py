@@ -1,7 +1,9 @@
 """The search service: an Elasticsearch projection that follows the events."""
 from __future__ import annotations
 
-from services.common.callers import GATEWAY
+import dataclasses
+
+from services.common.callers import GATEWAY, OPERATORS
 from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.messaging import event_handler
 
@@ -10,7 +12,7 @@ from services.contracts import events
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import User
 from services.contracts.search import SearchQuery, SuggestQuery
-from services.search import projections
+from services.search import projections, rebuild
 from services.search.bootstrap import IndexProvider
 
 
@@ -39,6 +41,14 @@ class SearchService:
         """Codes and titles for the search box, as the user types."""
         return self.index.suggest(validate(User, user),
                                   validate(SuggestQuery, query)).model_dump(mode="json")
+
+    @rpc(callers=OPERATORS)
+    def verify_index(self) -> dict:
+        """For `procedura doctor`: the index compared with the register and versioning
+        (search/rebuild.py verify): versions missing from it, entries that differ (with
+        the fields that do) and entries of versions the register does not have."""
+        report = rebuild.verify(self.index, rebuild.RpcSource(self.documents, self.versioning))
+        return {**dataclasses.asdict(report), "clean": report.clean}
 
     @event_handler("versioning", "version_text_extracted")
     def on_text_extracted(self, payload: dict) -> None:
