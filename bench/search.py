@@ -45,7 +45,7 @@ from procedura_cli.docgen import parse_procedure  # noqa: E402
 from services.contracts.models import Document, Revision, Role, User  # noqa: E402
 from services.contracts.search import SearchQuery, SuggestQuery  # noqa: E402
 from services.search.adapters.index import VersionIndex, index_body  # noqa: E402
-from services.search.handlers import entry  # noqa: E402
+from services.search.projections import entry  # noqa: E402
 from services.search.query import build_query, build_suggest, signing_steps  # noqa: E402
 from services.search.rebuild import SourceVersion, reindex  # noqa: E402
 

@@ -21,7 +21,7 @@ import psycopg2.extras
 
 from procedura_cli.backup_manifest import BackupError
 from procedura_cli.localenv import environment, variable
-from services.documents import audit
+from services.documents.adapters import audit
 
 # every schema of Procedura (one per service with a database; procedura_cli/main.py)
 SCHEMAS = ("documents", "versioning", "notifications")

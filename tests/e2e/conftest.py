@@ -93,7 +93,7 @@ def settled(gateway, environment):
 def dispose_content(environment, *version_ids: str) -> None:
     """Dispose of versions' content through versioning alone, one step of the register's
     disposal. The register's disposal also tells search (`document_disposed`, followed by
-    services/search/handlers.py `follow_disposal`); this shortcut does not, so it brings each
+    services/search/projections.py `follow_disposal`); this shortcut does not, so it brings each
     version's index entry in line itself, without its text as follow_disposal leaves it,
     and the searches and `search verify` of later tests see no drift."""
     from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy

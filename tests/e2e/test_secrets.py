@@ -14,7 +14,7 @@ from itsdangerous import URLSafeTimedSerializer
 from kombu import Connection, Exchange, Queue
 
 from services.common.broker_users import SUBSCRIBER
-from services.common.delivery import list_dead_letters
+from services.common.messaging import list_dead_letters
 from services.common.identity import IdentifiedClusterRpcProxy
 from services.gateway.ui.session import SESSION_COOKIE
 from tests.e2e.test_walking_skeleton import register, unique_code

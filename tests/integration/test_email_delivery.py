@@ -10,10 +10,10 @@ from types import SimpleNamespace
 import pytest
 
 from services.contracts.notifications import Preferences
-from services.notifications import delivery
-from services.notifications.email_repository import EmailRepository
-from services.notifications.mailer import Mailer
-from services.notifications.repository import Repository
+from services.notifications.use_cases import email_delivery as delivery
+from services.notifications.adapters.email_repository import EmailRepository
+from services.notifications.adapters.mailer import Mailer
+from services.notifications.adapters.repository import Repository
 from services.notifications.settings import NotificationSettings
 from tests.mailserver import MailServer
 from tests.testenv import ROOT

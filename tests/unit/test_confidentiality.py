@@ -41,10 +41,11 @@ def test_the_rule_reads_an_events_facts_as_it_reads_a_document():
 
 def test_documents_and_notifications_ask_the_one_rule():
     from services.contracts import confidentiality
-    from services.documents import handlers, service as documents
+    from services.documents import service as documents
+    from services.documents.use_cases import reading, signing
     from services.notifications import service as notifications
 
-    for module in (handlers, documents, notifications):
+    for module in (reading, signing, documents, notifications):
         assert module.may_read is confidentiality.may_read, module.__name__
     import services.documents.domain as domain
     import services.notifications.domain as told
@@ -58,7 +59,7 @@ def test_the_rule_imports_no_nameko():
 
 
 def test_notifications_follow_an_event_whose_facts_are_no_longer_the_registers():
-    from services.notifications.handlers import access_changed
+    from services.notifications.use_cases.feed import access_changed
 
     def facts(distribution=("DJ", "RP"), confidential=False, title="t"):
         return DocumentUpdated(document_id=uuid.UUID(int=1), code="PO-DJ-01", title=title,

@@ -11,7 +11,7 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from services.common.forms import Form, render, ro_date
+from services.gateway.tables import Form, render, ro_date
 from services.contracts.forms import AcknowledgementReport, RegisterEntry
 from services.contracts.models import Document, Revision, Signature, User
 from services.gateway import forms

@@ -9,7 +9,7 @@ import pytest
 from services.contracts.errors import Conflict, Forbidden, InvalidInput, validate
 from services.contracts.models import (
     Document, DocumentChange, DocumentType, NewDocument, Revision, RevisionStatus, Role, User)
-from services.documents import register as rules
+from services.documents.domain import register as rules
 
 RETENTION = rules.Retention({
     "classes": {"permanent": {"years": None, "label": "Permanent"},
