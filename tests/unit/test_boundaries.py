@@ -186,6 +186,25 @@ def test_no_function_of_the_services_is_longer_than_60_lines():
     assert long == []
 
 
+# where a service reads the process environment: its settings, and the environment it
+# hands the programs the renditions run (PATH, the locale)
+ENVIRONMENT_READERS = {"services.common.settings", "services.renditions.processes"}
+
+
+def _reads_environment(node: ast.AST) -> bool:
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.value.id == "os" and node.attr in ("environ", "environb", "getenv")
+    if isinstance(node, ast.ImportFrom) and node.module == "os":
+        return any(a.name in ("environ", "environb", "getenv") for a in node.names)
+    return False
+
+
+def test_only_the_settings_read_the_environment():
+    readers = {name for name, path in g.modules("services").items()
+               if any(_reads_environment(node) for node in ast.walk(g.tree(path)))}
+    assert readers <= ENVIRONMENT_READERS
+
+
 def test_the_gateway_is_route_modules_without_mixins():
     """GatewayService is assembled from route modules, each a set of functions given
     what they use: no base class hands them undeclared attributes."""
