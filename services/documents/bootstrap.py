@@ -2,26 +2,14 @@
 the adapters (the YAML of signing chains and document types, the clock, the directory)."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 import yaml
 from nameko.extensions import DependencyProvider
 
 from services.common.settings import Settings
 from services.documents.domain import DocumentTypes, SigningChains
+from services.documents.adapters.clock import Calendar
 from services.documents.adapters.directory import Directory
 from services.documents.domain.register import Retention
-
-
-class Calendar:
-    """Today's date in the city hall's time zone (registry years, effective dates)."""
-
-    def __init__(self, timezone: str):
-        self.zone = ZoneInfo(timezone)
-
-    def today(self) -> date:
-        return datetime.now(self.zone).date()
 
 
 class DocumentControlConfig(DependencyProvider):

@@ -9,7 +9,7 @@ from nameko.timer import timer
 from services.common.callers import NOTIFICATIONS, GATEWAY, OPERATORS, SEARCH
 from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.db import DatabaseProvider
-from services.common.outbox import OutboxRelay
+from services.common.outbox import OutboxRelay, backlog
 from services.common.health import HealthBeacon
 from services.contracts.confidentiality import may_read
 from services.contracts.errors import EXPECTED, validate
@@ -17,13 +17,16 @@ from services.contracts.models import (
     ChangeNote, Comment, DocumentChange, NewDocument, Numbering, Organisation, Signing,
     StagedUpload)
 from services.documents.adapters import audit
-from services.documents.use_cases import reading, revisions, signing
+from services.documents.use_cases import reading, revisions
+# not `signing`: the transition RPC's parameter of that name (its API) would hide it
+from services.documents.use_cases import signing as signing_chain
 from services.documents.use_cases import register as register_handlers
 from services.documents.access import Access
 from services.documents.bootstrap import DirectoryProvider, DocumentControlConfig, LoginLimits
 from services.documents.directory_rpc import DirectoryAdministration
 from services.documents.processes import ProcessesAndRisks
 from services.documents.adapters.repository import Repository
+from services.documents.adapters.unit_of_work import PostgresUnitOfWork
 from services.documents.sso_access import SingleSignOn
 
 
@@ -42,6 +45,10 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     control = DocumentControlConfig()
     access = LoginLimits()
     directory = DirectoryProvider()   # None unless auth.backend is ldap
+
+    def _uow(self) -> PostgresUnitOfWork:
+        """The use cases' unit of work on this worker's database: built here alone."""
+        return PostgresUnitOfWork(self.db)
 
     @rpc(callers=GATEWAY)
     def health(self) -> dict:
@@ -76,7 +83,7 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     @rpc(expected_exceptions=EXPECTED)
     def register(self, actor: str, document: dict) -> dict:
         """Register a document in the register (no version yet)."""
-        return _dump(revisions.register(self.db, self.control.types, actor,
+        return _dump(revisions.register(self._uow(), self.control.types, actor,
                                         validate(NewDocument, document),
                                         self.control.retention))
 
@@ -85,28 +92,29 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
         """Change a document's record: title, process, distribution, confidentiality,
         retention, links, external origin (document_updated)."""
         return _dump(register_handlers.update_document(
-            self.db, self.control.retention, actor, UUID(document_id),
+            self._uow(), self.control.retention, actor, UUID(document_id),
             validate(DocumentChange, change)))
 
     @rpc(expected_exceptions=EXPECTED)
     def archive(self, actor: str, version_id: str, comment: str = "") -> dict:
         """The quality office archives a withdrawn or superseded revision."""
         return _dump(register_handlers.archive(
-            self.db, actor, UUID(version_id), validate(Comment, {"comment": comment}).comment))
+            self._uow(), actor, UUID(version_id),
+            validate(Comment, {"comment": comment}).comment))
 
     @rpc(expected_exceptions=EXPECTED)
     def dispose(self, actor: str, document_id: str, reason: str) -> dict:
         """After the retention period, delete the content of every version of the
         document (a quality office decision with its reason)."""
         return _dump(register_handlers.dispose(
-            self.db, self.versioning, self.control.retention, actor, UUID(document_id),
+            self._uow(), self.versioning, self.control.retention, actor, UUID(document_id),
             validate(Comment, {"comment": reason}).comment, self.control.calendar.today()))
 
     @rpc(expected_exceptions=EXPECTED)
     def disposal_date(self, actor: str, document_id: str) -> str:
         """The first day the document's content may be disposed of (409 if never/not yet
         archived)."""
-        return register_handlers.disposal_date(self.db, self.control.retention, actor,
+        return register_handlers.disposal_date(self._uow(), self.control.retention, actor,
                                                UUID(document_id)).isoformat()
 
     @rpc(expected_exceptions=EXPECTED, callers=SEARCH + NOTIFICATIONS)
@@ -139,30 +147,30 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
         """Turn a staged upload into the next draft revision of the document; a first
         version may carry the edition and revision it had before Procedura."""
         return _dump(revisions.add_revision(
-            self.db, self.versioning, actor, UUID(document_id),
+            self._uow(), self.versioning, actor, UUID(document_id),
             validate(StagedUpload, staged), validate(ChangeNote, note),
             numbering=validate(Numbering, numbering) if numbering else None))
 
     @rpc(expected_exceptions=EXPECTED)
     def restore(self, actor: str, document_id: str, version_id: str, note: dict) -> dict:
         """A superseded version back as a new draft revision."""
-        return _dump(revisions.restore(self.db, self.versioning, actor, UUID(document_id),
+        return _dump(revisions.restore(self._uow(), self.versioning, actor, UUID(document_id),
                                        UUID(version_id), validate(ChangeNote, note)))
 
     @rpc(expected_exceptions=EXPECTED)
     def new_edition(self, actor: str, document_id: str) -> dict:
         """The next upload starts a new edition (revision 0)."""
-        return _dump(revisions.request_new_edition(self.db, actor, UUID(document_id)))
+        return _dump(revisions.request_new_edition(self._uow(), actor, UUID(document_id)))
 
     @rpc(expected_exceptions=EXPECTED)
     def withdraw(self, actor: str, version_id: str, reason: str) -> dict:
         """The quality office withdraws the revision in force."""
-        return _dump(revisions.withdraw(self.db, actor, UUID(version_id),
+        return _dump(revisions.withdraw(self._uow(), actor, UUID(version_id),
                                         validate(Comment, {"comment": reason}).comment))
 
     @rpc(expected_exceptions=EXPECTED, callers=SEARCH)
     def get_revision(self, actor: str | None, version_id: str) -> dict:
-        return _dump(revisions.get_revision(self.db, actor, UUID(version_id)))
+        return _dump(revisions.get_revision(self._uow(), actor, UUID(version_id)))
 
     @rpc(expected_exceptions=EXPECTED, callers=SEARCH)
     def all_revisions(self) -> list[dict]:
@@ -181,15 +189,15 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     @rpc(expected_exceptions=EXPECTED)
     def transition(self, actor: str, version_id: str, action: str, signing: dict) -> dict:
         """submit, verify, opinion, endorse, approve or reject a revision."""
-        return _dump(signing.transition(
-            self.db, self.control.chains, self.control.types, actor, UUID(version_id), action,
-            validate(Signing, signing), self.control.calendar.today()))
+        return _dump(signing_chain.transition(
+            self._uow(), self.control.chains, self.control.types, actor, UUID(version_id),
+            action, validate(Signing, signing), self.control.calendar.today()))
 
     @rpc(expected_exceptions=EXPECTED)
     def reviewed(self, actor: str, document_id: str, comment: str = "") -> dict:
         """"Reviewed, no change": the next review date moves on, no new revision."""
-        return _dump(signing.reviewed_without_change(
-            self.db, self.control.types, actor, UUID(document_id),
+        return _dump(signing_chain.reviewed_without_change(
+            self._uow(), self.control.types, actor, UUID(document_id),
             validate(Comment, {"comment": comment}).comment, self.control.calendar.today()))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -213,8 +221,15 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     def signing_inbox(self, actor: str) -> list[dict]:
         """Revisions waiting for `actor`'s signature or opinion, with what they may do."""
         return [{"revision": _dump(revision), "actions": actions}
-                for revision, actions in signing.signing_inbox(self.db, self.control.chains,
-                                                               actor)]
+                for revision, actions in signing_chain.signing_inbox(
+                    self._uow(), self.control.chains, actor)]
+
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
+    def outbox_backlog(self, older_than: float) -> dict:
+        """For `procedura doctor`: how many events of this service's outbox are still not
+        relayed `older_than` seconds after they were recorded, and when the oldest was
+        ({"count": int, "oldest": ISO timestamp or None})."""
+        return backlog(self.db, older_than)
 
     @rpc(callers=OPERATORS)
     def verify_audit(self, anchors: list[str] | None = None) -> dict:
@@ -226,11 +241,11 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     @timer(interval=30)
     def bring_into_force(self) -> int:
         """Approved revisions whose effective date has come enter into force."""
-        return signing.bring_due_into_force(self.db, self.control.types,
-                                            self.control.calendar.today())
+        return signing_chain.bring_due_into_force(self._uow(), self.control.types,
+                                                  self.control.calendar.today())
 
     @timer(interval=3600)
     def announce_reviews(self) -> int:
         """review_due, N days before each document's periodic review."""
-        return signing.announce_reviews(self.db, self.control.types,
-                                        self.control.calendar.today())
+        return signing_chain.announce_reviews(self._uow(), self.control.types,
+                                              self.control.calendar.today())

@@ -13,22 +13,19 @@ from nameko.extensions import DependencyProvider
 from services.common.messaging import event_handler
 from services.common.settings import Settings
 from services.contracts import events
-from services.contracts.models import User, Version
-from services.gateway import downloads, local_time, uploads, versions
-from services.gateway.auth import Tokens, current_user
+from services.gateway import local_time
+from services.gateway.auth import Tokens
 from services.gateway.client import TrustedProxies
-from services.gateway.directory_routes import DirectoryRoutes
 from services.gateway.entrypoints import MetricsProvider
 from services.gateway.live import LiveFeed
 from services.gateway.oidc import Issuer
-from services.gateway.oidc_routes import OidcRoutes
 from services.gateway.routes import (
     api_acknowledgements, api_auth, api_documents, api_feed, api_meta, api_processes,
-    api_register, api_renditions, api_search, api_versions)
-from services.gateway.routing import Deps, mount
+    api_register, api_renditions, api_search, api_versions, web_directory, web_login,
+    web_pages, web_sso, web_viewer)
+from services.gateway.routing import mount
 from services.gateway.rpc import TimedRpcProxy
-from services.gateway.ui_routes import UiRoutes
-from services.gateway.viewer_routes import ViewerRoutes
+from services.gateway.ui.session import WebConfig
 
 
 class GatewayConfig(DependencyProvider):
@@ -56,7 +53,7 @@ class GatewayConfig(DependencyProvider):
         return self
 
 
-class GatewayService(UiRoutes, ViewerRoutes, DirectoryRoutes, OidcRoutes):
+class GatewayService:
     name = "gateway"
 
     config = GatewayConfig()
@@ -67,6 +64,7 @@ class GatewayService(UiRoutes, ViewerRoutes, DirectoryRoutes, OidcRoutes):
     search = TimedRpcProxy("search")
     notifications = TimedRpcProxy("notifications")
     renditions = TimedRpcProxy("renditions")
+    web = WebConfig()
 
     @event_handler("notifications", "notification_created", handler_type=BROADCAST,
                    reliable_delivery=False)
@@ -75,26 +73,9 @@ class GatewayService(UiRoutes, ViewerRoutes, DirectoryRoutes, OidcRoutes):
         event = events.parse(payload)
         self.live.publish(event.data.model_dump(mode="json"))
 
-    # what the web interface's pages (still mixins) call of the API's functions
-    def _user(self, request) -> User:
-        return current_user(Deps.of(self), request)
-
-    def _version(self, user: User, version_id: str) -> Version:
-        return versions.load(Deps.of(self), user, version_id)
-
-    def _verified_content(self, version: Version):
-        return downloads.verified_content(self.versioning, version)
-
-    def _add_revision(self, request, user: User, document_id: str) -> dict:
-        return uploads.add_revision(Deps.of(self), request, user, document_id)
-
-    def _rendition_response(self, request, user: User, version_id: str):
-        return api_renditions.rendition_response(Deps.of(self), request, user, version_id)
-
-    def _page_response(self, request, user: User, version_id: str, page: str):
-        return api_renditions.page_response(Deps.of(self), request, user, version_id, page)
-
 
 mount(GatewayService, api_auth.router, api_documents.router, api_versions.router,
       api_renditions.router, api_search.router, api_feed.router, api_register.router,
-      api_acknowledgements.router, api_processes.router, api_meta.router)
+      api_acknowledgements.router, api_processes.router, api_meta.router,
+      web_login.router, web_pages.router, web_viewer.router, web_sso.router,
+      web_directory.router)

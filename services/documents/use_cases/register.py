@@ -5,24 +5,22 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from services.common.outbox import record
 from services.contracts import events
 from services.contracts.errors import Forbidden, InvalidInput
 from services.contracts.models import Document, DocumentChange, Revision, RevisionStatus
-from services.documents.adapters import audit
 from services.documents.domain import register as rules
 from services.documents.use_cases.reading import (
     as_seen_by, check_links, hidden_links, readable_document, readable_revision)
 from services.documents.use_cases.signing import _facts, _move
-from services.documents.adapters.repository import Repository
+from services.documents.ports import UnitOfWork
 
 
-def update_document(db, retention: rules.Retention, actor: str, document_id: UUID,
-                    change: DocumentChange) -> Document:
+def update_document(uow: UnitOfWork, retention: rules.Retention, actor: str,
+                    document_id: UUID, change: DocumentChange) -> Document:
     """Change the register fields of a document (the quality office or the head of the
     owner department); audited, and `document_updated` in the same transaction."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         user, document = readable_document(repo, actor, document_id, lock=True)
         if not rules.may_update(user, document):
             raise Forbidden("only the quality office or the head of the owner department "
@@ -56,10 +54,10 @@ def update_document(db, retention: rules.Retention, actor: str, document_id: UUI
         repo.update_document(document_id, {name: fields[name] for name in changed})
         updated = repo.document(document_id)
         before, after = document.model_dump(mode="json"), updated.model_dump(mode="json")
-        audit.append(cur, actor, "update", document_id, details={
+        uow.audit.append(actor, "update", document_id, details={
             name: {"from": before[name], "to": after[name]} for name in changed})
-        record(cur, events.DocumentUpdatedEvent(subject=document_id, data=updated_facts(
-            updated, changed, actor)))
+        uow.outbox.record(events.DocumentUpdatedEvent(
+            subject=document_id, data=updated_facts(updated, changed, actor)))
         return as_seen_by(repo, user, updated)
 
 
@@ -73,30 +71,31 @@ def updated_facts(document: Document, changed: list[str], actor: str) -> events.
         validity_date=document.validity_date, changed=changed, updated_by=actor)
 
 
-def archive(db, actor: str, version_id: UUID, comment: str) -> Revision:
+def archive(uow: UnitOfWork, actor: str, version_id: UUID, comment: str) -> Revision:
     """The quality office archives a withdrawn or superseded revision."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         user, revision = readable_revision(repo, actor, version_id, lock=True)
         document = revision.document
         rules.check_archivable(user, revision)
         repo.sign(version_id, "archive", "archived", user, comment)
         repo.archive_revision(version_id)
-        _move(repo, cur, document, revision, RevisionStatus.ARCHIVED, "version_archived",
+        _move(uow, document, revision, RevisionStatus.ARCHIVED, "version_archived",
               user, comment)
         return repo.revision(version_id)
 
 
-def disposal_date(db, retention: rules.Retention, actor: str, document_id: UUID) -> date:
+def disposal_date(uow: UnitOfWork, retention: rules.Retention, actor: str,
+                  document_id: UUID) -> date:
     """The first day the document's content may be disposed of (409 when it may not)."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         _, document = readable_document(repo, actor, document_id)
         return rules.disposal_date(retention, document, repo.revisions(document_id))
 
 
-def dispose(db, versioning, retention: rules.Retention, actor: str, document_id: UUID,
-            reason: str, today: date) -> Document:
+def dispose(uow: UnitOfWork, versioning, retention: rules.Retention, actor: str,
+            document_id: UUID, reason: str, today: date) -> Document:
     """After the retention period, a qms_admin decision deletes the content of every
     version; the register entry, revisions (now `disposed`) and audit trail remain.
 
@@ -104,8 +103,8 @@ def dispose(db, versioning, retention: rules.Retention, actor: str, document_id:
     disposal is idempotent, so if this transaction fails afterwards, asking again
     finishes the job.
     """
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         user, document = readable_document(repo, actor, document_id, lock=True)
         revisions = repo.revisions(document_id)
         rules.check_disposal(user, retention, document, revisions, reason, today)
@@ -117,12 +116,12 @@ def dispose(db, versioning, retention: rules.Retention, actor: str, document_id:
             disposed.append(events.DisposedVersion(version_id=revision.version_id,
                                                    status_seq=seq))
         repo.mark_disposed(document_id)
-        audit.append(cur, actor, "dispose", document_id, details={
+        uow.audit.append(actor, "dispose", document_id, details={
             "reason": reason, "retention_class": document.retention_class,
             "archive_indicator": document.archive_indicator,
             "versions": [str(r.version_id) for r in revisions],
             "objects_deleted": deleted})
-        record(cur, events.DocumentDisposedEvent(subject=document_id,
-                                                 data=events.DocumentDisposed(
-            **_facts(document), disposed_by=actor, reason=reason, versions=disposed)))
+        uow.outbox.record(events.DocumentDisposedEvent(
+            subject=document_id, data=events.DocumentDisposed(
+                **_facts(document), disposed_by=actor, reason=reason, versions=disposed)))
         return repo.document(document_id)

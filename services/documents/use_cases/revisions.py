@@ -1,21 +1,21 @@
 """Use cases of the register's documents and their revisions: registering a document,
 uploading, restoring and withdrawing revisions, and the organisation's people. Plain
-functions over a Database, the outbox and (for uploads) the versioning RPC."""
+functions over a unit of work (ports.py) and, for uploads, the versioning RPC; loading
+the organisation works on the Database, as the logins it revokes work on its cursor."""
 from __future__ import annotations
 
 from uuid import UUID, uuid4
 
-from services.common.outbox import record
 from services.contracts import events
 from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import (
     ChangeNote, Document, NewDocument, Numbering, Organisation, Revision, RevisionStatus, Role,
     StagedUpload, StoreVersion, User, Version, VersionManifest)
 from services.documents import domain
-from services.documents.adapters import audit
 from services.documents.use_cases import logins
 from services.documents.domain import register as register_rules
 from services.documents.adapters.repository import Repository, no_version
+from services.documents.ports import UnitOfWork
 from services.documents.use_cases.reading import (
     check_links, readable_document, readable_revision)
 from services.documents.use_cases.signing import _facts, _move
@@ -48,11 +48,11 @@ def load_organisation(db, organisation: Organisation, auth=None) -> dict:
             "users_left_to_the_directory": len(organisation.users) - len(members)}
 
 
-def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument,
+def register(uow: UnitOfWork, types: domain.DocumentTypes, actor: str, new: NewDocument,
              retention: register_rules.Retention | None = None) -> Document:
     retention = retention or register_rules.Retention(None)
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         user = repo.user(actor)
         if not domain.may_register(user, new.owner_department):
             raise Forbidden("only the quality office or an author of the owner department "
@@ -70,21 +70,21 @@ def register(db, types: domain.DocumentTypes, actor: str, new: NewDocument,
         document_id = uuid4()
         repo.insert_document(document_id, new, actor, retention_class)
         document = repo.document(document_id)
-        audit.append(cur, actor, "register", document_id,
-                     details=new.model_dump(mode="json"))
-        record(cur, events.DocumentRegisteredEvent(
+        uow.audit.append(actor, "register", document_id,
+                         details=new.model_dump(mode="json"))
+        uow.outbox.record(events.DocumentRegisteredEvent(
             subject=document_id,
             data=events.DocumentRegistered(**_facts(document), registered_by=actor)))
         return document
 
 
-def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUpload,
-                 note: ChangeNote, restored_from: UUID | None = None,
+def add_revision(uow: UnitOfWork, versioning, actor: str, document_id: UUID,
+                 staged: StagedUpload, note: ChangeNote, restored_from: UUID | None = None,
                  numbering: Numbering | None = None) -> Version:
     """Store an upload as the next revision; returns once version and draft both exist.
     `numbering`: the edition and revision of a first version (see domain.first_number)."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         user, document = readable_document(repo, actor, document_id, lock=True)
         if not domain.may_upload(user, document):
             raise Forbidden("only an author of the owner department may upload a version",
@@ -105,20 +105,21 @@ def add_revision(db, versioning, actor: str, document_id: UUID, staged: StagedUp
         repo.insert_revision(manifest.id, document_id, edition, revision, actor, note,
                              restored_from)
         repo.set_current_version(document_id, manifest.id)
-        audit.append(cur, actor, "restore" if restored_from else "upload", document_id,
-                     manifest.id, {"edition": edition, "revision": revision,
-                                   "filename": manifest.filename, "sha256": manifest.sha256,
-                                   "restored_from": str(restored_from) if restored_from
-                                   else None, **note.model_dump()})
+        uow.audit.append(actor, "restore" if restored_from else "upload", document_id,
+                         manifest.id, {"edition": edition, "revision": revision,
+                                       "filename": manifest.filename,
+                                       "sha256": manifest.sha256,
+                                       "restored_from": str(restored_from) if restored_from
+                                       else None, **note.model_dump()})
         return Version.combine(repo.revision(manifest.id), manifest)
 
 
-def restore(db, versioning, actor: str, document_id: UUID, version_id: UUID,
+def restore(uow: UnitOfWork, versioning, actor: str, document_id: UUID, version_id: UUID,
             note: ChangeNote) -> Version:
     """A superseded version comes back as a new draft revision (a new version; the old
     one stays as it is)."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         readable_document(repo, actor, document_id)
         revision = repo.revision(version_id)
         if revision.document.id != document_id:   # of another document: none of this one
@@ -130,27 +131,27 @@ def restore(db, versioning, actor: str, document_id: UUID, version_id: UUID,
     if not note.change_summary:
         note = note.model_copy(update={"change_summary": (
             f"Restaurată din Ediția {revision.edition}, Revizia {revision.revision}")})
-    return add_revision(db, versioning, actor, document_id, staged, note,
+    return add_revision(uow, versioning, actor, document_id, staged, note,
                         restored_from=version_id)
 
 
-def request_new_edition(db, actor: str, document_id: UUID) -> Document:
+def request_new_edition(uow: UnitOfWork, actor: str, document_id: UUID) -> Document:
     """The next upload starts a new edition at revision 0."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         user, document = readable_document(repo, actor, document_id, lock=True)
         if not (domain.may_upload(user, document) or user.has(Role.QMS_ADMIN)):
             raise Forbidden("only an author of the owner department or the quality office "
                             "may start a new edition", {"department": document.owner_department})
         repo.request_new_edition(document_id)
-        audit.append(cur, actor, "new_edition", document_id)
+        uow.audit.append(actor, "new_edition", document_id)
         return repo.document(document_id)
 
 
-def withdraw(db, actor: str, version_id: UUID, reason: str) -> Revision:
+def withdraw(uow: UnitOfWork, actor: str, version_id: UUID, reason: str) -> Revision:
     """The quality office withdraws a revision in force (with a reason)."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         user, revision = readable_revision(repo, actor, version_id, lock=True)
         document = revision.document
         if not domain.may_withdraw(user):
@@ -163,15 +164,15 @@ def withdraw(db, actor: str, version_id: UUID, reason: str) -> Revision:
         if not reason.strip():
             raise InvalidInput("a withdrawal needs a reason", {"field": "comment"})
         repo.sign(version_id, "withdraw", "withdrawn", user, reason)
-        _move(repo, cur, document, revision, RevisionStatus.WITHDRAWN, "document_withdrawn",
+        _move(uow, document, revision, RevisionStatus.WITHDRAWN, "document_withdrawn",
               user, reason)
         return repo.revision(version_id)
 
 
-def get_revision(db, actor: str | None, version_id: UUID) -> Revision:
+def get_revision(uow: UnitOfWork, actor: str | None, version_id: UUID) -> Revision:
     """`actor` None: a trusted service asking (search, notifications)."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         if actor is None:
             return repo.revision(version_id)
         return readable_revision(repo, actor, version_id)[1]

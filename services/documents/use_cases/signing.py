@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import UUID
 
-from services.common.outbox import record
 from services.contracts import events
 from services.contracts.confidentiality import may_read
 from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import Document, Revision, RevisionStatus, Role, Signing, User
+from services.contracts.signing import WAITING_STATUSES
 from services.documents import domain
-from services.documents.adapters import audit
-from services.documents.adapters.repository import Repository
+from services.documents.ports import UnitOfWork
 from services.documents.use_cases.reading import readable_document, readable_revision
 
 _TRANSITION_EVENTS = {
@@ -29,12 +28,13 @@ _TRANSITION_EVENTS = {
 }
 
 
-def transition(db, chains: domain.SigningChains, types: domain.DocumentTypes, actor: str,
-               version_id: UUID, action: str, signing: Signing, today: date) -> Revision:
+def transition(uow: UnitOfWork, chains: domain.SigningChains, types: domain.DocumentTypes,
+               actor: str, version_id: UUID, action: str, signing: Signing,
+               today: date) -> Revision:
     """One step of the signing chain; approval registers the revision and, when its
     effective date has come, brings it into force."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         user, revision = readable_revision(repo, actor, version_id, lock=True)
         document = revision.document
         chain = chains.for_type(document.type.value)
@@ -49,8 +49,8 @@ def transition(db, chains: domain.SigningChains, types: domain.DocumentTypes, ac
                       "favourable" if signing.favourable else "unfavourable", user,
                       signing.comment)
             if step is None:
-                audit.append(cur, user.username, "opinion", document.id, version_id,
-                             {"decision": "favourable", "comment": signing.comment})
+                uow.audit.append(user.username, "opinion", document.id, version_id,
+                                 {"decision": "favourable", "comment": signing.comment})
                 return repo.revision(version_id)
         else:
             step = domain.decide(chain, user, action, document, revision.status,
@@ -62,24 +62,23 @@ def transition(db, chains: domain.SigningChains, types: domain.DocumentTypes, ac
             number = domain.registry_number(repo.next_registry_number(today.year), today.year)
             repo.register_approval(version_id, number, today, effective)
             registration = {"registry_number": number, "effective_date": effective}
-        _move(repo, cur, document, revision, step.new_status, step.event, user,
+        _move(uow, document, revision, step.new_status, step.event, user,
               signing.comment, **registration)
         if registration and registration["effective_date"] <= today:
-            _bring_into_force(repo, cur, version_id, user, types)
+            _bring_into_force(uow, version_id, user, types)
         return repo.revision(version_id)
 
 
-def signing_inbox(db, chains: domain.SigningChains, actor: str) -> list[tuple[Revision, list[str]]]:
+def signing_inbox(uow: UnitOfWork, chains: domain.SigningChains,
+                  actor: str) -> list[tuple[Revision, list[str]]]:
     """The revisions waiting for `actor`'s signature or opinion, oldest first."""
-    waiting = {RevisionStatus.IN_VERIFICATION, RevisionStatus.IN_ENDORSEMENT,
-               RevisionStatus.IN_APPROVAL}
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         user = repo.user(actor)
         inbox = []
         for revision in repo.all_revisions():
             document = revision.document
-            if revision.status not in waiting or not may_read(user, document):
+            if revision.status not in WAITING_STATUSES or not may_read(user, document):
                 continue
             actions = domain.waiting_for(chains.for_type(document.type.value), user, document,
                                          revision.status, revision.author)
@@ -91,37 +90,38 @@ def signing_inbox(db, chains: domain.SigningChains, actor: str) -> list[tuple[Re
         return sorted(inbox, key=lambda item: item[0].created_at)
 
 
-def bring_due_into_force(db, types: domain.DocumentTypes, today: date) -> int:
+def bring_due_into_force(uow: UnitOfWork, types: domain.DocumentTypes, today: date) -> int:
     """Approved revisions whose effective date has come enter into force (the timer)."""
     count = 0
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         for version_id in repo.due_for_force(today):
-            _bring_into_force(repo, cur, version_id, None, types)
+            _bring_into_force(uow, version_id, None, types)
             count += 1
     return count
 
 
-def announce_reviews(db, types: domain.DocumentTypes, today: date) -> int:
+def announce_reviews(uow: UnitOfWork, types: domain.DocumentTypes, today: date) -> int:
     """review_due for every document whose periodic review is near (once per due date)."""
     until = today + timedelta(days=types.review_notice_days)
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         documents = repo.reviews_to_announce(until)
         for document in documents:
             repo.review_announced(document.id, document.next_review_date)
-            audit.append(cur, "system", "review_due", document.id,
-                         details={"due_date": document.next_review_date.isoformat()})
-            record(cur, events.ReviewDueEvent(subject=document.id, data=events.ReviewDue(
-                **_facts(document), due_date=document.next_review_date)))
+            uow.audit.append("system", "review_due", document.id,
+                             details={"due_date": document.next_review_date.isoformat()})
+            uow.outbox.record(events.ReviewDueEvent(
+                subject=document.id, data=events.ReviewDue(
+                    **_facts(document), due_date=document.next_review_date)))
     return len(documents)
 
 
-def reviewed_without_change(db, types: domain.DocumentTypes, actor: str, document_id: UUID,
-                            comment: str, today: date) -> Document:
+def reviewed_without_change(uow: UnitOfWork, types: domain.DocumentTypes, actor: str,
+                            document_id: UUID, comment: str, today: date) -> Document:
     """"Reviewed, no change": the next review moves one interval on, no new revision."""
-    with db.transaction() as cur:
-        repo = Repository(cur)
+    with uow:
+        repo = uow.documents
         user, document = readable_document(repo, actor, document_id, lock=True)
         head = user.has(Role.VERIFIER) and user.department == document.owner_department
         if not (head or user.has(Role.QMS_ADMIN)):
@@ -132,15 +132,16 @@ def reviewed_without_change(db, types: domain.DocumentTypes, actor: str, documen
                            {"status": document.status.value})
         due = domain.add_months(today, types.review_months(document.type.value))
         repo.set_next_review(document_id, due)
-        audit.append(cur, actor, "reviewed_without_change", document_id,
-                     details={"comment": comment, "next_review_date": due.isoformat()})
+        uow.audit.append(actor, "reviewed_without_change", document_id,
+                         details={"comment": comment, "next_review_date": due.isoformat()})
         return repo.document(document_id)
 
 
-def _bring_into_force(repo: Repository, cur, version_id: UUID, user: User | None,
+def _bring_into_force(uow: UnitOfWork, version_id: UUID, user: User | None,
                       types: domain.DocumentTypes) -> None:
     """The revision comes into force; the one in force before is superseded; the next
     periodic review is due one interval after its effective date."""
+    repo = uow.documents
     revision = repo.revision(version_id)
     document = revision.document
     repo.set_next_review(document.id, domain.add_months(
@@ -148,23 +149,22 @@ def _bring_into_force(repo: Repository, cur, version_id: UUID, user: User | None
     previous = repo.in_force(document.id)
     if previous is not None and previous != version_id:
         old = repo.revision(previous)
-        _move(repo, cur, document, old, RevisionStatus.SUPERSEDED, "version_superseded",
-              user, f"înlocuită de Ediția {revision.edition}, Revizia {revision.revision}")
-    _move(repo, cur, document, revision, RevisionStatus.IN_FORCE, "version_in_force", user,
+        _move(uow, document, old, RevisionStatus.SUPERSEDED, "version_superseded", user,
+              f"înlocuită de Ediția {revision.edition}, Revizia {revision.revision}")
+    _move(uow, document, revision, RevisionStatus.IN_FORCE, "version_in_force", user,
           "", registry_number=revision.registry_number, effective_date=revision.effective_date)
     repo.mark_in_force(version_id)
 
 
-def _move(repo: Repository, cur, document: Document, revision: Revision,
-          status: RevisionStatus, event_type: str, user: User | None, comment: str,
-          **extra) -> None:
+def _move(uow: UnitOfWork, document: Document, revision: Revision, status: RevisionStatus,
+          event_type: str, user: User | None, comment: str, **extra) -> None:
     """Change a revision's status and record the event in the same transaction."""
-    seq = repo.set_status(revision.version_id, status)
-    audit.append(cur, user.username if user else "system", event_type, document.id,
-                 revision.version_id, {"from": revision.status.value, "to": status.value,
-                                       "comment": comment,
-                                       **{k: str(v) for k, v in extra.items()}})
-    record(cur, _TRANSITION_EVENTS[event_type](
+    seq = uow.documents.set_status(revision.version_id, status)
+    uow.audit.append(user.username if user else "system", event_type, document.id,
+                     revision.version_id, {"from": revision.status.value, "to": status.value,
+                                           "comment": comment,
+                                           **{k: str(v) for k, v in extra.items()}})
+    uow.outbox.record(_TRANSITION_EVENTS[event_type](
         subject=document.id, data=events.RevisionTransitioned(
             **_facts(document), version_id=revision.version_id, edition=revision.edition,
             revision=revision.revision, status=status, previous_status=revision.status,
