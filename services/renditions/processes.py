@@ -109,6 +109,18 @@ def _send(child: subprocess.Popen, data: bytes, deadline: float) -> None:
             pass
 
 
+def child_environment(*inherited: str, **values: str) -> dict[str, str]:
+    """The environment of an engine's child process. It gets nothing of this process's
+    environment but PATH (/usr/bin:/bin when there is none) and the variables named in
+    `inherited` that are set, so no secret reaches a program reading a hostile file;
+    `values` are set on top. The only place under services/ that reads the process
+    environment besides the settings: what it passes on are not Procedura's settings."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    env.update({key: os.environ[key] for key in inherited if key in os.environ})
+    env.update(values)
+    return env
+
+
 def _wait(child: subprocess.Popen, deadline: float) -> None:
     """Return when the child has exited or the deadline has come. A pidfd wakes the
     moment it exits (polling every 20 ms cost a tenth of a second on each OCR'd page's
