@@ -2,8 +2,13 @@
 register, the text of a PDF, a free port."""
 from __future__ import annotations
 
+import io
+import subprocess
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
+
+from pypdf import PdfReader
 
 from services.contracts.models import Document, RevisionStatus, Role, User
 from tests.testenv import free_port  # noqa: F401  (one definition, re-exported here)
@@ -22,3 +27,14 @@ def document(**fields) -> Document:
                 status=RevisionStatus.DRAFT, created_at=datetime.now(timezone.utc),
                 created_by="x")
     return Document(**{**base, **fields})
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF's pages as pypdf reads it, one page after the other."""
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def pdftotext(path: str | Path) -> str:
+    """The text of a PDF file as poppler's pdftotext reads it (what Tika is close to)."""
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout

@@ -9,7 +9,7 @@ from nameko.timer import timer
 from services.common.callers import NOTIFICATIONS, GATEWAY, OPERATORS, SEARCH
 from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.db import DatabaseProvider
-from services.common.outbox import OutboxRelay
+from services.common.outbox import OutboxRelay, backlog
 from services.common.health import HealthBeacon
 from services.contracts.confidentiality import may_read
 from services.contracts.errors import EXPECTED, validate
@@ -223,6 +223,13 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
         return [{"revision": _dump(revision), "actions": actions}
                 for revision, actions in signing_chain.signing_inbox(
                     self._uow(), self.control.chains, actor)]
+
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
+    def outbox_backlog(self, older_than: float) -> dict:
+        """For `procedura doctor`: how many events of this service's outbox are still not
+        relayed `older_than` seconds after they were recorded, and when the oldest was
+        ({"count": int, "oldest": ISO timestamp or None})."""
+        return backlog(self.db, older_than)
 
     @rpc(callers=OPERATORS)
     def verify_audit(self, anchors: list[str] | None = None) -> dict:

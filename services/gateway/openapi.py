@@ -29,11 +29,9 @@ from services.contracts.notifications import Acknowledgement, Preferences
 from services.contracts.qms import (
     Assessment, NewProcess, NewRisk, Process, ProcessChange, Risk, RiskAssessment, RiskChange)
 from services.contracts.search import SearchQuery, SearchResult, SuggestQuery, Suggestions
+from services.contracts.signing import ACTIONS
 from services.gateway.requests import (
     AuditQuery, Credentials, DiffQuery, FeedQuery, PageQuery, Restore, Upload)
-
-ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
-
 
 # --- answers that have no contract of their own elsewhere --------------------------
 

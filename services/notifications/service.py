@@ -11,13 +11,14 @@ from services.common.callers import GATEWAY, OPERATORS
 from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.db import DatabaseProvider
 from services.common.messaging import event_handler
-from services.common.outbox import OutboxRelay
+from services.common.outbox import OutboxRelay, backlog
 from services.common.health import HealthBeacon
 from services.contracts import events
 from services.contracts.confidentiality import may_read
 from services.contracts.errors import EXPECTED, InvalidInput, NotFound, validate
 from services.contracts.models import User
 from services.contracts.notifications import Preferences
+from services.contracts.signing import APPROVE, STEP_EVENT_TYPES
 from services.notifications import domain
 from services.notifications.domain import acknowledgements
 from services.notifications.use_cases import email_delivery, feed
@@ -25,6 +26,20 @@ from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.mailer import Mailer
 from services.notifications.adapters.repository import Repository
 from services.notifications.bootstrap import NotificationSettingsProvider
+
+# the steps' events go to on_revision_event, but approval's: it has a handler, and so a
+# queue, of its own (on_version_approved); a step added to the chain is heard at once
+_STEPS_BEFORE_APPROVAL = tuple(e for e in STEP_EVENT_TYPES if e != APPROVE.event)
+
+
+def _on_documents(*event_types: str):
+    """One event handler per type of the documents' events, stacked on one method: the
+    queue of each is named by the method (evt-documents-<type>--notifications.<method>)."""
+    def stacked(method):
+        for event_type in reversed(event_types):
+            method = event_handler("documents", event_type)(method)
+        return method
+    return stacked
 
 
 class NotificationsService:
@@ -42,14 +57,9 @@ class NotificationsService:
         """Tell everyone in the departments on the distribution list."""
         return self._notify(payload)
 
-    @event_handler("documents", "version_submitted")
-    @event_handler("documents", "version_verified")
-    @event_handler("documents", "version_endorsed")
-    @event_handler("documents", "version_rejected")
-    @event_handler("documents", "version_in_force")
-    @event_handler("documents", "version_superseded")
-    @event_handler("documents", "document_withdrawn")
-    @event_handler("documents", "review_due")
+    @_on_documents("version_submitted", *_STEPS_BEFORE_APPROVAL, "version_rejected",
+                   "version_in_force", "version_superseded", "document_withdrawn",
+                   "review_due")
     def on_revision_event(self, payload: dict) -> int:
         """The next signers, the author of a rejected revision, or the distribution list."""
         return self._notify(payload)
@@ -195,6 +205,13 @@ class NotificationsService:
         chosen = validate(Preferences, preferences)
         with self.db.transaction() as cur:
             return EmailRepository(cur).set_preferences(username, chosen).model_dump(mode="json")
+
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
+    def outbox_backlog(self, older_than: float) -> dict:
+        """For `procedura doctor`: how many events of this service's outbox are still not
+        relayed `older_than` seconds after they were recorded, and when the oldest was
+        ({"count": int, "oldest": ISO timestamp or None})."""
+        return backlog(self.db, older_than)
 
     @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def queue_digests(self, day: str | None = None) -> int:

@@ -12,6 +12,7 @@ from services.contracts import events
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import User
 from services.contracts.search import SearchQuery, SuggestQuery
+from services.contracts.signing import STEP_EVENT_TYPES
 from services.search import projections, rebuild
 from services.search.bootstrap import IndexProvider
 
@@ -61,20 +62,9 @@ class SearchService:
         projections.index_version(self.index, self.documents, self.versioning,
                                   events.parse(payload), with_text=False)
 
+    # the signing steps' events (on_verified, on_endorsed, on_approved): _step_handler
     @event_handler("documents", "version_submitted")
     def on_submitted(self, payload: dict) -> None:
-        projections.follow_transition(self.index, events.parse(payload))
-
-    @event_handler("documents", "version_verified")
-    def on_verified(self, payload: dict) -> None:
-        projections.follow_transition(self.index, events.parse(payload))
-
-    @event_handler("documents", "version_approved")
-    def on_approved(self, payload: dict) -> None:
-        projections.follow_transition(self.index, events.parse(payload))
-
-    @event_handler("documents", "version_endorsed")
-    def on_endorsed(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))
 
     @event_handler("documents", "version_in_force")
@@ -107,3 +97,20 @@ class SearchService:
     def on_disposed(self, payload: dict) -> None:
         """Disposed content leaves the index (the register facts stay findable)."""
         projections.follow_disposal(self.index, events.parse(payload))
+
+
+def _step_handler(event_type: str):
+    """The handler of a signing step's event (services/contracts/signing.py): the
+    revision's status in the index follows. It is named on_<the step done>
+    (on_verified, ...): the name is its queue's, so a step added to the chain gets a
+    queue of its own and the existing ones keep theirs."""
+    def handler(self, payload: dict) -> None:
+        projections.follow_transition(self.index, events.parse(payload))
+
+    handler.__name__ = "on_" + event_type.removeprefix("version_")
+    handler.__qualname__ = f"SearchService.{handler.__name__}"
+    return event_handler("documents", event_type)(handler)
+
+
+for _handler in map(_step_handler, STEP_EVENT_TYPES):
+    setattr(SearchService, _handler.__name__, _handler)

@@ -3,27 +3,15 @@ that the services ask it rather than a copy of it."""
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timezone
 
 from services.contracts.confidentiality import holders, may_read
 from services.contracts.events import DocumentUpdated
-from services.contracts.models import Document, RevisionStatus, Role, User
-
-
-def user(department, *roles):
-    return User(username="x", full_name="x", department=department, function="f",
-                roles=[Role.READER, *roles])
-
-
-def document(owner="DJ", distribution=("DJ", "RP"), confidential=False):
-    return Document(id=uuid.uuid4(), code="PO-DJ-01", title="t", type="PO",
-                    owner_department=owner, distribution=list(distribution),
-                    confidential=confidential, status=RevisionStatus.DRAFT,
-                    created_at=datetime.now(timezone.utc), created_by="x")
+from services.contracts.models import Role
+from tests.helpers import document, user
 
 
 def test_confidential_documents_are_read_only_by_their_list_owner_and_quality_office():
-    secret = document(owner="AUD", distribution=("PRIMAR",), confidential=True)
+    secret = document(owner_department="AUD", distribution=["PRIMAR"], confidential=True)
     assert holders(secret) == {"AUD", "PRIMAR"}
     assert may_read(user("PRIMAR"), secret)
     assert may_read(user("AUD"), secret)                    # owner, not on its list

@@ -36,13 +36,13 @@ def person(username: str, roles: list[str]) -> dict:
             "function": "Consilier", "roles": roles}
 
 
-def revision(version_id: str) -> dict:
+def revision(version_id: str, status: str = "in_force") -> dict:
     document = {"id": DOCUMENT_ID, "code": "PO-DJ-01", "title": "Achiziții", "type": "PO",
                 "owner_department": "DJ", "distribution": [], "confidential": False,
                 "status": "in_force", "created_at": "2026-01-05T09:00:00Z",
                 "created_by": "radu"}
     return {"version_id": version_id, "document": document, "edition": 1, "revision": 0,
-            "status": "in_force", "status_seq": 4, "author": "radu", "change_summary": "",
+            "status": status, "status_seq": 4, "author": "radu", "change_summary": "",
             "created_at": "2026-01-05T09:00:00Z"}
 
 
@@ -51,6 +51,7 @@ class Documents:
 
     def __init__(self):
         self.calls = []
+        self.status = "in_force"
 
     def session_user(self, session_id):
         if session_id not in PEOPLE:
@@ -63,7 +64,7 @@ class Documents:
 
     def get_revision(self, username, version_id):
         self.calls.append(("get_revision", username, version_id))
-        return revision(version_id)
+        return revision(version_id, self.status)
 
     def signatures(self, username, version_id):
         return []
@@ -274,6 +275,21 @@ def test_a_stored_version_is_never_deleted(gateway):
         "kept as it is; instead: withdraw, upload a new revision",
         {"status": "in_force", "allowed_actions": ["withdraw", "upload a new revision"],
          "legal_hold": False})
+
+
+@pytest.mark.parametrize("status, article, instead", [
+    ("draft", "a", ["upload a new revision"]),
+    ("in_verification", "an", ["reject"]), ("in_endorsement", "an", ["reject"]),
+    ("in_approval", "an", ["reject"]), ("superseded", "a", ["archive", "restore"]),
+])
+def test_a_stored_version_is_never_replaced_whatever_its_status(gateway, status, article,
+                                                                 instead):
+    gateway.documents.status = status
+    answer = call(gateway, "PUT", f"/api/versions/{VERSION_ID}/content", data=b"new bytes")
+    assert error(answer) == (
+        409, "conflict", f"{article} {status.replace('_', ' ')} version cannot be replaced: "
+        f"every stored version is kept as it is; instead: {', '.join(instead)}",
+        {"status": status, "allowed_actions": instead, "legal_hold": False})
 
 
 def test_the_office_log_takes_only_a_whole_number_limit(gateway):

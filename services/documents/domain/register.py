@@ -9,6 +9,7 @@ from datetime import date
 from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import (
     EXTERNAL_FIELDS, Document, DocumentType, Revision, RevisionStatus, Role, User)
+from services.contracts.signing import WAITING_STATUSES
 from services.documents.domain import add_months
 
 S = RevisionStatus
@@ -18,7 +19,7 @@ REQUIRED_ON_CHANGE = ("title", "distribution", "confidential")
 # revisions that may be archived: nothing of them applies any more
 ARCHIVABLE = (S.WITHDRAWN, S.SUPERSEDED)
 # revisions a disposal takes with it besides the archived ones: never approved
-NEVER_APPROVED = (S.DRAFT, S.IN_VERIFICATION, S.IN_ENDORSEMENT, S.IN_APPROVAL)
+NEVER_APPROVED = (S.DRAFT, *WAITING_STATUSES)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from services.contracts import events
 from services.contracts.confidentiality import may_read
 from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import Document, Revision, RevisionStatus, Role, Signing, User
+from services.contracts.signing import WAITING_STATUSES
 from services.documents import domain
 from services.documents.ports import UnitOfWork
 from services.documents.use_cases.reading import readable_document, readable_revision
@@ -71,15 +72,13 @@ def transition(uow: UnitOfWork, chains: domain.SigningChains, types: domain.Docu
 def signing_inbox(uow: UnitOfWork, chains: domain.SigningChains,
                   actor: str) -> list[tuple[Revision, list[str]]]:
     """The revisions waiting for `actor`'s signature or opinion, oldest first."""
-    waiting = {RevisionStatus.IN_VERIFICATION, RevisionStatus.IN_ENDORSEMENT,
-               RevisionStatus.IN_APPROVAL}
     with uow:
         repo = uow.documents
         user = repo.user(actor)
         inbox = []
         for revision in repo.all_revisions():
             document = revision.document
-            if revision.status not in waiting or not may_read(user, document):
+            if revision.status not in WAITING_STATUSES or not may_read(user, document):
                 continue
             actions = domain.waiting_for(chains.for_type(document.type.value), user, document,
                                          revision.status, revision.author)

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from services.contracts.errors import Conflict, NotFound, validate
 from services.contracts.models import Comment, Signing
+from services.contracts.signing import ACTIONS, WAITING_STATUSES
 from services.gateway import versions
 from services.gateway.auth import current_user
 from services.gateway.downloads import verified_content
@@ -18,11 +19,10 @@ from services.gateway.params import json_body, parse_query, uuid
 from services.gateway.requests import DiffQuery
 from services.gateway.routing import Router
 
-ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
-# what a user may do instead of deleting or replacing a version in each status
+# what a user may do instead of deleting or replacing a version in each status (one
+# waiting for a step of the signing chain: reject it)
 IMMUTABLE_INSTEAD = {
-    "draft": ["upload a new revision"], "in_verification": ["reject"],
-    "in_endorsement": ["reject"], "in_approval": ["reject"],
+    "draft": ["upload a new revision"], **{s.value: ["reject"] for s in WAITING_STATUSES},
     "approved": ["upload a new revision"], "in_force": ["withdraw", "upload a new revision"],
     "superseded": ["archive", "restore"], "withdrawn": ["archive"],
     "archived": ["dispose of the document after its retention period"],
