@@ -31,7 +31,7 @@ CHAINS_FILE = Path(__file__).resolve().parents[2] / "config" / "signing-chains.y
 LABEL_KINDS = ("action", "status", "signed", "audit")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)   # each term is one object: compared and hashed as such
 class Term:
     action: str                            # the verb of the REST API: verify, endorse …
     status: RevisionStatus | None = None   # the status a step waits in (None: no step)

@@ -44,6 +44,7 @@ def test_the_actions_keep_the_order_of_the_published_api():
     assert signing.ACTIONS == ("submit", "verify", "opinion", "endorse", "approve",
                                "reject", "withdraw")
     assert set(signing.ACTIONS) == {term.action for term in signing.TERMS}
+    assert len(set(signing.TERMS)) == len(signing.ACTIONS)
 
 
 def test_the_lists_derived_from_the_steps():

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
+from services.contracts import signing
 from services.contracts.errors import (
     Conflict, Forbidden, InvalidInput, NotFound, ProceduraError, validate)
 from services.contracts.models import Document, Role, Signing, User
@@ -29,7 +30,9 @@ STATIC_TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".css": "te
 REVIEW_HORIZON_DAYS = 30
 # what Tika reads well; the browser warns before sending anything else
 ACCEPTED = ".docx,.doc,.odt,.pdf,.rtf,.txt,.xlsx,.xls,.ods,.pptx,.html"
-SIGNING_ACTIONS = ("verify", "endorse", "approve", "reject", "opinion", "submit")
+# the signing form posts every action on a revision but withdrawing it (the quality
+# office's own form, documents.withdraw), as the signing vocabulary names them
+SIGNING_ACTIONS = frozenset(signing.ACTIONS) - {signing.WITHDRAW.action}
 
 router = Router(page_wrapper=page)
 
