@@ -193,8 +193,12 @@ def test_no_function_of_the_services_is_longer_than_60_lines():
 
 
 # where a service reads the process environment: its settings, and the environment it
-# hands the programs the renditions run (PATH, the locale)
-ENVIRONMENT_READERS = {"services.common.settings", "services.renditions.processes"}
+# hands the programs the renditions run (PATH, the locale); and broker_users' command
+# line, which sets the broker users' passwords from its environment before any settings
+# exist (scripts/stack.sh runs it with the system's python3, without nameko, and the
+# deployment's job with the passwords of a Secret)
+ENVIRONMENT_READERS = {"services.common.settings", "services.renditions.processes",
+                       "services.common.broker_users"}
 
 
 def _reads_environment(node: ast.AST) -> bool:
