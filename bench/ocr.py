@@ -100,17 +100,23 @@ def main() -> None:
     if args.ocrmypdf:
         rows["ocrmypdf --deskew --rotate-pages (before)"] = []
     read: dict[str, list[int]] = {name: [] for name in rows}
+    started_load = os.getloadavg()[0]   # one minute's: other work on the machine
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as work:
         d = Path(work)
         pages = [scans.scan_page(seed=n, page=n) for n in range(1, args.pages + 1)]
         for n, page in enumerate(pages, start=1):
             png = scans.save([page], d / f"p{n}.png")
             one = scans.save([page], d / f"p{n}.pdf")
-            # interleaved, so a burst of load on the shared machine hits all three alike
-            rows["raw tesseract"].append(raw_tesseract(png, d / f"t{n}", full.ocr_languages))
-            rows["pipeline (deskew, rotate)"].append(pipeline_page(one, d / f"o{n}.pdf", full))
-            rows["pipeline (no deskew, no rotate)"].append(
-                pipeline_page(one, d / f"q{n}.pdf", plain))
+            # interleaved, each first in turn, so a burst of load on the shared machine
+            # hits all three alike
+            runs = [("raw tesseract",
+                     lambda: raw_tesseract(png, d / f"t{n}", full.ocr_languages)),
+                    ("pipeline (deskew, rotate)",
+                     lambda: pipeline_page(one, d / f"o{n}.pdf", full)),
+                    ("pipeline (no deskew, no rotate)",
+                     lambda: pipeline_page(one, d / f"q{n}.pdf", plain))]
+            for name, run in runs[n % 3:] + runs[:n % 3]:
+                rows[name].append(run())
             if args.ocrmypdf:
                 rows["ocrmypdf --deskew --rotate-pages (before)"].append(
                     ocrmypdf_page(one, d / f"m{n}.pdf", full.ocr_languages))
@@ -125,7 +131,8 @@ def main() -> None:
             wall, used = timed(lambda: ocr_pdf(whole, d / "all-ocr.pdf", settings))
             per_file[label] = (wall / args.pages, used / args.pages)
     raw = rows["raw tesseract"]
-    print(f"pages: {args.pages} (A4, 200 dpi), languages {full.ocr_languages}, one thread")
+    print(f"pages: {args.pages} (A4, 200 dpi), languages {full.ocr_languages}, one thread; "
+          f"load average at the start {started_load:.1f}, at the end {os.getloadavg()[0]:.1f}")
     print(f"| run | wall s/page p50 | p95 | CPU s/page p50 | p95 | p50 / raw | p95 / raw | "
           f"CPU p50 / raw | CPU p95 / raw | words read of {len(WORDS)} (mean) |")
     print("|---|---|---|---|---|---|---|---|---|---|")

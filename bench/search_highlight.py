@@ -25,7 +25,7 @@ from bench.search import ES, QUERIES, corpus  # noqa: E402
 from services.contracts.models import Role, User  # noqa: E402
 from services.contracts.search import SearchQuery  # noqa: E402
 from services.search.adapters.index import index_body  # noqa: E402
-from services.search.handlers import entry  # noqa: E402
+from services.search.projections import entry  # noqa: E402
 from services.search.query import build_query, signing_steps  # noqa: E402
 
 

@@ -10,14 +10,14 @@ import sys
 
 
 def _connection(args):
-    from services.common.delivery import confirmed_connection
+    from services.common.messaging import confirmed_connection
     from procedura_cli.localenv import operator_config
 
     return confirmed_connection(operator_config(args.config)["AMQP_URI"])
 
 
 def cmd_list(args) -> int:
-    from services.common.delivery import list_dead_letters
+    from services.common.messaging import list_dead_letters
 
     with _connection(args) as conn:
         letters = list_dead_letters(conn)
@@ -34,7 +34,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_replay(args) -> int:
-    from services.common.delivery import replay_dead_letters
+    from services.common.messaging import replay_dead_letters
 
     if not args.all and not args.ids:
         print("name the dead letters to replay (IDs from `procedura events dead-letters "
@@ -56,7 +56,7 @@ def cmd_replay(args) -> int:
 
 
 def cmd_drop(args) -> int:
-    from services.common.delivery import drop_dead_letters
+    from services.common.messaging import drop_dead_letters
 
     if not args.garbage and not args.ids:
         print("name the dead letters to drop or give --garbage", file=sys.stderr)

@@ -8,6 +8,8 @@ import socket  # noqa: E402
 
 import pytest  # noqa: E402
 
+# tests that call the services get their errors back as the contracts' classes
+from services.common import remote_errors  # noqa: E402,F401
 from tests.testenv import port  # noqa: E402
 
 # the stack's ports, from the variables scripts/stack.sh reads (a private stack elsewhere)

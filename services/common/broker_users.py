@@ -10,7 +10,7 @@ Names follow nameko 2.14 (nameko/rpc.py, nameko/events.py) and Procedura's own:
   <svc>.events                      the topic exchange a service's outbox publishes to
   procedura.dead-letters            dead letters (exchange and queue), routing key <svc>
   procedura.retry                   retries go back to the tail of their own queue (routing
-                                    key: the queue's name; services/common/delivery.py)
+                                    key: the queue's name; services/common/messaging/)
 nameko declares every exchange it uses (configure on it); RabbitMQ checks a bind as
 write on the queue and read on the exchange; topic permissions limit the routing keys
 a user may publish to nameko-rpc (the services it may call, and replies) and to the

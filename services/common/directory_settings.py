@@ -2,7 +2,7 @@
 searches with, and how a city hall's directory says who someone is. The defaults fit
 OpenLDAP laid out as the local stack's demo directory; docs/identity.md gives the values
 for Active Directory. Every `{username}` and `{dn}` of a filter is escaped before it is
-put in (services/documents/directory.py)."""
+put in (services/documents/adapters/directory.py)."""
 from __future__ import annotations
 
 from typing import Literal

@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 from nameko.rpc import Rpc, RpcProxy
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, ServiceProxy
 
+# registers the contracts' errors: a caller gets NotFound back, not RemoteError
+from services.common import remote_errors  # noqa: F401
 from services.common.broker_users import ADMIN
 from services.common.settings import Settings
 from services.contracts.errors import Forbidden

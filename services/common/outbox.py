@@ -18,6 +18,7 @@ from psycopg2.extras import Json
 
 from services.common.db import Database, make_green
 from services.common.settings import Settings
+from services.contracts.errors import InvalidInput
 from services.contracts.events import Envelope
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,24 @@ def publish_pending(database: Database, connection: Connection) -> int:
         cur.execute("UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY(%s)",
                     ([row["id"] for row in rows],))
     return len(rows)
+
+
+def backlog(database: Database, older_than: float) -> dict:
+    """For `procedura doctor`: the events of this schema's outbox still not relayed
+    `older_than` seconds after they were recorded (a relay that stopped, a broker that
+    refuses them). `oldest` is when the oldest of them was recorded."""
+    if isinstance(older_than, bool) or not isinstance(older_than, (int, float)) \
+            or older_than < 0:
+        raise InvalidInput("older_than is a number of seconds, 0 or more",
+                           {"older_than": repr(older_than)})
+    with database.transaction() as cur:
+        cur.execute("""SELECT count(*) AS count, min(created_at) AS oldest FROM outbox
+                       WHERE published_at IS NULL
+                         AND created_at < now() - make_interval(secs => %s)""",
+                    (float(older_than),))
+        row = cur.fetchone()
+    return {"count": row["count"],
+            "oldest": row["oldest"].isoformat() if row["oldest"] else None}
 
 
 class OutboxRelay(DependencyProvider):

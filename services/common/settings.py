@@ -90,7 +90,7 @@ class ExtractionSettings(_Section):
 
 class DeliverySettings(_Section):
     """How often a failing event handler is tried before its message is dead-lettered
-    (services/common/delivery.py), and the first pause between tries (doubled each time)."""
+    (services/common/messaging/), and the first pause between tries (doubled each time)."""
     max_attempts: int = Field(default=5, ge=1)
     retry_delay_seconds: float = Field(default=1.0, ge=0)
 

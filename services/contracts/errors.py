@@ -1,9 +1,11 @@
 """Errors that cross service boundaries.
 
-Each is registered with nameko so a caller gets the same exception type back
-from an RPC, and the gateway maps them to HTTP statuses in one place.
+The callers register them with nameko (services/common/remote_errors.py), so a
+caller gets the same exception type back from an RPC, and the gateway maps them to
+HTTP statuses in one place. This module names no framework: the domain raises them.
+They stay in this module: nameko finds a remote error by its dotted path,
+`services.contracts.errors.<Name>`, on both sides.
 """
-from nameko.exceptions import deserialize_to_instance
 
 
 class ProceduraError(Exception):
@@ -24,47 +26,38 @@ class ProceduraError(Exception):
         return self.args[1] if len(self.args) > 1 else {}
 
 
-@deserialize_to_instance
 class Unauthorized(ProceduraError):
     code = "unauthorized"
 
 
-@deserialize_to_instance
 class Forbidden(ProceduraError):
     code = "forbidden"
 
 
-@deserialize_to_instance
 class NotFound(ProceduraError):
     code = "not_found"
 
 
-@deserialize_to_instance
 class Conflict(ProceduraError):
     code = "conflict"
 
 
-@deserialize_to_instance
 class InvalidInput(ProceduraError):
     code = "invalid_input"
 
 
-@deserialize_to_instance
 class PayloadTooLarge(ProceduraError):
     code = "payload_too_large"
 
 
-@deserialize_to_instance
 class UnsupportedMediaType(ProceduraError):
     code = "unsupported_media_type"
 
 
-@deserialize_to_instance
 class ServiceUnavailable(ProceduraError):
     code = "service_unavailable"
 
 
-@deserialize_to_instance
 class TooManyRequests(ProceduraError):
     """Too many failed attempts (logging in): details.retry_after_seconds says when to
     try again."""

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from services.common.text import clean_line, clean_text
+from services.contracts.text import clean_line, clean_text
 
 DEPARTMENT_CODE = r"^[A-Z][A-Z0-9_]{0,15}$"
 
@@ -19,7 +19,7 @@ def _cleaned(clean) -> BeforeValidator:
     return BeforeValidator(lambda value: clean(value) if isinstance(value, str) else value)
 
 
-# Free text people type (services/common/text.py): bidirectional, control and escape
+# Free text people type (services/contracts/text.py): bidirectional, control and escape
 # characters removed, a NUL refused (422 naming the field); cleaned before the length
 # limits are checked. `Line` is one line (a title), `Paragraphs` keeps line breaks.
 Line = Annotated[str, _cleaned(clean_line)]

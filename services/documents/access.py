@@ -8,8 +8,8 @@ import json
 from services.common.callers import GATEWAY, OPERATORS
 from services.common.identity import rpc
 from services.contracts.errors import EXPECTED
-from services.documents import logins
-from services.documents.access_repository import AccessRepository
+from services.documents.use_cases import logins
+from services.documents.adapters.access_repository import AccessRepository
 
 
 class Access:

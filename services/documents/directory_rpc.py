@@ -12,10 +12,10 @@ from services.common.callers import GATEWAY
 from services.common.identity import rpc
 from services.contracts.errors import EXPECTED, Conflict, Forbidden, ServiceUnavailable
 from services.contracts.models import Role
-from services.documents import directory_sync
-from services.documents.directory import DirectoryUnavailable
-from services.documents.directory_repository import DirectoryRepository
-from services.documents.repository import Repository
+from services.documents.use_cases import directory_sync
+from services.documents.adapters.directory import DirectoryUnavailable
+from services.documents.adapters.directory_repository import DirectoryRepository
+from services.documents.adapters.repository import Repository
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 60   # a failed periodic sync is tried again this soon

@@ -9,20 +9,24 @@ from nameko.timer import timer
 from services.common.callers import NOTIFICATIONS, GATEWAY, OPERATORS, SEARCH
 from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.db import DatabaseProvider
-from services.common.outbox import OutboxRelay
+from services.common.outbox import OutboxRelay, backlog
 from services.common.health import HealthBeacon
 from services.contracts.confidentiality import may_read
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import (
     ChangeNote, Comment, DocumentChange, NewDocument, Numbering, Organisation, Signing,
     StagedUpload)
-from services.documents import audit, handlers, register_handlers
+from services.documents.adapters import audit
+from services.documents.use_cases import reading, revisions
+# not `signing`: the transition RPC's parameter of that name (its API) would hide it
+from services.documents.use_cases import signing as signing_chain
+from services.documents.use_cases import register as register_handlers
 from services.documents.access import Access
-from services.documents.dependencies import DocumentControlConfig, LoginLimits
-from services.documents.directory_provider import DirectoryProvider
+from services.documents.bootstrap import DirectoryProvider, DocumentControlConfig, LoginLimits
 from services.documents.directory_rpc import DirectoryAdministration
 from services.documents.processes import ProcessesAndRisks
-from services.documents.repository import Repository
+from services.documents.adapters.repository import Repository
+from services.documents.adapters.unit_of_work import PostgresUnitOfWork
 from services.documents.sso_access import SingleSignOn
 
 
@@ -42,6 +46,10 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     access = LoginLimits()
     directory = DirectoryProvider()   # None unless auth.backend is ldap
 
+    def _uow(self) -> PostgresUnitOfWork:
+        """The use cases' unit of work on this worker's database: built here alone."""
+        return PostgresUnitOfWork(self.db)
+
     @rpc(callers=GATEWAY)
     def health(self) -> dict:
         """Readiness: the broker answered (this call) and the database does."""
@@ -50,8 +58,8 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def load_organisation(self, organisation: dict) -> dict:
         """Create or update departments and staff from an organisation file."""
-        return handlers.load_organisation(self.db, validate(Organisation, organisation),
-                                          self.access)
+        return revisions.load_organisation(self.db, validate(Organisation, organisation),
+                                           self.access)
 
     @rpc(expected_exceptions=EXPECTED, callers=NOTIFICATIONS)
     def get_user(self, username: str) -> dict:
@@ -75,37 +83,38 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     @rpc(expected_exceptions=EXPECTED)
     def register(self, actor: str, document: dict) -> dict:
         """Register a document in the register (no version yet)."""
-        return _dump(handlers.register(self.db, self.control.types, actor,
-                                       validate(NewDocument, document),
-                                       self.control.retention))
+        return _dump(revisions.register(self._uow(), self.control.types, actor,
+                                        validate(NewDocument, document),
+                                        self.control.retention))
 
     @rpc(expected_exceptions=EXPECTED)
     def update(self, actor: str, document_id: str, change: dict) -> dict:
         """Change a document's record: title, process, distribution, confidentiality,
         retention, links, external origin (document_updated)."""
         return _dump(register_handlers.update_document(
-            self.db, self.control.retention, actor, UUID(document_id),
+            self._uow(), self.control.retention, actor, UUID(document_id),
             validate(DocumentChange, change)))
 
     @rpc(expected_exceptions=EXPECTED)
     def archive(self, actor: str, version_id: str, comment: str = "") -> dict:
         """The quality office archives a withdrawn or superseded revision."""
         return _dump(register_handlers.archive(
-            self.db, actor, UUID(version_id), validate(Comment, {"comment": comment}).comment))
+            self._uow(), actor, UUID(version_id),
+            validate(Comment, {"comment": comment}).comment))
 
     @rpc(expected_exceptions=EXPECTED)
     def dispose(self, actor: str, document_id: str, reason: str) -> dict:
         """After the retention period, delete the content of every version of the
         document (a quality office decision with its reason)."""
         return _dump(register_handlers.dispose(
-            self.db, self.versioning, self.control.retention, actor, UUID(document_id),
+            self._uow(), self.versioning, self.control.retention, actor, UUID(document_id),
             validate(Comment, {"comment": reason}).comment, self.control.calendar.today()))
 
     @rpc(expected_exceptions=EXPECTED)
     def disposal_date(self, actor: str, document_id: str) -> str:
         """The first day the document's content may be disposed of (409 if never/not yet
         archived)."""
-        return register_handlers.disposal_date(self.db, self.control.retention, actor,
+        return register_handlers.disposal_date(self._uow(), self.control.retention, actor,
                                                UUID(document_id)).isoformat()
 
     @rpc(expected_exceptions=EXPECTED, callers=SEARCH + NOTIFICATIONS)
@@ -120,8 +129,8 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     def get(self, actor: str, document_id: str) -> dict:
         with self.db.transaction() as cur:
             repo = Repository(cur)
-            user, document = handlers.readable_document(repo, actor, UUID(document_id))
-            return _dump(handlers.as_seen_by(repo, user, document))
+            user, document = reading.readable_document(repo, actor, UUID(document_id))
+            return _dump(reading.as_seen_by(repo, user, document))
 
     @rpc(expected_exceptions=EXPECTED)
     def list(self, actor: str) -> list[dict]:
@@ -129,7 +138,7 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
         with self.db.transaction() as cur:
             repo = Repository(cur)
             user = repo.user(actor)
-            return [_dump(handlers.as_seen_by(repo, user, d))
+            return [_dump(reading.as_seen_by(repo, user, d))
                     for d in repo.documents() if may_read(user, d)]
 
     @rpc(expected_exceptions=EXPECTED)
@@ -137,31 +146,31 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
                      numbering: dict | None = None) -> dict:
         """Turn a staged upload into the next draft revision of the document; a first
         version may carry the edition and revision it had before Procedura."""
-        return _dump(handlers.add_revision(
-            self.db, self.versioning, actor, UUID(document_id),
+        return _dump(revisions.add_revision(
+            self._uow(), self.versioning, actor, UUID(document_id),
             validate(StagedUpload, staged), validate(ChangeNote, note),
             numbering=validate(Numbering, numbering) if numbering else None))
 
     @rpc(expected_exceptions=EXPECTED)
     def restore(self, actor: str, document_id: str, version_id: str, note: dict) -> dict:
         """A superseded version back as a new draft revision."""
-        return _dump(handlers.restore(self.db, self.versioning, actor, UUID(document_id),
-                                      UUID(version_id), validate(ChangeNote, note)))
+        return _dump(revisions.restore(self._uow(), self.versioning, actor, UUID(document_id),
+                                       UUID(version_id), validate(ChangeNote, note)))
 
     @rpc(expected_exceptions=EXPECTED)
     def new_edition(self, actor: str, document_id: str) -> dict:
         """The next upload starts a new edition (revision 0)."""
-        return _dump(handlers.request_new_edition(self.db, actor, UUID(document_id)))
+        return _dump(revisions.request_new_edition(self._uow(), actor, UUID(document_id)))
 
     @rpc(expected_exceptions=EXPECTED)
     def withdraw(self, actor: str, version_id: str, reason: str) -> dict:
         """The quality office withdraws the revision in force."""
-        return _dump(handlers.withdraw(self.db, actor, UUID(version_id),
-                                       validate(Comment, {"comment": reason}).comment))
+        return _dump(revisions.withdraw(self._uow(), actor, UUID(version_id),
+                                        validate(Comment, {"comment": reason}).comment))
 
     @rpc(expected_exceptions=EXPECTED, callers=SEARCH)
     def get_revision(self, actor: str | None, version_id: str) -> dict:
-        return _dump(handlers.get_revision(self.db, actor, UUID(version_id)))
+        return _dump(revisions.get_revision(self._uow(), actor, UUID(version_id)))
 
     @rpc(expected_exceptions=EXPECTED, callers=SEARCH)
     def all_revisions(self) -> list[dict]:
@@ -174,21 +183,21 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     def list_revisions(self, actor: str, document_id: str) -> list[dict]:
         with self.db.transaction() as cur:
             repo = Repository(cur)
-            handlers.readable_document(repo, actor, UUID(document_id))
+            reading.readable_document(repo, actor, UUID(document_id))
             return [_dump(r) for r in repo.revisions(UUID(document_id))]
 
     @rpc(expected_exceptions=EXPECTED)
     def transition(self, actor: str, version_id: str, action: str, signing: dict) -> dict:
         """submit, verify, opinion, endorse, approve or reject a revision."""
-        return _dump(handlers.transition(
-            self.db, self.control.chains, self.control.types, actor, UUID(version_id), action,
-            validate(Signing, signing), self.control.calendar.today()))
+        return _dump(signing_chain.transition(
+            self._uow(), self.control.chains, self.control.types, actor, UUID(version_id),
+            action, validate(Signing, signing), self.control.calendar.today()))
 
     @rpc(expected_exceptions=EXPECTED)
     def reviewed(self, actor: str, document_id: str, comment: str = "") -> dict:
         """"Reviewed, no change": the next review date moves on, no new revision."""
-        return _dump(handlers.reviewed_without_change(
-            self.db, self.control.types, actor, UUID(document_id),
+        return _dump(signing_chain.reviewed_without_change(
+            self._uow(), self.control.types, actor, UUID(document_id),
             validate(Comment, {"comment": comment}).comment, self.control.calendar.today()))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -196,7 +205,7 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
         """Every step signed on a revision: who, function, when, decision, comment."""
         with self.db.transaction() as cur:
             repo = Repository(cur)
-            handlers.readable_revision(repo, actor, UUID(version_id))
+            reading.readable_revision(repo, actor, UUID(version_id))
             return [_dump(s) for s in repo.signatures(UUID(version_id))]
 
     @rpc(expected_exceptions=EXPECTED)
@@ -204,7 +213,7 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
                     username: str | None = None) -> list[dict]:
         """The audit trail of a document or of a user (quality office only)."""
         with self.db.transaction() as cur:
-            handlers.require_quality_office(Repository(cur), actor)
+            reading.require_quality_office(Repository(cur), actor)
             rows = audit.entries(cur, UUID(document_id) if document_id else None, username)
             return json.loads(json.dumps(rows, default=str))
 
@@ -212,8 +221,15 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     def signing_inbox(self, actor: str) -> list[dict]:
         """Revisions waiting for `actor`'s signature or opinion, with what they may do."""
         return [{"revision": _dump(revision), "actions": actions}
-                for revision, actions in handlers.signing_inbox(self.db, self.control.chains,
-                                                                actor)]
+                for revision, actions in signing_chain.signing_inbox(
+                    self._uow(), self.control.chains, actor)]
+
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
+    def outbox_backlog(self, older_than: float) -> dict:
+        """For `procedura doctor`: how many events of this service's outbox are still not
+        relayed `older_than` seconds after they were recorded, and when the oldest was
+        ({"count": int, "oldest": ISO timestamp or None})."""
+        return backlog(self.db, older_than)
 
     @rpc(callers=OPERATORS)
     def verify_audit(self, anchors: list[str] | None = None) -> dict:
@@ -225,11 +241,11 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     @timer(interval=30)
     def bring_into_force(self) -> int:
         """Approved revisions whose effective date has come enter into force."""
-        return handlers.bring_due_into_force(self.db, self.control.types,
-                                             self.control.calendar.today())
+        return signing_chain.bring_due_into_force(self._uow(), self.control.types,
+                                                  self.control.calendar.today())
 
     @timer(interval=3600)
     def announce_reviews(self) -> int:
         """review_due, N days before each document's periodic review."""
-        return handlers.announce_reviews(self.db, self.control.types,
-                                         self.control.calendar.today())
+        return signing_chain.announce_reviews(self._uow(), self.control.types,
+                                              self.control.calendar.today())

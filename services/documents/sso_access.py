@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.common.callers import GATEWAY
 from services.common.identity import rpc
 from services.contracts.errors import EXPECTED
-from services.documents import sso_logins
+from services.documents.use_cases import sso_logins
 
 
 class SingleSignOn:

@@ -1,20 +1,20 @@
 """The forms of OSGG 600 and of the quality office, built from Procedura's data (pure:
-no I/O; the routes in forms_routes.py fetch the data and render the result)."""
+no I/O; the routes in routes/api_register.py fetch the data and render the result)."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from services.common.forms import Form, ro_date
+from services.gateway.tables import Form, ro_date
 from services.common.labels import edition_label, roman
 from services.contracts.forms import AcknowledgementReport, RegisterEntry
+from services.contracts import signing
 from services.contracts.models import Document, Revision, Signature, User
+from services.gateway import local_time
 
-LOCAL = ZoneInfo("Europe/Bucharest")   # the dates on the forms are the city hall's
 SIGNED = "semnat electronic"
 # the operations of "Lista responsabililor", in order, and the chain step that signs each
-OPERATIONS = (("Elaborat", "submit"), ("Verificat", "verify"), ("Avizat", "endorse"),
-              ("Aprobat", "approve"))
+OPERATIONS = tuple((term.form_operation, term.action)
+                   for term in (signing.SUBMIT, *signing.STEPS))
 TYPE_LABELS = {
     "PS": "Procedură de sistem", "PO": "Procedură operațională",
     "IL": "Instrucțiune de lucru", "formular": "Formular",
@@ -24,11 +24,11 @@ TYPE_LABELS = {
 
 
 def local_date(moment: datetime | None) -> str:
-    return ro_date(moment.astimezone(LOCAL).date()) if moment else ""
+    return ro_date(moment.astimezone(local_time.zone()).date()) if moment else ""
 
 
 def _footer(now: datetime) -> str:
-    return f"Generat de Procedura la {now.astimezone(LOCAL):%d.%m.%Y %H:%M}."
+    return f"Generat de Procedura la {now.astimezone(local_time.zone()):%d.%m.%Y %H:%M}."
 
 
 def _document_lines(document: Document, revision: Revision | None = None) -> list[str]:
@@ -116,7 +116,7 @@ def difuzare(revision: Revision, report: AcknowledgementReport, quality_office: 
     for number, p in enumerate(people, start=1):
         if p.acknowledged_at:
             signature = (f"confirmat electronic "
-                         f"{p.acknowledged_at.astimezone(LOCAL):%d.%m.%Y %H:%M}")
+                         f"{p.acknowledged_at.astimezone(local_time.zone()):%d.%m.%Y %H:%M}")
         else:
             signature = "neconfirmat" + (" (termen depășit)" if p.overdue else "")
         rows.append([str(number), purpose(p.department, p.username, revision.document,
@@ -152,7 +152,7 @@ def register(entries: list[RegisterEntry], now: datetime) -> Form:
                      ro_date(e.next_review_date)])
     return Form(
         title="Registrul procedurilor",
-        heading=[f"Situația la data de {now.astimezone(LOCAL):%d.%m.%Y}",
+        heading=[f"Situația la data de {now.astimezone(local_time.zone()):%d.%m.%Y}",
                  f"Număr de documente înscrise: {len(rows)}"],
         columns=["Nr. crt.", "Cod", "Titlu", "Tip", "Compartiment", "Proces",
                  "Ediția / revizia în vigoare", "Nr. înregistrare", "Data intrării în vigoare",

@@ -6,6 +6,8 @@ from functools import partial
 import eventlet
 from kombu.exceptions import OperationalError
 
+# registers the contracts' errors: a NotFound from a service is a 404, not a 500
+from services.common import remote_errors  # noqa: F401
 from services.common.identity import IdentifiedRpcProxy
 from services.common.settings import Settings
 from services.contracts.errors import ServiceUnavailable

@@ -10,19 +10,36 @@ from nameko.timer import timer
 from services.common.callers import GATEWAY, OPERATORS
 from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.db import DatabaseProvider
-from services.common.delivery import event_handler
-from services.common.outbox import OutboxRelay
+from services.common.messaging import event_handler
+from services.common.outbox import OutboxRelay, backlog
 from services.common.health import HealthBeacon
 from services.contracts import events
 from services.contracts.confidentiality import may_read
 from services.contracts.errors import EXPECTED, InvalidInput, NotFound, validate
 from services.contracts.models import User
 from services.contracts.notifications import Preferences
-from services.notifications import acknowledgements, delivery, domain, handlers
-from services.notifications.email_repository import EmailRepository
-from services.notifications.mailer import Mailer
-from services.notifications.repository import Repository
-from services.notifications.settings import NotificationSettingsProvider
+from services.contracts.signing import APPROVE, STEP_EVENT_TYPES
+from services.notifications import domain
+from services.notifications.domain import acknowledgements
+from services.notifications.use_cases import email_delivery, feed
+from services.notifications.adapters.email_repository import EmailRepository
+from services.notifications.adapters.mailer import Mailer
+from services.notifications.adapters.repository import Repository
+from services.notifications.bootstrap import NotificationSettingsProvider
+
+# the steps' events go to on_revision_event, but approval's: it has a handler, and so a
+# queue, of its own (on_version_approved); a step added to the chain is heard at once
+_STEPS_BEFORE_APPROVAL = tuple(e for e in STEP_EVENT_TYPES if e != APPROVE.event)
+
+
+def _on_documents(*event_types: str):
+    """One event handler per type of the documents' events, stacked on one method: the
+    queue of each is named by the method (evt-documents-<type>--notifications.<method>)."""
+    def stacked(method):
+        for event_type in reversed(event_types):
+            method = event_handler("documents", event_type)(method)
+        return method
+    return stacked
 
 
 class NotificationsService:
@@ -35,19 +52,14 @@ class NotificationsService:
     documents = IdentifiedRpcProxy("documents")
     settings = NotificationSettingsProvider()
 
-    @event_handler("documents", "version_approved", requeue_on_error=True)
+    @event_handler("documents", "version_approved")
     def on_version_approved(self, payload: dict) -> int:
         """Tell everyone in the departments on the distribution list."""
         return self._notify(payload)
 
-    @event_handler("documents", "version_submitted", requeue_on_error=True)
-    @event_handler("documents", "version_verified", requeue_on_error=True)
-    @event_handler("documents", "version_endorsed", requeue_on_error=True)
-    @event_handler("documents", "version_rejected", requeue_on_error=True)
-    @event_handler("documents", "version_in_force", requeue_on_error=True)
-    @event_handler("documents", "version_superseded", requeue_on_error=True)
-    @event_handler("documents", "document_withdrawn", requeue_on_error=True)
-    @event_handler("documents", "review_due", requeue_on_error=True)
+    @_on_documents("version_submitted", *_STEPS_BEFORE_APPROVAL, "version_rejected",
+                   "version_in_force", "version_superseded", "document_withdrawn",
+                   "review_due")
     def on_revision_event(self, payload: dict) -> int:
         """The next signers, the author of a rejected revision, or the distribution list."""
         return self._notify(payload)
@@ -57,26 +69,26 @@ class NotificationsService:
         # membership is resolved now, when the event happens, and kept with the item
         users = [u for u in self._resolve(domain.audience(event.type, event.data))
                  if may_read(u, event.data)]
-        added = handlers.notify(self.db, self.settings, event, users)
+        added = feed.notify(self.db, self.settings, event, users)
         # an event may arrive after its document was made confidential or its list
         # changed (document_updated heard first): what it added follows the facts now
         try:
             facts = self._facts_now(event.data.document_id)
         except NotFound:   # a document the register does not hold: nothing to follow
             return added
-        if handlers.access_changed(event.data, facts):
-            handlers.follow_access(self.db, facts, self._people)
+        if feed.access_changed(event.data, facts):
+            feed.follow_access(self.db, facts, self._people)
         return added
 
-    @event_handler("documents", "document_updated", requeue_on_error=True)
+    @event_handler("documents", "document_updated")
     def on_document_updated(self, payload: dict) -> dict:
         """Confidentiality or distribution changed: feed items, acknowledgements, their
         reminders and reports follow, for everyone told of the document so far."""
         event = events.parse(payload)
         # the facts as the register holds them now, so a late or repeated event cannot
         # bring old ones back (an idempotent recomputation: no inbox needed)
-        return handlers.follow_access(self.db, self._facts_now(event.data.document_id),
-                                      self._people)
+        return feed.follow_access(self.db, self._facts_now(event.data.document_id),
+                                  self._people)
 
     def _facts_now(self, document_id) -> events.DocumentFacts:
         record = self.documents.document_record(str(document_id))
@@ -137,46 +149,46 @@ class NotificationsService:
     def acknowledge(self, username: str, version_id: str) -> dict:
         """Confirm a revision in force; Forbidden when not on its distribution list, the
         first record again when confirmed before (`"recorded": false`)."""
-        record, new = handlers.acknowledge(self.db, self.settings, username,
-                                           _version_id(version_id))
+        record, new = feed.acknowledge(self.db, self.settings, username,
+                                       _version_id(version_id))
         return {**record.model_dump(mode="json"), "recorded": new}
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def acknowledgement_report(self, version_id: str) -> dict:
         """The distribution list of one revision: who confirmed when, who has not."""
-        return handlers.report(self.db, self.settings,
-                               _version_id(version_id)).model_dump(mode="json")
+        return feed.report(self.db, self.settings,
+                           _version_id(version_id)).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def acknowledgement_report_csv(self, version_id: str) -> str:
         """The same, as a spreadsheet (Romanian headers, dates dd.mm.yyyy HH:MM)."""
-        report = handlers.report(self.db, self.settings, _version_id(version_id))
+        report = feed.report(self.db, self.settings, _version_id(version_id))
         return acknowledgements.report_csv(report.people, self.settings.timezone)
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def department_acknowledgements(self, department: str | None = None) -> list[dict]:
         """Every record of a department's people (all departments: None)."""
         return [a.model_dump(mode="json") for a in
-                handlers.listing(self.db, self.settings, department=department)]
+                feed.listing(self.db, self.settings, department=department)]
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def department_acknowledgements_csv(self, department: str | None = None) -> str:
         """The same, as a spreadsheet."""
         return acknowledgements.listing_csv(
-            handlers.listing(self.db, self.settings, department=department),
+            feed.listing(self.db, self.settings, department=department),
             self.settings.timezone)
 
     @rpc(expected_exceptions=EXPECTED)
     def pending_acknowledgements(self, username: str) -> list[dict]:
         """What a person still has to confirm, due first."""
         return [a.model_dump(mode="json") for a in
-                handlers.listing(self.db, self.settings, username=username)]
+                feed.listing(self.db, self.settings, username=username)]
 
     @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def send_reminders(self, on: str | None = None) -> int:
         """The reminders owed today (or on the day `on`, YYYY-MM-DD); the timer calls it."""
-        return handlers.send_reminders(self.db, self.settings,
-                                       _day(on) if on else handlers.today(self.settings))
+        return feed.send_reminders(self.db, self.settings,
+                                   _day(on) if on else feed.today(self.settings))
 
     @timer(interval=600)
     def remind(self) -> int:
@@ -195,11 +207,18 @@ class NotificationsService:
             return EmailRepository(cur).set_preferences(username, chosen).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
+    def outbox_backlog(self, older_than: float) -> dict:
+        """For `procedura doctor`: how many events of this service's outbox are still not
+        relayed `older_than` seconds after they were recorded, and when the oldest was
+        ({"count": int, "oldest": ISO timestamp or None})."""
+        return backlog(self.db, older_than)
+
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def queue_digests(self, day: str | None = None) -> int:
         """Queue the daily digests of `day` (YYYY-MM-DD; default: yesterday)."""
-        on = _day(day) if day else handlers.today(self.settings) - timedelta(days=1)
+        on = _day(day) if day else feed.today(self.settings) - timedelta(days=1)
         with self.db.transaction() as cur:
-            return delivery.queue_digests(cur, on, self.settings)
+            return email_delivery.queue_digests(cur, on, self.settings)
 
     @timer(interval=600)
     def digest_yesterday(self) -> int:
@@ -208,7 +227,8 @@ class NotificationsService:
     @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def deliver_email(self) -> dict:
         """Send the queued messages whose time has come (the delivery worker's tick)."""
-        return delivery.deliver_due(self.db, Mailer(self.settings.email), self.settings)
+        return email_delivery.deliver_due(self.db, Mailer(self.settings.email),
+                                          self.settings)
 
     @timer(interval=2)
     def delivery_worker(self) -> dict:

@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 
 import yaml
-from nameko.extensions import DependencyProvider
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -61,13 +60,3 @@ def load_holidays(path: str | Path) -> frozenset[date]:
         value = entry["date"] if isinstance(entry, dict) else entry
         days.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
     return frozenset(days)
-
-
-class NotificationSettingsProvider(DependencyProvider):
-    """Hands workers the NotificationSettings, parsed once in setup()."""
-
-    def setup(self):
-        self.settings = NotificationSettings.from_config(self.container.config)
-
-    def get_dependency(self, worker_ctx):
-        return self.settings

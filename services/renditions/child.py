@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -34,7 +33,7 @@ def run_ocr(step: str, source: Path, target: Path, settings: RenditionSettings) 
                           for f in dataclasses.fields(settings)
                           for v in [getattr(settings, f.name)]})
     # the child gets no secrets: only what it needs to find its programs
-    env = {key: os.environ[key] for key in ("PATH", "LANG", "HOME") if key in os.environ}
+    env = processes.child_environment("LANG", "HOME")
     # its scratch files (and so its engines' arguments) in the rendition's own folder of
     # this worker: a worker killed mid-OCR leaves them where the next one to start finds
     # and ends them (services/renditions/engine.py)

@@ -19,7 +19,7 @@ _WIDTH = 800          # the shrunk copy's width: 0.1 degree is 1.4 pixels across
 _COARSE = np.arange(-6.0, 6.01, 0.5)
 _FINE = np.arange(-0.25, 0.26, 0.05)
 _ACROSS = np.arange(-6.0, 6.01, 1.0)  # which way lines run needs no precision
-_MAX_POINTS = 12_000  # dark pixels scored: more only adds time, not precision
+_MAX_POINTS = 6_000   # dark pixels scored: more only adds time, not precision
 _MIN_INK = 500        # fewer dark pixels than this: nothing to straighten
 _SIDEWAYS = 1.5       # columns this much sharper than rows: the lines run down the page
 

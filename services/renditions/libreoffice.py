@@ -20,7 +20,6 @@ soffice.bin too (tests/integration/test_renditions_lifetime.py).
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import tempfile
 import zipfile
@@ -63,8 +62,8 @@ def convert_to_pdf(source: Path, target: Path, *, slot: int,
                 *([f"--infilter={infilter}"] if infilter else []),
                 "--convert-to", export, "--outdir", out, str(source.resolve())]
         # HOME too: without it LibreOffice may write a profile into the real home
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(profile),
-               "LANG": "C.UTF-8", "SAL_USE_VCLPLUGIN": "svp"}
+        env = processes.child_environment(HOME=str(profile), LANG="C.UTF-8",
+                                          SAL_USE_VCLPLUGIN="svp")
         try:
             done = processes.run(argv, timeout=settings.conversion_seconds,
                                  memory_limit=settings.memory_limit_bytes, env=env)

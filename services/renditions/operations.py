@@ -13,8 +13,8 @@ from services.contracts.errors import InvalidInput, ServiceUnavailable
 from services.versioning.adapters.storage import ObjectStore
 
 from .engine import Engine
-from .handlers import render
-from .repository import Renditions
+from .adapters.repository import Renditions
+from .use_cases import render
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,8 @@ This is where OCR's time is: the bare `tesseract` command is the floor, and ever
 else here costs milliseconds (docs/benchmarks.md, "OCR", second run). A page that is one
 image drawn over the whole page (what scanners and images_to_pdf write) gives that image
 as it is: a JPEG goes to Tesseract without being decoded again unless it must be turned,
-and Tesseract embeds a JPEG as it is. Any other page is drawn by pdftoppm.
+and Tesseract embeds a JPEG as it is. Any other page is drawn by pdftoppm. All of this
+is done while Tesseract loads its languages (docs/benchmarks.md, "OCR", fourth run).
 """
 from __future__ import annotations
 
@@ -55,32 +56,48 @@ def read_page(source: Path, page: PageObject, number: int, work: Path, timeout: 
               settings: RenditionSettings) -> PageRead:
     """OCR page `number` of `source` within `timeout` seconds (processes.Deadline past
     it, nothing left running): the drawing, the orientation pass and the reading share
-    that time."""
+    that time. Tesseract starts first and loads its languages (a third of a page's time)
+    while the page is drawn, turned and written here; then it is told which file to read
+    (a list of one image on its standard input, so it embeds a JPEG as it is)."""
     deadline = time.monotonic() + timeout
     left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
-    scan = _embedded(page) or _drawn(source, page, number, work, left(), settings)
-    turned = 0
-    if settings.ocr_deskew or settings.ocr_rotate_pages:
-        skew = deskew.estimate(_preview(scan))
-        if settings.ocr_rotate_pages and skew.sideways:
-            turned = _quarter_turn(scan, work / f"osd-{number}.jpg", left(), settings)
-            if turned:
-                skew = deskew.estimate(scan.image)
-        if settings.ocr_deskew and abs(skew.angle) >= _MIN_SKEW:
-            scan.image, scan.jpeg = deskew.straighten(scan.image, skew.angle), None
-    image_path = _write(scan, work / f"page-{number}")
+    scan = _embedded(page)
+    dpi = scan.dpi if scan else _raster_dpi(page)
+    turns: list[int] = []
+
+    def prepare() -> bytes:
+        ready = scan or _drawn(source, number, dpi, work, left(), settings)
+        turns.append(_upright(ready, work / f"osd-{number}.jpg", left, settings))
+        # a list of one image (absolute: no image format's magic begins with '/')
+        return os.fsencode(_write(ready, work.absolute() / f"page-{number}")) + b"\n"
+
     base = work / f"read-{number}"
-    done = processes.run([TESSERACT, str(image_path), str(base), "-l", settings.ocr_languages,
-                          "--dpi", str(round(scan.dpi)), "pdf", "txt"],
-                         timeout=left(), memory_limit=settings.memory_limit_bytes,
-                         env=_env())
+    done = processes.run([TESSERACT, "-", str(base), "-l", settings.ocr_languages,
+                          "--dpi", str(round(dpi)), "pdf", "txt"], timeout=left(),
+                         memory_limit=settings.memory_limit_bytes, env=_env(), feed=prepare)
     pdf, txt = base.with_suffix(".pdf"), base.with_suffix(".txt")
     if done.returncode != 0 or not pdf.exists():
         raise RenditionFailed(f"OCR of page {number} of {source.name} failed (tesseract "
                               f"exit {done.returncode}): {done.stderr.strip()[-300:]}",
                               {"file": source.name, "page": number})
     return PageRead(pdf, txt.read_text(encoding="utf-8", errors="replace")
-                    if txt.exists() else "", turned)
+                    if txt.exists() else "", turns[0])
+
+
+def _upright(scan: _Scan, probe: Path, left, settings: RenditionSettings) -> int:
+    """Turn the page upright when it lies on its side (Tesseract's orientation pass) and
+    straighten it past _MIN_SKEW; the quarter turns given (0, 90 or 270)."""
+    if not (settings.ocr_deskew or settings.ocr_rotate_pages):
+        return 0
+    skew = deskew.estimate(_preview(scan))
+    turned = 0
+    if settings.ocr_rotate_pages and skew.sideways:
+        turned = _quarter_turn(scan, probe, left(), settings)
+        if turned:
+            skew = deskew.estimate(scan.image)
+    if settings.ocr_deskew and abs(skew.angle) >= _MIN_SKEW:
+        scan.image, scan.jpeg = deskew.straighten(scan.image, skew.angle), None
+    return turned
 
 
 def _embedded(page: PageObject) -> _Scan | None:
@@ -117,15 +134,19 @@ def _embedded(page: PageObject) -> _Scan | None:
         return None
 
 
-def _drawn(source: Path, page: PageObject, number: int, work: Path, timeout: float,
-           settings: RenditionSettings) -> _Scan:
-    """The page drawn by pdftoppm (a child, capped in memory) at 300 dpi, less for a
-    page so large that 300 dpi would pass _DECODE_PIXELS."""
+def _raster_dpi(page: PageObject) -> int:
+    """What a page that is not a scanner's is drawn at: 300 dpi, less for a page so
+    large that 300 dpi would pass _DECODE_PIXELS."""
     try:
         inches = float(page.mediabox.width) * float(page.mediabox.height) / 72 ** 2
     except (TypeError, ValueError, KeyError):
         inches = 8.27 * 11.69
-    dpi = max(72, min(_RASTER_DPI, int((_DECODE_PIXELS / max(inches, 1.0)) ** 0.5)))
+    return max(72, min(_RASTER_DPI, int((_DECODE_PIXELS / max(inches, 1.0)) ** 0.5)))
+
+
+def _drawn(source: Path, number: int, dpi: int, work: Path, timeout: float,
+           settings: RenditionSettings) -> _Scan:
+    """The page drawn by pdftoppm (a child, capped in memory) at `dpi`."""
     out = work / f"drawn-{number}"
     argv = ["pdftoppm", "-r", str(dpi), "-gray", "-jpeg", "-jpegopt", "quality=90",
             "-f", str(number), "-l", str(number), "-singlefile", str(source), str(out)]
@@ -182,5 +203,5 @@ def _write(scan: _Scan, stem: Path) -> Path:
 
 def _env() -> dict:
     # one thread: the worker's slots are the parallelism, as the benchmark measures
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-            "HOME": tempfile.gettempdir(), "OMP_THREAD_LIMIT": "1"}
+    return processes.child_environment(LANG="C.UTF-8", HOME=tempfile.gettempdir(),
+                                       OMP_THREAD_LIMIT="1")

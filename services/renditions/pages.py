@@ -89,9 +89,9 @@ def _draw(objects: PageObjects, settings: RenditionSettings, row: dict, page: in
 def _put_unless_disposed(db, objects: PageObjects, version_id: UUID, key: str,
                          image: bytes, media_type: str, rendition: str) -> str | None:
     """Store a page image drawn while its version may have been disposed of: under a
-    lock of the version's row, which disposal takes to remove the content (services/
-    versioning/repository.py find_to_dispose), so the image is stored before disposal
-    removes every page image, or not at all."""
+    lock of the version's row, which disposal takes to remove the content
+    (services/versioning/adapters/repository.py find_to_dispose), so the image is
+    stored before disposal removes every page image, or not at all."""
     with db.transaction() as cur:
         cur.execute("SELECT disposed_at FROM versions WHERE id = %s FOR KEY SHARE",
                     (version_id,))

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -42,9 +43,12 @@ class Finished:
 
 
 def run(argv: list[str], *, timeout: float, memory_limit: int | None = None,
-        env: dict | None = None, cwd: str | None = None, text: bool = True) -> Finished:
+        env: dict | None = None, cwd: str | None = None, text: bool = True,
+        feed: Callable[[], bytes] | None = None) -> Finished:
     """Run argv to completion within `timeout` seconds, or kill its process group and
-    raise Deadline. Either way no process of the group is left when this returns."""
+    raise Deadline. Either way no process of the group is left when this returns.
+    `feed` makes what the child reads on its standard input; it is called once the
+    child has started, so the caller's work runs while the child loads."""
 
     parent = os.getpid()
 
@@ -61,9 +65,12 @@ def run(argv: list[str], *, timeout: float, memory_limit: int | None = None,
     # open, and no reliance on subprocess's TimeoutExpired, which eventlet's patched
     # subprocess raises as a class of its own
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+        child = subprocess.Popen(argv, stdout=out, stderr=err,
+                                 stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
                                  start_new_session=True, preexec_fn=limit, env=env, cwd=cwd)
         try:
+            if feed:
+                _send(child, feed(), started + timeout)
             _wait(child, started + timeout)
             if child.poll() is None:
                 kill_group(child.pid)
@@ -77,6 +84,41 @@ def run(argv: list[str], *, timeout: float, memory_limit: int | None = None,
         stdout, stderr = out.read(), err.read()
     return Finished(child.returncode, stdout.decode(errors="replace") if text else stdout,
                     stderr.decode(errors="replace"), time.monotonic() - started)
+
+
+def _send(child: subprocess.Popen, data: bytes, deadline: float) -> None:
+    """Write `data` to the child's standard input and close it, giving up at the
+    deadline (which _wait then enforces). A child that stops reading says why by its
+    exit, so a closed pipe ends the writing quietly."""
+    fd = child.stdin.fileno()
+    os.set_blocking(fd, False)   # a full pipe must not hold us past the deadline
+    view = memoryview(data)
+    try:
+        while view and time.monotonic() < deadline:
+            if select.select([], [fd], [], max(0.0, deadline - time.monotonic()))[1]:
+                try:
+                    view = view[os.write(fd, view):]
+                except BlockingIOError:
+                    pass
+    except BrokenPipeError:
+        pass
+    finally:
+        try:
+            child.stdin.close()
+        except BrokenPipeError:
+            pass
+
+
+def child_environment(*inherited: str, **values: str) -> dict[str, str]:
+    """The environment of an engine's child process. It gets nothing of this process's
+    environment but PATH (/usr/bin:/bin when there is none) and the variables named in
+    `inherited` that are set, so no secret reaches a program reading a hostile file;
+    `values` are set on top. The only place under services/ that reads the process
+    environment besides the settings: what it passes on are not Procedura's settings."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    env.update({key: os.environ[key] for key in inherited if key in os.environ})
+    env.update(values)
+    return env
 
 
 def _wait(child: subprocess.Popen, deadline: float) -> None:

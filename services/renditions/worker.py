@@ -12,17 +12,17 @@ from uuid import UUID
 
 from services.common.callers import GATEWAY, OPERATORS
 from services.common.db import DatabaseProvider
-from services.common.delivery import event_handler
+from services.common.messaging import event_handler
 from services.common.health import HealthBeacon
 from services.common.identity import rpc
 from services.common.outbox import OutboxRelay
 from services.common.settings import SettingsProvider
 from services.contracts import events
 from services.contracts.errors import EXPECTED
-from services.renditions import handlers, operations, pages
+from services.renditions import operations, pages, use_cases
 from services.renditions.engine import EngineProvider
 from services.renditions.settings import RenditionSettings
-from services.versioning.adapters.storage import ObjectStoreProvider
+from services.versioning.bootstrap import ObjectStoreProvider
 
 
 def _slots(config: dict) -> int:
@@ -49,18 +49,16 @@ class RenditionWorker:
 
     # requeue only when MinIO or PostgreSQL is away (ServiceUnavailable); a file that
     # cannot be rendered ends `failed` with the reason, never a loop
-    @event_handler("versioning", "version_text_extracted", requeue_on_error=True,
-                   prefetch=_slots)
+    @event_handler("versioning", "version_text_extracted", prefetch=_slots)
     def on_text_extracted(self, payload: dict) -> str:
-        return handlers.render(self.db, self.store, self.engine, self.settings,
-                               events.parse(payload).data.version_id)
+        return use_cases.render(self.db, self.store, self.engine, self.settings,
+                                events.parse(payload).data.version_id)
 
-    @event_handler("versioning", "version_extraction_failed", requeue_on_error=True,
-                   prefetch=_slots)
+    @event_handler("versioning", "version_extraction_failed", prefetch=_slots)
     def on_extraction_failed(self, payload: dict) -> str:
         # no text is no reason for no rendition: a scan Tika could not read is OCR'd here
-        return handlers.render(self.db, self.store, self.engine, self.settings,
-                               events.parse(payload).data.version_id)
+        return use_cases.render(self.db, self.store, self.engine, self.settings,
+                                events.parse(payload).data.version_id)
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def rendition_location(self, version_id: str) -> str:

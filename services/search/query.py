@@ -23,9 +23,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from services.contracts import confidentiality
+from services.contracts import confidentiality, signing
 from services.contracts.models import Role, User
 from services.contracts.search import SearchQuery, SuggestQuery
 from services.search.stopwords import is_stopword
@@ -35,8 +33,8 @@ from services.search.synonyms import expand
 IN_FORCE_ONLY_BY_DEFAULT = True
 HIDDEN_BY_DEFAULT = ["superseded", "withdrawn", "archived", "disposed"]
 # `scope=work`: revisions on their way to coming into force
-WORK_STATUSES = ["draft", "in_verification", "in_endorsement", "in_approval", "approved"]
-SIGNING_CHAINS = Path(__file__).resolve().parents[2] / "config" / "signing-chains.yaml"
+WORK_STATUSES = [status.value for status in signing.WORK_STATUSES]
+SIGNING_CHAINS = signing.CHAINS_FILE
 
 FACETS = {"type": "type", "department": "owner_department", "process": "process",
           "status": "status", "year": "year"}
@@ -204,23 +202,13 @@ def permission_filter(user: User) -> dict | None:
     ], "minimum_should_match": 1}}
 
 
-@dataclass(frozen=True)
-class SigningStep:
-    """A step of the signing chain, as far as search cares: who works on a revision
-    waiting in `status` (config/signing-chains.yaml)."""
-    status: str
-    role: Role
-    own_department: bool = False
-    opinions: bool = False
+# a step of the signing chain, as far as search cares: who works on a revision waiting
+# in its status (config/signing-chains.yaml)
+SigningStep = signing.StepPolicy
 
 
 def signing_steps(path: str | Path = SIGNING_CHAINS) -> tuple[SigningStep, ...]:
-    with open(path, encoding="utf-8") as fh:
-        config = yaml.safe_load(fh)
-    return tuple(SigningStep(spec["status"], Role(spec["role"]),
-                             bool(spec.get("own_department", False)),
-                             bool(spec.get("opinions", False)))
-                 for spec in config["steps"].values())
+    return signing.load_steps(path)
 
 
 def default_view() -> dict:
@@ -244,7 +232,7 @@ def work_filter(user: User, steps: tuple[SigningStep, ...]) -> dict:
     if user.has(Role.AUTHOR):
         should.append(own)
     for step in steps:
-        waiting = {"term": {"status": step.status}}
+        waiting = {"term": {"status": step.status.value}}
         if user.has(step.role):
             should.append({"bool": {"filter": [waiting, own] if step.own_department
                                     else [waiting]}})

@@ -16,7 +16,7 @@ from elasticsearch import helpers
 
 from services.contracts.models import Revision
 from services.search.adapters.index import VersionIndex, index_body
-from services.search.handlers import entry, texts
+from services.search.projections import entry, texts
 
 # the fields `verify` compares (content is not compared: see docs/search.md)
 CHECKED = ("document_id", "code", "title", "type", "owner_department", "distribution",

@@ -1,34 +1,20 @@
 """The search service: an Elasticsearch projection that follows the events."""
 from __future__ import annotations
 
-from services.common.callers import GATEWAY
-from services.common.identity import IdentifiedRpcProxy, rpc
-from services.common.delivery import event_handler
-from nameko.extensions import DependencyProvider
+import dataclasses
 
-from services.common.settings import Settings
+from services.common.callers import GATEWAY, OPERATORS
+from services.common.identity import IdentifiedRpcProxy, rpc
+from services.common.messaging import event_handler
+
 from services.common.health import HealthBeacon
 from services.contracts import events
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import User
 from services.contracts.search import SearchQuery, SuggestQuery
-from services.search import handlers
-from services.search.adapters.index import VersionIndex
-from services.search.query import signing_steps
-
-
-class IndexProvider(DependencyProvider):
-    def setup(self):
-        settings = Settings.from_config(self.container.config)
-        self.index = VersionIndex(settings.elasticsearch_url, settings.search_index,
-                                  settings.search_shards, settings.search_replicas,
-                                  signing_steps(settings.signing_chains_file))
-
-    def start(self):
-        self.index.ensure()
-
-    def get_dependency(self, worker_ctx):
-        return self.index
+from services.contracts.signing import STEP_EVENT_TYPES
+from services.search import projections, rebuild
+from services.search.bootstrap import IndexProvider
 
 
 class SearchService:
@@ -57,60 +43,74 @@ class SearchService:
         return self.index.suggest(validate(User, user),
                                   validate(SuggestQuery, query)).model_dump(mode="json")
 
-    @event_handler("versioning", "version_text_extracted", requeue_on_error=True)
-    def on_text_extracted(self, payload: dict) -> None:
-        handlers.index_version(self.index, self.documents, self.versioning,
-                               events.parse(payload), with_text=True)
+    @rpc(callers=OPERATORS)
+    def verify_index(self) -> dict:
+        """For `procedura doctor`: the index compared with the register and versioning
+        (search/rebuild.py verify): versions missing from it, entries that differ (with
+        the fields that do) and entries of versions the register does not have."""
+        report = rebuild.verify(self.index, rebuild.RpcSource(self.documents, self.versioning))
+        return {**dataclasses.asdict(report), "clean": report.clean}
 
-    @event_handler("versioning", "version_extraction_failed", requeue_on_error=True)
+    @event_handler("versioning", "version_text_extracted")
+    def on_text_extracted(self, payload: dict) -> None:
+        projections.index_version(self.index, self.documents, self.versioning,
+                                  events.parse(payload), with_text=True)
+
+    @event_handler("versioning", "version_extraction_failed")
     def on_extraction_failed(self, payload: dict) -> None:
         # still findable by code and title
-        handlers.index_version(self.index, self.documents, self.versioning,
-                               events.parse(payload), with_text=False)
+        projections.index_version(self.index, self.documents, self.versioning,
+                                  events.parse(payload), with_text=False)
 
-    @event_handler("documents", "version_submitted", requeue_on_error=True)
+    # the signing steps' events (on_verified, on_endorsed, on_approved): _step_handler
+    @event_handler("documents", "version_submitted")
     def on_submitted(self, payload: dict) -> None:
-        handlers.follow_transition(self.index, events.parse(payload))
+        projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "version_verified", requeue_on_error=True)
-    def on_verified(self, payload: dict) -> None:
-        handlers.follow_transition(self.index, events.parse(payload))
-
-    @event_handler("documents", "version_approved", requeue_on_error=True)
-    def on_approved(self, payload: dict) -> None:
-        handlers.follow_transition(self.index, events.parse(payload))
-
-    @event_handler("documents", "version_endorsed", requeue_on_error=True)
-    def on_endorsed(self, payload: dict) -> None:
-        handlers.follow_transition(self.index, events.parse(payload))
-
-    @event_handler("documents", "version_in_force", requeue_on_error=True)
+    @event_handler("documents", "version_in_force")
     def on_in_force(self, payload: dict) -> None:
-        handlers.follow_transition(self.index, events.parse(payload))
+        projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "version_superseded", requeue_on_error=True)
+    @event_handler("documents", "version_superseded")
     def on_superseded(self, payload: dict) -> None:
-        handlers.follow_transition(self.index, events.parse(payload))
+        projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "version_rejected", requeue_on_error=True)
+    @event_handler("documents", "version_rejected")
     def on_rejected(self, payload: dict) -> None:
-        handlers.follow_transition(self.index, events.parse(payload))
+        projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "document_withdrawn", requeue_on_error=True)
+    @event_handler("documents", "document_withdrawn")
     def on_withdrawn(self, payload: dict) -> None:
         """A withdrawn revision leaves the default results (its history stays searchable)."""
-        handlers.follow_transition(self.index, events.parse(payload))
+        projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "document_updated", requeue_on_error=True)
+    @event_handler("documents", "document_updated")
     def on_document_updated(self, payload: dict) -> None:
         """Title, distribution, confidentiality... changed: every version follows."""
-        handlers.follow_document_update(self.index, self.documents, events.parse(payload))
+        projections.follow_document_update(self.index, self.documents, events.parse(payload))
 
-    @event_handler("documents", "version_archived", requeue_on_error=True)
+    @event_handler("documents", "version_archived")
     def on_archived(self, payload: dict) -> None:
-        handlers.follow_transition(self.index, events.parse(payload))
+        projections.follow_transition(self.index, events.parse(payload))
 
-    @event_handler("documents", "document_disposed", requeue_on_error=True)
+    @event_handler("documents", "document_disposed")
     def on_disposed(self, payload: dict) -> None:
         """Disposed content leaves the index (the register facts stay findable)."""
-        handlers.follow_disposal(self.index, events.parse(payload))
+        projections.follow_disposal(self.index, events.parse(payload))
+
+
+def _step_handler(event_type: str):
+    """The handler of a signing step's event (services/contracts/signing.py): the
+    revision's status in the index follows. It is named on_<the step done>
+    (on_verified, ...): the name is its queue's, so a step added to the chain gets a
+    queue of its own and the existing ones keep theirs."""
+    def handler(self, payload: dict) -> None:
+        projections.follow_transition(self.index, events.parse(payload))
+
+    handler.__name__ = "on_" + event_type.removeprefix("version_")
+    handler.__qualname__ = f"SearchService.{handler.__name__}"
+    return event_handler("documents", event_type)(handler)
+
+
+for _handler in map(_step_handler, STEP_EVENT_TYPES):
+    setattr(SearchService, _handler.__name__, _handler)

@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from services.common.callers import GATEWAY
 from services.common.identity import rpc
-from services.common.delivery import event_handler
+from services.common.messaging import event_handler
 
 from services.common.db import DatabaseProvider
 from services.common.health import HealthBeacon
 from services.common.outbox import OutboxRelay
 from services.common.settings import SettingsProvider
 from services.contracts import events
-from services.versioning import handlers
-from services.versioning.adapters.storage import ObjectStoreProvider
-from services.versioning.adapters.tika import TikaProvider
+from services.versioning import use_cases
+from services.versioning.bootstrap import ObjectStoreProvider, TikaProvider
 
 
 class ExtractionWorker:
@@ -33,7 +32,7 @@ class ExtractionWorker:
                 "tika": self.tika.ping()}
 
     # requeue only when Tika itself is away; a bad file ends as `failed`, not a loop
-    @event_handler("versioning", "version_stored", requeue_on_error=True)
+    @event_handler("versioning", "version_stored")
     def extract_text(self, payload: dict) -> str:
-        return handlers.extract_text(self.db, self.store, self.tika, events.parse(payload),
-                                     max_drops=self.settings.extraction.max_attempts)
+        return use_cases.extract_text(self.db, self.store, self.tika, events.parse(payload),
+                                      max_drops=self.settings.extraction.max_attempts)

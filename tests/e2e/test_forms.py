@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import docx
 import pytest
-from pypdf import PdfReader
 
 from procedura_cli.client import ApiError
 from procedura_cli.docgen import docx_bytes
 from tests.e2e.test_document_control import approve_fully
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+from tests.helpers import pdf_text
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -23,10 +23,6 @@ def docx_text(data: bytes) -> str:
     d = docx.Document(io.BytesIO(data))
     return "\n".join([p.text for p in d.paragraphs]
                      + [" | ".join(c.text for c in row.cells) for t in d.tables for row in t.rows])
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
 
 
 def fetch(client, path: str, fmt: str) -> bytes:

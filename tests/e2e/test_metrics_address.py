@@ -3,18 +3,11 @@ PROCEDURA_METRICS_ADDRESS, as in Kubernetes, the gateway serves it on that addre
 never on the address the Service and the Ingress publish."""
 from __future__ import annotations
 
-import socket
 import subprocess
 
 import requests
 
-from tests.testenv import ROOT, eventually
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.testenv import ROOT, eventually, free_port
 
 
 def _answers(url: str) -> bool:
@@ -25,7 +18,7 @@ def _answers(url: str) -> bool:
 
 
 def test_metrics_on_their_own_address_and_not_on_the_gateways(services, environment):
-    web, metrics = f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"
+    web, metrics = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
     env = {**environment.environ("gateway"), "PROCEDURA_GATEWAY_ADDRESS": web,
            "PROCEDURA_METRICS_ADDRESS": metrics}
     log = open(services.run_dir / "gateway-metrics-address.log", "w")

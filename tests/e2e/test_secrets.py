@@ -3,7 +3,6 @@ each service by its own user, and an RPC for no person comes only from a service
 to make it. Every service runs as its own process, as scripts/services.sh starts it."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import uuid
 
@@ -14,11 +13,11 @@ from itsdangerous import URLSafeTimedSerializer
 from kombu import Connection, Exchange, Queue
 
 from services.common.broker_users import SUBSCRIBER
-from services.common.delivery import list_dead_letters
+from services.common.messaging import list_dead_letters
 from services.common.identity import IdentifiedClusterRpcProxy
 from services.gateway.ui.session import SESSION_COOKIE
 from tests.e2e.test_walking_skeleton import register, unique_code
-from tests.testenv import AMQP_PORT, ROOT, eventually
+from tests.testenv import AMQP_PORT, ROOT, eventually, free_port
 
 OLD_DEFAULT = "dev-only-secret-not-for-production"   # config/procedura.yaml's, until now
 REFUSED = (AccessRefused, NotFound, PreconditionFailed)
@@ -42,12 +41,6 @@ def test_a_session_cookie_signed_with_the_old_default_secret_goes_to_log_in(gate
     assert response.headers["Location"].startswith("/login")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("service,target,variable,value", [
     ("gateway", "services.gateway.service:GatewayService", "PROCEDURA_AUTH_SECRET", None),
     ("gateway", "services.gateway.service:GatewayService", "PROCEDURA_AUTH_SECRET",
@@ -59,7 +52,7 @@ def _free_port() -> int:
 def test_a_service_refuses_to_start_without_its_secret_or_with_one_of_the_repository(
         environment, service, target, variable, value):
     env = environment.environ(service)
-    env["PROCEDURA_GATEWAY_ADDRESS"] = f"127.0.0.1:{_free_port()}"
+    env["PROCEDURA_GATEWAY_ADDRESS"] = f"127.0.0.1:{free_port()}"
     env["PROCEDURA_HEALTH_DIR"] = str(ROOT / ".stack" / "test-runs" / "refused")
     env.pop(variable, None)
     if value is not None:

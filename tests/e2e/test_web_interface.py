@@ -98,7 +98,7 @@ def test_every_page_has_a_content_security_policy_without_inline_script(gateway,
         assert "<script>" not in answer.text
     assert radu.get(f"{gateway}/static/app.js", timeout=30).headers[
         "Content-Type"].startswith(("application/javascript", "text/javascript"))
-    for escape in ("/static/../ui_routes.py", "/static/%2e%2e/ui_routes.py",
+    for escape in ("/static/../render.py", "/static/%2e%2e/render.py",
                    "/static/../../service.py"):
         assert radu.get(f"{gateway}{escape}", timeout=30).status_code == 404, escape
 

@@ -11,8 +11,8 @@ import pytest
 from services.contracts import events
 from services.contracts.errors import Conflict, Forbidden
 from services.contracts.models import User
-from services.notifications import handlers
-from services.notifications.acknowledgements import Reminder
+from services.notifications.use_cases import feed as handlers
+from services.notifications.domain.acknowledgements import Reminder
 from tests.integration.test_email_delivery import ndb, settings_for, free_port  # noqa: F401
 
 

@@ -6,7 +6,7 @@ import uuid
 import psycopg2.errors
 import pytest
 
-from services.documents import audit
+from services.documents.adapters import audit
 
 
 def test_entries_chain_and_verify(db):

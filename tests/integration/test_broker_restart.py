@@ -15,7 +15,7 @@ from kombu import Connection, Exchange, Queue
 
 from procedura_cli.demo import organisation
 from services.common.db import Database
-from services.common.delivery import list_dead_letters
+from services.common.messaging import list_dead_letters
 from services.common.outbox import record
 from services.documents.service import DocumentsService
 from services.notifications.service import NotificationsService

@@ -13,7 +13,7 @@ from kombu import Connection, Exchange
 
 from procedura_cli.demo import organisation
 from services.common.db import Database
-from services.common.delivery import event_handler, list_dead_letters
+from services.common.messaging import event_handler, list_dead_letters
 from services.common.inbox import first_delivery
 from services.contracts import events
 from services.documents.service import DocumentsService

@@ -12,8 +12,8 @@ import pytest
 from services.common.settings import AuthSettings
 from services.contracts.errors import (
     Forbidden, InvalidInput, ServiceUnavailable, Unauthorized)
-from services.documents import directory_sync, logins
-from services.documents.directory import Directory, WrongCredentials
+from services.documents.use_cases import directory_sync, logins
+from services.documents.adapters.directory import Directory, WrongCredentials
 from tests.directory_room import LDAPS_URL, DirectoryRoom
 
 _rooms = itertools.count()
@@ -226,7 +226,7 @@ def test_a_mass_deactivation_or_an_empty_answer_is_refused_unless_forced(db, roo
 
 def test_break_glass_account_logs_in_locally_and_is_audited(db, room):
     from services.contracts.models import User
-    from services.documents.repository import Repository
+    from services.documents.adapters.repository import Repository
 
     with db.transaction() as cur:
         Repository(cur).save_staff(User(username="dir.urgenta", full_name="Urgență",

@@ -8,7 +8,8 @@ import psycopg2.errors
 import pytest
 
 from services.documents.domain import DocumentTypes
-from services.documents.repository import Repository
+from services.documents.adapters.repository import Repository
+from services.documents.adapters.unit_of_work import PostgresUnitOfWork
 
 TYPES = DocumentTypes({"types": {"PO": {"code": "PO-{department}-{nn}", "review_months": 12}},
                        "review_notice_days": 30})
@@ -29,6 +30,12 @@ def new_revision(cur, document_id, revision: int, status: str) -> uuid.UUID:
                    VALUES (%s, %s, 1, %s, %s, 'ana')""",
                 (version_id, document_id, revision, status))
     return version_id
+
+
+@pytest.fixture
+def uow(db):
+    """The use cases' unit of work on this test's database."""
+    return PostgresUnitOfWork(db)
 
 
 def test_fifty_concurrent_approvals_get_fifty_consecutive_numbers(db):
@@ -71,10 +78,10 @@ def test_the_database_refuses_a_second_revision_in_force(db):
         new_revision(cur, new_document(cur), 0, "in_force")
 
 
-def test_the_timer_brings_due_revisions_into_force_and_supersedes_the_previous(db):
+def test_the_timer_brings_due_revisions_into_force_and_supersedes_the_previous(db, uow):
     from datetime import date, timedelta
 
-    from services.documents.handlers import bring_due_into_force
+    from services.documents.use_cases.signing import bring_due_into_force
 
     today = date.today()
     with db.transaction() as cur:
@@ -92,9 +99,9 @@ def test_the_timer_brings_due_revisions_into_force_and_supersedes_the_previous(d
             cur.execute("SELECT status FROM revisions WHERE version_id = %s", (version_id,))
             return cur.fetchone()["status"]
 
-    bring_due_into_force(db, TYPES, today)              # not yet
+    bring_due_into_force(uow, TYPES, today)              # not yet
     assert (status(old), status(due)) == ("in_force", "approved")
-    assert bring_due_into_force(db, TYPES, today + timedelta(days=10)) >= 1
+    assert bring_due_into_force(uow, TYPES, today + timedelta(days=10)) >= 1
     assert (status(old), status(due), status(later)) == ("superseded", "in_force", "approved")
     with db.transaction() as cur:
         cur.execute("""SELECT type FROM outbox WHERE payload->'data'->>'version_id' IN (%s, %s)
@@ -102,10 +109,10 @@ def test_the_timer_brings_due_revisions_into_force_and_supersedes_the_previous(d
         assert [r["type"] for r in cur.fetchall()] == ["version_superseded", "version_in_force"]
 
 
-def test_review_due_is_announced_once_per_due_date_and_a_review_moves_it_on(db):
+def test_review_due_is_announced_once_per_due_date_and_a_review_moves_it_on(db, uow):
     from datetime import date, timedelta
 
-    from services.documents.handlers import announce_reviews, reviewed_without_change
+    from services.documents.use_cases.signing import announce_reviews, reviewed_without_change
 
     today = date.today()
     with db.transaction() as cur:
@@ -122,14 +129,14 @@ def test_review_due_is_announced_once_per_due_date_and_a_review_moves_it_on(db):
                            AND payload->>'subject' = %s""", (str(document_id),))
             return cur.fetchone()["n"]
 
-    announce_reviews(db, TYPES, today - timedelta(days=15))   # 35 days before: not yet
+    announce_reviews(uow, TYPES, today - timedelta(days=15))   # 35 days before: not yet
     assert announced() == 0
-    announce_reviews(db, TYPES, today)                        # 20 days before: due
-    announce_reviews(db, TYPES, today + timedelta(days=1))    # not twice
+    announce_reviews(uow, TYPES, today)                        # 20 days before: due
+    announce_reviews(uow, TYPES, today + timedelta(days=1))    # not twice
     assert announced() == 1
-    document = reviewed_without_change(db, TYPES, "sef.dj", document_id, "Fără modificări",
+    document = reviewed_without_change(uow, TYPES, "sef.dj", document_id, "Fără modificări",
                                        today)
     assert document.next_review_date == today.replace(year=today.year + 1) \
         if not (today.month == 2 and today.day == 29) else True
-    announce_reviews(db, TYPES, today)                        # the new date is a year away
+    announce_reviews(uow, TYPES, today)                        # the new date is a year away
     assert announced() == 1

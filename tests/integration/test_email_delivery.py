@@ -2,7 +2,6 @@
 process): the delivery log, retries with backoff, giving up, the daily digest."""
 from __future__ import annotations
 
-import socket
 import uuid
 from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -10,19 +9,13 @@ from types import SimpleNamespace
 import pytest
 
 from services.contracts.notifications import Preferences
-from services.notifications import delivery
-from services.notifications.email_repository import EmailRepository
-from services.notifications.mailer import Mailer
-from services.notifications.repository import Repository
+from services.notifications.use_cases import email_delivery as delivery
+from services.notifications.adapters.email_repository import EmailRepository
+from services.notifications.adapters.mailer import Mailer
+from services.notifications.adapters.repository import Repository
 from services.notifications.settings import NotificationSettings
 from tests.mailserver import MailServer
-from tests.testenv import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.testenv import ROOT, free_port
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Single sign-on against the real Keycloak of the local stack (issue 16, point 4): the
 gateway's issuer (services/gateway/oidc.py) takes Keycloak's own tokens and refuses a
 bad signature, a wrong audience, an expired token and an ID token of another sign-in; the
-documents service (services/documents/sso_logins.py, real PostgreSQL) takes a sign-in's
+documents service (services/documents/use_cases/sso_logins.py, real PostgreSQL) takes a sign-in's
 state once, refreshes or adds the person the issuer vouches for, and keeps out people
 Procedura has deactivated or whose department it does not have. Keycloak's people are the
 stack's OpenLDAP's: one added there signs in, one disabled there cannot."""
@@ -17,7 +17,7 @@ from joserfc.jwk import RSAKey
 
 from services.common.oidc_settings import OidcSettings
 from services.contracts.errors import InvalidInput, ServiceUnavailable, Unauthorized
-from services.documents import sso_logins
+from services.documents.use_cases import sso_logins
 from services.gateway.oidc import Issuer
 from tests import keycloak
 from tests.testenv import stack_secrets

@@ -11,16 +11,23 @@ import pytest
 
 from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import DocumentChange, NewDocument
-from services.documents import register_handlers
+from services.documents.adapters.unit_of_work import PostgresUnitOfWork
+from services.documents.use_cases import register as register_handlers
 from services.documents.domain import DocumentTypes, add_months
-from services.documents.handlers import register
-from services.documents.register import Retention
+from services.documents.use_cases.revisions import register
+from services.documents.domain.register import Retention
 
 TYPES = DocumentTypes({"types": {"PO": {"code": "PO-{department}-{nn}"},
                                  "extern": {"code": "EXT-{any}"}}})
 RETENTION = Retention({"classes": {"permanent": {"years": None}, "10y": {"years": 10},
                                    "5y": {"years": 5}},
                        "default": "10y", "types": {"extern": "5y"}})
+
+
+@pytest.fixture
+def uow(db):
+    """The use cases' unit of work on this test's database."""
+    return PostgresUnitOfWork(db)
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +69,14 @@ def audit_actions(db, document_id) -> list[str]:
         return [row["action"] for row in cur.fetchall()]
 
 
-def test_an_external_document_is_registered_with_its_origin_and_retention(db, people):
+def test_an_external_document_is_registered_with_its_origin_and_retention(db, uow, people):
     extern = dict(code=code("EXT"), title="Ordinul SGG nr. 600/2018", type="extern",
                   owner_department="SMC", distribution=["DJ"], scim_standard=9,
                   archive_indicator="I-A-3")
     with pytest.raises(InvalidInput) as raised:
-        register(db, TYPES, people["quality"], NewDocument(**extern), RETENTION)
+        register(uow, TYPES, people["quality"], NewDocument(**extern), RETENTION)
     assert raised.value.details["field"] == "issuer"
-    document = register(db, TYPES, people["quality"], NewDocument(
+    document = register(uow, TYPES, people["quality"], NewDocument(
         **extern, issuer="Secretariatul General al Guvernului",
         external_reference="OSGG 600/2018", validity_date=date(2030, 12, 31)), RETENTION)
     assert (document.scim_standard, document.archive_indicator, document.retention_class,
@@ -80,19 +87,19 @@ def test_an_external_document_is_registered_with_its_origin_and_retention(db, pe
             cur.execute("UPDATE documents SET issuer = NULL WHERE id = %s", (document.id,))
 
 
-def test_links_name_documents_of_the_register(db, people):
-    form = register(db, TYPES, people["quality"], po(), RETENTION)
-    linked = register(db, TYPES, people["quality"], po(links=[
+def test_links_name_documents_of_the_register(db, uow, people):
+    form = register(uow, TYPES, people["quality"], po(), RETENTION)
+    linked = register(uow, TYPES, people["quality"], po(links=[
         {"relation": "form", "document_id": str(form.id)}]), RETENTION)
     assert [(l.relation.value, l.document_id) for l in linked.links] == [("form", form.id)]
     with pytest.raises(InvalidInput) as raised:
-        register(db, TYPES, people["quality"], po(links=[
+        register(uow, TYPES, people["quality"], po(links=[
             {"relation": "reference", "document_id": str(uuid.uuid4())}]), RETENTION)
     assert raised.value.details["field"] == "links"
 
 
-def test_a_change_is_audited_and_its_event_written_in_the_same_transaction(db, people):
-    document = register(db, TYPES, people["quality"], po(confidential=True), RETENTION)
+def test_a_change_is_audited_and_its_event_written_in_the_same_transaction(db, uow, people):
+    document = register(uow, TYPES, people["quality"], po(confidential=True), RETENTION)
     updated = register_handlers.update_document(
         db, RETENTION, people["head"], document.id,
         DocumentChange(title="Avizarea contractelor de achiziție", distribution=["DJ"],
@@ -114,13 +121,13 @@ def test_a_change_is_audited_and_its_event_written_in_the_same_transaction(db, p
             (people["head"], {"title": None}, InvalidInput, "title"),
             (people["author"], {"title": "Alt titlu"}, Forbidden, None)):
         with pytest.raises(error) as raised:
-            register_handlers.update_document(db, RETENTION, actor, document.id,
+            register_handlers.update_document(uow, RETENTION, actor, document.id,
                                               DocumentChange(**change))
         if field:
             assert raised.value.details["field"] == field
     assert len(outbox(db, document.id, "document_updated")) == 1
     # the same values again: nothing changes, nothing is told
-    register_handlers.update_document(db, RETENTION, people["quality"], document.id,
+    register_handlers.update_document(uow, RETENTION, people["quality"], document.id,
                                       DocumentChange(distribution=["DJ"]))
     assert len(outbox(db, document.id, "document_updated")) == 1
 
@@ -148,44 +155,44 @@ def revision(db, document_id, n: int, status: str) -> uuid.UUID:
     return version_id
 
 
-def test_disposal_only_after_the_retention_period_of_the_archive_file(db, people):
-    document = register(db, TYPES, people["quality"], po(retention_class="5y"), RETENTION)
+def test_disposal_only_after_the_retention_period_of_the_archive_file(db, uow, people):
+    document = register(uow, TYPES, people["quality"], po(retention_class="5y"), RETENTION)
     superseded = revision(db, document.id, 0, "superseded")
     in_force = revision(db, document.id, 1, "in_force")
     versioning, today = RecordingVersioning(), date.today()
 
     with pytest.raises(Conflict) as raised:                 # a revision in force
-        register_handlers.archive(db, people["quality"], in_force, "")
+        register_handlers.archive(uow, people["quality"], in_force, "")
     assert raised.value.details["status"] == "in_force"
     with pytest.raises(Forbidden):
-        register_handlers.archive(db, people["head"], superseded, "")
-    archived = register_handlers.archive(db, people["quality"], superseded, "Dosar I-A-1")
+        register_handlers.archive(uow, people["head"], superseded, "")
+    archived = register_handlers.archive(uow, people["quality"], superseded, "Dosar I-A-1")
     assert archived.status.value == "archived" and archived.archived_at is not None
     [event] = outbox(db, document.id, "version_archived")
     assert event["data"]["previous_status"] == "superseded"
 
     with pytest.raises(Conflict) as raised:                 # the in-force one blocks it
-        register_handlers.dispose(db, versioning, RETENTION, people["quality"], document.id,
+        register_handlers.dispose(uow, versioning, RETENTION, people["quality"], document.id,
                                   "Decizia comisiei nr. 3", today)
     assert raised.value.details["version_id"] == str(in_force)
     with db.transaction() as cur:
         cur.execute("UPDATE revisions SET status = 'withdrawn' WHERE version_id = %s",
                     (in_force,))
-    register_handlers.archive(db, people["quality"], in_force, "")
+    register_handlers.archive(uow, people["quality"], in_force, "")
 
     with pytest.raises(Conflict) as raised:                 # retention not over
-        register_handlers.dispose(db, versioning, RETENTION, people["quality"], document.id,
+        register_handlers.dispose(uow, versioning, RETENTION, people["quality"], document.id,
                                   "Decizia comisiei nr. 3", today)
     possible = date.fromisoformat(raised.value.details["disposal_possible_from"])
     assert possible == add_months(today, 60)       # 5 years from the last archiving
-    assert register_handlers.disposal_date(db, RETENTION, people["quality"],
+    assert register_handlers.disposal_date(uow, RETENTION, people["quality"],
                                            document.id) == possible
     with pytest.raises(Conflict):                           # the day before is still early
-        register_handlers.dispose(db, versioning, RETENTION, people["quality"], document.id,
+        register_handlers.dispose(uow, versioning, RETENTION, people["quality"], document.id,
                                   "Decizia comisiei nr. 3", possible - timedelta(days=1))
     assert versioning.disposed == []
 
-    disposed = register_handlers.dispose(db, versioning, RETENTION, people["quality"],
+    disposed = register_handlers.dispose(uow, versioning, RETENTION, people["quality"],
                                          document.id, "Decizia comisiei nr. 3", possible)
     assert disposed.disposed_at is not None and disposed.status.value == "disposed"
     assert sorted(versioning.disposed[0]) == sorted([str(superseded), str(in_force)])
@@ -199,7 +206,7 @@ def test_disposal_only_after_the_retention_period_of_the_archive_file(db, people
     assert audit_actions(db, document.id)[-1] == "dispose"
     assert "register" in audit_actions(db, document.id)
     with pytest.raises(Conflict):                           # once is enough
-        register_handlers.dispose(db, versioning, RETENTION, people["quality"], document.id,
+        register_handlers.dispose(uow, versioning, RETENTION, people["quality"], document.id,
                                   "din nou", possible)
 
 

@@ -10,7 +10,7 @@ import pytest
 from services.contracts import events
 from services.contracts.models import Role, User
 from services.contracts.search import SearchQuery
-from services.search import handlers
+from services.search import projections
 from services.search.adapters.index import VersionIndex
 
 
@@ -76,19 +76,19 @@ def test_every_version_follows_a_record_change_and_late_events_do_not_undo_it(in
         **facts(document_id, distribution=["AUD"]), changed=["distribution"],
         updated_by="calitate"))
     for _ in range(2):                                       # repeated delivery: same result
-        handlers.follow_document_update(index, RegisterPort(record), event)
+        projections.follow_document_update(index, RegisterPort(record), event)
         assert hits(index, "DJ", word) == set()
         assert hits(index, "AUD", word) == set(versions)
     assert {index.get(v)["title"] for v in versions} == {"Planificarea misiunilor"}
 
     # a transition event written before the change, delivered after it
-    handlers.follow_transition(index, transition(document_id, versions[2], "in_force", 6))
+    projections.follow_transition(index, transition(document_id, versions[2], "in_force", 6))
     assert index.get(versions[2])["distribution"] == ["AUD"]
     assert index.get(versions[2])["status_seq"] == 6
     assert hits(index, "DJ", word) == set()
     # a transition of a version not indexed yet still creates a whole entry
     fresh = str(uuid.uuid4())
-    handlers.follow_transition(index, transition(document_id, fresh, "in_force", 1))
+    projections.follow_transition(index, transition(document_id, fresh, "in_force", 1))
     assert index.get(fresh)["code"] == "PO-AUD-07"
 
 
@@ -103,8 +103,8 @@ def test_disposal_drops_the_text_but_keeps_the_record(index):
     event = events.DocumentDisposedEvent(subject=document_id, data=events.DocumentDisposed(
         **facts(document_id, confidential=False), disposed_by="calitate", reason="Decizia 5",
         versions=[events.DisposedVersion(version_id=vid, status_seq=8)]))
-    handlers.follow_disposal(index, event)
-    handlers.follow_disposal(index, event)
+    projections.follow_disposal(index, event)
+    projections.follow_disposal(index, event)
     assert hits(index, "RP", word) == set()
     entry = index.get(vid)
     assert (entry["status"], entry["content"], entry["has_text"]) == ("disposed", "", False)

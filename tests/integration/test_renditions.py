@@ -4,7 +4,6 @@ password-protected or broken file fails naming why."""
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from services.renditions import processes
 from services.renditions.errors import ConversionTimedOut, CorruptFile, PasswordProtected
 from services.renditions.libreoffice import convert_to_pdf
 from services.renditions.settings import RenditionSettings
+from tests.helpers import pdftotext
 from tests.testenv import eventually
 
 pytestmark = pytest.mark.integration
@@ -32,11 +32,6 @@ WORDS = ["Școală", "și", "țară", "întâlnirea", "ședinței", "Ă", "Â", 
 @pytest.fixture
 def settings(tmp_path):
     return RenditionSettings(profiles_dir=tmp_path / "profiles", conversion_seconds=120)
-
-
-def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
-                          capture_output=True, text=True).stdout
 
 
 def processes_using(marker: str) -> list[int]:
@@ -134,7 +129,7 @@ def test_each_format_becomes_a_pdf_with_its_romanian_letters(make, tmp_path, set
     pdf = convert_to_pdf(source, tmp_path / "out" / "rendition.pdf", slot=0, settings=settings)
 
     assert pdf.read_bytes().startswith(b"%PDF-")
-    text = pdf_text(pdf)
+    text = pdftotext(pdf)
     missing = [w for w in WORDS if w not in text]
     assert not missing, f"{source.name}: {missing} not in the rendition's text {text!r}"
 
@@ -157,7 +152,7 @@ def test_a_conversion_past_its_deadline_is_killed_with_no_process_left(tmp_path)
     # the slot's next file is converted: nothing of the killed run holds its profile
     patient = RenditionSettings(profiles_dir=settings.profiles_dir, conversion_seconds=120)
     pdf = convert_to_pdf(make_txt(tmp_path), tmp_path / "next.pdf", slot=3, settings=patient)
-    assert "Școală" in pdf_text(pdf)
+    assert "Școală" in pdftotext(pdf)
     assert processes_using(profile) == []
 
 
@@ -182,7 +177,7 @@ def test_two_slots_convert_at_the_same_time(tmp_path, settings):
 
     for slot in (0, 1):
         assert isinstance(results[slot], Path), f"slot {slot}: {results[slot]!r}"
-        assert "ședinței" in pdf_text(results[slot])
+        assert "ședinței" in pdftotext(results[slot])
     # they overlapped: each started before the other ended
     assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1]
     assert sorted(p.name for p in settings.profiles_dir.iterdir()) == ["slot-0", "slot-1"]

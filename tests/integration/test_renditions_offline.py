@@ -5,7 +5,6 @@ the table's background while converting (seen: three requests)."""
 from __future__ import annotations
 
 import http.server
-import subprocess
 import threading
 import urllib.error
 import urllib.request
@@ -15,6 +14,7 @@ import pytest
 from services.renditions import libreoffice
 from services.renditions.libreoffice import convert_to_pdf
 from services.renditions.settings import RenditionSettings
+from tests.helpers import pdftotext
 
 pytestmark = pytest.mark.integration
 
@@ -61,18 +61,13 @@ def remote_html(tmp_path, port: int):
     return page
 
 
-def pdf_text(path) -> str:
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
-                          capture_output=True, text=True).stdout
-
-
 def test_an_html_naming_remote_images_converts_without_a_request(server, tmp_path):
     source = remote_html(tmp_path, server.server_port)
 
     target = convert_to_pdf(source, tmp_path / "pagina.pdf", slot=0,
                             settings=RenditionSettings(profiles_dir=tmp_path / "profiles"))
 
-    assert "Primăria municipiului" in pdf_text(target)
+    assert "Primăria municipiului" in pdftotext(target)
     assert server.requests == []
 
 
@@ -87,7 +82,7 @@ def test_without_a_network_namespace_the_profile_alone_blocks_remote_images(
     for n in (1, 2):
         target = convert_to_pdf(source, tmp_path / f"pagina-{n}.pdf", slot=0,
                                 settings=settings)
-        assert "ședința" in pdf_text(target)
+        assert "ședința" in pdftotext(target)
     assert server.requests == []
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from services.contracts.errors import Forbidden, InvalidInput
 from services.contracts.qms import Assessment, NewProcess, NewRisk, RiskChange
-from services.documents import qms_handlers
-from services.documents.qms_repository import QmsRepository
+from services.documents.use_cases import qms as qms_handlers
+from services.documents.adapters.qms_repository import QmsRepository
 
 TODAY = date(2026, 3, 2)
 

@@ -3,14 +3,10 @@ import uuid
 
 import pytest
 
-from services.contracts.models import Role, User
+from services.contracts.models import Role
 from services.contracts.search import SearchQuery, SuggestQuery
 from services.search.adapters.index import VersionIndex
-
-
-def user(department, *roles):
-    return User(username="u", full_name="u", department=department, function="",
-                roles=[Role.READER, *roles])
+from tests.helpers import user
 
 
 @pytest.fixture(scope="module")

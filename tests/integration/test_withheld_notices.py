@@ -11,9 +11,9 @@ import pytest
 from services.contracts import events
 from services.contracts.errors import Forbidden
 from services.contracts.notifications import Preferences
-from services.notifications import handlers
-from services.notifications.email_repository import EmailRepository
-from services.notifications.repository import Repository
+from services.notifications.use_cases import feed as handlers
+from services.notifications.adapters.email_repository import EmailRepository
+from services.notifications.adapters.repository import Repository
 from tests.integration.test_acknowledgements import revision_event, staff
 from tests.integration.test_email_delivery import ndb, settings_for, free_port  # noqa: F401
 

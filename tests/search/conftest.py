@@ -6,14 +6,8 @@ from typing import Iterator
 
 import pytest
 
-from services.contracts.models import Role, User
 from services.search.adapters.index import VersionIndex
 from tests.testenv import ELASTICSEARCH_URL
-
-
-def user(department: str, *roles: Role) -> User:
-    return User(username="u", full_name="u", department=department, function="",
-                roles=[Role.READER, *roles])
 
 
 @contextlib.contextmanager

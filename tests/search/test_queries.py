@@ -6,7 +6,8 @@ import pytest
 
 from services.contracts.models import Role
 from services.contracts.search import SearchQuery, SuggestQuery
-from tests.search.conftest import entry, user
+from tests.helpers import user
+from tests.search.conftest import entry
 
 DJ = user("DJ")
 AVIZARE = str(uuid.uuid4())  # the document PO-DJ-07, with two versions

@@ -14,7 +14,8 @@ from procedura_cli.demo import DEMO
 from procedura_cli.docgen import parse_procedure
 from services.contracts.models import Role
 from services.contracts.search import SearchQuery
-from tests.search.conftest import entry, fresh_index, user
+from tests.helpers import user
+from tests.search.conftest import entry, fresh_index
 from tests.search.relevance_corpus import generated
 
 JUDGEMENTS = Path(__file__).with_name("relevance_judgements.yaml")

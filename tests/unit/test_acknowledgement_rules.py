@@ -4,8 +4,8 @@ import io
 from datetime import date, datetime, timedelta, timezone
 
 from services.contracts.notifications import Preferences, ReportPerson
-from services.notifications import email
-from services.notifications.acknowledgements import (
+from services.notifications.domain import messages as email
+from services.notifications.domain.acknowledgements import (
     Reminder, due_date, is_overdue, reminder_message, reminder_owed, report_csv)
 from services.notifications.settings import NotificationSettings, load_holidays
 from tests.testenv import ROOT
@@ -65,7 +65,7 @@ def test_the_csv_of_a_department_names_each_revision():
     import uuid
 
     from services.contracts.notifications import Acknowledgement
-    from services.notifications.acknowledgements import listing_csv
+    from services.notifications.domain.acknowledgements import listing_csv
 
     record = Acknowledgement(
         version_id=uuid.uuid4(), document_id=uuid.uuid4(), code="PO-DJ-01", title="Petiții",

@@ -8,9 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from procedura_cli.backup_manifest import Destination, check_files
-from procedura_cli.backup_storage import (
-    BackupError, ContentMismatch, DirectoryStorage, destination_storage)
+from procedura_cli.backup_manifest import Destination, check_files, destination_storage
+from procedura_cli.backup_storage import BackupError, ContentMismatch, DirectoryStorage
 
 
 class Breaks(io.BytesIO):

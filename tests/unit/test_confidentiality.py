@@ -3,27 +3,15 @@ that the services ask it rather than a copy of it."""
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timezone
 
 from services.contracts.confidentiality import holders, may_read
 from services.contracts.events import DocumentUpdated
-from services.contracts.models import Document, RevisionStatus, Role, User
-
-
-def user(department, *roles):
-    return User(username="x", full_name="x", department=department, function="f",
-                roles=[Role.READER, *roles])
-
-
-def document(owner="DJ", distribution=("DJ", "RP"), confidential=False):
-    return Document(id=uuid.uuid4(), code="PO-DJ-01", title="t", type="PO",
-                    owner_department=owner, distribution=list(distribution),
-                    confidential=confidential, status=RevisionStatus.DRAFT,
-                    created_at=datetime.now(timezone.utc), created_by="x")
+from services.contracts.models import Role
+from tests.helpers import document, user
 
 
 def test_confidential_documents_are_read_only_by_their_list_owner_and_quality_office():
-    secret = document(owner="AUD", distribution=("PRIMAR",), confidential=True)
+    secret = document(owner_department="AUD", distribution=["PRIMAR"], confidential=True)
     assert holders(secret) == {"AUD", "PRIMAR"}
     assert may_read(user("PRIMAR"), secret)
     assert may_read(user("AUD"), secret)                    # owner, not on its list
@@ -41,10 +29,11 @@ def test_the_rule_reads_an_events_facts_as_it_reads_a_document():
 
 def test_documents_and_notifications_ask_the_one_rule():
     from services.contracts import confidentiality
-    from services.documents import handlers, service as documents
+    from services.documents import service as documents
+    from services.documents.use_cases import reading, signing
     from services.notifications import service as notifications
 
-    for module in (handlers, documents, notifications):
+    for module in (reading, signing, documents, notifications):
         assert module.may_read is confidentiality.may_read, module.__name__
     import services.documents.domain as domain
     import services.notifications.domain as told
@@ -58,7 +47,7 @@ def test_the_rule_imports_no_nameko():
 
 
 def test_notifications_follow_an_event_whose_facts_are_no_longer_the_registers():
-    from services.notifications.handlers import access_changed
+    from services.notifications.use_cases.feed import access_changed
 
     def facts(distribution=("DJ", "RP"), confidential=False, title="t"):
         return DocumentUpdated(document_id=uuid.UUID(int=1), code="PO-DJ-01", title=title,

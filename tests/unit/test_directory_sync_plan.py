@@ -8,8 +8,8 @@ import yaml
 
 from procedura_cli.directory_demo import demo_ldif
 from services.common.directory_settings import DirectorySettings
-from services.documents.directory import DirectoryPerson, escaped
-from services.documents.directory_sync import plan, refusal
+from services.documents.adapters.directory import DirectoryPerson, escaped
+from services.documents.use_cases.directory_sync import plan, refusal
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError
 
 from procedura_cli import docgen
+from tests.helpers import pdf_text
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo" / "procedures"
 EXPECTED = {
@@ -103,22 +104,18 @@ def test_odt_round_trip() -> None:
     assert "SEAP — Sistemul electronic de achiziții publice;" in paras
 
 
-def _pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
-
-
 def test_pdf_text_is_extractable_with_diacritics() -> None:
     proc = docgen.parse_procedure(DEMO_DIR / "PO-DAP-03.md")
     data = docgen.pdf_bytes(proc.title, proc.body)
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
-    text = _pdf_text(data)
+    text = pdf_text(data)
     assert "Procedură operațională PO-DAP-03" in text
     assert "Achiziția directă de produse și servicii" in text
     assert PdfReader(io.BytesIO(data)).metadata.title == proc.title
 
 
 def test_pdf_keeps_cedilla_letters() -> None:
-    text = _pdf_text(docgen.pdf_bytes(TITLE, BODY))
+    text = pdf_text(docgen.pdf_bytes(TITLE, BODY))
     assert "Procedură operațională" in text
     assert "Înregistrarea şi soluţionarea petiţiilor" in text
     assert "şi ţ Ş Ţ" in text
@@ -167,7 +164,7 @@ def test_truncated_pdf_is_broken() -> None:
     with pytest.raises(PdfReadError):
         PdfReader(io.BytesIO(cut), strict=True)
     with pytest.raises(PdfReadError):
-        _pdf_text(cut)
+        pdf_text(cut)
 
 
 def test_truncated_docx_is_broken() -> None:
@@ -192,7 +189,7 @@ def test_write_demo_documents(tmp_path: Path) -> None:
             f: f"{d.code}.{f}" for f in ("docx", "odt", "pdf")}
         assert all(p.is_file() and p.parent == tmp_path for p in d.files.values())
     rp = next(d for d in docs if d.code == "PO-RP-02")
-    assert "Procedură operaţională PO-RP-02" in _pdf_text(rp.files["pdf"].read_bytes())
+    assert "Procedură operaţională PO-RP-02" in pdf_text(rp.files["pdf"].read_bytes())
     assert docx.Document(rp.files["docx"]).paragraphs[0].text == "Procedură operaţională PO-RP-02"
     assert docgen.parse_procedure(DEMO_DIR / "PO-AUD-01.md").meta["confidential"] is True
 

@@ -11,10 +11,11 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from services.common.forms import Form, render, ro_date
+from services.gateway.tables import Form, render, ro_date
 from services.contracts.forms import AcknowledgementReport, RegisterEntry
 from services.contracts.models import Document, Revision, Signature, User
 from services.gateway import forms
+from tests.helpers import pdf_text
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 
@@ -56,10 +57,6 @@ def docx_text(data: bytes) -> str:
     d = docx.Document(io.BytesIO(data))
     cells = [c.text for t in d.tables for row in t.rows for c in row.cells]
     return "\n".join([p.text for p in d.paragraphs] + cells)
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def test_the_list_of_responsible_people_names_the_last_signing_cycle():

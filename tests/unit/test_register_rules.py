@@ -8,8 +8,10 @@ import pytest
 
 from services.contracts.errors import Conflict, Forbidden, InvalidInput, validate
 from services.contracts.models import (
-    Document, DocumentChange, DocumentType, NewDocument, Revision, RevisionStatus, Role, User)
-from services.documents import register as rules
+    Document, DocumentChange, DocumentType, NewDocument, Revision, RevisionStatus, Role)
+from services.documents.domain import register as rules
+from tests import helpers
+from tests.helpers import user
 
 RETENTION = rules.Retention({
     "classes": {"permanent": {"years": None, "label": "Permanent"},
@@ -18,16 +20,11 @@ RETENTION = rules.Retention({
 NOW = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
 
 
-def user(department="DJ", *roles):
-    return User(username=f"u.{department.lower()}", full_name="X", department=department,
-                function="f", roles=[Role.READER, *roles])
-
-
 def document(**extra) -> Document:
-    fields = dict(id=uuid.uuid4(), code="PO-DJ-01", title="Titlu vechi", type="PO",
-                  owner_department="DJ", distribution=["DJ", "RP"], confidential=False,
-                  status="in_force", created_at=NOW, created_by="ana", retention_class="10y")
-    return Document(**{**fields, **extra})
+    """A procedure in force, with the register's fields these tests read."""
+    record = dict(title="Titlu vechi", status="in_force", created_at=NOW, created_by="ana",
+                  retention_class="10y")
+    return helpers.document(**{**record, **extra})
 
 
 def revision(doc: Document, status: RevisionStatus, archived_at=None, n=0) -> Revision:

@@ -10,7 +10,7 @@ from hypothesis import given, strategies as st
 from services.contracts.errors import Forbidden, InvalidInput, validate
 from services.contracts.models import User
 from services.contracts.qms import Assessment
-from services.documents import risks
+from services.documents.domain import risks
 
 scores = st.integers(min_value=1, max_value=5)
 

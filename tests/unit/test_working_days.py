@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.notifications.calendar import add_working_days, is_working_day
+from services.notifications.domain.working_days import add_working_days, is_working_day
 from services.notifications.settings import load_holidays
 from tests.testenv import ROOT
 

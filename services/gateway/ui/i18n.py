@@ -10,16 +10,18 @@ import io
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from services.contracts import signing
+from services.gateway import local_time
+
 LOCALES = ("ro", "en")
 DEFAULT = "ro"
 LOCALE_DIR = Path(__file__).parent / "locale"
-TIMEZONE = ZoneInfo("Europe/Bucharest")
 LANG_COOKIE = "procedura_lang"
 
 
@@ -30,13 +32,29 @@ def translations(locale: str) -> Translations:
     mo, po = directory / "messages.mo", directory / "messages.po"
     if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
         with mo.open("rb") as fh:
-            return Translations(fh)
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
+            found = Translations(fh)
+    else:
+        with po.open("rb") as fh:
+            found = _compiled(read_po(fh, locale=locale))
+    # the signing chain's words are translated where they are defined
+    # (services/contracts/signing.py), so a new step needs no catalog entry
+    found.add_fallback(_compiled(_vocabulary(locale)))
+    return found
+
+
+def _compiled(catalog: Catalog) -> Translations:
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(buffer)
+
+
+def _vocabulary(locale: str) -> Catalog:
+    catalog = Catalog(locale=locale)
+    for term in signing.TERMS:
+        for labels in term.labels.values():
+            catalog.add(labels["en"], labels.get(locale, labels["en"]))
+    return catalog
 
 
 def choose(cookie: str | None, accept_language: str | None) -> str:
@@ -62,7 +80,7 @@ def format_date(value) -> str:
         value = datetime.fromisoformat(value) if "T" in value or " " in value \
             else date.fromisoformat(value)
     if isinstance(value, datetime):
-        value = value.astimezone(TIMEZONE) if value.tzinfo else value
+        value = value.astimezone(local_time.zone()) if value.tzinfo else value
         return value.strftime("%d.%m.%Y")
     return value.strftime("%d.%m.%Y")
 
@@ -74,7 +92,7 @@ def format_datetime(value) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo:
-        value = value.astimezone(TIMEZONE)
+        value = value.astimezone(local_time.zone())
     return value.strftime("%d.%m.%Y %H:%M")
 
 

@@ -220,6 +220,24 @@ def _path(loc: tuple) -> str:
 # --- CSV --------------------------------------------------------------------------
 
 def _csv(text: str) -> Organisation:
+    reader = _csv_reader(text)
+    users, names, problems = _csv_rows(reader)
+    if not users and not problems:
+        problems.append(Problem(2, None, N_("the file has no person")))
+    problems += _csv_user_problems(users, names)
+    if problems:
+        _fail(problems)
+    departments = [{"code": code, "name": name} for code, name in names.items()]
+    try:
+        return Organisation.model_validate({"departments": departments,
+                                            "users": [u for _, u in users]})
+    except ValidationError as exc:
+        _fail([_from_pydantic(None, _path(e["loc"]), e) for e in exc.errors()])
+
+
+def _csv_reader(text: str) -> csv.DictReader:
+    """A reader of the file's rows (`,` or `;`, whichever the header uses more), its
+    header checked: every required column there and no unknown one."""
     first = text.splitlines()[0] if text.splitlines() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
@@ -234,6 +252,13 @@ def _csv(text: str) -> Organisation:
                           {"columns": ", ".join(unknown), "known": ", ".join(CSV_COLUMNS)})]
                  if unknown else []))
     reader.fieldnames = header
+    return reader
+
+
+def _csv_rows(reader: csv.DictReader) -> tuple[list[tuple[int, dict[str, Any]]],
+                                                dict[str, str], list[Problem]]:
+    """The people of the file with their lines, the departments' names by code, and the
+    rows that could not be read."""
     problems: list[Problem] = []
     users: list[tuple[int, dict[str, Any]]] = []
     names: dict[str, str] = {}
@@ -252,8 +277,14 @@ def _csv(text: str) -> Organisation:
                              "function": row.get("function", ""),
                              "roles": row["roles"].replace("|", " ").split(),
                              "password": row["password"]}))
-    if not users and not problems:
-        problems.append(Problem(2, None, N_("the file has no person")))
+    return users, names, problems
+
+
+def _csv_user_problems(users: list[tuple[int, dict[str, Any]]],
+                       names: dict[str, str]) -> list[Problem]:
+    """What is wrong with each person, on their line: a user name given twice, a
+    department no line names (said once per department), a field the model refuses."""
+    problems: list[Problem] = []
     seen: dict[str, int] = {}
     for line, user in users:
         if user["username"] in seen:
@@ -272,11 +303,4 @@ def _csv(text: str) -> Organisation:
         except ValidationError as exc:
             problems += [_from_pydantic(line, e["loc"][2] if len(e["loc"]) > 2 else None, e)
                          for e in exc.errors() if e["loc"][0] == "users"]
-    if problems:
-        _fail(problems)
-    departments = [{"code": code, "name": name} for code, name in names.items()]
-    try:
-        return Organisation.model_validate({"departments": departments,
-                                            "users": [u for _, u in users]})
-    except ValidationError as exc:
-        _fail([_from_pydantic(None, _path(e["loc"]), e) for e in exc.errors()])
+    return problems

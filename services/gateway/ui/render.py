@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
+from services.contracts import signing
 from services.gateway.ui import i18n
 
 HERE = Path(__file__).parent
@@ -33,22 +34,18 @@ def N_(message: str) -> str:
     return message
 
 
+# the signing chain's words come from its vocabulary (services/contracts/signing.py),
+# whose Romanian labels i18n adds to the Romanian catalog
 STATUS = {
-    "draft": N_("Draft"), "in_verification": N_("In verification"),
-    "in_endorsement": N_("In endorsement"), "in_approval": N_("In approval"),
+    "draft": N_("Draft"),
+    **{term.status.value: term.label("status") for term in signing.STEPS},
     "approved": N_("Approved"), "in_force": N_("In force"), "superseded": N_("Superseded"),
     "withdrawn": N_("Withdrawn"), "archived": N_("Archived"), "disposed": N_("Disposed"),
 }
-ACTION = {
-    "submit": N_("Submit for verification"), "verify": N_("Verify"),
-    "opinion": N_("Give opinion"), "endorse": N_("Endorse"), "approve": N_("Approve"),
-    "reject": N_("Reject"), "withdraw": N_("Withdraw"),
-}
-SIGNED = {
-    "submit": N_("Elaborated by"), "verify": N_("Verified by"), "endorse": N_("Endorsed by"),
-    "approve": N_("Approved by"), "opinion": N_("Opinion of"), "reject": N_("Rejected by"),
-    "withdraw": N_("Withdrawn by"),
-}
+ACTION = {action: signing.term_for_action(action).label("action")
+          for action in signing.ACTIONS}
+SIGNED = {action: signing.term_for_action(action).label("signed")
+          for action in signing.ACTIONS}
 TYPE = {
     "PS": N_("System procedure"), "PO": N_("Operational procedure"),
     "IL": N_("Work instruction"), "formular": N_("Form"),
@@ -59,11 +56,9 @@ FACET = {"type": N_("Type"), "department": N_("Department"), "process": N_("Proc
          "status": N_("Status"), "year": N_("Year")}
 AUDIT = {
     "register": N_("registered"), "upload": N_("uploaded"), "restore": N_("restored"),
-    "version_submitted": N_("submitted"), "version_verified": N_("verified"),
-    "version_endorsed": N_("endorsed"), "version_approved": N_("approved"),
+    **{term.audit_key: term.label("audit") for term in signing.TERMS},
     "version_in_force": N_("came into force"), "version_superseded": N_("superseded"),
-    "version_rejected": N_("rejected"), "document_withdrawn": N_("withdrawn"),
-    "opinion": N_("opinion"), "review_due": N_("review due"),
+    "review_due": N_("review due"),
     "reviewed": N_("reviewed, no change"), "new_edition": N_("new edition requested"),
 }
 FLASH = {
@@ -80,6 +75,13 @@ LINK = {"reference": N_("Reference document"), "form": N_("Associated form"),
         "replaces": N_("Replaces"), "related": N_("Related document")}
 RISK_LEVEL = {"scăzută": N_("low"), "medie": N_("medium"), "ridicată": N_("high")}
 RISK_STATUS = {"open": N_("open"), "monitored": N_("monitored"), "closed": N_("closed")}
+
+
+def badge(status: str) -> str:
+    """The classes of a status badge: a revision waiting for a signature also has
+    `badge-waiting` (one colour for every step of the chain, static/app.css)."""
+    waiting = status in {s.value for s in signing.WAITING_STATUSES}
+    return f"badge badge-{status}" + (" badge-waiting" if waiting else "")
 
 
 def _level_class(exposure: int) -> str:
@@ -151,7 +153,7 @@ def context(locale: str) -> dict:
         return value or "—"
 
     return {"_": _, "ngettext": tr.ngettext, "lang": locale, "edition": edition,
-            "status_label": lambda s: _(STATUS.get(s, s)),
+            "status_label": lambda s: _(STATUS.get(s, s)), "badge_class": badge,
             "action_label": lambda a: _(ACTION.get(a, a)),
             "signed_label": lambda a: _(SIGNED[a]) if a in SIGNED else a,
             "type_label": lambda t: _(TYPE.get(t, t)),

@@ -14,9 +14,8 @@ from minio import Minio
 from minio.commonconfig import CopySource
 from minio.error import S3Error
 from minio.versioningconfig import ENABLED, VersioningConfig
-from nameko.extensions import DependencyProvider
 
-from services.common.settings import MinioSettings, Settings
+from services.common.settings import MinioSettings
 from services.contracts.errors import InvalidInput
 
 CHUNK = 1024 * 1024
@@ -237,16 +236,3 @@ class ObjectStore:
         return self.client.presigned_get_object(self.bucket, key,
                                                 expires=timedelta(minutes=minutes),
                                                 version_id=version_id)
-
-
-class ObjectStoreProvider(DependencyProvider):
-    def setup(self):
-        settings = Settings.from_config(self.container.config)
-        settings.secret("minio.access_key"), settings.secret("minio.secret_key")
-        self.store = ObjectStore(settings.minio)
-
-    def start(self):
-        self.store.ensure_buckets()
-
-    def get_dependency(self, worker_ctx):
-        return self.store

@@ -13,9 +13,6 @@ from dataclasses import dataclass
 import requests
 from eventlet.semaphore import Semaphore
 import tika.tika as tika_client
-from nameko.extensions import DependencyProvider
-
-from services.common.settings import Settings
 
 tika_client.TikaClientOnly = True
 
@@ -158,13 +155,3 @@ def _reason(status: int, body: str) -> str:
              500: "Tika failed while parsing the file"}
     detail = _first_line(body)
     return f"{known.get(status, f'Tika answered {status}')}: {detail}"
-
-
-class TikaProvider(DependencyProvider):
-    def setup(self):
-        settings = Settings.from_config(self.container.config)
-        self.tika = Tika(settings.tika_url, settings.extraction.timeout_seconds,
-                         settings.extraction.max_characters, settings.extraction.concurrency)
-
-    def get_dependency(self, worker_ctx):
-        return self.tika

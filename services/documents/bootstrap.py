@@ -1,0 +1,61 @@
+"""The documents service's providers beyond the shared ones: they wire the settings and
+the adapters (the YAML of signing chains and document types, the clock, the directory)."""
+from __future__ import annotations
+
+import yaml
+from nameko.extensions import DependencyProvider
+
+from services.common.settings import Settings
+from services.documents.domain import DocumentTypes, SigningChains
+from services.documents.adapters.clock import Calendar
+from services.documents.adapters.directory import Directory
+from services.documents.domain.register import Retention
+
+
+class DocumentControlConfig(DependencyProvider):
+    """The signing chains and document types (read once from their YAML files) and
+    the calendar."""
+
+    def setup(self):
+        settings = Settings.from_config(self.container.config)
+        with open(settings.signing_chains_file, encoding="utf-8") as fh:
+            self.chains = SigningChains(yaml.safe_load(fh))
+        with open(settings.document_types_file, encoding="utf-8") as fh:
+            types = yaml.safe_load(fh)
+        self.types = DocumentTypes(types)
+        self.retention = Retention(types.get("retention"))
+        self.calendar = Calendar(settings.timezone)
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+class LoginLimits(DependencyProvider):
+    """How many failed logins make a user name or an address wait (settings `auth`)."""
+
+    def setup(self):
+        self.limits = Settings.from_config(self.container.config).auth
+
+    def get_dependency(self, worker_ctx):
+        return self.limits
+
+
+class DirectoryProvider(DependencyProvider):
+    """The directory, built once in setup() when `auth.backend` is ldap (a process refuses
+    to start without the search account's password, naming it), its pooled connections
+    closed in stop(); None with the local backend."""
+
+    def setup(self):
+        settings = Settings.from_config(self.container.config)
+        self.backend = settings.auth.backend
+        self.directory = None
+        if self.backend == "ldap":
+            settings.secret("auth.ldap.bind_password")
+            self.directory = Directory(settings.auth.ldap)
+
+    def stop(self):
+        if self.directory is not None:
+            self.directory.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.directory

@@ -1,0 +1,179 @@
+"""Use cases of the signing chain: each step a revision takes (submit, verify, opinion,
+endorse, approve, reject), its coming into force and superseding the revision before,
+the signing inbox, and the periodic review."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from uuid import UUID
+
+from services.contracts import events
+from services.contracts.confidentiality import may_read
+from services.contracts.errors import Conflict, Forbidden, InvalidInput
+from services.contracts.models import Document, Revision, RevisionStatus, Role, Signing, User
+from services.contracts.signing import WAITING_STATUSES
+from services.documents import domain
+from services.documents.ports import UnitOfWork
+from services.documents.use_cases.reading import readable_document, readable_revision
+
+_TRANSITION_EVENTS = {
+    "version_submitted": events.VersionSubmittedEvent,
+    "version_verified": events.VersionVerifiedEvent,
+    "version_endorsed": events.VersionEndorsedEvent,
+    "version_approved": events.VersionApprovedEvent,
+    "version_in_force": events.VersionInForceEvent,
+    "version_superseded": events.VersionSupersededEvent,
+    "version_rejected": events.VersionRejectedEvent,
+    "document_withdrawn": events.DocumentWithdrawnEvent,
+    "version_archived": events.VersionArchivedEvent,
+}
+
+
+def transition(uow: UnitOfWork, chains: domain.SigningChains, types: domain.DocumentTypes,
+               actor: str, version_id: UUID, action: str, signing: Signing,
+               today: date) -> Revision:
+    """One step of the signing chain; approval registers the revision and, when its
+    effective date has come, brings it into force."""
+    with uow:
+        repo = uow.documents
+        user, revision = readable_revision(repo, actor, version_id, lock=True)
+        document = revision.document
+        chain = chains.for_type(document.type.value)
+        if action == "opinion":
+            if signing.favourable is None:
+                raise InvalidInput("an opinion says whether it is favourable",
+                                   {"field": "favourable"})
+            step = domain.decide_opinion(chain, user, document, revision.status,
+                                         revision.author, signing.favourable,
+                                         repo.opinions_this_round(version_id))
+            repo.sign(version_id, "opinion",
+                      "favourable" if signing.favourable else "unfavourable", user,
+                      signing.comment)
+            if step is None:
+                uow.audit.append(user.username, "opinion", document.id, version_id,
+                                 {"decision": "favourable", "comment": signing.comment})
+                return repo.revision(version_id)
+        else:
+            step = domain.decide(chain, user, action, document, revision.status,
+                                 revision.author)
+            repo.sign(version_id, step.action, step.decision, user, signing.comment)
+        registration = {}
+        if step.new_status == RevisionStatus.APPROVED:
+            effective = domain.effective_date(signing.effective_date, today)
+            number = domain.registry_number(repo.next_registry_number(today.year), today.year)
+            repo.register_approval(version_id, number, today, effective)
+            registration = {"registry_number": number, "effective_date": effective}
+        _move(uow, document, revision, step.new_status, step.event, user,
+              signing.comment, **registration)
+        if registration and registration["effective_date"] <= today:
+            _bring_into_force(uow, version_id, user, types)
+        return repo.revision(version_id)
+
+
+def signing_inbox(uow: UnitOfWork, chains: domain.SigningChains,
+                  actor: str) -> list[tuple[Revision, list[str]]]:
+    """The revisions waiting for `actor`'s signature or opinion, oldest first."""
+    with uow:
+        repo = uow.documents
+        user = repo.user(actor)
+        inbox = []
+        for revision in repo.all_revisions():
+            document = revision.document
+            if revision.status not in WAITING_STATUSES or not may_read(user, document):
+                continue
+            actions = domain.waiting_for(chains.for_type(document.type.value), user, document,
+                                         revision.status, revision.author)
+            if "opinion" in actions and user.department in repo.opinions_this_round(
+                    revision.version_id):
+                actions.remove("opinion")
+            if actions:
+                inbox.append((revision, actions))
+        return sorted(inbox, key=lambda item: item[0].created_at)
+
+
+def bring_due_into_force(uow: UnitOfWork, types: domain.DocumentTypes, today: date) -> int:
+    """Approved revisions whose effective date has come enter into force (the timer)."""
+    count = 0
+    with uow:
+        repo = uow.documents
+        for version_id in repo.due_for_force(today):
+            _bring_into_force(uow, version_id, None, types)
+            count += 1
+    return count
+
+
+def announce_reviews(uow: UnitOfWork, types: domain.DocumentTypes, today: date) -> int:
+    """review_due for every document whose periodic review is near (once per due date)."""
+    until = today + timedelta(days=types.review_notice_days)
+    with uow:
+        repo = uow.documents
+        documents = repo.reviews_to_announce(until)
+        for document in documents:
+            repo.review_announced(document.id, document.next_review_date)
+            uow.audit.append("system", "review_due", document.id,
+                             details={"due_date": document.next_review_date.isoformat()})
+            uow.outbox.record(events.ReviewDueEvent(
+                subject=document.id, data=events.ReviewDue(
+                    **_facts(document), due_date=document.next_review_date)))
+    return len(documents)
+
+
+def reviewed_without_change(uow: UnitOfWork, types: domain.DocumentTypes, actor: str,
+                            document_id: UUID, comment: str, today: date) -> Document:
+    """"Reviewed, no change": the next review moves one interval on, no new revision."""
+    with uow:
+        repo = uow.documents
+        user, document = readable_document(repo, actor, document_id, lock=True)
+        head = user.has(Role.VERIFIER) and user.department == document.owner_department
+        if not (head or user.has(Role.QMS_ADMIN)):
+            raise Forbidden("the head of the owner department or the quality office "
+                            "records a review", {"department": document.owner_department})
+        if document.next_review_date is None:
+            raise Conflict("nothing of this document is in force to review",
+                           {"status": document.status.value})
+        due = domain.add_months(today, types.review_months(document.type.value))
+        repo.set_next_review(document_id, due)
+        uow.audit.append(actor, "reviewed_without_change", document_id,
+                         details={"comment": comment, "next_review_date": due.isoformat()})
+        return repo.document(document_id)
+
+
+def _bring_into_force(uow: UnitOfWork, version_id: UUID, user: User | None,
+                      types: domain.DocumentTypes) -> None:
+    """The revision comes into force; the one in force before is superseded; the next
+    periodic review is due one interval after its effective date."""
+    repo = uow.documents
+    revision = repo.revision(version_id)
+    document = revision.document
+    repo.set_next_review(document.id, domain.add_months(
+        revision.effective_date, types.review_months(document.type.value)))
+    previous = repo.in_force(document.id)
+    if previous is not None and previous != version_id:
+        old = repo.revision(previous)
+        _move(uow, document, old, RevisionStatus.SUPERSEDED, "version_superseded", user,
+              f"înlocuită de Ediția {revision.edition}, Revizia {revision.revision}")
+    _move(uow, document, revision, RevisionStatus.IN_FORCE, "version_in_force", user,
+          "", registry_number=revision.registry_number, effective_date=revision.effective_date)
+    repo.mark_in_force(version_id)
+
+
+def _move(uow: UnitOfWork, document: Document, revision: Revision, status: RevisionStatus,
+          event_type: str, user: User | None, comment: str, **extra) -> None:
+    """Change a revision's status and record the event in the same transaction."""
+    seq = uow.documents.set_status(revision.version_id, status)
+    uow.audit.append(user.username if user else "system", event_type, document.id,
+                     revision.version_id, {"from": revision.status.value, "to": status.value,
+                                           "comment": comment,
+                                           **{k: str(v) for k, v in extra.items()}})
+    uow.outbox.record(_TRANSITION_EVENTS[event_type](
+        subject=document.id, data=events.RevisionTransitioned(
+            **_facts(document), version_id=revision.version_id, edition=revision.edition,
+            revision=revision.revision, status=status, previous_status=revision.status,
+            status_seq=seq, actor=user.username if user else "system",
+            actor_function=user.function if user else "", comment=comment,
+            author=revision.author, **extra)))
+
+
+def _facts(document: Document) -> dict:
+    return dict(document_id=document.id, code=document.code, title=document.title,
+                type=document.type, owner_department=document.owner_department,
+                distribution=document.distribution, confidential=document.confidential)

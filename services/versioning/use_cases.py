@@ -1,0 +1,319 @@
+"""Use cases of the versioning service and its extraction worker."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta, timezone
+from uuid import UUID
+
+import eventlet
+
+from services.common.filenames import sanitise_filename
+from services.common.labels import edition_label
+from services.common.db import problems_report
+from services.common.outbox import record
+from services.common.settings import Settings
+from services.contracts import events
+from services.contracts.errors import (
+    Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType)
+from services.contracts.models import StagedUpload, StoreVersion, VersionManifest
+from services.versioning.adapters.storage import (
+    ObjectStore, original_key, page_prefix, rendition_key, text_key)
+from services.versioning.adapters.tika import (
+    ExtractionFailed, Tika, TikaDropped, TikaUnavailable)
+from services.versioning import media_types
+from services.versioning.diff import diff_texts
+from services.versioning.adapters.repository import Repository, manifest
+
+log = logging.getLogger(__name__)
+
+
+def store_version(db, store: ObjectStore, settings: Settings,
+                  request: StoreVersion) -> VersionManifest:
+    """Check, hash and move a staged upload to its immutable key; record version_stored.
+
+    Idempotent: asking again for the same version id returns the stored manifest.
+    """
+    staged = request.staged
+    with db.transaction() as cur:
+        existing = Repository(cur).find(request.version_id)
+        if existing is not None:
+            store.discard(staged.staging_key)
+            return manifest(existing)
+    filename = sanitise_filename(staged.filename)
+    try:
+        media_type, size, sha256 = _inspect(store, settings, staged.staging_key, filename)
+        key = original_key(request.document_id, request.version_id, filename)
+        object_version = store.promote(staged.staging_key, key)
+    except Exception:
+        store.discard(staged.staging_key)
+        raise
+    try:
+        with db.transaction() as cur:
+            repo = Repository(cur)
+            repo.insert(request, filename, media_type, size, sha256, key,
+                        text_key(request.document_id, request.version_id), object_version)
+            stored = events.VersionStored(
+                version_id=request.version_id, document_id=request.document_id,
+                edition=request.edition, revision=request.revision, filename=filename,
+                media_type=media_type, size=size, sha256=sha256)
+            record(cur, events.VersionStoredEvent(subject=request.document_id, data=stored))
+            return manifest(repo.get(request.version_id))
+    except BaseException:
+        # no manifest, no object: a request that fails stores nothing (only the object
+        # version this call wrote goes; a concurrent call for the same key keeps its own)
+        store.remove_version(key, object_version)
+        raise
+
+
+def _inspect(store: ObjectStore, settings: Settings, staging_key: str,
+             filename: str) -> tuple[str, int, str]:
+    """(media type, size, sha256) of a staged upload, read once: refused when larger than
+    the limit (before reading it) or of a type Procedura cannot read (once its first
+    bytes are in, before reading the rest). No network call but MinIO's: the type is
+    told here (media_types), the text is Tika's business later, in the worker."""
+    limit, wanted = settings.upload_limit_bytes, settings.extraction.detect_bytes
+    with store.staged(staging_key) as (declared, chunks):
+        if declared > limit:
+            raise PayloadTooLarge(f"the file is larger than {limit} bytes",
+                                  {"field": "file", "limit": limit})
+        digest, size, head = hashlib.sha256(), 0, bytearray()
+        media_type = None
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            if media_type is None:
+                head += chunk[:wanted - len(head)]
+                if len(head) >= wanted:
+                    media_type = _readable_type(bytes(head), filename)
+        if media_type is None:   # smaller than the bytes detection reads
+            media_type = (_readable_type(bytes(head), filename) if size else
+                          # kept as it came; its extraction fails, naming why
+                          media_types.by_name(filename) or media_types.UNKNOWN)
+    return media_type, size, digest.hexdigest()
+
+
+def _readable_type(head: bytes, filename: str) -> str:
+    """The media type of a file Procedura can read; refused otherwise."""
+    media_type = media_types.detect(head, filename)
+    if not media_types.readable(media_type):
+        raise UnsupportedMediaType(f"{media_type} is not a format Procedura can read",
+                                   {"field": "file", "media_type": media_type})
+    return media_type
+
+
+def extract_text(db, store: ObjectStore, tika: Tika, event, attempts: int = 4,
+                 max_drops: int = 3) -> str:
+    """Send a stored original to Tika and keep its text; returns the outcome.
+
+    A file Tika cannot read, or does not finish within the timeout, is marked failed
+    with the reason (no redelivery); a Tika that does not answer is retried with
+    backoff, then the message is requeued. A file during which Tika died or dropped
+    the connection `max_drops` times (counted across deliveries) is marked failed:
+    it is the likely cause, and must not crash Tika forever.
+    """
+    data = event.data
+    with db.transaction() as cur:
+        row = Repository(cur).claim_pending(data.version_id)
+    if row is None:
+        return "already handled"
+    if row["size"] == 0:
+        return _failed(db, data, "the file is empty (0 bytes): there is no text to read")
+    for attempt in range(attempts):
+        # the object version the manifest pinned, not whatever lies under the key now
+        response = store.open(row["object_key"], row["object_version_id"])
+        try:
+            extracted = tika.extract(response, row["filename"], row["media_type"])
+            break
+        except ExtractionFailed as exc:
+            return _failed(db, data, str(exc))
+        except TikaDropped as exc:
+            with db.transaction() as cur:
+                drops = Repository(cur).extraction_dropped(data.version_id)
+            if drops >= max_drops:
+                return _failed(db, data, f"Tika stopped {drops} times while reading this "
+                                         f"file; last: {exc}")
+            if attempt == attempts - 1:
+                raise
+            log.warning("Tika dropped %s (%d of %d), retrying", data.version_id, drops,
+                        max_drops)
+            eventlet.sleep(2 ** attempt)
+        except TikaUnavailable:
+            if attempt == attempts - 1:
+                raise
+            log.warning("Tika unavailable for %s, retrying", data.version_id)
+            eventlet.sleep(2 ** attempt)
+        finally:
+            response.close()
+            response.release_conn()
+    store.put_text(row["text_key"], extracted.text)
+    with db.transaction() as cur:
+        if Repository(cur).extraction_done(data.version_id, len(extracted.text),
+                                           extracted.truncated):
+            record(cur, events.VersionTextExtractedEvent(
+                subject=data.document_id, data=events.VersionTextExtracted(
+                    version_id=data.version_id, document_id=data.document_id,
+                    characters=len(extracted.text), truncated=extracted.truncated)))
+    return "done"
+
+
+def extraction_problems(db, pending_older_than: float, limit: int = 100) -> dict:
+    """For `procedura doctor`: versions without text for too long, and failed ones."""
+    with db.transaction() as cur:
+        return problems_report(Repository(cur).extraction_problems(pending_older_than, limit))
+
+
+def orphan_objects(db, store: ObjectStore, older_than: float, limit: int = 1000) -> list[dict]:
+    """For `procedura doctor`: objects no manifest names, older than `older_than`
+    seconds (younger ones may belong to an upload under way): staged uploads never
+    stored, and originals, texts, PDF renditions or page images without their version."""
+    cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than)
+    found: list[dict] = []
+
+    def orphan(where: str, key: str, size: int, modified: datetime) -> None:
+        found.append({"bucket": where, "key": key, "size": size,
+                      "last_modified": modified.isoformat()})
+
+    for key, size, modified in store.listed(staging=True):
+        if modified < cutoff and len(found) < limit:
+            orphan("staging", key, size, modified)
+    for prefix in ("originals/", "texts/", "renditions/", "pages/"):
+        batch: list[tuple[str, int, datetime]] = []
+        listing = store.listed(staging=False, prefix=prefix)
+        while len(found) < limit:
+            item = next(listing, None)
+            if item is not None and item[2] < cutoff:
+                batch.append(item)
+            if batch and (item is None or len(batch) == 500):
+                with db.transaction() as cur:
+                    known = Repository(cur).known_keys([key for key, _, _ in batch])
+                for key, size, modified in batch:
+                    if key not in known:
+                        orphan("stored", key, size, modified)
+                batch = []
+            if item is None:
+                break
+    return found[:limit]
+
+
+def _failed(db, data, reason: str) -> str:
+    with db.transaction() as cur:
+        if Repository(cur).extraction_failed(data.version_id, reason):
+            record(cur, events.VersionExtractionFailedEvent(
+                subject=data.document_id, data=events.VersionExtractionFailed(
+                    version_id=data.version_id, document_id=data.document_id, error=reason)))
+    return "failed"
+
+
+def verify_integrity(db, store: ObjectStore, batch: int = 200) -> dict:
+    """Hash every stored original again, as the object version its manifest pinned,
+    and compare it with the manifest: `missing` (that version is gone), `mismatch` (its
+    bytes differ), `overwritten` (intact, and downloads still serve it, but something
+    wrote a newer object over it behind Procedura's back)."""
+    checked, problems, after = 0, [], None
+    while True:
+        with db.transaction() as cur:
+            rows = Repository(cur).stored(after, batch)
+        if not rows:
+            return {"checked": checked, "problems": problems}
+        for row in rows:
+            key, pinned = row["object_key"], row["object_version_id"]
+            found = store.stored_sha256(key, pinned)
+            if found is None:
+                problems.append({"version_id": str(row["id"]), "problem": "missing"})
+            elif found != (row["sha256"], row["size"]):
+                problems.append({"version_id": str(row["id"]), "problem": "mismatch",
+                                 "expected": row["sha256"], "found": found[0]})
+            elif pinned and store.newest_version(key) != pinned:
+                problems.append({"version_id": str(row["id"]), "problem": "overwritten",
+                                 "expected": row["sha256"], "found": found[0]})
+            checked += 1
+        after = rows[-1]["id"]
+
+
+def stage_copy(db, store: ObjectStore, version_id: UUID) -> StagedUpload:
+    with db.transaction() as cur:
+        row = Repository(cur).get(version_id)
+    key = store.stage_copy(row["object_key"], row["object_version_id"])
+    return StagedUpload(staging_key=key, filename=row["filename"], size=row["size"])
+
+
+def content_location(db, store: ObjectStore, version_id: UUID, kind: str) -> str:
+    """A short-lived URL of the original (exactly the object version stored) or text."""
+    with db.transaction() as cur:
+        row = Repository(cur).get(version_id)
+    if row["disposed_at"] is not None:
+        raise NotFound(f"the content of version {version_id} was disposed of after its "
+                       f"retention period", {"version_id": str(version_id),
+                                             "disposed_at": row["disposed_at"].isoformat()})
+    if kind == "text":
+        return store.location(row["text_key"])
+    return store.location(row["object_key"], version_id=row["object_version_id"])
+
+
+def protect(db, store: ObjectStore, version_id: UUID) -> bool:
+    """Approved and later: a legal hold on the original's object version, so neither
+    Procedura nor anyone with the bucket's keys can delete or overwrite it."""
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        row = repo.get(version_id)
+        if row["legal_hold"] or row["disposed_at"] is not None:
+            return row["legal_hold"]
+        if not store.hold(row["object_key"], row["object_version_id"]):
+            return False
+        repo.set_legal_hold(version_id)
+        return True
+
+
+def dispose(db, store: ObjectStore, version_ids: list[UUID]) -> int:
+    """Delete the originals, texts, PDF renditions and cached page images of these
+    versions (every object version, holds lifted first); the manifests stay, marked
+    disposed. Idempotent."""
+    removed = 0
+    for version_id in version_ids:
+        with db.transaction() as cur:
+            repo = Repository(cur)
+            row = repo.find_to_dispose(version_id)
+            if row is None:
+                continue
+            removed += store.purge(row["object_key"]) + store.purge(row["text_key"])
+            # where the rendition worker writes one, even if it has not recorded it yet
+            removed += store.purge(rendition_key(row["document_id"], version_id))
+            removed += store.purge_prefix(page_prefix(version_id))
+            repo.mark_disposed(version_id)
+    return removed
+
+
+def integrity_alarm(db, version_id: UUID, found: str, size: int, detected_by: str) -> None:
+    """A download did not hash to the manifest: keep the alarm, log it loudly."""
+    with db.transaction() as cur:
+        row = Repository(cur).get(version_id)
+        cur.execute("""INSERT INTO integrity_alarms (version_id, expected, found, size,
+                                                     detected_by)
+                       VALUES (%s, %s, %s, %s, %s)""",
+                    (version_id, row["sha256"], found, size, detected_by))
+    log.error("integrity alarm: version %s read as sha256 %s (%s bytes), manifest says %s",
+              version_id, found, size, row["sha256"])
+
+
+def diff(db, store: ObjectStore, version_id: UUID, against_id: UUID) -> dict:
+    """What changed from `against_id` to `version_id` (two versions of one document)."""
+    with db.transaction() as cur:
+        repo = Repository(cur)
+        new, old = repo.get(version_id), repo.get(against_id)
+    if new["document_id"] != old["document_id"]:
+        raise NotFound(f"version {against_id} is not a version of the same document",
+                       {"against": str(against_id)})
+    for row in (new, old):
+        if row["extraction"]["status"] != "done":
+            raise Conflict(f"version {row['id']} has no text to compare "
+                           f"(extraction {row['extraction']['status']})",
+                           {"version_id": str(row["id"]),
+                            "extraction": row["extraction"]["status"]})
+    result = diff_texts(store.read_text(old["text_key"]), store.read_text(new["text_key"]),
+                        old_label=_label(old), new_label=_label(new))
+    return {"version_id": str(version_id), "against": str(against_id), **result.as_dict()}
+
+
+def _label(row: dict) -> str:
+    return edition_label(row["edition"], row["revision"])

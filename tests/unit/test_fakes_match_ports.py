@@ -1,0 +1,55 @@
+"""The fakes the use-case tests run on and the adapters the services run on answer to the
+same Protocols (services/*/ports.py): every method of a port exists on both, with the
+same parameters in the same order, kinds and defaults. A fake that drifted from its
+adapter would let a use-case test pass against something production does not do."""
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from services.documents import ports
+from services.documents.adapters.clock import Calendar
+from services.documents.adapters.repository import Repository
+from services.documents.adapters.unit_of_work import (
+    PostgresAuditTrail, PostgresOutbox, PostgresUnitOfWork)
+from tests.unit import fakes
+
+PAIRS = [
+    (ports.Clock, Calendar, fakes.FakeClock),
+    (ports.AuditTrail, PostgresAuditTrail, fakes.FakeAuditTrail),
+    (ports.Outbox, PostgresOutbox, fakes.FakeOutbox),
+    (ports.DocumentsRepository, Repository, fakes.FakeDocumentsRepository),
+    (ports.UnitOfWork, PostgresUnitOfWork, fakes.FakeUnitOfWork),
+]
+
+
+def methods(protocol) -> dict[str, inspect.Signature]:
+    own = {name: value for name, value in vars(protocol).items()
+           if inspect.isfunction(value) and (not name.startswith("_") or name in (
+               "__enter__", "__exit__"))}
+    return {name: inspect.signature(value) for name, value in own.items()}
+
+
+def shape(signature: inspect.Signature) -> list[tuple]:
+    """Names, kinds and defaults: annotations are strings here and may be spelt apart."""
+    return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+
+
+@pytest.mark.parametrize("protocol, adapter, fake", PAIRS,
+                         ids=[p[0].__name__ for p in PAIRS])
+def test_the_adapter_and_the_fake_have_every_method_of_the_port(protocol, adapter, fake):
+    expected = methods(protocol)
+    assert expected, protocol
+    for name, signature in expected.items():
+        for implementation in (adapter, fake):
+            assert hasattr(implementation, name), f"{implementation.__name__}.{name}"
+            found = inspect.signature(getattr(implementation, name))
+            assert shape(found) == shape(signature), f"{implementation.__name__}.{name}"
+
+
+def test_the_unit_of_work_port_names_what_it_holds():
+    held = set(ports.UnitOfWork.__annotations__)
+    assert held == {"documents", "audit", "outbox"}
+    fake = fakes.FakeUnitOfWork(fakes.FakeDocumentsRepository())
+    assert held <= set(vars(fake))

@@ -1,0 +1,403 @@
+"""What the REST API answers to bad input and to a stored original that no longer matches
+its sha256: status, error code, message and details, exactly. The gateway is served
+as nameko serves it (its routes matched by werkzeug, errors mapped by the HTTP
+entrypoint), with the services it calls replaced by fakes."""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from uuid import uuid4
+
+import pytest
+import requests
+from nameko.testing.services import worker_factory
+from werkzeug.routing import Map, Rule
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from services.contracts.errors import NotFound, Unauthorized
+from services.gateway.auth import Tokens
+from services.gateway.client import TrustedProxies
+from services.gateway.entrypoints import HttpEntrypoint
+from services.gateway.params import BIGINT_MAX
+from services.gateway.service import GatewayService
+from services.gateway.ui.session import SESSION_COOKIE, Sessions
+
+VERSION_ID, DOCUMENT_ID = str(uuid4()), str(uuid4())
+NOT_A_NUMBER = f"must be a whole number from 0 to {BIGINT_MAX}"
+PEOPLE = {"s-reader": ("radu", ["reader"]), "s-office": ("ioana", ["reader", "qms_admin"])}
+
+
+def person(username: str, roles: list[str]) -> dict:
+    return {"username": username, "full_name": "Radu Munteanu", "department": "DJ",
+            "function": "Consilier", "roles": roles}
+
+
+def revision(version_id: str, status: str = "in_force") -> dict:
+    document = {"id": DOCUMENT_ID, "code": "PO-DJ-01", "title": "Achiziții", "type": "PO",
+                "owner_department": "DJ", "distribution": [], "confidential": False,
+                "status": "in_force", "created_at": "2026-01-05T09:00:00Z",
+                "created_by": "radu"}
+    return {"version_id": version_id, "document": document, "edition": 1, "revision": 0,
+            "status": status, "status_seq": 4, "author": "radu", "change_summary": "",
+            "created_at": "2026-01-05T09:00:00Z"}
+
+
+class Documents:
+    """The documents service: sessions, log-ins and revisions, recording the calls."""
+
+    def __init__(self):
+        self.calls = []
+        self.status = "in_force"
+
+    def session_user(self, session_id):
+        if session_id not in PEOPLE:
+            raise Unauthorized("the session has ended", {})
+        return person(*PEOPLE[session_id])
+
+    def log_in(self, username, password, address, channel, ttl):
+        self.calls.append(("log_in", username, password, channel, ttl))
+        return {"user": person(username, ["reader"]), "session_id": "s-reader"}
+
+    def get_revision(self, username, version_id):
+        self.calls.append(("get_revision", username, version_id))
+        return revision(version_id, self.status)
+
+    def signatures(self, username, version_id):
+        return []
+
+
+class Versioning:
+    """The versioning service: one stored original, whose bytes `content` says."""
+
+    def __init__(self, content: bytes = b"", sha256: str | None = None):
+        self.content = content
+        self.sha256 = sha256 or hashlib.sha256(content).hexdigest()
+        self.alarms, self.diffs = [], []
+
+    def get(self, version_id):
+        return {"id": version_id, "document_id": DOCUMENT_ID, "edition": 1, "revision": 0,
+                "filename": "Procedură.docx", "media_type": "application/octet-stream",
+                "size": len(self.content), "sha256": self.sha256, "author": "radu",
+                "change_summary": "", "created_at": "2026-01-05T09:00:00Z",
+                "extraction": {"status": "done"}}
+
+    def content_location(self, version_id):
+        return f"http://storage.test/{version_id}"
+
+    def integrity_alarm(self, version_id, found, size, where):
+        self.alarms.append((version_id, found, size, where))
+
+    def diff(self, version_id, against):
+        self.diffs.append((version_id, against))
+        return {"version_id": version_id, "against": against}
+
+
+class Notifications:
+    def __init__(self):
+        self.feeds = []
+
+    def feed(self, username, kind, limit, before):
+        self.feeds.append((username, kind, limit, before))
+        return {"items": []}
+
+
+class Upstream:
+    """A presigned URL's answer, read in chunks."""
+
+    def __init__(self, content: bytes):
+        self.content, self.closed = content, False
+
+    def raise_for_status(self):
+        pass
+
+    def iter_content(self, size):
+        for start in range(0, len(self.content), size):
+            yield self.content[start:start + size]
+
+    def close(self):
+        self.closed = True
+
+
+TOKENS = Tokens("a secret of these tests only", 3600)
+SESSIONS = Sessions("a secret of these tests only", 3600, secure=False)
+GATEWAY = Path(__file__).resolve().parents[2] / "services" / "gateway"
+
+
+@pytest.fixture
+def gateway():
+    config = SimpleNamespace(tokens=TOKENS, proxies=TrustedProxies([]))
+    service = worker_factory(GatewayService, documents=Documents(), versioning=Versioning(),
+                             notifications=Notifications(), config=config,
+                             web=SimpleNamespace(sessions=SESSIONS))
+    return service
+
+
+def call(service, verb: str, path: str, session: str | None = "s-reader",
+         headers: dict | None = None, **options):
+    """The answer nameko's web server would give: the route werkzeug matches, its
+    method called, an error turned into JSON by the HTTP entrypoint."""
+    headers = dict(headers or {})
+    if session:
+        headers["Authorization"] = f"Bearer {TOKENS.issue('radu', session)}"
+    request = Request(EnvironBuilder(path=path, method=verb, headers=headers,
+                                     **options).get_environ())
+    name, values = _routes().bind("gateway.test").match(request.path, verb)
+    try:
+        return getattr(service, name)(request, **values)
+    except Exception as exc:
+        return HttpEntrypoint("GET", "/").response_from_exception(exc)
+
+
+def _routes() -> Map:
+    rules = [Rule(entrypoint.url, methods=entrypoint.method.split(","), endpoint=name)
+             for name, method in inspect.getmembers(GatewayService, inspect.isfunction)
+             for entrypoint in getattr(method, "nameko_entrypoints", ())
+             if isinstance(entrypoint, HttpEntrypoint)]
+    return Map(rules, strict_slashes=False)
+
+
+def error(answer) -> tuple[int, str, str, dict]:
+    body = answer.get_json()["error"]
+    return answer.status_code, body["code"], body["message"], body["details"]
+
+
+# --- /api/auth/token ----------------------------------------------------------------
+@pytest.mark.parametrize("body, field", [
+    ({}, "username"),
+    ({"password": "secret"}, "username"),
+    ({"username": "", "password": "secret"}, "username"),
+    ({"username": 5, "password": "secret"}, "username"),
+    ({"username": None, "password": None}, "username"),
+    ({"username": "radu"}, "password"),
+    ({"username": "radu", "password": ""}, "password"),
+    ({"username": "radu", "password": ["secret"]}, "password"),
+])
+def test_a_log_in_without_a_name_or_password_names_the_first_missing(gateway, body, field):
+    answer = call(gateway, "POST", "/api/auth/token", session=None, json=body)
+    assert error(answer) == (422, "invalid_input", f"{field} is required", {"field": field})
+    assert gateway.documents.calls == []
+
+
+def test_a_log_in_body_that_is_not_an_object_is_refused(gateway):
+    answer = call(gateway, "POST", "/api/auth/token", session=None, json=["radu", "x"])
+    assert error(answer) == (422, "invalid_input", "the body must be a JSON object",
+                             {"field": "body"})
+
+
+def test_a_log_in_takes_other_fields_and_blank_names_as_today(gateway):
+    answer = call(gateway, "POST", "/api/auth/token", session=None,
+                  json={"username": " ", "password": "secret", "remember": True})
+    assert answer.status_code == 200
+    assert answer.get_json()["token_type"] == "bearer"
+    assert gateway.documents.calls == [("log_in", " ", "secret", "api", 3600)]
+
+
+# --- /api/feed ----------------------------------------------------------------------
+@pytest.mark.parametrize("query, field", [
+    ("limit=abc", "limit"), ("limit=-1", "limit"), ("limit=1.5", "limit"),
+    ("limit=%D9%A1%D9%A2", "limit"), (f"limit={BIGINT_MAX + 1}", "limit"),
+    ("before=x", "before"), ("limit=5&before=-3", "before"),
+])
+def test_a_feed_page_that_is_not_a_whole_number_is_named(gateway, query, field):
+    answer = call(gateway, "GET", f"/api/feed?{query}")
+    assert error(answer) == (422, "invalid_input", f"{field} {NOT_A_NUMBER}", {"field": field})
+    assert gateway.notifications.feeds == []
+
+
+@pytest.mark.parametrize("query, asked", [
+    ("", ("radu", None, 50, None)),
+    ("limit=&before=&kind=", ("radu", None, 50, None)),
+    ("limit=10&before=99&kind=approved", ("radu", "approved", 10, 99)),
+    ("limit=0&before=0", ("radu", None, 0, 0)),
+])
+def test_a_feed_page_is_asked_for_as_given(gateway, query, asked):
+    answer = call(gateway, "GET", f"/api/feed?{query}")
+    assert answer.status_code == 200
+    assert gateway.notifications.feeds == [asked]
+
+
+# --- versions -----------------------------------------------------------------------
+def test_a_diff_needs_the_version_to_compare_with(gateway):
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/diff")
+    assert error(answer) == (422, "invalid_input",
+                             "`against` names the version to compare with",
+                             {"field": "against"})
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/diff?against=")
+    assert error(answer)[2] == "`against` names the version to compare with"
+
+
+def test_a_diff_against_what_is_no_version_is_not_found(gateway):
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/diff?against=nope")
+    assert error(answer) == (404, "not_found", "no version nope", {"version_id": "nope"})
+    other = str(uuid4())
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/diff?against={other}")
+    assert answer.status_code == 200
+    assert gateway.versioning.diffs == [(VERSION_ID, other)]
+
+
+def test_an_unknown_action_is_not_found_before_anything_else(gateway):
+    answer = call(gateway, "POST", f"/api/versions/{VERSION_ID}/frobnicate", session=None,
+                  json={})
+    assert error(answer) == (404, "not_found", "no action frobnicate",
+                             {"action": "frobnicate"})
+
+
+@pytest.mark.parametrize("path", ["/api/versions/not-a-uuid",
+                                  "/api/versions/not-a-uuid/content",
+                                  "/api/versions/not-a-uuid/signatures"])
+def test_a_version_that_is_no_uuid_is_not_found(gateway, path):
+    answer = call(gateway, "GET", path)
+    assert error(answer) == (404, "not_found", "no version not-a-uuid",
+                             {"version_id": "not-a-uuid"})
+
+
+def test_a_document_that_is_no_uuid_is_not_found(gateway):
+    answer = call(gateway, "GET", "/api/documents/x1/versions")
+    assert error(answer) == (404, "not_found", "no document x1", {"document_id": "x1"})
+
+
+def test_a_page_width_that_is_not_a_whole_number_is_named(gateway):
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/pages/1?width=wide")
+    assert error(answer) == (422, "invalid_input", f"width {NOT_A_NUMBER}",
+                             {"field": "width"})
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/pages/first")
+    assert error(answer) == (422, "invalid_input", f"page {NOT_A_NUMBER}", {"field": "page"})
+
+
+def test_a_stored_version_is_never_deleted(gateway):
+    answer = call(gateway, "DELETE", f"/api/versions/{VERSION_ID}")
+    assert error(answer) == (
+        409, "conflict", "an in force version cannot be deleted: every stored version is "
+        "kept as it is; instead: withdraw, upload a new revision",
+        {"status": "in_force", "allowed_actions": ["withdraw", "upload a new revision"],
+         "legal_hold": False})
+
+
+@pytest.mark.parametrize("status, article, instead", [
+    ("draft", "a", ["upload a new revision"]),
+    ("in_verification", "an", ["reject"]), ("in_endorsement", "an", ["reject"]),
+    ("in_approval", "an", ["reject"]), ("superseded", "a", ["archive", "restore"]),
+])
+def test_a_stored_version_is_never_replaced_whatever_its_status(gateway, status, article,
+                                                                 instead):
+    gateway.documents.status = status
+    answer = call(gateway, "PUT", f"/api/versions/{VERSION_ID}/content", data=b"new bytes")
+    assert error(answer) == (
+        409, "conflict", f"{article} {status.replace('_', ' ')} version cannot be replaced: "
+        f"every stored version is kept as it is; instead: {', '.join(instead)}",
+        {"status": status, "allowed_actions": instead, "legal_hold": False})
+
+
+def test_the_office_log_takes_only_a_whole_number_limit(gateway):
+    path = "/api/email/deliveries?limit=many"
+    assert error(call(gateway, "GET", path))[:2] == (403, "forbidden")
+    answer = call(gateway, "GET", path, session="s-office")
+    assert error(answer) == (422, "invalid_input", f"limit {NOT_A_NUMBER}", {"field": "limit"})
+
+
+def test_an_unknown_address_under_api_is_a_json_404(gateway):
+    for verb in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        answer = call(gateway, verb, "/api/nothing/here", session=None)
+        assert error(answer) == (404, "not_found", "no such endpoint: /api/nothing/here", {})
+
+
+def test_a_missing_token_is_unauthorized(gateway):
+    answer = call(gateway, "GET", "/api/me", session=None)
+    assert error(answer) == (401, "unauthorized", "missing bearer token",
+                             {"header": "Authorization"})
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
+
+
+# --- downloads: the sha256 is checked as the original streams -----------------------
+def _stored(gateway, monkeypatch, content: bytes, sha256: str | None = None) -> Upstream:
+    gateway.versioning = Versioning(content, sha256)
+    upstream = Upstream(content)
+    monkeypatch.setattr(requests, "get", lambda url, stream, timeout: upstream)
+    return upstream
+
+
+def test_a_small_original_is_checked_whole_before_it_is_sent(gateway, monkeypatch):
+    content = b"procedura " * 100
+    upstream = _stored(gateway, monkeypatch, content)
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/content")
+    assert answer.status_code == 200
+    assert b"".join(answer.response) == content
+    assert answer.headers["Content-Length"] == str(len(content))
+    assert answer.headers["X-Content-SHA256"] == hashlib.sha256(content).hexdigest()
+    assert answer.headers["Content-Disposition"] == (
+        "attachment; filename=\"Procedur?.docx\"; filename*=UTF-8''Procedur%C4%83.docx")
+    assert upstream.closed and gateway.versioning.alarms == []
+
+
+def test_a_small_original_that_does_not_match_is_not_served(gateway, monkeypatch):
+    content = b"procedura " * 100
+    _stored(gateway, monkeypatch, content, sha256="0" * 64)
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/content")
+    assert error(answer) == (
+        500, "integrity_check_failed",
+        "the stored original does not match its sha256: it is not served",
+        {"version_id": VERSION_ID, "expected_sha256": "0" * 64})
+    assert gateway.versioning.alarms == [
+        (VERSION_ID, hashlib.sha256(content).hexdigest(), len(content), "download")]
+
+
+def test_a_large_original_streams_whole_when_it_matches(gateway, monkeypatch):
+    content = bytes(range(256)) * 4000   # past the size checked before sending
+    upstream = _stored(gateway, monkeypatch, content)
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/content")
+    assert answer.status_code == 200
+    assert b"".join(answer.response) == content
+    assert upstream.closed and gateway.versioning.alarms == []
+
+
+def test_a_large_original_that_does_not_match_is_cut_short(gateway, monkeypatch):
+    content = bytes(range(256)) * 4000
+    upstream = _stored(gateway, monkeypatch, content, sha256="0" * 64)
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/content")
+    assert answer.status_code == 200   # the headers went before the end was read
+    sent = []
+    with pytest.raises(IOError, match="download cut short"):
+        for chunk in answer.response:
+            sent.append(chunk)
+    assert 0 < len(b"".join(sent)) < len(content)
+    assert content.startswith(b"".join(sent))
+    assert upstream.closed
+    assert gateway.versioning.alarms == [
+        (VERSION_ID, hashlib.sha256(content).hexdigest(), len(content), "download")]
+
+
+def test_a_version_the_person_may_not_read_is_not_downloaded(gateway, monkeypatch):
+    _stored(gateway, monkeypatch, b"secret")
+
+    def hidden(username, version_id):
+        raise NotFound(f"no version {version_id}", {"version_id": version_id})
+
+    gateway.documents.get_revision = hidden
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/content")
+    assert error(answer)[:3] == (404, "not_found", f"no version {VERSION_ID}")
+
+
+def test_the_gateway_hands_out_an_original_only_through_the_checked_download():
+    asking = [str(path.relative_to(GATEWAY)) for path in GATEWAY.rglob("*.py")
+              if re.search(r"\.content_location\(", path.read_text(encoding="utf-8"))]
+    assert asking == ["downloads.py"]
+
+
+# --- the web session's cookie, where the API takes it too ----------------------------
+def test_a_session_cookie_names_the_person_where_no_token_is_sent(gateway):
+    cookie = f"{SESSION_COOKIE}={SESSIONS.issue('radu', 's-reader')}"
+    answer = call(gateway, "GET", "/api/acknowledgements?department=RP", session=None,
+                  headers={"Cookie": cookie})
+    assert error(answer) == (403, "forbidden", "only the quality office and the department's "
+                             "head see its acknowledgements", {"department": "RP"})
+
+
+@pytest.mark.parametrize("cookie", [SESSIONS.issue("radu", "s-ended"), "forged"])
+def test_a_session_that_has_ended_is_unauthorized(gateway, cookie):
+    answer = call(gateway, "GET", "/api/acknowledgements", session=None,
+                  headers={"Cookie": f"{SESSION_COOKIE}={cookie}"})
+    assert error(answer) == (401, "unauthorized", "the session has expired; log in again", {})
