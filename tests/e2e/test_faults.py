@@ -25,7 +25,7 @@ import requests
 from procedura_cli.client import ApiError, Client
 from procedura_cli.docgen import docx_bytes
 from procedura_cli.localenv import secrets_file
-from tests.e2e.conftest import Services
+from tests.e2e.own_environment import services_running
 from tests import testenv
 from tests.testenv import ROOT, eventually
 
@@ -109,19 +109,9 @@ def private(stack):
 
 @pytest.fixture(scope="module")
 def faulty(private, run_id, org):
-    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
-
     environment = PrivateEnvironment(f"{run_id}f", private)
-    environment.create()
-    services = Services(environment)
-    try:
-        services.up()
-        with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
-            rpc.documents.load_organisation(org)
+    with services_running(environment, org) as services:
         yield environment, services
-    finally:
-        services.down()
-        environment.destroy()
 
 
 def import_command(environment, folder: Path) -> list[str]:

@@ -9,7 +9,7 @@ import zlib
 
 from procedura_cli.docgen import pdf_bytes
 from tests.e2e.conftest import dispose_content
-from tests.e2e.test_renditions_worker import (PDF, RENDERED_WITHIN, pdf_of, rendered,
+from tests.e2e.test_renditions_worker import (PDF, RENDERED_WITHIN, pdf_of, rendered_upload,
                                               scan_pdf)
 from tests.e2e.test_walking_skeleton import BODY, register, unique_code
 from tests.integration.test_renditions import processes_using
@@ -62,8 +62,7 @@ def test_a_page_image_drawn_while_its_version_is_disposed_of_is_not_stored(
 
     author = login("ana.popescu")
     document = register(author, unique_code())
-    version = author.upload(document["id"], "plan.pdf", heavy_pdf(), "", PDF)
-    assert rendered(author, version["id"])["rendition"]["status"] == "done"
+    version = rendered_upload(author, document, "plan.pdf", heavy_pdf(), PDF)
     answers = {}
 
     def ask():   # as the gateway asks, without its answer deadline: drawing takes seconds
@@ -94,8 +93,7 @@ def test_a_rendition_finishing_after_its_version_was_disposed_of_is_not_stored(
 
     author = login("ana.popescu")
     document = register(author, unique_code())
-    before = author.upload(document["id"], "înainte.pdf", pdf_bytes("i", BODY), "", PDF)
-    assert rendered(author, before["id"])["rendition"]["status"] == "done"
+    before = rendered_upload(author, document, "înainte.pdf", pdf_bytes("i", BODY), PDF)
     version = author.upload(document["id"], "dosar scanat.pdf", scan_pdf(4), "", PDF)
     work = RenditionSettings.from_config(environment.config()).work_dir
     # the worker's scratch folder of this version (services/renditions/use_cases.py)

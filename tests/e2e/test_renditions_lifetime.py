@@ -12,7 +12,8 @@ import psycopg2
 
 from procedura_cli.docgen import docx_bytes
 from tests.e2e.conftest import dispose_content
-from tests.e2e.test_renditions_worker import RENDERED_WITHIN, rendered
+from tests.e2e.test_renditions_worker import (RENDERED_WITHIN, rendered, rendered_upload,
+                                              rendition_forgotten)
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
 from tests.integration.test_renditions import TEXT, processes_using
 from tests.integration.test_renditions_lifetime import comm
@@ -64,19 +65,13 @@ def test_a_rendition_stored_by_an_attempt_that_never_recorded_it_is_removed(
 
     author = login("ana.popescu")
     document = register(author, unique_code())
-    version = author.upload(document["id"], "decizie.docx", docx_bytes("d", BODY), "", DOCX)
-    assert rendered(author, version["id"])["rendition"]["status"] == "done"
+    version = rendered_upload(author, document, "decizie.docx", docx_bytes("d", BODY), DOCX)
     key = f"renditions/{document['id']}/{version['id']}.pdf"
     minio = minio_admin()
     # as a worker killed after storing a rendition and before recording it leaves it:
     # an object version the register does not name, the version still pending
     minio.put_object(environment.bucket, key, io.BytesIO(b"%PDF-1.4 stray"), 14)
-    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
-        cur.execute("""UPDATE versioning.versions SET rendition_status = 'pending',
-                              rendition_pages = NULL, rendition_key = NULL,
-                              rendition_object_version = NULL, rendered_at = NULL,
-                              rendition_attempts = 1 WHERE id = %s""", (version["id"],))
-    conn.close()
+    rendition_forgotten(environment, version["id"], attempts=1)
 
     with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
         rpc.renditions.rebuild("missing")

@@ -21,6 +21,8 @@ from procedura_cli.docgen import (
     docx_bytes, encrypted_docx_bytes, encrypted_pdf_bytes, odt_bytes, pdf_bytes,
     truncated_docx_bytes)
 from tests.e2e.conftest import dispose_content
+from tests.e2e.doctor import doctor, pending_for_an_hour
+from tests.e2e.own_environment import services_running
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
 from tests.integration import test_renditions as office
 from tests.integration.test_renditions_long_tiff import long_tiff
@@ -37,6 +39,25 @@ def rendered(client, version_id, timeout=RENDERED_WITHIN):
         version = client.get(f"/api/versions/{version_id}")
         return version if version["rendition"]["status"] != "pending" else None
     return eventually(check, timeout=timeout, interval=0.5)
+
+
+def rendered_upload(author, document, filename: str, data: bytes, media_type: str) -> dict:
+    """The author's upload of a new version, once its rendition is made (the test fails
+    if it is not)."""
+    version = author.upload(document["id"], filename, data, "", media_type)
+    assert rendered(author, version["id"])["rendition"]["status"] == "done"
+    return version
+
+
+def rendition_forgotten(environment, version_id: str, attempts: int) -> None:
+    """The register holds the version's rendition as never made: pending after `attempts`
+    attempts, no rendition named."""
+    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
+        cur.execute("""UPDATE versioning.versions SET rendition_status = 'pending',
+                              rendition_pages = NULL, rendition_key = NULL,
+                              rendition_object_version = NULL, rendered_at = NULL,
+                              rendition_attempts = %s WHERE id = %s""", (attempts, version_id))
+    conn.close()
 
 
 def image_bytes(kind: str, pages: int = 1) -> bytes:
@@ -342,15 +363,9 @@ def test_rebuild_missing_renders_a_version_stored_before_renditions(login, docum
     import subprocess
 
     author = login("ana.popescu")
-    version = author.upload(document["id"], "veche.docx", docx_bytes("v", BODY), "", DOCX)
-    assert rendered(author, version["id"])["rendition"]["status"] == "done"
+    version = rendered_upload(author, document, "veche.docx", docx_bytes("v", BODY), DOCX)
     # as a version stored before this worker existed: pending, nothing in storage
-    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
-        cur.execute("""UPDATE versioning.versions SET rendition_status = 'pending',
-                              rendition_pages = NULL, rendition_key = NULL,
-                              rendition_object_version = NULL, rendered_at = NULL,
-                              rendition_attempts = 0 WHERE id = %s""", (version["id"],))
-    conn.close()
+    rendition_forgotten(environment, version["id"], attempts=0)
     assert author.get(f"/api/versions/{version['id']}")["rendition"]["status"] == "pending"
 
     run = subprocess.run([str(ROOT / ".venv/bin/procedura"), "renditions", "rebuild",
@@ -368,9 +383,8 @@ def test_disposal_removes_the_rendition_and_its_page_images(login, document, env
     from tests.testenv import minio_admin
 
     author = login("ana.popescu")
-    version = author.upload(document["id"], "de-eliminat.docx", docx_bytes("d", BODY), "",
-                            DOCX)
-    assert rendered(author, version["id"])["rendition"]["status"] == "done"
+    version = rendered_upload(author, document, "de-eliminat.docx", docx_bytes("d", BODY),
+                              DOCX)
     minio = minio_admin()
     rendition = f"renditions/{document['id']}/{version['id']}.pdf"
     assert minio.stat_object(environment.bucket, rendition).size > 0
@@ -391,24 +405,14 @@ def limited(stack, run_id, org):
     """A second environment whose worker has tiny limits: LibreOffice 1 s (its start alone
     is longer, so every conversion hangs past it) and 3 pages of OCR per file."""
     from procedura_cli.client import Client
-    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
-    from tests.e2e.conftest import Services
     from tests.testenv import TestEnvironment
 
     environment = TestEnvironment(f"{run_id}lim")
     environment.env.update({"PROCEDURA_RENDITION_CONVERSION_SECONDS": "1",
                             "PROCEDURA_OCR_MAX_PAGES": "3"})
-    environment.create()
-    services = Services(environment)
-    try:
-        services.up()
-        with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
-            rpc.documents.load_organisation(org)
+    with services_running(environment, org) as services:
         password = next(u["password"] for u in org["users"] if u["username"] == "ana.popescu")
         yield Client.login(environment.gateway, "ana.popescu", password), services
-    finally:
-        services.down()
-        environment.destroy()
 
 
 def test_a_conversion_past_its_timeout_fails_naming_it_leaves_no_process_and_the_next_file_is_rendered(limited):  # noqa: E501
@@ -473,42 +477,23 @@ def test_a_tiff_of_300_pages_is_rendered_whole_and_ocr_stops_at_its_page_limit(l
 
 def test_doctor_reports_a_version_long_without_a_rendition_and_failed_ones(
         login, document, environment):
-    import os
-    import subprocess
-
     author = login("ana.popescu")
     stuck = author.upload(document["id"], "blocată.docx", docx_bytes("b", BODY), "", DOCX)
     broken = author.upload(document["id"], "stricată.docx", truncated_docx_bytes("s", BODY),
                            "", DOCX)
     for version in (stuck, broken):
         rendered(author, version["id"])
-    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT rendition_status, created_at FROM versioning.versions "
-                    "WHERE id = %s", (stuck["id"],))
-        kept = cur.fetchone()
-        cur.execute("""UPDATE versioning.versions SET rendition_status = 'pending',
-                              created_at = now() - interval '1 hour' WHERE id = %s""",
-                    (stuck["id"],))
-    conn.close()
 
-    def doctor(*args):
-        return subprocess.run([str(ROOT / ".venv/bin/procedura"), "doctor", "--json", *args],
-                              env={**os.environ, **environment.env}, capture_output=True,
-                              text=True, timeout=300)
-
-    try:
-        result = doctor("--accept-failed", "--rendition-pending-after", "600")
+    with pending_for_an_hour(environment, stuck["id"], "rendition"):
+        result = doctor(environment, "--json", "--accept-failed",
+                        "--rendition-pending-after", "600")
         assert result.returncode == 1, result.stdout + result.stderr
         findings = {(f["kind"], f["item"]): f for f in json.loads(result.stdout)}
         assert findings[("rendition-pending", stuck["id"])]["problem"] is True
         assert "blocată.docx" in findings[("rendition-pending", stuck["id"])]["detail"]
         failed = findings[("rendition-failed", broken["id"])]
         assert failed["problem"] is False and "not a readable" in failed["detail"]
-        later = doctor("--accept-failed", "--rendition-pending-after", "7200")
+        later = doctor(environment, "--json", "--accept-failed",
+                       "--rendition-pending-after", "7200")
         assert ("rendition-pending", stuck["id"]) not in {
             (f["kind"], f["item"]) for f in json.loads(later.stdout)}
-    finally:   # the other tests of this environment expect the register as it was
-        with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
-            cur.execute("UPDATE versioning.versions SET rendition_status = %s, created_at = %s"
-                        " WHERE id = %s", (*kept, stuck["id"]))
-        conn.close()

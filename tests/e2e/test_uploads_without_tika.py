@@ -28,7 +28,7 @@ from procedura_cli.client import Client
 from procedura_cli.docgen import (
     docx_bytes, encrypted_docx_bytes, odt_bytes, pdf_bytes, truncated_docx_bytes,
     truncated_pdf_bytes)
-from tests.e2e.conftest import Services
+from tests.e2e.own_environment import services_running
 from tests.e2e.test_faults import PrivateEnvironment, PrivateStack
 from tests.testenv import eventually
 
@@ -46,22 +46,12 @@ def private_tika(stack):
 
 @pytest.fixture(scope="module")
 def city_hall(private_tika, run_id, org):
-    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
-
     environment = PrivateEnvironment(f"{run_id}u", private_tika)
     # a file that kills Tika's parser is failed after its second death (default 3): each
     # death costs a minute of this module's time
     environment.env["PROCEDURA_EXTRACTION_MAX_ATTEMPTS"] = "2"
-    environment.create()
-    services = Services(environment)
-    try:
-        services.up()
-        with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
-            rpc.documents.load_organisation(org)
+    with services_running(environment, org):
         yield environment
-    finally:
-        services.down()
-        environment.destroy()
 
 
 def person(environment, username: str, password: str) -> Client:

@@ -2,6 +2,8 @@
 only (services/gateway/ui/redirects.py): the usual open-redirect bypasses, one by one."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,36 +24,11 @@ LOCAL = [
     ("/search?q=a\r\nSet-Cookie: x=1", "/search?q=aSet-Cookie:%20x=1"),
 ]
 
-FOREIGN = [
-    None, "", "   ", "x" * 3000,
-    # a scheme or a host, plain
-    "https://evil.example/", "http:evil.example", "HTTPS://evil.example", "//evil.example/",
-    "///evil.example", "////evil.example", "evil.example", "evil.example/x",
-    "javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)",
-    "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)",
-    # backslashes (browsers read them as slashes)
-    "/\\evil.example", "\\\\evil.example", "\\/evil.example", "/\\/evil.example",
-    "/x\\..\\..\\evil", "%5C%5Cevil.example", "/%5Cevil.example",
-    # control and white space, which browsers drop
-    "/\t/evil.example/", "/%09/evil.example/", "/\n/evil.example", "/%0a/evil.example",
-    "/%0d/evil.example", "/\r\n/evil.example", "/%00/evil.example", " //evil.example",
-    "\t//evil.example", "/ /evil.example", "/%20/evil.example", "/\x0b/evil.example",
-    "/\u200b/evil.example", "/%E2%80%8B/evil.example", "/\u2028/evil.example",
-    "/\ufeff/evil.example", "/\u202e/evil.example",
-    # encoded and double-encoded
-    "%2F%2Fevil.example", "/%2Fevil.example", "/%2f%2fevil.example", "%2F%5Cevil.example",
-    "%252F%252Fevil.example", "/%252Fevil.example", "%25252F%25252Fevil.example",
-    "%2525252F%2525252Fevil", "https%3A%2F%2Fevil.example", "https%253A%252F%252Fevil",
-    "javascript%3Aalert(1)", "/%09%2F/evil.example",
-    # unicode look-alikes of / and \ and :
-    "/\uff0fevil.example", "\uff0f\uff0fevil.example", "/\uff3cevil.example",
-    "%EF%BC%8F%EF%BC%8Fevil.example", "/%EF%BC%8Fevil.example",
-    "javascript\uff1aalert(1)",
-    # credentials and ports
-    "//user:pass@evil.example", "//evil.example:443/", "http://127.0.0.1:8080/",
-    # the login page itself (a loop)
-    "/login", "/login?next=/x", "/login/", "/%6Cogin",
-]
+# the usual bypasses, by what they try (the file is data: the strings as a browser or an
+# attacker sends them, JSON escapes for the invisible ones)
+BYPASSES = json.loads(Path(__file__).with_name("redirect_bypasses.json").read_text())
+FOREIGN = [None, "", "   ", "x" * 3000,
+           *(target for targets in BYPASSES.values() for target in targets)]
 
 
 @pytest.mark.parametrize("target, expected", LOCAL)
