@@ -51,7 +51,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--mails", type=int, default=5)
     args = parser.parse_args()
-    from tests.mailserver import MailServer
+    from devenv.mailserver import MailServer
 
     with running_procedura("a") as (environment, org):
         from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy

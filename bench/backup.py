@@ -33,15 +33,16 @@ import psycopg2.extras
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devenv.environment import TestEnvironment, free_port  # noqa: E402
+from devenv.running import Services  # noqa: E402
 from procedura_cli.backup_manifest import Destination  # noqa: E402
 from procedura_cli.backup_restore import restore  # noqa: E402
 from procedura_cli.backup_snapshot import SCHEMAS, libpq_environment, pg_tool  # noqa: E402
 from procedura_cli.backup_storage_s3 import S3Storage  # noqa: E402
-from procedura_cli.main import MIGRATIONS  # noqa: E402
+from procedura_cli.paths import MIGRATIONS  # noqa: E402
 from services.common.migrations import migrate  # noqa: E402
 from services.common.settings import Settings  # noqa: E402
 from services.versioning.adapters.storage import ObjectStore  # noqa: E402
-from tests.testenv import TestEnvironment  # noqa: E402
 
 
 def settings_of(environment: TestEnvironment) -> Settings:
@@ -138,7 +139,7 @@ def s3_destination(bucket: str) -> tuple[str, dict, object]:
     """A bucket of the stack's MinIO standing in for another S3 service (the root keys:
     a benchmark, not a deployment)."""
     from procedura_cli.backup_storage_s3 import s3_client
-    from tests.testenv import MINIO_ENDPOINT, minio_admin, stack_secrets
+    from devenv.environment import MINIO_ENDPOINT, minio_admin, stack_secrets
 
     minio_admin().make_bucket(bucket)
     secrets = stack_secrets()
@@ -151,7 +152,7 @@ def s3_destination(bucket: str) -> tuple[str, dict, object]:
 def remove_bucket(bucket: str) -> None:
     from minio.deleteobjects import DeleteObject
 
-    from tests.testenv import minio_admin
+    from devenv.environment import minio_admin
 
     client = minio_admin()
     if client.bucket_exists(bucket):
@@ -165,9 +166,6 @@ def remove_bucket(bucket: str) -> None:
 def restore_with_checks(dest: str) -> int:
     """The RTO's restore: `procedura backup restore DEST` into an empty installation whose
     services run, checks included (it prints how long they and the whole restore took)."""
-    from tests.e2e.conftest import Services
-    from tests.e2e.test_backup import free_port
-
     target = TestEnvironment(f"bkrto{os.getpid()}", gateway_port=free_port())
     target.create()
     services = Services(target)

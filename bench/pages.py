@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.running import password_of, running_procedura  # noqa: E402
+from devenv.environment import eventually, minio_admin  # noqa: E402
 from procedura_cli.badfiles import text_pdf  # noqa: E402
 from procedura_cli.client import Client  # noqa: E402
 from services.renditions.pages import page_key  # noqa: E402
-from tests.testenv import eventually, minio_admin  # noqa: E402
 
 AUTHOR = "ana.popescu"
 WIDTH = 200
@@ -119,7 +119,7 @@ def main() -> None:
 
 def under_backlog(client: Client, files: int, ask) -> None:
     from procedura_cli.docgen import docx_bytes
-    from tests.e2e.test_walking_skeleton import BODY, DOCX
+    from devenv.samples import BODY, DOCX
 
     ids = []
     for n in range(files):

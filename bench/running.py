@@ -11,9 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devenv.environment import TestEnvironment  # noqa: E402
+from devenv.running import Services  # noqa: E402
 from procedura_cli.demo import organisation  # noqa: E402
-from tests.e2e.conftest import Services  # noqa: E402
-from tests.testenv import TestEnvironment  # noqa: E402
 
 
 def password_of(org: dict, username: str) -> str:

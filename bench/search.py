@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.running import password_of, running_procedura  # noqa: E402
+from devenv.corpus import generated  # noqa: E402
 from procedura_cli.client import Client  # noqa: E402
 from procedura_cli.demo import DEMO  # noqa: E402
 from procedura_cli.docgen import parse_procedure  # noqa: E402
@@ -47,7 +48,6 @@ from services.search.adapters.index import VersionIndex, index_body  # noqa: E40
 from services.search.projections import entry  # noqa: E402
 from services.search.query import build_query, build_suggest, signing_steps  # noqa: E402
 from services.search.rebuild import SourceVersion, reindex  # noqa: E402
-from tests.search.relevance_corpus import generated  # noqa: E402
 
 ES = "http://127.0.0.1:9200"
 USER = "radu.munteanu"   # DJ, reader

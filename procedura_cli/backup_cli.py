@@ -11,7 +11,9 @@ import sys
 import time
 from types import SimpleNamespace
 
+from procedura_cli import integrity_cli, renditions_cli, search_cli
 from procedura_cli.backup_manifest import BackupError, Destination, open_destination, verify
+from procedura_cli.localenv import environment
 
 
 def _settings(args):
@@ -23,7 +25,7 @@ def _settings(args):
 
 def _destination(args) -> Destination:
     # an s3:// destination's service and keys: PROCEDURA_BACKUP_S3_* (docs/backup.md)
-    return open_destination(args.dest, dict(os.environ))
+    return open_destination(args.dest, environment())
 
 
 def cmd_create(args) -> int:
@@ -145,15 +147,13 @@ def _checks(args, anchor: dict) -> list[tuple[str, bool]]:
     """With the services running: search reindex, verify-integrity, audit verify; and
     the PDF renditions the backup lacks (made by a release before renditions, or in the
     making at the snapshot) started in the background."""
-    from procedura_cli import main, renditions_cli, search_cli
-
     anchors = [anchor["last_hash"]] if anchor["entries"] else []
     steps = (
         ("search reindex", lambda: search_cli.cmd_reindex(SimpleNamespace(
             config=args.config, timeout=args.timeout, batch=200, keep_old=False))),
-        ("verify-integrity", lambda: main.cmd_verify_integrity(SimpleNamespace(
+        ("verify-integrity", lambda: integrity_cli.cmd_verify_integrity(SimpleNamespace(
             config=args.config, timeout=3600))),
-        ("audit verify --anchor", lambda: main.cmd_audit_verify(SimpleNamespace(
+        ("audit verify --anchor", lambda: integrity_cli.cmd_audit_verify(SimpleNamespace(
             config=args.config, anchor=anchors))),
         ("renditions rebuild --missing", lambda: renditions_cli.cmd_rebuild(SimpleNamespace(
             config=args.config, all=False, no_wait=True, rpc_timeout=args.timeout))),

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from procedura_cli.backup_storage import (
-    BackupError, DirectoryStorage, Storage, destination_storage)
+from procedura_cli.backup_storage import BackupError, DirectoryStorage, Storage
+from procedura_cli.backup_storage_s3 import S3Storage, s3_client
 
 CHUNK = 1024 * 1024
 FORMAT = 1   # of manifest.json; a newer Procedura reads every older format
@@ -151,6 +151,17 @@ class Destination:
         digest, _ = self.sha256(self.backup_file(backup_id, "manifest.json"))
         self.write_bytes(self.backup_file(backup_id, "complete"),
                          json.dumps({"manifest_sha256": digest}).encode())
+
+
+def destination_storage(where: str, environ: dict[str, str]) -> Storage:
+    """`s3://bucket/prefix` or a directory."""
+    if where.startswith("s3://"):
+        bucket = where[len("s3://"):].partition("/")[0]
+        if not bucket:
+            raise BackupError(f"{where}: an s3:// destination names its bucket "
+                              f"(s3://bucket/prefix)")
+        return S3Storage(where.rstrip("/"), s3_client(environ))
+    return DirectoryStorage(where)
 
 
 def open_destination(where: str, environ: dict[str, str]) -> Destination:

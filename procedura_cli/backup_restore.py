@@ -17,6 +17,8 @@ from procedura_cli.backup_manifest import (
     CHUNK, BackupError, Destination, check_files, referenced_files)
 from procedura_cli.backup_objects import Progress, put_back
 from procedura_cli.backup_snapshot import SCHEMAS, libpq_environment, pg_tool
+from procedura_cli.paths import MIGRATIONS
+from services.common.migrations import migrate
 from services.common.settings import Settings
 from services.versioning.adapters.storage import ObjectStore
 
@@ -110,9 +112,6 @@ def _database(settings: Settings, dest: Destination, manifest: dict) -> None:
 
 def _migrate(settings: Settings) -> list[str]:
     """A backup of an older Procedura gets this one's migrations."""
-    from procedura_cli.main import MIGRATIONS
-    from services.common.migrations import migrate
-
     applied = []
     for schema, package in MIGRATIONS.items():
         applied += [f"{schema}/{name}" for name in

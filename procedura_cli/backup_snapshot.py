@@ -20,6 +20,7 @@ import psycopg2.extensions
 import psycopg2.extras
 
 from procedura_cli.backup_manifest import BackupError
+from procedura_cli.localenv import environment, variable
 from services.documents.adapters import audit
 
 # every schema of Procedura (one per service with a database; procedura_cli/main.py)
@@ -29,7 +30,7 @@ SCHEMAS = ("documents", "versioning", "notifications")
 def pg_tool(name: str) -> str:
     """pg_dump / pg_restore: PROCEDURA_PG_BIN's when set (a newer client than the
     server is fine, an older one is not), else the one on PATH."""
-    folder = os.environ.get("PROCEDURA_PG_BIN")
+    folder = variable("PROCEDURA_PG_BIN")
     path = str(Path(folder) / name) if folder else shutil.which(name)
     if not path or not os.access(path, os.X_OK):
         raise RuntimeError(f"{name} is not installed (Debian: postgresql-client)")
@@ -43,8 +44,8 @@ def libpq_environment(database_url: str) -> dict[str, str]:
     dsn = psycopg2.extensions.parse_dsn(database_url)
     names = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER",
              "password": "PGPASSWORD", "dbname": "PGDATABASE"}
-    env = {**os.environ, **{names[k]: str(v) for k, v in dsn.items() if k in names}}
-    libraries = Path(os.environ.get("PROCEDURA_PG_BIN") or "/nonexistent").parent / "lib"
+    env = {**environment(), **{names[k]: str(v) for k, v in dsn.items() if k in names}}
+    libraries = Path(variable("PROCEDURA_PG_BIN") or "/nonexistent").parent / "lib"
     if libraries.is_dir():
         env["LD_LIBRARY_PATH"] = ":".join(
             p for p in (str(libraries), env.get("LD_LIBRARY_PATH")) if p)

@@ -179,16 +179,3 @@ class Hashing:
         self.digest.update(data)
         self.size += len(data)
         return data
-
-
-def destination_storage(where: str, environ: dict[str, str]) -> Storage:
-    """`s3://bucket/prefix` or a directory."""
-    if where.startswith("s3://"):
-        bucket = where[len("s3://"):].partition("/")[0]
-        if not bucket:
-            raise BackupError(f"{where}: an s3:// destination names its bucket "
-                              f"(s3://bucket/prefix)")
-        from procedura_cli.backup_storage_s3 import S3Storage, s3_client
-
-        return S3Storage(where.rstrip("/"), s3_client(environ))
-    return DirectoryStorage(where)

@@ -11,7 +11,6 @@ so Romanian diacritics (comma-below and legacy cedilla forms) survive as-is.
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -22,9 +21,11 @@ from xml.sax.saxutils import escape
 
 import yaml
 
+from procedura_cli.localenv import variable
+
 REQUIRED_KEYS = ("code", "title", "type", "owner_department", "distribution", "process",
                  "edition", "revision", "review_interval_months")
-FONT_DIR = Path(os.environ.get("PROCEDURA_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
+FONT_DIR = Path(variable("PROCEDURA_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
 _FIXED_TIME = datetime(2024, 1, 1)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 

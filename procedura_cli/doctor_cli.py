@@ -30,7 +30,16 @@ from urllib.parse import quote
 
 import requests
 
-SCHEMAS = ("documents", "versioning", "notifications")
+from procedura_cli.broker import management_api
+from procedura_cli.doctor_sessions import revoked_session_findings
+from procedura_cli.localenv import operator_config
+from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
+from services.common.settings import Settings
+from services.common.tokens import Tokens
+
+# Each service is asked over RPC about what it holds: doctor reads no service's tables or
+# index itself. The services that relay their events through an outbox (outbox_backlog):
+OUTBOXES = ("documents", "versioning", "notifications")
 
 
 @dataclass
@@ -75,44 +84,31 @@ def orphan_findings(versioning, older_than: float) -> list[Finding]:
             for o in versioning.orphan_objects(older_than, 1000)]
 
 
-def index_findings(index, source) -> list[Finding]:
-    from services.search.rebuild import verify
-
-    report = verify(index, source)
+def index_findings(search) -> list[Finding]:
+    """The search service compares its index with the register (`search verify`)."""
+    report = search.verify_index()
     findings = [Finding("not-indexed", vid, "extraction finished, not in the search index")
-                for vid in report.missing]
+                for vid in report["missing"]]
     findings += [Finding("stale-index", vid, f"index differs on {', '.join(fields)}")
-                 for vid, fields in report.stale.items()]
+                 for vid, fields in report["stale"].items()]
     findings += [Finding("orphan-index", vid, "in the search index, not in the register")
-                 for vid in report.orphan]
+                 for vid in report["orphan"]]
     return findings
 
 
-def outbox_findings(database_url: str, older_than: float) -> list[Finding]:
-    import psycopg2
-    from psycopg2 import sql
-
+def outbox_findings(rpc, older_than: float) -> list[Finding]:
+    """Events each service has kept longer than `older_than` seconds without relaying."""
     findings = []
-    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        for schema in SCHEMAS:
-            cur.execute("SELECT to_regclass(%s)", (f"{schema}.outbox",))
-            if cur.fetchone()[0] is None:
-                continue
-            cur.execute(sql.SQL("""SELECT count(*), min(created_at) FROM {}.outbox
-                                   WHERE published_at IS NULL
-                                     AND created_at < now() - make_interval(secs => %s)""")
-                        .format(sql.Identifier(schema)), (older_than,))
-            count, oldest = cur.fetchone()
-            if count:
-                findings.append(Finding("outbox", schema, f"{count} events not relayed, "
-                                                          f"oldest from {oldest.isoformat()}"))
-    conn.close()
+    for service in OUTBOXES:
+        backlog = getattr(rpc, service).outbox_backlog(older_than)
+        if backlog["count"]:
+            findings.append(Finding("outbox", service,
+                                    f"{backlog['count']} events not relayed, "
+                                    f"oldest from {backlog['oldest']}"))
     return findings
 
 
 def queue_findings(amqp_uri: str) -> list[Finding]:
-    from procedura_cli.main import management_api
-
     api, auth, vhost = management_api(amqp_uri)
     response = requests.get(f"{api}/queues/{quote(vhost, safe='')}", auth=auth, timeout=10)
     response.raise_for_status()
@@ -123,15 +119,6 @@ def queue_findings(amqp_uri: str) -> list[Finding]:
 
 
 def diagnose(args) -> list[Finding]:
-    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
-
-    from procedura_cli.doctor_sessions import revoked_session_findings
-    from procedura_cli.localenv import operator_config
-    from services.common.settings import Settings
-    from services.gateway.auth import Tokens
-    from services.search.adapters.index import VersionIndex
-    from services.search.rebuild import RpcSource
-
     config = operator_config(args.config)
     settings = Settings.from_config(config)
     findings: list[Finding] = []
@@ -140,14 +127,12 @@ def diagnose(args) -> list[Finding]:
         findings += rendition_findings(rpc.renditions, args.rendition_pending_after,
                                        args.accept_failed)
         findings += orphan_findings(rpc.versioning, args.orphans_after)
-        index = VersionIndex(settings.elasticsearch_url, settings.search_index,
-                             settings.search_shards, settings.search_replicas)
-        findings += index_findings(index, RpcSource(rpc.documents, rpc.versioning))
+        findings += index_findings(rpc.search)
         findings += revoked_session_findings(
             rpc.documents, args.gateway or f"http://{config['WEB_SERVER_ADDRESS']}",
             Tokens(settings.secret("auth_secret"), settings.token_ttl_seconds),
             args.revoked_after, Finding)
-    findings += outbox_findings(settings.secret("database_url"), args.outbox_after)
+        findings += outbox_findings(rpc, args.outbox_after)
     findings += queue_findings(config["AMQP_URI"])
     return findings
 

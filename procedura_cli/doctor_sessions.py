@@ -1,7 +1,7 @@
 """`procedura doctor`'s check of revoked sessions still cached: a token or web session
 revoked (logout, a changed password, a person deactivated) must stop working on every
 gateway within seconds. The gateway remembers the person behind a session for a few
-seconds on its busiest routes (services/gateway/search_routes.py); a revoked session it
+seconds on its busiest routes (services/gateway/routes/api_search.py); a revoked session it
 still accepts after that is a finding.
 
 The documents service lists the sessions revoked longer ago than `revoked_after`

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import requests
 from procedura_cli.client import ApiError, Client
 from procedura_cli.importing import (
     DocumentPlan, FileItem, MappingError, Plan, load_mapping, plan, sha256_of)
+from procedura_cli.localenv import variable
 from services.common.labels import edition_label
 
 RETRY_FOR = 180.0     # seconds a file is retried for 502/503/504 and dropped connections
@@ -277,7 +277,7 @@ def _patiently(call):
 
 def _logins(values: list[str]) -> list[tuple[str, str]]:
     raw = list(values or [])
-    raw += [v for v in os.environ.get("PROCEDURA_IMPORT_LOGINS", "").split(",") if v]
+    raw += [v for v in variable("PROCEDURA_IMPORT_LOGINS", "").split(",") if v]
     logins = []
     for value in raw:
         username, sep, password = value.partition(":")
@@ -351,8 +351,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                            "distribution, confidential, change_summary, order")
     command.add_argument("--concurrency", type=int, default=4,
                          help="documents uploaded at once (default 4)")
-    command.add_argument("--gateway", default=os.environ.get("PROCEDURA_GATEWAY",
-                                                             "http://127.0.0.1:8080"))
+    command.add_argument("--gateway", default=variable("PROCEDURA_GATEWAY",
+                                                       "http://127.0.0.1:8080"))
     command.add_argument("--login", action="append", metavar="USER:PASSWORD",
                          help="an author of each department imported (repeat); a "
                               "qms_admin may register documents for any department")

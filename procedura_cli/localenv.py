@@ -2,7 +2,8 @@
 generated into .stack/secrets.env (explicit environment variables win), and the URIs
 made from them for one broker identity. scripts/services.sh starts each service with
 `python -m procedura_cli.localenv SERVICE`; the procedura CLI and the tests use it as
-the operators' identity (procedura-admin).
+the operators' identity (procedura-admin). It is also the one place the procedura
+command reads its environment variables (`variable`, `environment`).
 
   python -m procedura_cli.localenv SERVICE   KEY=value lines to start SERVICE with
 """
@@ -19,6 +20,18 @@ from services.common.broker_users import ADMIN, password_key, users
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PG_USER = "procedura"   # the database role scripts/stack.sh creates
+
+
+def variable(name: str, default: str | None = None) -> str | None:
+    """An environment variable of the procedura command (PROCEDURA_PG_BIN, ...), read
+    when asked, so a variable set after import counts; `default` when unset."""
+    return os.environ.get(name, default)
+
+
+def environment() -> dict[str, str]:
+    """A copy of this process's environment (for a child process, or credentials such
+    as an s3:// backup destination's)."""
+    return dict(os.environ)
 
 
 def secrets_file(environ: Mapping[str, str]) -> Path:

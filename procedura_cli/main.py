@@ -38,25 +38,17 @@ eventlet.monkey_patch()  # nameko's standalone proxies expect a patched process
 import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from urllib.parse import quote, unquote, urlparse  # noqa: E402
+from urllib.parse import quote  # noqa: E402
 
 import requests  # noqa: E402
 
 from procedura_cli import (  # noqa: E402
-    backup_cli, directory_cli, doctor_cli, events_cli, import_cli, renditions_cli, search_cli,
-    staff_cli)
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = ROOT / "config" / "procedura.yaml"
-SCHEMAS = ROOT / "docs" / "events"
-MIGRATIONS = {"documents": "services.documents.migrations",
-              "versioning": "services.versioning.migrations",
-              "notifications": "services.notifications.migrations"}
+    backup_cli, directory_cli, doctor_cli, events_cli, import_cli, integrity_cli,
+    renditions_cli, search_cli, staff_cli)
+from procedura_cli.broker import management_api  # noqa: E402
+from procedura_cli.paths import DEFAULT_CONFIG, MIGRATIONS, SCHEMAS  # noqa: E402
 # the queue each process consumes once it is up
 READY_QUEUES = {
     "documents": "rpc-documents",
@@ -84,15 +76,6 @@ def cmd_migrate(args) -> int:
         applied = migrate(settings.secret("database_url"), schema, package)
         print(f"{schema}: {', '.join(applied) if applied else 'up to date'}")
     return 0
-
-
-def management_api(amqp_uri: str) -> tuple[str, tuple[str, str], str]:
-    """The RabbitMQ management API base, credentials and vhost of an AMQP URI."""
-    url = urlparse(amqp_uri)
-    vhost = unquote(url.path[1:]) or "/"
-    port = os.environ.get("PROCEDURA_RABBITMQ_MGMT_PORT", "15672")   # as scripts/stack.sh
-    return (f"http://{url.hostname}:{port}/api", (unquote(url.username or ""),
-                                                unquote(url.password or "")), vhost)
 
 
 def missing_consumers(config: dict) -> list[str]:
@@ -174,47 +157,6 @@ def cmd_health(args) -> int:
         return 1
 
 
-def cmd_audit_verify(args) -> int:
-    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
-
-    with ClusterRpcProxy(_config(args), timeout=600) as rpc:
-        result = rpc.documents.verify_audit(args.anchor)
-    if "broken_at" in result:
-        print(f"audit trail broken at entry {result['broken_at']} "
-              f"(after {result['entries']} good entries)", file=sys.stderr)
-        return 1
-    if result["anchors_missing"]:
-        print(f"audit trail rewritten: {len(result['anchors_missing'])} hash(es) written "
-              f"down earlier are no longer in the chain: "
-              f"{', '.join(result['anchors_missing'])}", file=sys.stderr)
-        return 1
-    anchored = f", {len(args.anchor)} earlier hash(es) found" if args.anchor else ""
-    print(f"audit trail intact: {result['entries']} entries{anchored}\n"
-          f"last entry's hash: {result['last_hash']}\n"
-          f"(keep it outside Procedura, e.g. in the quality office's records, and check "
-          f"it later with --anchor)")
-    return 0
-
-
-def _hash(value: str) -> str:
-    if not re.fullmatch(r"[0-9a-fA-F]{64}", value):
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not an audit hash (64 hexadecimal characters)")
-    return value.lower()
-
-
-def cmd_verify_integrity(args) -> int:
-    from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
-
-    with ClusterRpcProxy(_config(args), timeout=args.timeout) as rpc:
-        result = rpc.versioning.verify_integrity()
-    for problem in result["problems"]:
-        print(f"{problem['problem']:9} {problem['version_id']}")
-    print(f"checked {result['checked']} stored originals, {len(result['problems'])} problems",
-          file=sys.stderr)
-    return 1 if result["problems"] else 0
-
-
 def cmd_schemas(args) -> int:
     """docs/events: JSON Schemas, asyncapi.yaml and the published baselines
     (procedura_cli/contract.py); a breaking change to a published event fails."""
@@ -265,16 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     directory_cli.register(sub)
     backup_cli.register(sub)
     renditions_cli.register(sub)
-    integrity = sub.add_parser("verify-integrity",
-                               help="hash every stored original against its manifest")
-    integrity.add_argument("--timeout", type=float, default=3600)
-    integrity.set_defaults(func=cmd_verify_integrity)
-    audit = sub.add_parser("audit").add_subparsers(dest="audit_command", required=True)
-    verify = audit.add_parser("verify", help="check the hash chain of the audit trail")
-    verify.add_argument("--anchor", action="append", type=_hash, default=[], metavar="HASH",
-                        help="a hash printed by an earlier verification: it must still be "
-                             "in the chain (repeatable)")
-    verify.set_defaults(func=cmd_audit_verify)
+    integrity_cli.register(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

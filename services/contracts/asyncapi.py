@@ -47,6 +47,48 @@ def channel_id(source: str, event_type: str) -> str:
     return f"{source}_{event_type}"
 
 
+def _message(event_type: str, model) -> dict:
+    summary = " ".join(inspect.getdoc(model).split()) if model.__doc__ else event_type
+    return {
+        "name": event_type,
+        "title": event_type,
+        "summary": summary,
+        "contentType": "application/json",
+        "payload": {"$ref": f"#/components/schemas/{model.__name__}"},
+        "correlationId": {"description": "The event's id; subscribers dedupe by it.",
+                          "location": "$message.payload#/id"},
+        "bindings": {"amqp": {"messageType": event_type, "bindingVersion": AMQP_BINDING}},
+        "x-schema-version": model.model_fields["schema_version"].default,
+    }
+
+
+def _channel(source: str, event_type: str) -> dict:
+    return {
+        "address": event_type,
+        "title": f"{source}.events / {event_type}",
+        "description": f"Routing key `{event_type}` on the topic exchange "
+                       f"`{source}.events`; bind a durable queue of your own to it.",
+        "messages": {event_type: {"$ref": f"#/components/messages/{event_type}"}},
+        "bindings": {"amqp": {
+            "is": "routingKey",
+            "exchange": {"name": f"{source}.events", "type": "topic", "durable": True,
+                         "autoDelete": False, "vhost": "/"},
+            "bindingVersion": AMQP_BINDING}},
+    }
+
+
+def _operation(source: str, event_type: str) -> dict:
+    cid = channel_id(source, event_type)
+    return {
+        "action": "send",
+        "channel": {"$ref": f"#/channels/{cid}"},
+        "summary": f"{source} publishes {event_type} (persistent, publisher confirms, "
+                   "at least once)",
+        "messages": [{"$ref": f"#/channels/{cid}/messages/{event_type}"}],
+        "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": AMQP_BINDING}},
+    }
+
+
 def document(version: str) -> dict:
     """The AsyncAPI document (a plain dict, ready for YAML)."""
     schemas: dict[str, dict] = {}
@@ -59,39 +101,10 @@ def document(version: str) -> dict:
         for name, definition in schema.pop("$defs", {}).items():
             _add_schema(schemas, name, _rewrite_refs(definition))
         _add_schema(schemas, model.__name__, _rewrite_refs(schema))
-        summary = " ".join(inspect.getdoc(model).split()) if model.__doc__ else event_type
-        messages[event_type] = {
-            "name": event_type,
-            "title": event_type,
-            "summary": summary,
-            "contentType": "application/json",
-            "payload": {"$ref": f"#/components/schemas/{model.__name__}"},
-            "correlationId": {"description": "The event's id; subscribers dedupe by it.",
-                              "location": "$message.payload#/id"},
-            "bindings": {"amqp": {"messageType": event_type, "bindingVersion": AMQP_BINDING}},
-            "x-schema-version": model.model_fields["schema_version"].default,
-        }
+        messages[event_type] = _message(event_type, model)
         cid = channel_id(source, event_type)
-        channels[cid] = {
-            "address": event_type,
-            "title": f"{source}.events / {event_type}",
-            "description": f"Routing key `{event_type}` on the topic exchange "
-                           f"`{source}.events`; bind a durable queue of your own to it.",
-            "messages": {event_type: {"$ref": f"#/components/messages/{event_type}"}},
-            "bindings": {"amqp": {
-                "is": "routingKey",
-                "exchange": {"name": f"{source}.events", "type": "topic", "durable": True,
-                             "autoDelete": False, "vhost": "/"},
-                "bindingVersion": AMQP_BINDING}},
-        }
-        operations[f"publish_{cid}"] = {
-            "action": "send",
-            "channel": {"$ref": f"#/channels/{cid}"},
-            "summary": f"{source} publishes {event_type} (persistent, publisher confirms, "
-                       "at least once)",
-            "messages": [{"$ref": f"#/channels/{cid}/messages/{event_type}"}],
-            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": AMQP_BINDING}},
-        }
+        channels[cid] = _channel(source, event_type)
+        operations[f"publish_{cid}"] = _operation(source, event_type)
     return {
         "asyncapi": "3.0.0",
         "info": {

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import time
 from collections import Counter, defaultdict
 
@@ -19,10 +18,6 @@ from services.contracts.errors import (
     ServiceUnavailable, TooManyRequests, Unauthorized, UnsupportedMediaType)
 
 log = logging.getLogger(__name__)
-MAX_JSON = 1024 * 1024   # bytes of a JSON request body
-MAX_JSON_DEPTH = 32      # nesting of a JSON request body: no model of Procedura nears it
-BIGINT_MAX = 2 ** 63 - 1   # PostgreSQL's bigint: a larger number is an error there, not here
-_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
 
 STATUS = {
     Unauthorized: 401,
@@ -141,74 +136,6 @@ def _nul_in(request) -> InvalidInput | None:
         if "\x00" in name or "\x00" in value:
             return InvalidInput(f"the parameter {name.replace(chr(0), '')!r} contains a NUL "
                                 "character", {"field": name.replace("\x00", "")})
-    return None
-
-
-def whole_number(value: str, field: str, maximum: int = BIGINT_MAX) -> int:
-    """A parameter that must be a whole number from 0 to `maximum`, or InvalidInput naming
-    it. ASCII digits only: int() also reads '١٢' or '１２', which no client means as a
-    number here, and a number past bigint would fail in PostgreSQL instead."""
-    if not _ASCII_DIGITS.fullmatch(value) or int(value) > maximum:
-        raise InvalidInput(f"{field} must be a whole number from 0 to {maximum}",
-                           {"field": field})
-    return int(value)
-
-
-def json_body(request) -> dict:
-    """The JSON object a request carries, or InvalidInput naming what is wrong with it."""
-    if (request.content_length or 0) > MAX_JSON:
-        raise InvalidInput("the request body is too large", {"field": "body"})
-    data = request.get_data() or b"{}"
-    if len(data) > MAX_JSON:     # chunked: no Content-Length to check first
-        raise InvalidInput("the request body is too large", {"field": "body"})
-    too_deep = InvalidInput(f"the body nests arrays or objects more than {MAX_JSON_DEPTH} "
-                            "levels deep", {"field": "body", "max_depth": MAX_JSON_DEPTH})
-    try:
-        body = json.loads(data)
-    except RecursionError:   # json's decoder stops itself at Python's recursion limit
-        raise too_deep from None
-    except ValueError as exc:
-        raise InvalidInput(f"malformed JSON: {exc}", {"field": "body"}) from None
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", {"field": "body"})
-    if _depth(body) > MAX_JSON_DEPTH:   # before anything walks it recursively
-        raise too_deep
-    where = _nul_at(body)
-    if where is not None:   # PostgreSQL refuses NUL in text: name the field instead
-        raise InvalidInput(f"{where} contains a NUL character", {"field": where})
-    return body
-
-
-def _depth(value) -> int:
-    """How deep the arrays and objects of a JSON value nest, found without recursion."""
-    deepest, pending = 0, [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            children = item.values() if isinstance(item, dict) else item
-            pending.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def _nul_at(value, path: str = "") -> str | None:
-    """The first field (dotted path) of a JSON value whose text holds a NUL character
-    (the value nests at most MAX_JSON_DEPTH deep: json_body checked)."""
-    if isinstance(value, str):
-        return (path or "body") if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            here = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return here.replace("\x00", "")
-            found = _nul_at(item, here)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for n, item in enumerate(value):
-            found = _nul_at(item, f"{path}[{n}]")
-            if found is not None:
-                return found
     return None
 
 

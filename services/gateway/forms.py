@@ -1,5 +1,5 @@
 """The forms of OSGG 600 and of the quality office, built from Procedura's data (pure:
-no I/O; the routes in forms_routes.py fetch the data and render the result)."""
+no I/O; the routes in routes/api_register.py fetch the data and render the result)."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, create_model
 from pydantic.json_schema import models_json_schema
 
 from services.contracts.api import (
@@ -23,15 +23,15 @@ from services.contracts.api import (
     RiskQuery, RiskWithAssessments)
 from services.contracts.forms import AcknowledgementReport
 from services.contracts.models import (
-    ChangeNote, Comment, Document, DocumentChange, Feed, FeedItem, Inbox, Model, NewDocument,
+    Comment, Document, DocumentChange, Feed, FeedItem, Inbox, Model, NewDocument,
     Signature, Signing, User, Version)
 from services.contracts.notifications import Acknowledgement, Preferences
 from services.contracts.qms import (
     Assessment, NewProcess, NewRisk, Process, ProcessChange, Risk, RiskAssessment, RiskChange)
 from services.contracts.search import SearchQuery, SearchResult, SuggestQuery, Suggestions
-
-ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
-
+from services.contracts.signing import ACTIONS
+from services.gateway.requests import (
+    AuditQuery, Credentials, DiffQuery, FeedQuery, PageQuery, Restore, Upload)
 
 # --- answers that have no contract of their own elsewhere --------------------------
 
@@ -45,52 +45,11 @@ class Error(Model):
     error: ErrorBody
 
 
-class Credentials(Model):
-    username: str = Field(min_length=1)
-    password: str = Field(min_length=1)
-
-
 class TokenAnswer(Model):
     access_token: str
     token_type: Literal["bearer"]
     expires_in: int
     user: User
-
-
-class Restore(ChangeNote):
-    version_id: UUID
-
-
-class Upload(Model):
-    """multipart/form-data: the file and the change note."""
-    file: bytes = Field(json_schema_extra={"format": "binary"})
-    change_summary: str = Field(default="", max_length=4000)
-    component_revised: str = Field(default="", max_length=500)
-    how_revised: str = Field(default="", max_length=500)
-    # a document's first version only: the numbering it had before Procedura (both or none)
-    edition: int | None = Field(default=None, ge=1, le=99)
-    revision: int | None = Field(default=None, ge=0, le=999)
-
-
-class FeedQuery(Model):
-    kind: str | None = None
-    limit: int = 50
-    before: int | None = None
-
-
-class PageQuery(Model):
-    width: int = Field(default=200, ge=64, le=2000, description="pixels")
-    format: Literal["png", "webp"] = "png"
-
-
-class AuditQuery(Model):
-    document_id: UUID | None = None
-    user: str | None = None
-    format: Literal["json", "csv"] = "json"
-
-
-class DiffQuery(Model):
-    against: UUID
 
 
 class WordChange(Model):
@@ -317,62 +276,7 @@ def _query_parameters(model: type[BaseModel]) -> list[dict]:
 @lru_cache(maxsize=1)
 def spec() -> dict:
     """The whole document (built once per process)."""
-    schema_of, top = models_json_schema(_models(),
-                                        ref_template="#/components/schemas/{model}")
-    components = dict(top.get("$defs", {}))
-    paths: dict[str, dict] = {}
-    for e in ENDPOINTS:
-        path = openapi_path(e.path)
-        parameters = [{"name": name, "in": "path", "required": True,
-                       "schema": _PATH_PARAMETERS.get(name, {"type": "string"})}
-                      for name in _PARAMETER.findall(e.path)]
-        if e.query is not None:
-            parameters += _query_parameters(e.query)
-        if e.query is not None:
-            for name, schema in (e.query.model_json_schema(
-                    ref_template="#/components/schemas/{model}").get("$defs") or {}).items():
-                components.setdefault(name, schema)
-        operation: dict[str, Any] = {
-            "operationId": f"{e.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower())}"
-                           .strip("_"),
-            "summary": e.summary, "tags": [e.tag], "parameters": parameters,
-            "responses": {} if e.refused else {str(e.status): _response(e, schema_of)},
-        }
-        if e.refused:
-            operation["x-always-refused"] = True
-        for status, description in ERRORS.items():
-            operation["responses"][status] = {
-                "description": description,
-                "content": {"application/json": {"schema": _ref(schema_of, Error,
-                                                                "serialization")}}}
-        if e.refused:
-            operation["responses"]["409"] = {
-                "description": e.summary, "content": {"application/json": {
-                    "schema": _ref(schema_of, Error, "serialization")}}}
-        if e.throttled:
-            operation["responses"]["429"] = {
-                "description": "Too many failed logins of this user name or from this "
-                               "address: try again after Retry-After seconds",
-                "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
-                "content": {"application/json": {"schema": _ref(schema_of, Error,
-                                                                "serialization")}}}
-        if e.cached:
-            success = operation["responses"][str(e.status)]
-            success["headers"] = {name: {"schema": {"type": "string"}}
-                                  for name in ("ETag", "Cache-Control")}
-            operation["responses"]["304"] = {
-                "description": "Not modified: If-None-Match names the current ETag"}
-        if e.raw_body:
-            operation["requestBody"] = {"content": {"application/octet-stream": {
-                "schema": {"type": "string", "format": "binary"}}}}
-        if e.body is not None:
-            media = "multipart/form-data" if e.multipart else "application/json"
-            operation["requestBody"] = {
-                "required": e.multipart,
-                "content": {media: {"schema": _ref(schema_of, e.body, "validation")}}}
-        if e.public:
-            operation["security"] = []
-        paths.setdefault(path, {})[e.method.lower()] = operation
+    schema_of, schemas = _components()
     return {
         "openapi": "3.1.0",
         "info": {"title": "Procedura", "version": "1",
@@ -380,10 +284,85 @@ def spec() -> dict:
                                 "`{\"error\": {\"code\", \"message\", \"details\"}}`."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
-        "paths": paths,
-        "components": {"schemas": components,
+        "paths": _paths(schema_of),
+        "components": {"schemas": schemas,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
+
+
+def _components() -> tuple[dict, dict]:
+    """The reference of each model by (model, mode), and every schema the references and
+    the query parameters name."""
+    schema_of, top = models_json_schema(_models(),
+                                        ref_template="#/components/schemas/{model}")
+    schemas = dict(top.get("$defs", {}))
+    for e in ENDPOINTS:
+        if e.query is not None:
+            for name, schema in (e.query.model_json_schema(
+                    ref_template="#/components/schemas/{model}").get("$defs") or {}).items():
+                schemas.setdefault(name, schema)
+    return schema_of, schemas
+
+
+def _paths(schema_of: dict) -> dict[str, dict]:
+    paths: dict[str, dict] = {}
+    for e in ENDPOINTS:
+        paths.setdefault(openapi_path(e.path), {})[e.method.lower()] = _operation(e, schema_of)
+    return paths
+
+
+def _operation(e: Endpoint, schema_of: dict) -> dict:
+    path = openapi_path(e.path)
+    operation: dict[str, Any] = {
+        "operationId": f"{e.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower())}"
+                       .strip("_"),
+        "summary": e.summary, "tags": [e.tag], "parameters": _parameters(e),
+        "responses": _responses(e, schema_of),
+    }
+    if e.refused:
+        operation["x-always-refused"] = True
+    if e.raw_body:
+        operation["requestBody"] = {"content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}}}
+    if e.body is not None:
+        media = "multipart/form-data" if e.multipart else "application/json"
+        operation["requestBody"] = {
+            "required": e.multipart,
+            "content": {media: {"schema": _ref(schema_of, e.body, "validation")}}}
+    if e.public:
+        operation["security"] = []
+    return operation
+
+
+def _parameters(e: Endpoint) -> list[dict]:
+    parameters = [{"name": name, "in": "path", "required": True,
+                   "schema": _PATH_PARAMETERS.get(name, {"type": "string"})}
+                  for name in _PARAMETER.findall(e.path)]
+    if e.query is not None:
+        parameters += _query_parameters(e.query)
+    return parameters
+
+
+def _responses(e: Endpoint, schema_of: dict) -> dict:
+    def error():
+        return {"application/json": {"schema": _ref(schema_of, Error, "serialization")}}
+
+    responses = {} if e.refused else {str(e.status): _response(e, schema_of)}
+    for status, description in ERRORS.items():
+        responses[status] = {"description": description, "content": error()}
+    if e.refused:
+        responses["409"] = {"description": e.summary, "content": error()}
+    if e.throttled:
+        responses["429"] = {
+            "description": "Too many failed logins of this user name or from this "
+                           "address: try again after Retry-After seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+            "content": error()}
+    if e.cached:
+        responses[str(e.status)]["headers"] = {name: {"schema": {"type": "string"}}
+                                               for name in ("ETag", "Cache-Control")}
+        responses["304"] = {"description": "Not modified: If-None-Match names the current ETag"}
+    return responses
 
 
 def _response(e: Endpoint, schema_of: dict) -> dict:

@@ -1,49 +1,31 @@
-"""The gateway: Procedura's REST API. It owns nothing but tokens and reaches every
-service by RPC; uploads stream into the staging bucket before versioning takes them."""
+"""The gateway: Procedura's REST API and staff web interface. It owns nothing but tokens
+and reaches every service by RPC; uploads stream into the staging bucket before
+versioning takes them.
+
+Its routes are functions of the modules in services/gateway/routes/, mounted here as the
+methods of GatewayService under the names they have always had (services/gateway/
+routing.py); the class itself declares only what every route may use."""
 from __future__ import annotations
 
-import json
-from urllib.parse import quote
-from uuid import UUID
-
-import eventlet
-import requests
 from nameko.events import BROADCAST
 from nameko.extensions import DependencyProvider
-from werkzeug.wrappers import Response
 
 from services.common.messaging import event_handler
 from services.common.settings import Settings
-from services.common.spreadsheet import csv_text
 from services.contracts import events
-from services.contracts.errors import InvalidInput, NotFound, validate
-from services.contracts.models import (
-    ChangeNote, Comment, NewDocument, Numbering, Revision, Signing, User, Version,
-    VersionManifest)
-from services.gateway import local_time, uploads
-from services.gateway.live import LiveFeed, stream as live_stream
-from services.gateway.auth import Tokens, current_user
-from services.gateway.oidc import Issuer
-from services.gateway.oidc_routes import OidcRoutes
+from services.gateway import local_time
+from services.gateway.auth import Tokens
 from services.gateway.client import TrustedProxies
-from services.gateway.entrypoints import (
-    MetricsProvider, error_response, http, json_body, json_response, whole_number)
-from services.gateway.metrics import metrics_http
-from services.gateway.routes import api_processes
-from services.gateway.routing import Deps, mount
+from services.gateway.entrypoints import MetricsProvider
+from services.gateway.live import LiveFeed
+from services.gateway.oidc import Issuer
+from services.gateway.routes import (
+    api_acknowledgements, api_auth, api_documents, api_feed, api_meta, api_processes,
+    api_register, api_renditions, api_search, api_versions, web_directory, web_login,
+    web_pages, web_sso, web_viewer)
+from services.gateway.routing import mount
 from services.gateway.rpc import TimedRpcProxy
-from services.gateway.notify_routes import NotifyRoutes
-from services.gateway.register_routes import RegisterRoutes
-from services.gateway.rendition_routes import RenditionRoutes
-from services.gateway.search_routes import SearchRoutes
-from services.gateway.forms_routes import FormsRoutes
-from services.gateway.openapi_routes import OpenApiRoutes
-from services.gateway.ui_routes import UiRoutes
-from services.gateway.directory_routes import DirectoryRoutes
-from services.gateway.viewer_routes import ViewerRoutes
-
-ACTIONS = ("submit", "verify", "opinion", "endorse", "approve", "reject", "withdraw")
-READY_TIMEOUT = 5.0  # seconds for each service's health answer in /readyz
+from services.gateway.ui.session import WebConfig
 
 
 class GatewayConfig(DependencyProvider):
@@ -71,19 +53,7 @@ class GatewayConfig(DependencyProvider):
         return self
 
 
-def _uuid(value: str, what: str) -> str:
-    try:
-        return str(UUID(value))
-    except ValueError:
-        raise NotFound(f"no {what} {value}", {what + "_id": value}) from None
-
-
-_body = json_body   # the JSON object of a request (services/gateway/entrypoints.py)
-
-
-class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
-                     RenditionRoutes, OpenApiRoutes, UiRoutes, ViewerRoutes, DirectoryRoutes,
-                     OidcRoutes):
+class GatewayService:
     name = "gateway"
 
     config = GatewayConfig()
@@ -93,244 +63,8 @@ class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
     versioning = TimedRpcProxy("versioning")
     search = TimedRpcProxy("search")
     notifications = TimedRpcProxy("notifications")
-
-    def _user(self, request) -> User:
-        """The person of the bearer token, if its session is still live (Unauthorized
-        once it is logged out, revoked or expired, or the person deactivated)."""
-        return current_user(Deps.of(self), request)
-
-    def _version(self, user: User, version_id: str) -> Version:
-        revision = Revision.model_validate(self.documents.get_revision(user.username, version_id))
-        manifest = VersionManifest.model_validate(self.versioning.get(version_id))
-        return Version.combine(revision, manifest)
-
-    # --- health -----------------------------------------------------------------
-    @http("GET", "/healthz")
-    def healthz(self, request):
-        """Liveness: the gateway process answers."""
-        return json_response({"status": "ok"})
-
-    @http("GET", "/readyz")
-    def readyz(self, request):
-        """Readiness: every service answers its health check over RPC, all asked at
-        once, each within a few seconds (a probe must not hold workers for minutes)."""
-        names = ("documents", "versioning", "search", "notifications")
-
-        def check(name):
-            try:
-                return name, getattr(self, name).with_timeout(READY_TIMEOUT).health()
-            except Exception as exc:  # any failure means not ready; say which and why
-                return name, {"error": str(exc)[:300]}
-
-        checks = dict(eventlet.GreenPool(len(names)).imap(check, names))
-        ready = not any("error" in c for c in checks.values())
-        return json_response({"ready": ready, "services": checks}, 200 if ready else 503)
-
-    @metrics_http("GET", "/metrics")   # its own address in Kubernetes (metrics.py)
-    def metrics(self, request):
-        return Response(self.request_metrics.render(), mimetype="text/plain; version=0.0.4")
-
-    # --- auth -------------------------------------------------------------------
-    @http("POST", "/api/auth/token")
-    def token(self, request):
-        body = _body(request)
-        for name in ("username", "password"):
-            if not isinstance(body.get(name), str) or not body[name]:
-                raise InvalidInput(f"{name} is required", {"field": name})
-        tokens = self.config.tokens
-        opened = self.documents.log_in(body["username"], body["password"],
-                                       self.config.proxies.address(request), "api",
-                                       tokens.ttl)
-        user = User.model_validate(opened["user"])
-        return json_response({"access_token": tokens.issue(user.username,
-                                                           opened["session_id"]),
-                              "token_type": "bearer", "expires_in": tokens.ttl,
-                              "user": user.model_dump(mode="json")})
-
-    @http("POST", "/api/auth/logout")
-    def logout_token(self, request):
-        """Revoke the bearer token this request carries: no gateway accepts it again."""
-        claims = self.config.tokens.claims(request.headers.get("Authorization"))
-        if claims.session_id is None:
-            raise InvalidInput("an access token of the single sign-on issuer ends at the "
-                               "issuer (its logout), not here", {"header": "Authorization"})
-        self.documents.log_out(claims.session_id)
-        return Response(status=204)
-
-    @http("GET", "/api/me")
-    def me(self, request):
-        return json_response(self._user(request).model_dump(mode="json"))
-
-    # --- documents --------------------------------------------------------------
-    @http("POST", "/api/documents")
-    def register(self, request):
-        user = self._user(request)
-        new = validate(NewDocument, _body(request))
-        document = self.documents.register(user.username, new.model_dump(mode="json"))
-        return json_response(document, 201, {"Location": f"/api/documents/{document['id']}"})
-
-    @http("GET", "/api/documents")
-    def list_documents(self, request):
-        user = self._user(request)
-        return json_response({"items": self.documents.list(user.username)})
-
-    @http("GET", "/api/documents/<document_id>")
-    def get_document(self, request, document_id):
-        user = self._user(request)
-        return json_response(self.documents.get(user.username, _uuid(document_id, "document")))
-
-    @http("POST", "/api/documents/<document_id>/versions")
-    def upload(self, request, document_id):
-        user = self._user(request)
-        version = self._add_revision(request, user, _uuid(document_id, "document"))
-        return json_response(version, 201, {"Location": f"/api/versions/{version['id']}"})
-
-    def _add_revision(self, request, user: User, document_id: str) -> dict:
-        """The uploaded file as the document's next revision (the REST route and the web
-        page): size declared and concurrent uploads bounded, streamed to staging, handed
-        to versioning; the staged copy never lingers."""
-        self.documents.get(user.username, document_id)  # 404 before reading the body
-        cfg = self.config
-        uploads.check_declared_size(request, cfg.settings.upload_limit_bytes)
-        with uploads.slot(cfg.settings.upload_concurrency):
-            upload = uploads.receive(request, cfg.minio, cfg.staging_bucket,
-                                     cfg.settings.upload_limit_bytes)
-            try:
-                note = validate(ChangeNote, {k: v for k, v in upload.fields.items()
-                                             if k in ChangeNote.model_fields})
-                numbering = {k: upload.fields[k] for k in Numbering.model_fields
-                             if upload.fields.get(k, "").strip()}
-                return self.documents.add_revision(
-                    user.username, document_id, upload.staged.model_dump(mode="json"),
-                    note.model_dump(mode="json"),
-                    validate(Numbering, numbering).model_dump() if numbering else None)
-            except BaseException:
-                # on success versioning has moved it; on any failure (refused, a service
-                # away, a deadline passed) it must not linger
-                cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
-                raise
-
-    @http("POST", "/api/documents/<document_id>/restore")
-    def restore(self, request, document_id):
-        user = self._user(request)
-        body = _body(request)
-        version_id = _uuid(str(body.pop("version_id", "")), "version")
-        note = validate(ChangeNote, body)
-        version = self.documents.restore(user.username, _uuid(document_id, "document"),
-                                         version_id, note.model_dump(mode="json"))
-        return json_response(version, 201, {"Location": f"/api/versions/{version['id']}"})
-
-    @http("POST", "/api/documents/<document_id>/new-edition")
-    def new_edition(self, request, document_id):
-        user = self._user(request)
-        return json_response(self.documents.new_edition(user.username,
-                                                        _uuid(document_id, "document")))
-
-    @http("POST", "/api/documents/<document_id>/reviewed")
-    def reviewed(self, request, document_id):
-        """"Reviewed, no change" (analiza periodică fără modificări)."""
-        user = self._user(request)
-        comment = validate(Comment, _body(request)).comment
-        return json_response(self.documents.reviewed(user.username,
-                                                     _uuid(document_id, "document"), comment))
-
-    @http("GET", "/api/documents/<document_id>/versions")
-    def versions(self, request, document_id):
-        user = self._user(request)
-        document_id = _uuid(document_id, "document")
-        revisions = {r["version_id"]: Revision.model_validate(r)
-                     for r in self.documents.list_revisions(user.username, document_id)}
-        items = [Version.combine(revisions[m["id"]], VersionManifest.model_validate(m))
-                 .model_dump(mode="json")
-                 for m in self.versioning.history(document_id) if m["id"] in revisions]
-        return json_response({"items": items})
-
-    # --- versions ---------------------------------------------------------------
-    @http("GET", "/api/versions/<version_id>")
-    def get_version(self, request, version_id):
-        user = self._user(request)
-        return json_response(self._version(user, _uuid(version_id, "version"))
-                             .model_dump(mode="json"))
-
-    @http("GET", "/api/versions/<version_id>/content")
-    def content(self, request, version_id):
-        user = self._user(request)
-        return self._verified_content(self._version(user, _uuid(version_id, "version")))
-
-    @http("GET", "/api/versions/<version_id>/text")
-    def text(self, request, version_id):
-        user = self._user(request)
-        version = self._version(user, _uuid(version_id, "version"))
-        if version.extraction.status != "done":
-            raise NotFound("this version has no text (yet)",
-                           {"extraction": version.extraction.model_dump(mode="json")})
-        url = self.versioning.text_location(str(version.id))
-        return _stream(url, "text/plain; charset=utf-8", None, None)
-
-    @http("POST", "/api/versions/<version_id>/<action>")
-    def act(self, request, version_id, action):
-        if action not in ACTIONS:
-            raise NotFound(f"no action {action}", {"action": action})
-        user = self._user(request)
-        signing = validate(Signing, _body(request))
-        if action == "withdraw":
-            self.documents.withdraw(user.username, _uuid(version_id, "version"),
-                                    signing.comment)
-            return json_response(self._version(user, version_id).model_dump(mode="json"))
-        self.documents.transition(user.username, _uuid(version_id, "version"), action,
-                                  signing.model_dump(mode="json"))
-        return json_response(self._version(user, version_id).model_dump(mode="json"))
-
-    @http("GET", "/api/versions/<version_id>/diff")
-    def diff(self, request, version_id):
-        user = self._user(request)
-        against = request.args.get("against", "")
-        if not against:
-            raise InvalidInput("`against` names the version to compare with",
-                               {"field": "against"})
-        version_id, against = _uuid(version_id, "version"), _uuid(against, "version")
-        for vid in (version_id, against):   # both readable by this user
-            self.documents.get_revision(user.username, vid)
-        return json_response(self.versioning.diff(version_id, against))
-
-    @http("GET", "/api/versions/<version_id>/signatures")
-    def signatures(self, request, version_id):
-        user = self._user(request)
-        return json_response({"items": self.documents.signatures(
-            user.username, _uuid(version_id, "version"))})
-
-    # --- feed --------------------------------------------------------
-    @http("GET", "/api/feed")
-    def feed(self, request):
-        user = self._user(request)
-        args = request.args
-        limit = whole_number(args.get("limit") or "50", "limit")
-        before = whole_number(args["before"], "before") if args.get("before") else None
-        return json_response(self.notifications.feed(user.username, args.get("kind") or None,
-                                                     limit, before))
-
-    @http("GET", "/api/feed/stream")
-    def feed_stream(self, request):
-        """Server-sent events: new feed items as they happen; `Last-Event-ID` resumes.
-        The web interface's session cookie is taken too (EventSource sends no header)."""
-        user = self._user_or_session(request)
-        field = "Last-Event-ID" if request.headers.get("Last-Event-ID") else "last_event_id"
-        given = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
-        last = whole_number(given, field) if given else None
-        # eventlet's server holds writes back until 4 KB are ready: send each event now
-        request.environ["eventlet.minimum_write_chunk_size"] = 0
-        # listen before catching up, so nothing falls between the two
-        queue = self.live.open(user.username)
-        try:
-            missed = (self.notifications.feed_since(user.username, last) if last is not None
-                      else [])
-        except Exception:   # no stream after all: do not leave its queue behind
-            self.live.close(user.username, queue)
-            raise
-        return Response(live_stream(self.live, user.username, queue, missed, last or 0),
-                        mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-                        direct_passthrough=True)
+    renditions = TimedRpcProxy("renditions")
+    web = WebConfig()
 
     @event_handler("notifications", "notification_created", handler_type=BROADCAST,
                    reliable_delivery=False)
@@ -339,66 +73,9 @@ class GatewayService(SearchRoutes, FormsRoutes, NotifyRoutes, RegisterRoutes,
         event = events.parse(payload)
         self.live.publish(event.data.model_dump(mode="json"))
 
-    @http("POST", "/api/feed/read-all")
-    def mark_all_read(self, request):
-        user = self._user(request)
-        return json_response({"marked": self.notifications.mark_all_read(user.username)})
 
-    @http("POST", "/api/feed/<item_id>/read")
-    def mark_read(self, request, item_id):
-        user = self._user(request)
-        return json_response(self.notifications.mark_read(user.username,
-                                                          whole_number(item_id, "item_id")))
-
-    @http("GET", "/api/audit")
-    def audit_trail(self, request):
-        """The audit trail of a document (`document_id`) or a user (`user`); quality
-        office only; `format=csv` for a spreadsheet."""
-        user = self._user(request)
-        document_id = request.args.get("document_id") or None
-        if document_id:
-            document_id = _uuid(document_id, "document")
-        rows = self.documents.audit_trail(user.username, document_id,
-                                          request.args.get("user") or None)
-        if request.args.get("format") == "csv":
-            return Response(_csv(rows), mimetype="text/csv",
-                            headers={"Content-Disposition":
-                                     'attachment; filename="audit.csv"'})
-        return json_response({"items": rows})
-
-    @http("GET,POST,PUT,PATCH,DELETE", "/api/<path:rest>")
-    def unknown(self, request, rest):
-        return error_response(404, "not_found", f"no such endpoint: /api/{rest}")
-
-
-mount(GatewayService, api_processes.router)
-
-
-AUDIT_COLUMNS = ("id", "at", "actor", "action", "document_id", "version_id", "details",
-                 "hash")
-
-
-def _csv(rows: list[dict]) -> str:
-    return csv_text(AUDIT_COLUMNS, (
-        [json.dumps(row["details"], ensure_ascii=False) if c == "details" else row.get(c)
-         for c in AUDIT_COLUMNS] for row in rows))
-
-
-def _stream(url: str, media_type: str, filename: str | None, size: int | None) -> Response:
-    upstream = requests.get(url, stream=True, timeout=60)
-    upstream.raise_for_status()
-    headers = {}
-    if size is not None:
-        headers["Content-Length"] = str(size)
-    if filename is not None:
-        ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_")
-        headers["Content-Disposition"] = (
-            f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
-
-    def body():
-        try:
-            yield from upstream.iter_content(64 * 1024)
-        finally:
-            upstream.close()
-
-    return Response(body(), headers=headers, content_type=media_type, direct_passthrough=True)
+mount(GatewayService, api_auth.router, api_documents.router, api_versions.router,
+      api_renditions.router, api_search.router, api_feed.router, api_register.router,
+      api_acknowledgements.router, api_processes.router, api_meta.router,
+      web_login.router, web_pages.router, web_viewer.router, web_sso.router,
+      web_directory.router)

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
 from services.common.filenames import sanitise_filename
-from services.contracts.errors import InvalidInput, PayloadTooLarge, ServiceUnavailable
-from services.contracts.models import StagedUpload
+from services.contracts.errors import (
+    InvalidInput, PayloadTooLarge, ServiceUnavailable, validate)
+from services.contracts.models import ChangeNote, Numbering, StagedUpload, User
 
 log = logging.getLogger(__name__)
 READ = 64 * 1024
@@ -119,6 +120,32 @@ def receive(request, minio, bucket: str, limit: int) -> Upload:
     if upload.staged is None:
         raise InvalidInput("the `file` field is missing", {"field": "file"})
     return upload
+
+
+def add_revision(deps, request, user: User, document_id: str) -> dict:
+    """The uploaded file as the document's next revision (the REST route and the web
+    page): size declared and concurrent uploads bounded, streamed to staging, handed
+    to versioning; the staged copy never lingers."""
+    deps.documents.get(user.username, document_id)  # 404 before reading the body
+    cfg = deps.config
+    check_declared_size(request, cfg.settings.upload_limit_bytes)
+    with slot(cfg.settings.upload_concurrency):
+        upload = receive(request, cfg.minio, cfg.staging_bucket,
+                         cfg.settings.upload_limit_bytes)
+        try:
+            note = validate(ChangeNote, {k: v for k, v in upload.fields.items()
+                                         if k in ChangeNote.model_fields})
+            numbering = {k: upload.fields[k] for k in Numbering.model_fields
+                         if upload.fields.get(k, "").strip()}
+            return deps.documents.add_revision(
+                user.username, document_id, upload.staged.model_dump(mode="json"),
+                note.model_dump(mode="json"),
+                validate(Numbering, numbering).model_dump() if numbering else None)
+        except BaseException:
+            # on success versioning has moved it; on any failure (refused, a service
+            # away, a deadline passed) it must not linger
+            cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
+            raise
 
 
 def _body_stream(request):

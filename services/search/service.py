@@ -1,7 +1,9 @@
 """The search service: an Elasticsearch projection that follows the events."""
 from __future__ import annotations
 
-from services.common.callers import GATEWAY
+import dataclasses
+
+from services.common.callers import GATEWAY, OPERATORS
 from services.common.identity import IdentifiedRpcProxy, rpc
 from services.common.messaging import event_handler
 
@@ -10,7 +12,8 @@ from services.contracts import events
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import User
 from services.contracts.search import SearchQuery, SuggestQuery
-from services.search import projections
+from services.contracts.signing import STEP_EVENT_TYPES
+from services.search import projections, rebuild
 from services.search.bootstrap import IndexProvider
 
 
@@ -40,6 +43,14 @@ class SearchService:
         return self.index.suggest(validate(User, user),
                                   validate(SuggestQuery, query)).model_dump(mode="json")
 
+    @rpc(callers=OPERATORS)
+    def verify_index(self) -> dict:
+        """For `procedura doctor`: the index compared with the register and versioning
+        (search/rebuild.py verify): versions missing from it, entries that differ (with
+        the fields that do) and entries of versions the register does not have."""
+        report = rebuild.verify(self.index, rebuild.RpcSource(self.documents, self.versioning))
+        return {**dataclasses.asdict(report), "clean": report.clean}
+
     @event_handler("versioning", "version_text_extracted")
     def on_text_extracted(self, payload: dict) -> None:
         projections.index_version(self.index, self.documents, self.versioning,
@@ -51,20 +62,9 @@ class SearchService:
         projections.index_version(self.index, self.documents, self.versioning,
                                   events.parse(payload), with_text=False)
 
+    # the signing steps' events (on_verified, on_endorsed, on_approved): _step_handler
     @event_handler("documents", "version_submitted")
     def on_submitted(self, payload: dict) -> None:
-        projections.follow_transition(self.index, events.parse(payload))
-
-    @event_handler("documents", "version_verified")
-    def on_verified(self, payload: dict) -> None:
-        projections.follow_transition(self.index, events.parse(payload))
-
-    @event_handler("documents", "version_approved")
-    def on_approved(self, payload: dict) -> None:
-        projections.follow_transition(self.index, events.parse(payload))
-
-    @event_handler("documents", "version_endorsed")
-    def on_endorsed(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))
 
     @event_handler("documents", "version_in_force")
@@ -97,3 +97,20 @@ class SearchService:
     def on_disposed(self, payload: dict) -> None:
         """Disposed content leaves the index (the register facts stay findable)."""
         projections.follow_disposal(self.index, events.parse(payload))
+
+
+def _step_handler(event_type: str):
+    """The handler of a signing step's event (services/contracts/signing.py): the
+    revision's status in the index follows. It is named on_<the step done>
+    (on_verified, ...): the name is its queue's, so a step added to the chain gets a
+    queue of its own and the existing ones keep theirs."""
+    def handler(self, payload: dict) -> None:
+        projections.follow_transition(self.index, events.parse(payload))
+
+    handler.__name__ = "on_" + event_type.removeprefix("version_")
+    handler.__qualname__ = f"SearchService.{handler.__name__}"
+    return event_handler("documents", event_type)(handler)
+
+
+for _handler in map(_step_handler, STEP_EVENT_TYPES):
+    setattr(SearchService, _handler.__name__, _handler)

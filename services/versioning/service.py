@@ -8,7 +8,7 @@ from services.common.callers import DOCUMENTS, GATEWAY, OPERATORS
 from services.common.identity import rpc
 from services.common.db import DatabaseProvider
 from services.common.messaging import event_handler
-from services.common.outbox import OutboxRelay
+from services.common.outbox import OutboxRelay, backlog
 from services.common.settings import SettingsProvider
 from services.common.health import HealthBeacon
 from services.contracts import events
@@ -104,6 +104,13 @@ class VersioningService:
         staged upload never stored, an original or text without its manifest), older
         than `older_than` seconds."""
         return use_cases.orphan_objects(self.db, self.store, older_than, limit)
+
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
+    def outbox_backlog(self, older_than: float) -> dict:
+        """For `procedura doctor`: the events of the versioning schema's outbox (this
+        service's, the extraction and rendition workers') still not relayed to the broker
+        `older_than` seconds after they were recorded: how many, and since when."""
+        return backlog(self.db, older_than)
 
     @rpc(callers=OPERATORS)
     def extraction_problems(self, pending_older_than: float = 600, limit: int = 100) -> dict:

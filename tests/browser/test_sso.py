@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from services.gateway.oidc_routes import SSO_COOKIE, SSO_ID_COOKIE
+from services.gateway.routes.web_sso import SSO_COOKIE, SSO_ID_COOKIE
 from services.gateway.ui.session import SESSION_COOKIE
 from tests import keycloak
 

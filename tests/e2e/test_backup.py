@@ -21,7 +21,7 @@ from procedura_cli.backup_manifest import Destination
 from procedura_cli.client import Client
 from procedura_cli.docgen import docx_bytes
 from tests.e2e.conftest import Services
-from tests.e2e.test_document_control import approve_fully
+from tests.e2e.test_document_control import acknowledge_when_asked, approve_fully
 from tests.e2e.test_risks import SCORES
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
 from tests.testenv import ROOT, TestEnvironment, eventually, minio_admin
@@ -60,12 +60,7 @@ def filled(login, gateway):
     approved = register(author, unique_code())
     version = author.upload(approved["id"], "aprobat.docx", docx_bytes("a", BODY), "", DOCX)
     approve_fully(login, version["id"])
-    reader = login("radu.munteanu")
-    # confirmed as a reader does: once the revision is among the reader's confirmations
-    # (the distribution list opens when notifications handles version_in_force)
-    eventually(lambda: [a for a in reader.get("/api/me/acknowledgements")["items"]
-                        if a["version_id"] == version["id"]], timeout=60)
-    reader.post(f"/api/versions/{version['id']}/acknowledge")
+    acknowledge_when_asked(login("radu.munteanu"), version["id"], timeout=60)
     secret = register(login("paul.zamfir"), unique_code("PO-DUAT"), owner="DUAT",
                       distribution=("DUAT",), confidential=True, title="Urbanism confidențial")
     hidden = login("paul.zamfir").upload(secret["id"], "secret.docx",

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tests.e2e.test_document_control import approve_fully, uploaded
+from tests.e2e.test_document_control import acknowledge_when_asked, approve_fully, uploaded
 from tests.e2e.test_forms import both
-from tests.testenv import eventually
 
 
 def test_the_distribution_list_names_the_people_of_the_distribution_departments(login):
@@ -16,10 +15,7 @@ def test_the_distribution_list_names_the_people_of_the_distribution_departments(
     # one of the people on the list confirms once it waits for them (the list opens when
     # notifications hears the revision came into force); the form shows the date received
     # for them only
-    reader = login("radu.munteanu")
-    eventually(lambda: [a for a in reader.get("/api/me/acknowledgements")["items"]
-                        if a["version_id"] == version["id"]])
-    reader.post(f"/api/versions/{version['id']}/acknowledge")
+    acknowledge_when_asked(login("radu.munteanu"), version["id"])
     today = datetime.now(ZoneInfo("Europe/Bucharest")).strftime("%d.%m.%Y")
     for text in both(login("ana.popescu"), f"/api/versions/{version['id']}/forms/difuzare"):
         assert "Lista cuprinzând persoanele la care se difuzează" in text

@@ -2,21 +2,12 @@
 extracted version missing from the index, a failed extraction."""
 from __future__ import annotations
 
-import os
-import subprocess
-
-import psycopg2
 from elasticsearch import Elasticsearch
 
 from procedura_cli.docgen import docx_bytes, truncated_pdf_bytes
+from tests.e2e.doctor import doctor, pending_for_an_hour
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
-from tests.testenv import ROOT, eventually
-
-
-def doctor(environment, *args):
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "procedura"), "doctor", *args],
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **environment.env})
+from tests.testenv import eventually
 
 
 def test_doctor_reports_stuck_unindexed_and_failed_versions(environment, login):
@@ -39,32 +30,21 @@ def test_doctor_reports_stuck_unindexed_and_failed_versions(environment, login):
     # plant: the index loses one entry; one version looks as if its text never came
     saved = es.get(index=environment.index, id=unindexed["id"])
     es.delete(index=environment.index, id=unindexed["id"], refresh=True)
-    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT extraction_status, created_at FROM versioning.versions "
-                    "WHERE id = %s", (stuck["id"],))
-        original = cur.fetchone()
-        cur.execute("""UPDATE versioning.versions SET extraction_status = 'pending',
-                              created_at = now() - interval '1 hour' WHERE id = %s""",
-                    (stuck["id"],))
-    conn.close()
+    with pending_for_an_hour(environment, stuck["id"], "extraction"):
+        result = doctor(environment, "--pending-after", "600")
+        assert result.returncode == 1, result.stdout + result.stderr
+        lines = result.stdout.splitlines()
+        assert any(line.startswith("not-indexed") and unindexed["id"] in line for line in lines)
+        assert any(line.startswith("pending") and stuck["id"] in line and "b.docx" in line
+                   for line in lines)
+        assert any(line.startswith("failed") and broken["id"] in line for line in lines)
+        assert "problems" in result.stderr
 
-    result = doctor(environment, "--pending-after", "600")
-    assert result.returncode == 1, result.stdout + result.stderr
-    lines = result.stdout.splitlines()
-    assert any(line.startswith("not-indexed") and unindexed["id"] in line for line in lines)
-    assert any(line.startswith("pending") and stuck["id"] in line and "b.docx" in line
-               for line in lines)
-    assert any(line.startswith("failed") and broken["id"] in line for line in lines)
-    assert "problems" in result.stderr
-
-    # put back what was planted: the other tests of this environment (search verify
-    # among them) expect the index and the register to agree
+    # put back what was planted (the register's row is put back on leaving the block): the
+    # other tests of this environment (search verify among them) expect the index and the
+    # register to agree
     es.index(index=saved["_index"], id=unindexed["id"], document=saved["_source"],
              refresh=True)
-    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
-        cur.execute("UPDATE versioning.versions SET extraction_status = %s, created_at = %s "
-                    "WHERE id = %s", (*original, stuck["id"]))
-    conn.close()
 
 
 def test_doctor_lists_objects_no_version_names(environment, login):

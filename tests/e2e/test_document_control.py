@@ -149,6 +149,25 @@ def approve_fully(login, version_id):
     return login("daniel.balan").act(version_id, "approve")
 
 
+def acknowledge_when_asked(reader, version_id: str, timeout: float = 30) -> dict:
+    """The reader confirms a revision in force as a reader does: once it is among the
+    reader's confirmations (the distribution list opens when notifications handles
+    version_in_force)."""
+    eventually(lambda: [a for a in reader.get("/api/me/acknowledgements")["items"]
+                        if a["version_id"] == version_id], timeout=timeout)
+    return reader.post(f"/api/versions/{version_id}/acknowledge")
+
+
+def in_force(login, name: str):
+    """The author, a document of the author's and its first revision `name`.docx, through
+    the whole chain."""
+    author = login("ana.popescu")
+    document = register(author, unique_code())
+    version = author.upload(document["id"], f"{name}.docx", docx_bytes(name, BODY), "", DOCX)
+    approve_fully(login, version["id"])
+    return author, document, version
+
+
 def test_revisions_record_what_changed_and_a_new_edition_starts_at_revision_zero(login):
     author = login("ana.popescu")
     document = register(author, unique_code())
@@ -193,10 +212,7 @@ def test_a_superseded_version_can_be_restored_as_a_new_draft(login):
 
 
 def test_the_quality_office_withdraws_a_revision_in_force_with_a_reason(login):
-    author = login("ana.popescu")
-    document = register(author, unique_code())
-    version = author.upload(document["id"], "w.docx", docx_bytes("w", BODY), "", DOCX)
-    approve_fully(login, version["id"])
+    author, document, version = in_force(login, "w")
     with pytest.raises(ApiError) as raised:
         author.act(version["id"], "withdraw", "nu mai e necesară")
     assert raised.value.status == 403
@@ -218,10 +234,7 @@ def test_the_quality_office_withdraws_a_revision_in_force_with_a_reason(login):
 
 
 def test_the_quality_office_reads_the_audit_trail_of_a_document_and_exports_it(login):
-    author = login("ana.popescu")
-    document = register(author, unique_code())
-    version = author.upload(document["id"], "a.docx", docx_bytes("a", BODY), "", DOCX)
-    approve_fully(login, version["id"])
+    author, document, version = in_force(login, "a")
     with pytest.raises(ApiError) as raised:
         author.get("/api/audit", document_id=document["id"])
     assert raised.value.status == 403

@@ -19,7 +19,7 @@ from minio import Minio
 from procedura_cli.client import ApiError
 from procedura_cli.demo import load_procedures
 from procedura_cli.docgen import docx_bytes
-from services.gateway.register_routes import PREFETCH
+from services.gateway.downloads import PREFETCH
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
 from tests import testenv
 from tests.testenv import eventually

@@ -6,15 +6,9 @@ import hashlib
 import time
 import uuid
 
+from devenv.samples import BODY, DOCX  # noqa: F401  (the e2e tests take them from here)
 from procedura_cli.docgen import docx_bytes
 from tests.testenv import eventually
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-BODY = """# Procedură operațională privind înregistrarea petițiilor
-
-## 1. Scop
-Procedura stabilește modul de înregistrare și soluționare a petițiilor adresate primăriei.
-"""
 
 
 def register(client, code, owner="DJ", distribution=("DJ", "RP"), confidential=False,

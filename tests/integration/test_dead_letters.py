@@ -36,15 +36,21 @@ def cli(environment, *args) -> subprocess.CompletedProcess:
                           text=True, timeout=60)
 
 
-def feed_count(environment, version_id) -> int:
+def counted(environment, query: str, *params) -> int:
+    """The count a `SELECT count(*)` finds in the run's database."""
     conn = psycopg2.connect(environment.database_url)
     try:
         with conn, conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM notifications.feed_items WHERE version_id = %s",
-                        (str(version_id),))
+            cur.execute(query, params)
             return cur.fetchone()[0]
     finally:
         conn.close()
+
+
+def feed_count(environment, version_id) -> int:
+    return counted(environment,
+                   "SELECT count(*) FROM notifications.feed_items WHERE version_id = %s",
+                   str(version_id))
 
 
 def test_garbage_is_dead_lettered_at_once_and_the_service_goes_on(environment, db):
@@ -139,14 +145,9 @@ RUNNING: dict = {}
 
 
 def applied(environment, event_id) -> int:
-    conn = psycopg2.connect(environment.database_url)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM documents.registrar_applied WHERE event_id = %s",
-                        (str(event_id),))
-            return cur.fetchone()[0]
-    finally:
-        conn.close()
+    return counted(environment,
+                   "SELECT count(*) FROM documents.registrar_applied WHERE event_id = %s",
+                   str(event_id))
 
 
 def test_a_failing_handler_is_tried_n_times_then_dead_lettered_then_replayed_once(

@@ -4,13 +4,8 @@ directory answers over StartTLS and LDAPS with a certificate of the stack's own 
 must stay hidden stays hidden."""
 from __future__ import annotations
 
-import os
-import shutil
 import ssl
 import stat
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 from ldap3 import Connection, Server, Tls
@@ -18,30 +13,16 @@ from ldap3.core.exceptions import LDAPException
 
 from procedura_cli.localenv import read_secrets
 from services.common.settings import known_value
-from tests.testenv import ROOT, free_port
+from tests.integration.own_stack import own_stack
 
 BASE = "dc=procedura,dc=local"
 
 
 @pytest.fixture
 def own_directory():
-    directory = Path(tempfile.mkdtemp(prefix="procedura-stack-ldap-"))
-    env = {k: v for k, v in os.environ.items() if k != "PROCEDURA_SECRETS_FILE"}
-    env.update({"PROCEDURA_STACK_DIR": str(directory), "PROCEDURA_STACK_COMPONENTS": "ldap",
-                "PROCEDURA_LDAP_PORT": str(free_port()),
-                "PROCEDURA_LDAPS_PORT": str(free_port())})
-
-    def stack(verb: str) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(ROOT / "scripts" / "stack.sh"), *verb.split()], env=env,
-                                capture_output=True, text=True, timeout=180)
-        assert result.returncode == 0, f"stack.sh {verb}:\n{result.stdout}\n{result.stderr}"
-        return result
-
-    try:
-        yield directory, env, stack
-    finally:
-        stack("down --purge")
-        shutil.rmtree(directory, ignore_errors=True)
+    with own_stack("procedura-stack-ldap-", "ldap",
+                   "PROCEDURA_LDAP_PORT", "PROCEDURA_LDAPS_PORT") as stack:
+        yield stack
 
 
 def _bind(url: str, ca_file: str | None, user: str | None, password: str | None,

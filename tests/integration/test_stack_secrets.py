@@ -3,12 +3,7 @@ its stack, readable by its owner only, and keeps them afterwards (a PostgreSQL o
 own, on a free port, in a stack directory of this test)."""
 from __future__ import annotations
 
-import os
-import shutil
 import stat
-import subprocess
-import tempfile
-from pathlib import Path
 from urllib.parse import quote
 
 import psycopg2
@@ -17,7 +12,7 @@ import pytest
 from procedura_cli.localenv import read_secrets
 from services.common import broker_users
 from services.common.settings import known_value
-from tests.testenv import ROOT, free_port
+from tests.integration.own_stack import own_stack
 
 KEYS = {"PROCEDURA_AUTH_SECRET", "PROCEDURA_MINIO_ACCESS_KEY", "PROCEDURA_MINIO_SECRET_KEY",
         "PROCEDURA_DATABASE_PASSWORD",
@@ -25,29 +20,13 @@ KEYS = {"PROCEDURA_AUTH_SECRET", "PROCEDURA_MINIO_ACCESS_KEY", "PROCEDURA_MINIO_
 
 
 @pytest.fixture
-def own_stack():
-    # under /tmp but traversable: the database server may run as its own user
-    directory = Path(tempfile.mkdtemp(prefix="procedura-stack-secrets-"))
-    directory.chmod(0o755)
-    env = {k: v for k, v in os.environ.items() if k != "PROCEDURA_SECRETS_FILE"}
-    env.update({"PROCEDURA_STACK_DIR": str(directory), "PROCEDURA_STACK_COMPONENTS": "postgres",
-                "PROCEDURA_PG_PORT": str(free_port())})
-
-    def stack(verb: str) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(ROOT / "scripts" / "stack.sh"), *verb.split()], env=env,
-                                capture_output=True, text=True, timeout=180)
-        assert result.returncode == 0, f"stack.sh {verb}:\n{result.stdout}\n{result.stderr}"
-        return result
-
-    try:
-        yield directory, env, stack
-    finally:
-        stack("down --purge")
-        shutil.rmtree(directory, ignore_errors=True)
+def own_postgres():
+    with own_stack("procedura-stack-secrets-", "postgres", "PROCEDURA_PG_PORT") as stack:
+        yield stack
 
 
-def test_up_generates_every_secret_once_into_secrets_env(own_stack):
-    directory, env, stack = own_stack
+def test_up_generates_every_secret_once_into_secrets_env(own_postgres):
+    directory, env, stack = own_postgres
     stack("up")
     path = directory / "secrets.env"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import re
+from pathlib import Path
 from types import SimpleNamespace
 from uuid import uuid4
 
@@ -19,8 +21,10 @@ from werkzeug.wrappers import Request
 from services.contracts.errors import NotFound, Unauthorized
 from services.gateway.auth import Tokens
 from services.gateway.client import TrustedProxies
-from services.gateway.entrypoints import BIGINT_MAX, HttpEntrypoint
+from services.gateway.entrypoints import HttpEntrypoint
+from services.gateway.params import BIGINT_MAX
 from services.gateway.service import GatewayService
+from services.gateway.ui.session import SESSION_COOKIE, Sessions
 
 VERSION_ID, DOCUMENT_ID = str(uuid4()), str(uuid4())
 NOT_A_NUMBER = f"must be a whole number from 0 to {BIGINT_MAX}"
@@ -32,13 +36,13 @@ def person(username: str, roles: list[str]) -> dict:
             "function": "Consilier", "roles": roles}
 
 
-def revision(version_id: str) -> dict:
+def revision(version_id: str, status: str = "in_force") -> dict:
     document = {"id": DOCUMENT_ID, "code": "PO-DJ-01", "title": "Achiziții", "type": "PO",
                 "owner_department": "DJ", "distribution": [], "confidential": False,
                 "status": "in_force", "created_at": "2026-01-05T09:00:00Z",
                 "created_by": "radu"}
     return {"version_id": version_id, "document": document, "edition": 1, "revision": 0,
-            "status": "in_force", "status_seq": 4, "author": "radu", "change_summary": "",
+            "status": status, "status_seq": 4, "author": "radu", "change_summary": "",
             "created_at": "2026-01-05T09:00:00Z"}
 
 
@@ -47,6 +51,7 @@ class Documents:
 
     def __init__(self):
         self.calls = []
+        self.status = "in_force"
 
     def session_user(self, session_id):
         if session_id not in PEOPLE:
@@ -59,7 +64,7 @@ class Documents:
 
     def get_revision(self, username, version_id):
         self.calls.append(("get_revision", username, version_id))
-        return revision(version_id)
+        return revision(version_id, self.status)
 
     def signatures(self, username, version_id):
         return []
@@ -118,20 +123,26 @@ class Upstream:
 
 
 TOKENS = Tokens("a secret of these tests only", 3600)
+SESSIONS = Sessions("a secret of these tests only", 3600, secure=False)
+GATEWAY = Path(__file__).resolve().parents[2] / "services" / "gateway"
 
 
 @pytest.fixture
 def gateway():
     config = SimpleNamespace(tokens=TOKENS, proxies=TrustedProxies([]))
     service = worker_factory(GatewayService, documents=Documents(), versioning=Versioning(),
-                             notifications=Notifications(), config=config)
+                             notifications=Notifications(), config=config,
+                             web=SimpleNamespace(sessions=SESSIONS))
     return service
 
 
-def call(service, verb: str, path: str, session: str | None = "s-reader", **options):
+def call(service, verb: str, path: str, session: str | None = "s-reader",
+         headers: dict | None = None, **options):
     """The answer nameko's web server would give: the route werkzeug matches, its
     method called, an error turned into JSON by the HTTP entrypoint."""
-    headers = {"Authorization": f"Bearer {TOKENS.issue('radu', session)}"} if session else {}
+    headers = dict(headers or {})
+    if session:
+        headers["Authorization"] = f"Bearer {TOKENS.issue('radu', session)}"
     request = Request(EnvironBuilder(path=path, method=verb, headers=headers,
                                      **options).get_environ())
     name, values = _routes().bind("gateway.test").match(request.path, verb)
@@ -266,6 +277,21 @@ def test_a_stored_version_is_never_deleted(gateway):
          "legal_hold": False})
 
 
+@pytest.mark.parametrize("status, article, instead", [
+    ("draft", "a", ["upload a new revision"]),
+    ("in_verification", "an", ["reject"]), ("in_endorsement", "an", ["reject"]),
+    ("in_approval", "an", ["reject"]), ("superseded", "a", ["archive", "restore"]),
+])
+def test_a_stored_version_is_never_replaced_whatever_its_status(gateway, status, article,
+                                                                 instead):
+    gateway.documents.status = status
+    answer = call(gateway, "PUT", f"/api/versions/{VERSION_ID}/content", data=b"new bytes")
+    assert error(answer) == (
+        409, "conflict", f"{article} {status.replace('_', ' ')} version cannot be replaced: "
+        f"every stored version is kept as it is; instead: {', '.join(instead)}",
+        {"status": status, "allowed_actions": instead, "legal_hold": False})
+
+
 def test_the_office_log_takes_only_a_whole_number_limit(gateway):
     path = "/api/email/deliveries?limit=many"
     assert error(call(gateway, "GET", path))[:2] == (403, "forbidden")
@@ -353,3 +379,25 @@ def test_a_version_the_person_may_not_read_is_not_downloaded(gateway, monkeypatc
     gateway.documents.get_revision = hidden
     answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/content")
     assert error(answer)[:3] == (404, "not_found", f"no version {VERSION_ID}")
+
+
+def test_the_gateway_hands_out_an_original_only_through_the_checked_download():
+    asking = [str(path.relative_to(GATEWAY)) for path in GATEWAY.rglob("*.py")
+              if re.search(r"\.content_location\(", path.read_text(encoding="utf-8"))]
+    assert asking == ["downloads.py"]
+
+
+# --- the web session's cookie, where the API takes it too ----------------------------
+def test_a_session_cookie_names_the_person_where_no_token_is_sent(gateway):
+    cookie = f"{SESSION_COOKIE}={SESSIONS.issue('radu', 's-reader')}"
+    answer = call(gateway, "GET", "/api/acknowledgements?department=RP", session=None,
+                  headers={"Cookie": cookie})
+    assert error(answer) == (403, "forbidden", "only the quality office and the department's "
+                             "head see its acknowledgements", {"department": "RP"})
+
+
+@pytest.mark.parametrize("cookie", [SESSIONS.issue("radu", "s-ended"), "forged"])
+def test_a_session_that_has_ended_is_unauthorized(gateway, cookie):
+    answer = call(gateway, "GET", "/api/acknowledgements", session=None,
+                  headers={"Cookie": f"{SESSION_COOKIE}={cookie}"})
+    assert error(answer) == (401, "unauthorized", "the session has expired; log in again", {})

@@ -1,13 +1,13 @@
 """The gateway's search routes look the person behind a token up at most once per
-`auth.session_cache_seconds` (services/gateway/search_routes.py)."""
+`auth.session_cache_seconds` (services/gateway/routes/api_search.py)."""
 from types import SimpleNamespace
 
 import pytest
 
 from services.contracts.errors import Unauthorized
 from services.gateway.auth import Claims
-from services.gateway import search_routes
-from services.gateway.search_routes import SearchRoutes
+from services.gateway.routes import api_search
+from services.gateway.routing import Deps
 
 
 CACHE_SECONDS = 5.0
@@ -37,14 +37,13 @@ class Tokens:
 @pytest.fixture
 def routes(monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(search_routes.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(search_routes, "_users", {})
-    routes = SearchRoutes()
-    routes.documents = Directory()
-    routes.config = SimpleNamespace(tokens=Tokens(), settings=SimpleNamespace(
-        auth=SimpleNamespace(session_cache_seconds=CACHE_SECONDS)))
-    routes.clock = clock
-    return routes
+    monkeypatch.setattr(api_search.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(api_search, "_users", {})
+    deps = Deps(documents=Directory(), config=SimpleNamespace(
+        tokens=Tokens(), settings=SimpleNamespace(
+            auth=SimpleNamespace(session_cache_seconds=CACHE_SECONDS))))
+    return SimpleNamespace(documents=deps.documents, clock=clock,
+                           _search_user=lambda request: api_search.search_user(deps, request))
 
 
 def request(username):

@@ -86,8 +86,8 @@ def test_the_policy_of_a_step_comes_from_the_file():
 
 def test_a_step_the_vocabulary_lacks_is_refused():
     config = _config()
-    config["steps"]["legal"] = {"status": "in_verification", "role": "verifier"}
-    with pytest.raises(ValueError, match=r"unknown steps \['legal'\]"):
+    config["steps"]["no_such_step"] = {"status": "in_verification", "role": "verifier"}
+    with pytest.raises(ValueError, match=r"unknown steps \['no_such_step'\]"):
         signing.step_policies(config)
 
 

@@ -7,7 +7,7 @@ import re
 import subprocess
 
 from services.gateway.ui import render
-from services.gateway.ui_routes import _shown
+from services.gateway.routes.web_pages import _shown
 
 REPO = render.HERE.parents[2]
 PDFJS = render.HERE / "static" / "pdfjs"

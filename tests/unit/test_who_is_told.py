@@ -48,3 +48,27 @@ def test_messages_are_romanian_and_name_the_edition():
                     "este în vigoare din 01.12.2026.")
     assert message("version_rejected", event(S.DRAFT, comment="Lipsesc termenele")).endswith(
         "returnată la elaborare de stefan.ionescu: Lipsesc termenele")
+
+
+def test_the_next_signers_are_who_the_policy_file_names():
+    from services.contracts.signing import step_policies
+
+    steps = tuple(step_policies({"steps": {
+        "verify": {"status": "in_verification", "role": "verifier", "opinions": True},
+        "approve": {"status": "in_approval", "role": "approver", "own_department": True}},
+        "chains": {"default": ["verify", "approve"]}}).values())
+    assert audience("version_submitted", event(S.IN_VERIFICATION), steps).roles == (
+        (Role.VERIFIER, None), (Role.VERIFIER, "RP"))
+    assert audience("version_verified", event(S.IN_APPROVAL), steps).roles == (
+        (Role.APPROVER, "DJ"),)
+    assert audience("version_verified", event(S.IN_ENDORSEMENT), steps).roles == ()
+
+
+def test_the_next_signer_is_told_what_waits_for_them():
+    name = "PO-DJ-02 „Avizarea contractelor” (Ediția II, Revizia 1)"
+    assert message("version_submitted", event(S.IN_VERIFICATION)) == (
+        f"{name} așteaptă verificarea dumneavoastră.")
+    assert message("version_verified", event(S.IN_ENDORSEMENT)) == (
+        f"{name} așteaptă avizarea sau analiza compartimentului dumneavoastră.")
+    assert message("version_endorsed", event(S.IN_APPROVAL)) == (
+        f"{name} așteaptă aprobarea dumneavoastră.")

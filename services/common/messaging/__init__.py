@@ -2,8 +2,8 @@
 
 `event_handler` replaces nameko's: same arguments, same queues (durable, one per
 service and handler), plus three guarantees nameko 2.14 does not give.
-(`requeue_on_error` is accepted and has no effect: a failure is always retried,
-then dead-lettered.)
+(nameko's `requeue_on_error` is refused with a TypeError: a failure is always
+retried, then dead-lettered.)
 
 - **Garbage is dead-lettered at once**: a body that cannot be decoded (not JSON,
   another content type), that is not a Procedura envelope, or whose type does not

@@ -59,11 +59,18 @@ class ReliableEventHandler(EventHandler):
     """nameko's EventHandler with garbage rejection, counted retries and dead letters.
 
     `prefetch`: a function of the service's config giving how many messages this
-    handler's service may hold at once (default: one per worker)."""
+    handler's service may hold at once (default: one per worker). nameko's
+    `requeue_on_error` is refused: handle_message_processed below never reads it, so a
+    handler passing it would promise a behaviour it does not get."""
 
     queue_consumer = GuardedQueueConsumer()
 
     def __init__(self, *args, prefetch: Callable[[dict], int] | None = None, **kwargs):
+        # nameko's positional order: source, event type, handler type, reliable delivery,
+        # requeue_on_error
+        if "requeue_on_error" in kwargs or len(args) > 4:
+            raise TypeError("event_handler takes no requeue_on_error: a failure is always "
+                            "retried, then dead-lettered (services/common/messaging)")
         self.prefetch_from = prefetch
         self.prefetch = None
         super().__init__(*args, **kwargs)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from services.contracts.errors import validate
 from services.contracts.qms import Assessment, NewProcess, NewRisk, ProcessChange, RiskChange
 from services.gateway.auth import current_user
-from services.gateway.entrypoints import json_body, json_response
+from services.gateway.entrypoints import json_response
+from services.gateway.params import json_body
 from services.gateway.routing import Router
 
 router = Router()

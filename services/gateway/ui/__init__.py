@@ -1,1 +1,1 @@
-"""The staff web interface: server-rendered pages of the gateway (ui_routes.py)."""
+"""The staff web interface: server-rendered pages of the gateway (routes/web_*.py)."""
