@@ -25,6 +25,7 @@ from services.notifications.use_cases import email_delivery, feed
 from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.mailer import Mailer
 from services.notifications.adapters.repository import Repository
+from services.notifications.adapters.unit_of_work import PostgresUnitOfWork
 from services.notifications.bootstrap import NotificationSettingsProvider
 
 # the steps' events go to on_revision_event, but approval's: it has a handler, and so a
@@ -52,6 +53,10 @@ class NotificationsService:
     documents = IdentifiedRpcProxy("documents")
     settings = NotificationSettingsProvider()
 
+    def _uow(self) -> PostgresUnitOfWork:
+        """The use cases' unit of work on this worker's database: built here alone."""
+        return PostgresUnitOfWork(self.db)
+
     @event_handler("documents", "version_approved")
     def on_version_approved(self, payload: dict) -> int:
         """Tell everyone in the departments on the distribution list."""
@@ -69,7 +74,7 @@ class NotificationsService:
         # membership is resolved now, when the event happens, and kept with the item
         users = [u for u in self._resolve(domain.audience(event.type, event.data))
                  if may_read(u, event.data)]
-        added = feed.notify(self.db, self.settings, event, users)
+        added = feed.notify(self._uow(), self.settings, event, users)
         # an event may arrive after its document was made confidential or its list
         # changed (document_updated heard first): what it added follows the facts now
         try:
@@ -77,7 +82,7 @@ class NotificationsService:
         except NotFound:   # a document the register does not hold: nothing to follow
             return added
         if feed.access_changed(event.data, facts):
-            feed.follow_access(self.db, facts, self._people)
+            feed.follow_access(self._uow(), facts, self._people)
         return added
 
     @event_handler("documents", "document_updated")
@@ -87,7 +92,7 @@ class NotificationsService:
         event = events.parse(payload)
         # the facts as the register holds them now, so a late or repeated event cannot
         # bring old ones back (an idempotent recomputation: no inbox needed)
-        return feed.follow_access(self.db, self._facts_now(event.data.document_id),
+        return feed.follow_access(self._uow(), self._facts_now(event.data.document_id),
                                   self._people)
 
     def _facts_now(self, document_id) -> events.DocumentFacts:
@@ -149,45 +154,45 @@ class NotificationsService:
     def acknowledge(self, username: str, version_id: str) -> dict:
         """Confirm a revision in force; Forbidden when not on its distribution list, the
         first record again when confirmed before (`"recorded": false`)."""
-        record, new = feed.acknowledge(self.db, self.settings, username,
+        record, new = feed.acknowledge(self._uow(), self.settings, username,
                                        _version_id(version_id))
         return {**record.model_dump(mode="json"), "recorded": new}
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def acknowledgement_report(self, version_id: str) -> dict:
         """The distribution list of one revision: who confirmed when, who has not."""
-        return feed.report(self.db, self.settings,
+        return feed.report(self._uow(), self.settings,
                            _version_id(version_id)).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def acknowledgement_report_csv(self, version_id: str) -> str:
         """The same, as a spreadsheet (Romanian headers, dates dd.mm.yyyy HH:MM)."""
-        report = feed.report(self.db, self.settings, _version_id(version_id))
+        report = feed.report(self._uow(), self.settings, _version_id(version_id))
         return acknowledgements.report_csv(report.people, self.settings.timezone)
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def department_acknowledgements(self, department: str | None = None) -> list[dict]:
         """Every record of a department's people (all departments: None)."""
         return [a.model_dump(mode="json") for a in
-                feed.listing(self.db, self.settings, department=department)]
+                feed.listing(self._uow(), self.settings, department=department)]
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def department_acknowledgements_csv(self, department: str | None = None) -> str:
         """The same, as a spreadsheet."""
         return acknowledgements.listing_csv(
-            feed.listing(self.db, self.settings, department=department),
+            feed.listing(self._uow(), self.settings, department=department),
             self.settings.timezone)
 
     @rpc(expected_exceptions=EXPECTED)
     def pending_acknowledgements(self, username: str) -> list[dict]:
         """What a person still has to confirm, due first."""
         return [a.model_dump(mode="json") for a in
-                feed.listing(self.db, self.settings, username=username)]
+                feed.listing(self._uow(), self.settings, username=username)]
 
     @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def send_reminders(self, on: str | None = None) -> int:
         """The reminders owed today (or on the day `on`, YYYY-MM-DD); the timer calls it."""
-        return feed.send_reminders(self.db, self.settings,
+        return feed.send_reminders(self._uow(), self.settings,
                                    _day(on) if on else feed.today(self.settings))
 
     @timer(interval=600)

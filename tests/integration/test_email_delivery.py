@@ -82,8 +82,8 @@ def test_a_refused_message_is_retried_with_backoff_then_sent(ndb, mail):
         EmailRepository(cur).set_preferences(
             name, Preferences(email_delivery="immediate", email_address=f"{name}@example.ro"))
         item = add_item(cur, name, "PO-DJ „Petiții” este în vigoare.")
-        assert delivery.queue_immediate(cur, [item], settings) == 1
-        assert delivery.queue_immediate(cur, [item], settings) == 0     # once per item
+        assert delivery.queue_immediate(EmailRepository(cur), [item], settings) == 1
+        assert delivery.queue_immediate(EmailRepository(cur), [item], settings) == 0     # once per item
     now = datetime.now(timezone.utc)
     assert delivery.deliver_due(ndb, Mailer(settings.email), settings, now)["retrying"] == 1
     row = _row(ndb, name)
@@ -115,7 +115,7 @@ def test_a_server_that_never_answers_is_given_up_after_the_last_attempt(ndb):
     name = user()
     with ndb.transaction() as cur:
         EmailRepository(cur).set_preferences(name, Preferences(email_delivery="immediate"))
-        delivery.queue_immediate(cur, [add_item(cur, name, "Mesaj")], settings)
+        delivery.queue_immediate(EmailRepository(cur), [add_item(cur, name, "Mesaj")], settings)
     moment = datetime.now(timezone.utc)
     for _ in range(3):
         delivery.deliver_due(ndb, Mailer(settings.email), settings, moment)
@@ -134,7 +134,7 @@ def test_nobody_who_chose_off_or_the_digest_gets_immediate_mail(ndb):
         EmailRepository(cur).set_preferences(off, Preferences(email_delivery="off"))
         EmailRepository(cur).set_preferences(digest, Preferences(email_delivery="daily_digest"))
         items = [add_item(cur, u, "Mesaj") for u in (off, digest, unset)]
-        assert delivery.queue_immediate(cur, items, settings) == 0
+        assert delivery.queue_immediate(EmailRepository(cur), items, settings) == 0
 
 
 def test_the_daily_digest_is_one_message_per_person_with_that_days_items(ndb, mail):

@@ -101,7 +101,7 @@ def test_links_name_documents_of_the_register(db, uow, people):
 def test_a_change_is_audited_and_its_event_written_in_the_same_transaction(db, uow, people):
     document = register(uow, TYPES, people["quality"], po(confidential=True), RETENTION)
     updated = register_handlers.update_document(
-        db, RETENTION, people["head"], document.id,
+        uow, RETENTION, people["head"], document.id,
         DocumentChange(title="Avizarea contractelor de achiziție", distribution=["DJ"],
                        scim_standard=11))
     assert (updated.title, updated.distribution, updated.scim_standard) == (

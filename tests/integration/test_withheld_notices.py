@@ -11,6 +11,7 @@ import pytest
 from services.contracts import events
 from services.contracts.errors import Forbidden
 from services.contracts.notifications import Preferences
+from services.notifications.adapters.unit_of_work import PostgresUnitOfWork as uow_of
 from services.notifications.use_cases import feed as handlers
 from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.repository import Repository
@@ -36,7 +37,7 @@ def tell(ndb, email: bool):  # noqa: F811
         with ndb.transaction() as cur:
             EmailRepository(cur).set_preferences(outside.username,
                                                   Preferences(email_delivery="immediate"))
-    handlers.notify(ndb, settings, revision_event(
+    handlers.notify(uow_of(ndb), settings, revision_event(
         "version_in_force", vid, did, datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)),
         [inside, outside])
     people = {u.username: u for u in (inside, outside)}
@@ -58,41 +59,41 @@ def test_made_confidential_without_a_department_withholds_all_of_it_from_its_peo
     settings, vid, did, inside, outside, resolve = tell(ndb, email=True)
     assert feed(ndb, outside.username).unread == 1 and queued_mail(ndb, outside.username) == [
         "queued"]
-    counts = handlers.follow_access(ndb, facts(did, ["DJ"], True), resolve)
+    counts = handlers.follow_access(uow_of(ndb), facts(did, ["DJ"], True), resolve)
     assert counts == {"readers": 1, "listed": 1, "withheld_items": 1}
 
     shown = feed(ndb, outside.username)
     assert (shown.unread, shown.items) == (0, [])
     assert queued_mail(ndb, outside.username) == ["withheld"]     # the e-mail is not sent
-    assert handlers.listing(ndb, settings, username=outside.username) == []
+    assert handlers.listing(uow_of(ndb), settings, username=outside.username) == []
     assert all(a.version_id != uuid.UUID(vid)
-               for a in handlers.listing(ndb, settings, department="RP"))
-    assert {p.username for p in handlers.report(ndb, settings, vid).people} == {inside.username}
+               for a in handlers.listing(uow_of(ndb), settings, department="RP"))
+    assert {p.username for p in handlers.report(uow_of(ndb), settings, vid).people} == {inside.username}
     with pytest.raises(Forbidden):
-        handlers.acknowledge(ndb, settings, outside.username, vid)
-    handlers.send_reminders(ndb, settings, date(2026, 12, 1))
+        handlers.acknowledge(uow_of(ndb), settings, outside.username, vid)
+    handlers.send_reminders(uow_of(ndb), settings, date(2026, 12, 1))
     assert [i.kind for i in feed(ndb, outside.username).items] == []
     assert [i.kind for i in feed(ndb, inside.username).items] == [
         "acknowledgement_reminder", "version_in_force"]
-    assert handlers.listing(ndb, settings, username=inside.username)
+    assert handlers.listing(uow_of(ndb), settings, username=inside.username)
 
     # put back: the same items, the same acknowledgement, nothing lost
-    handlers.follow_access(ndb, facts(did, ["DJ", "RP"], True), resolve)
+    handlers.follow_access(uow_of(ndb), facts(did, ["DJ", "RP"], True), resolve)
     assert [i.kind for i in feed(ndb, outside.username).items] == ["version_in_force"]
-    assert [a.version_id for a in handlers.listing(ndb, settings, username=outside.username)
+    assert [a.version_id for a in handlers.listing(uow_of(ndb), settings, username=outside.username)
             ] == [uuid.UUID(vid)]
-    assert handlers.acknowledge(ndb, settings, outside.username, vid)[1]
-    handlers.follow_access(ndb, facts(did, ["DJ", "RP"], True), resolve)   # again: no change
-    assert handlers.report(ndb, settings, vid).confirmed == 1
+    assert handlers.acknowledge(uow_of(ndb), settings, outside.username, vid)[1]
+    handlers.follow_access(uow_of(ndb), facts(did, ["DJ", "RP"], True), resolve)   # again: no change
+    assert handlers.report(uow_of(ndb), settings, vid).confirmed == 1
 
 
 def test_a_department_taken_off_a_public_document_keeps_its_feed_but_not_the_confirmation(
         ndb):  # noqa: F811
     settings, vid, did, inside, outside, resolve = tell(ndb, email=False)
-    handlers.follow_access(ndb, facts(did, ["DJ"], False), resolve)
+    handlers.follow_access(uow_of(ndb), facts(did, ["DJ"], False), resolve)
     assert [i.kind for i in feed(ndb, outside.username).items] == ["version_in_force"]
-    assert handlers.listing(ndb, settings, username=outside.username) == []
-    assert {p.username for p in handlers.report(ndb, settings, vid).people} == {inside.username}
+    assert handlers.listing(uow_of(ndb), settings, username=outside.username) == []
+    assert {p.username for p in handlers.report(uow_of(ndb), settings, vid).people} == {inside.username}
 
 
 def test_the_daily_digest_leaves_out_a_withheld_item(ndb):  # noqa: F811
@@ -101,6 +102,6 @@ def test_the_daily_digest_leaves_out_a_withheld_item(ndb):  # noqa: F811
                  datetime(2100, 1, 1, tzinfo=timezone.utc))
     with ndb.transaction() as cur:   # what a digest is made of (delivery.queue_digests)
         assert len(EmailRepository(cur).items_between(outside.username, *every_day)) == 1
-    handlers.follow_access(ndb, facts(did, ["DJ"], True), resolve)
+    handlers.follow_access(uow_of(ndb), facts(did, ["DJ"], True), resolve)
     with ndb.transaction() as cur:
         assert EmailRepository(cur).items_between(outside.username, *every_day) == []

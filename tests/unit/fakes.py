@@ -8,7 +8,7 @@ import copy
 from datetime import date, datetime, time, timedelta, timezone
 from uuid import UUID
 
-from services.contracts.errors import Conflict, NotFound
+from services.contracts.errors import Conflict, Forbidden, NotFound
 from services.contracts.events import Envelope
 from services.contracts.models import Document, Revision, RevisionStatus, Signature, User
 from services.documents.adapters.repository import no_version
@@ -237,4 +237,213 @@ class FakeUnitOfWork:
         else:
             state, self.audit.entries, self.outbox.events = self._before
             self.documents.__dict__.update(state)
+        return None
+
+
+# --- notifications --------------------------------------------------------------------
+
+class FakeInbox:
+    def __init__(self):
+        self.seen: set[tuple] = set()
+
+    def first_delivery(self, event_id, handler: str) -> bool:
+        if (event_id, handler) in self.seen:
+            return False
+        self.seen.add((event_id, handler))
+        return True
+
+
+class FakeFeed:
+    """Each person's feed items, withheld or shown."""
+
+    def __init__(self, clock: FakeClock):
+        self.clock = clock
+        self.items: list[dict] = []
+
+    def add_items(self, event_id, kind: str, data, message: str, users) -> list[dict]:
+        added = []
+        for user in users:
+            if any(i["username"] == user.username and i["event_id"] == event_id
+                   for i in self.items):
+                continue
+            item = {"item_id": len(self.items) + 1, "username": user.username, "kind": kind,
+                    "document_id": data.document_id,
+                    "version_id": getattr(data, "version_id", None), "code": data.code,
+                    "title": data.title, "message": message, "created_at": self.clock.now()}
+            self.items.append({**item, "department": user.department, "event_id": event_id,
+                               "withheld": False})
+            added.append(item)
+        return added
+
+    def recipients(self, document_id) -> dict[str, str]:
+        return {i["username"]: i["department"] for i in self.items
+                if i["document_id"] == document_id}
+
+    def withhold(self, document_id, shown: list[str], withheld: list[str]) -> list[int]:
+        newly = []
+        for item in self.items:
+            if item["document_id"] != document_id:
+                continue
+            if item["username"] in shown:
+                item["withheld"] = False
+            elif item["username"] in withheld and not item["withheld"]:
+                item["withheld"] = True
+                newly.append(item["item_id"])
+        return newly
+
+    def shown_to(self, username: str) -> list[dict]:
+        return [i for i in self.items if i["username"] == username and not i["withheld"]]
+
+
+class FakeAcknowledgements:
+    """Distribution lists of revisions in force and each person's record on them."""
+
+    def __init__(self, clock: FakeClock):
+        self.clock = clock
+        self.lists: dict = {}       # version id → the list's facts
+        self.records: dict = {}     # (version id, username) → the person's record
+
+    def _row(self, version_id, username: str) -> dict:
+        facts, record = self.lists[version_id], self.records[(version_id, username)]
+        return {**{k: facts[k] for k in ("document_id", "code", "title", "edition",
+                                         "revision", "due_date", "confidential",
+                                         "closed_at")},
+                "version_id": version_id, "username": username, **record}
+
+    def _shown(self, version_id=None, username: str | None = None) -> list[dict]:
+        return [self._row(v, u) for (v, u), r in self.records.items() if not r["withheld"]
+                and (version_id is None or v == version_id)
+                and (username is None or u == username)]
+
+    def open_list(self, data, in_force_on: date, due: date, people) -> int:
+        self.lists.setdefault(data.version_id, {
+            "document_id": data.document_id, "code": data.code, "title": data.title,
+            "edition": data.edition, "revision": data.revision,
+            "distribution": list(data.distribution), "confidential": data.confidential,
+            "in_force_on": in_force_on, "due_date": due, "closed_at": None})
+        added = 0
+        for user, notified_at in people:
+            if (data.version_id, user.username) not in self.records:
+                self.records[(data.version_id, user.username)] = {
+                    "full_name": user.full_name, "department": user.department,
+                    "function": user.function, "notified_at": notified_at,
+                    "acknowledged_at": None, "withheld": False,
+                    "reminded_before_at": None, "reminded_after_at": None}
+                added += 1
+        return added
+
+    def close_list(self, version_id) -> None:
+        if version_id in self.lists and self.lists[version_id]["closed_at"] is None:
+            self.lists[version_id]["closed_at"] = self.clock.now()
+
+    def acknowledge(self, username: str, version_id) -> tuple[dict, bool]:
+        record = self.records.get((version_id, username))
+        if record is None or record["withheld"]:
+            if version_id not in self.lists:
+                raise Conflict("the distribution list of this revision is not open",
+                               {"version_id": str(version_id)})
+            raise Forbidden("you are not on the distribution list of this revision",
+                            {"version_id": str(version_id), "username": username})
+        if record["acknowledged_at"] is not None:
+            return self._row(version_id, username), False
+        if self.lists[version_id]["closed_at"] is not None:
+            raise Conflict("this revision is no longer in force; there is nothing to confirm",
+                           {"version_id": str(version_id)})
+        record["acknowledged_at"] = self.clock.now()
+        return self._row(version_id, username), True
+
+    def due_date(self, version_id) -> date | None:
+        return self.lists[version_id]["due_date"] if version_id in self.lists else None
+
+    def people(self, version_id) -> list[tuple]:
+        rows = sorted(self._shown(version_id), key=lambda r: (r["department"], r["full_name"]))
+        return [(r["username"], r["full_name"], r["department"], r["function"],
+                 r["notified_at"], r["acknowledged_at"]) for r in rows]
+
+    def of_department(self, department: str | None, limit: int = 5000) -> list[dict]:
+        return [r for r in self._shown()
+                if department is None or r["department"] == department][:limit]
+
+    def pending_for(self, username: str) -> list[dict]:
+        return sorted((r for r in self._shown(username=username)
+                       if r["acknowledged_at"] is None and r["closed_at"] is None),
+                      key=lambda r: (r["due_date"], r["code"]))
+
+    def awaiting_reminder(self, today: date, days_before: int) -> list[dict]:
+        return [r for r in self._shown() if r["closed_at"] is None
+                and r["acknowledged_at"] is None and r["reminded_after_at"] is None
+                and r["due_date"] - timedelta(days=days_before) <= today]
+
+    def recipients(self, document_id) -> dict[str, str]:
+        return {u: r["department"] for (v, u), r in self.records.items()
+                if self.lists[v]["document_id"] == document_id}
+
+    def follow(self, facts, shown: list[str], withheld: list[str]) -> None:
+        for version_id, facts_of_list in self.lists.items():
+            if facts_of_list["document_id"] != facts.document_id:
+                continue
+            facts_of_list.update(confidential=facts.confidential,
+                                 distribution=list(facts.distribution))
+            for (v, username), record in self.records.items():
+                if v == version_id and username in shown + withheld:
+                    record["withheld"] = username in withheld
+
+    def mark_reminded(self, version_id, username: str, after: bool) -> None:
+        key = "reminded_after_at" if after else "reminded_before_at"
+        self.records[(version_id, username)][key] = self.clock.now()
+
+
+class FakeEmails:
+    """The e-mail queue and who prefers which delivery."""
+
+    def __init__(self, preferences: dict | None = None):
+        self.preferences = dict(preferences or {})   # username → Preferences
+        self.queued: list[dict] = []
+
+    def preferring(self, usernames: list[str], delivery) -> dict:
+        return {u: p for u, p in self.preferences.items()
+                if u in usernames and p.email_delivery == delivery}
+
+    def queue(self, dedupe_key: str, username: str, address: str, kind: str, subject: str,
+              body: str, feed_item_ids: list[int]) -> int | None:
+        if any(m["dedupe_key"] == dedupe_key for m in self.queued):
+            return None
+        self.queued.append({"dedupe_key": dedupe_key, "username": username,
+                            "address": address, "kind": kind, "subject": subject,
+                            "feed_item_ids": feed_item_ids, "status": "queued"})
+        return len(self.queued)
+
+    def withhold(self, feed_item_ids: list[int]) -> int:
+        hit = [m for m in self.queued if m["status"] == "queued"
+               and set(m["feed_item_ids"]) & set(feed_item_ids)]
+        for message in hit:
+            message["status"] = "withheld"
+        return len(hit)
+
+
+class FakeNotificationsUnitOfWork:
+    """A transaction over the notifications fakes, undone on an exception."""
+
+    def __init__(self, clock: FakeClock, preferences: dict | None = None):
+        self.feed = FakeFeed(clock)
+        self.acknowledgements = FakeAcknowledgements(clock)
+        self.emails = FakeEmails(preferences)
+        self.inbox = FakeInbox()
+        self.outbox = FakeOutbox()
+        self.commits = 0
+
+    def _state(self) -> list:
+        return [self.feed.items, self.acknowledgements.lists, self.acknowledgements.records,
+                self.emails.queued, self.inbox.seen, self.outbox.events]
+
+    def __enter__(self) -> FakeNotificationsUnitOfWork:
+        self._before = copy.deepcopy(self._state())
+        return self
+
+    def __exit__(self, kind, error, trace) -> bool | None:
+        if error is None:
+            self.commits += 1
+        else:
+            (self.feed.items, self.acknowledgements.lists, self.acknowledgements.records,
+             self.emails.queued, self.inbox.seen, self.outbox.events) = self._before
         return None

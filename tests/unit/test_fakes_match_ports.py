@@ -9,10 +9,15 @@ import inspect
 import pytest
 
 from services.documents import ports
+from services.notifications import ports as notification_ports
 from services.documents.adapters.clock import Calendar
 from services.documents.adapters.repository import Repository
 from services.documents.adapters.unit_of_work import (
     PostgresAuditTrail, PostgresOutbox, PostgresUnitOfWork)
+from services.notifications.adapters import unit_of_work as notifications_uow
+from services.notifications.adapters.ack_repository import AcknowledgementRepository
+from services.notifications.adapters.email_repository import EmailRepository
+from services.notifications.adapters.repository import Repository as FeedRepository
 from tests.unit import fakes
 
 PAIRS = [
@@ -21,6 +26,14 @@ PAIRS = [
     (ports.Outbox, PostgresOutbox, fakes.FakeOutbox),
     (ports.DocumentsRepository, Repository, fakes.FakeDocumentsRepository),
     (ports.UnitOfWork, PostgresUnitOfWork, fakes.FakeUnitOfWork),
+    (notification_ports.Outbox, notifications_uow.PostgresOutbox, fakes.FakeOutbox),
+    (notification_ports.Inbox, notifications_uow.PostgresInbox, fakes.FakeInbox),
+    (notification_ports.FeedRepository, FeedRepository, fakes.FakeFeed),
+    (notification_ports.AcknowledgementRepository, AcknowledgementRepository,
+     fakes.FakeAcknowledgements),
+    (notification_ports.EmailQueue, EmailRepository, fakes.FakeEmails),
+    (notification_ports.UnitOfWork, notifications_uow.PostgresUnitOfWork,
+     fakes.FakeNotificationsUnitOfWork),
 ]
 
 
@@ -37,7 +50,8 @@ def shape(signature: inspect.Signature) -> list[tuple]:
 
 
 @pytest.mark.parametrize("protocol, adapter, fake", PAIRS,
-                         ids=[p[0].__name__ for p in PAIRS])
+                         ids=[f"{p[0].__module__.split('.')[1]}.{p[0].__name__}"
+                              for p in PAIRS])
 def test_the_adapter_and_the_fake_have_every_method_of_the_port(protocol, adapter, fake):
     expected = methods(protocol)
     assert expected, protocol
@@ -48,8 +62,11 @@ def test_the_adapter_and_the_fake_have_every_method_of_the_port(protocol, adapte
             assert shape(found) == shape(signature), f"{implementation.__name__}.{name}"
 
 
-def test_the_unit_of_work_port_names_what_it_holds():
+def test_the_units_of_work_hold_what_their_ports_name():
     held = set(ports.UnitOfWork.__annotations__)
     assert held == {"documents", "audit", "outbox"}
-    fake = fakes.FakeUnitOfWork(fakes.FakeDocumentsRepository())
+    assert held <= set(vars(fakes.FakeUnitOfWork(fakes.FakeDocumentsRepository())))
+    held = set(notification_ports.UnitOfWork.__annotations__)
+    assert held == {"feed", "acknowledgements", "emails", "inbox", "outbox"}
+    fake = fakes.FakeNotificationsUnitOfWork(fakes.FakeClock(fakes.START.date()))
     assert held <= set(vars(fake))

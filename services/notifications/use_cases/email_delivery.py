@@ -13,17 +13,19 @@ from services.contracts.notifications import EmailDelivery
 from services.notifications.domain import messages
 from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.mailer import DELIVERY_ERRORS
+from services.notifications.ports import EmailQueue
 from services.notifications.settings import NotificationSettings
 
 log = logging.getLogger(__name__)
 
 
-def queue_immediate(cur, items: list[dict], settings: NotificationSettings) -> int:
+def queue_immediate(emails: EmailQueue, items: list[dict],
+                    settings: NotificationSettings) -> int:
     """One message per new feed item, for the people who want e-mail at once
     (inside the transaction that adds the items)."""
     if not items:
         return 0
-    repo = EmailRepository(cur)
+    repo = emails
     wanted = repo.preferring(sorted({i["username"] for i in items}), EmailDelivery.IMMEDIATE)
     queued = 0
     for item in items:

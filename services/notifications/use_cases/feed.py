@@ -1,24 +1,22 @@
 """Use cases of the notifications service that go beyond one query: feed items with
-their live event and e-mail, distribution lists, acknowledgements and reminders."""
+their live event and e-mail, distribution lists, acknowledgements and reminders. Each
+takes a unit of work (ports.py): the feed, the lists, the e-mail queue, the inbox and
+the outbox of one transaction."""
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from services.common.inbox import first_delivery
 from services.contracts.confidentiality import holders, may_read
-from services.common.outbox import record
 from services.contracts import events
 from services.contracts.models import User
 from services.contracts.notifications import (
     Acknowledgement, AcknowledgementReport, ReportPerson)
 from services.notifications.domain import acknowledgements as rules
 from services.notifications import domain
-from services.notifications.adapters.ack_repository import AcknowledgementRepository
 from services.notifications.use_cases.email_delivery import queue_immediate
-from services.notifications.adapters.email_repository import EmailRepository
-from services.notifications.adapters.repository import Repository
+from services.notifications.ports import UnitOfWork
 from services.notifications.settings import NotificationSettings
 
 # reminders are feed items too; their ids derive from (revision, person, kind), so a
@@ -31,25 +29,25 @@ def today(settings: NotificationSettings) -> date:
     return datetime.now(ZoneInfo(settings.timezone)).date()
 
 
-def publish_items(cur, items: list[dict], settings: NotificationSettings) -> None:
+def publish_items(uow: UnitOfWork, items: list[dict], settings: NotificationSettings) -> None:
     """What follows every new feed item: its live event and, if wanted, its e-mail."""
     for item in items:   # for the live feed of each person's open browsers
-        record(cur, events.NotificationCreatedEvent(
+        uow.outbox.record(events.NotificationCreatedEvent(
             subject=item["document_id"], data=events.NotificationCreated(**item)))
-    queue_immediate(cur, items, settings)
+    queue_immediate(uow.emails, items, settings)
 
 
-def notify(database, settings: NotificationSettings, event: events.Envelope,
+def notify(uow: UnitOfWork, settings: NotificationSettings, event: events.Envelope,
            users: list[User]) -> int:
     """Feed items for the people resolved now; a revision that comes into force also
     gets its distribution list, to be confirmed by its due date."""
-    with database.transaction() as cur:
-        if not first_delivery(cur, event.id, event.type):
+    with uow:
+        if not uow.inbox.first_delivery(event.id, event.type):
             return 0
-        items = Repository(cur).add_items(event.id, event.type, event.data,
-                                          domain.message(event.type, event.data), users)
-        publish_items(cur, items, settings)
-        acks = AcknowledgementRepository(cur)
+        items = uow.feed.add_items(event.id, event.type, event.data,
+                                   domain.message(event.type, event.data), users)
+        publish_items(uow, items, settings)
+        acks = uow.acknowledgements
         if event.type == "version_in_force":
             told = {i["username"]: i["created_at"] for i in items}
             in_force_on = event.time.astimezone(ZoneInfo(settings.timezone)).date()
@@ -69,27 +67,26 @@ def access_changed(before: events.DocumentFacts, now: events.DocumentFacts) -> b
             or set(before.distribution) != set(now.distribution))
 
 
-def follow_access(database, facts: events.DocumentFacts, resolve) -> dict:
+def follow_access(uow: UnitOfWork, facts: events.DocumentFacts, resolve) -> dict:
     """A document's record changed (`facts`: as the register holds it now): everyone told
     of it keeps their feed items only while they may read it (may_read), and their
     acknowledgement (with its reminders and place in reports) only while their department
     is also on its distribution list. What they lose is withheld, not deleted: it comes
     back when they are allowed again. `resolve`: {username: department} → {username: User}
     as they are now."""
-    with database.transaction() as cur:
-        feed_told = Repository(cur).recipients(facts.document_id)
-        list_told = AcknowledgementRepository(cur).recipients(facts.document_id)
+    with uow:
+        feed_told = uow.feed.recipients(facts.document_id)
+        list_told = uow.acknowledgements.recipients(facts.document_id)
     people = resolve({**feed_told, **list_told})   # no transaction held over the RPC
     readers = {u for u, user in people.items() if may_read(user, facts)}
     listed = {u for u, department in list_told.items()
               if u in readers and domain.on_the_list(department, facts)}
-    with database.transaction() as cur:
-        hidden = Repository(cur).withhold(facts.document_id, sorted(readers),
-                                          sorted(set(feed_told) - readers))
+    with uow:
+        hidden = uow.feed.withhold(facts.document_id, sorted(readers),
+                                   sorted(set(feed_told) - readers))
         if hidden:
-            EmailRepository(cur).withhold(hidden)
-        AcknowledgementRepository(cur).follow(facts, sorted(listed),
-                                              sorted(set(list_told) - listed))
+            uow.emails.withhold(hidden)
+        uow.acknowledgements.follow(facts, sorted(listed), sorted(set(list_told) - listed))
     return {"readers": len(readers), "listed": len(listed), "withheld_items": len(hidden)}
 
 
@@ -99,13 +96,13 @@ def _acknowledgement(row: dict, on: date) -> Acknowledgement:
                            overdue=rules.is_overdue(row["due_date"], row["acknowledged_at"], on))
 
 
-def acknowledge(database, settings: NotificationSettings, username: str,
+def acknowledge(uow: UnitOfWork, settings: NotificationSettings, username: str,
                 version_id: str) -> tuple[Acknowledgement, bool]:
     """Confirm "Am luat la cunoștință"; a second confirmation returns the first record."""
-    with database.transaction() as cur:
-        row, new = AcknowledgementRepository(cur).acknowledge(username, uuid.UUID(version_id))
+    with uow:
+        row, new = uow.acknowledgements.acknowledge(username, uuid.UUID(version_id))
         if new:
-            record(cur, events.AcknowledgementRecordedEvent(
+            uow.outbox.record(events.AcknowledgementRecordedEvent(
                 subject=row["document_id"], data=events.AcknowledgementRecorded(
                     version_id=row["version_id"], document_id=row["document_id"],
                     code=row["code"], edition=row["edition"], revision=row["revision"],
@@ -116,12 +113,12 @@ def acknowledge(database, settings: NotificationSettings, username: str,
     return _acknowledgement(row, today(settings)), new
 
 
-def report(database, settings: NotificationSettings, version_id: str,
+def report(uow: UnitOfWork, settings: NotificationSettings, version_id: str,
            on: date | None = None) -> AcknowledgementReport:
     """The distribution list of one revision as it stands on `on` (default: today)."""
     on = on or today(settings)
-    with database.transaction() as cur:
-        repo = AcknowledgementRepository(cur)
+    with uow:
+        repo = uow.acknowledgements
         due = repo.due_date(uuid.UUID(version_id))
         rows = repo.people(uuid.UUID(version_id))
     # trusted rows of our own table: constructed, not validated again (thousands per list)
@@ -136,23 +133,23 @@ def report(database, settings: NotificationSettings, version_id: str,
                                  pending=len(people) - confirmed, people=people)
 
 
-def listing(database, settings: NotificationSettings, *, department: str | None = None,
+def listing(uow: UnitOfWork, settings: NotificationSettings, *, department: str | None = None,
             username: str | None = None, on: date | None = None) -> list[Acknowledgement]:
     """A department's records (all: None), or what one person still has to confirm."""
     on = on or today(settings)
-    with database.transaction() as cur:
-        repo = AcknowledgementRepository(cur)
+    with uow:
+        repo = uow.acknowledgements
         rows = repo.pending_for(username) if username else repo.of_department(department)
     return [_acknowledgement(r, on) for r in rows]
 
 
-def send_reminders(database, settings: NotificationSettings, on: date) -> int:
+def send_reminders(uow: UnitOfWork, settings: NotificationSettings, on: date) -> int:
     """The reminders owed on `on`: a feed item each (and its e-mail, per preference),
     once per kind per person."""
     days_before = settings.acknowledgement.remind_days_before
-    with database.transaction() as cur:
-        acks = AcknowledgementRepository(cur)
-        feed = Repository(cur)
+    with uow:
+        acks = uow.acknowledgements
+        feed = uow.feed
         added = []
         for row in acks.awaiting_reminder(on, days_before):
             kind = rules.reminder_owed(row["due_date"], on, days_before)
@@ -169,7 +166,7 @@ def send_reminders(database, settings: NotificationSettings, on: date) -> int:
                 rules.reminder_message(kind, row["code"], row["title"], row["edition"],
                                        row["revision"], row["due_date"]),
                 [person])
-        publish_items(cur, added, settings)
+        publish_items(uow, added, settings)
         return len(added)
 
 
