@@ -17,13 +17,22 @@ def _upload(b, tmp_path, name: str, text: str):
     return b
 
 
+COLUMNS = ("username", "full_name", "department", "department_name", "function", "roles",
+           "password")
+
+
+def _import_people(browser, tmp_path, separator: str, *people: tuple[str, ...]):
+    """The quality office imports personal.csv: the header, then one line a person."""
+    csv = "".join(separator.join(fields) + "\n" for fields in (COLUMNS, *people))
+    return _upload(browser().log_in("elena.dumitrascu"), tmp_path, "personal.csv", csv)
+
+
 def test_import_the_organisation_from_csv(browser, scenario, gateway, tmp_path):
     tag = uuid.uuid4().hex[:6]
     person = f"ioana.arhiva{tag}"
-    csv = ("username;full_name;department;department_name;function;roles;password\n"
-           f"{person};Ioana Arhivă;ARH{tag[:3].upper()};Compartimentul Arhivă;Arhivar;"
-           "reader;parola-arhiva\n")
-    b = _upload(browser().log_in("elena.dumitrascu"), tmp_path, "personal.csv", csv)
+    b = _import_people(browser, tmp_path, ";", (
+        person, "Ioana Arhivă", f"ARH{tag[:3].upper()}", "Compartimentul Arhivă", "Arhivar",
+        "reader", "parola-arhiva"))
     assert b.flash() == ("personal.csv a fost importat (compartimente: 1, "
                                        "persoane: 1).")
     b.screenshot("admin-imported")
@@ -35,10 +44,10 @@ def test_a_bad_file_names_the_line_and_field_and_loads_nothing(browser, scenario
                                                                tmp_path):
     tag = uuid.uuid4().hex[:6]
     good = f"nu.se.incarca{tag}"
-    csv = ("username,full_name,department,department_name,function,roles,password\n"
-           f"{good},Nu Se Încarcă,DJ,Direcția Juridică,Consilier,reader,parola-buna\n"
-           "X Y,Fără Nume,DJ,,Consilier,reader sef,parola-buna\n")
-    b = _upload(browser().log_in("elena.dumitrascu"), tmp_path, "personal.csv", csv)
+    b = _import_people(
+        browser, tmp_path, ",",
+        (good, "Nu Se Încarcă", "DJ", "Direcția Juridică", "Consilier", "reader", "parola-buna"),
+        ("X Y", "Fără Nume", "DJ", "", "Consilier", "reader sef", "parola-buna"))
     error = b.text("#import-error")
     assert "personal.csv nu a fost importat; nu s-a încărcat nimic." in error
     assert "Linia 3, username" in error and "Linia 3, roles" in error
