@@ -12,8 +12,8 @@ from services.documents import ports
 from services.notifications import ports as notification_ports
 from services.documents.adapters.clock import Calendar
 from services.documents.adapters.repository import Repository
-from services.documents.adapters.unit_of_work import (
-    PostgresAuditTrail, PostgresOutbox, PostgresUnitOfWork)
+from services.common.unit_of_work import PostgresOutbox
+from services.documents.adapters.unit_of_work import PostgresAuditTrail, PostgresUnitOfWork
 from services.notifications.adapters import unit_of_work as notifications_uow
 from services.notifications.adapters.ack_repository import AcknowledgementRepository
 from services.notifications.adapters.email_repository import EmailRepository
@@ -26,7 +26,7 @@ PAIRS = [
     (ports.Outbox, PostgresOutbox, fakes.FakeOutbox),
     (ports.DocumentsRepository, Repository, fakes.FakeDocumentsRepository),
     (ports.UnitOfWork, PostgresUnitOfWork, fakes.FakeUnitOfWork),
-    (notification_ports.Outbox, notifications_uow.PostgresOutbox, fakes.FakeOutbox),
+    (notification_ports.Outbox, PostgresOutbox, fakes.FakeOutbox),
     (notification_ports.Inbox, notifications_uow.PostgresInbox, fakes.FakeInbox),
     (notification_ports.FeedRepository, FeedRepository, fakes.FakeFeed),
     (notification_ports.AcknowledgementRepository, AcknowledgementRepository,

@@ -15,18 +15,6 @@ from services.documents import domain
 from services.documents.ports import UnitOfWork
 from services.documents.use_cases.reading import readable_document, readable_revision
 
-_TRANSITION_EVENTS = {
-    "version_submitted": events.VersionSubmittedEvent,
-    "version_verified": events.VersionVerifiedEvent,
-    "version_endorsed": events.VersionEndorsedEvent,
-    "version_approved": events.VersionApprovedEvent,
-    "version_in_force": events.VersionInForceEvent,
-    "version_superseded": events.VersionSupersededEvent,
-    "version_rejected": events.VersionRejectedEvent,
-    "document_withdrawn": events.DocumentWithdrawnEvent,
-    "version_archived": events.VersionArchivedEvent,
-}
-
 
 def transition(uow: UnitOfWork, chains: domain.SigningChains, types: domain.DocumentTypes,
                actor: str, version_id: UUID, action: str, signing: Signing,
@@ -164,7 +152,7 @@ def _move(uow: UnitOfWork, document: Document, revision: Revision, status: Revis
                      revision.version_id, {"from": revision.status.value, "to": status.value,
                                            "comment": comment,
                                            **{k: str(v) for k, v in extra.items()}})
-    uow.outbox.record(_TRANSITION_EVENTS[event_type](
+    uow.outbox.record(events.ALL_EVENTS[event_type](
         subject=document.id, data=events.RevisionTransitioned(
             **_facts(document), version_id=revision.version_id, edition=revision.edition,
             revision=revision.revision, status=status, previous_status=revision.status,
