@@ -1,8 +1,11 @@
-"""The notifications service's providers beyond the shared ones: they wire its settings."""
+"""The notifications service's providers beyond the shared ones: they wire its settings
+and the signing chain's steps."""
 from __future__ import annotations
 
 from nameko.extensions import DependencyProvider
 
+from services.common.settings import Settings
+from services.contracts.signing import load_steps
 from services.notifications.settings import NotificationSettings
 
 
@@ -14,3 +17,15 @@ class NotificationSettingsProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.settings
+
+
+class SigningStepsProvider(DependencyProvider):
+    """The signing chain's steps as the settings' file sets them (who signs each, and
+    whether departments give opinions): who is told that a revision waits follows them."""
+
+    def setup(self):
+        self.steps = load_steps(Settings.from_config(self.container.config)
+                                .signing_chains_file)
+
+    def get_dependency(self, worker_ctx):
+        return self.steps

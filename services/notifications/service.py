@@ -26,7 +26,7 @@ from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.mailer import Mailer
 from services.notifications.adapters.repository import Repository
 from services.notifications.adapters.unit_of_work import PostgresUnitOfWork
-from services.notifications.bootstrap import NotificationSettingsProvider
+from services.notifications.bootstrap import NotificationSettingsProvider, SigningStepsProvider
 
 # the steps' events go to on_revision_event, but approval's: it has a handler, and so a
 # queue, of its own (on_version_approved); a step added to the chain is heard at once
@@ -52,6 +52,7 @@ class NotificationsService:
     outbox = OutboxRelay("notifications")
     documents = IdentifiedRpcProxy("documents")
     settings = NotificationSettingsProvider()
+    steps = SigningStepsProvider()
 
     def _uow(self) -> PostgresUnitOfWork:
         """The use cases' unit of work on this worker's database: built here alone."""
@@ -72,7 +73,8 @@ class NotificationsService:
     def _notify(self, payload: dict) -> int:
         event = events.parse(payload)
         # membership is resolved now, when the event happens, and kept with the item
-        users = [u for u in self._resolve(domain.audience(event.type, event.data))
+        audience = domain.audience(event.type, event.data, self.steps)
+        users = [u for u in self._resolve(audience)
                  if may_read(u, event.data)]
         added = feed.notify(self._uow(), self.settings, event, users)
         # an event may arrive after its document was made confidential or its list

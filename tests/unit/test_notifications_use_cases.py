@@ -13,6 +13,7 @@ from nameko.testing.services import worker_factory
 from services.common.settings import load_config
 from services.contracts import events
 from services.contracts.models import Role
+from services.contracts.signing import CHAINS_FILE, load_steps
 from services.notifications.service import NotificationsService
 from services.notifications.settings import NotificationSettings
 from services.notifications.use_cases import feed
@@ -62,7 +63,8 @@ def uow(clock):
 def service_over(uow, event):
     """The service with its unit of work on the fakes and the documents service answering
     from STAFF (who is on staff now) and the event's facts (the register's now)."""
-    service = worker_factory(NotificationsService, settings=SETTINGS)
+    service = worker_factory(NotificationsService, settings=SETTINGS,
+                             steps=load_steps(CHAINS_FILE))
     service._uow = lambda: uow
     dump = [u.model_dump(mode="json") for u in STAFF]
     service.documents.staff.side_effect = lambda departments, roles: [
