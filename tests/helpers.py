@@ -1,5 +1,5 @@
 """What many tests build the same way: a person of the city hall, a document of the
-register, the text of a PDF, a free port."""
+register, the text of a PDF, a free port, a version whose text extraction has ended."""
 from __future__ import annotations
 
 import io
@@ -11,7 +11,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from services.contracts.models import Document, RevisionStatus, Role, User
-from tests.testenv import free_port  # noqa: F401  (one definition, re-exported here)
+from tests.testenv import eventually, free_port  # noqa: F401  (free_port: one definition, re-exported here)
 
 
 def user(department: str = "DJ", *roles: Role, name: str = "x", function: str = "f") -> User:
@@ -38,3 +38,13 @@ def pdftotext(path: str | Path) -> str:
     """The text of a PDF file as poppler's pdftotext reads it (what Tika is close to)."""
     return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
                           capture_output=True, text=True).stdout
+
+
+def extraction_settled(client, version_id, timeout: float = 30.0, until_done: bool = False):
+    """The version (as the API answers it) once its text extraction is no longer pending,
+    or, with `until_done`, once it is done."""
+    def check():
+        version = client.get(f"/api/versions/{version_id}")
+        status = version["extraction"]["status"]
+        return version if (status == "done" if until_done else status != "pending") else None
+    return eventually(check, timeout=timeout)

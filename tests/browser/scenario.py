@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from procedura_cli.demo import DEMO, load_procedures
 from procedura_cli.docgen import docx_bytes, parse_procedure
-from tests.testenv import eventually
+from tests.helpers import extraction_settled
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XSS_TITLE = "Test <script>alert('xss')</script> & „ghilimele”"
@@ -20,18 +20,13 @@ class Scenario:
     approval_pending: str       # PO-DAP-03, Ediția I, Revizia 0 (waiting for the mayor)
 
 
-def settled(client, version_id):
-    return eventually(lambda: client.get(f"/api/versions/{version_id}")["extraction"]["status"]
-                      == "done", timeout=60)
-
-
 def build(gateway: str, org: dict, login) -> Scenario:
     loaded = {d["code"]: d for d in load_procedures(gateway, org)}
     codes = {code: d["document_id"] for code, d in loaded.items()}
     author, head = login("andrei.nistor"), login("maria.ilie")
     endorser, mayor = login("mihai.tudose"), login("daniel.balan")
     v1 = loaded["PO-RP-02"]["version_id"]
-    settled(author, v1)
+    extraction_settled(author, v1, timeout=60, until_done=True)
     author.act(v1, "submit", "Prima ediție")
     head.act(v1, "verify", "Verificat")
     endorser.act(v1, "endorse", "Avizat")
@@ -45,13 +40,13 @@ def build(gateway: str, org: dict, login) -> Scenario:
                        docx_bytes(procedure.meta["title"], changed),
                        "Termenul de soluționare devine 30 de zile", DOCX,
                        component_revised="1. Scop", how_revised="termen precizat")["id"]
-    settled(author, v2)
+    extraction_settled(author, v2, timeout=60, until_done=True)
     author.act(v2, "submit", "Revizia 1")
 
     # PO-DAP-03 waits for the mayor's approval, for the live feed test
     dap, dap_head = login("bogdan.radulescu"), login("oana.florea")
     dap_v = loaded["PO-DAP-03"]["version_id"]
-    settled(dap, dap_v)
+    extraction_settled(dap, dap_v, timeout=60, until_done=True)
     dap.act(dap_v, "submit")
     dap_head.act(dap_v, "verify")
     endorser.act(dap_v, "endorse")

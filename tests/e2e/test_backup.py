@@ -23,7 +23,8 @@ from procedura_cli.docgen import docx_bytes
 from tests.e2e.conftest import Services
 from tests.e2e.test_document_control import acknowledge_when_asked, approve_fully
 from tests.e2e.test_risks import SCORES
-from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
+from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+from tests.helpers import extraction_settled
 from tests.testenv import ROOT, TestEnvironment, eventually, minio_admin
 
 PASSWORDS = {"ana.popescu": "demo-dj", "radu.munteanu": "demo-dj2",
@@ -79,7 +80,7 @@ def filled(login, gateway):
         "controls": [{"measure": "Aviz", "procedure": approved["code"]}], **SCORES})
     for client, vid in ((author, version["id"]), (login("paul.zamfir"), hidden["id"]),
                         (author, first["id"]), (author, second["id"])):
-        settled(client, vid)
+        extraction_settled(client, vid)
         # and rendered: the backup holds the renditions made by then
         eventually(lambda: client.get(f"/api/versions/{vid}")["rendition"]["status"]
                    != "pending", timeout=180, interval=1)
@@ -216,7 +217,7 @@ def test_a_backup_restored_into_an_empty_installation_is_equal_through_the_api(
     document = register(author, unique_code())
     extra = author.upload(document["id"], "nou.docx",
                           docx_bytes("n", f"{BODY}\nNou: {uuid.uuid4()}"), "", DOCX)
-    settled(author, extra["id"])
+    extraction_settled(author, extra["id"])
     again = procedura(environment, "backup", "create", str(dest))
     assert again.returncode == 0, again.stderr
     latest = Destination(dest)
@@ -352,7 +353,7 @@ def test_a_backup_killed_halfway_is_never_complete_and_the_next_run_completes(
     document = register(author, unique_code())
     big = ("Registrul petițiilor. " * 70000).encode()    # ~1.5 MB of text
     version = author.upload(document["id"], "mare.txt", big, "", "text/plain")
-    settled(author, version["id"])
+    extraction_settled(author, version["id"])
     dest = tmp_path / "dest"
     process = subprocess.Popen(
         [sys.executable, "-m", "procedura_cli.main", "backup", "create", str(dest),
@@ -404,7 +405,7 @@ def test_a_destination_that_fills_up_is_a_clear_error_and_nothing_is_complete(
     document = register(author, unique_code())
     version = author.upload(document["id"], "plin.txt", os.urandom(300_000).hex().encode(),
                             "", "text/plain")
-    settled(author, version["id"])
+    extraction_settled(author, version["id"])
     result = procedura(environment, "backup", "create", str(small_disk / "dest"))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

@@ -14,7 +14,8 @@ import pytest
 
 from procedura_cli.badfiles import billion_xref_pdf, image_only_pdf, zip_bomb_docx
 from procedura_cli.docgen import docx_bytes, pdf_bytes
-from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
+from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+from tests.helpers import extraction_settled
 
 PDF = "application/pdf"
 
@@ -27,7 +28,7 @@ def document(login):
 def still_working(author, document):
     """The worker takes the next ordinary file at once."""
     good = author.upload(document["id"], "bun.docx", docx_bytes("b", BODY), "", DOCX)
-    done = settled(author, good["id"], timeout=60)
+    done = extraction_settled(author, good["id"], timeout=60)
     assert done["extraction"]["status"] == "done" and done["extraction"]["characters"] > 0
 
 
@@ -37,7 +38,7 @@ def test_a_zip_bomb_dressed_as_docx_is_kept_and_failed_with_a_reason(login, docu
     started = time.monotonic()
     version = author.upload(document["id"], "procedură.docx", bomb, "", DOCX)
     assert version["media_type"] == DOCX and version["extraction"]["status"] == "pending"
-    result = settled(author, version["id"], timeout=90)
+    result = extraction_settled(author, version["id"], timeout=90)
     assert result["extraction"]["status"] == "failed"
     assert result["extraction"]["error"]
     assert time.monotonic() - started < 90
@@ -48,7 +49,7 @@ def test_a_zip_bomb_dressed_as_docx_is_kept_and_failed_with_a_reason(login, docu
 def test_a_pdf_claiming_a_billion_objects_settles(login, document):
     author = login("ana.popescu")
     version = author.upload(document["id"], "xref.pdf", billion_xref_pdf(), "", PDF)
-    result = settled(author, version["id"], timeout=90)
+    result = extraction_settled(author, version["id"], timeout=90)
     assert result["extraction"]["status"] in ("done", "failed")
     if result["extraction"]["status"] == "failed":
         assert result["extraction"]["error"]
@@ -58,7 +59,7 @@ def test_a_pdf_claiming_a_billion_objects_settles(login, document):
 def test_an_image_only_pdf_is_done_with_no_text(login, document):
     author = login("ana.popescu")
     version = author.upload(document["id"], "scanat.pdf", image_only_pdf(2), "", PDF)
-    result = settled(author, version["id"], timeout=60)
+    result = extraction_settled(author, version["id"], timeout=60)
     assert result["extraction"] == {"status": "done", "error": None, "characters": 0,
                                     "truncated": False, "ocr": False, "ocr_pages": 0,
                                     "ocr_pages_left": 0, "ocr_stopped": None}
@@ -73,7 +74,7 @@ def test_a_lying_extension_is_read_as_what_the_bytes_are(login, document, name, 
     author = login("ana.popescu")
     version = author.upload(document["id"], name, make("t", BODY), "", sent_as)
     assert version["media_type"] == real and version["filename"] == name
-    result = settled(author, version["id"], timeout=60)
+    result = extraction_settled(author, version["id"], timeout=60)
     assert result["extraction"]["status"] == "done"
     text = author.request("GET", f"/api/versions/{version['id']}/text").text
     assert "înregistrare" in text
@@ -88,7 +89,7 @@ def test_a_300_character_cyrillic_and_romanian_name_is_kept_shortened(login, doc
     stored = version["filename"]
     assert len(stored) <= 200 and stored.endswith(".docx")
     assert stored.startswith("Процедура операционная Înregistrarea petițiilor")
-    assert settled(author, version["id"], timeout=60)["extraction"]["status"] == "done"
+    assert extraction_settled(author, version["id"], timeout=60)["extraction"]["status"] == "done"
     download = author.request("GET", f"/api/versions/{version['id']}/content")
     assert download.status_code == 200
     assert quote(stored) in download.headers["Content-Disposition"]
@@ -99,7 +100,7 @@ def test_an_empty_file_is_kept_as_a_version_whose_extraction_says_why(login, doc
     version = author.upload(document["id"], "gol.docx", b"", "", DOCX)
     assert version["size"] == 0
     assert version["sha256"] == hashlib.sha256(b"").hexdigest()
-    extraction = settled(author, version["id"], timeout=60)["extraction"]
+    extraction = extraction_settled(author, version["id"], timeout=60)["extraction"]
     assert extraction["status"] == "failed"
     assert extraction["error"] == "the file is empty (0 bytes): there is no text to read"
     download = author.request("GET", f"/api/versions/{version['id']}/content")

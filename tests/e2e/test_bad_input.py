@@ -9,7 +9,8 @@ import pytest
 from procedura_cli.client import ApiError, Client
 from procedura_cli.docgen import (
     docx_bytes, encrypted_docx_bytes, truncated_pdf_bytes)
-from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
+from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+from tests.helpers import extraction_settled
 
 
 def error_of(response):
@@ -191,7 +192,7 @@ def test_corrupt_or_encrypted_files_are_kept_and_marked_failed(login, document, 
                                                                content, media):
     author = login("ana.popescu")
     version = author.upload(document["id"], name, content, "", media)
-    failed = settled(author, version["id"])
+    failed = extraction_settled(author, version["id"])
     assert failed["extraction"]["status"] == "failed"
     assert failed["extraction"]["error"]
     # still stored and downloadable, byte for byte
@@ -199,7 +200,7 @@ def test_corrupt_or_encrypted_files_are_kept_and_marked_failed(login, document, 
     assert download.content == content
     # and the next upload is processed normally
     good = author.upload(document["id"], "bun.docx", docx_bytes("b", BODY), "", DOCX)
-    done = settled(author, good["id"])
+    done = extraction_settled(author, good["id"])
     assert done["extraction"]["status"] == "done"
     assert done["extraction"]["characters"] > 0
 

@@ -6,7 +6,8 @@ from elasticsearch import Elasticsearch
 
 from procedura_cli.docgen import docx_bytes, truncated_pdf_bytes
 from tests.e2e.doctor import doctor, pending_for_an_hour
-from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
+from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+from tests.helpers import extraction_settled
 from tests.testenv import eventually
 
 
@@ -18,7 +19,7 @@ def test_doctor_reports_stuck_unindexed_and_failed_versions(environment, login):
     broken = author.upload(document["id"], "c.pdf", truncated_pdf_bytes("c", BODY), "",
                            "application/pdf")
     for version in (unindexed, stuck, broken):
-        settled(author, version["id"], timeout=60)
+        extraction_settled(author, version["id"], timeout=60)
     es = Elasticsearch(environment.elasticsearch_url)
     eventually(lambda: es.exists(index=environment.index, id=unindexed["id"])
                and es.get(index=environment.index, id=unindexed["id"])["_source"]["has_text"],

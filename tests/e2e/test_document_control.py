@@ -8,6 +8,7 @@ import pytest
 from procedura_cli.client import ApiError
 from procedura_cli.docgen import docx_bytes
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+from tests.helpers import extraction_settled
 from tests.testenv import eventually
 
 
@@ -117,7 +118,6 @@ def test_bad_signing_input(login):
 
 
 def test_the_diff_shows_the_changed_sentences(login):
-    from tests.e2e.test_walking_skeleton import settled
 
     author = login("ana.popescu")
     document = register(author, unique_code())
@@ -127,7 +127,7 @@ def test_the_diff_shows_the_changed_sentences(login):
         "p", BODY + "\nRăspunsul se transmite în termen de 15 zile lucrătoare.\n"),
         "Termen redus", DOCX)
     for version in (old, new):
-        assert settled(author, version["id"])["extraction"]["status"] == "done"
+        assert extraction_settled(author, version["id"])["extraction"]["status"] == "done"
     diff = author.get(f"/api/versions/{new['id']}/diff", against=old["id"])
     changed = [h for h in diff["hunks"] if h["op"] != "equal"]
     assert len(changed) == 1 and changed[0]["op"] == "replace"

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 
 from procedura_cli.docgen import docx_bytes
-from tests.e2e.test_walking_skeleton import DOCX, register, settled, unique_code
+from tests.e2e.test_walking_skeleton import DOCX, register, unique_code
+from tests.helpers import extraction_settled
 
 EXAMPLES = 20          # generated requests per operation and mode (bounded: CI has 2 cores)
 # each failed login counts against the address's login throttle, which every test shares
@@ -75,7 +76,7 @@ def test_real_answers_match_the_description(spec, login, gateway):
             data={"change_summary": "Ediția I"})
         versions.append(check("POST", "/api/documents/{document_id}/versions", upload, 201)["id"])
     for vid in versions:
-        settled(author, vid)
+        extraction_settled(author, vid)
     old, new = versions
     check("GET", "/api/documents/{document_id}/versions",
           author.request("GET", f"/api/documents/{did}/versions"), 200)

@@ -23,7 +23,8 @@ from procedura_cli.docgen import (
 from tests.e2e.conftest import dispose_content
 from tests.e2e.doctor import doctor, pending_for_an_hour
 from tests.e2e.own_environment import services_running
-from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
+from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+from tests.helpers import extraction_settled
 from tests.integration import test_renditions as office
 from tests.integration.test_renditions_long_tiff import long_tiff
 from tests.testenv import ROOT, eventually
@@ -204,7 +205,7 @@ def test_a_romanian_scan_is_ocrd_and_found_with_and_without_diacritics(login, do
     name, make, pages = SCANS[kind]
     version = author.upload(document["id"], name, make(), "")
     # Tika reads no image itself (no OCR in front of text extraction): fast and empty
-    extracted = settled(author, version["id"], timeout=60)
+    extracted = extraction_settled(author, version["id"], timeout=60)
     assert extracted["extraction"]["ocr"] is False
     assert extracted["extraction"]["characters"] in (0, None) or \
         extracted["rendition"]["status"] != "pending"

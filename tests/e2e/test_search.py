@@ -13,7 +13,8 @@ from procedura_cli import search_cli
 
 from procedura_cli.demo import load_procedures
 from procedura_cli.docgen import docx_bytes
-from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
+from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+from tests.helpers import extraction_settled
 from tests.testenv import eventually
 
 
@@ -82,7 +83,7 @@ def test_history_of_one_document(login):
     first = author.upload(document["id"], "a.docx", docx_bytes("a", BODY), "", DOCX)
     second = author.upload(document["id"], "b.docx",
                            docx_bytes("b", BODY + "\nRevizie privind arhivarea."), "", DOCX)
-    settled(author, first["id"]), settled(author, second["id"])
+    extraction_settled(author, first["id"]), extraction_settled(author, second["id"])
 
     def history():
         hits = author.get("/api/search", q="petitiilor", document_id=document["id"],

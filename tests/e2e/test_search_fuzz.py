@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from procedura_cli.docgen import docx_bytes
 from services.contracts.search import MAX_QUERY_CHARACTERS
-from tests.e2e.test_walking_skeleton import DOCX, register, settled, unique_code
+from tests.e2e.test_walking_skeleton import DOCX, register, unique_code
+from tests.helpers import extraction_settled
 from tests.testenv import eventually
 
 SEARCHES, SUGGESTIONS = 300, 150   # generated requests (bounded: CI has 2 cores)
@@ -83,7 +84,7 @@ def reader(login):
     document = register(author, unique_code())
     version = author.upload(document["id"], "p.docx", docx_bytes("PO petiții", TEXT), "",
                             DOCX)
-    settled(author, version["id"])
+    extraction_settled(author, version["id"])
     eventually(lambda: reader.get("/api/search", q=document["code"], scope="all")["total"],
                timeout=60)
     return reader

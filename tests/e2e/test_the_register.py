@@ -20,7 +20,8 @@ from procedura_cli.client import ApiError
 from procedura_cli.demo import load_procedures
 from procedura_cli.docgen import docx_bytes
 from services.gateway.downloads import PREFETCH
-from tests.e2e.test_walking_skeleton import BODY, DOCX, register, settled, unique_code
+from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
+from tests.helpers import extraction_settled
 from tests import testenv
 from tests.testenv import eventually
 
@@ -62,7 +63,7 @@ def test_a_distribution_change_takes_the_confidential_document_from_a_department
     version = auditor.upload(document["id"], "audit.docx",
                              docx_bytes("audit", BODY + f"\nCuvânt de control: {word}.\n"), "",
                              DOCX)
-    settled(auditor, version["id"])
+    extraction_settled(auditor, version["id"])
     eventually(lambda: document["id"] in found(outsider, word), timeout=30)
 
     changed = patch(quality, document["id"], {"distribution": ["AUD"], "scim_standard": 10})
@@ -345,7 +346,7 @@ def test_extraction_and_restore_read_the_pinned_object_version(login, environmen
                          len(altered))
     finally:
         services.up()
-    assert settled(author, version["id"], timeout=90)["extraction"]["status"] == "done"
+    assert extraction_settled(author, version["id"], timeout=90)["extraction"]["status"] == "done"
     text = author.request("GET", f"/api/versions/{version['id']}/text").text
     assert "zqxfixat" in text and "zqxschimbat" not in text
 

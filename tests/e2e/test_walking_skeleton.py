@@ -8,6 +8,7 @@ import uuid
 
 from devenv.samples import BODY, DOCX  # noqa: F401  (the e2e tests take them from here)
 from procedura_cli.docgen import docx_bytes
+from tests.helpers import extraction_settled
 from tests.testenv import eventually
 
 
@@ -21,14 +22,6 @@ def register(client, code, owner="DJ", distribution=("DJ", "RP"), confidential=F
 def unique_code(prefix="PO-DJ"):
     """A code that fits `PO-{department}-{nn}` and no other test's."""
     return f"{prefix}-{uuid.uuid4().int % 10**8:08d}"
-
-
-def settled(client, version_id, timeout=30.0):
-    """The version once its extraction is no longer pending."""
-    def check():
-        version = client.get(f"/api/versions/{version_id}")
-        return version if version["extraction"]["status"] != "pending" else None
-    return eventually(check, timeout=timeout)
 
 
 def test_upload_is_searchable_and_approval_reaches_the_distribution_list(login):
@@ -111,7 +104,7 @@ def test_pdf_and_odt_are_extracted(login):
                               ("p.odt", odt_bytes("p", BODY),
                                "application/vnd.oasis.opendocument.text")):
         version = author.upload(document["id"], name, data, "", media)
-        done = settled(author, version["id"])
+        done = extraction_settled(author, version["id"])
         assert done["extraction"]["status"] == "done", done["extraction"]
         assert done["media_type"] == media
         text = author.request("GET", f"/api/versions/{version['id']}/text").text
