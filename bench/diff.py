@@ -9,7 +9,6 @@ median of `--repeat` runs; peak memory is measured in a separate run under trace
 """
 from __future__ import annotations
 
-import argparse
 import difflib
 import random
 import statistics
@@ -21,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.options import int_options  # noqa: E402
 from services.versioning.diff import diff_texts  # noqa: E402
 
 WORDS = ("compartimentul", "procedura", "responsabilul", "documentul", "petiția", "termenul",
@@ -104,11 +104,7 @@ def peak_mib(fn) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=2026)
-    args = parser.parse_args()
+    args = int_options(__doc__, pages=200, repeat=5, seed=2026)
 
     rng = random.Random(args.seed)
     old_paragraphs = procedure(args.pages, rng)

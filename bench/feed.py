@@ -6,7 +6,6 @@ gateway). Run: `.venv/bin/python bench/feed.py --items 10000 --calls 300`.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -17,6 +16,7 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.options import int_options  # noqa: E402
 from bench.running import password_of, running_procedura  # noqa: E402
 from procedura_cli.client import Client  # noqa: E402
 
@@ -40,10 +40,7 @@ def timed(call, calls: int) -> list[float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--items", type=int, default=10_000)
-    parser.add_argument("--calls", type=int, default=300)
-    args = parser.parse_args()
+    args = int_options(__doc__, items=10_000, calls=300)
     with running_procedura("f") as (environment, org):
         from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 

@@ -12,7 +12,6 @@ Run: `.venv/bin/python bench/isolation.py --texts 15 --scans 5 --pages-per-scan 
 """
 from __future__ import annotations
 
-import argparse
 import io
 import statistics
 import sys
@@ -25,6 +24,7 @@ import psycopg2
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.options import int_options  # noqa: E402
 from bench.ingest import Watcher, register_all  # noqa: E402
 from bench.running import password_of, running_procedura  # noqa: E402
 from procedura_cli import scans  # noqa: E402
@@ -62,11 +62,7 @@ def ocr_pending(database_url: str, version_ids: list[str]) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--texts", type=int, default=15)
-    parser.add_argument("--scans", type=int, default=5)
-    parser.add_argument("--pages-per-scan", type=int, default=10)
-    args = parser.parse_args()
+    args = int_options(__doc__, texts=15, scans=5, pages_per_scan=10)
     scan_pdfs = []
     for s in range(args.scans):
         pages = [scans.scan_page(seed=100 * s + n, page=n)

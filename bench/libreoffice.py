@@ -42,6 +42,14 @@ NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
       'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"')
 
 
+def flat_document(kind: str, content: str, styles: str = "") -> str:
+    """A flat OpenDocument of `kind` (text, spreadsheet, presentation) holding `content`."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?><office:document {NS} office:version="1.2" '
+            f'office:mimetype="application/vnd.oasis.opendocument.{kind}">{styles}'
+            f"<office:body><office:{kind}>{content}</office:{kind}></office:body>"
+            f"</office:document>")
+
+
 def flat_text(pages: int) -> str:
     breaks = ('<office:automatic-styles><style:style style:name="B" style:family="paragraph">'
               '<style:paragraph-properties fo:break-before="page"/></style:style>'
@@ -50,9 +58,7 @@ def flat_text(pages: int) -> str:
         f'<text:p text:style-name="{"B" if n and i == 0 else "Standard"}">'
         f"{escape(f'Pagina {n + 1}. ' + LINE * 3)}</text:p>"
         for n in range(pages) for i in range(8))
-    return (f'<?xml version="1.0" encoding="UTF-8"?><office:document {NS} office:version="1.2" '
-            f'office:mimetype="application/vnd.oasis.opendocument.text">{breaks}'
-            f"<office:body><office:text>{body}</office:text></office:body></office:document>")
+    return flat_document("text", body, styles=breaks)
 
 
 def flat_spreadsheet(pages: int) -> str:
@@ -62,10 +68,8 @@ def flat_spreadsheet(pages: int) -> str:
         f"<text:p>{r}</text:p></table:table-cell><table:table-cell office:value-type="
         f'"string"><text:p>{escape(LINE[:60])}</text:p></table:table-cell></table:table-row>'
         for r in range(pages * 50))
-    return (f'<?xml version="1.0" encoding="UTF-8"?><office:document {NS} office:version="1.2" '
-            f'office:mimetype="application/vnd.oasis.opendocument.spreadsheet"><office:body>'
-            f'<office:spreadsheet><table:table table:name="Registru">{rows}</table:table>'
-            f"</office:spreadsheet></office:body></office:document>")
+    return flat_document("spreadsheet",
+                         f'<table:table table:name="Registru">{rows}</table:table>')
 
 
 def flat_presentation(pages: int) -> str:
@@ -73,10 +77,7 @@ def flat_presentation(pages: int) -> str:
         f'<draw:page draw:name="s{n}"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="24cm" '
         f'svg:height="14cm"><draw:text-box><text:p>{escape(f"Slide {n + 1}. " + LINE)}'
         f"</text:p></draw:text-box></draw:frame></draw:page>" for n in range(pages))
-    return (f'<?xml version="1.0" encoding="UTF-8"?><office:document {NS} office:version="1.2" '
-            f'office:mimetype="application/vnd.oasis.opendocument.presentation"><office:body>'
-            f"<office:presentation>{slides}</office:presentation></office:body>"
-            f"</office:document>")
+    return flat_document("presentation", slides)
 
 
 # format: (flat source maker, flat extension, LibreOffice filter to write it)

@@ -20,7 +20,6 @@ Run: `.venv/bin/python bench/pages.py --pages 60 [--backlog 16]`
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from datetime import timedelta
@@ -31,6 +30,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.options import int_options  # noqa: E402
 from bench.running import password_of, running_procedura  # noqa: E402
 from devenv.environment import eventually, minio_admin  # noqa: E402
 from procedura_cli.badfiles import text_pdf  # noqa: E402
@@ -63,11 +63,7 @@ def peak_memory(run_dir: Path, name: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=60)
-    parser.add_argument("--total-pages", type=int, default=1000)
-    parser.add_argument("--backlog", type=int, default=0)
-    args = parser.parse_args()
+    args = int_options(__doc__, pages=60, total_pages=1000, backlog=0)
     pdf = text_pdf([[f"Pagina {n} din procedura"] * 40
                     for n in range(1, args.total_pages + 1)])
     with running_procedura("bpg", env={"PROCEDURA_RENDITION_SLOTS": "1"}) as (environment,

@@ -8,7 +8,6 @@ Run: `.venv/bin/python bench/search_highlight.py --versions 3000`
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import os
 import statistics
@@ -21,6 +20,7 @@ from elasticsearch import Elasticsearch, helpers
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.options import int_options  # noqa: E402
 from bench.search import ES, QUERIES, corpus  # noqa: E402
 from services.contracts.models import Role, User  # noqa: E402
 from services.contracts.search import SearchQuery  # noqa: E402
@@ -38,10 +38,7 @@ def without_offsets(body: dict) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--versions", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
+    args = int_options(__doc__, versions=3000, repeat=7)
     es = Elasticsearch(ES, request_timeout=300)
     versions, texts = corpus(args.versions)
     docs = [{**entry(v.revision, texts[str(v.revision.version_id)], True),

@@ -13,10 +13,9 @@ from uuid import UUID
 from services.common.callers import GATEWAY, OPERATORS
 from services.common.db import DatabaseProvider
 from services.common.messaging import event_handler
-from services.common.health import HealthBeacon
 from services.common.identity import rpc
 from services.common.outbox import OutboxRelay
-from services.common.settings import SettingsProvider
+from services.common.readiness import StoredService
 from services.contracts import events
 from services.contracts.errors import EXPECTED
 from services.renditions import operations, pages, use_cases
@@ -31,21 +30,13 @@ def _slots(config: dict) -> int:
     return RenditionSettings.from_config(config).slots
 
 
-class RenditionWorker:
+class RenditionWorker(StoredService):
     name = "renditions"
-
-    health_beacon = HealthBeacon()
 
     db = DatabaseProvider("versioning", "services.versioning.migrations")
     outbox = OutboxRelay("versioning")
     store = ObjectStoreProvider()
-    settings = SettingsProvider()
     engine = EngineProvider()
-
-    @rpc(callers=GATEWAY)
-    def health(self) -> dict:
-        """Readiness: broker, database and object storage."""
-        return {"service": self.name, "database": self.db.ping(), "storage": self.store.check()}
 
     # requeue only when MinIO or PostgreSQL is away (ServiceUnavailable); a file that
     # cannot be rendered ends `failed` with the reason, never a loop

@@ -9,8 +9,7 @@ from services.common.identity import rpc
 from services.common.db import DatabaseProvider
 from services.common.messaging import event_handler
 from services.common.outbox import OutboxRelay, backlog
-from services.common.settings import SettingsProvider
-from services.common.health import HealthBeacon
+from services.common.readiness import StoredService
 from services.contracts import events
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import StoreVersion
@@ -19,21 +18,14 @@ from services.versioning.adapters.repository import Repository, manifest
 from services.versioning.bootstrap import ObjectStoreProvider
 
 
-class VersioningService:
+# its readiness leaves Tika out: storing a version never waits for it (the extraction
+# worker does)
+class VersioningService(StoredService):
     name = "versioning"
-
-    health_beacon = HealthBeacon()
 
     db = DatabaseProvider("versioning", "services.versioning.migrations")
     outbox = OutboxRelay("versioning")
     store = ObjectStoreProvider()
-    settings = SettingsProvider()
-
-    @rpc(callers=GATEWAY)
-    def health(self) -> dict:
-        """Readiness: broker, database and object storage. Not Tika: storing a version
-        never waits for it (the extraction worker does)."""
-        return {"service": self.name, "database": self.db.ping(), "storage": self.store.check()}
 
     @rpc(expected_exceptions=EXPECTED, callers=DOCUMENTS)
     def store_version(self, request: dict) -> dict:

@@ -6,30 +6,25 @@ from services.common.identity import rpc
 from services.common.messaging import event_handler
 
 from services.common.db import DatabaseProvider
-from services.common.health import HealthBeacon
 from services.common.outbox import OutboxRelay
-from services.common.settings import SettingsProvider
+from services.common.readiness import StoredService
 from services.contracts import events
 from services.versioning import use_cases
 from services.versioning.bootstrap import ObjectStoreProvider, TikaProvider
 
 
-class ExtractionWorker:
+class ExtractionWorker(StoredService):
     name = "extraction"
-
-    health_beacon = HealthBeacon()
 
     db = DatabaseProvider("versioning", "services.versioning.migrations")
     outbox = OutboxRelay("versioning")
     store = ObjectStoreProvider()
     tika = TikaProvider()
-    settings = SettingsProvider()
 
     @rpc(callers=GATEWAY)
     def health(self) -> dict:
         """Readiness: broker, database, object storage and Tika."""
-        return {"service": self.name, "database": self.db.ping(), "storage": self.store.check(),
-                "tika": self.tika.ping()}
+        return {**super().health(), "tika": self.tika.ping()}
 
     # requeue only when Tika itself is away; a bad file ends as `failed`, not a loop
     @event_handler("versioning", "version_stored")
