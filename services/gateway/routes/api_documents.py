@@ -10,7 +10,7 @@ from services.contracts.models import (
 from services.gateway import uploads
 from services.gateway.auth import current_user
 from services.gateway.entrypoints import json_response
-from services.gateway.params import json_body, uuid
+from services.gateway.params import body_as, json_body, uuid
 from services.gateway.routing import Router
 
 router = Router()
@@ -19,8 +19,7 @@ router = Router()
 @router.api("POST", "/api/documents")
 def register(deps, request):
     user = current_user(deps, request)
-    new = validate(NewDocument, json_body(request))
-    document = deps.documents.register(user.username, new.model_dump(mode="json"))
+    document = deps.documents.register(user.username, body_as(NewDocument, request))
     return json_response(document, 201, {"Location": f"/api/documents/{document['id']}"})
 
 

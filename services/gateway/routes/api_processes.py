@@ -1,11 +1,10 @@
 """Processes and the risk register: /api/processes and /api/risks."""
 from __future__ import annotations
 
-from services.contracts.errors import validate
 from services.contracts.qms import Assessment, NewProcess, NewRisk, ProcessChange, RiskChange
 from services.gateway.auth import current_user
 from services.gateway.entrypoints import json_response
-from services.gateway.params import json_body
+from services.gateway.params import body_as
 from services.gateway.routing import Router
 
 router = Router()
@@ -22,8 +21,7 @@ def list_processes(deps, request):
 def create_process(deps, request):
     """A process of the process list, with its owner department and person."""
     user = current_user(deps, request)
-    new = validate(NewProcess, json_body(request))
-    process = deps.documents.create_process(user.username, new.model_dump(mode="json"))
+    process = deps.documents.create_process(user.username, body_as(NewProcess, request))
     return json_response(process, 201, {"Location": f"/api/processes/{process['code']}"})
 
 
@@ -36,9 +34,8 @@ def get_process(deps, request, code):
 @router.api("PUT", "/api/processes/<code>")
 def change_process(deps, request, code):
     user = current_user(deps, request)
-    change = validate(ProcessChange, json_body(request))
-    return json_response(deps.documents.change_process(
-        user.username, code, change.model_dump(mode="json", exclude_unset=True)))
+    change = body_as(ProcessChange, request, changed_only=True)
+    return json_response(deps.documents.change_process(user.username, code, change))
 
 
 # --- risks --------------------------------------------------------------------
@@ -54,8 +51,7 @@ def list_risks(deps, request):
 @router.api("POST", "/api/risks")
 def create_risk(deps, request):
     user = current_user(deps, request)
-    new = validate(NewRisk, json_body(request))
-    risk = deps.documents.create_risk(user.username, new.model_dump(mode="json"))
+    risk = deps.documents.create_risk(user.username, body_as(NewRisk, request))
     return json_response(risk, 201, {"Location": f"/api/risks/{risk['id']}"})
 
 
@@ -69,9 +65,8 @@ def get_risk(deps, request, risk_id):
 @router.api("PUT", "/api/risks/<risk_id>")
 def change_risk(deps, request, risk_id):
     user = current_user(deps, request)
-    change = validate(RiskChange, json_body(request))
-    return json_response(deps.documents.change_risk(
-        user.username, risk_id, change.model_dump(mode="json", exclude_unset=True)))
+    change = body_as(RiskChange, request, changed_only=True)
+    return json_response(deps.documents.change_risk(user.username, risk_id, change))
 
 
 @router.api("POST", "/api/risks/<risk_id>/assessments")
@@ -79,8 +74,6 @@ def assess_risk(deps, request, risk_id):
     """Re-assess a risk (quality office or the head of its department); the
     procedures implementing its control measures are flagged for review."""
     user = current_user(deps, request)
-    assessment = validate(Assessment, json_body(request))
-    result = deps.documents.assess_risk(user.username, risk_id,
-                                        assessment.model_dump(mode="json",
-                                                              exclude_unset=True))
+    assessment = body_as(Assessment, request, changed_only=True)
+    result = deps.documents.assess_risk(user.username, risk_id, assessment)
     return json_response(result, 201)
