@@ -16,6 +16,16 @@ from services.gateway.routing import Router
 router = Router()
 
 
+def _step_with_text(deps, request, document_id, step: str,
+                    model: type[Comment] | type[Disposal], field: str):
+    """The documents service's `step` on a document, with the one text the person writes
+    for it (the body as `model`, its `field`: a comment, the reason of a disposal)."""
+    user = current_user(deps, request)
+    text = getattr(validate(model, json_body(request)), field)
+    take_step = getattr(deps.documents, step)
+    return json_response(take_step(user.username, uuid(document_id, "document"), text))
+
+
 @router.api("POST", "/api/documents")
 def register(deps, request):
     user = current_user(deps, request)
@@ -87,10 +97,7 @@ def new_edition(deps, request, document_id):
 @router.api("POST", "/api/documents/<document_id>/reviewed")
 def reviewed(deps, request, document_id):
     """"Reviewed, no change" (analiza periodică fără modificări)."""
-    user = current_user(deps, request)
-    comment = validate(Comment, json_body(request)).comment
-    return json_response(deps.documents.reviewed(user.username,
-                                                 uuid(document_id, "document"), comment))
+    return _step_with_text(deps, request, document_id, "reviewed", Comment, "comment")
 
 
 @router.api("GET", "/api/documents/<document_id>/disposal")
@@ -104,7 +111,4 @@ def disposal(deps, request, document_id):
 @router.api("POST", "/api/documents/<document_id>/dispose")
 def dispose(deps, request, document_id):
     """After the retention period, delete the content (`reason`: the decision)."""
-    user = current_user(deps, request)
-    reason = validate(Disposal, json_body(request)).reason
-    return json_response(deps.documents.dispose(user.username,
-                                                uuid(document_id, "document"), reason))
+    return _step_with_text(deps, request, document_id, "dispose", Disposal, "reason")
