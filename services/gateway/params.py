@@ -44,6 +44,13 @@ def parse_body(model: type[BaseModel], request):
     return _parsed(model, {k: v for k, v in body.items() if k in model.model_fields})
 
 
+def body_as(model: type[BaseModel], request, *, changed_only: bool = False) -> dict:
+    """The JSON body checked as `model`, in the JSON form the services take; with
+    `changed_only`, only the fields the client named (a change to a record)."""
+    checked = validate(model, json_body(request))
+    return checked.model_dump(mode="json", exclude_unset=changed_only)
+
+
 def _parsed(model: type[BaseModel], data: dict[str, Any]):
     """A field not given is named alone, the first one in the model's order: with the
     model's own sentence for it (`NOT_GIVEN`), else `<field> is required`. Any other

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import errno
 import socket
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 import requests
@@ -32,6 +34,21 @@ def _listening(reuse_port: bool) -> socket.socket:
     return sock
 
 
+@contextmanager
+def serving(service) -> Iterator[int]:
+    """`service` served by nameko on a port nothing else serves (the system's choice);
+    yields the port, stops the service afterwards."""
+    probe = _listening(False)
+    port = probe.getsockname()[1]
+    probe.close()
+    container = ServiceContainer(service, {"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"})
+    container.start()
+    try:
+        yield port
+    finally:
+        container.stop()
+
+
 @pytest.mark.parametrize("other_reuses_port", [True, False])
 def test_a_port_already_served_is_refused(other_reuses_port):
     other = _listening(other_reuses_port)
@@ -47,12 +64,5 @@ def test_a_port_already_served_is_refused(other_reuses_port):
 
 
 def test_a_free_port_is_served():
-    probe = _listening(False)
-    port = probe.getsockname()[1]
-    probe.close()
-    container = ServiceContainer(Tiny, {"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"})
-    container.start()
-    try:
+    with serving(Tiny) as port:
         assert requests.get(f"http://127.0.0.1:{port}/ping", timeout=5).text == "pong"
-    finally:
-        container.stop()

@@ -4,12 +4,10 @@ service class, named by their routes, under nameko's HTTP entrypoints
 from __future__ import annotations
 
 import inspect
-import socket
 from types import SimpleNamespace
 
 import pytest
 import requests
-from nameko.containers import ServiceContainer
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
@@ -17,6 +15,7 @@ from services.gateway.entrypoints import HttpEntrypoint
 from services.gateway.metrics import MetricsEntrypoint
 from services.gateway.routing import Deps, Router, mount
 from services.gateway.service import GatewayService
+from tests.unit.test_gateway_listens_alone import serving
 
 DEPS = ("documents", "versioning", "search", "notifications", "renditions", "config",
         "live", "request_metrics", "web")
@@ -145,12 +144,5 @@ def test_nameko_serves_a_mounted_route_with_its_path_parameters():
 
     service = _service()
     mount(service, router)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    container = ServiceContainer(service, {"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"})
-    container.start()
-    try:
+    with serving(service) as port:
         assert requests.get(f"http://127.0.0.1:{port}/hello/ana", timeout=5).text == "hello ana"
-    finally:
-        container.stop()

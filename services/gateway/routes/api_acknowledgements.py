@@ -7,12 +7,12 @@ import re
 from werkzeug.wrappers import Response
 
 from services.contracts.confidentiality import holders
-from services.contracts.errors import Forbidden, InvalidInput, validate
+from services.contracts.errors import Forbidden, InvalidInput
 from services.contracts.models import DEPARTMENT_CODE, Document, Role, User
 from services.contracts.notifications import Preferences
 from services.gateway.auth import current_user, user_or_session
 from services.gateway.entrypoints import json_response
-from services.gateway.params import json_body, uuid, whole_number
+from services.gateway.params import body_as, uuid, whole_number
 from services.gateway.routing import Router
 
 router = Router()
@@ -22,6 +22,12 @@ def _may_see_department(user: User, department: str | None) -> bool:
     """The quality office sees every department; a head (verifier) their own."""
     return user.has(Role.QMS_ADMIN) or (
         department == user.department and user.has(Role.VERIFIER))
+
+
+def _spreadsheet(csv: str, name: str) -> Response:
+    """A report as a CSV file the browser saves as `name` (`format=csv`)."""
+    return Response(csv, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.api("POST", "/api/versions/<version_id>/acknowledge")
@@ -49,10 +55,8 @@ def version_acknowledgements(deps, request, version_id):
         raise Forbidden("only the quality office and the heads of the departments "
                         "concerned see who has confirmed", {"version_id": version_id})
     if request.args.get("format") == "csv":
-        name = f"lista-difuzare-{document['code']}.csv"
-        return Response(deps.notifications.acknowledgement_report_csv(version_id),
-                        mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return _spreadsheet(deps.notifications.acknowledgement_report_csv(version_id),
+                            f"lista-difuzare-{document['code']}.csv")
     return json_response(deps.notifications.acknowledgement_report(version_id))
 
 
@@ -71,10 +75,8 @@ def department_acknowledgements(deps, request):
         raise Forbidden("only the quality office and the department's head see its "
                         "acknowledgements", {"department": department})
     if request.args.get("format") == "csv":
-        name = f"confirmari-{department or 'toate'}.csv"
-        return Response(deps.notifications.department_acknowledgements_csv(department),
-                        mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return _spreadsheet(deps.notifications.department_acknowledgements_csv(department),
+                            f"confirmari-{department or 'toate'}.csv")
     items = deps.notifications.department_acknowledgements(department)
     confirmed = sum(1 for i in items if i["acknowledged_at"])
     return json_response({"department": department, "confirmed": confirmed,
@@ -99,9 +101,8 @@ def my_preferences(deps, request):
 def set_my_preferences(deps, request):
     """`{"email_delivery": "off"|"immediate"|"daily_digest", "email_address": …}`."""
     user = current_user(deps, request)
-    preferences = validate(Preferences, json_body(request))
-    return json_response(deps.notifications.set_preferences(
-        user.username, preferences.model_dump(mode="json")))
+    preferences = body_as(Preferences, request)
+    return json_response(deps.notifications.set_preferences(user.username, preferences))
 
 
 @router.api("GET", "/api/email/deliveries")

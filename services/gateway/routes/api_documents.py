@@ -10,17 +10,26 @@ from services.contracts.models import (
 from services.gateway import uploads
 from services.gateway.auth import current_user
 from services.gateway.entrypoints import json_response
-from services.gateway.params import json_body, uuid
+from services.gateway.params import body_as, json_body, uuid
 from services.gateway.routing import Router
 
 router = Router()
 
 
+def _step_with_text(deps, request, document_id, step: str,
+                    model: type[Comment] | type[Disposal], field: str):
+    """The documents service's `step` on a document, with the one text the person writes
+    for it (the body as `model`, its `field`: a comment, the reason of a disposal)."""
+    user = current_user(deps, request)
+    text = getattr(validate(model, json_body(request)), field)
+    take_step = getattr(deps.documents, step)
+    return json_response(take_step(user.username, uuid(document_id, "document"), text))
+
+
 @router.api("POST", "/api/documents")
 def register(deps, request):
     user = current_user(deps, request)
-    new = validate(NewDocument, json_body(request))
-    document = deps.documents.register(user.username, new.model_dump(mode="json"))
+    document = deps.documents.register(user.username, body_as(NewDocument, request))
     return json_response(document, 201, {"Location": f"/api/documents/{document['id']}"})
 
 
@@ -88,10 +97,7 @@ def new_edition(deps, request, document_id):
 @router.api("POST", "/api/documents/<document_id>/reviewed")
 def reviewed(deps, request, document_id):
     """"Reviewed, no change" (analiza periodică fără modificări)."""
-    user = current_user(deps, request)
-    comment = validate(Comment, json_body(request)).comment
-    return json_response(deps.documents.reviewed(user.username,
-                                                 uuid(document_id, "document"), comment))
+    return _step_with_text(deps, request, document_id, "reviewed", Comment, "comment")
 
 
 @router.api("GET", "/api/documents/<document_id>/disposal")
@@ -105,7 +111,4 @@ def disposal(deps, request, document_id):
 @router.api("POST", "/api/documents/<document_id>/dispose")
 def dispose(deps, request, document_id):
     """After the retention period, delete the content (`reason`: the decision)."""
-    user = current_user(deps, request)
-    reason = validate(Disposal, json_body(request)).reason
-    return json_response(deps.documents.dispose(user.username,
-                                                uuid(document_id, "document"), reason))
+    return _step_with_text(deps, request, document_id, "dispose", Disposal, "reason")

@@ -1,14 +1,31 @@
 """Processes and the risk register: /api/processes and /api/risks."""
 from __future__ import annotations
 
-from services.contracts.errors import validate
 from services.contracts.qms import Assessment, NewProcess, NewRisk, ProcessChange, RiskChange
 from services.gateway.auth import current_user
 from services.gateway.entrypoints import json_response
-from services.gateway.params import json_body
+from services.gateway.params import body_as
 from services.gateway.routing import Router
 
 router = Router()
+
+
+def _created(deps, request, create: str, model: type[NewProcess] | type[NewRisk],
+             location: str):
+    """A new record of the quality system from the body as `model`, made by the documents
+    service's `create`; 201 naming where it is read (`location`, filled from it)."""
+    user = current_user(deps, request)
+    record = getattr(deps.documents, create)(user.username, body_as(model, request))
+    return json_response(record, 201, {"Location": location.format_map(record)})
+
+
+def _changed(deps, request, change: str, model: type[ProcessChange] | type[RiskChange],
+             key: str):
+    """The fields the body names (as `model`) changed on the record `key` by the
+    documents service's `change`; the record as it now is."""
+    user = current_user(deps, request)
+    fields = body_as(model, request, changed_only=True)
+    return json_response(getattr(deps.documents, change)(user.username, key, fields))
 
 
 # --- processes ----------------------------------------------------------------
@@ -21,10 +38,7 @@ def list_processes(deps, request):
 @router.api("POST", "/api/processes")
 def create_process(deps, request):
     """A process of the process list, with its owner department and person."""
-    user = current_user(deps, request)
-    new = validate(NewProcess, json_body(request))
-    process = deps.documents.create_process(user.username, new.model_dump(mode="json"))
-    return json_response(process, 201, {"Location": f"/api/processes/{process['code']}"})
+    return _created(deps, request, "create_process", NewProcess, "/api/processes/{code}")
 
 
 @router.api("GET", "/api/processes/<code>")
@@ -35,10 +49,7 @@ def get_process(deps, request, code):
 
 @router.api("PUT", "/api/processes/<code>")
 def change_process(deps, request, code):
-    user = current_user(deps, request)
-    change = validate(ProcessChange, json_body(request))
-    return json_response(deps.documents.change_process(
-        user.username, code, change.model_dump(mode="json", exclude_unset=True)))
+    return _changed(deps, request, "change_process", ProcessChange, code)
 
 
 # --- risks --------------------------------------------------------------------
@@ -53,10 +64,7 @@ def list_risks(deps, request):
 
 @router.api("POST", "/api/risks")
 def create_risk(deps, request):
-    user = current_user(deps, request)
-    new = validate(NewRisk, json_body(request))
-    risk = deps.documents.create_risk(user.username, new.model_dump(mode="json"))
-    return json_response(risk, 201, {"Location": f"/api/risks/{risk['id']}"})
+    return _created(deps, request, "create_risk", NewRisk, "/api/risks/{id}")
 
 
 @router.api("GET", "/api/risks/<risk_id>")
@@ -68,10 +76,7 @@ def get_risk(deps, request, risk_id):
 
 @router.api("PUT", "/api/risks/<risk_id>")
 def change_risk(deps, request, risk_id):
-    user = current_user(deps, request)
-    change = validate(RiskChange, json_body(request))
-    return json_response(deps.documents.change_risk(
-        user.username, risk_id, change.model_dump(mode="json", exclude_unset=True)))
+    return _changed(deps, request, "change_risk", RiskChange, risk_id)
 
 
 @router.api("POST", "/api/risks/<risk_id>/assessments")
@@ -79,8 +84,6 @@ def assess_risk(deps, request, risk_id):
     """Re-assess a risk (quality office or the head of its department); the
     procedures implementing its control measures are flagged for review."""
     user = current_user(deps, request)
-    assessment = validate(Assessment, json_body(request))
-    result = deps.documents.assess_risk(user.username, risk_id,
-                                        assessment.model_dump(mode="json",
-                                                              exclude_unset=True))
+    assessment = body_as(Assessment, request, changed_only=True)
+    result = deps.documents.assess_risk(user.username, risk_id, assessment)
     return json_response(result, 201)

@@ -43,19 +43,22 @@ def _args(request) -> dict:
     return {k: v for k, v in request.args.items() if v != ""}
 
 
+def _asked(deps, request, model: type[SearchQuery] | type[SuggestQuery], method: str):
+    """The search service's `method` answering the query (as `model`) for the person
+    asking: the permission clauses read the person, so both travel to it."""
+    user = search_user(deps, request)
+    query = validate(model, _args(request))
+    ask = getattr(deps.search, method)
+    return json_response(ask(user.model_dump(mode="json"), query.model_dump(mode="json")))
+
+
 @router.api("GET", "/api/search")
 def search_versions(deps, request):
     """Full-text search with facets and highlights (docs/search.md)."""
-    user = search_user(deps, request)
-    query = validate(SearchQuery, _args(request))
-    return json_response(deps.search.search(user.model_dump(mode="json"),
-                                            query.model_dump(mode="json")))
+    return _asked(deps, request, SearchQuery, "search")
 
 
 @router.api("GET", "/api/search/suggest")
 def search_suggest(deps, request):
     """Codes and titles for the search box as the user types."""
-    user = search_user(deps, request)
-    query = validate(SuggestQuery, _args(request))
-    return json_response(deps.search.suggest(user.model_dump(mode="json"),
-                                             query.model_dump(mode="json")))
+    return _asked(deps, request, SuggestQuery, "suggest")
