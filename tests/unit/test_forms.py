@@ -15,17 +15,16 @@ from services.gateway.tables import Form, render, ro_date
 from services.contracts.forms import AcknowledgementReport, RegisterEntry
 from services.contracts.models import Document, Revision, Signature, User
 from services.gateway import forms
-from tests.helpers import pdf_text
+from tests.helpers import document, pdf_text
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 
 
-def document(**kw) -> Document:
-    base = dict(id=uuid4(), code="PS-SMC-01", title="Elaborarea și controlul procedurilor",
-                type="PS", owner_department="SMC", distribution=["DJ", "RP"],
-                confidential=False, process="Managementul documentelor", status="in_force",
-                created_at=NOW, created_by="elena.dumitrascu")
-    return Document(**{**base, **kw})
+# the procedure the forms are made for (tests/helpers.document with these facts)
+PS_SMC_01 = dict(code="PS-SMC-01", title="Elaborarea și controlul procedurilor", type="PS",
+                 owner_department="SMC", distribution=["DJ", "RP"],
+                 process="Managementul documentelor", status="in_force", created_at=NOW,
+                 created_by="elena.dumitrascu")
 
 
 def revision(doc: Document, edition=1, number=2, status="in_force", **kw) -> Revision:
@@ -69,7 +68,7 @@ def test_the_list_of_responsible_people_names_the_last_signing_cycle():
             signature("opinion", "maria.ilie", "Șef serviciu"),
             signature("endorse", "mihai.tudose", "Președinte comisie monitorizare"),
             signature("approve", "daniel.balan", "Primar")]
-    form = forms.responsabili(revision(document()), sigs, PEOPLE, NOW)
+    form = forms.responsabili(revision(document(**PS_SMC_01)), sigs, PEOPLE, NOW)
     assert form.rows == [
         ["1", "Elaborat", "Elena Dumitrașcu", "Responsabil SMC", "21.02.2026", forms.SIGNED],
         ["2", "Verificat", "Ștefan Ionescu", "Director executiv", "02.03.2026", forms.SIGNED],
@@ -82,13 +81,13 @@ def test_the_list_of_responsible_people_names_the_last_signing_cycle():
 
 def test_steps_not_signed_yet_stay_blank():
     sigs = [signature("submit", "elena.dumitrascu", "Responsabil SMC", "submitted")]
-    form = forms.responsabili(revision(document(), status="in_verification",
+    form = forms.responsabili(revision(document(**PS_SMC_01), status="in_verification",
                                        registry_number=None), sigs, PEOPLE, NOW)
     assert [r[2] for r in form.rows] == ["Elena Dumitrașcu", "", "", ""]
 
 
 def test_the_history_of_editions_lists_only_what_was_approved_oldest_first():
-    doc = document()
+    doc = document(**PS_SMC_01)
     revs = [revision(doc, 2, 0, "in_force", component_revised="integral",
                      how_revised="ediție nouă", effective_date=date(2026, 3, 1)),
             revision(doc, 1, 1, "superseded", component_revised="cap. 5",
@@ -104,7 +103,7 @@ def test_the_history_of_editions_lists_only_what_was_approved_oldest_first():
 
 
 def test_the_distribution_list_takes_people_and_acknowledgements_from_the_report():
-    rev = revision(document())
+    rev = revision(document(**PS_SMC_01))
     report = AcknowledgementReport.model_validate({
         "version_id": str(rev.version_id), "due_date": "2026-03-16", "confirmed": 1,
         "pending": 2, "people": [
@@ -129,7 +128,7 @@ def test_the_distribution_list_takes_people_and_acknowledgements_from_the_report
 
 
 def test_the_quality_office_keeps_the_record_and_the_owner_applies_it():
-    doc = document()
+    doc = document(**PS_SMC_01)
     assert forms.purpose("SMC", "elena.dumitrascu", doc, {"elena.dumitrascu"}) == "aplicare"
     assert forms.purpose("CM", "x", doc, {"x"}) == "evidență"
     assert forms.purpose("DJ", "y", doc, set()) == "aplicare"

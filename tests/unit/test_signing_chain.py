@@ -1,43 +1,29 @@
-import uuid
-from datetime import datetime, timezone
-
 import pytest
 
 from services.contracts.errors import Conflict, Forbidden
-from services.contracts.models import Document, RevisionStatus as S, Role, User
+from services.contracts.models import RevisionStatus as S, Role
 from pathlib import Path
 
 import yaml
 
 from services.documents.domain import (
     Chain, DocumentTypes, SigningChains, decide, decide_opinion, effective_date, next_number,
-    registry_number)
+    registry_number, waiting_for)
 from services.contracts.errors import InvalidInput
+from tests.helpers import document, user
 
 CHAINS = SigningChains(yaml.safe_load(
     (Path(__file__).resolve().parents[2] / "config" / "signing-chains.yaml").read_text()))
 DEFAULT_CHAIN = CHAINS.for_type("PO")
 
 
-def user(name, department, *roles):
-    return User(username=name, full_name=name, department=department, function="f",
-                roles=[Role.READER, *roles])
+AUTHOR = user("DJ", Role.AUTHOR, name="ana")
+VERIFIER = user("DJ", Role.VERIFIER, name="stefan")
+OTHER_VERIFIER = user("RP", Role.VERIFIER, name="maria")
+APPROVER = user("PRIMAR", Role.APPROVER, name="primar")
 
 
-def document(owner="DJ", distribution=("DJ", "RP"), confidential=False):
-    return Document(id=uuid.uuid4(), code="PO-DJ-01", title="t", type="PO",
-                    owner_department=owner, distribution=list(distribution),
-                    confidential=confidential, status=S.DRAFT,
-                    created_at=datetime.now(timezone.utc), created_by="x")
-
-
-AUTHOR = user("ana", "DJ", Role.AUTHOR)
-VERIFIER = user("stefan", "DJ", Role.VERIFIER)
-OTHER_VERIFIER = user("maria", "RP", Role.VERIFIER)
-APPROVER = user("primar", "PRIMAR", Role.APPROVER)
-
-
-ENDORSER = user("mihai", "CM", Role.ENDORSER)
+ENDORSER = user("CM", Role.ENDORSER, name="mihai")
 
 
 def test_the_po_chain_goes_through_verification_endorsement_and_approval():
@@ -66,7 +52,7 @@ def test_a_conflict_names_the_state_and_the_allowed_actions():
 
 
 def test_distribution_departments_give_opinions_while_in_endorsement():
-    doc = document(distribution=("DJ", "RP"))
+    doc = document(distribution=["DJ", "RP"])
     assert decide_opinion(DEFAULT_CHAIN, OTHER_VERIFIER, doc, S.IN_ENDORSEMENT, "ana",
                           True, set()) is None
     back = decide_opinion(DEFAULT_CHAIN, OTHER_VERIFIER, doc, S.IN_ENDORSEMENT, "ana",
@@ -79,7 +65,7 @@ def test_distribution_departments_give_opinions_while_in_endorsement():
         decide_opinion(DEFAULT_CHAIN, OTHER_VERIFIER, doc, S.IN_VERIFICATION, "ana", True,
                        set())
     with pytest.raises(Forbidden):    # a department not on the list
-        decide_opinion(DEFAULT_CHAIN, user("x", "DE", Role.VERIFIER), doc, S.IN_ENDORSEMENT,
+        decide_opinion(DEFAULT_CHAIN, user("DE", Role.VERIFIER), doc, S.IN_ENDORSEMENT,
                        "ana", True, set())
 
 
@@ -107,7 +93,7 @@ def test_verification_belongs_to_the_head_of_the_owner_department():
 
 
 def test_an_author_may_not_sign_later_steps_of_their_own_revision_unless_configured():
-    both = user("ana", "DJ", Role.AUTHOR, Role.VERIFIER)
+    both = user("DJ", Role.AUTHOR, Role.VERIFIER, name="ana")
     with pytest.raises(Forbidden):
         decide(DEFAULT_CHAIN, both, "verify", document(), S.IN_VERIFICATION, "ana")
     permissive = Chain(steps=DEFAULT_CHAIN.steps, author_may_sign=True)
@@ -180,38 +166,29 @@ def test_codes_that_break_the_pattern_are_refused_naming_it(doc_type, code, depa
 # --- the signing inbox: who is waited for ---------------------------------------------
 
 def test_the_inbox_waits_for_the_signer_of_the_step_and_opinions_of_distribution_heads():
-    from services.documents.domain import SigningChains, waiting_for
-    from services.contracts.models import Document, User
-    import datetime as _dt
-    import uuid as _uuid
-
     chains = SigningChains({"steps": {
         "verify": {"status": "in_verification", "role": "verifier", "own_department": True},
         "endorse": {"status": "in_endorsement", "role": "endorser", "opinions": True},
         "approve": {"status": "in_approval", "role": "approver"}},
         "chains": {"default": ["verify", "endorse", "approve"]}})
     chain = chains.for_type("PO")
-    document = Document(id=_uuid.uuid4(), code="PO-RP-02", title="Petiții", type="PO",
-                        owner_department="RP", distribution=["RP", "DJ"], confidential=False,
-                        status="in_verification", created_at=_dt.datetime.now(),
-                        created_by="andrei.nistor")
-
-    def user(name, department, *roles):
-        return User(username=name, full_name=name, department=department, function="",
-                    roles=["reader", *roles])
-
-    rp_head, dj_head = user("maria.ilie", "RP", "verifier"), user("s.i", "DJ", "verifier")
-    endorser, mayor = user("mihai.tudose", "CM", "endorser"), user("d.b", "PRIMAR", "approver")
-    author = user("andrei.nistor", "RP", "author", "verifier")
-    assert waiting_for(chain, rp_head, document, "in_verification", author.username) == [
+    doc = document(code="PO-RP-02", title="Petiții", owner_department="RP",
+                   distribution=["RP", "DJ"], status="in_verification",
+                   created_by="andrei.nistor")
+    rp_head = user("RP", "verifier", name="maria.ilie")
+    dj_head = user("DJ", "verifier", name="s.i")
+    endorser = user("CM", "endorser", name="mihai.tudose")
+    mayor = user("PRIMAR", "approver", name="d.b")
+    author = user("RP", "author", "verifier", name="andrei.nistor")
+    assert waiting_for(chain, rp_head, doc, "in_verification", author.username) == [
         "verify", "reject"]
-    assert waiting_for(chain, dj_head, document, "in_verification", author.username) == []
-    assert waiting_for(chain, endorser, document, "in_endorsement", author.username) == [
+    assert waiting_for(chain, dj_head, doc, "in_verification", author.username) == []
+    assert waiting_for(chain, endorser, doc, "in_endorsement", author.username) == [
         "endorse", "reject"]
-    assert waiting_for(chain, dj_head, document, "in_endorsement", author.username) == [
+    assert waiting_for(chain, dj_head, doc, "in_endorsement", author.username) == [
         "opinion"]
-    assert waiting_for(chain, mayor, document, "in_approval", author.username) == [
+    assert waiting_for(chain, mayor, doc, "in_approval", author.username) == [
         "approve", "reject"]
-    assert waiting_for(chain, mayor, document, "in_force", author.username) == []
+    assert waiting_for(chain, mayor, doc, "in_force", author.username) == []
     # the author never signs the later steps of their own revision
-    assert waiting_for(chain, author, document, "in_verification", author.username) == []
+    assert waiting_for(chain, author, doc, "in_verification", author.username) == []
