@@ -46,7 +46,8 @@ from services.contracts.models import Document, Revision, Role, User  # noqa: E4
 from services.contracts.search import SearchQuery, SuggestQuery  # noqa: E402
 from services.search.adapters.index import VersionIndex, index_body  # noqa: E402
 from services.search.projections import entry  # noqa: E402
-from services.search.query import build_query, build_suggest, signing_steps  # noqa: E402
+from services.search.query import build_query, build_suggest  # noqa: E402
+from services.contracts.signing import default_steps  # noqa: E402
 from services.search.rebuild import SourceVersion, reindex  # noqa: E402
 
 ES = "http://127.0.0.1:9200"
@@ -280,7 +281,7 @@ def main() -> int:
         person = next(u for u in org["users"] if u["username"] == USER)
         me = User(username=USER, full_name=person["full_name"], department=person["department"],
                   function=person["function"], roles=[Role(r) for r in person["roles"]])
-        steps = signing_steps()
+        steps = default_steps()
         client = Client.login(environment.gateway, USER, password_of(org, USER))
 
         def gateway_search(query):

@@ -26,7 +26,8 @@ from services.contracts.models import Role, User  # noqa: E402
 from services.contracts.search import SearchQuery  # noqa: E402
 from services.search.adapters.index import index_body  # noqa: E402
 from services.search.projections import entry  # noqa: E402
-from services.search.query import build_query, signing_steps  # noqa: E402
+from services.search.query import build_query  # noqa: E402
+from services.contracts.signing import default_steps  # noqa: E402
 
 
 def without_offsets(body: dict) -> dict:
@@ -57,7 +58,7 @@ def main() -> int:
                   roles=[Role.READER])
         totals: dict[str, float] = {}
         for query in QUERIES:
-            body, _ = build_query(me, SearchQuery(**query), signing_steps())
+            body, _ = build_query(me, SearchQuery(**query), default_steps())
             variants = {"highlight query": body}
             plain = copy.deepcopy(body)
             if "highlight" in plain:

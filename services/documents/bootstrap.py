@@ -18,8 +18,7 @@ class DocumentControlConfig(DependencyProvider):
 
     def setup(self):
         settings = Settings.from_config(self.container.config)
-        with open(settings.signing_chains_file, encoding="utf-8") as fh:
-            self.chains = SigningChains(yaml.safe_load(fh))
+        self.chains = SigningChains.load(settings.signing_chains_file)
         with open(settings.document_types_file, encoding="utf-8") as fh:
             types = yaml.safe_load(fh)
         self.types = DocumentTypes(types)

@@ -6,7 +6,7 @@ from nameko.extensions import DependencyProvider
 
 from services.common.settings import Settings
 from services.search.adapters.index import VersionIndex
-from services.search.query import signing_steps
+from services.contracts.signing import load_steps
 
 
 class IndexProvider(DependencyProvider):
@@ -14,7 +14,7 @@ class IndexProvider(DependencyProvider):
         settings = Settings.from_config(self.container.config)
         self.index = VersionIndex(settings.elasticsearch_url, settings.search_index,
                                   settings.search_shards, settings.search_replicas,
-                                  signing_steps(settings.signing_chains_file))
+                                  load_steps(settings.signing_chains_file))
 
     def start(self):
         self.index.ensure()

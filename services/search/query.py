@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from services.contracts import confidentiality, signing
 from services.contracts.models import Role, User
@@ -34,7 +33,6 @@ IN_FORCE_ONLY_BY_DEFAULT = True
 HIDDEN_BY_DEFAULT = ["superseded", "withdrawn", "archived", "disposed"]
 # `scope=work`: revisions on their way to coming into force
 WORK_STATUSES = [status.value for status in signing.WORK_STATUSES]
-SIGNING_CHAINS = signing.CHAINS_FILE
 
 FACETS = {"type": "type", "department": "owner_department", "process": "process",
           "status": "status", "year": "year"}
@@ -202,13 +200,6 @@ def permission_filter(user: User) -> dict | None:
     ], "minimum_should_match": 1}}
 
 
-# a step of the signing chain, as far as search cares: who works on a revision waiting
-# in its status (config/signing-chains.yaml)
-SigningStep = signing.StepPolicy
-
-
-def signing_steps(path: str | Path = SIGNING_CHAINS) -> tuple[SigningStep, ...]:
-    return signing.load_steps(path)
 
 
 def default_view() -> dict:
@@ -218,7 +209,7 @@ def default_view() -> dict:
     return {"bool": {"must_not": [{"terms": {"status": HIDDEN_BY_DEFAULT}}]}}
 
 
-def work_filter(user: User, steps: tuple[SigningStep, ...]) -> dict:
+def work_filter(user: User, steps: tuple[signing.StepPolicy, ...]) -> dict:
     """`scope=work`: the revisions on their way to coming into force that `user` may
     work on, as the signing chain says: the quality office all of them; an author
     those of their department; a signer those waiting for their step (of their
@@ -245,7 +236,7 @@ def work_filter(user: User, steps: tuple[SigningStep, ...]) -> dict:
 
 
 def scope_filter(user: User, scope: str, all_versions: bool, status: str | None,
-                 steps: tuple[SigningStep, ...]) -> dict | None:
+                 steps: tuple[signing.StepPolicy, ...]) -> dict | None:
     """Which versions are searched: `all_versions=true` is `scope=all`; a `status`
     filter alone replaces the default view."""
     if all_versions or scope == "all":
@@ -256,7 +247,7 @@ def scope_filter(user: User, scope: str, all_versions: bool, status: str | None,
 
 
 def filters(user: User, query: SearchQuery,
-            steps: tuple[SigningStep, ...] = ()) -> list[dict]:
+            steps: tuple[signing.StepPolicy, ...] = ()) -> list[dict]:
     """The filter clauses: permissions, the user's filters, the scope."""
     clauses: list[dict] = [f for f in [permission_filter(user)] if f]
     for value, name in ((query.type and query.type.value, "type"),
@@ -271,7 +262,7 @@ def filters(user: User, query: SearchQuery,
 
 
 def build_query(user: User, query: SearchQuery,
-                steps: tuple[SigningStep, ...] = ()) -> tuple[dict, Parsed]:
+                steps: tuple[signing.StepPolicy, ...] = ()) -> tuple[dict, Parsed]:
     """The whole search request (query, facets, highlights, sort and page), and the
     parsed query it came from. `steps`: the signing chain, for `scope=work`."""
     parsed = parse(query.q)
@@ -303,7 +294,7 @@ def build_query(user: User, query: SearchQuery,
 
 
 def build_suggest(user: User, query: SuggestQuery,
-                  steps: tuple[SigningStep, ...] = ()) -> dict | None:
+                  steps: tuple[signing.StepPolicy, ...] = ()) -> dict | None:
     """Codes and titles that start like `query.q`, one per document, readable by `user`."""
     text = query.q.strip()
     if not re.search(r"\w", text):

@@ -13,8 +13,8 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from services.contracts.models import User
 from services.contracts.search import (SearchHit, SearchQuery, SearchResult, Suggestion,
                                        Suggestions, SuggestQuery)
-from services.search.query import (FACETS, SigningStep, build_query, build_suggest,
-                                   signing_steps)
+from services.contracts.signing import StepPolicy, default_steps
+from services.search.query import FACETS, build_query, build_suggest
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +100,12 @@ def _highlights(hit: dict) -> list[str]:
 
 class VersionIndex:
     def __init__(self, url: str, alias: str, shards: int = 1, replicas: int = 0,
-                 steps: tuple[SigningStep, ...] | None = None):
+                 steps: tuple[StepPolicy, ...] | None = None):
         self.es = Elasticsearch(url, request_timeout=30)
         self.alias = alias
         self.shards, self.replicas = shards, replicas  # of each new index
         # the signing chain's steps, for `scope=work`
-        self.steps = signing_steps() if steps is None else steps
+        self.steps = default_steps() if steps is None else steps
 
     def ensure(self) -> None:
         """Create the first index behind the alias, or warn that it needs a rebuild."""
