@@ -4,7 +4,7 @@ long an approval takes to reach a mailbox.
 
 Measures, in the same run, the SQL the notifications service runs (raw, psycopg2), the
 RPC (the service, over RabbitMQ) and the gateway. The e-mail latency is from the
-approval's response to the message's arrival at a real SMTP server (tests/mailserver.py).
+approval's response to the message's arrival at a real SMTP server (devenv/mailserver.py).
 Run: `.venv/bin/python bench/acknowledgements.py --people 2000 --pending 200 --calls 200`.
 """
 from __future__ import annotations

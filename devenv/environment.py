@@ -107,7 +107,7 @@ class TestEnvironment:
             "PROCEDURA_UPLOAD_LIMIT_BYTES": str(upload_limit),
             "PROCEDURA_RPC_TIMEOUT": "8",
             "PROCEDURA_RUN_DIR": str(ROOT / ".stack" / "test-runs" / run_id),
-            # e-mail goes to the SMTP server a test starts on this port (tests/mailserver.py)
+            # e-mail goes to the SMTP server a test starts on this port (devenv/mailserver.py)
             "PROCEDURA_SMTP_PORT": str(free_port()),
             "PROCEDURA_MAIL_RETRY_BASE": "1",
             "PROCEDURA_BASE_URL": self.gateway,

@@ -2,14 +2,14 @@
 import re
 import unicodedata
 
-from services.common.text import clean_line
+from services.contracts.text import clean_line
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
 
 def sanitise_filename(name: str, fallback: str = "document") -> str:
     """Keep the last path part, drop bidirectional, control and escape characters
-    (services/common/text.py: ValueError for a NUL), make reserved ones `_`, keep
+    (services/contracts/text.py: ValueError for a NUL), make reserved ones `_`, keep
     diacritics.
 
     `../../etc/passwd` → `passwd`; `C:\\a\\Procedură.docx` → `Procedură.docx`;

@@ -1,5 +1,5 @@
 """From approval to feed, live stream, e-mail, acknowledgement and report, through the
-gateway with every service running and a real SMTP server (tests/mailserver.py)."""
+gateway with every service running and a real SMTP server (devenv/mailserver.py)."""
 from __future__ import annotations
 
 import csv
@@ -19,7 +19,7 @@ from procedura_cli.docgen import docx_bytes
 from tests.e2e.test_document_control import approve_fully
 from tests.e2e.test_notifications import Stream
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
-from tests.mailserver import MailServer
+from devenv.mailserver import MailServer
 from tests.testenv import ROOT, eventually
 
 

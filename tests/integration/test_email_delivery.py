@@ -14,7 +14,7 @@ from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.mailer import Mailer
 from services.notifications.adapters.repository import Repository
 from services.notifications.settings import NotificationSettings
-from tests.mailserver import MailServer
+from devenv.mailserver import MailServer
 from tests.testenv import ROOT, free_port
 
 

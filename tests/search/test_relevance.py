@@ -16,7 +16,7 @@ from services.contracts.models import Role
 from services.contracts.search import SearchQuery
 from tests.helpers import user
 from tests.search.conftest import entry, fresh_index
-from tests.search.relevance_corpus import generated
+from devenv.corpus import generated
 
 JUDGEMENTS = Path(__file__).with_name("relevance_judgements.yaml")
 MIN_MRR = 0.85

@@ -2,7 +2,7 @@
 NUL is refused naming its field (finding 9): one function, applied by the contracts."""
 import pytest
 
-from services.common.text import clean_line, clean_text
+from services.contracts.text import clean_line, clean_text
 from services.contracts.api import Disposal
 from services.contracts.errors import InvalidInput, validate
 from services.contracts.models import ChangeNote, Comment, DocumentChange, NewDocument
