@@ -47,7 +47,6 @@ from services.contracts.search import SearchQuery, SuggestQuery  # noqa: E402
 from services.search.adapters.index import VersionIndex, index_body  # noqa: E402
 from services.search.projections import entry  # noqa: E402
 from services.search.query import build_query, build_suggest  # noqa: E402
-from services.contracts.signing import default_steps  # noqa: E402
 from services.search.rebuild import SourceVersion, reindex  # noqa: E402
 
 ES = "http://127.0.0.1:9200"
@@ -281,7 +280,6 @@ def main() -> int:
         person = next(u for u in org["users"] if u["username"] == USER)
         me = User(username=USER, full_name=person["full_name"], department=person["department"],
                   function=person["function"], roles=[Role(r) for r in person["roles"]])
-        steps = default_steps()
         client = Client.login(environment.gateway, USER, password_of(org, USER))
 
         def gateway_search(query):
@@ -289,15 +287,14 @@ def main() -> int:
                                          for k, v in query.items()})
 
         def direct_search(query):
-            body, _ = build_query(me, SearchQuery(**query), steps)
+            body, _ = build_query(me, SearchQuery(**query))
             return es.search(index=environment.index, **body)
 
         def gateway_suggest(q):
             client.get("/api/search/suggest", q=q)
 
         def direct_suggest(q):
-            return es.search(index=environment.index, **build_suggest(me, SuggestQuery(q=q),
-                                                                     steps))
+            return es.search(index=environment.index, **build_suggest(me, SuggestQuery(q=q)))
 
         totals = {}
         for query in QUERIES:                       # warm both paths, note the totals

@@ -27,7 +27,6 @@ from services.contracts.search import SearchQuery  # noqa: E402
 from services.search.adapters.index import index_body  # noqa: E402
 from services.search.projections import entry  # noqa: E402
 from services.search.query import build_query  # noqa: E402
-from services.contracts.signing import default_steps  # noqa: E402
 
 
 def without_offsets(body: dict) -> dict:
@@ -58,7 +57,7 @@ def main() -> int:
                   roles=[Role.READER])
         totals: dict[str, float] = {}
         for query in QUERIES:
-            body, _ = build_query(me, SearchQuery(**query), default_steps())
+            body, _ = build_query(me, SearchQuery(**query))
             variants = {"highlight query": body}
             plain = copy.deepcopy(body)
             if "highlight" in plain:

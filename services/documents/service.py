@@ -217,9 +217,10 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
             rows = audit.entries(cur, UUID(document_id) if document_id else None, username)
             return json.loads(json.dumps(rows, default=str))
 
-    @rpc(expected_exceptions=EXPECTED)
+    @rpc(expected_exceptions=EXPECTED, callers=SEARCH)
     def signing_inbox(self, actor: str) -> list[dict]:
-        """Revisions waiting for `actor`'s signature or opinion, with what they may do."""
+        """Revisions waiting for `actor`'s signature or opinion, with what they may do
+        (search asks too, for `scope=work`, for the person the gateway names)."""
         return [{"revision": _dump(revision), "actions": actions}
                 for revision, actions in signing_chain.signing_inbox(
                     self._uow(), self.control.chains, actor)]

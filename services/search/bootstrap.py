@@ -6,15 +6,13 @@ from nameko.extensions import DependencyProvider
 
 from services.common.settings import Settings
 from services.search.adapters.index import VersionIndex
-from services.contracts.signing import load_steps
 
 
 class IndexProvider(DependencyProvider):
     def setup(self):
         settings = Settings.from_config(self.container.config)
         self.index = VersionIndex(settings.elasticsearch_url, settings.search_index,
-                                  settings.search_shards, settings.search_replicas,
-                                  load_steps(settings.signing_chains_file))
+                                  settings.search_shards, settings.search_replicas)
 
     def start(self):
         self.index.ensure()

@@ -209,45 +209,36 @@ def default_view() -> dict:
     return {"bool": {"must_not": [{"terms": {"status": HIDDEN_BY_DEFAULT}}]}}
 
 
-def work_filter(user: User, steps: tuple[signing.StepPolicy, ...]) -> dict:
+def work_filter(user: User, waiting: tuple[str, ...] = ()) -> dict:
     """`scope=work`: the revisions on their way to coming into force that `user` may
-    work on, as the signing chain says: the quality office all of them; an author
-    those of their department; a signer those waiting for their step (of their
-    department when the step says so); a department head on the distribution list
-    those waiting for the departments' opinions."""
+    work on: the quality office all of them; an author those of their department; a
+    signer or a department head those `waiting` for their signature or opinion (the
+    documents service's signing inbox: the one place that reads the workflows)."""
     work = {"terms": {"status": WORK_STATUSES}}
     if user.has(Role.QMS_ADMIN):
         return work
-    own = {"term": {"owner_department": user.department}}
     should: list[dict] = []
     if user.has(Role.AUTHOR):
-        should.append(own)
-    for step in steps:
-        waiting = {"term": {"status": step.status.value}}
-        if user.has(step.role):
-            should.append({"bool": {"filter": [waiting, own] if step.own_department
-                                    else [waiting]}})
-        if step.opinions and user.has(Role.VERIFIER):
-            should.append({"bool": {"filter": [
-                waiting, {"term": {"distribution": user.department}}]}})
+        should.append({"term": {"owner_department": user.department}})
+    if waiting:
+        should.append({"terms": {"version_id": list(waiting)}})
     if not should:
         return {"bool": {"must_not": [{"match_all": {}}]}}   # nothing to work on
     return {"bool": {"filter": [work], "should": should, "minimum_should_match": 1}}
 
 
 def scope_filter(user: User, scope: str, all_versions: bool, status: str | None,
-                 steps: tuple[signing.StepPolicy, ...]) -> dict | None:
+                 waiting: tuple[str, ...]) -> dict | None:
     """Which versions are searched: `all_versions=true` is `scope=all`; a `status`
     filter alone replaces the default view."""
     if all_versions or scope == "all":
         return None
     if scope == "work":
-        return work_filter(user, steps)
+        return work_filter(user, waiting)
     return None if status else default_view()
 
 
-def filters(user: User, query: SearchQuery,
-            steps: tuple[signing.StepPolicy, ...] = ()) -> list[dict]:
+def filters(user: User, query: SearchQuery, waiting: tuple[str, ...] = ()) -> list[dict]:
     """The filter clauses: permissions, the user's filters, the scope."""
     clauses: list[dict] = [f for f in [permission_filter(user)] if f]
     for value, name in ((query.type and query.type.value, "type"),
@@ -257,16 +248,17 @@ def filters(user: User, query: SearchQuery,
         if value is not None:
             clauses.append({"term": {name: value}})
     scope = scope_filter(user, query.scope, query.all_versions,
-                         query.status and query.status.value, steps)
+                         query.status and query.status.value, waiting)
     return clauses + ([scope] if scope else [])
 
 
 def build_query(user: User, query: SearchQuery,
-                steps: tuple[signing.StepPolicy, ...] = ()) -> tuple[dict, Parsed]:
+                waiting: tuple[str, ...] = ()) -> tuple[dict, Parsed]:
     """The whole search request (query, facets, highlights, sort and page), and the
-    parsed query it came from. `steps`: the signing chain, for `scope=work`."""
+    parsed query it came from. `waiting`: the versions waiting for the user's signature
+    or opinion, for `scope=work`."""
     parsed = parse(query.q)
-    filter_ = filters(user, query, steps)
+    filter_ = filters(user, query, waiting)
     must = [] if parsed.empty else [text_query(parsed)]
     start = (query.page - 1) * query.size
     # an empty query, or a page Elasticsearch cannot serve: no hits, but the total and facets
@@ -294,7 +286,7 @@ def build_query(user: User, query: SearchQuery,
 
 
 def build_suggest(user: User, query: SuggestQuery,
-                  steps: tuple[signing.StepPolicy, ...] = ()) -> dict | None:
+                  waiting: tuple[str, ...] = ()) -> dict | None:
     """Codes and titles that start like `query.q`, one per document, readable by `user`."""
     text = query.q.strip()
     if not re.search(r"\w", text):
@@ -308,7 +300,7 @@ def build_suggest(user: User, query: SuggestQuery,
         "query": {"bool": {"should": should, "minimum_should_match": 1,
                            "filter": [f for f in [permission_filter(user),
                                                   scope_filter(user, query.scope, False,
-                                                               None, steps)] if f]}},
+                                                               None, waiting)] if f]}},
         "collapse": {"field": "document_id"},
         "sort": ["_score", {"code": "asc"}, {"created_at": "desc"}],
         "size": query.size,

@@ -10,7 +10,7 @@ from services.common.messaging import event_handler
 from services.common.health import HealthBeacon
 from services.contracts import events
 from services.contracts.errors import EXPECTED, validate
-from services.contracts.models import User
+from services.contracts.models import Role, User
 from services.contracts.search import SearchQuery, SuggestQuery
 from services.contracts.signing import STEP_EVENT_TYPES
 from services.search import projections, rebuild
@@ -34,14 +34,24 @@ class SearchService:
     @rpc(expected_exceptions=EXPECTED)
     def search(self, user: dict, query: dict) -> dict:
         """Full-text search over the versions `user` may read."""
-        return self.index.search(validate(User, user),
-                                 validate(SearchQuery, query)).model_dump(mode="json")
+        person, asked = validate(User, user), validate(SearchQuery, query)
+        return self.index.search(person, asked, self._waiting(person, asked.scope)
+                                 ).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED)
     def suggest(self, user: dict, query: dict) -> dict:
         """Codes and titles for the search box, as the user types."""
-        return self.index.suggest(validate(User, user),
-                                  validate(SuggestQuery, query)).model_dump(mode="json")
+        person, asked = validate(User, user), validate(SuggestQuery, query)
+        return self.index.suggest(person, asked, self._waiting(person, asked.scope)
+                                  ).model_dump(mode="json")
+
+    def _waiting(self, user: User, scope: str) -> tuple[str, ...]:
+        """For `scope=work`: the versions waiting for `user`'s signature or opinion, as
+        the documents service's signing inbox says (it alone reads the workflows)."""
+        if scope != "work" or user.has(Role.QMS_ADMIN):
+            return ()
+        return tuple(item["revision"]["version_id"]
+                     for item in self.documents.signing_inbox(user.username))
 
     @rpc(callers=OPERATORS)
     def verify_index(self) -> dict:

@@ -186,3 +186,27 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering_and_verify_finds_
     assert victim in [h["version_id"] for h in
                       reader.get("/api/search", q="procedura", size=100,
                                  scope="all")["hits"]]
+
+
+def test_scope_work_finds_what_waits_for_each_signer(login):
+    """`scope=work` follows the signing inbox: the head of the owner department finds a
+    revision once it waits for verification; a department on the distribution list once
+    it waits for their opinion; nobody else."""
+    author, head = login("ana.popescu"), login("stefan.ionescu")      # DJ
+    word = f"semnare{uuid.uuid4().hex[:8]}"
+    document = register(author, unique_code(), distribution=("DJ", "RP"))
+    version = author.upload(document["id"], "p.docx",
+                            docx_bytes("p", BODY + f"\nCuvânt de control: {word}.\n"), "", DOCX)
+    extraction_settled(author, version["id"])
+
+    def work(who):
+        return [h["version_id"] for h in
+                login(who).get("/api/search", q=word, scope="work")["hits"]]
+
+    eventually(lambda: work("ana.popescu") == [version["id"]], timeout=30)  # the author's draft
+    assert work("stefan.ionescu") == [] and work("maria.ilie") == []   # waits for nobody
+    author.act(version["id"], "submit")
+    eventually(lambda: work("stefan.ionescu") == [version["id"]], timeout=10)
+    assert work("maria.ilie") == []              # the head of RP does not verify DJ's work
+    head.act(version["id"], "verify", "Conform")
+    eventually(lambda: work("maria.ilie") == [version["id"]], timeout=10)   # RP's opinion

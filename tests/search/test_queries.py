@@ -57,6 +57,7 @@ def index(search_index):
     for doc, status, seq in rows:
         search_index.upsert(doc["version_id"], doc, status=status, status_seq=seq)
     search_index.es.indices.refresh(index=search_index.alias)
+    search_index.rows = rows
     return search_index
 
 
@@ -166,21 +167,33 @@ def test_the_default_is_in_force_only(index):
 
 
 def test_work_scope_is_what_the_user_may_work_on(index):
-    def work(who, q="", **kwargs):
-        return sorted((h.code, h.status.value) for h in
-                      search(index, who, q=q or "contractelor", scope="work", size=100,
-                             **kwargs).hits)
+    # what waits for whom is the documents service's signing inbox (its tests, and
+    # tests/e2e/test_the_register.py through the whole stack); search is told the ids
+    waiting = {doc["code"]: doc["version_id"] for doc, _, _ in index.rows}
+
+    def work(who, q="", waits=(), **kwargs):
+        return sorted((h.code, h.status.value) for h in index.search(
+            who, SearchQuery(q=q or "contractelor", scope="work", size=100, **kwargs),
+            tuple(waiting[code] for code in waits)).hits)
 
     # an author: the drafts and chain of their department
     assert work(user("DJ", Role.AUTHOR)) == [("PO-DJ-07", "draft")]
     assert work(user("DJ", Role.AUTHOR), q="proiect adiționale") == [("PO-DJ-07", "draft")]
     # the head of DJ: nothing of DJ to verify; PO-DRU-04 waits for DJ's opinion
-    assert work(user("DJ", Role.VERIFIER)) == [("PO-DRU-04", "in_endorsement")]
+    assert work(user("DJ", Role.VERIFIER), waits=["PO-DRU-04"]) == [
+        ("PO-DRU-04", "in_endorsement")]
+    assert work(user("DJ", Role.VERIFIER)) == []
     # the head of DE verifies PO-DE-05; the monitoring committee endorses PO-DRU-04
-    assert work(user("DE", Role.VERIFIER)) == [("PO-DE-05", "in_verification")]
-    assert work(user("CM", Role.ENDORSER)) == [("PO-DRU-04", "in_endorsement")]
+    assert work(user("DE", Role.VERIFIER), waits=["PO-DE-05"]) == [
+        ("PO-DE-05", "in_verification")]
+    assert work(user("CM", Role.ENDORSER), waits=["PO-DRU-04"]) == [
+        ("PO-DRU-04", "in_endorsement")]
     # the author of IT sees its approved revision until it comes into force
     assert work(user("IT", Role.AUTHOR)) == [("PO-IT-02", "approved")]
+    # a version said to wait but not readable by them (confidential), or not in the
+    # chain (in force), is not found: the scope narrows what the permissions allow
+    assert work(user("CM", Role.ENDORSER), q="petițiile",
+                waits=["PO-AUD-01", "PO-RP-02"]) == []
     # a reader has nothing to work on; the quality office has everything in the chain
     assert work(DJ) == [] and search(index, DJ, q="", scope="work").facets["status"] == {}
     assert work(user("SMC", Role.QMS_ADMIN)) == [
@@ -193,6 +206,9 @@ def test_work_scope_is_what_the_user_may_work_on(index):
     assert [s.code for s in index.suggest(user("DJ", Role.AUTHOR),
                                           SuggestQuery(q="aviz", scope="work")).items] \
         == ["PO-DJ-07"]
+    assert [s.code for s in index.suggest(user("CM", Role.ENDORSER),
+                                          SuggestQuery(q="evalu", scope="work"),
+                                          (waiting["PO-DRU-04"],)).items] == ["PO-DRU-04"]
     assert index.suggest(DJ, SuggestQuery(q="evaluarea")).items == []
 
 

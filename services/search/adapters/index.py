@@ -13,7 +13,6 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from services.contracts.models import User
 from services.contracts.search import (SearchHit, SearchQuery, SearchResult, Suggestion,
                                        Suggestions, SuggestQuery)
-from services.contracts.signing import StepPolicy, default_steps
 from services.search.query import FACETS, build_query, build_suggest
 
 log = logging.getLogger(__name__)
@@ -99,13 +98,10 @@ def _highlights(hit: dict) -> list[str]:
 
 
 class VersionIndex:
-    def __init__(self, url: str, alias: str, shards: int = 1, replicas: int = 0,
-                 steps: tuple[StepPolicy, ...] | None = None):
+    def __init__(self, url: str, alias: str, shards: int = 1, replicas: int = 0):
         self.es = Elasticsearch(url, request_timeout=30)
         self.alias = alias
         self.shards, self.replicas = shards, replicas  # of each new index
-        # the signing chain's steps, for `scope=work`
-        self.steps = default_steps() if steps is None else steps
 
     def ensure(self) -> None:
         """Create the first index behind the alias, or warn that it needs a rebuild."""
@@ -178,9 +174,12 @@ class VersionIndex:
         except NotFoundError:
             return None
 
-    def search(self, user: User, query: SearchQuery) -> SearchResult:
-        """One page of the versions `user` may read that match `query`, with facets."""
-        body, parsed = build_query(user, query, self.steps)
+    def search(self, user: User, query: SearchQuery,
+               waiting: tuple[str, ...] = ()) -> SearchResult:
+        """One page of the versions `user` may read that match `query`, with facets
+        (`waiting`: the versions waiting for their signature or opinion, for
+        `scope=work`)."""
+        body, parsed = build_query(user, query, waiting)
         response = self.es.search(index=self.alias, **body)
         source_fields = set(SearchHit.model_fields) - {"score", "highlights"}
         hits = [SearchHit(**{k: v for k, v in h["_source"].items() if k in source_fields},
@@ -192,9 +191,10 @@ class VersionIndex:
         total = 0 if parsed.empty else response["hits"]["total"]["value"]
         return SearchResult(total=total, hits=hits, facets=facets)
 
-    def suggest(self, user: User, query: SuggestQuery) -> Suggestions:
+    def suggest(self, user: User, query: SuggestQuery,
+                waiting: tuple[str, ...] = ()) -> Suggestions:
         """Codes and titles for the search box, one per document `user` may read."""
-        body = build_suggest(user, query, self.steps)
+        body = build_suggest(user, query, waiting)
         if body is None:
             return Suggestions(items=[])
         response = self.es.search(index=self.alias, **body)
