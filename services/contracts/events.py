@@ -14,7 +14,7 @@ from datetime import date, datetime, timezone
 from typing import Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.contracts.models import DocumentType, RevisionStatus, Role
 
@@ -208,9 +208,22 @@ class DocumentDisposed(DocumentFacts):
     versions: list[DisposedVersion]
 
 
+# CloudEvents 1.0 (structured JSON): `dataschema` names the event's published JSON Schema,
+# one URI per type and schema_version, like docs/events/published/<type>.v<N>.json; a
+# breaking change is a new type, so a schema behind one URI never changes incompatibly
+SPECVERSION = "1.0"
+DATASCHEMA_BASE = "https://procedura.example/events/"
+
+
+def dataschema_uri(event_type: str, schema_version: int) -> str:
+    """The URI of the published JSON Schema of `event_type` at `schema_version`."""
+    return f"{DATASCHEMA_BASE}{event_type}.v{schema_version}.json"
+
+
 class Envelope(BaseModel):
     """Every event: `id`, `type`, `source`, `time`, `subject` (document id),
-    `schema_version`, `data`."""
+    `schema_version`, `data`; and, as a CloudEvents 1.0 event in structured JSON,
+    `specversion`, `datacontenttype` and `dataschema`."""
     model_config = ConfigDict(extra="ignore", frozen=True)   # see EventData
 
     id: UUID = Field(default_factory=uuid4)
@@ -219,7 +232,23 @@ class Envelope(BaseModel):
     time: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
     subject: UUID
     schema_version: int = 1
+    # optional, so that messages published before them (still in queues, or replayed
+    # dead letters) keep parsing: an additive change of the envelope
+    specversion: Literal["1.0"] = SPECVERSION
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = Field(None, json_schema_extra={"format": "uri"})
     data: EventData
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_the_schema(cls, values):
+        # filled from the type and schema_version when the sender did not say it
+        if isinstance(values, dict) and values.get("dataschema") is None:
+            event_type = values.get("type", cls.model_fields["type"].default)
+            version = values.get("schema_version", cls.model_fields["schema_version"].default)
+            if isinstance(event_type, str) and isinstance(version, int):
+                values = {**values, "dataschema": dataschema_uri(event_type, version)}
+        return values
 
 
 class DocumentRegisteredEvent(Envelope):
