@@ -125,3 +125,16 @@ def test_the_attributes_are_an_additive_change_of_every_published_event():
         assert breaking_changes(schema, before) == [f"{name}: removed field"
                                                     for name in schema["properties"]
                                                     if name in CLOUDEVENTS], event_type
+
+
+def test_the_readme_example_is_an_event_the_sdk_and_procedura_read():
+    readme = (SCHEMAS / "README.md").read_text(encoding="utf-8")
+    example = readme.split("Example, `version_step_completed`", 1)[1]
+    body = example.split("```json\n", 1)[1].split("```", 1)[0]
+    cloud_event = from_json(body)
+    event = events.parse(json.loads(body))
+    assert isinstance(event, events.VersionStepCompletedEvent)
+    assert cloud_event["dataschema"] == event.dataschema == events.dataschema_uri(
+        "version_step_completed", 1)
+    assert cloud_event.data["label"] == {"ro": "Avizare juridică", "en": "Legal endorsement"}
+    jsonschema.validate(json.loads(body), published_schema(cloud_event["dataschema"]))
