@@ -135,6 +135,9 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/api/me/inbox", "Revisions waiting for my signature or opinion", Inbox,
       tag="signing"),
     E("GET", "/api/openapi.json", "This description", dict, public=True, tag="meta"),
+    E("GET", "/api/events/schemas/<name>", "The JSON Schema of an event, "
+      "<type>.v<schema_version>.json (an event's dataschema ends with it)", dict,
+      public=True, tag="meta"),
     E("POST", "/api/documents", "Register a document", Document, NewDocument, status=201),
     E("GET", "/api/documents", "Documents I may see", items_of(Document)),
     E("GET", "/api/documents/<document_id>", "One document", Document),

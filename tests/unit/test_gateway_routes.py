@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,6 +19,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from services.contracts import events
 from services.contracts.errors import NotFound, Unauthorized
 from services.gateway.auth import Tokens
 from services.gateway.client import TrustedProxies
@@ -401,3 +403,19 @@ def test_a_session_that_has_ended_is_unauthorized(gateway, cookie):
     answer = call(gateway, "GET", "/api/acknowledgements", session=None,
                   headers={"Cookie": f"{SESSION_COOKIE}={cookie}"})
     assert error(answer) == (401, "unauthorized", "the session has expired; log in again", {})
+
+
+def test_an_events_dataschema_is_served_by_the_gateway(gateway):
+    """Every event's `dataschema` (CloudEvents) ends with a name the gateway answers with
+    that event's JSON Schema, to anyone; other names are 404 naming the pattern."""
+    uri = events.dataschema_uri("version_approved", 1)
+    answer = call(gateway, "GET", "/api/events/schemas/" + uri.rsplit("/", 1)[1],
+                  session=None)
+    schema = json.loads(answer.get_data())
+    assert answer.status_code == 200 and schema["properties"]["type"]["const"] == \
+        "version_approved"
+    assert "status_seq" in json.dumps(schema)
+    for name in ("version_approved.v2.json", "no_such_event.v1.json", "x.json"):
+        missing = call(gateway, "GET", f"/api/events/schemas/{name}", session=None)
+        assert missing.status_code == 404
+        assert json.loads(missing.get_data())["error"]["details"] == {"name": name}

@@ -1,11 +1,14 @@
 """The gateway about itself and its API: liveness and readiness, the metrics, the
-OpenAPI description, the signing inbox, and the JSON 404 of an address it does not
-serve."""
+OpenAPI description, the events' JSON Schemas, the signing inbox, and the JSON 404 of an
+address it does not serve."""
 from __future__ import annotations
+
+import re
 
 import eventlet
 from werkzeug.wrappers import Response
 
+from services.contracts import events
 from services.contracts.models import Inbox
 from services.gateway import openapi
 from services.gateway.auth import current_user
@@ -49,6 +52,19 @@ def metrics(deps, request):
 def openapi_spec(deps, request):
     """OpenAPI 3.1 of every /api endpoint, generated from the contracts."""
     return json_response(openapi.spec())
+
+
+@router.api("GET", "/api/events/schemas/<name>")
+def event_schema(deps, request, name):
+    """The JSON Schema of an event at its schema_version, `<type>.v<N>.json`: where the
+    path of an event's `dataschema` (CloudEvents) ends, for subscribers to fetch."""
+    match = re.fullmatch(r"([a-z_]+)\.v(\d+)\.json", name)
+    model = events.ALL_EVENTS.get(match.group(1)) if match else None
+    if model is None or int(match.group(2)) != model.model_fields["schema_version"].default:
+        return error_response(404, "not_found", f"no event schema {name}: names are "
+                              "<type>.v<schema_version>.json, e.g. version_approved.v1.json",
+                              {"name": name})
+    return json_response(model.model_json_schema())
 
 
 @router.api("GET", "/api/me/inbox")
