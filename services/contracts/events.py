@@ -103,6 +103,17 @@ class VersionStepCompleted(DocumentFacts):
     signatures: int
     quorum_reached: bool
     status_seq: int
+    # when this signature completes the step, where the revision goes (as in
+    # RevisionTransitioned): a step that is not verify, endorse or approve has no event
+    # of its own, so subscribers follow the revision by these; None while the quorum is
+    # not reached (the revision stays where it is)
+    status: RevisionStatus | None = None
+    previous_status: RevisionStatus | None = None
+    author: str | None = None
+    current_step: str | None = None
+    awaiting: Awaiting | None = None
+    registry_number: str | None = None
+    effective_date: date | None = None
 
 
 class ReviewDue(DocumentFacts):
