@@ -76,6 +76,14 @@ def follow_transition(index, event) -> None:
         "confidential": data.confidential})
 
 
+def follow_step(index, event) -> None:
+    """A signature of a workflow step: when it completes the step, the revision moves
+    (a step other than verify, endorse or approve has no event of its own); short of
+    the step's quorum it stays where it is."""
+    if event.data.status is not None:
+        follow_transition(index, event)
+
+
 def follow_document_update(index, documents, event) -> None:
     """A document's record changed: every indexed version takes the register's facts as
     they are now (asked again, so a late or repeated event cannot bring old ones back);

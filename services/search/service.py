@@ -77,6 +77,11 @@ class SearchService:
     def on_submitted(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))
 
+    @event_handler("documents", "version_step_completed")
+    def on_step_completed(self, payload: dict) -> None:
+        """Any step of a workflow: the revision's status follows once the step is done."""
+        projections.follow_step(self.index, events.parse(payload))
+
     @event_handler("documents", "version_in_force")
     def on_in_force(self, payload: dict) -> None:
         projections.follow_transition(self.index, events.parse(payload))

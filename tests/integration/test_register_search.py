@@ -109,3 +109,33 @@ def test_disposal_drops_the_text_but_keeps_the_record(index):
     entry = index.get(vid)
     assert (entry["status"], entry["content"], entry["has_text"]) == ("disposed", "", False)
     assert hits(index, "RP", "PO-AUD-07") >= {vid}
+
+
+def test_a_completed_workflow_step_moves_the_revision_and_a_signature_short_of_it_does_not(
+        index):
+    """version_step_completed: a step with no event of its own (a committee, the legal
+    office's opinion) is followed by its completion; a signature short of the quorum
+    leaves the revision where it is."""
+    document_id, version_id = str(uuid.uuid4()), str(uuid.uuid4())
+    index.upsert(version_id, {**facts(document_id), "version_id": version_id, "edition": 1,
+                              "revision": 0}, status="in_endorsement", status_seq=2)
+
+    def signed(signatures, **moved):
+        return events.VersionStepCompletedEvent(
+            subject=document_id, data=events.VersionStepCompleted(
+                **facts(document_id), version_id=version_id, edition=1, revision=0,
+                step="comitet", label={"ro": "Avizare în comitet", "en": "Committee"},
+                signer=f"membru{signatures}", signer_function="Membru", decision="signed",
+                quorum=2, signatures=signatures, quorum_reached=signatures >= 2,
+                status_seq=2 + (signatures >= 2), **moved))
+
+    projections.follow_step(index, signed(1))
+    assert (index.get(version_id)["status"], index.get(version_id)["status_seq"]) == (
+        "in_endorsement", 2)
+    completed = signed(2, status="in_approval", previous_status="in_endorsement")
+    for _ in range(2):                                       # repeated delivery: same result
+        projections.follow_step(index, completed)
+        assert (index.get(version_id)["status"], index.get(version_id)["status_seq"]) == (
+            "in_approval", 3)
+    projections.follow_step(index, signed(1))                # a late one changes nothing
+    assert index.get(version_id)["status"] == "in_approval"
