@@ -197,7 +197,7 @@ def test_no_function_of_the_services_is_longer_than_60_lines():
 # line, which sets the broker users' passwords from its environment before any settings
 # exist (scripts/stack.sh runs it with the system's python3, without nameko, and the
 # deployment's job with the passwords of a Secret)
-ENVIRONMENT_READERS = {"services.common.settings", "services.renditions.processes",
+ENVIRONMENT_READERS = {"services.common.settings", "services.renditions.engines.processes",
                        "services.common.broker_users"}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 PDF, IMAGE, OFFICE = "pdf", "image", "office"
 
-# the extension LibreOffice (and the checks before it, services/renditions/libreoffice.py)
+# the extension LibreOffice (and the checks before it, services/renditions/engines/libreoffice.py)
 # reads a file by, for the media types it converts
 OFFICE_EXTENSIONS = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",

@@ -12,10 +12,10 @@ import hashlib
 from uuid import UUID
 
 from services.contracts.errors import Conflict, InvalidInput, NotFound
-from services.renditions import pdf, webp
+from services.renditions.engines import pdf, webp
 from services.renditions.errors import RenditionFailed
-from services.renditions.local_copies import LocalCopies
-from services.renditions.page_objects import PageObjects
+from services.renditions.engines.local_copies import LocalCopies
+from services.renditions.adapters.page_objects import PageObjects
 from services.renditions.settings import RenditionSettings
 
 MEDIA_TYPES = {"png": "image/png", "webp": "image/webp"}

@@ -1,6 +1,6 @@
 """Use cases of the rendition worker: a version's rendition made once, after its text
 extraction, and the OCR'd text handed to search (the operators' rebuild and reports:
-services/renditions/operations.py)."""
+services/renditions/use_cases/operations.py)."""
 from __future__ import annotations
 
 import logging
@@ -19,11 +19,12 @@ from services.contracts import events
 from services.contracts.errors import ServiceUnavailable
 from services.versioning.adapters.storage import ObjectStore, page_prefix, rendition_key
 
-from . import kinds, pdf
-from .engine import Engine
-from .errors import RenditionFailed
-from .make import Made, make_rendition
-from .adapters.repository import Renditions
+from .. import domain
+from ..engines import pdf
+from ..engines.engine import Engine
+from ..errors import RenditionFailed
+from ..engines.make import Made, make_rendition
+from ..adapters.repository import Renditions
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def _render(claims: Renditions, store: ObjectStore, engine: Engine, settings: Se
 def _local_name(row: dict) -> str:
     """The original on disk, named by its detected type (a lying extension is not
     believed), with the stem of its own name so messages name the file."""
-    found = kinds.kind_of(row["media_type"])
+    found = domain.kind_of(row["media_type"])
     extension = found[1] if found else Path(row["filename"]).suffix
     stem = Path(row["filename"]).stem.strip(". ")[:100] or "document"
     return f"{stem}{extension}"

@@ -15,7 +15,7 @@ from nameko.extensions import DependencyProvider
 
 from . import processes
 from .local_copies import LocalCopies
-from .settings import RenditionSettings
+from ..settings import RenditionSettings
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Engine:
 def _remove_dead(parent: Path) -> None:
     """Folders of worker processes that no longer run (killed, so not cleaned), and any
     engine still working in them: where no PID namespace could be had, soffice.bin
-    outlives a killed worker (services/renditions/libreoffice.py)."""
+    outlives a killed worker (services/renditions/engines/libreoffice.py)."""
     if not parent.is_dir():
         return
     for folder in parent.glob("worker-*"):

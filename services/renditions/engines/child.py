@@ -15,11 +15,12 @@ import json
 import sys
 from pathlib import Path
 
-from . import errors, processes
+from .. import errors
+from . import processes
 from .ocr import OcrResult, ocr_images, ocr_pdf
-from .settings import RenditionSettings
+from ..settings import RenditionSettings
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 _FAILED = 3
 # beyond the OCR limits: decoding the images and the Python start
 _MARGIN_SECONDS = 120.0
@@ -36,12 +37,12 @@ def run_ocr(step: str, source: Path, target: Path, settings: RenditionSettings) 
     env = processes.child_environment("LANG", "HOME")
     # its scratch files (and so its engines' arguments) in the rendition's own folder of
     # this worker: a worker killed mid-OCR leaves them where the next one to start finds
-    # and ends them (services/renditions/engine.py)
+    # and ends them (services/renditions/engines/engine.py)
     target.parent.mkdir(parents=True, exist_ok=True)
     env["TMPDIR"] = str(target.parent.resolve())
     try:
         done = processes.run(
-            [sys.executable, "-m", "services.renditions.child", step, str(source),
+            [sys.executable, "-m", "services.renditions.engines.child", step, str(source),
              str(target), encoded], cwd=str(ROOT), env=env,
             timeout=settings.ocr_seconds_per_file + settings.conversion_seconds
             + _MARGIN_SECONDS, memory_limit=settings.memory_limit_bytes)
