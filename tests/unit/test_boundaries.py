@@ -138,7 +138,7 @@ BENCH_REACHES = {
     "bench.isolation": "waits for versions in versioning's table",
     "bench.libreoffice": "the conversion (renditions.libreoffice), alone",
     "bench.ocr": "OCR (renditions.ocr), alone",
-    "bench.pages": "the page images' keys (renditions.pages)",
+    "bench.pages": "the page images' keys (renditions.domain)",
     "bench.search": "queries and indexing against Elasticsearch without the services",
     "bench.search_highlight": "highlighting against Elasticsearch without the services",
     "bench.upload_stages": "each stage of an upload alone (MinIO, Tika)",
