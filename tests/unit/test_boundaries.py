@@ -132,7 +132,7 @@ BENCH_REACHES = {
                               "times the report's SQL raw beside the RPC",
     "bench.backup": "fills versioning's table and store without the services, as a backup "
                     "finds them",
-    "bench.diff": "the diff of two texts (versioning.diff), alone",
+    "bench.diff": "the diff of two texts (versioning.domain.diff), alone",
     "bench.feed": "times the feed's SQL raw beside the RPC and the API",
     "bench.ingest": "Tika and Elasticsearch raw beside the pipeline; stages from the outbox",
     "bench.isolation": "waits for versions in versioning's table",
