@@ -3,7 +3,7 @@ and written page by page in Python, which would otherwise hold the worker's memo
 A3 scan at 600 dpi is 200 MB decoded) and its event loop (a 300-page TIFF is seconds of
 CPU) while it works; the child has the engines' memory cap.
 
-  python -m services.renditions.child ocr_images|ocr_pdf SOURCE TARGET SETTINGS_JSON
+  python -m services.renditions.engines.child ocr_images|ocr_pdf SOURCE TARGET SETTINGS_JSON
 
 prints the OcrResult as JSON, or {"error": exception class, "message": ...} and exits 3
 for a rendition that cannot be made (services/renditions/errors.py).
