@@ -1,5 +1,5 @@
 """Diff benchmark: two generated 200-page procedures compared with
-services/versioning/diff.py, against a raw line-wise difflib baseline on the same texts.
+services/versioning/domain/diff.py, against a raw line-wise difflib baseline on the same texts.
 
 The old text is ~200 pages of Romanian-like prose (one paragraph per line, as Tika's
 text rendition gives it); the new one has realistic edits: a few percent of sentences
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.options import int_options  # noqa: E402
-from services.versioning.diff import diff_texts  # noqa: E402
+from services.versioning.domain.diff import diff_texts  # noqa: E402
 
 WORDS = ("compartimentul", "procedura", "responsabilul", "documentul", "petiția", "termenul",
          "aprobarea", "verificarea", "conducătorul", "instituției", "se", "înregistrează",

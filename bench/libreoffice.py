@@ -1,5 +1,5 @@
 """LibreOffice benchmark: seconds per document of the rendition pipeline's conversion
-(services/renditions/libreoffice.py:convert_to_pdf) against a bare
+(services/renditions/engines/libreoffice.py:convert_to_pdf) against a bare
 `soffice --headless --convert-to pdf` of the same files, in the same run, by format
 (DOCX, XLSX, PPTX, ODT) and size (1, 10, 50 pages).
 
@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from services.renditions.libreoffice import convert_to_pdf  # noqa: E402
+from services.renditions.engines.libreoffice import convert_to_pdf  # noqa: E402
 from services.renditions.settings import RenditionSettings  # noqa: E402
 
 SIZES = (1, 10, 50)

@@ -1,4 +1,4 @@
-"""OCR benchmark: seconds per page of the rendition pipeline (services/renditions/ocr.py:
+"""OCR benchmark: seconds per page of the rendition pipeline (services/renditions/engines/ocr.py:
 a deskew estimate, then one Tesseract run per page) against the plain `tesseract` command
 on the same page images, in the same run.
 
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from procedura_cli import scans  # noqa: E402
-from services.renditions.ocr import ocr_pdf  # noqa: E402
+from services.renditions.engines.ocr import ocr_pdf  # noqa: E402
 from services.renditions.settings import RenditionSettings  # noqa: E402
 
 ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",

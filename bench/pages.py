@@ -35,7 +35,7 @@ from bench.running import password_of, running_procedura  # noqa: E402
 from devenv.environment import eventually, minio_admin  # noqa: E402
 from procedura_cli.badfiles import text_pdf  # noqa: E402
 from procedura_cli.client import Client  # noqa: E402
-from services.renditions.pages import page_key  # noqa: E402
+from services.renditions.domain import page_key  # noqa: E402
 
 AUTHOR = "ana.popescu"
 WIDTH = 200

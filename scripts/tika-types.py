@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write services/versioning/tika-types.json: what the pinned Tika can read, so an upload
+"""Write services/versioning/domain/tika-types.json: what the pinned Tika can read, so an upload
 is accepted or refused (415) without asking Tika (docs/adr/0004-uploads-never-wait-for-tika.md).
 
 Run it after changing TIKA_VERSION in scripts/stack.sh (and the image of
@@ -27,7 +27,7 @@ import requests
 from services.versioning.adapters.tika import Tika
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "services" / "versioning" / "tika-types.json"
+OUT = ROOT / "services" / "versioning" / "domain" / "tika-types.json"
 REGISTRY = "org/apache/tika/mime/tika-mimetypes.xml"
 
 

@@ -18,16 +18,8 @@ from services.common.outbox import OutboxRelay
 from services.common.readiness import StoredService
 from services.contracts import events
 from services.contracts.errors import EXPECTED
-from services.renditions import operations, pages, use_cases
-from services.renditions.engine import EngineProvider
-from services.renditions.settings import RenditionSettings
-from services.versioning.bootstrap import ObjectStoreProvider
-
-
-def _slots(config: dict) -> int:
-    """Renditions waiting for a slot hold no more of the service's workers than there are
-    slots: the rest answer page images and renditions while a backlog is rendered."""
-    return RenditionSettings.from_config(config).slots
+from services.renditions.bootstrap import EngineProvider, ObjectStoreProvider, rendition_slots
+from services.renditions.use_cases import operations, pages, rendering
 
 
 class RenditionWorker(StoredService):
@@ -40,15 +32,15 @@ class RenditionWorker(StoredService):
 
     # requeue only when MinIO or PostgreSQL is away (ServiceUnavailable); a file that
     # cannot be rendered ends `failed` with the reason, never a loop
-    @event_handler("versioning", "version_text_extracted", prefetch=_slots)
+    @event_handler("versioning", "version_text_extracted", prefetch=rendition_slots)
     def on_text_extracted(self, payload: dict) -> str:
-        return use_cases.render(self.db, self.store, self.engine, self.settings,
+        return rendering.render(self.db, self.store, self.engine, self.settings,
                                 events.parse(payload).data.version_id)
 
-    @event_handler("versioning", "version_extraction_failed", prefetch=_slots)
+    @event_handler("versioning", "version_extraction_failed", prefetch=rendition_slots)
     def on_extraction_failed(self, payload: dict) -> str:
         # no text is no reason for no rendition: a scan Tika could not read is OCR'd here
-        return use_cases.render(self.db, self.store, self.engine, self.settings,
+        return rendering.render(self.db, self.store, self.engine, self.settings,
                                 events.parse(payload).data.version_id)
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)

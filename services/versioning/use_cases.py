@@ -14,15 +14,14 @@ from services.common.db import problems_report
 from services.common.outbox import record
 from services.common.settings import Settings
 from services.contracts import events
-from services.contracts.errors import (
-    Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType)
 from services.contracts.models import StagedUpload, StoreVersion, VersionManifest
 from services.versioning.adapters.storage import (
     ObjectStore, original_key, page_prefix, rendition_key, text_key)
 from services.versioning.adapters.tika import (
     ExtractionFailed, Tika, TikaDropped, TikaUnavailable)
-from services.versioning import media_types
-from services.versioning.diff import diff_texts
+from services.versioning import domain
+from services.versioning.domain import media_types
+from services.versioning.domain.diff import diff_texts
 from services.versioning.adapters.repository import Repository, manifest
 
 log = logging.getLogger(__name__)
@@ -74,9 +73,7 @@ def _inspect(store: ObjectStore, settings: Settings, staging_key: str,
     told here (media_types), the text is Tika's business later, in the worker."""
     limit, wanted = settings.upload_limit_bytes, settings.extraction.detect_bytes
     with store.staged(staging_key) as (declared, chunks):
-        if declared > limit:
-            raise PayloadTooLarge(f"the file is larger than {limit} bytes",
-                                  {"field": "file", "limit": limit})
+        domain.check_size(declared, limit)
         digest, size, head = hashlib.sha256(), 0, bytearray()
         media_type = None
         for chunk in chunks:
@@ -85,21 +82,12 @@ def _inspect(store: ObjectStore, settings: Settings, staging_key: str,
             if media_type is None:
                 head += chunk[:wanted - len(head)]
                 if len(head) >= wanted:
-                    media_type = _readable_type(bytes(head), filename)
+                    media_type = domain.readable_type(bytes(head), filename)
         if media_type is None:   # smaller than the bytes detection reads
-            media_type = (_readable_type(bytes(head), filename) if size else
+            media_type = (domain.readable_type(bytes(head), filename) if size else
                           # kept as it came; its extraction fails, naming why
                           media_types.by_name(filename) or media_types.UNKNOWN)
     return media_type, size, digest.hexdigest()
-
-
-def _readable_type(head: bytes, filename: str) -> str:
-    """The media type of a file Procedura can read; refused otherwise."""
-    media_type = media_types.detect(head, filename)
-    if not media_types.readable(media_type):
-        raise UnsupportedMediaType(f"{media_type} is not a format Procedura can read",
-                                   {"field": "file", "media_type": media_type})
-    return media_type
 
 
 def extract_text(db, store: ObjectStore, tika: Tika, event, attempts: int = 4,
@@ -217,16 +205,12 @@ def verify_integrity(db, store: ObjectStore, batch: int = 200) -> dict:
         if not rows:
             return {"checked": checked, "problems": problems}
         for row in rows:
-            key, pinned = row["object_key"], row["object_version_id"]
-            found = store.stored_sha256(key, pinned)
-            if found is None:
-                problems.append({"version_id": str(row["id"]), "problem": "missing"})
-            elif found != (row["sha256"], row["size"]):
-                problems.append({"version_id": str(row["id"]), "problem": "mismatch",
-                                 "expected": row["sha256"], "found": found[0]})
-            elif pinned and store.newest_version(key) != pinned:
-                problems.append({"version_id": str(row["id"]), "problem": "overwritten",
-                                 "expected": row["sha256"], "found": found[0]})
+            key = row["object_key"]
+            problem = domain.integrity_problem(
+                row, store.stored_sha256(key, row["object_version_id"]),
+                lambda: store.newest_version(key))
+            if problem is not None:
+                problems.append(problem)
             checked += 1
         after = rows[-1]["id"]
 
@@ -242,10 +226,7 @@ def content_location(db, store: ObjectStore, version_id: UUID, kind: str) -> str
     """A short-lived URL of the original (exactly the object version stored) or text."""
     with db.transaction() as cur:
         row = Repository(cur).get(version_id)
-    if row["disposed_at"] is not None:
-        raise NotFound(f"the content of version {version_id} was disposed of after its "
-                       f"retention period", {"version_id": str(version_id),
-                                             "disposed_at": row["disposed_at"].isoformat()})
+    domain.check_kept(row)
     if kind == "text":
         return store.location(row["text_key"])
     return store.location(row["object_key"], version_id=row["object_version_id"])
@@ -301,15 +282,7 @@ def diff(db, store: ObjectStore, version_id: UUID, against_id: UUID) -> dict:
     with db.transaction() as cur:
         repo = Repository(cur)
         new, old = repo.get(version_id), repo.get(against_id)
-    if new["document_id"] != old["document_id"]:
-        raise NotFound(f"version {against_id} is not a version of the same document",
-                       {"against": str(against_id)})
-    for row in (new, old):
-        if row["extraction"]["status"] != "done":
-            raise Conflict(f"version {row['id']} has no text to compare "
-                           f"(extraction {row['extraction']['status']})",
-                           {"version_id": str(row["id"]),
-                            "extraction": row["extraction"]["status"]})
+    domain.check_comparable(new, old)
     result = diff_texts(store.read_text(old["text_key"]), store.read_text(new["text_key"]),
                         old_label=_label(old), new_label=_label(new))
     return {"version_id": str(version_id), "against": str(against_id), **result.as_dict()}

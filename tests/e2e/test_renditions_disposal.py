@@ -96,7 +96,7 @@ def test_a_rendition_finishing_after_its_version_was_disposed_of_is_not_stored(
     before = rendered_upload(author, document, "înainte.pdf", pdf_bytes("i", BODY), PDF)
     version = author.upload(document["id"], "dosar scanat.pdf", scan_pdf(4), "", PDF)
     work = RenditionSettings.from_config(environment.config()).work_dir
-    # the worker's scratch folder of this version (services/renditions/use_cases.py)
+    # the worker's scratch folder of this version (services/renditions/use_cases/rendering.py)
     making = lambda: list(work.glob(f"worker-*/{version['id']}-*"))  # noqa: E731
     eventually(lambda: making() and processes_using(version["id"]), timeout=RENDERED_WITHIN,
                interval=0.05)

@@ -1,6 +1,6 @@
 """The rendition worker killed with SIGKILL in the middle of a LibreOffice conversion
 leaves no process of it behind (issue 13: "never a LibreOffice process left behind"; the
-mechanism: services/renditions/processes.py and libreoffice.py), and a rendition stored
+mechanism: services/renditions/engines/processes.py and libreoffice.py), and a rendition stored
 by an attempt that never recorded it does not stay in storage."""
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def test_a_worker_killed_mid_conversion_leaves_no_libreoffice_process(login, ser
     author = login("ana.popescu")
     document = register(author, unique_code())
     worker = int((services.run_dir / "renditions.pid").read_text())
-    # its LibreOffice profiles and its scratch folders (services/renditions/engine.py)
+    # its LibreOffice profiles and its scratch folders (services/renditions/engines/engine.py)
     marker = f"/worker-{worker}/"
     version = author.upload(document["id"], "lungă.docx", long_docx(), "", DOCX)
     try:

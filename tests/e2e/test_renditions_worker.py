@@ -431,7 +431,7 @@ def test_a_conversion_past_its_timeout_fails_naming_it_leaves_no_process_and_the
     assert rendered(author, after["id"])["rendition"] == {"status": "done", "pages": 1,
                                                           "error": None}
     worker = int((services.run_dir / "renditions.pid").read_text())
-    # its LibreOffice profiles are the worker's own (services/renditions/engine.py)
+    # its LibreOffice profiles are the worker's own (services/renditions/engines/engine.py)
     assert office.processes_using(f"profiles/worker-{worker}") == []
 
 

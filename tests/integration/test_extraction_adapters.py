@@ -47,13 +47,13 @@ def test_a_staged_upload_is_hashed_promoted_and_kept_in_a_versioned_bucket(store
 
 
 def test_the_stored_readable_types_are_what_the_running_tika_parses(settings):
-    """services/versioning/tika-types.json (uploads never ask Tika) is the running
+    """services/versioning/domain/tika-types.json (uploads never ask Tika) is the running
     Tika's own list: after a Tika upgrade, run scripts/tika-types.py."""
     import json
 
     import requests
 
-    from services.versioning import media_types
+    from services.versioning.domain import media_types
 
     served = requests.get(f"{settings.tika_url}/version", timeout=10).text
     assert media_types.tika_version() in served, served

@@ -15,8 +15,9 @@ from PIL import Image
 
 from procedura_cli.badfiles import text_pdf
 from services.contracts.errors import Conflict, InvalidInput, NotFound
-from services.renditions import pages, pdf
-from services.renditions.local_copies import LocalCopies
+from services.renditions.use_cases import pages
+from services.renditions.engines import pdf
+from services.renditions.engines.local_copies import LocalCopies
 from services.renditions.settings import RenditionSettings
 
 pytestmark = pytest.mark.integration

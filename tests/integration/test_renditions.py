@@ -16,9 +16,9 @@ from odf.opendocument import OpenDocumentPresentation, OpenDocumentText
 from odf.style import MasterPage, PageLayout, PageLayoutProperties
 from odf.text import P
 
-from services.renditions import processes
+from services.renditions.engines import processes
 from services.renditions.errors import ConversionTimedOut, CorruptFile, PasswordProtected
-from services.renditions.libreoffice import convert_to_pdf
+from services.renditions.engines.libreoffice import convert_to_pdf
 from services.renditions.settings import RenditionSettings
 from tests.helpers import pdftotext
 from tests.testenv import eventually

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from services.renditions import processes
-from services.renditions.engine import Engine
+from services.renditions.engines import processes
+from services.renditions.engines.engine import Engine
 from services.renditions.settings import RenditionSettings
 from tests.e2e.test_renditions_worker import scan_pdf
 from tests.integration.test_renditions import TEXT, processes_using
@@ -36,10 +36,10 @@ STAND_IN = textwrap.dedent("""
     settings = RenditionSettings.from_config({"renditions": json.loads(sys.argv[1])})
     step, source, target = sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
     if step == "libreoffice":
-        from services.renditions.libreoffice import convert_to_pdf
+        from services.renditions.engines.libreoffice import convert_to_pdf
         convert_to_pdf(source, target, slot=0, settings=settings)
     else:
-        from services.renditions.child import run_ocr
+        from services.renditions.engines.child import run_ocr
         run_ocr("ocr_pdf", source, target, settings)
 """)
 

@@ -1,6 +1,6 @@
 """A TIFF of 300 pages, as an office scanner's feeder makes them (bilevel, CCITT group 4,
 300 dpi), becomes a 300-page PDF in the rendition worker's child process
-(services/renditions/child.py, which calls images.py) with its memory bounded: one page is
+(services/renditions/engines/child.py, which calls images.py) with its memory bounded: one page is
 decoded at a time, so the child's peak stays far below the 2.6 GB the 300 decoded pages
 would take (issue 13, bad input: a TIFF with 300 pages)."""
 from __future__ import annotations
@@ -61,13 +61,13 @@ def peak():
 
 atexit.register(peak)
 sys.argv = ["child", *sys.argv[1:]]
-runpy.run_module("services.renditions.child", run_name="__main__")
+runpy.run_module("services.renditions.engines.child", run_name="__main__")
 """
 
 
 def run_child(source: Path, target: Path, tmp_path: Path, **settings) -> tuple[dict, int]:
-    """`python -m services.renditions.child ocr_images` under the engines' address space
-    cap, as the worker runs it (child.run_ocr); answers its JSON answer and its own peak
+    """`python -m services.renditions.engines.child ocr_images` under the engines' address
+    space cap, as the worker runs it (child.run_ocr); answers its JSON answer and its own peak
     resident memory in bytes."""
     limit = RenditionSettings().memory_limit_bytes
 

@@ -18,7 +18,7 @@ from pypdf import PdfReader, PdfWriter
 from procedura_cli import scans
 from procedura_cli.badfiles import text_pdf
 from services.renditions.errors import ImageTooLarge
-from services.renditions.ocr import ocr_images, ocr_pdf
+from services.renditions.engines.ocr import ocr_images, ocr_pdf
 from services.renditions.settings import RenditionSettings
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""How OCR gets each scanned page (services/renditions/pageocr.py, deskew.py), on the
+"""How OCR gets each scanned page (services/renditions/engines/pageocr.py, deskew.py), on the
 real Tesseract and poppler: a scanner's page (one image over the whole page) is read
 from its own image and straightened; a page that is more than that is drawn first; a
 bilevel scan is read too; pages keep their size."""
@@ -15,8 +15,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 from procedura_cli import scans
-from services.renditions import deskew
-from services.renditions.ocr import ocr_pdf
+from services.renditions.engines import deskew
+from services.renditions.engines.ocr import ocr_pdf
 from services.renditions.settings import RenditionSettings
 
 pytestmark = pytest.mark.integration

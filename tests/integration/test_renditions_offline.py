@@ -1,6 +1,6 @@
 """LibreOffice never reaches the network (issue 13): an HTML file naming remote images
 converts to a PDF without a single request reaching the server it names. Without the
-locks of services/renditions/libreoffice.py LibreOffice 7.4 fetched both the image and
+locks of services/renditions/engines/libreoffice.py LibreOffice 7.4 fetched both the image and
 the table's background while converting (seen: three requests)."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import urllib.request
 
 import pytest
 
-from services.renditions import libreoffice
-from services.renditions.libreoffice import convert_to_pdf
+from services.renditions.engines import libreoffice
+from services.renditions.engines.libreoffice import convert_to_pdf
 from services.renditions.settings import RenditionSettings
 from tests.helpers import pdftotext
 

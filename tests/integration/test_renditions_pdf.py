@@ -11,9 +11,9 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from procedura_cli.badfiles import text_pdf
-from services.renditions import pdf
+from services.renditions.engines import pdf
 from services.renditions.errors import CorruptFile, PasswordProtected
-from services.renditions.ocr import ocr_pdf
+from services.renditions.engines.ocr import ocr_pdf
 from services.renditions.settings import RenditionSettings
 
 pytestmark = pytest.mark.integration

@@ -132,13 +132,13 @@ BENCH_REACHES = {
                               "times the report's SQL raw beside the RPC",
     "bench.backup": "fills versioning's table and store without the services, as a backup "
                     "finds them",
-    "bench.diff": "the diff of two texts (versioning.diff), alone",
+    "bench.diff": "the diff of two texts (versioning.domain.diff), alone",
     "bench.feed": "times the feed's SQL raw beside the RPC and the API",
     "bench.ingest": "Tika and Elasticsearch raw beside the pipeline; stages from the outbox",
     "bench.isolation": "waits for versions in versioning's table",
     "bench.libreoffice": "the conversion (renditions.libreoffice), alone",
     "bench.ocr": "OCR (renditions.ocr), alone",
-    "bench.pages": "the page images' keys (renditions.pages)",
+    "bench.pages": "the page images' keys (renditions.domain)",
     "bench.search": "queries and indexing against Elasticsearch without the services",
     "bench.search_highlight": "highlighting against Elasticsearch without the services",
     "bench.upload_stages": "each stage of an upload alone (MinIO, Tika)",
@@ -197,7 +197,7 @@ def test_no_function_of_the_services_is_longer_than_60_lines():
 # line, which sets the broker users' passwords from its environment before any settings
 # exist (scripts/stack.sh runs it with the system's python3, without nameko, and the
 # deployment's job with the passwords of a Secret)
-ENVIRONMENT_READERS = {"services.common.settings", "services.renditions.processes",
+ENVIRONMENT_READERS = {"services.common.settings", "services.renditions.engines.processes",
                        "services.common.broker_users"}
 
 

@@ -1,7 +1,7 @@
 """What a rendition engine's child process gets of the worker's environment
-(services/renditions/processes.py child_environment): PATH and what it names, never
+(services/renditions/engines/processes.py child_environment): PATH and what it names, never
 Procedura's secrets."""
-from services.renditions.processes import child_environment
+from services.renditions.engines.processes import child_environment
 
 
 def test_a_child_gets_path_and_the_variables_named_never_a_secret(monkeypatch):

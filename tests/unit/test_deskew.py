@@ -1,11 +1,11 @@
-"""The skew estimate of a scanned page (services/renditions/deskew.py): the angle a page
+"""The skew estimate of a scanned page (services/renditions/engines/deskew.py): the angle a page
 was turned by, to a fifth of a degree, and whether its lines run down the page."""
 from __future__ import annotations
 
 import pytest
 
 from procedura_cli import scans
-from services.renditions import deskew
+from services.renditions.engines import deskew
 
 
 @pytest.mark.parametrize("angle", [-3.0, -1.5, 0.0, 0.8, 2.0, 4.0])

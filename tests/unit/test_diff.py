@@ -1,4 +1,4 @@
-from services.versioning.diff import diff_texts, diff_words
+from services.versioning.domain.diff import diff_texts, diff_words
 
 OLD = """Procedura operațională privind petițiile
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from services.versioning.diff import _sentences, diff_words
+from services.versioning.domain.diff import _sentences, diff_words
 
 OLD = ("Compartimentul înregistrează petiția. Termenul de răspuns este de 30 de zile. "
        "Răspunsul se semnează de primar; copia se arhivează.")

@@ -7,8 +7,8 @@ import pytest
 
 from procedura_cli.badfiles import zip_bomb_docx
 from procedura_cli.docgen import docx_bytes, encrypted_docx_bytes, odt_bytes, pdf_bytes
-from services.versioning import media_types
-from services.versioning.media_types import detect, readable
+from services.versioning.domain import media_types
+from services.versioning.domain.media_types import detect, readable
 from tests.testenv import ROOT
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

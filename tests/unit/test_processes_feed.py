@@ -1,4 +1,4 @@
-"""An engine's standard input made while it starts (services/renditions/processes.py,
+"""An engine's standard input made while it starts (services/renditions/engines/processes.py,
 `feed`): OCR hands Tesseract a straightened page this way while Tesseract loads its
 languages. The child reads all of it; the deadline holds when the child never reads;
 the caller's work runs after the child has started, not before."""
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from services.renditions import processes
+from services.renditions.engines import processes
 
 
 def test_the_child_reads_everything_the_feed_made():

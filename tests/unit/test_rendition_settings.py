@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.common.settings import load_config
-from services.renditions import kinds
+from services.renditions import domain
 from services.renditions.settings import RenditionSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,16 +41,16 @@ def test_a_wrong_setting_is_refused_naming_it(section, problem):
 
 
 @pytest.mark.parametrize("media_type,kind", [
-    ("application/pdf", (kinds.PDF, ".pdf")),
-    ("image/tiff", (kinds.IMAGE, ".tiff")),
-    ("image/jpeg", (kinds.IMAGE, ".jpeg")),
+    ("application/pdf", (domain.PDF, ".pdf")),
+    ("image/tiff", (domain.IMAGE, ".tiff")),
+    ("image/jpeg", (domain.IMAGE, ".jpeg")),
     ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-     (kinds.OFFICE, ".docx")),
-    ("application/rtf", (kinds.OFFICE, ".rtf")),
-    ("text/html; charset=UTF-8", (kinds.OFFICE, ".html")),
-    ("text/x-web-markdown", (kinds.OFFICE, ".txt")),
+     (domain.OFFICE, ".docx")),
+    ("application/rtf", (domain.OFFICE, ".rtf")),
+    ("text/html; charset=UTF-8", (domain.OFFICE, ".html")),
+    ("text/x-web-markdown", (domain.OFFICE, ".txt")),
     ("application/zip", None),
     ("application/octet-stream", None),
 ])
 def test_the_engine_follows_the_media_type(media_type, kind):
-    assert kinds.kind_of(media_type) == kind
+    assert domain.kind_of(media_type) == kind

@@ -46,7 +46,7 @@ def rendition_key(document_id, version_id) -> str:
 
 def page_prefix(version_id) -> str:
     """Where the page images drawn from a version's rendition are cached (the keys
-    themselves: services/renditions/pages.py); removed with the version."""
+    themselves: services/renditions/use_cases/pages.py); removed with the version."""
     return f"pages/{version_id}/"
 
 

@@ -1,5 +1,5 @@
 """Apache Tika, through the `tika` package in client-only mode: the extraction worker's
-text extraction (nothing in the upload path calls Tika: services/versioning/media_types.py).
+text extraction (nothing in the upload path calls Tika: services/versioning/domain/media_types.py).
 
 The package would otherwise download and start its own Tika jar; Procedura
 always talks to the Tika server its stack runs (settings.tika_url).
@@ -65,7 +65,7 @@ class Tika:
 
     def parsed_types(self) -> set[str]:
         """The media types Tika's parsers declare (for scripts/tika-types.py and its
-        test: uploads never ask, services/versioning/media_types.py)."""
+        test: uploads never ask, services/versioning/domain/media_types.py)."""
         status, body = self._call("get", "/parsers/details", None,
                                   {"Accept": "application/json"}, 60)
         if status != 200:

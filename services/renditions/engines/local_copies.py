@@ -2,7 +2,7 @@
 1,000-page file downloads it once. The folder is bounded by size: the copies used least
 recently go first (their modification time is their last use). The folder is shared by
 the worker processes of one machine; each names its unfinished files by its pid, so a
-worker starting removes those of killed ones (services/renditions/engine.py)."""
+worker starting removes those of killed ones (services/renditions/engines/engine.py)."""
 from __future__ import annotations
 
 import contextlib

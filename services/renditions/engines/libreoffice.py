@@ -13,7 +13,7 @@ pod without user namespaces), and every slot's profile sets LibreOffice's
 BlockUntrustedRefererLinks, which stops it loading linked images and objects.
 
 The same `unshare` gives soffice a PID namespace whose first process is oosplash: when
-the worker dies, the kernel kills unshare (services/renditions/processes.py), unshare
+the worker dies, the kernel kills unshare (services/renditions/engines/processes.py), unshare
 its child (--kill-child), and with the namespace's first process every process in it,
 soffice.bin too (tests/integration/test_renditions_lifetime.py).
 """
@@ -28,8 +28,8 @@ from pathlib import Path
 import msoffcrypto
 
 from . import processes
-from .errors import ConversionTimedOut, CorruptFile, PasswordProtected, RenditionFailed
-from .settings import RenditionSettings
+from ..errors import ConversionTimedOut, CorruptFile, PasswordProtected, RenditionFailed
+from ..settings import RenditionSettings
 
 SOFFICE = "soffice"
 # HTML opens in Writer/Web by default, whose PDF export writes blank pages: read it with

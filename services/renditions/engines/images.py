@@ -13,8 +13,8 @@ from pathlib import Path
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from pypdf import PdfReader, PdfWriter
 
-from .errors import CorruptFile, ImageTooLarge
-from .settings import RenditionSettings
+from ..errors import CorruptFile, ImageTooLarge
+from ..settings import RenditionSettings
 
 
 def images_to_pdf(source: Path, target: Path, settings: RenditionSettings) -> int:

@@ -1,6 +1,6 @@
 """Use cases of the rendition worker: a version's rendition made once, after its text
 extraction, and the OCR'd text handed to search (the operators' rebuild and reports:
-services/renditions/operations.py)."""
+services/renditions/use_cases/operations.py)."""
 from __future__ import annotations
 
 import logging
@@ -19,20 +19,15 @@ from services.contracts import events
 from services.contracts.errors import ServiceUnavailable
 from services.versioning.adapters.storage import ObjectStore, page_prefix, rendition_key
 
-from . import kinds, pdf
-from .engine import Engine
-from .errors import RenditionFailed
-from .make import Made, make_rendition
-from .adapters.repository import Renditions
+from .. import domain
+from ..engines import pdf
+from ..engines.engine import Engine
+from ..errors import RenditionFailed
+from ..engines.make import Made, make_rendition
+from ..adapters.repository import Renditions
 
 log = logging.getLogger(__name__)
 
-# deliveries that took a version up without finishing it (the worker stopped or died on
-# it) before it is failed: a file that kills the worker must not do so forever
-MAX_ATTEMPTS = 3
-_LIMITS = {"max_pages": "the limit of {ocr_max_pages} pages read by OCR per file",
-           "seconds_per_file": "the limit of {ocr_seconds_per_file:g} s of OCR per file",
-           "seconds_per_page": "the limit of {ocr_seconds_per_page:g} s of OCR per page"}
 
 
 def render(db, store: ObjectStore, engine: Engine, settings: Settings,
@@ -57,9 +52,9 @@ def render(db, store: ObjectStore, engine: Engine, settings: Settings,
             with db.transaction() as cur:
                 attempts = Renditions(cur).count_attempt(version_id)
             counted = True
-            if attempts > MAX_ATTEMPTS:
-                return _failed(claims, row, f"the rendition worker stopped {attempts - 1} "
-                                            f"times while rendering this file")
+            given_up = domain.gave_up(attempts)
+            if given_up:
+                return _failed(claims, row, given_up)
             if row["size"] == 0:
                 return _failed(claims, row, "the file is empty (0 bytes): there is "
                                             "nothing to show")
@@ -86,7 +81,7 @@ def _render(claims: Renditions, store: ObjectStore, engine: Engine, settings: Se
     engine.settings.work_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"{row['id']}-", dir=engine.settings.work_dir))
     try:
-        original = work / _local_name(row)
+        original = work / domain.local_name(row["filename"], row["media_type"])
         try:
             store.download(row["object_key"], row["object_version_id"], original)
         except S3Error as exc:
@@ -108,15 +103,6 @@ def _render(claims: Renditions, store: ObjectStore, engine: Engine, settings: Se
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _local_name(row: dict) -> str:
-    """The original on disk, named by its detected type (a lying extension is not
-    believed), with the stem of its own name so messages name the file."""
-    found = kinds.kind_of(row["media_type"])
-    extension = found[1] if found else Path(row["filename"]).suffix
-    stem = Path(row["filename"]).stem.strip(". ")[:100] or "document"
-    return f"{stem}{extension}"
-
-
 def _store(claims: Renditions, store: ObjectStore, engine: Engine, settings: Settings,
            row: dict, made: Made) -> str:
     version_id, document_id = row["id"], row["document_id"]
@@ -128,8 +114,7 @@ def _store(claims: Renditions, store: ObjectStore, engine: Engine, settings: Set
     ocr = made.ocr
     ocr_pages = ocr.pages_ocr if ocr else 0
     ocr_left = len(ocr.pages_left) if ocr else 0
-    stopped = (_LIMITS[ocr.stopped_by].format(**vars(engine.settings))
-               if ocr and ocr.stopped_by in _LIMITS else None)
+    stopped = domain.ocr_stopped(ocr.stopped_by, vars(engine.settings)) if ocr else None
     if not claims.done(version_id, made.pages, key, object_version, ocr_pages, ocr_left,
                        stopped):
         # disposed of while it was being made: the rendition goes with the rest
@@ -150,11 +135,8 @@ def _replace_text(claims: Renditions, store: ObjectStore, engine: Engine,
                   settings: Settings, row: dict, rendition: Path) -> None:
     """OCR read pages: the version's text becomes the rendition's whole text (its text
     layer, OCR'd pages and pages that had text alike), and search indexes it again."""
-    text = "\n\n".join(page.strip() for page in pdf.page_texts(rendition, engine.settings))
-    text = text.strip()
-    limit = settings.extraction.max_characters
-    truncated = len(text) > limit
-    text = text[:limit]
+    text, truncated = domain.whole_text(pdf.page_texts(rendition, engine.settings),
+                                        settings.extraction.max_characters)
     store.put_text(row["text_key"], text)
     claims.text_replaced(row["id"], len(text), truncated)
     record(claims.cur, events.VersionTextExtractedEvent(

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from . import processes
-from .errors import CorruptFile, PasswordProtected, RenditionFailed
-from .settings import RenditionSettings
+from ..errors import CorruptFile, PasswordProtected, RenditionFailed
+from ..settings import RenditionSettings
 
 _PAGES = re.compile(r"^Pages:\s+(\d+)", re.MULTILINE)
 _TOOL_SECONDS = 120.0

@@ -3,7 +3,7 @@ and written page by page in Python, which would otherwise hold the worker's memo
 A3 scan at 600 dpi is 200 MB decoded) and its event loop (a 300-page TIFF is seconds of
 CPU) while it works; the child has the engines' memory cap.
 
-  python -m services.renditions.child ocr_images|ocr_pdf SOURCE TARGET SETTINGS_JSON
+  python -m services.renditions.engines.child ocr_images|ocr_pdf SOURCE TARGET SETTINGS_JSON
 
 prints the OcrResult as JSON, or {"error": exception class, "message": ...} and exits 3
 for a rendition that cannot be made (services/renditions/errors.py).
@@ -15,11 +15,12 @@ import json
 import sys
 from pathlib import Path
 
-from . import errors, processes
+from .. import errors
+from . import processes
 from .ocr import OcrResult, ocr_images, ocr_pdf
-from .settings import RenditionSettings
+from ..settings import RenditionSettings
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 _FAILED = 3
 # beyond the OCR limits: decoding the images and the Python start
 _MARGIN_SECONDS = 120.0
@@ -36,12 +37,12 @@ def run_ocr(step: str, source: Path, target: Path, settings: RenditionSettings) 
     env = processes.child_environment("LANG", "HOME")
     # its scratch files (and so its engines' arguments) in the rendition's own folder of
     # this worker: a worker killed mid-OCR leaves them where the next one to start finds
-    # and ends them (services/renditions/engine.py)
+    # and ends them (services/renditions/engines/engine.py)
     target.parent.mkdir(parents=True, exist_ok=True)
     env["TMPDIR"] = str(target.parent.resolve())
     try:
         done = processes.run(
-            [sys.executable, "-m", "services.renditions.child", step, str(source),
+            [sys.executable, "-m", "services.renditions.engines.child", step, str(source),
              str(target), encoded], cwd=str(ROOT), env=env,
             timeout=settings.ocr_seconds_per_file + settings.conversion_seconds
             + _MARGIN_SECONDS, memory_limit=settings.memory_limit_bytes)

@@ -8,8 +8,8 @@ that one child, not in the kernel's out-of-memory killer choosing a victim.
 A caller killed outright (SIGKILL, the out-of-memory killer) runs no `finally`: the
 kernel ends the child then (PR_SET_PDEATHSIG), so an engine never outlives the worker
 that started it. That reaches the child only, not what it forks: LibreOffice's children
-are ended by the PID namespace it runs in (services/renditions/libreoffice.py), and a
-worker starting sweeps what dead workers left (services/renditions/engine.py).
+are ended by the PID namespace it runs in (services/renditions/engines/libreoffice.py), and a
+worker starting sweeps what dead workers left (services/renditions/engines/engine.py).
 """
 from __future__ import annotations
 

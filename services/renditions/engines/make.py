@@ -1,16 +1,17 @@
 """One version's PDF rendition from its original on local disk, by the engine its media
-type calls for (services/renditions/kinds.py)."""
+type calls for (services/renditions/domain.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import kinds, pdf
+from .. import domain
+from . import pdf
 from .child import run_ocr
-from .errors import UnsupportedFile
+from ..errors import UnsupportedFile
 from .libreoffice import convert_to_pdf
 from .ocr import OcrResult
-from .settings import RenditionSettings
+from ..settings import RenditionSettings
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,13 @@ def make_rendition(original: Path, media_type: str, work: Path, *, slot: int,
     written under `work`; RenditionFailed (a subclass naming why) when none can be made.
     Pages without a text layer are OCR'd whatever the format: a PDF's, an image's, and
     those of an office file that shows a scan as a picture."""
-    found = kinds.kind_of(media_type)
+    found = domain.kind_of(media_type)
     if found is None:
         raise UnsupportedFile(f"Procedura makes no PDF of {media_type} files",
                               {"media_type": media_type})
     kind, _ = found
     target = work / "rendition.pdf"
-    if kind == kinds.PDF:
+    if kind == domain.PDF:
         pages = pdf.page_count(original, settings)   # a password or a broken file says so
         if not pdf.pages_without_text(original, settings):
             return Made(original, pages, True)
@@ -42,7 +43,7 @@ def make_rendition(original: Path, media_type: str, work: Path, *, slot: int,
             # nothing to read on its image pages (blank ones): the original says it all
             return Made(original, pages, True, result)
         return Made(target, result.pages, False, result)
-    if kind == kinds.IMAGE:
+    if kind == domain.IMAGE:
         result = run_ocr("ocr_images", original, target, settings)
         return Made(target, result.pages, False, result)
     converted = convert_to_pdf(original, work / "converted.pdf", slot=slot,

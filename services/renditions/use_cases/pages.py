@@ -11,19 +11,14 @@ from __future__ import annotations
 import hashlib
 from uuid import UUID
 
-from services.contracts.errors import Conflict, InvalidInput, NotFound
-from services.renditions import pdf, webp
+from services.contracts.errors import Conflict, NotFound
+from services.renditions import domain
+from services.renditions.domain import MEDIA_TYPES, page_key
+from services.renditions.engines import pdf, webp
 from services.renditions.errors import RenditionFailed
-from services.renditions.local_copies import LocalCopies
-from services.renditions.page_objects import PageObjects
+from services.renditions.engines.local_copies import LocalCopies
+from services.renditions.adapters.page_objects import PageObjects
 from services.renditions.settings import RenditionSettings
-
-MEDIA_TYPES = {"png": "image/png", "webp": "image/webp"}
-
-
-def page_key(version_id, page: int, width: int, fmt: str) -> str:
-    return f"pages/{version_id}/{page}-{width}.{fmt}"
-
 
 def rendition_location(db, store, version_id: UUID) -> str:
     """A short-lived URL of the version's PDF rendition (exactly the object version
@@ -38,20 +33,11 @@ def page_image(db, store, settings: RenditionSettings, version_id: UUID,
     """Page `page` (1-based) of the rendition, `width` pixels wide, as PNG or WebP:
     `{"location", "etag", "media_type", "pages"}`. InvalidInput naming `page`, `width`
     or `format` when out of range."""
-    if fmt not in MEDIA_TYPES:
-        raise InvalidInput("format must be png or webp", {"field": "format", "format": fmt})
-    low, high = settings.page_image_min_width, settings.page_image_max_width
-    if not _whole(width) or not low <= width <= high:
-        raise InvalidInput(f"width must be from {low} to {high} pixels",
-                           {"field": "width", "minimum": low, "maximum": high})
-    if not _whole(page):
-        raise InvalidInput("page must be a whole number", {"field": "page"})
+    domain.check_page_request(page, width, fmt, settings.page_image_min_width,
+                              settings.page_image_max_width)
     row = _rendered(db, version_id)
     pages = row["rendition_pages"] or 0
-    if not 1 <= page <= pages:
-        raise InvalidInput(f"page must be from 1 to {pages}: the rendition has {pages} "
-                           f"page{'s' if pages != 1 else ''}",
-                           {"field": "page", "minimum": 1, "maximum": pages})
+    domain.check_page_within(page, pages)
     key = page_key(version_id, page, width, fmt)
     # which rendition: its object version (the bucket is versioned), else when it was made
     rendition = row["rendition_object_version"] or str(row["rendered_at"])
@@ -97,10 +83,6 @@ def _put_unless_disposed(db, objects: PageObjects, version_id: UUID, key: str,
                     (version_id,))
         _check_kept(cur.fetchone(), version_id)
         return objects.put(key, image, media_type, rendition)
-
-
-def _whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 _ROW = """SELECT id, document_id, disposed_at, rendition_status, rendition_pages,

@@ -1,5 +1,6 @@
-"""The rendition worker's engine room as a nameko dependency: its settings (the
-`renditions:` section of config/procedura.yaml), its slots and its scratch folders."""
+"""The rendition worker's engine room: its settings (the `renditions:` section of
+config/procedura.yaml), its slots and its scratch folders (handed to the worker by
+services/renditions/bootstrap.py)."""
 from __future__ import annotations
 
 import contextlib
@@ -11,11 +12,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from eventlet.queue import LightQueue
-from nameko.extensions import DependencyProvider
 
 from . import processes
 from .local_copies import LocalCopies
-from .settings import RenditionSettings
+from ..settings import RenditionSettings
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Engine:
 def _remove_dead(parent: Path) -> None:
     """Folders of worker processes that no longer run (killed, so not cleaned), and any
     engine still working in them: where no PID namespace could be had, soffice.bin
-    outlives a killed worker (services/renditions/libreoffice.py)."""
+    outlives a killed worker (services/renditions/engines/libreoffice.py)."""
     if not parent.is_dir():
         return
     for folder in parent.glob("worker-*"):
@@ -79,21 +79,3 @@ def _remove_dead(parent: Path) -> None:
         if killed:
             log.warning("ended %d engine processes left by dead worker %d", killed, pid)
         shutil.rmtree(folder, ignore_errors=True)
-
-
-class EngineProvider(DependencyProvider):
-    def setup(self):
-        self.engine = Engine(RenditionSettings.from_config(self.container.config),
-                             spawn=self._spawn)
-        self.engine.prepare()
-
-    def _spawn(self, run):
-        self.container.spawn_managed_thread(run, identifier="renditions.rebuild")
-
-    def stop(self):
-        self.engine.clean()
-
-    kill = stop
-
-    def get_dependency(self, worker_ctx):
-        return self.engine

@@ -12,9 +12,9 @@ from services.common.settings import Settings
 from services.contracts.errors import InvalidInput, ServiceUnavailable
 from services.versioning.adapters.storage import ObjectStore
 
-from .engine import Engine
-from .adapters.repository import Renditions
-from .use_cases import render
+from ..engines.engine import Engine
+from ..adapters.repository import Renditions
+from .rendering import render
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from PIL import Image
 from pypdf import PageObject
 
 from . import deskew, processes
-from .errors import RenditionFailed
-from .settings import RenditionSettings
+from ..errors import RenditionFailed
+from ..settings import RenditionSettings
 
 TESSERACT = "tesseract"
 _MIN_SKEW = 0.3          # degrees: below this a turn costs more than it reads

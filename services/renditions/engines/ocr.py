@@ -20,10 +20,10 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 
 from . import pdf, processes
-from .errors import CorruptFile
+from ..errors import CorruptFile
 from .images import images_to_pdf
 from .pageocr import read_page
-from .settings import RenditionSettings
+from ..settings import RenditionSettings
 
 
 @dataclass(frozen=True)
