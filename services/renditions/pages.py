@@ -59,12 +59,26 @@ def page_image(db, store, settings: RenditionSettings, version_id: UUID,
     drawn_from, object_version = objects.drawn_from(key)
     if drawn_from != rendition:      # not drawn yet, or drawn from an older rendition
         image = _draw(objects, settings, row, page, width, fmt)
-        object_version = _put_unless_disposed(db, objects, version_id, key, image,
-                                              MEDIA_TYPES[fmt], rendition)
+        try:
+            object_version = _put_unless_disposed(db, objects, version_id, key, image,
+                                                  MEDIA_TYPES[fmt], rendition)
+        except NotFound:   # disposed of while drawn: the copy fetched for it goes too
+            forget_disposed(settings, [version_id])
+            raise
     etag = hashlib.sha256(f"{key}\n{rendition}".encode()).hexdigest()[:40]
     # the URL names the object version: exactly the image the ETag stands for
     return {"location": objects.location(key, object_version), "etag": f'"{etag}"',
             "media_type": MEDIA_TYPES[fmt], "pages": pages}
+
+
+def forget_disposed(settings: RenditionSettings, version_ids) -> int:
+    """A disposal: the local copies of these versions' renditions leave this machine's
+    page cache; how many went (idempotent). Their renditions and page images in the
+    object storage went with the originals, under each version's row lock
+    (services/versioning/use_cases.py `dispose`); a copy fetched while the disposal ran
+    is removed by the draw that fetched it, which then finds the version disposed."""
+    copies = LocalCopies(settings.page_cache_dir, settings.page_cache_bytes)
+    return sum(copies.forget(f"{version_id}-") for version_id in version_ids)
 
 
 def _draw(objects: PageObjects, settings: RenditionSettings, row: dict, page: int,
