@@ -81,6 +81,21 @@ def forget_disposed(settings: RenditionSettings, version_ids) -> int:
     return sum(copies.forget(f"{version_id}-") for version_id in version_ids)
 
 
+def forget_disposed_before(db, settings: RenditionSettings) -> int:
+    """The copies of versions disposed of while no worker of this machine heard it (a
+    disposal reaches the processes running then): they go at the next disposal heard."""
+    held = {name.split(".")[0][:36] for name in
+            LocalCopies(settings.page_cache_dir, settings.page_cache_bytes).names()}
+    ids = [name for name in held if _is_uuid(name)]
+    if not ids:
+        return 0
+    with db.transaction() as cur:
+        cur.execute("""SELECT id::text AS id FROM versions WHERE id = ANY(%s::uuid[])
+                       AND disposed_at IS NOT NULL""", (ids,))
+        disposed = [row["id"] for row in cur.fetchall()]
+    return forget_disposed(settings, disposed)
+
+
 def _draw(objects: PageObjects, settings: RenditionSettings, row: dict, page: int,
           width: int, fmt: str) -> bytes:
     copies = LocalCopies(settings.page_cache_dir, settings.page_cache_bytes)
@@ -111,6 +126,13 @@ def _put_unless_disposed(db, objects: PageObjects, version_id: UUID, key: str,
                     (version_id,))
         _check_kept(cur.fetchone(), version_id)
         return objects.put(key, image, media_type, rendition)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(UUID(text)) == text
+    except ValueError:
+        return False
 
 
 def _whole(value) -> bool:

@@ -56,15 +56,17 @@ class RenditionWorker(StoredService):
                                 events.parse(payload).data.version_id)
 
     # every worker process hears it (a queue of its own), as each machine has its own
-    # page cache; a process that is down meanwhile leaves its copies to the cache's bound
-    # (they are never read: a disposed version's pages answer 404 before the cache)
+    # page cache; copies a process missed while it was down (never read meanwhile: a
+    # disposed version's pages answer 404 before the cache) go at the next disposal
     @event_handler("documents", "document_disposed", handler_type=BROADCAST,
                    reliable_delivery=False)
     def on_document_disposed(self, payload: dict) -> int:
         """A document's content was disposed of: its versions' rendition copies go from
-        this machine's page cache."""
+        this machine's page cache, with those of disposals this process did not hear."""
         versions = events.parse(payload).data.versions
-        return pages.forget_disposed(self.engine.settings, [v.version_id for v in versions])
+        settings = self.engine.settings
+        return (pages.forget_disposed(settings, [v.version_id for v in versions])
+                + pages.forget_disposed_before(self.db, settings))
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def rendition_location(self, version_id: str) -> str:

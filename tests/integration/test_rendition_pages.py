@@ -200,6 +200,23 @@ def test_a_disposal_takes_its_versions_copies_out_of_the_page_cache(
         page_cache_dir=rendition_settings.page_cache_dir / "absent"), [kept]) == 0
 
 
+def test_copies_of_a_disposal_no_worker_heard_go_at_the_next_one(
+        versioning_db, store, rendition_settings):
+    missed, kept = (stored_version(versioning_db, store, text_pdf([[f"Pagina {n}"]]),
+                                   pages_count=1) for n in (1, 2))
+    for version_id in (missed, kept):
+        pages.page_image(versioning_db, store, rendition_settings, version_id, 1, 200, "png")
+    with versioning_db.transaction() as cur:   # disposed while the workers were down
+        cur.execute("UPDATE versions SET disposed_at = now() WHERE id = %s", (missed,))
+    copies = LocalCopies(rendition_settings.page_cache_dir, rendition_settings.page_cache_bytes)
+    (copies.folder / "not-a-version.pdf").write_bytes(b"%PDF-1.4")   # left as it is
+
+    assert pages.forget_disposed_before(versioning_db, rendition_settings) == 1
+
+    assert [name[:36] for name in copies.names()] == sorted([str(kept), "not-a-version.pdf"])
+    assert pages.forget_disposed_before(versioning_db, rendition_settings) == 0
+
+
 def test_a_page_drawn_while_its_version_is_disposed_of_leaves_no_copy_behind(
         versioning_db, store, rendition_settings, monkeypatch):
     version_id = stored_version(versioning_db, store, text_pdf([["Dosar"]]), pages_count=1)
