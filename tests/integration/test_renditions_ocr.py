@@ -106,8 +106,10 @@ def test_the_page_limit_stops_ocr_keeps_what_was_read_and_names_what_was_left(pa
 def test_each_page_read_joins_the_rendition_while_the_next_is_read_keeping_the_rest(
         pages, tmp_path, monkeypatch):
     writer = PdfWriter()
-    for part in (scans.save(pages[:1], tmp_path / "a.pdf"), io.BytesIO(text_pdf([["Anexa 1"]])),
-                 scans.save(pages[1:], tmp_path / "b.pdf"), io.BytesIO(text_pdf([["Anexa 2"]]))):
+    for part in (scans.save(pages[:1], tmp_path / "a.pdf"),
+                 io.BytesIO(text_pdf([["Anexa 1"]])),
+                 scans.save(pages[1:], tmp_path / "b.pdf"),
+                 io.BytesIO(text_pdf([["Anexa 2"]]))):
         writer.append(PdfReader(part))
     writer.add_metadata({"/Title": "Dosar scanat", "/Author": "Registratura"})
     with open(tmp_path / "mixed.pdf", "wb") as out:
@@ -126,7 +128,8 @@ def test_each_page_read_joins_the_rendition_while_the_next_is_read_keeping_the_r
     # nothing to join while page 1 was read, page 1 while page 3 was read, then page 2
     # (kept as it was) and page 3; page 4 is kept when the rendition is written
     assert joined_then == [0, 1, 3]
-    rendition, original = PdfReader(tmp_path / "rendition.pdf"), PdfReader(tmp_path / "mixed.pdf")
+    rendition = PdfReader(tmp_path / "rendition.pdf")
+    original = PdfReader(tmp_path / "mixed.pdf")
     first, second, third, fourth = page_texts(tmp_path / "rendition.pdf")
     assert_read(first, "page 1")
     assert_read(third, "page 3")
