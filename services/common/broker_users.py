@@ -42,7 +42,7 @@ SERVICES: dict[str, tuple[str | None, tuple[str, ...], tuple[str, ...]]] = {
     "documents": ("documents", (), ("versioning",)),
     "versioning": ("versioning", ("documents",), ()),
     "extraction": ("versioning", ("versioning",), ()),
-    "renditions": ("versioning", ("versioning",), ()),
+    "renditions": ("versioning", ("versioning", "documents"), ()),
     "search": (None, ("documents", "versioning"), ("documents", "versioning")),
     "notifications": ("notifications", ("documents",), ("documents",)),
     "gateway": (None, ("notifications",), ("documents", "versioning", "search",

@@ -5,10 +5,14 @@ It follows versioning's events: once a version's text is extracted (or its extra
 failed) it makes the version's PDF rendition, stores it in MinIO and records
 `version_rendered` / `version_rendition_failed` in the versioning outbox, which it relays
 like the extraction worker. The API's renditions and page images are read through it.
+When a document's content is disposed of, it drops its versions' rendition copies
+from the machine's page cache.
 """
 from __future__ import annotations
 
 from uuid import UUID
+
+from nameko.events import BROADCAST
 
 from services.common.callers import GATEWAY, OPERATORS
 from services.common.db import DatabaseProvider
@@ -42,6 +46,19 @@ class RenditionWorker(StoredService):
         # no text is no reason for no rendition: a scan Tika could not read is OCR'd here
         return rendering.render(self.db, self.store, self.engine, self.settings,
                                 events.parse(payload).data.version_id)
+
+    # every worker process hears it (a queue of its own), as each machine has its own
+    # page cache; copies a process missed while it was down (never read meanwhile: a
+    # disposed version's pages answer 404 before the cache) go at the next disposal
+    @event_handler("documents", "document_disposed", handler_type=BROADCAST,
+                   reliable_delivery=False)
+    def on_document_disposed(self, payload: dict) -> int:
+        """A document's content was disposed of: its versions' rendition copies go from
+        this machine's page cache, with those of disposals this process did not hear."""
+        versions = events.parse(payload).data.versions
+        settings = self.engine.settings
+        return (pages.forget_disposed(settings, [v.version_id for v in versions])
+                + pages.forget_disposed_before(self.db, settings))
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def rendition_location(self, version_id: str) -> str:

@@ -7,6 +7,8 @@ import random
 import threading
 import zlib
 
+import psycopg2
+
 from procedura_cli.docgen import pdf_bytes
 from tests.e2e.conftest import dispose_content
 from tests.e2e.test_renditions_worker import (PDF, RENDERED_WITHIN, pdf_of, rendered_upload,
@@ -112,3 +114,41 @@ def test_a_rendition_finishing_after_its_version_was_disposed_of_is_not_stored(
         assert answer.status_code == 404, (path, answer.status_code)
     # the document's other version keeps its own
     assert author.request("GET", f"/api/versions/{before['id']}/rendition").status_code == 200
+
+
+def test_the_registers_disposal_takes_the_rendition_and_page_images_with_the_content(
+        login, environment):
+    """The whole disposal (the quality office's decision, `document_disposed`): the
+    rendition, the page images drawn and the worker's local copy of the rendition go
+    with the original, and the API answers for them as for the content."""
+    from services.renditions.engines.local_copies import LocalCopies
+    from services.renditions.settings import RenditionSettings
+
+    author, quality = login("ana.popescu"), login("elena.dumitrascu")
+    document = register(author, unique_code())
+    version = rendered_upload(author, document, "procedura.pdf", pdf_bytes("p", BODY), PDF)
+    for step, who in (("submit", author), ("verify", login("stefan.ionescu")),
+                      ("endorse", login("mihai.tudose")), ("approve", login("daniel.balan"))):
+        who.act(version["id"], step)
+    for path in ("pages/1", "pages/1?width=400&format=webp"):
+        assert author.request("GET", f"/api/versions/{version['id']}/{path}").status_code == 200
+    settings = RenditionSettings.from_config(environment.config())
+    copies = LocalCopies(settings.page_cache_dir, settings.page_cache_bytes)
+    held = lambda: [n for n in copies.names() if n.startswith(version["id"])]  # noqa: E731
+    assert held(), "the worker drew the pages from a local copy of the rendition"
+    assert stored(environment, f"pages/{version['id']}/", f"renditions/{document['id']}/")
+
+    quality.post(f"/api/versions/{version['id']}/withdraw", {"comment": "Abrogată"})
+    quality.post(f"/api/versions/{version['id']}/archive", {})
+    with psycopg2.connect(environment.database_url) as conn, conn.cursor() as cur:
+        cur.execute("""UPDATE documents.revisions SET archived_at = archived_at
+                       - interval '10 years 1 day' WHERE document_id = %s""", (document["id"],))
+    quality.post(f"/api/documents/{document['id']}/dispose",
+                 {"reason": "Decizia comisiei de selecționare nr. 7"})
+
+    assert stored(environment, *content_prefixes(document["id"], version["id"])) == []
+    eventually(lambda: not held(), timeout=30)
+    for path in ("content", "rendition", "pages/1", "pages/1?width=400&format=webp"):
+        answer = author.request("GET", f"/api/versions/{version['id']}/{path}")
+        assert answer.status_code == 404, (path, answer.status_code)
+        assert "disposed" in answer.json()["error"]["message"], path

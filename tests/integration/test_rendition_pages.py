@@ -182,6 +182,62 @@ def test_a_disposed_or_unknown_version_has_no_rendition(versioning_db, store,
             pages.page_image(versioning_db, store, rendition_settings, vid, 1, 200, "png")
 
 
+def test_a_disposal_takes_its_versions_copies_out_of_the_page_cache(
+        versioning_db, store, rendition_settings):
+    disposed, kept = (stored_version(versioning_db, store, text_pdf([[f"Pagina {n}"]]),
+                                     pages_count=1) for n in (1, 2))
+    for version_id in (disposed, kept):
+        pages.page_image(versioning_db, store, rendition_settings, version_id, 1, 200, "png")
+    copies = LocalCopies(rendition_settings.page_cache_dir, rendition_settings.page_cache_bytes)
+    assert len(copies.names()) == 2
+
+    assert pages.forget_disposed(rendition_settings, [disposed]) == 1
+
+    [left] = copies.names()
+    assert left.startswith(f"{kept}-")
+    assert pages.forget_disposed(rendition_settings, [disposed]) == 0     # idempotent
+    # a machine whose worker never drew a page has no cache folder yet
+    assert pages.forget_disposed(RenditionSettings(
+        page_cache_dir=rendition_settings.page_cache_dir / "absent"), [kept]) == 0
+
+
+def test_copies_of_a_disposal_no_worker_heard_go_at_the_next_one(
+        versioning_db, store, rendition_settings):
+    missed, kept = (stored_version(versioning_db, store, text_pdf([[f"Pagina {n}"]]),
+                                   pages_count=1) for n in (1, 2))
+    for version_id in (missed, kept):
+        pages.page_image(versioning_db, store, rendition_settings, version_id, 1, 200, "png")
+    with versioning_db.transaction() as cur:   # disposed while the workers were down
+        cur.execute("UPDATE versions SET disposed_at = now() WHERE id = %s", (missed,))
+    copies = LocalCopies(rendition_settings.page_cache_dir, rendition_settings.page_cache_bytes)
+    (copies.folder / "not-a-version.pdf").write_bytes(b"%PDF-1.4")   # left as it is
+
+    assert pages.forget_disposed_before(versioning_db, rendition_settings) == 1
+
+    assert [name[:36] for name in copies.names()] == sorted([str(kept), "not-a-version.pdf"])
+    assert pages.forget_disposed_before(versioning_db, rendition_settings) == 0
+
+
+def test_a_page_drawn_while_its_version_is_disposed_of_leaves_no_copy_behind(
+        versioning_db, store, rendition_settings, monkeypatch):
+    version_id = stored_version(versioning_db, store, text_pdf([["Dosar"]]), pages_count=1)
+    draw = pages._draw
+
+    def disposed_meanwhile(*args):   # the disposal commits while pdftoppm draws the page
+        image = draw(*args)
+        with versioning_db.transaction() as cur:
+            cur.execute("UPDATE versions SET disposed_at = now() WHERE id = %s", (version_id,))
+        return image
+
+    monkeypatch.setattr(pages, "_draw", disposed_meanwhile)
+    with pytest.raises(NotFound):
+        pages.page_image(versioning_db, store, rendition_settings, version_id, 1, 200, "png")
+
+    assert LocalCopies(rendition_settings.page_cache_dir,
+                       rendition_settings.page_cache_bytes).names() == []
+    assert page_objects(store, version_id) == []
+
+
 def test_a_rebuilt_rendition_never_serves_pages_drawn_from_the_one_before(
         versioning_db, store, rendition_settings):
     version_id = stored_version(versioning_db, store, text_pdf([["Vechi"]]), pages_count=1)

@@ -17,6 +17,7 @@ from pypdf import PdfReader, PdfWriter
 
 from procedura_cli import scans
 from procedura_cli.badfiles import text_pdf
+from services.renditions.engines import ocr
 from services.renditions.errors import ImageTooLarge
 from services.renditions.engines.ocr import ocr_images, ocr_pdf
 from services.renditions.settings import RenditionSettings
@@ -100,6 +101,44 @@ def test_the_page_limit_stops_ocr_keeps_what_was_read_and_names_what_was_left(pa
     assert "Pagina cu text" in first
     assert_read(second, "page 2")
     assert third.strip() == ""
+
+
+def test_each_page_read_joins_the_rendition_while_the_next_is_read_keeping_the_rest(
+        pages, tmp_path, monkeypatch):
+    writer = PdfWriter()
+    for part in (scans.save(pages[:1], tmp_path / "a.pdf"),
+                 io.BytesIO(text_pdf([["Anexa 1"]])),
+                 scans.save(pages[1:], tmp_path / "b.pdf"),
+                 io.BytesIO(text_pdf([["Anexa 2"]]))):
+        writer.append(PdfReader(part))
+    writer.add_metadata({"/Title": "Dosar scanat", "/Author": "Registratura"})
+    with open(tmp_path / "mixed.pdf", "wb") as out:
+        writer.write(out)
+    joined_then = []      # pages in the rendition each time the joining ran
+    join = ocr._Joiner.join
+
+    def counted(self):
+        join(self)
+        joined_then.append(len(self.writer.pages))
+
+    monkeypatch.setattr(ocr._Joiner, "join", counted)
+    result = ocr_pdf(tmp_path / "mixed.pdf", tmp_path / "rendition.pdf", RenditionSettings())
+
+    assert (result.pages, result.pages_ocr, result.pages_left) == (4, 2, [])
+    # nothing to join while page 1 was read, page 1 while page 3 was read, then page 2
+    # (kept as it was) and page 3; page 4 is kept when the rendition is written
+    assert joined_then == [0, 1, 3]
+    rendition = PdfReader(tmp_path / "rendition.pdf")
+    original = PdfReader(tmp_path / "mixed.pdf")
+    first, second, third, fourth = page_texts(tmp_path / "rendition.pdf")
+    assert_read(first, "page 1")
+    assert_read(third, "page 3")
+    assert ("Anexa 1" in second, "Anexa 2" in fourth) == (True, True)
+    assert rendition.metadata.title == "Dosar scanat"
+    assert rendition.metadata.author == "Registratura"
+    for made, was in zip(rendition.pages, original.pages):
+        assert abs(float(made.mediabox.width) - float(was.mediabox.width)) <= 1
+        assert abs(float(made.mediabox.height) - float(was.mediabox.height)) <= 1
 
 
 def test_the_time_limit_of_a_file_keeps_the_pages_and_leaves_no_process(pages, tmp_path,

@@ -20,6 +20,14 @@ def test_a_service_may_consume_its_own_queues_and_no_other_services():
     assert not allowed(read, "rpc.reply-gateway-8c1e44c3-51b6-4bc6-8f0c-3c51f9a0a111")
 
 
+def test_every_rendition_worker_hears_of_disposals_on_a_queue_of_its_own():
+    configure, _, read = broker_users.permissions("renditions")
+    queue = "evt-documents-document_disposed--renditions.on_document_disposed-8c1e44c3"
+    assert allowed(configure, queue) and allowed(read, queue)
+    assert allowed(read, "documents.events") and allowed(read, "versioning.events")
+    assert not allowed(read, "evt-documents-document_disposed--search.on_disposed")
+
+
 def test_a_service_publishes_only_to_its_own_events_exchange():
     _, write, _ = broker_users.permissions("notifications")
     assert allowed(write, "notifications.events") and allowed(write, "nameko-rpc")

@@ -6,6 +6,7 @@ worker starting removes those of killed ones (services/renditions/engines/engine
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import threading
@@ -90,6 +91,20 @@ class LocalCopies:
             if found and not processes.alive(int(found.group(1))):
                 path.unlink(missing_ok=True)
                 removed += 1
+        return removed
+
+    def forget(self, prefix: str) -> int:
+        """Remove the copies whose names begin with `prefix` (a version's id: its
+        content was disposed of); how many went. Idempotent. A copy being read keeps its
+        reader's own link until the reading ends (`copy`'s `finally` removes it)."""
+        if not self.folder.is_dir():
+            return 0
+        removed = 0
+        for path in self.folder.glob(f"{glob.escape(prefix)}*"):
+            with _STRIPES[zlib.crc32(path.name.encode()) % len(_STRIPES)]:
+                if path.exists():
+                    path.unlink(missing_ok=True)
+                    removed += 1
         return removed
 
     def names(self) -> list[str]:

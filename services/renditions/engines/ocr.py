@@ -22,7 +22,7 @@ from pypdf.errors import PdfReadError
 from . import pdf, processes
 from ..errors import CorruptFile
 from .images import images_to_pdf
-from .pageocr import read_page
+from .pageocr import PageRead, read_page
 from ..settings import RenditionSettings
 
 
@@ -50,7 +50,7 @@ def ocr_pdf(source: Path, target: Path, settings: RenditionSettings) -> OcrResul
     deadline = time.monotonic() + settings.ocr_seconds_per_file
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ocr-") as work:
-        read, unread, left, stopped = {}, [], [], None
+        joined, unread, left, stopped = _Joiner(reader), [], [], None
         for index, number in enumerate(chosen):
             remaining = deadline - time.monotonic()
             timeout = min(remaining, settings.ocr_seconds_per_page)
@@ -59,7 +59,7 @@ def ocr_pdf(source: Path, target: Path, settings: RenditionSettings) -> OcrResul
                 break
             try:
                 page = read_page(source, reader.pages[number - 1], number, Path(work),
-                                 timeout, settings)
+                                 timeout, settings, meanwhile=joined.join)
             except processes.Deadline:
                 if timeout < remaining:  # the page's own limit: keep it, go on
                     unread.append(number)
@@ -67,16 +67,16 @@ def ocr_pdf(source: Path, target: Path, settings: RenditionSettings) -> OcrResul
                 left, stopped = chosen[index:], "seconds_per_file"
                 break
             if page.text.strip():
-                read[number] = page
+                joined.add(number, page)
             else:  # nothing to read (a blank page): the page stays as it was
                 unread.append(number)
         if beyond and stopped is None:
             stopped = "max_pages"
-        if read:
-            _write(reader, read, target)
+        if joined.pages_read:
+            _write(joined, target)
         else:
             shutil.copyfile(source, target)
-    return OcrResult(pages=total, pages_ocr=len(read), pages_left=left + beyond,
+    return OcrResult(pages=total, pages_ocr=joined.pages_read, pages_left=left + beyond,
                      stopped_by=stopped, pages_unread=unread)
 
 
@@ -126,21 +126,54 @@ def _has_font(resources, depth: int = 0) -> bool:
     return False
 
 
-def _write(reader: PdfReader, read: dict, target: Path) -> None:
-    """The document with each page read replaced by Tesseract's page (its image and the
-    invisible text), drawn at the original page's size unless it was turned sideways."""
-    writer = PdfWriter()
-    for number, original in enumerate(reader.pages, start=1):
-        if number not in read:
-            writer.add_page(original)
-            continue
-        page = writer.add_page(PdfReader(read[number].pdf).pages[0])
+class _Joiner:
+    """The rendition, made as its pages are read: the page Tesseract wrote joins the
+    document (pypdf) while the next page's Tesseract loads its languages (read_page's
+    `meanwhile`), so after the last Tesseract only that page's joining and the writing
+    are left in line (docs/benchmarks.md, "OCR", sixth run). Every page read replaces
+    its scanned page; the others are kept as they are, in the document's order."""
+
+    def __init__(self, reader: PdfReader):
+        self.reader, self.writer = reader, PdfWriter()
+        self.pending: list[tuple[int, PageRead]] = []
+        self.kept = 0            # the original pages up to this one are in the writer
+        self.pages_read = 0
+
+    def add(self, number: int, page: PageRead) -> None:
+        self.pending.append((number, page))
+        self.pages_read += 1
+
+    def join(self) -> None:
+        for number, page in self.pending:
+            self.keep_through(number - 1)
+            self._replace(number, page)
+        self.pending.clear()
+
+    def keep_through(self, number: int) -> None:
+        for original in self.reader.pages[self.kept:number]:
+            self.writer.add_page(original)
+        self.kept = max(self.kept, number)
+
+    def _replace(self, number: int, read: PageRead) -> None:
+        """Tesseract's page (its image and the invisible text), drawn at the original
+        page's size unless it was turned sideways."""
+        original = self.reader.pages[number - 1]
+        page = self.writer.add_page(PdfReader(read.pdf).pages[0])
+        self.kept = number
         width, height = float(original.mediabox.width), float(original.mediabox.height)
         # Tesseract sizes the page by a whole dpi: a point off is not worth rewriting its
         # content stream for (17 ms a page)
-        if not read[number].turned and (abs(float(page.mediabox.width) - width) > 1
-                                        or abs(float(page.mediabox.height) - height) > 1):
+        if not read.turned and (abs(float(page.mediabox.width) - width) > 1
+                                or abs(float(page.mediabox.height) - height) > 1):
             page.scale_to(width, height)
+
+
+def _write(joined: _Joiner, target: Path) -> None:
+    """The document: the pages still to join, the pages after the last one read as they
+    are, and the original's information."""
+    joined.join()
+    joined.keep_through(len(joined.reader.pages))
+    reader, writer = joined.reader, joined.writer
     if reader.metadata:
         writer.add_metadata({k: v for k, v in reader.metadata.items() if isinstance(k, str)})
     with open(target, "wb") as out:

@@ -18,6 +18,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from PIL import Image
 from pypdf import PageObject
@@ -53,12 +54,14 @@ class _Scan:
 
 
 def read_page(source: Path, page: PageObject, number: int, work: Path, timeout: float,
-              settings: RenditionSettings) -> PageRead:
+              settings: RenditionSettings,
+              meanwhile: Callable[[], None] | None = None) -> PageRead:
     """OCR page `number` of `source` within `timeout` seconds (processes.Deadline past
     it, nothing left running): the drawing, the orientation pass and the reading share
     that time. Tesseract starts first and loads its languages (a third of a page's time)
     while the page is drawn, turned and written here; then it is told which file to read
-    (a list of one image on its standard input, so it embeds a JPEG as it is)."""
+    (a list of one image on its standard input, so it embeds a JPEG as it is).
+    `meanwhile` is the caller's own work for that time (joining the page read before)."""
     deadline = time.monotonic() + timeout
     left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
     scan = _embedded(page)
@@ -69,7 +72,10 @@ def read_page(source: Path, page: PageObject, number: int, work: Path, timeout: 
         ready = scan or _drawn(source, number, dpi, work, left(), settings)
         turns.append(_upright(ready, work / f"osd-{number}.jpg", left, settings))
         # a list of one image (absolute: no image format's magic begins with '/')
-        return os.fsencode(_write(ready, work.absolute() / f"page-{number}")) + b"\n"
+        listed = os.fsencode(_write(ready, work.absolute() / f"page-{number}")) + b"\n"
+        if meanwhile is not None:
+            meanwhile()
+        return listed
 
     base = work / f"read-{number}"
     done = processes.run([TESSERACT, "-", str(base), "-l", settings.ocr_languages,

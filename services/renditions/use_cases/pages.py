@@ -45,12 +45,41 @@ def page_image(db, store, settings: RenditionSettings, version_id: UUID,
     drawn_from, object_version = objects.drawn_from(key)
     if drawn_from != rendition:      # not drawn yet, or drawn from an older rendition
         image = _draw(objects, settings, row, page, width, fmt)
-        object_version = _put_unless_disposed(db, objects, version_id, key, image,
-                                              MEDIA_TYPES[fmt], rendition)
+        try:
+            object_version = _put_unless_disposed(db, objects, version_id, key, image,
+                                                  MEDIA_TYPES[fmt], rendition)
+        except NotFound:   # disposed of while drawn: the copy fetched for it goes too
+            forget_disposed(settings, [version_id])
+            raise
     etag = hashlib.sha256(f"{key}\n{rendition}".encode()).hexdigest()[:40]
     # the URL names the object version: exactly the image the ETag stands for
     return {"location": objects.location(key, object_version), "etag": f'"{etag}"',
             "media_type": MEDIA_TYPES[fmt], "pages": pages}
+
+
+def forget_disposed(settings: RenditionSettings, version_ids) -> int:
+    """A disposal: the local copies of these versions' renditions leave this machine's
+    page cache; how many went (idempotent). Their renditions and page images in the
+    object storage went with the originals, under each version's row lock
+    (services/versioning/use_cases.py `dispose`); a copy fetched while the disposal ran
+    is removed by the draw that fetched it, which then finds the version disposed."""
+    copies = LocalCopies(settings.page_cache_dir, settings.page_cache_bytes)
+    return sum(copies.forget(f"{version_id}-") for version_id in version_ids)
+
+
+def forget_disposed_before(db, settings: RenditionSettings) -> int:
+    """The copies of versions disposed of while no worker of this machine heard it (a
+    disposal reaches the processes running then): they go at the next disposal heard."""
+    held = {name.split(".")[0][:36] for name in
+            LocalCopies(settings.page_cache_dir, settings.page_cache_bytes).names()}
+    ids = [name for name in held if _is_uuid(name)]
+    if not ids:
+        return 0
+    with db.transaction() as cur:
+        cur.execute("""SELECT id::text AS id FROM versions WHERE id = ANY(%s::uuid[])
+                       AND disposed_at IS NOT NULL""", (ids,))
+        disposed = [row["id"] for row in cur.fetchall()]
+    return forget_disposed(settings, disposed)
 
 
 def _draw(objects: PageObjects, settings: RenditionSettings, row: dict, page: int,
@@ -83,6 +112,13 @@ def _put_unless_disposed(db, objects: PageObjects, version_id: UUID, key: str,
                     (version_id,))
         _check_kept(cur.fetchone(), version_id)
         return objects.put(key, image, media_type, rendition)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(UUID(text)) == text
+    except ValueError:
+        return False
 
 
 _ROW = """SELECT id, document_id, disposed_at, rendition_status, rendition_pages,
