@@ -289,20 +289,17 @@ class FakeOrganisationUnitOfWork:
         self.audit = FakeAuditTrail()
         self.commits = 0
 
-    def _state(self) -> list:
-        return [self.staff.departments, self.staff.people, self.sessions.open,
-                self.sessions.revoked, self.audit.entries]
-
     def __enter__(self) -> FakeOrganisationUnitOfWork:
-        self._before = copy.deepcopy(self._state())
+        self._parts = (self.staff, self.sessions, self.audit)
+        self._before = copy.deepcopy([vars(part) for part in self._parts])
         return self
 
     def __exit__(self, kind, error, trace) -> bool | None:
         if error is None:
             self.commits += 1
-        else:
-            (self.staff.departments, self.staff.people, self.sessions.open,
-             self.sessions.revoked, self.audit.entries) = self._before
+            return None
+        for part, state in zip(self._parts, self._before):
+            vars(part).update(state)     # every attribute as it was when the `with` began
         return None
 
 
