@@ -1,16 +1,25 @@
 """What the documents service's use cases need of the world, as Protocols (no framework,
 no I/O): the register's repository, the audit trail and the outbox, held together by a
-unit of work (one transaction: all of it is kept, or none), and a clock. The adapters
+unit of work (one transaction: all of it is kept, or none), and a clock; the processes and
+risks' repository, and the organisation's people and their sessions, on units of work of
+their own use cases (one adapter, PostgresUnitOfWork, holds them all). The adapters
 (adapters/) give them PostgreSQL and the city hall's time zone; the unit tests give them
 fakes (tests/unit/fakes.py), checked against these Protocols."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Callable, Protocol
 from uuid import UUID
 
 from services.contracts.events import Envelope
+from services.contracts.forms import RegisterEntry
 from services.contracts.models import Document, Revision, RevisionStatus, Signature, User
+from services.contracts.qms import (
+    Exposure, NewProcess, NewRisk, Process, Risk, RiskAssessment)
+
+# whether the person a view is made for may read a document (confidentiality.may_read
+# with the person bound): the rule is the use case's, a repository only applies it
+Readable = Callable[[Any], bool]
 
 
 class Clock(Protocol):
@@ -102,5 +111,89 @@ class UnitOfWork(Protocol):
     outbox: Outbox
 
     def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(self, kind, error, trace) -> bool | None: ...
+
+
+class StaffRegister(Protocol):
+    """The organisation's departments and people, as an organisation file loads them."""
+
+    def save_department(self, code: str, name: str) -> None: ...
+
+    def save_staff(self, user: User, password_hash: str, active: bool = True) -> None: ...
+
+    def any_password_hash(self, username: str) -> str | None: ...
+
+
+class Sessions(Protocol):
+    """The API tokens and web sessions of the people."""
+
+    def revoke_all_of(self, username: str, why: str) -> int: ...
+
+
+class OrganisationUnitOfWork(Protocol):
+    """One transaction of loading an organisation file: the people saved, the sessions
+    of whom it changes ended, and the audit entries of both."""
+
+    staff: StaffRegister
+    sessions: Sessions
+    audit: AuditTrail
+
+    def __enter__(self) -> OrganisationUnitOfWork: ...
+
+    def __exit__(self, kind, error, trace) -> bool | None: ...
+
+
+class QmsRepository(Protocol):
+    """The process list, the risk register and the register of procedures. A view is made
+    for a person: `readable` says which documents it may name."""
+
+    def register_entries(self) -> list[RegisterEntry]: ...
+
+    def check_department(self, code: str, field: str = "department") -> None: ...
+
+    def check_staff(self, username: str, field: str = "owner") -> None: ...
+
+    def insert_process(self, new: NewProcess) -> None: ...
+
+    def update_process(self, code: str, changes: dict) -> None: ...
+
+    def process(self, code: str, readable: Readable, lock: bool = False) -> Process: ...
+
+    def processes(self, readable: Readable) -> list[Process]: ...
+
+    def document_by_code(self, code: str, field: str, readable: Readable) -> UUID: ...
+
+    def hidden_controls(self, risk_id: UUID, readable: Readable) -> dict[str, UUID]: ...
+
+    def check_process(self, code: str) -> None: ...
+
+    def insert_risk(self, risk_id: UUID, new: NewRisk, assessed_on: date) -> None: ...
+
+    def update_risk(self, risk_id: UUID, changes: dict) -> None: ...
+
+    def set_controls(self, risk_id: UUID, controls: list[tuple[str, UUID | None]]) -> None: ...
+
+    def risk(self, risk_id: UUID, readable: Readable, lock: bool = False) -> Risk: ...
+
+    def risks(self, readable: Readable, department: str | None = None,
+              process: str | None = None) -> list[Risk]: ...
+
+    def controlled_documents(self, risk_id: UUID) -> list[UUID]: ...
+
+    def add_assessment(self, risk_id: UUID, assessed_on: date, assessor: str,
+                       inherent: Exposure, residual: Exposure, status: str, comment: str,
+                       reviews: list[str]) -> int: ...
+
+    def assessments(self, risk_id: UUID, readable: Readable) -> list[RiskAssessment]: ...
+
+
+class QmsUnitOfWork(UnitOfWork, Protocol):
+    """The register's unit of work with the processes and risks on the same transaction
+    (a re-assessment asks the procedures of its measures for a review, in it)."""
+
+    qms: QmsRepository
+
+    def __enter__(self) -> QmsUnitOfWork: ...
 
     def __exit__(self, kind, error, trace) -> bool | None: ...

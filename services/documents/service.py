@@ -18,6 +18,8 @@ from services.contracts.models import (
     StagedUpload)
 from services.documents.adapters import audit
 from services.documents.use_cases import reading, revisions
+# not `organisation`: load_organisation's parameter of that name (its API) would hide it
+from services.documents.use_cases import organisation as organisation_loading
 # not `signing`: the transition RPC's parameter of that name (its API) would hide it
 from services.documents.use_cases import signing as signing_chain
 from services.documents.use_cases import register as register_handlers
@@ -58,8 +60,8 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def load_organisation(self, organisation: dict) -> dict:
         """Create or update departments and staff from an organisation file."""
-        return revisions.load_organisation(self.db, validate(Organisation, organisation),
-                                           self.access)
+        return organisation_loading.load_organisation(
+            self._uow(), validate(Organisation, organisation), self.access)
 
     @rpc(expected_exceptions=EXPECTED, callers=NOTIFICATIONS)
     def get_user(self, username: str) -> dict:

@@ -76,6 +76,18 @@ def whole_number(value: str, field: str, maximum: int = BIGINT_MAX) -> int:
     return int(value)
 
 
+def within_bounds(model: type[BaseModel], field: str, value: int, unit: str) -> int:
+    """`value` within the bounds `model` declares for `field` (its `ge` and `le`, what the
+    OpenAPI document shows), or InvalidInput naming the field and both bounds."""
+    bounds = {name: getattr(rule, name) for rule in model.model_fields[field].metadata
+              for name in ("ge", "le") if hasattr(rule, name)}
+    low, high = bounds["ge"], bounds["le"]
+    if not low <= value <= high:
+        raise InvalidInput(f"{field} must be from {low} to {high} {unit}",
+                           {"field": field, "minimum": low, "maximum": high})
+    return value
+
+
 def json_body(request) -> dict:
     """The JSON object a request carries, or InvalidInput naming what is wrong with it."""
     if (request.content_length or 0) > MAX_JSON:

@@ -3,11 +3,12 @@ routes read with services/gateway/params.py and what openapi.py describes, the s
 classes for both."""
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 from uuid import UUID
 
 from pydantic import Field, field_validator
 
+from services.contracts.errors import InvalidInput
 from services.contracts.models import ChangeNote, Model
 from services.gateway import params
 
@@ -48,11 +49,42 @@ class PageQuery(Model):
     width: int = Field(default=200, ge=64, le=2000, description="pixels")
     format: Literal["png", "webp"] = "png"
 
+    # refused in the renditions service's words, which clients have always read
+    @field_validator("width", mode="before")
+    @classmethod
+    def _width(cls, value):
+        width = params.whole_number(value, "width") if isinstance(value, str) else value
+        return params.within_bounds(cls, "width", width, "pixels")
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format(cls, value):
+        if value not in get_args(cls.model_fields["format"].annotation):
+            raise InvalidInput("format must be png or webp", {"field": "format",
+                                                              "format": value})
+        return value
+
 
 class AuditQuery(Model):
     document_id: UUID | None = None
     user: str | None = None
     format: Literal["json", "csv"] = "json"
+
+    @field_validator("document_id", mode="before")
+    @classmethod
+    def _document(cls, value):
+        # an id that is no UUID names no document: 404, as any other unknown id
+        return params.uuid(value, "document") if isinstance(value, str) else value
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format(cls, value):
+        # named as the other exports of the register name theirs (routes/api_register.py)
+        allowed = get_args(cls.model_fields["format"].annotation)
+        if value not in allowed:
+            raise InvalidInput(f"format must be one of {', '.join(allowed)}, not {value!r}",
+                               {"field": "format", "allowed": list(allowed)})
+        return value
 
 
 class DiffQuery(Model):

@@ -249,6 +249,11 @@ def test_the_quality_office_reads_the_audit_trail_of_a_document_and_exports_it(l
                                params={"user": "stefan.ionescu", "format": "csv"}).text
     assert csv_text.splitlines()[0] == "id,at,actor,action,document_id,version_id,details,hash"
     assert "version_verified" in csv_text and "daniel.balan" not in csv_text
+    # a format it has not: refused naming it, never JSON in its place
+    answer = quality.request("GET", "/api/audit", params={"user": "stefan.ionescu",
+                                                          "format": "xlsx"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"] == {"field": "format", "allowed": ["json", "csv"]}
 
 
 def test_periodic_review_dates_follow_the_type_and_a_review_without_change_moves_them(login):

@@ -8,10 +8,14 @@ import copy
 from datetime import date, datetime, time, timedelta, timezone
 from uuid import UUID
 
-from services.contracts.errors import Conflict, Forbidden, NotFound
+from services.contracts.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.contracts.events import Envelope
+from services.contracts.forms import RegisterEntry
 from services.contracts.models import Document, Revision, RevisionStatus, Signature, User
+from services.contracts.qms import (
+    Control, DocumentRef, Exposure, NewProcess, NewRisk, Process, Risk, RiskAssessment)
 from services.documents.adapters.repository import no_version
+from services.documents.domain import risks as scoring
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 
@@ -238,6 +242,225 @@ class FakeUnitOfWork:
             state, self.audit.entries, self.outbox.events = self._before
             self.documents.__dict__.update(state)
         return None
+
+
+# --- documents: the organisation's people and their sessions ----------------------------
+
+class FakeStaffRegister:
+    """Departments by code; people by user name, with their password hash and whether
+    they are active."""
+
+    def __init__(self):
+        self.departments: dict[str, str] = {}
+        self.people: dict[str, dict] = {}
+
+    def save_department(self, code: str, name: str) -> None:
+        self.departments[code] = name
+
+    def save_staff(self, user: User, password_hash: str, active: bool = True) -> None:
+        self.people[user.username] = {"user": user, "password_hash": password_hash,
+                                      "active": active}
+
+    def any_password_hash(self, username: str) -> str | None:
+        person = self.people.get(username)
+        return person["password_hash"] if person else None
+
+
+class FakeSessions:
+    """The open sessions of each person (how many), and the ones ended, with why."""
+
+    def __init__(self, open_sessions: dict[str, int] | None = None):
+        self.open = dict(open_sessions or {})
+        self.revoked: list[tuple[str, str, int]] = []
+
+    def revoke_all_of(self, username: str, why: str) -> int:
+        count = self.open.pop(username, 0)
+        if count:
+            self.revoked.append((username, why, count))
+        return count
+
+
+class FakeOrganisationUnitOfWork:
+    """A transaction of loading an organisation file over the fakes, undone on an
+    exception."""
+
+    def __init__(self, staff: FakeStaffRegister, sessions: FakeSessions):
+        self.staff, self.sessions = staff, sessions
+        self.audit = FakeAuditTrail()
+        self.commits = 0
+
+    def __enter__(self) -> FakeOrganisationUnitOfWork:
+        self._parts = (self.staff, self.sessions, self.audit)
+        self._before = copy.deepcopy([vars(part) for part in self._parts])
+        return self
+
+    def __exit__(self, kind, error, trace) -> bool | None:
+        if error is None:
+            self.commits += 1
+            return None
+        for part, state in zip(self._parts, self._before):
+            vars(part).update(state)     # every attribute as it was when the `with` began
+        return None
+
+
+# --- documents: processes, the risk register, the register of procedures ---------------
+
+class FakeQmsRepository:
+    """Processes, risks, their control measures and assessments in dicts, over the
+    documents and people of a FakeDocumentsRepository (read, never changed here)."""
+
+    def __init__(self, documents: FakeDocumentsRepository):
+        self.documents = documents
+        self.data = {"processes": {}, "risks": {}, "controls": {}, "assessments": []}
+        self.ticks = 0
+
+    def _tick(self) -> datetime:
+        self.ticks += 1
+        return START + timedelta(hours=self.ticks)
+
+    # --- register of procedures ----------------------------------------------
+    def register_entries(self) -> list[RegisterEntry]:
+        entries = []
+        for document in self.documents.documents():
+            in_force = self.documents.in_force(document.id)
+            revision = self.documents.revision(in_force) if in_force else None
+            entries.append(RegisterEntry.model_validate({
+                **document.model_dump(), "document_id": document.id,
+                "status": revision.status if revision else None,
+                **({k: getattr(revision, k) for k in (
+                    "edition", "revision", "registry_number", "registry_date",
+                    "effective_date")} if revision else {})}))
+        return entries
+
+    # --- processes ------------------------------------------------------------
+    def check_department(self, code: str, field: str = "department") -> None:
+        if code not in self.documents.departments:
+            raise InvalidInput(f"no department {code}", {"field": field, "department": code})
+
+    def check_staff(self, username: str, field: str = "owner") -> None:
+        if username not in self.documents.people:
+            raise InvalidInput(f"no member of staff {username}",
+                               {"field": field, "username": username})
+
+    def insert_process(self, new: NewProcess) -> None:
+        if any(p["code"] == new.code or p["name"] == new.name
+               for p in self.data["processes"].values()):
+            raise Conflict(f"a process with code {new.code} or name „{new.name}” exists",
+                           {"field": "code", "code": new.code})
+        self.data["processes"][new.code] = {**new.model_dump(), "updated_at": self._tick()}
+
+    def update_process(self, code: str, changes: dict) -> None:
+        self.process(code, lambda _: False)
+        if not changes:
+            return
+        if any(c != code and p["name"] == changes.get("name")
+               for c, p in self.data["processes"].items()):
+            raise Conflict(f"another process is named „{changes.get('name')}”",
+                           {"field": "name"})
+        self.data["processes"][code].update(changes, updated_at=self._tick())
+
+    def process(self, code: str, readable, lock: bool = False) -> Process:
+        if code not in self.data["processes"]:
+            raise NotFound(f"no process {code}", {"process": code})
+        row = self.data["processes"][code]
+        owner = self.documents.people.get(row["owner"]) if row["owner"] else None
+        procedures = [_ref(d) for d in self.documents.documents()
+                      if d.process in (row["code"], row["name"]) and readable(d)]
+        return Process(**row, owner_name=owner.full_name if owner else None,
+                       procedures=procedures)
+
+    def processes(self, readable) -> list[Process]:
+        return [self.process(code, readable) for code in sorted(self.data["processes"])]
+
+    # --- risks ----------------------------------------------------------------
+    def document_by_code(self, code: str, field: str, readable) -> UUID:
+        found = next((d for d in self.documents.documents() if d.code == code), None)
+        if found is None or not readable(found):
+            raise InvalidInput(f"no document with code {code}", {"field": field, "code": code})
+        return found.id
+
+    def hidden_controls(self, risk_id: UUID, readable) -> dict[str, UUID]:
+        return {measure: document_id
+                for measure, document_id in self.data["controls"].get(risk_id, [])
+                if document_id and not readable(self.documents.document(document_id))}
+
+    def check_process(self, code: str) -> None:
+        if code not in self.data["processes"]:
+            raise InvalidInput(f"no process {code}", {"field": "process", "process": code})
+
+    def insert_risk(self, risk_id: UUID, new: NewRisk, assessed_on: date) -> None:
+        if any(r["code"] == new.code for r in self.data["risks"].values()):
+            raise Conflict(f"a risk with code {new.code} already exists",
+                           {"field": "code", "code": new.code})
+        self.data["risks"][risk_id] = {
+            **new.model_dump(exclude={"controls"}), "id": risk_id,
+            "last_assessed_on": assessed_on, "updated_at": self._tick()}
+
+    def update_risk(self, risk_id: UUID, changes: dict) -> None:
+        self.data["risks"][risk_id].update(changes, updated_at=self._tick())
+
+    def set_controls(self, risk_id: UUID, controls: list[tuple[str, UUID | None]]) -> None:
+        self.data["controls"][risk_id] = list(controls)
+
+    def risk(self, risk_id: UUID, readable, lock: bool = False) -> Risk:
+        if risk_id not in self.data["risks"]:
+            raise NotFound(f"no risk {risk_id}", {"risk_id": str(risk_id)})
+        row = self.data["risks"][risk_id]
+        controls = []
+        for measure, document_id in self.data["controls"].get(risk_id, []):
+            document = self.documents.document(document_id) if document_id else None
+            controls.append(Control(measure=measure, procedure=_ref(document)
+                                    if document and readable(document) else None))
+        fields = {k: v for k, v in row.items() if not k.startswith(("inherent_", "residual_"))}
+        return Risk(**fields, controls=controls,
+                    inherent=scoring.score(row["inherent_probability"], row["inherent_impact"]),
+                    residual=scoring.score(row["residual_probability"], row["residual_impact"]))
+
+    def risks(self, readable, department: str | None = None,
+              process: str | None = None) -> list[Risk]:
+        rows = sorted(self.data["risks"].values(), key=lambda r: r["code"])
+        return [self.risk(r["id"], readable) for r in rows
+                if department in (None, r["department"]) and process in (None, r["process"])]
+
+    def controlled_documents(self, risk_id: UUID) -> list[UUID]:
+        return list(dict.fromkeys(d for _, d in self.data["controls"].get(risk_id, []) if d))
+
+    def add_assessment(self, risk_id: UUID, assessed_on: date, assessor: str,
+                       inherent: Exposure, residual: Exposure, status: str, comment: str,
+                       reviews: list[str]) -> int:
+        self.data["assessments"].append({
+            "id": len(self.data["assessments"]) + 1, "risk_id": risk_id,
+            "assessed_on": assessed_on, "assessor": assessor, "inherent": inherent,
+            "residual": residual, "status": status, "comment": comment,
+            "created_at": self._tick(), "reviews_requested": list(reviews)})
+        return len(self.data["assessments"])
+
+    def assessments(self, risk_id: UUID, readable) -> list[RiskAssessment]:
+        shown = {d.code for d in self.documents.documents() if readable(d)}
+        return [RiskAssessment(**{**a, "reviews_requested": [
+                    c for c in a["reviews_requested"] if c in shown]})
+                for a in self.data["assessments"] if a["risk_id"] == risk_id]
+
+
+def _ref(document: Document) -> DocumentRef:
+    return DocumentRef(id=document.id, code=document.code, title=document.title)
+
+
+class FakeQmsUnitOfWork(FakeUnitOfWork):
+    """The register's fake transaction with the processes and risks in it too."""
+
+    def __init__(self, documents: FakeDocumentsRepository):
+        super().__init__(documents)
+        self.qms = FakeQmsRepository(documents)
+
+    def __enter__(self) -> FakeQmsUnitOfWork:
+        self._qms_before = copy.deepcopy(self.qms.data)
+        return super().__enter__()
+
+    def __exit__(self, kind, error, trace) -> bool | None:
+        if error is not None:
+            self.qms.data = self._qms_before
+        return super().__exit__(kind, error, trace)
 
 
 # --- notifications --------------------------------------------------------------------

@@ -10,7 +10,9 @@ import pytest
 
 from services.documents import ports
 from services.notifications import ports as notification_ports
+from services.documents.adapters.access_repository import AccessRepository
 from services.documents.adapters.clock import Calendar
+from services.documents.adapters.qms_repository import QmsRepository
 from services.documents.adapters.repository import Repository
 from services.common.unit_of_work import PostgresOutbox
 from services.documents.adapters.unit_of_work import PostgresAuditTrail, PostgresUnitOfWork
@@ -26,6 +28,11 @@ PAIRS = [
     (ports.Outbox, PostgresOutbox, fakes.FakeOutbox),
     (ports.DocumentsRepository, Repository, fakes.FakeDocumentsRepository),
     (ports.UnitOfWork, PostgresUnitOfWork, fakes.FakeUnitOfWork),
+    (ports.StaffRegister, Repository, fakes.FakeStaffRegister),
+    (ports.Sessions, AccessRepository, fakes.FakeSessions),
+    (ports.OrganisationUnitOfWork, PostgresUnitOfWork, fakes.FakeOrganisationUnitOfWork),
+    (ports.QmsRepository, QmsRepository, fakes.FakeQmsRepository),
+    (ports.QmsUnitOfWork, PostgresUnitOfWork, fakes.FakeQmsUnitOfWork),
     (notification_ports.Outbox, PostgresOutbox, fakes.FakeOutbox),
     (notification_ports.Inbox, notifications_uow.PostgresInbox, fakes.FakeInbox),
     (notification_ports.FeedRepository, FeedRepository, fakes.FakeFeed),
@@ -70,3 +77,24 @@ def test_the_units_of_work_hold_what_their_ports_name():
     assert held == {"feed", "acknowledgements", "emails", "inbox", "outbox"}
     fake = fakes.FakeNotificationsUnitOfWork(fakes.FakeClock(fakes.START.date()))
     assert held <= set(vars(fake))
+
+
+def held_by(protocol) -> set[str]:
+    """What a unit of work's port names, its own and those of the ports it extends."""
+    return {name for klass in protocol.__mro__ for name in vars(klass).get("__annotations__", {})}
+
+
+@pytest.mark.parametrize("protocol, fake, names", [
+    (ports.OrganisationUnitOfWork, fakes.FakeOrganisationUnitOfWork(fakes.FakeStaffRegister(),
+                                                                   fakes.FakeSessions()),
+     {"staff", "sessions", "audit"}),
+    (ports.QmsUnitOfWork, fakes.FakeQmsUnitOfWork(fakes.FakeDocumentsRepository()),
+     {"documents", "qms", "audit", "outbox"})])
+def test_the_documents_units_of_work_of_processes_and_people_hold_what_their_ports_name(
+        protocol, fake, names):
+    held = held_by(protocol)
+    assert held == names
+    assert held <= set(vars(fake))
+    postgres = PostgresUnitOfWork(None)
+    postgres.bind(None)          # the adapters only keep the cursor they are given
+    assert held - {"outbox"} <= set(vars(postgres))

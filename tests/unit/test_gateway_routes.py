@@ -71,6 +71,11 @@ class Documents:
     def signatures(self, username, version_id):
         return []
 
+    def audit_trail(self, username, document_id, user):
+        self.calls.append(("audit_trail", username, document_id, user))
+        return [{"id": 1, "at": "2026-01-05T09:00:00Z", "actor": "radu", "action": "upload",
+                 "document_id": DOCUMENT_ID, "version_id": None, "details": {}, "hash": "0"}]
+
 
 class Versioning:
     """The versioning service: one stored original, whose bytes `content` says."""
@@ -268,6 +273,61 @@ def test_a_page_width_that_is_not_a_whole_number_is_named(gateway):
                              {"field": "width"})
     answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/pages/first")
     assert error(answer) == (422, "invalid_input", f"page {NOT_A_NUMBER}", {"field": "page"})
+
+
+@pytest.mark.parametrize("query, message, details", [
+    ("width=63", "width must be from 64 to 2000 pixels",
+     {"field": "width", "minimum": 64, "maximum": 2000}),
+    ("width=2001&format=webp", "width must be from 64 to 2000 pixels",
+     {"field": "width", "minimum": 64, "maximum": 2000}),
+    ("format=gif", "format must be png or webp", {"field": "format", "format": "gif"}),
+    ("width=300&format=PNG", "format must be png or webp", {"field": "format", "format": "PNG"}),
+])
+def test_a_page_width_or_format_out_of_range_is_named_before_any_image_is_asked(
+        gateway, query, message, details):
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/pages/1?{query}")
+    assert error(answer) == (422, "invalid_input", message, details)
+    assert not gateway.renditions.page_image.called
+
+
+@pytest.mark.parametrize("query, asked", [
+    ("", (1, 200, "png")), ("width=&format=", (1, 200, "png")),
+    ("width=64&format=webp", (1, 64, "webp")), ("width=2000", (1, 2000, "png"))])
+def test_a_page_is_asked_for_as_given_or_at_200_pixels_in_png(gateway, query, asked):
+    gateway.renditions.page_image.return_value = {
+        "etag": '"e1"', "pages": 3, "location": "http://storage.test/p", "media_type": "image/png"}
+    answer = call(gateway, "GET", f"/api/versions/{VERSION_ID}/pages/1?{query}",
+                  headers={"If-None-Match": '"e1"'})
+    assert answer.status_code == 304
+    gateway.renditions.page_image.assert_called_once_with(VERSION_ID, *asked)
+
+
+# --- /api/audit ---------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["xml", "CSV", "pdf"])
+def test_an_audit_trail_in_a_format_that_is_not_json_or_csv_is_refused_naming_it(gateway, fmt):
+    answer = call(gateway, "GET", f"/api/audit?document_id={DOCUMENT_ID}&format={fmt}")
+    assert error(answer) == (422, "invalid_input",
+                             f"format must be one of json, csv, not {fmt!r}",
+                             {"field": "format", "allowed": ["json", "csv"]})
+    assert gateway.documents.calls == []
+
+
+def test_an_audit_trail_of_what_is_no_document_is_not_found(gateway):
+    answer = call(gateway, "GET", "/api/audit?document_id=x1")
+    assert error(answer) == (404, "not_found", "no document x1", {"document_id": "x1"})
+    assert gateway.documents.calls == []
+
+
+@pytest.mark.parametrize("query, asked, media", [
+    ("user=radu", (None, "radu"), "application/json"),
+    (f"document_id={DOCUMENT_ID.upper()}&user=&format=", (DOCUMENT_ID, None),
+     "application/json"),
+    (f"document_id={DOCUMENT_ID}&format=csv", (DOCUMENT_ID, None), "text/csv")])
+def test_an_audit_trail_is_asked_for_as_given(gateway, query, asked, media):
+    answer = call(gateway, "GET", f"/api/audit?{query}")
+    assert answer.status_code == 200
+    assert answer.mimetype == media
+    assert gateway.documents.calls == [("audit_trail", "radu", *asked)]
 
 
 def test_a_stored_version_is_never_deleted(gateway):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 from types import SimpleNamespace
-from typing import Callable
 from uuid import UUID
 
 import psycopg2.errors
@@ -14,10 +13,8 @@ from services.contracts.forms import RegisterEntry
 from services.contracts.qms import (
     Control, DocumentRef, Exposure, NewProcess, NewRisk, Process, Risk, RiskAssessment)
 from services.documents.domain import risks as scoring
+from services.documents.ports import Readable
 
-# whether the person a view is made for may read a document (confidentiality.may_read
-# with the person bound): the rule is the caller's, the repository only applies it
-Readable = Callable[[SimpleNamespace], bool]
 _HELD = "d.confidential, d.owner_department, d.distribution"
 
 

@@ -19,6 +19,8 @@ from services.documents.adapters import audit
 from services.documents.use_cases import directory_login
 from services.documents.adapters.access_repository import AccessRepository
 from services.documents.adapters.repository import Repository
+from services.documents.adapters.unit_of_work import PostgresAuditTrail
+from services.documents.ports import AuditTrail, Sessions
 
 KINDS = ("api", "web")
 MAX_NAME = 64      # longer than any user name (StaffMember.username): cut before storing
@@ -107,10 +109,15 @@ def revoke_person(db, username: str, deactivate: bool) -> int:
 def revoke_everything_of(cur, username: str, why: str) -> int:
     """End every session and token of a person (a changed password, deactivated),
     inside the caller's transaction; audited when there was any."""
-    count = AccessRepository(cur).revoke_all_of(username, why)
+    return end_sessions(AccessRepository(cur), PostgresAuditTrail(cur), username, why)
+
+
+def end_sessions(sessions: Sessions, audit_trail: AuditTrail, username: str, why: str) -> int:
+    """revoke_everything_of on the ports of a unit of work."""
+    count = sessions.revoke_all_of(username, why)
     if count:
-        audit.append(cur, username, "sessions_revoked", details={"why": why,
-                                                                 "sessions": count})
+        audit_trail.append(username, "sessions_revoked", details={"why": why,
+                                                                  "sessions": count})
     return count
 
 

@@ -1,7 +1,6 @@
 """Use cases of the register's documents and their revisions: registering a document,
-uploading, restoring and withdrawing revisions, and the organisation's people. Plain
-functions over a unit of work (ports.py) and, for uploads, the versioning RPC; loading
-the organisation works on the Database, as the logins it revokes work on its cursor."""
+uploading, restoring and withdrawing revisions. Plain functions over a unit of work
+(ports.py) and, for uploads, the versioning RPC."""
 from __future__ import annotations
 
 from uuid import UUID, uuid4
@@ -9,43 +8,15 @@ from uuid import UUID, uuid4
 from services.contracts import events
 from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import (
-    ChangeNote, Document, NewDocument, Numbering, Organisation, Revision, RevisionStatus, Role,
-    StagedUpload, StoreVersion, User, Version, VersionManifest)
+    ChangeNote, Document, NewDocument, Numbering, Revision, RevisionStatus, Role,
+    StagedUpload, StoreVersion, Version, VersionManifest)
 from services.documents import domain
-from services.documents.use_cases import logins
 from services.documents.domain import register as register_rules
 from services.documents.adapters.repository import Repository, no_version
 from services.documents.ports import UnitOfWork
 from services.documents.use_cases.reading import (
     check_links, readable_document, readable_revision)
 from services.documents.use_cases.signing import _facts, _move
-
-
-def load_organisation(db, organisation: Organisation, auth=None) -> dict:
-    """Create or update departments and staff (passwords are hashed here). A person whose
-    password changes, or who is no longer active, loses every session and token. When
-    the directory is the source of people (`auth.backend: ldap`), the file gives the
-    departments and at most the break-glass account; its other people are left out."""
-    directory = auth is not None and auth.backend == "ldap"
-    members = [m for m in organisation.users
-               if not directory or m.username == auth.break_glass_user]
-    with db.transaction() as cur:
-        repo = Repository(cur)
-        for department in organisation.departments:
-            repo.save_department(department.code, department.name)
-        for member in members:
-            user = User.model_validate(member.model_dump(exclude={"password", "active"}))
-            stored = repo.any_password_hash(user.username)
-            unchanged = stored is not None and (not member.active
-                                                or logins.verifies(stored, member.password))
-            repo.save_staff(user, stored if unchanged else logins.hash_password(member.password),
-                            member.active)
-            if stored is not None and not unchanged:
-                logins.revoke_everything_of(cur, user.username, "password_changed")
-            if not member.active:
-                logins.revoke_everything_of(cur, user.username, "deactivated")
-    return {"departments": len(organisation.departments), "users": len(members),
-            "users_left_to_the_directory": len(organisation.users) - len(members)}
 
 
 def register(uow: UnitOfWork, types: domain.DocumentTypes, actor: str, new: NewDocument,

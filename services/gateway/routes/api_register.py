@@ -17,7 +17,8 @@ from services.contracts.models import Document, Revision, Signature, User
 from services.gateway import forms
 from services.gateway.auth import current_user, user_or_session
 from services.gateway.entrypoints import json_response
-from services.gateway.params import uuid
+from services.gateway.params import parse_query, uuid
+from services.gateway.requests import AuditQuery
 from services.gateway.routing import Router
 
 VERSION_FORMS = ("responsabili", "difuzare")
@@ -80,12 +81,10 @@ def audit_trail(deps, request):
     """The audit trail of a document (`document_id`) or a user (`user`); quality
     office only; `format=csv` for a spreadsheet."""
     user = current_user(deps, request)
-    document_id = request.args.get("document_id") or None
-    if document_id:
-        document_id = uuid(document_id, "document")
-    rows = deps.documents.audit_trail(user.username, document_id,
-                                      request.args.get("user") or None)
-    if request.args.get("format") == "csv":
+    query = parse_query(AuditQuery, request.args)
+    document_id = str(query.document_id) if query.document_id else None
+    rows = deps.documents.audit_trail(user.username, document_id, query.user)
+    if query.format == "csv":
         return Response(_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
     return json_response({"items": rows})

@@ -17,11 +17,11 @@ from services.contracts.models import User
 from services.gateway import versions
 from services.gateway.auth import current_user
 from services.gateway.entrypoints import error_response
-from services.gateway.params import uuid, whole_number
+from services.gateway.params import parse_query, uuid, whole_number
+from services.gateway.requests import PageQuery
 from services.gateway.routing import Router
 
 CHUNK = 64 * 1024
-DEFAULT_WIDTH = "200"
 # a page image's bytes never change under its ETag (a rebuilt rendition has new ETags)
 IMMUTABLE = "private, max-age=31536000, immutable"
 # answer headers of MinIO that mean the same here
@@ -66,9 +66,8 @@ def rendition_response(deps, request, user: User, version_id: str) -> Response:
 def page_response(deps, request, user: User, version_id: str, page: str) -> Response:
     version = versions.load(deps, user, uuid(version_id, "version"))
     number = whole_number(page, "page")
-    width = whole_number(request.args.get("width") or DEFAULT_WIDTH, "width")
-    fmt = request.args.get("format") or "png"
-    answer = deps.renditions.page_image(str(version.id), number, width, fmt)
+    query = parse_query(PageQuery, request.args)
+    answer = deps.renditions.page_image(str(version.id), number, query.width, query.format)
     headers = {"ETag": answer["etag"], "Cache-Control": IMMUTABLE,
                "X-Content-Type-Options": "nosniff",
                "X-Rendition-Pages": str(answer["pages"])}
