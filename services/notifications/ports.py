@@ -1,15 +1,24 @@
 """What the notifications service's use cases need of the world, as Protocols (no
 framework, no I/O): each person's feed, the distribution lists and their
 acknowledgements, the e-mail queue, the inbox (an event handled once) and the outbox,
-held together by a unit of work (one transaction). adapters/unit_of_work.py gives them
-PostgreSQL; the unit tests give them fakes (tests/unit/fakes.py), checked against these."""
+held together by a unit of work (one transaction), and a clock. adapters/ gives them
+PostgreSQL and the city hall's time zone; the unit tests give them fakes
+(tests/unit/fakes.py), checked against these."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from services.contracts.events import Envelope
 from services.contracts.notifications import EmailDelivery, Preferences
+
+
+class Clock(Protocol):
+    """Today and now in the city hall's time zone: due dates, reminders, digests."""
+
+    def today(self) -> date: ...
+
+    def now(self) -> datetime: ...
 
 
 class Outbox(Protocol):

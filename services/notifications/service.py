@@ -26,7 +26,8 @@ from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.mailer import Mailer
 from services.notifications.adapters.repository import Repository
 from services.notifications.adapters.unit_of_work import PostgresUnitOfWork
-from services.notifications.bootstrap import NotificationSettingsProvider, SigningStepsProvider
+from services.notifications.bootstrap import (
+    ClockProvider, NotificationSettingsProvider, SigningStepsProvider)
 
 # the steps' events go to on_revision_event, but approval's: it has a handler, and so a
 # queue, of its own (on_version_approved); a step added to the chain is heard at once
@@ -53,6 +54,7 @@ class NotificationsService:
     documents = IdentifiedRpcProxy("documents")
     settings = NotificationSettingsProvider()
     steps = SigningStepsProvider()
+    clock = ClockProvider()
 
     def _uow(self) -> PostgresUnitOfWork:
         """The use cases' unit of work on this worker's database: built here alone."""
@@ -157,45 +159,49 @@ class NotificationsService:
         """Confirm a revision in force; Forbidden when not on its distribution list, the
         first record again when confirmed before (`"recorded": false`)."""
         record, new = feed.acknowledge(self._uow(), self.settings, username,
-                                       _version_id(version_id))
+                                       _version_id(version_id), self.clock)
         return {**record.model_dump(mode="json"), "recorded": new}
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def acknowledgement_report(self, version_id: str) -> dict:
         """The distribution list of one revision: who confirmed when, who has not."""
-        return feed.report(self._uow(), self.settings,
-                           _version_id(version_id)).model_dump(mode="json")
+        return feed.report(self._uow(), self.settings, _version_id(version_id),
+                           clock=self.clock).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def acknowledgement_report_csv(self, version_id: str) -> str:
         """The same, as a spreadsheet (Romanian headers, dates dd.mm.yyyy HH:MM)."""
-        report = feed.report(self._uow(), self.settings, _version_id(version_id))
+        report = feed.report(self._uow(), self.settings, _version_id(version_id),
+                             clock=self.clock)
         return acknowledgements.report_csv(report.people, self.settings.timezone)
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def department_acknowledgements(self, department: str | None = None) -> list[dict]:
         """Every record of a department's people (all departments: None)."""
         return [a.model_dump(mode="json") for a in
-                feed.listing(self._uow(), self.settings, department=department)]
+                feed.listing(self._uow(), self.settings, department=department,
+                             clock=self.clock)]
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def department_acknowledgements_csv(self, department: str | None = None) -> str:
         """The same, as a spreadsheet."""
         return acknowledgements.listing_csv(
-            feed.listing(self._uow(), self.settings, department=department),
+            feed.listing(self._uow(), self.settings, department=department,
+                         clock=self.clock),
             self.settings.timezone)
 
     @rpc(expected_exceptions=EXPECTED)
     def pending_acknowledgements(self, username: str) -> list[dict]:
         """What a person still has to confirm, due first."""
         return [a.model_dump(mode="json") for a in
-                feed.listing(self._uow(), self.settings, username=username)]
+                feed.listing(self._uow(), self.settings, username=username,
+                             clock=self.clock)]
 
     @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def send_reminders(self, on: str | None = None) -> int:
         """The reminders owed today (or on the day `on`, YYYY-MM-DD); the timer calls it."""
         return feed.send_reminders(self._uow(), self.settings,
-                                   _day(on) if on else feed.today(self.settings))
+                                   _day(on) if on else self.clock.today())
 
     @timer(interval=600)
     def remind(self) -> int:
@@ -223,7 +229,7 @@ class NotificationsService:
     @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def queue_digests(self, day: str | None = None) -> int:
         """Queue the daily digests of `day` (YYYY-MM-DD; default: yesterday)."""
-        on = _day(day) if day else feed.today(self.settings) - timedelta(days=1)
+        on = _day(day) if day else self.clock.today() - timedelta(days=1)
         with self.db.transaction() as cur:
             return email_delivery.queue_digests(cur, on, self.settings)
 
@@ -235,7 +241,7 @@ class NotificationsService:
     def deliver_email(self) -> dict:
         """Send the queued messages whose time has come (the delivery worker's tick)."""
         return email_delivery.deliver_due(self.db, Mailer(self.settings.email),
-                                          self.settings)
+                                          self.settings, clock=self.clock)
 
     @timer(interval=2)
     def delivery_worker(self) -> dict:
