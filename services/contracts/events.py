@@ -16,7 +16,7 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.contracts.models import DocumentType, RevisionStatus
+from services.contracts.models import DocumentType, RevisionStatus, Role
 
 
 class EventData(BaseModel):
@@ -40,6 +40,28 @@ class DocumentRegistered(DocumentFacts):
     registered_by: str
 
 
+class StepLabel(EventData):
+    """A workflow step's name in both languages of Procedura."""
+    ro: str
+    en: str
+
+
+class Awaiting(EventData):
+    """The workflow step a revision now waits in, as its definition says (the one the
+    revision's chain started with): who may sign it, so a subscriber (notifications
+    too) needs no workflow file to tell them."""
+    step: str
+    label: StepLabel
+    role: Role
+    # the resolved department code of the signers; None: any department
+    department: str | None
+    quorum: int
+    # the distribution departments give their opinions while the step waits
+    opinions: bool
+    deadline_working_days: int | None
+    entered_at: datetime
+
+
 class RevisionTransitioned(DocumentFacts):
     """A revision moved along the signing chain."""
     version_id: UUID
@@ -58,6 +80,29 @@ class RevisionTransitioned(DocumentFacts):
     # set from approval on
     registry_number: str | None = None
     effective_date: date | None = None
+    # the workflow step the revision waits in (in_review and the classic waiting
+    # statuses alike), and who is awaited there; None outside a waiting status
+    current_step: str | None = None
+    awaiting: Awaiting | None = None
+
+
+class VersionStepCompleted(DocumentFacts):
+    """One signature of a workflow step (classic steps too): who signed, how, and
+    whether the step's quorum of different signers is reached by it."""
+    version_id: UUID
+    edition: int
+    revision: int
+    step: str
+    label: StepLabel
+    signer: str
+    signer_function: str
+    # "signed" where the step gives no opinion (verification, approval...)
+    decision: Literal["favourable", "unfavourable", "signed"]
+    quorum: int
+    # different signers of the step since the revision's last submission, this one included
+    signatures: int
+    quorum_reached: bool
+    status_seq: int
 
 
 class ReviewDue(DocumentFacts):
@@ -212,6 +257,15 @@ class VersionEndorsedEvent(Envelope):
     data: RevisionTransitioned
 
 
+class VersionStepCompletedEvent(Envelope):
+    """`version_step_completed`, published by documents on `documents.events`: a person
+    signed a step of a revision's workflow (beside version_verified, version_endorsed or
+    version_approved for the classic steps)."""
+    type: Literal["version_step_completed"] = "version_step_completed"
+    source: Literal["documents"] = "documents"
+    data: VersionStepCompleted
+
+
 class VersionInForceEvent(Envelope):
     """`version_in_force`, published by documents on `documents.events`."""
     type: Literal["version_in_force"] = "version_in_force"
@@ -328,7 +382,8 @@ class DocumentDisposedEvent(Envelope):
 ALL_EVENTS: dict[str, type[Envelope]] = {
     m.model_fields["type"].default: m for m in (
         DocumentRegisteredEvent, VersionSubmittedEvent, VersionVerifiedEvent,
-        VersionEndorsedEvent, VersionApprovedEvent, VersionInForceEvent,
+        VersionEndorsedEvent, VersionApprovedEvent, VersionStepCompletedEvent,
+        VersionInForceEvent,
         VersionSupersededEvent, VersionRejectedEvent, DocumentWithdrawnEvent, ReviewDueEvent,
         NotificationCreatedEvent, VersionStoredEvent,
         VersionTextExtractedEvent, VersionExtractionFailedEvent,
