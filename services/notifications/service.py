@@ -21,7 +21,7 @@ from services.contracts.notifications import Preferences
 from services.contracts.signing import APPROVE, STEP_EVENT_TYPES
 from services.notifications import domain
 from services.notifications.domain import acknowledgements
-from services.notifications.use_cases import email_delivery, feed
+from services.notifications.use_cases import email_delivery, feed, step_deadlines
 from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.mailer import Mailer
 from services.notifications.adapters.repository import Repository
@@ -122,7 +122,7 @@ class NotificationsService:
                 found[u["username"]] = User.model_validate(u)
         for username in audience.usernames:
             found[username] = User.model_validate(self.documents.get_user(username))
-        return list(found.values())
+        return [u for u in found.values() if u.username not in audience.excluded]
 
     @rpc(callers=GATEWAY)
     def health(self) -> dict:
@@ -206,6 +206,29 @@ class NotificationsService:
     @timer(interval=600)
     def remind(self) -> int:
         return self.send_reminders()
+
+    # --- deadlines of workflow steps ----------------------------------------------
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
+    def send_step_deadlines(self, on: str | None = None) -> int:
+        """The reminders and escalations of late workflow steps owed today (or on the day
+        `on`, YYYY-MM-DD); the timer calls it."""
+        return step_deadlines.send_notices(self._uow(), self.settings,
+                                           _day(on) if on else self.clock.today(),
+                                           self._staff, self._facts_if_held)
+
+    @timer(interval=600)
+    def remind_step_deadlines(self) -> int:
+        return self.send_step_deadlines()
+
+    def _staff(self, role: str, department: str | None) -> list[User]:
+        return [User.model_validate(u) for u in
+                self.documents.staff([department] if department else None, [role])]
+
+    def _facts_if_held(self, document_id) -> events.DocumentFacts | None:
+        try:
+            return self._facts_now(document_id)
+        except NotFound:   # a document the register does not hold: nobody is told
+            return None
 
     # --- e-mail -------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)

@@ -14,6 +14,7 @@ from services.contracts.models import User
 from services.contracts.notifications import (
     Acknowledgement, AcknowledgementReport, ReportPerson)
 from services.notifications.domain import acknowledgements as rules
+from services.notifications.domain import deadlines
 from services.notifications import domain
 from services.notifications.use_cases.email_delivery import queue_immediate
 from services.notifications.adapters.clock import SystemClock
@@ -43,7 +44,8 @@ def publish_items(uow: UnitOfWork, items: list[dict], settings: NotificationSett
 def notify(uow: UnitOfWork, settings: NotificationSettings, event: events.Envelope,
            users: list[User]) -> int:
     """Feed items for the people resolved now; a revision that comes into force also
-    gets its distribution list, to be confirmed by its due date."""
+    gets its distribution list, to be confirmed by its due date; a revision that enters
+    a step with a deadline has it kept until a later transition (step_deadlines.py)."""
     with uow:
         if not uow.inbox.first_delivery(event.id, event.type):
             return 0
@@ -60,6 +62,10 @@ def notify(uow: UnitOfWork, settings: NotificationSettings, event: events.Envelo
                            [(u, told.get(u.username)) for u in users])
         elif event.type in CLOSING_EVENTS:
             acks.close_list(event.data.version_id)
+        if isinstance(event.data, events.RevisionTransitioned):
+            # the step the revision waits in now, with its deadline, or none any more
+            uow.deadlines.follow(event.data, deadlines.of_transition(
+                event.data, settings.timezone, settings.holidays))
         return len(items)
 
 
