@@ -89,6 +89,12 @@ class NotificationsService:
             feed.follow_access(self._uow(), facts, self._people)
         return added
 
+    @event_handler("documents", "version_step_completed")
+    def on_step_signed(self, payload: dict) -> None:
+        """A signature of a workflow step: nobody new is told; a committee member who
+        signed before the quorum is not reminded of the step's deadline."""
+        step_deadlines.step_signed(self._uow(), events.parse(payload).data)
+
     @event_handler("documents", "document_updated")
     def on_document_updated(self, payload: dict) -> dict:
         """Confidentiality or distribution changed: feed items, acknowledgements, their

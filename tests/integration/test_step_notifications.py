@@ -117,7 +117,8 @@ def test_a_late_step_gives_a_reminder_then_an_escalation_each_once(environment, 
 
 def test_the_step_kept_follows_the_newest_transition_and_each_notice_is_claimed_once(ndb):  # noqa: F811
     """The PostgreSQL adapter: a later transition clears the step, a late one cannot
-    bring it back, a notice is claimed once and only for the step still awaited."""
+    bring it back, a notice is claimed once and only for the step still awaited, a
+    committee's signers before the quorum are kept once."""
     def transition(status_seq: int, waits):
         return events.RevisionTransitioned(
             document_id=did, code="PO-DJ-42", title="Arhivarea", type="PO",
@@ -132,9 +133,13 @@ def test_the_step_kept_follows_the_newest_transition_and_each_notice_is_claimed_
     with uow_of(ndb) as uow:
         assert uow.deadlines.follow(transition(3, COMMITTEE), step)
         assert not uow.deadlines.follow(transition(3, COMMITTEE), step)   # again: no
+        uow.deadlines.signed(vid, 3, "elena.membru")
+        uow.deadlines.signed(vid, 3, "elena.membru")                      # once
+        uow.deadlines.signed(vid, 2, "radu.membru")                       # another step
         [row] = [r for r in uow.deadlines.owed(date(2026, 12, 2)) if r["version_id"] == vid]
-        assert (row["due_date"], row["remind_on"], row["department"], row["role"]) == (
-            date(2026, 12, 3), date(2026, 12, 2), None, "endorser")
+        assert (row["due_date"], row["remind_on"], row["department"], row["role"],
+                row["signed_by"]) == (date(2026, 12, 3), date(2026, 12, 2), None,
+                                      "endorser", ["elena.membru"])
         assert not [r for r in uow.deadlines.owed(date(2026, 12, 1)) if r["version_id"] == vid]
         assert uow.deadlines.claim(vid, 3, False)
         assert not uow.deadlines.claim(vid, 3, False)                    # once

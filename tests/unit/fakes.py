@@ -414,8 +414,14 @@ class FakeStepDeadlines:
             "document_id": data.document_id, "code": data.code, "title": data.title,
             "edition": data.edition, "revision": data.revision,
             "owner_department": data.owner_department, "author": data.author, **step,
-            "reminded_at": None, "escalated_at": None}
+            "signed_by": [], "reminded_at": None, "escalated_at": None}
         return True
+
+    def signed(self, version_id, status_seq: int, signer: str) -> None:
+        row = self.rows.get(version_id)
+        if row is not None and row["status_seq"] == status_seq \
+                and signer not in row["signed_by"]:
+            row["signed_by"].append(signer)
 
     def owed(self, today: date) -> list[dict]:
         return sorted((dict(r) for r in self.rows.values() if r["due_date"] is not None

@@ -25,7 +25,9 @@ LAWYER = user("DJ", Role.VERIFIER, name="sef.dj")
 LAWYER_2 = user("DJ", Role.VERIFIER, name="adjunct.dj")
 HEAD_CM = user("CM", Role.VERIFIER, name="sef.cm")
 ENDORSER = user("CM", Role.ENDORSER, name="mihai")
-STAFF = [AUTHOR, LAWYER, LAWYER_2, HEAD_CM, ENDORSER]
+ENDORSER_2 = user("CM", Role.ENDORSER, name="elena")
+ENDORSER_3 = user("CM", Role.ENDORSER, name="radu")
+STAFF = [AUTHOR, LAWYER, LAWYER_2, HEAD_CM, ENDORSER, ENDORSER_2, ENDORSER_3]
 # entered on Friday 27.11.2026: 30.11 and 1.12 are public holidays, so two working days
 # are due Thursday 3.12, and the reminder goes from Wednesday 2.12
 ENTERED = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
@@ -179,3 +181,35 @@ def test_the_timer_reckons_with_the_service_s_clock_and_the_people_of_now(uow, c
     assert notices(uow) == [("sef.dj", "step_deadline_reminder")]
     assert service.send_step_deadlines("2026-12-04") == 1  # an operator's day
     assert notices(uow)[-1] == ("sef.dj", "step_deadline_escalation")
+
+
+def signature(event, signer: str, signatures: int, quorum_reached: bool):
+    data = event.data
+    return events.VersionStepCompletedEvent(subject=data.document_id,
+                                            data=events.VersionStepCompleted(
+        **events.DocumentFacts(**data.model_dump()).model_dump(), version_id=data.version_id,
+        edition=data.edition, revision=data.revision, step=data.awaiting.step,
+        label=data.awaiting.label, signer=signer, signer_function="Membru",
+        decision="favourable", quorum=data.awaiting.quorum, signatures=signatures,
+        quorum_reached=quorum_reached,
+        status_seq=data.status_seq + (1 if quorum_reached else 0)))
+
+
+def test_a_committee_member_who_signed_before_the_quorum_is_not_reminded(uow, clock):
+    event = entered(awaiting("comisie", Role.ENDORSER, "CM", {"ro": "Avizare comisie",
+                                                              "en": "Board"},
+                             quorum=2, deadline=2))
+    service = service_over(uow, event)
+    service.clock = clock
+    service.documents.staff.side_effect = lambda departments, roles: [
+        u.model_dump(mode="json") for u in staff(roles[0], (departments or [None])[0])]
+    service.on_revision_event(event.model_dump(mode="json"))
+    before = len(uow.feed.items)
+    signed = signature(event, "elena", 1, False).model_dump(mode="json")
+    service.on_step_signed(signed)
+    service.on_step_signed(signed)                         # delivered again
+    assert len(uow.feed.items) == before                   # nobody new is told
+    clock.day = date(2026, 12, 2)
+    assert service.remind_step_deadlines() == 2
+    assert sorted(notices(uow)) == [("mihai", "step_deadline_reminder"),
+                                    ("radu", "step_deadline_reminder")]

@@ -16,7 +16,7 @@ _UPSERT = """
         author = EXCLUDED.author, step = EXCLUDED.step, label_ro = EXCLUDED.label_ro,
         role = EXCLUDED.role, department = EXCLUDED.department,
         due_date = EXCLUDED.due_date, remind_on = EXCLUDED.remind_on,
-        reminded_at = NULL, escalated_at = NULL, updated_at = now()
+        signed_by = '{}', reminded_at = NULL, escalated_at = NULL, updated_at = now()
     WHERE step_deadlines.status_seq < EXCLUDED.status_seq"""
 # each notice is marked in its own column, only if not yet marked and only for the step
 # the revision still waits in
@@ -44,6 +44,13 @@ class StepDeadlineRepository:
                                    data.code, data.title, data.edition, data.revision,
                                    data.owner_department, data.author, *step))
         return self.cur.rowcount == 1
+
+    def signed(self, version_id, status_seq: int, signer: str) -> None:
+        """`signer` signed the step entered at `status_seq`, its quorum not yet reached."""
+        self.cur.execute("""UPDATE step_deadlines SET signed_by = array_append(signed_by, %s)
+                            WHERE version_id = %s AND status_seq = %s
+                              AND NOT %s = ANY(signed_by)""",
+                         (signer, version_id, status_seq, signer))
 
     def owed(self, today: date) -> list[dict]:
         """Steps still waiting whose reminder day has come and whose escalation has not

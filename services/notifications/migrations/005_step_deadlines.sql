@@ -2,7 +2,8 @@
 -- of workflow steps"). One row per revision, holding the highest status_seq heard: a
 -- later transition replaces it (or clears it: due_date NULL, the revision waits in no
 -- step with a deadline), and a late or repeated one cannot bring back a step the
--- revision has left. Each notice goes once per step entered (reminded_at, escalated_at).
+-- revision has left. Each notice goes once per step entered (reminded_at, escalated_at);
+-- who signed a committee's step before its quorum (signed_by) is not reminded.
 CREATE TABLE step_deadlines (
     version_id       uuid PRIMARY KEY,
     status_seq       int  NOT NULL,
@@ -20,6 +21,7 @@ CREATE TABLE step_deadlines (
     department       text,
     due_date         date,
     remind_on        date,
+    signed_by        text[] NOT NULL DEFAULT '{}',
     reminded_at      timestamptz,
     escalated_at     timestamptz,
     updated_at       timestamptz NOT NULL DEFAULT now()

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Callable
 
 from services.contracts.confidentiality import may_read
-from services.contracts.events import DocumentFacts
+from services.contracts.events import DocumentFacts, VersionStepCompleted
 from services.contracts.models import User
 from services.notifications.domain import deadlines as rules
 from services.notifications.ports import UnitOfWork
@@ -56,10 +56,20 @@ def send_notices(uow: UnitOfWork, settings: NotificationSettings, on: date, staf
     return added
 
 
+def step_signed(uow: UnitOfWork, data: VersionStepCompleted) -> None:
+    """A committee member signed a step whose quorum is not reached yet: the step's
+    reminder is not for them (one who completes it moves the revision on)."""
+    if data.quorum_reached:
+        return
+    with uow:
+        uow.deadlines.signed(data.version_id, data.status_seq, data.signer)
+
+
 def _told(kind: rules.DeadlineNotice, row: dict, staff: Staff) -> list[User]:
-    """The awaited signers (not the author), or the head of their department."""
+    """The awaited signers (not the author, nor who signed already), or the head of
+    their department."""
     if kind is rules.DeadlineNotice.REMINDER:
-        return [u for u in staff(row["role"], row["department"])
-                if u.username != row["author"]]
+        done = {row["author"], *row["signed_by"]}
+        return [u for u in staff(row["role"], row["department"]) if u.username not in done]
     return staff(rules.HEAD.value,
                  rules.escalation_department(row["department"], row["owner_department"]))
