@@ -1,11 +1,12 @@
-"""The notifications service's providers beyond the shared ones: they wire its settings
-and the signing chain's steps."""
+"""The notifications service's providers beyond the shared ones: they wire its settings,
+the signing chain's steps and the clock."""
 from __future__ import annotations
 
 from nameko.extensions import DependencyProvider
 
 from services.common.settings import Settings
 from services.contracts.signing import load_steps
+from services.notifications.adapters.clock import SystemClock
 from services.notifications.settings import NotificationSettings
 
 
@@ -29,3 +30,15 @@ class SigningStepsProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.steps
+
+
+class ClockProvider(DependencyProvider):
+    """Hands workers the city hall's clock (the settings' time zone): every date the use
+    cases reckon with comes from it, so tests can move it (tests/unit/fakes.py FakeClock)."""
+
+    def setup(self):
+        self.clock = SystemClock(NotificationSettings.from_config(self.container.config)
+                                 .timezone)
+
+    def get_dependency(self, worker_ctx):
+        return self.clock

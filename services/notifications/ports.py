@@ -1,15 +1,25 @@
 """What the notifications service's use cases need of the world, as Protocols (no
 framework, no I/O): each person's feed, the distribution lists and their
-acknowledgements, the e-mail queue, the inbox (an event handled once) and the outbox,
-held together by a unit of work (one transaction). adapters/unit_of_work.py gives them
-PostgreSQL; the unit tests give them fakes (tests/unit/fakes.py), checked against these."""
+acknowledgements, the deadlines of workflow steps, the e-mail queue, the inbox (an event
+handled once) and the outbox, held together by a unit of work (one transaction), and a
+clock. adapters/ gives them
+PostgreSQL and the city hall's time zone; the unit tests give them fakes
+(tests/unit/fakes.py), checked against these."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from services.contracts.events import Envelope
 from services.contracts.notifications import EmailDelivery, Preferences
+
+
+class Clock(Protocol):
+    """Today and now in the city hall's time zone: due dates, reminders, digests."""
+
+    def today(self) -> date: ...
+
+    def now(self) -> datetime: ...
 
 
 class Outbox(Protocol):
@@ -52,6 +62,18 @@ class AcknowledgementRepository(Protocol):
     def mark_reminded(self, version_id, username: str, after: bool) -> None: ...
 
 
+class StepDeadlineRepository(Protocol):
+    """The step each revision waits in when it has a deadline, and its notices sent."""
+
+    def follow(self, data, deadline) -> bool: ...
+
+    def signed(self, version_id, status_seq: int, signer: str) -> None: ...
+
+    def owed(self, today: date) -> list[dict]: ...
+
+    def claim(self, version_id, status_seq: int, escalation: bool) -> bool: ...
+
+
 class EmailQueue(Protocol):
     def preferring(self, usernames: list[str],
                    delivery: EmailDelivery) -> dict[str, Preferences]: ...
@@ -68,6 +90,7 @@ class UnitOfWork(Protocol):
 
     feed: FeedRepository
     acknowledgements: AcknowledgementRepository
+    deadlines: StepDeadlineRepository
     emails: EmailQueue
     inbox: Inbox
     outbox: Outbox

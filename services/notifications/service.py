@@ -21,12 +21,13 @@ from services.contracts.notifications import Preferences
 from services.contracts.signing import APPROVE, STEP_EVENT_TYPES
 from services.notifications import domain
 from services.notifications.domain import acknowledgements
-from services.notifications.use_cases import email_delivery, feed
+from services.notifications.use_cases import email_delivery, feed, step_deadlines
 from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.mailer import Mailer
 from services.notifications.adapters.repository import Repository
 from services.notifications.adapters.unit_of_work import PostgresUnitOfWork
-from services.notifications.bootstrap import NotificationSettingsProvider, SigningStepsProvider
+from services.notifications.bootstrap import (
+    ClockProvider, NotificationSettingsProvider, SigningStepsProvider)
 
 # the steps' events go to on_revision_event, but approval's: it has a handler, and so a
 # queue, of its own (on_version_approved); a step added to the chain is heard at once
@@ -53,6 +54,7 @@ class NotificationsService:
     documents = IdentifiedRpcProxy("documents")
     settings = NotificationSettingsProvider()
     steps = SigningStepsProvider()
+    clock = ClockProvider()
 
     def _uow(self) -> PostgresUnitOfWork:
         """The use cases' unit of work on this worker's database: built here alone."""
@@ -87,6 +89,12 @@ class NotificationsService:
             feed.follow_access(self._uow(), facts, self._people)
         return added
 
+    @event_handler("documents", "version_step_completed")
+    def on_step_signed(self, payload: dict) -> None:
+        """A signature of a workflow step: nobody new is told; a committee member who
+        signed before the quorum is not reminded of the step's deadline."""
+        step_deadlines.step_signed(self._uow(), events.parse(payload).data)
+
     @event_handler("documents", "document_updated")
     def on_document_updated(self, payload: dict) -> dict:
         """Confidentiality or distribution changed: feed items, acknowledgements, their
@@ -120,7 +128,7 @@ class NotificationsService:
                 found[u["username"]] = User.model_validate(u)
         for username in audience.usernames:
             found[username] = User.model_validate(self.documents.get_user(username))
-        return list(found.values())
+        return [u for u in found.values() if u.username not in audience.excluded]
 
     @rpc(callers=GATEWAY)
     def health(self) -> dict:
@@ -157,49 +165,76 @@ class NotificationsService:
         """Confirm a revision in force; Forbidden when not on its distribution list, the
         first record again when confirmed before (`"recorded": false`)."""
         record, new = feed.acknowledge(self._uow(), self.settings, username,
-                                       _version_id(version_id))
+                                       _version_id(version_id), self.clock)
         return {**record.model_dump(mode="json"), "recorded": new}
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def acknowledgement_report(self, version_id: str) -> dict:
         """The distribution list of one revision: who confirmed when, who has not."""
-        return feed.report(self._uow(), self.settings,
-                           _version_id(version_id)).model_dump(mode="json")
+        return feed.report(self._uow(), self.settings, _version_id(version_id),
+                           clock=self.clock).model_dump(mode="json")
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def acknowledgement_report_csv(self, version_id: str) -> str:
         """The same, as a spreadsheet (Romanian headers, dates dd.mm.yyyy HH:MM)."""
-        report = feed.report(self._uow(), self.settings, _version_id(version_id))
+        report = feed.report(self._uow(), self.settings, _version_id(version_id),
+                             clock=self.clock)
         return acknowledgements.report_csv(report.people, self.settings.timezone)
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def department_acknowledgements(self, department: str | None = None) -> list[dict]:
         """Every record of a department's people (all departments: None)."""
         return [a.model_dump(mode="json") for a in
-                feed.listing(self._uow(), self.settings, department=department)]
+                feed.listing(self._uow(), self.settings, department=department,
+                             clock=self.clock)]
 
     @rpc(expected_exceptions=EXPECTED, callers=GATEWAY)
     def department_acknowledgements_csv(self, department: str | None = None) -> str:
         """The same, as a spreadsheet."""
         return acknowledgements.listing_csv(
-            feed.listing(self._uow(), self.settings, department=department),
+            feed.listing(self._uow(), self.settings, department=department,
+                         clock=self.clock),
             self.settings.timezone)
 
     @rpc(expected_exceptions=EXPECTED)
     def pending_acknowledgements(self, username: str) -> list[dict]:
         """What a person still has to confirm, due first."""
         return [a.model_dump(mode="json") for a in
-                feed.listing(self._uow(), self.settings, username=username)]
+                feed.listing(self._uow(), self.settings, username=username,
+                             clock=self.clock)]
 
     @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def send_reminders(self, on: str | None = None) -> int:
         """The reminders owed today (or on the day `on`, YYYY-MM-DD); the timer calls it."""
         return feed.send_reminders(self._uow(), self.settings,
-                                   _day(on) if on else feed.today(self.settings))
+                                   _day(on) if on else self.clock.today())
 
     @timer(interval=600)
     def remind(self) -> int:
         return self.send_reminders()
+
+    # --- deadlines of workflow steps ----------------------------------------------
+    @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
+    def send_step_deadlines(self, on: str | None = None) -> int:
+        """The reminders and escalations of late workflow steps owed today (or on the day
+        `on`, YYYY-MM-DD); the timer calls it."""
+        return step_deadlines.send_notices(self._uow(), self.settings,
+                                           _day(on) if on else self.clock.today(),
+                                           self._staff, self._facts_if_held)
+
+    @timer(interval=600)
+    def remind_step_deadlines(self) -> int:
+        return self.send_step_deadlines()
+
+    def _staff(self, role: str, department: str | None) -> list[User]:
+        return [User.model_validate(u) for u in
+                self.documents.staff([department] if department else None, [role])]
+
+    def _facts_if_held(self, document_id) -> events.DocumentFacts | None:
+        try:
+            return self._facts_now(document_id)
+        except NotFound:   # a document the register does not hold: nobody is told
+            return None
 
     # --- e-mail -------------------------------------------------------------------
     @rpc(expected_exceptions=EXPECTED)
@@ -223,7 +258,7 @@ class NotificationsService:
     @rpc(expected_exceptions=EXPECTED, callers=OPERATORS)
     def queue_digests(self, day: str | None = None) -> int:
         """Queue the daily digests of `day` (YYYY-MM-DD; default: yesterday)."""
-        on = _day(day) if day else feed.today(self.settings) - timedelta(days=1)
+        on = _day(day) if day else self.clock.today() - timedelta(days=1)
         with self.db.transaction() as cur:
             return email_delivery.queue_digests(cur, on, self.settings)
 
@@ -235,7 +270,7 @@ class NotificationsService:
     def deliver_email(self) -> dict:
         """Send the queued messages whose time has come (the delivery worker's tick)."""
         return email_delivery.deliver_due(self.db, Mailer(self.settings.email),
-                                          self.settings)
+                                          self.settings, clock=self.clock)
 
     @timer(interval=2)
     def delivery_worker(self) -> dict:

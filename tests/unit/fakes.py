@@ -616,6 +616,51 @@ class FakeAcknowledgements:
         self.records[(version_id, username)][key] = self.clock.now()
 
 
+class FakeStepDeadlines:
+    """The step each revision waits in with its deadline, one record per revision."""
+
+    def __init__(self, clock: FakeClock):
+        self.clock = clock
+        self.rows: dict = {}        # version id → the record
+
+    def follow(self, data, deadline) -> bool:
+        kept = self.rows.get(data.version_id)
+        if kept is not None and kept["status_seq"] >= data.status_seq:
+            return False
+        step = ({"step": deadline.step, "label_ro": deadline.label_ro,
+                 "role": deadline.role.value, "department": deadline.department,
+                 "due_date": deadline.due_date, "remind_on": deadline.remind_on}
+                if deadline else dict.fromkeys(("step", "label_ro", "role", "department",
+                                                "due_date", "remind_on")))
+        self.rows[data.version_id] = {
+            "version_id": data.version_id, "status_seq": data.status_seq,
+            "document_id": data.document_id, "code": data.code, "title": data.title,
+            "edition": data.edition, "revision": data.revision,
+            "owner_department": data.owner_department, "author": data.author, **step,
+            "signed_by": [], "reminded_at": None, "escalated_at": None}
+        return True
+
+    def signed(self, version_id, status_seq: int, signer: str) -> None:
+        row = self.rows.get(version_id)
+        if row is not None and row["status_seq"] == status_seq \
+                and signer not in row["signed_by"]:
+            row["signed_by"].append(signer)
+
+    def owed(self, today: date) -> list[dict]:
+        return sorted((dict(r) for r in self.rows.values() if r["due_date"] is not None
+                       and r["escalated_at"] is None and r["remind_on"] <= today),
+                      key=lambda r: (r["due_date"], str(r["version_id"])))
+
+    def claim(self, version_id, status_seq: int, escalation: bool) -> bool:
+        row = self.rows.get(version_id)
+        column = "escalated_at" if escalation else "reminded_at"
+        if (row is None or row["status_seq"] != status_seq or row["due_date"] is None
+                or row[column] is not None):
+            return False
+        row[column] = self.clock.now()
+        return True
+
+
 class FakeEmails:
     """The e-mail queue and who prefers which delivery."""
 
@@ -650,6 +695,7 @@ class FakeNotificationsUnitOfWork:
     def __init__(self, clock: FakeClock, preferences: dict | None = None):
         self.feed = FakeFeed(clock)
         self.acknowledgements = FakeAcknowledgements(clock)
+        self.deadlines = FakeStepDeadlines(clock)
         self.emails = FakeEmails(preferences)
         self.inbox = FakeInbox()
         self.outbox = FakeOutbox()
@@ -657,7 +703,8 @@ class FakeNotificationsUnitOfWork:
 
     def _state(self) -> list:
         return [self.feed.items, self.acknowledgements.lists, self.acknowledgements.records,
-                self.emails.queued, self.inbox.seen, self.outbox.events]
+                self.emails.queued, self.inbox.seen, self.outbox.events,
+                self.deadlines.rows]
 
     def __enter__(self) -> FakeNotificationsUnitOfWork:
         self._before = copy.deepcopy(self._state())
@@ -668,5 +715,6 @@ class FakeNotificationsUnitOfWork:
             self.commits += 1
         else:
             (self.feed.items, self.acknowledgements.lists, self.acknowledgements.records,
-             self.emails.queued, self.inbox.seen, self.outbox.events) = self._before
+             self.emails.queued, self.inbox.seen, self.outbox.events,
+             self.deadlines.rows) = self._before
         return None

@@ -18,6 +18,7 @@ from services.common.unit_of_work import PostgresOutbox
 from services.documents.adapters.unit_of_work import PostgresAuditTrail, PostgresUnitOfWork
 from services.notifications.adapters import unit_of_work as notifications_uow
 from services.notifications.adapters.ack_repository import AcknowledgementRepository
+from services.notifications.adapters.deadline_repository import StepDeadlineRepository
 from services.notifications.adapters.email_repository import EmailRepository
 from services.notifications.adapters.repository import Repository as FeedRepository
 from tests.unit import fakes
@@ -39,6 +40,8 @@ PAIRS = [
     (notification_ports.AcknowledgementRepository, AcknowledgementRepository,
      fakes.FakeAcknowledgements),
     (notification_ports.EmailQueue, EmailRepository, fakes.FakeEmails),
+    (notification_ports.StepDeadlineRepository, StepDeadlineRepository,
+     fakes.FakeStepDeadlines),
     (notification_ports.UnitOfWork, notifications_uow.PostgresUnitOfWork,
      fakes.FakeNotificationsUnitOfWork),
 ]
@@ -74,7 +77,7 @@ def test_the_units_of_work_hold_what_their_ports_name():
     assert held == {"documents", "audit", "outbox"}
     assert held <= set(vars(fakes.FakeUnitOfWork(fakes.FakeDocumentsRepository())))
     held = set(notification_ports.UnitOfWork.__annotations__)
-    assert held == {"feed", "acknowledgements", "emails", "inbox", "outbox"}
+    assert held == {"feed", "acknowledgements", "deadlines", "emails", "inbox", "outbox"}
     fake = fakes.FakeNotificationsUnitOfWork(fakes.FakeClock(fakes.START.date()))
     assert held <= set(vars(fake))
 

@@ -2,9 +2,12 @@
 only a caller that gives none has the file Procedura ships read, once).
 
 Per event: the owner department (review due); the departments on the distribution list (approved, in force, superseded,
-withdrawn); the next signers, as the step the revision now waits in says
-(config/signing-chains.yaml; today: submitted → heads of the owner department; verified →
-the monitoring committee and the heads of the distribution departments, who give their
+withdrawn); the next signers, as the step the revision now waits in says: the event's
+`awaiting` (the step of the revision's workflow: its role in its department, or in any,
+and the heads of the distribution departments when it takes their opinions; never the
+author), or, for an event published before workflows, the signing chain's steps
+(config/signing-chains.yaml; submitted → heads of the owner department; verified → the
+monitoring committee and the heads of the distribution departments, who give their
 opinions; endorsed → the approvers); a rejection goes back to the author. Nobody is
 told of a document they may not read (services/contracts/confidentiality.py).
 """
@@ -15,7 +18,7 @@ from typing import Sequence
 
 from services.common.labels import edition_label
 from services.contracts import signing
-from services.contracts.events import ReviewDue, RevisionTransitioned
+from services.contracts.events import Awaiting, ReviewDue, RevisionTransitioned
 from services.contracts.models import Role
 
 
@@ -24,6 +27,7 @@ class Audience:
     departments: tuple[str, ...] = ()                    # everyone in these departments
     roles: tuple[tuple[Role, str | None], ...] = ()      # (role, in this department or any)
     usernames: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()                       # never these, whatever they hold
 
 
 DISTRIBUTION_EVENTS = {"version_approved", "version_in_force", "version_superseded",
@@ -42,6 +46,8 @@ def audience(event_type: str, data: RevisionTransitioned | ReviewDue,
         return Audience(departments=tuple(sorted(set(data.distribution))))
     if event_type == signing.REJECT.event:
         return Audience(usernames=(data.author,) if data.author else ())
+    if data.awaiting is not None:
+        return _awaited(data, data.awaiting)
     # a step was signed: tell whoever signs next, by the status the revision is in now
     step = next((s for s in (signing.default_steps() if steps is None else steps)
                  if s.status == data.status), None)
@@ -52,6 +58,16 @@ def audience(event_type: str, data: RevisionTransitioned | ReviewDue,
     opinions = ((Role.VERIFIER, d) for d in sorted(set(data.distribution))
                 if d != data.owner_department) if step.opinions else ()
     return Audience(roles=(signer, *opinions))
+
+
+def _awaited(data: RevisionTransitioned, awaiting: Awaiting) -> Audience:
+    """Who may sign the step the revision entered (as the definition its chain started
+    with says), and the heads who give opinions meanwhile; not its author, whom the
+    documents service does not let sign their own revision."""
+    opinions = ((Role.VERIFIER, d) for d in sorted(set(data.distribution))
+                if d != data.owner_department) if awaiting.opinions else ()
+    return Audience(roles=((awaiting.role, awaiting.department), *opinions),
+                    excluded=(data.author,) if data.author else ())
 
 
 def on_the_list(department: str, document) -> bool:
@@ -80,7 +96,21 @@ def message(event_type: str, data: RevisionTransitioned | ReviewDue) -> str:
     if event_type == "version_rejected":
         return (f"{name} a fost returnată la elaborare de {data.actor}"
                 + (f": {data.comment}" if data.comment else "."))
+    if data.awaiting is not None:
+        return f"{name} {awaiting_words(data.awaiting)}"
     # a step was signed: the revision now waits for the next one
     # (an event without a waiting status has always been worded as the last step's)
     step = signing.term_for_status(data.status) or signing.STEPS[-1]
     return f"{name} {step.awaiting_ro}"
+
+
+def awaiting_words(awaiting: Awaiting) -> str:
+    """What the signers of a step are told waits for them: a classic step under its
+    usual name in today's words, any other by its label."""
+    term = signing.term_for_action(awaiting.step)
+    if term in signing.STEPS and awaiting.label.ro.lower() == term.label("audit", "ro"):
+        return term.awaiting_ro
+    also = " sau avizul compartimentului dumneavoastră" if awaiting.opinions else ""
+    quorum = (f" (sunt necesare {awaiting.quorum} semnături)" if awaiting.quorum > 1
+              else "")
+    return f"așteaptă {awaiting.label.ro} de la dumneavoastră{also}{quorum}."

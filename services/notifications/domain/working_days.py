@@ -20,3 +20,11 @@ def add_working_days(start: date, days: int, holidays: Collection[date]) -> date
         if is_working_day(day, holidays):
             left -= 1
     return day
+
+
+def previous_working_day(day: date, holidays: Collection[date]) -> date:
+    """The last working day before `day` (`day` itself does not count, whatever it is)."""
+    day -= timedelta(days=1)
+    while not is_working_day(day, holidays):
+        day -= timedelta(days=1)
+    return day

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 from services.contracts.notifications import EmailDelivery
 from services.notifications.domain import messages
 from services.notifications.adapters.email_repository import EmailRepository
+from services.notifications.adapters.clock import SystemClock
 from services.notifications.adapters.mailer import DELIVERY_ERRORS
-from services.notifications.ports import EmailQueue
+from services.notifications.ports import Clock, EmailQueue
 from services.notifications.settings import NotificationSettings
 
 log = logging.getLogger(__name__)
@@ -65,14 +66,15 @@ def queue_digests(cur, day: date, settings: NotificationSettings) -> int:
 
 
 def deliver_due(database, mailer, settings: NotificationSettings,
-                now: datetime | None = None) -> dict:
+                now: datetime | None = None, clock: Clock | None = None) -> dict:
     """Send the queued messages whose time has come, one transaction each (a message
     is locked while it is being sent, so several workers never send it twice).
     A failure is tried again later with exponential backoff, then given up."""
     cfg = settings.email
+    clock = clock if clock is not None else SystemClock(settings.timezone)
     outcome = {"sent": 0, "retrying": 0, "failed": 0}
     for _ in range(cfg.batch):
-        moment = now or datetime.now(ZoneInfo(settings.timezone))
+        moment = now or clock.now()
         with database.transaction() as cur:
             repo = EmailRepository(cur)
             row = repo.next_due(moment)

@@ -5,7 +5,7 @@ the outbox of one transaction."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from services.contracts.confidentiality import holders, may_read
@@ -14,9 +14,11 @@ from services.contracts.models import User
 from services.contracts.notifications import (
     Acknowledgement, AcknowledgementReport, ReportPerson)
 from services.notifications.domain import acknowledgements as rules
+from services.notifications.domain import deadlines
 from services.notifications import domain
 from services.notifications.use_cases.email_delivery import queue_immediate
-from services.notifications.ports import UnitOfWork
+from services.notifications.adapters.clock import SystemClock
+from services.notifications.ports import Clock, UnitOfWork
 from services.notifications.settings import NotificationSettings
 
 # reminders are feed items too; their ids derive from (revision, person, kind), so a
@@ -25,8 +27,10 @@ REMINDER_NAMESPACE = uuid.UUID("6f1c0d7e-6a52-4c1e-9d0e-acd0a7e2b1f4")
 CLOSING_EVENTS = {"version_superseded", "document_withdrawn"}
 
 
-def today(settings: NotificationSettings) -> date:
-    return datetime.now(ZoneInfo(settings.timezone)).date()
+def clock_of(settings: NotificationSettings, clock: Clock | None = None) -> Clock:
+    """The clock given, else the city hall's (a caller that gives none: the integration
+    tests of the adapters, which reckon with real dates)."""
+    return clock if clock is not None else SystemClock(settings.timezone)
 
 
 def publish_items(uow: UnitOfWork, items: list[dict], settings: NotificationSettings) -> None:
@@ -40,7 +44,8 @@ def publish_items(uow: UnitOfWork, items: list[dict], settings: NotificationSett
 def notify(uow: UnitOfWork, settings: NotificationSettings, event: events.Envelope,
            users: list[User]) -> int:
     """Feed items for the people resolved now; a revision that comes into force also
-    gets its distribution list, to be confirmed by its due date."""
+    gets its distribution list, to be confirmed by its due date; a revision that enters
+    a step with a deadline has it kept until a later transition (step_deadlines.py)."""
     with uow:
         if not uow.inbox.first_delivery(event.id, event.type):
             return 0
@@ -57,6 +62,10 @@ def notify(uow: UnitOfWork, settings: NotificationSettings, event: events.Envelo
                            [(u, told.get(u.username)) for u in users])
         elif event.type in CLOSING_EVENTS:
             acks.close_list(event.data.version_id)
+        if isinstance(event.data, events.RevisionTransitioned):
+            # the step the revision waits in now, with its deadline, or none any more
+            uow.deadlines.follow(event.data, deadlines.of_transition(
+                event.data, settings.timezone, settings.holidays))
         return len(items)
 
 
@@ -97,7 +106,7 @@ def _acknowledgement(row: dict, on: date) -> Acknowledgement:
 
 
 def acknowledge(uow: UnitOfWork, settings: NotificationSettings, username: str,
-                version_id: str) -> tuple[Acknowledgement, bool]:
+                version_id: str, clock: Clock | None = None) -> tuple[Acknowledgement, bool]:
     """Confirm "Am luat la cunoștință"; a second confirmation returns the first record."""
     with uow:
         row, new = uow.acknowledgements.acknowledge(username, uuid.UUID(version_id))
@@ -110,13 +119,13 @@ def acknowledge(uow: UnitOfWork, settings: NotificationSettings, username: str,
                     due_date=row["due_date"], acknowledged_at=row["acknowledged_at"],
                     late=row["acknowledged_at"].astimezone(ZoneInfo(settings.timezone)).date()
                     > row["due_date"])))
-    return _acknowledgement(row, today(settings)), new
+    return _acknowledgement(row, clock_of(settings, clock).today()), new
 
 
 def report(uow: UnitOfWork, settings: NotificationSettings, version_id: str,
-           on: date | None = None) -> AcknowledgementReport:
+           on: date | None = None, clock: Clock | None = None) -> AcknowledgementReport:
     """The distribution list of one revision as it stands on `on` (default: today)."""
-    on = on or today(settings)
+    on = on or clock_of(settings, clock).today()
     with uow:
         repo = uow.acknowledgements
         due = repo.due_date(uuid.UUID(version_id))
@@ -134,9 +143,10 @@ def report(uow: UnitOfWork, settings: NotificationSettings, version_id: str,
 
 
 def listing(uow: UnitOfWork, settings: NotificationSettings, *, department: str | None = None,
-            username: str | None = None, on: date | None = None) -> list[Acknowledgement]:
+            username: str | None = None, on: date | None = None,
+            clock: Clock | None = None) -> list[Acknowledgement]:
     """A department's records (all: None), or what one person still has to confirm."""
-    on = on or today(settings)
+    on = on or clock_of(settings, clock).today()
     with uow:
         repo = uow.acknowledgements
         rows = repo.pending_for(username) if username else repo.of_department(department)
