@@ -206,16 +206,19 @@ rabbitmq_cluster_down() { # stop each node (gracefully; its process group killed
 }
 
 rabbitmq_cluster_status() { # one line per node; 1 if any is down or not in the cluster
-    local n rc=0 running
-    running=$(rmqc_ctl 1 rabbitmqctl -q cluster_status --formatter json 2>/dev/null |
-        python3 -c 'import json, sys; print(" ".join(json.load(sys.stdin)["running_nodes"]))' 2>/dev/null) || running=""
+    local n rc=0 running=""
+    for n in "${RMQC_NODES[@]}"; do   # the cluster as the first node that answers sees it
+        rmqc_running "$n" || continue
+        running=$(rmqc_ctl "$n" rabbitmqctl -q cluster_status --formatter json 2>/dev/null |
+            python3 -c 'import json, sys; print(" ".join(json.load(sys.stdin)["running_nodes"]))' 2>/dev/null) && break
+    done
     for n in "${RMQC_NODES[@]}"; do
         if ! rmqc_running "$n"; then
             echo "rabbit-$n  down"; rc=1
         elif [[ " $running " == *" $(rmqc_node "$n") "* ]]; then
             echo "rabbit-$n  up    amqp $RMQC_HOST:$(rmqc_amqp_port "$n")  management $(rmqc_mgmt_port "$n")  running in the cluster"
         else
-            echo "rabbit-$n  up    not (yet) running in node 1's cluster"; rc=1
+            echo "rabbit-$n  up    not (yet) running in the cluster"; rc=1
         fi
     done
     return "$rc"

@@ -84,6 +84,11 @@ class RabbitCluster:
         """Start whatever node is not running and wait until all three are members."""
         subprocess.run([str(CLUSTER_SH), "up", "rabbitmq"], check=True, timeout=600)
 
+    def stop_node(self, node: int) -> None:
+        """Stop `node` cleanly (rabbitmqctl stop), its data kept: `up` brings it back."""
+        subprocess.run(["bash", "-c", f'. "{CLUSTER_SH.parent}/cluster/rabbitmq.sh" && '
+                        f"rmqc_ctl {node} rabbitmqctl -q stop"], check=True, timeout=120)
+
     def status(self) -> subprocess.CompletedProcess:
         return subprocess.run([str(CLUSTER_SH), "status", "rabbitmq"], capture_output=True,
                               text=True, timeout=120)

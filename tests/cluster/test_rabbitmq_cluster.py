@@ -22,6 +22,7 @@ import eventlet
 import pytest
 from kombu import Connection, Exchange
 
+from services.common import broker_users
 from services.common.identity import IdentifiedClusterRpcProxy, rpc
 from services.common.messaging import drop_dead_letters, event_handler, list_dead_letters
 from services.common.settings import load_config
@@ -105,6 +106,9 @@ def probe_running(cluster: RabbitCluster, first: int = 1):
 
 def test_rpc_and_events_work_on_quorum_queues_of_three_nodes(rabbit_cluster):
     cluster = rabbit_cluster
+    # Procedura's broker users, with their permissions on the vhost (broker_users.py apply)
+    assert {p["user"] for p in cluster.api("/vhosts/procedura/permissions")} == set(
+        broker_users.users())
     with probe_running(cluster) as (name, queues, deliveries, acted):
         with IdentifiedClusterRpcProxy(config_for(cluster, 2), timeout=10) as proxy:
             assert getattr(proxy, name).ping(7) == 7
@@ -267,3 +271,24 @@ def test_killing_the_leader_of_the_event_queue_loses_and_duplicates_nothing(rabb
     cluster.up()    # the killed node comes back and is a member again
     assert cluster.status().returncode == 0, cluster.status().stdout
     print(f"rabbit-{leader} back in the cluster after {time.monotonic() - started:.1f}s")
+
+
+def test_a_service_starts_and_answers_while_the_first_node_of_its_uri_is_down(rabbit_cluster):
+    """nameko connects through the next URI of the list (kombu's failover) at start too."""
+    cluster = rabbit_cluster
+    cluster.stop_node(1)
+    try:
+        assert "rabbit-1  down" in cluster.status().stdout
+        with probe_running(cluster, first=1) as (name, queues, deliveries, acted):
+            with IdentifiedClusterRpcProxy(config_for(cluster, 1), timeout=10) as proxy:
+                assert getattr(proxy, name).ping(5) == 5
+            event = registered()
+            with Connection(cluster.amqp_uri(1),
+                            transport_options={"confirm_publish": True}) as conn:
+                publish(conn, event)
+            eventually(lambda: event["id"] in acted, timeout=60)
+            info = cluster.queue(queues[1])
+            assert info["type"] == "quorum" and len(info["members"]) == 3
+    finally:
+        cluster.up()
+    assert cluster.status().returncode == 0
