@@ -16,11 +16,19 @@ def _connection(args):
     return confirmed_connection(operator_config(args.config)["AMQP_URI"])
 
 
+def _queue_type(args) -> str:
+    """classic or quorum: the dead-letter queue is declared as the services declare it."""
+    from procedura_cli.localenv import operator_config
+    from services.common.settings import Settings
+
+    return Settings.from_config(operator_config(args.config)).delivery.queue_type
+
+
 def cmd_list(args) -> int:
     from services.common.messaging import list_dead_letters
 
     with _connection(args) as conn:
-        letters = list_dead_letters(conn)
+        letters = list_dead_letters(conn, queue_type=_queue_type(args))
     if args.json:
         print(json.dumps([letter.summary() for letter in letters], ensure_ascii=False,
                          indent=2))
@@ -41,7 +49,8 @@ def cmd_replay(args) -> int:
               "list`) or give --all", file=sys.stderr)
         return 2
     with _connection(args) as conn:
-        outcome = replay_dead_letters(conn, None if args.all else args.ids)
+        outcome = replay_dead_letters(conn, None if args.all else args.ids,
+                                      queue_type=_queue_type(args))
     for letter in outcome.replayed:
         print(f"replayed {letter.id} ({letter.event_type or '-'} {letter.event_id or '-'}) "
               f"to {letter.queue}")
@@ -62,7 +71,8 @@ def cmd_drop(args) -> int:
         print("name the dead letters to drop or give --garbage", file=sys.stderr)
         return 2
     with _connection(args) as conn:
-        dropped = drop_dead_letters(conn, args.ids or None, garbage=args.garbage)
+        dropped = drop_dead_letters(conn, args.ids or None, garbage=args.garbage,
+                                    queue_type=_queue_type(args))
     for letter in dropped:
         print(f"dropped {letter.id} ({letter.kind}, {letter.queue})")
     missing = [i for i in args.ids if i not in {letter.id for letter in dropped}]

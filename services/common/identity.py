@@ -23,6 +23,7 @@ from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, ServiceProxy
 # registers the contracts' errors: a caller gets NotFound back, not RemoteError
 from services.common import remote_errors  # noqa: F401
 from services.common.broker_users import ADMIN
+from services.common.messaging.queues import TypedRpcConsumer
 from services.common.settings import Settings
 from services.contracts.errors import Forbidden
 
@@ -59,6 +60,8 @@ def refusal(method: str, person, caller: str | None, callers: frozenset[str]) ->
 class IdentifiedRpc(Rpc):
     """nameko's @rpc, plus the caller check above. `callers`: the service identities
     (besides the gateway for a person) that may call this method."""
+
+    rpc_consumer = TypedRpcConsumer()   # rpc-<service>: quorum on a cluster
 
     def __init__(self, expected_exceptions=(), callers=(), **kwargs):
         self.callers = frozenset(callers)

@@ -93,6 +93,9 @@ class DeliverySettings(_Section):
     (services/common/messaging/), and the first pause between tries (doubled each time)."""
     max_attempts: int = Field(default=5, ge=1)
     retry_delay_seconds: float = Field(default=1.0, ge=0)
+    # the type of every durable queue (services/common/messaging/queues.py): quorum on a
+    # RabbitMQ cluster, classic on one node; one value for every process of a vhost
+    queue_type: Literal["classic", "quorum"] = "classic"
 
 
 class AuthSettings(_Section):

@@ -16,6 +16,7 @@ from nameko.messaging import QueueConsumer
 
 from services.common.messaging.publishing import (
     RETRY_EXCHANGE, confirmed_connection, dead_letter, publish_raw)
+from services.common.messaging.queues import typed
 from services.common.messaging.retry import (
     ATTEMPTS, PREFIX, UNAVAILABLE_PAUSE, attempts_of, engine_unavailable, garbage_reason,
     retry_delay, routing_key_of)
@@ -81,15 +82,16 @@ class ReliableEventHandler(EventHandler):
         settings = Settings.from_config(self.container.config)
         self.max_attempts = settings.delivery.max_attempts
         self.retry_delay_base = settings.delivery.retry_delay_seconds
+        self.queue_type = settings.delivery.queue_type
         self.amqp_uri = self.container.config[AMQP_URI_CONFIG_KEY]
         super().setup()
         # the same queue, also bound to procedura.retry by its own name (retries)
         q = self.queue
-        self.queue = Queue(
+        self.queue = typed(Queue(
             q.name, bindings=[binding(q.exchange, routing_key=q.routing_key),
                               binding(RETRY_EXCHANGE, routing_key=q.name)],
             durable=q.durable, auto_delete=q.auto_delete, exclusive=q.exclusive,
-            no_ack=q.no_ack, queue_arguments=q.queue_arguments)
+            no_ack=q.no_ack, queue_arguments=q.queue_arguments), self.queue_type)
 
     # what the queue consumer calls ------------------------------------------------
     def handle_message(self, body, message):
@@ -143,7 +145,7 @@ class ReliableEventHandler(EventHandler):
             with confirmed_connection(self.amqp_uri) as conn:
                 letter = dead_letter(conn, message, service=self.container.service_name,
                                      queue=self.queue.name, kind=kind, reason=reason,
-                                     attempts=attempts)
+                                     attempts=attempts, queue_type=self.queue_type)
         except Exception:
             log.exception("could not dead-letter a message of %s; it stays in its queue",
                           self.queue.name)

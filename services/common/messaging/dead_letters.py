@@ -48,12 +48,13 @@ def _letter(message) -> DeadLetter:
         event_type=event_type if isinstance(event_type, str) else None, message=message)
 
 
-def _each_letter(connection: Connection, visit: Callable[[DeadLetter], None]) -> None:
+def _each_letter(connection: Connection, visit: Callable[[DeadLetter], None],
+                 queue_type: str = "classic") -> None:
     """Hand every dead letter to `visit` (which may ack it); the others go back to
     the queue, in their order, when the channel closes."""
     channel = connection.channel()
     try:
-        queue = dead_letters_queue()(channel)
+        queue = dead_letters_queue(queue_type)(channel)
         queue.declare()
         while True:
             message = queue.get(no_ack=False, accept=["json", "application/octet-stream",
@@ -65,9 +66,10 @@ def _each_letter(connection: Connection, visit: Callable[[DeadLetter], None]) ->
         channel.close()
 
 
-def list_dead_letters(connection: Connection) -> list[DeadLetter]:
+def list_dead_letters(connection: Connection,
+                      queue_type: str = "classic") -> list[DeadLetter]:
     letters: list[DeadLetter] = []
-    _each_letter(connection, letters.append)
+    _each_letter(connection, letters.append, queue_type)
     return letters
 
 
@@ -91,7 +93,8 @@ def _queue_exists(connection: Connection, name: str) -> bool:
             pass
 
 
-def replay_dead_letters(connection: Connection, ids: Iterable[str] | None) -> ReplayOutcome:
+def replay_dead_letters(connection: Connection, ids: Iterable[str] | None,
+                        queue_type: str = "classic") -> ReplayOutcome:
     """Send the dead letters `ids` (all of them when None) back to the queue they
     came from, with a fresh attempt count; garbage is never replayed."""
     wanted = None if ids is None else set(ids)
@@ -119,12 +122,12 @@ def replay_dead_letters(connection: Connection, ids: Iterable[str] | None) -> Re
         letter.message.ack()
         outcome.replayed.append(letter)
 
-    _each_letter(connection, visit)
+    _each_letter(connection, visit, queue_type)
     return outcome
 
 
 def drop_dead_letters(connection: Connection, ids: Iterable[str] | None,
-                      garbage: bool = False) -> list[DeadLetter]:
+                      garbage: bool = False, queue_type: str = "classic") -> list[DeadLetter]:
     """Discard the dead letters `ids`, or every garbage one with `garbage`."""
     wanted = None if ids is None else set(ids)
     dropped: list[DeadLetter] = []
@@ -135,5 +138,5 @@ def drop_dead_letters(connection: Connection, ids: Iterable[str] | None,
             letter.message.ack()
             dropped.append(letter)
 
-    _each_letter(connection, visit)
+    _each_letter(connection, visit, queue_type)
     return dropped

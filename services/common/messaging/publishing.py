@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from kombu import Connection, Exchange, Queue
 
+from services.common.messaging.queues import typed
 from services.common.messaging.retry import ATTEMPTS, PREFIX, routing_key_of
 
 DEAD_LETTERS_EXCHANGE = Exchange("procedura.dead-letters", type="topic", durable=True,
@@ -18,10 +19,10 @@ DEAD_LETTERS_QUEUE = "procedura.dead-letters"
 RETRY_EXCHANGE = Exchange("procedura.retry", type="topic", durable=True, delivery_mode=2)
 
 
-def dead_letters_queue() -> Queue:
+def dead_letters_queue(queue_type: str = "classic") -> Queue:
     """Every service's dead letters, routing key = the service's name."""
-    return Queue(DEAD_LETTERS_QUEUE, exchange=DEAD_LETTERS_EXCHANGE, routing_key="#",
-                 durable=True)
+    return typed(Queue(DEAD_LETTERS_QUEUE, exchange=DEAD_LETTERS_EXCHANGE, routing_key="#",
+                       durable=True), queue_type)
 
 
 def confirmed_connection(amqp_uri: str) -> Connection:
@@ -46,10 +47,10 @@ def publish_raw(connection: Connection, message, exchange, routing_key: str,
 
 
 def dead_letter(connection: Connection, message, *, service: str, queue: str, kind: str,
-                reason: str, attempts: int) -> str:
+                reason: str, attempts: int, queue_type: str = "classic") -> str:
     """Put `message` in `procedura.dead-letters`; returns the dead letter's id."""
     letter_id = str(uuid.uuid4())
-    dead_letters_queue()(connection.default_channel).declare()
+    dead_letters_queue(queue_type)(connection.default_channel).declare()
     delivery = message.delivery_info or {}
     headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith(PREFIX)}
     original_exchange = (message.headers or {}).get(PREFIX + "exchange")
