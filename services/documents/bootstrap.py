@@ -18,7 +18,7 @@ class DocumentControlConfig(DependencyProvider):
 
     def setup(self):
         settings = Settings.from_config(self.container.config)
-        self.chains = SigningChains.load(settings.signing_chains_file)
+        self.chains = SigningChains.load(settings.workflows_file)
         with open(settings.document_types_file, encoding="utf-8") as fh:
             types = yaml.safe_load(fh)
         self.types = DocumentTypes(types)
