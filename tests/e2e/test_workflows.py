@@ -8,6 +8,7 @@ import pytest
 
 from procedura_cli.client import ApiError, Client
 from procedura_cli.docgen import docx_bytes
+from tests.e2e.test_forms import docx_text, fetch
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
 from tests.testenv import eventually
 
@@ -103,6 +104,11 @@ def test_the_legal_offices_step_is_added_signed_and_put_back(login, po_workflow)
         ("verify", "done", "Verificat"), ("avizare-juridica", "done", "Avizat juridic"),
         ("approve", "done", "Aprobat")]
     assert [s["username"] for s in progress["steps"][1]["signed_by"]] == ["stefan.ionescu"]
+    form = docx_text(fetch(legal, f"/api/versions/{version_id}/forms/responsabili", "docx"))
+    rows = [line for line in form.splitlines() if "semnat electronic" in line]
+    assert [row.split(" | ")[1:3] for row in rows] == [
+        ["Elaborat", "George Matei"], ["Verificat", "Cristina Țăruș"],
+        ["Avizat juridic", "Ștefan Ionescu"], ["Aprobat", "Daniel Bălan"]]
 
 
 def test_a_committee_step_is_complete_with_two_of_its_three_endorsers(login, po_workflow,

@@ -166,3 +166,26 @@ def test_each_signature_of_a_step_is_published_and_the_next_step_is_awaited(uow,
     assert first.status_seq == verified.status_seq
     assert second.status_seq == passed.status_seq
     assert (passed.status, passed.awaiting.step) == (S.IN_APPROVAL, "approve")
+
+
+def test_the_list_of_responsible_people_follows_the_revisions_workflow(uow, clock):
+    from datetime import datetime, timezone
+
+    from services.gateway import forms
+
+    put(uow, [VERIFY, LEGAL, COMMITTEE, APPROVE])
+    version_id = draft(uow)
+    for who, action in ((AUTHOR, "submit"), (HEAD, "verify"),
+                        (LEGAL_HEAD, "avizare-juridica"), (ENDORSERS[0], "comisie"),
+                        (ENDORSERS[1], "comisie")):
+        sign(uow, clock, who, version_id, action)
+    progress = workflows.progress(uow, CHAINS, AUTHOR.username, version_id)
+    form = forms.responsabili(uow.documents.revision(version_id),
+                              uow.documents.signatures(version_id),
+                              {u.username: u for u in PEOPLE},
+                              datetime(2026, 3, 2, 12, tzinfo=timezone.utc),
+                              forms.workflow_operations(progress))
+    assert [(r[0], r[1], r[2]) for r in form.rows] == [
+        ("1", "Elaborat", "ana"), ("2", "Verificat", "sef.dj"),
+        ("3", "Avizat juridic", "sef.dju"), ("4", "Avizare comisie", "membru1"),
+        ("5", "Avizare comisie", "membru2"), ("6", "Aprobat", "")]
