@@ -104,6 +104,10 @@ def test_the_legal_offices_step_is_added_signed_and_put_back(login, po_workflow)
         ("verify", "done", "Verificat"), ("avizare-juridica", "done", "Avizat juridic"),
         ("approve", "done", "Aprobat")]
     assert [s["username"] for s in progress["steps"][1]["signed_by"]] == ["stefan.ionescu"]
+    signatures = legal.get(f"/api/versions/{version_id}/signatures")["items"]
+    assert [(s["step"], s["signed_label"] and s["signed_label"]["ro"]) for s in signatures] == [
+        ("submit", None), ("verify", "Verificat"), ("avizare-juridica", "Avizat juridic"),
+        ("approve", "Aprobat")]
     form = docx_text(fetch(legal, f"/api/versions/{version_id}/forms/responsabili", "docx"))
     rows = [line for line in form.splitlines() if "semnat electronic" in line]
     assert [row.split(" | ")[1:3] for row in rows] == [
