@@ -133,3 +133,21 @@ def test_a_committee_step_is_complete_with_two_of_its_three_endorsers(login, po_
     second = login("mihai.tudose").post(
         f"/api/versions/{version_id}/steps/comisie-monitorizare", {})
     assert second["status"] == "in_approval"
+
+
+@pytest.mark.parametrize("change,field", [
+    (lambda verify, approve: [verify, {**LEGAL, "role": "jurist"}, approve], "steps[1].role"),
+    (lambda verify, approve: [verify, {**LEGAL, "department": "DJX"}, approve],
+     "steps[1].department"),
+    (lambda verify, approve: [verify, approve, {**LEGAL, "id": "verify"}], "steps[2].id"),
+    (lambda verify, approve: [], "steps"),
+    (lambda verify, approve: [verify, {**LEGAL, "quorum": 0}, approve], "steps[1].quorum"),
+])
+def test_a_bad_workflow_is_refused_naming_the_field(login, change, field):
+    quality = login("elena.dumitrascu")
+    before = quality.get("/api/workflows/IL")
+    verify, approve = before["workflow"]["steps"]
+    with pytest.raises(ApiError) as refused:
+        put(quality, "IL", {"steps": change(verify, approve)})
+    assert (refused.value.status, refused.value.error["details"]["field"]) == (422, field)
+    assert quality.get("/api/workflows/IL")["version"] == before["version"]
