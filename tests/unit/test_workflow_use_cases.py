@@ -13,7 +13,7 @@ from services.contracts.models import RevisionStatus as S, Role, Signing
 from services.documents.use_cases import signing, workflows
 from tests.helpers import user
 from tests.unit.fakes import FakeClock, FakeDocumentsRepository, FakeUnitOfWork
-from tests.unit.test_documents_use_cases import CHAINS, TYPES, FakeVersioning, draft  # noqa: F401
+from tests.unit.test_documents_use_cases import CHAINS, TYPES, draft
 
 AUTHOR = user("DJ", Role.AUTHOR, name="ana")
 HEAD = user("DJ", Role.VERIFIER, name="sef.dj")
