@@ -1,4 +1,4 @@
-"""The documents service: the register, revisions and their signing chain, the organisation."""
+"""The documents service: the register, revisions and their workflows, the organisation."""
 from __future__ import annotations
 
 import json
@@ -20,6 +20,8 @@ from services.documents.adapters import audit
 from services.documents.use_cases import reading, revisions
 # not `organisation`: load_organisation's parameter of that name (its API) would hide it
 from services.documents.use_cases import organisation as organisation_loading
+# not `workflows`: the RPC of that name (services/documents/workflow_rpc.py)
+from services.documents.use_cases import workflows as workflow_cases
 # not `signing`: the transition RPC's parameter of that name (its API) would hide it
 from services.documents.use_cases import signing as signing_chain
 from services.documents.use_cases import register as register_handlers
@@ -30,13 +32,15 @@ from services.documents.processes import ProcessesAndRisks
 from services.documents.adapters.repository import Repository
 from services.documents.adapters.unit_of_work import PostgresUnitOfWork
 from services.documents.sso_access import SingleSignOn
+from services.documents.workflow_rpc import Workflows
 
 
 def _dump(model):
     return model.model_dump(mode="json")
 
 
-class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, SingleSignOn):
+class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, SingleSignOn,
+                       Workflows):
     name = "documents"
 
     health_beacon = HealthBeacon()
@@ -193,7 +197,8 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
         """submit, verify, opinion, endorse, approve or reject a revision."""
         return _dump(signing_chain.transition(
             self._uow(), self.control.chains, self.control.types, actor, UUID(version_id),
-            action, validate(Signing, signing), self.control.calendar.today()))
+            action, validate(Signing, signing), self.control.calendar.today(),
+            self.control.calendar.now()))
 
     @rpc(expected_exceptions=EXPECTED)
     def reviewed(self, actor: str, document_id: str, comment: str = "") -> dict:
@@ -204,11 +209,10 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
 
     @rpc(expected_exceptions=EXPECTED)
     def signatures(self, actor: str, version_id: str) -> list[dict]:
-        """Every step signed on a revision: who, function, when, decision, comment."""
-        with self.db.transaction() as cur:
-            repo = Repository(cur)
-            reading.readable_revision(repo, actor, UUID(version_id))
-            return [_dump(s) for s in repo.signatures(UUID(version_id))]
+        """Every step signed on a revision: who, function, when, decision, comment, and a
+        workflow step's signed label."""
+        return [_dump(s) for s in workflow_cases.signatures(
+            self._uow(), self.control.chains, actor, UUID(version_id))]
 
     @rpc(expected_exceptions=EXPECTED)
     def audit_trail(self, actor: str, document_id: str | None = None,
