@@ -114,6 +114,10 @@ class VersionStepCompleted(DocumentFacts):
     awaiting: Awaiting | None = None
     registry_number: str | None = None
     effective_date: date | None = None
+    # the event named after the step that publishes the same move (version_verified,
+    # version_endorsed, version_approved); None when this event alone says it (a step of
+    # a workflow's own, or an approval with a step after it): follow the move here then
+    transition_event: str | None = None
 
 
 class ReviewDue(DocumentFacts):

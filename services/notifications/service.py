@@ -90,10 +90,15 @@ class NotificationsService:
         return added
 
     @event_handler("documents", "version_step_completed")
-    def on_step_signed(self, payload: dict) -> None:
-        """A signature of a workflow step: nobody new is told; a committee member who
-        signed before the quorum is not reminded of the step's deadline."""
-        step_deadlines.step_signed(self._uow(), events.parse(payload).data)
+    def on_step_signed(self, payload: dict) -> int:
+        """A signature of a workflow step. A committee member who signed before the
+        quorum is not reminded of the step's deadline; a step with no event of its own
+        that moves the revision on tells its next signers (the others' named events do)."""
+        data = events.parse(payload).data
+        step_deadlines.step_signed(self._uow(), data)
+        if data.status is not None and data.transition_event is None:
+            return self._notify(payload)
+        return 0
 
     @event_handler("documents", "document_updated")
     def on_document_updated(self, payload: dict) -> dict:

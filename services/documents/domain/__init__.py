@@ -120,11 +120,8 @@ class SigningChains:
         return Chain.of(self.workflow_for(doc_type))
 
 
-# a step of a workflow's own (not verify, endorse or approve) that passes the revision on
-# to a next step is published as an endorsement ("avizare"): the nearest published event
-# whose subscribers follow the revision's status and tell its next signers; the event
-# version_step_completed names the step (docs/adr/0007-workflows-as-data.md)
-PASSED_ON_EVENT = "version_endorsed"
+# approval is the last step's (whatever its id): an `approve` step with a step after it
+# passes the revision on like a step of a workflow's own, with no event of its own
 APPROVED_EVENT = signing.APPROVE.event
 
 
@@ -132,7 +129,10 @@ APPROVED_EVENT = signing.APPROVE.event
 class Transition:
     action: str
     new_status: RevisionStatus
-    event: str | None              # None: the step waits for more signatures
+    # the event named after the step (version_verified …); None: it has none, because the
+    # step waits for more signatures or is passed on by a step of a workflow's own, which
+    # version_step_completed publishes with the revision's move (docs/adr/0007)
+    event: str | None
     decision: str
     step: Step | None = None       # the step signed (None: submission, an opinion)
     next_step: str | None = None   # the step the revision waits for afterwards
@@ -212,7 +212,7 @@ def decide(chain: Chain, user: User, action: str, document: Document,
     following = chain.next_step(step)
     if following is None:
         return Transition(action, S.APPROVED, APPROVED_EVENT, "favourable", step, None, count)
-    event = step.event if step.event not in (None, APPROVED_EVENT) else PASSED_ON_EVENT
+    event = step.event if step.event != APPROVED_EVENT else None
     return Transition(action, following.status, event, "favourable", step,
                       following.action, count)
 

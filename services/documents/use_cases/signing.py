@@ -39,11 +39,11 @@ def transition(uow: UnitOfWork, chains: domain.SigningChains, types: domain.Docu
             repo.sign(version_id, step.action, step.decision, user, signing.comment)
             if action == "submit":
                 repo.start_chain(version_id, workflow.version)
+        awaiting = _awaiting(chain.step(step.next_step) if step.next_step else None,
+                             revision.document, now or datetime.now(timezone.utc))
         if step.step is not None and action != "reject":
-            _step_signed(uow, revision, step, user)
+            _step_signed(uow, revision, step, user, awaiting)
         if step.complete:
-            awaiting = _awaiting(chain.step(step.next_step) if step.next_step else None,
-                                 revision.document, now or datetime.now(timezone.utc))
             _decided(uow, types, revision, step, user, signing, today, awaiting)
         else:   # a committee's step waits for more of its signers
             uow.audit.append(user.username, "step_signed", revision.document.id, version_id,
@@ -72,10 +72,14 @@ def _opinion(uow: UnitOfWork, chain: domain.Chain, user: User, revision: Revisio
 
 
 def _step_signed(uow: UnitOfWork, revision: Revision, step: domain.Transition,
-                 user: User) -> None:
+                 user: User, awaiting: events.Awaiting | None) -> None:
     """version_step_completed: one signature of a step, and whether its quorum is reached
-    (the revision's status_seq as it is once the step has moved it)."""
+    (the revision's status_seq as it is once the step has moved it); a step that moves
+    the revision says where to, so a step with no event of its own can be followed."""
     signed = step.step
+    moved = dict(status=step.new_status, previous_status=revision.status,
+                 author=revision.author, current_step=step.next_step,
+                 awaiting=awaiting, transition_event=step.event) if step.complete else {}
     uow.outbox.record(events.VersionStepCompletedEvent(
         subject=revision.document.id, data=events.VersionStepCompleted(
             **_facts(revision.document), version_id=revision.version_id,
@@ -84,7 +88,7 @@ def _step_signed(uow: UnitOfWork, revision: Revision, step: domain.Transition,
             signer_function=user.function,
             decision="favourable" if signed.opinions else "signed", quorum=signed.quorum,
             signatures=step.signatures, quorum_reached=step.complete,
-            status_seq=revision.status_seq + (1 if step.complete else 0))))
+            status_seq=revision.status_seq + (1 if step.complete else 0), **moved)))
 
 
 def _awaiting(step: domain.Step | None, document: Document,
@@ -218,16 +222,21 @@ def _bring_into_force(uow: UnitOfWork, version_id: UUID, user: User | None,
 
 
 def _move(uow: UnitOfWork, document: Document, revision: Revision, status: RevisionStatus,
-          event_type: str, user: User | None, comment: str, current_step: str | None = None,
-          awaiting: events.Awaiting | None = None, **extra) -> None:
+          event_type: str | None, user: User | None, comment: str,
+          current_step: str | None = None, awaiting: events.Awaiting | None = None,
+          **extra) -> None:
     """Change a revision's status (and the step it waits for, `awaiting` its signers)
-    and record the event in the same transaction."""
+    and record the event in the same transaction (`event_type` None: a step with no
+    event of its own, whose version_step_completed says where the revision went)."""
     seq = uow.documents.set_status(revision.version_id, status, current_step)
-    uow.audit.append(user.username if user else "system", event_type, document.id,
+    uow.audit.append(user.username if user else "system",
+                     event_type or "version_step_completed", document.id,
                      revision.version_id, {"from": revision.status.value, "to": status.value,
                                            "comment": comment,
                                            **({"step": current_step} if current_step else {}),
                                            **{k: str(v) for k, v in extra.items()}})
+    if event_type is None:
+        return
     uow.outbox.record(events.ALL_EVENTS[event_type](
         subject=document.id, data=events.RevisionTransitioned(
             **_facts(document), version_id=revision.version_id, edition=revision.edition,

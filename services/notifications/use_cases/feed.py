@@ -62,7 +62,9 @@ def notify(uow: UnitOfWork, settings: NotificationSettings, event: events.Envelo
                            [(u, told.get(u.username)) for u in users])
         elif event.type in CLOSING_EVENTS:
             acks.close_list(event.data.version_id)
-        if isinstance(event.data, events.RevisionTransitioned):
+        if isinstance(event.data, events.RevisionTransitioned) or (
+                isinstance(event.data, events.VersionStepCompleted)
+                and event.data.status is not None):
             # the step the revision waits in now, with its deadline, or none any more
             uow.deadlines.follow(event.data, deadlines.of_transition(
                 event.data, settings.timezone, settings.holidays))
