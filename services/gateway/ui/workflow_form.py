@@ -26,9 +26,9 @@ FIELD_MESSAGES = {
     "department": N_("Choose the owner department, any department or a department of the "
                      "organisation."),
     "opinions": N_("Tick the box or leave it empty."),
-    "quorum": N_("The quorum is a whole number, at least 1."),
-    "deadline_working_days": N_("The deadline is a whole number of working days, at least "
-                                "1, or empty."),
+    "quorum": N_("The quorum is a whole number from 1 to 50."),
+    "deadline_working_days": N_("The deadline is a whole number of working days from 1 to "
+                                "365, or empty."),
     "steps": N_("A workflow has at least one step, each with its own id."),
     "author_may_sign": N_("Tick the box or leave it empty."),
 }
