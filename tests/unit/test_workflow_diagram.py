@@ -350,4 +350,6 @@ def test_the_document_page_draws_the_revision_under_the_definition_it_started_wi
     assert shown["progress"]["current_step"] == "avizare-juridica"
     assert "termen: 5 zile lucrătoare" in shown["wide"]
     assert 'class="step step-current" data-step="avizare-juridica"' in shown["narrow"]
+    wide = boxes(shown["wide"])   # two boxes a row in the half page beside the register
+    assert len({g.find(f"{SVG}rect").get("y") for g in wide.values()}) == 2
     assert web_workflows.revision_progress(d, READER, None, "ro") is None

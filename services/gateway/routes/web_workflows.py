@@ -22,10 +22,11 @@ DOC_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 MAX_COMMENT = 500
 
 
-def diagrams(workflow: dict, progress: dict | None, locale: str) -> dict[str, Markup]:
-    """The diagram on one row (a wide screen) and one step under the other (a phone);
-    the page's CSS shows one of them."""
-    return {"wide": Markup(workflow_svg(workflow, progress, locale)),
+def diagrams(workflow: dict, progress: dict | None, locale: str,
+             per_row: int | None = None) -> dict[str, Markup]:
+    """The diagram for a wide screen (one row, or rows of `per_row` boxes) and one step
+    under the other for a phone; the page's CSS shows one of them."""
+    return {"wide": Markup(workflow_svg(workflow, progress, locale, per_row)),
             "narrow": Markup(workflow_svg(workflow, progress, locale, per_row=1))}
 
 
@@ -41,7 +42,8 @@ def revision_progress(deps, user: User, shown: dict | None, locale: str) -> dict
     definition = next((w["workflow"] for w in deps.documents.workflow_history(
         user.username, progress["type"]) if w["version"] == progress.get("workflow_version")),
         {"steps": progress["steps"]})
-    return {"progress": progress, **diagrams(definition, progress, locale)}
+    # two boxes a row: the diagram sits in half the page's width, beside the register
+    return {"progress": progress, **diagrams(definition, progress, locale, per_row=2)}
 
 
 @router.page("GET", "/workflows")
