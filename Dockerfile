@@ -65,7 +65,7 @@ RUN groupadd --system --gid 10001 procedura \
 COPY --from=build /opt/procedura /opt/procedura
 COPY --from=build /opt/libmagic /opt/libmagic
 COPY --from=build /opt/pgclient /opt/pgclient
-# the settings and the signing chains (config/signing-chains.yaml; PROCEDURA_SIGNING_CHAINS)
+# the settings and the default workflows (config/workflows.yaml; PROCEDURA_WORKFLOWS)
 COPY config/ /app/config/
 # HOME and TIKA_LOG_PATH: the only writable place is /tmp (an emptyDir on Kubernetes,
 # where the root filesystem is read-only); the tika client writes tika.log at import.

@@ -145,7 +145,7 @@ class Settings(_Section):
     outbox_poll_seconds: float = 0.5
     delivery: DeliverySettings = DeliverySettings()
     rpc_timeout_seconds: float = Field(default=60, gt=0)
-    signing_chains_file: str = "config/signing-chains.yaml"
+    workflows_file: str = "config/workflows.yaml"   # the workflows Procedura ships
     document_types_file: str = "config/document-types.yaml"
     timezone: str = "Europe/Bucharest"
     health_dir: str = "/tmp"   # where each process leaves its health beacon

@@ -46,6 +46,8 @@ class RevisionStatus(str, Enum):
     IN_VERIFICATION = "in_verification"
     IN_ENDORSEMENT = "in_endorsement"
     IN_APPROVAL = "in_approval"
+    # a step of the workflow that is not one of the vocabulary's (Revision.current_step)
+    IN_REVIEW = "in_review"
     APPROVED = "approved"
     IN_FORCE = "in_force"
     SUPERSEDED = "superseded"
@@ -250,6 +252,11 @@ class Revision(Model):
     created_at: datetime
     archived_at: datetime | None = None
     disposed_at: datetime | None = None
+    # the step of its workflow it waits for (None: it waits for none)
+    current_step: str | None = None
+    # the version of its type's workflow it was submitted under (None: before any
+    # submission since workflows were versioned; it follows version 1)
+    workflow_version: int | None = None
 
 
 class ChangeNote(Model):

@@ -1,14 +1,14 @@
 """The words of the signing chain, in one place: its steps and the other actions on a
 revision, with the status each step waits in, the event it emits and its labels.
 
-config/signing-chains.yaml is the policy (who signs each step, whether the signer must
-belong to the owner department, whether departments give opinions meanwhile, which
-steps each document type has); this module is the vocabulary (what the steps and
+The workflows (services/contracts/workflows.py: config/workflows.yaml ships the
+defaults, the quality office changes them) are the policy: which steps each document
+type has, who signs each and how; this module is the vocabulary (what the steps and
 actions are called in the REST API, the events, the statuses, the web interface and the
 forms). Every service and the gateway take their lists from here: the actions of the
 REST API, the statuses search calls "work", who is told a revision waits, the labels
-of the web pages. To add a step: a Term here, its status in RevisionStatus and its
-event in contracts/events.py, then the step in the YAML file.
+of the web pages. The three steps named here (verify, endorse, approve) wait in their
+own status and emit their own event; a workflow's other steps wait in `in_review`.
 
 Plain Python over the contracts' models: no nameko, no I/O at import.
 """
@@ -22,8 +22,8 @@ import yaml
 
 from services.contracts.models import RevisionStatus, Role
 
-# the policy file the settings name by default (Settings.signing_chains_file)
-CHAINS_FILE = Path(__file__).resolve().parents[2] / "config" / "signing-chains.yaml"
+# the workflows Procedura ships (Settings.workflows_file)
+CHAINS_FILE = Path(__file__).resolve().parents[2] / "config" / "workflows.yaml"
 
 # the labels a term may have: `action` (its button), `status` (the status a step waits
 # in), `signed` (the line of a signature: "Verified by"), `audit` (its entry in the
@@ -92,8 +92,8 @@ WITHDRAW = Term(
     labels=_labels(action=("Withdraw", "Retrage"), signed=("Withdrawn by", "Retras de"),
                    audit=("withdrawn", "retragere")))
 
-# the steps a chain may have, in the order they are signed (a chain takes some of them,
-# in this order: config/signing-chains.yaml `chains`)
+# the steps the vocabulary names, in the order today's chains sign them (a workflow
+# takes any of them, and steps of its own: config/workflows.yaml)
 STEPS: tuple[Term, ...] = (VERIFY, ENDORSE, APPROVE)
 # the actions on a revision that are not steps: the author submits; a department on the
 # distribution list gives an opinion; a signer rejects; the quality office withdraws
@@ -106,8 +106,10 @@ ACTIONS: tuple[str, ...] = ("submit", "verify", "opinion", "endorse", "approve",
 
 STEP_EVENTS: dict[str, str] = {term.action: term.event for term in STEPS}
 STEP_EVENT_TYPES: tuple[str, ...] = tuple(term.event for term in STEPS)
-# the statuses a revision waits in for a signature
-WAITING_STATUSES: tuple[RevisionStatus, ...] = tuple(term.status for term in STEPS)
+# the statuses a revision waits in for a signature (in_review: a step of a workflow
+# that is not one of the vocabulary's)
+WAITING_STATUSES: tuple[RevisionStatus, ...] = (
+    *(term.status for term in STEPS), RevisionStatus.IN_REVIEW)
 # the statuses of a revision on its way to coming into force (search's `scope=work`)
 WORK_STATUSES: tuple[RevisionStatus, ...] = (
     RevisionStatus.DRAFT, *WAITING_STATUSES, RevisionStatus.APPROVED)
@@ -127,7 +129,7 @@ def term_for_status(status: RevisionStatus | str | None) -> Term | None:
 
 @dataclass(frozen=True)
 class StepPolicy:
-    """A step as config/signing-chains.yaml sets it: who signs it and how."""
+    """A step of the vocabulary as the default workflow sets it: who signs it and how."""
     action: str               # a step of the vocabulary: verify, endorse, approve
     status: RevisionStatus    # the status a revision has while this step is pending
     role: Role                # the role that signs it
@@ -145,7 +147,8 @@ class StepPolicy:
 
 
 def step_policies(config: dict) -> dict[str, StepPolicy]:
-    """The `steps:` of a signing-chains configuration (already parsed), by action.
+    """The `steps:` of a signing-chains configuration (already parsed: {action: {status,
+    role, own_department, opinions}}), by action.
     A step the vocabulary lacks, or one waiting in another status than the vocabulary
     says, is refused: its labels, events and inbox would be missing."""
     unknown = set(config["steps"]) - set(STEP_EVENTS)
@@ -168,9 +171,28 @@ def read_config(path: str | Path) -> dict:
         return yaml.safe_load(fh)
 
 
+def workflow_steps(config: dict) -> dict:
+    """The vocabulary's steps of a workflows configuration (config/workflows.yaml, parsed)
+    as step_policies reads them: as the `default` workflow sets them, then as the first
+    other type that has one does."""
+    steps: dict[str, dict] = {}
+    workflows = config["workflows"]
+    for workflow in (workflows["default"], *workflows.values()):
+        for spec in workflow["steps"]:
+            term = _BY_ACTION.get(spec["id"])
+            if term not in STEPS or spec["id"] in steps:
+                continue
+            steps[spec["id"]] = {"status": term.status.value, "role": spec["role"],
+                                 "own_department": spec.get("department", "owner") == "owner",
+                                 "opinions": bool(spec.get("opinions", False))}
+    return {"steps": {term.action: steps[term.action] for term in STEPS
+                      if term.action in steps}}
+
+
 def load_steps(path: str | Path) -> tuple[StepPolicy, ...]:
-    """The steps of config/signing-chains.yaml (or the file at `path`), as written."""
-    return tuple(step_policies(read_config(path)).values())
+    """The vocabulary's steps of config/workflows.yaml (or the file at `path`), in the
+    vocabulary's order."""
+    return tuple(step_policies(workflow_steps(read_config(path))).values())
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,6 @@
 """The documents service's providers beyond the shared ones: they wire the settings and
-the adapters (the YAML of signing chains and document types, the clock, the directory)."""
+the adapters (the YAML of the default workflows and document types, the clock, the
+directory)."""
 from __future__ import annotations
 
 import yaml
@@ -13,12 +14,12 @@ from services.documents.domain.register import Retention
 
 
 class DocumentControlConfig(DependencyProvider):
-    """The signing chains and document types (read once from their YAML files) and
-    the calendar."""
+    """The workflows Procedura ships and the document types (read once from their YAML
+    files) and the calendar."""
 
     def setup(self):
         settings = Settings.from_config(self.container.config)
-        self.chains = SigningChains.load(settings.signing_chains_file)
+        self.chains = SigningChains.load(settings.workflows_file)
         with open(settings.document_types_file, encoding="utf-8") as fh:
             types = yaml.safe_load(fh)
         self.types = DocumentTypes(types)

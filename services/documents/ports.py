@@ -11,6 +11,7 @@ from uuid import UUID
 
 from services.contracts.events import Envelope
 from services.contracts.models import Document, Revision, RevisionStatus, Signature, User
+from services.contracts.workflows import StoredWorkflow, Workflow
 
 
 class Clock(Protocol):
@@ -34,6 +35,10 @@ class DocumentsRepository(Protocol):
     def user(self, username: str) -> User: ...
 
     def missing_departments(self, codes: list[str]) -> list[str]: ...
+
+    def staff(self, departments: list[str] | None, roles: list[str] | None) -> list[User]: ...
+
+    def users(self, usernames: list[str]) -> list[User]: ...
 
     def insert_document(self, document_id: UUID, new, actor: str,
                         retention_class: str | None = None) -> None: ...
@@ -72,7 +77,8 @@ class DocumentsRepository(Protocol):
 
     def all_revisions(self) -> list[Revision]: ...
 
-    def set_status(self, version_id: UUID, status: RevisionStatus) -> int: ...
+    def set_status(self, version_id: UUID, status: RevisionStatus,
+                   current_step: str | None = None) -> int: ...
 
     def next_registry_number(self, year: int) -> int: ...
 
@@ -91,6 +97,17 @@ class DocumentsRepository(Protocol):
 
     def sign(self, version_id: UUID, step: str, decision: str, user: User,
              comment: str) -> None: ...
+
+    # the workflows of the document types and the version a revision follows
+    def workflow(self, doc_type: str, version: int | None = None,
+                 lock: bool = False) -> StoredWorkflow | None: ...
+
+    def workflow_history(self, doc_type: str) -> list[StoredWorkflow]: ...
+
+    def save_workflow(self, doc_type: str, version: int, workflow: Workflow,
+                      changed_by: str, comment: str) -> None: ...
+
+    def start_chain(self, version_id: UUID, workflow_version: int) -> None: ...
 
 
 class UnitOfWork(Protocol):

@@ -1,4 +1,4 @@
-"""The documents service: the register, revisions and their signing chain, the organisation."""
+"""The documents service: the register, revisions and their workflows, the organisation."""
 from __future__ import annotations
 
 import json
@@ -28,13 +28,15 @@ from services.documents.processes import ProcessesAndRisks
 from services.documents.adapters.repository import Repository
 from services.documents.adapters.unit_of_work import PostgresUnitOfWork
 from services.documents.sso_access import SingleSignOn
+from services.documents.workflow_rpc import Workflows
 
 
 def _dump(model):
     return model.model_dump(mode="json")
 
 
-class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, SingleSignOn):
+class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, SingleSignOn,
+                       Workflows):
     name = "documents"
 
     health_beacon = HealthBeacon()

@@ -25,7 +25,7 @@ class SigningStepsProvider(DependencyProvider):
 
     def setup(self):
         self.steps = load_steps(Settings.from_config(self.container.config)
-                                .signing_chains_file)
+                                .workflows_file)
 
     def get_dependency(self, worker_ctx):
         return self.steps

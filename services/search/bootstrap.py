@@ -14,7 +14,7 @@ class IndexProvider(DependencyProvider):
         settings = Settings.from_config(self.container.config)
         self.index = VersionIndex(settings.elasticsearch_url, settings.search_index,
                                   settings.search_shards, settings.search_replicas,
-                                  load_steps(settings.signing_chains_file))
+                                  load_steps(settings.workflows_file))
 
     def start(self):
         self.index.ensure()

@@ -11,6 +11,7 @@ from uuid import UUID
 from services.contracts.errors import Conflict, Forbidden, NotFound
 from services.contracts.events import Envelope
 from services.contracts.models import Document, Revision, RevisionStatus, Signature, User
+from services.contracts.workflows import StoredWorkflow, Workflow
 from services.documents.adapters.repository import no_version
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -42,6 +43,7 @@ class FakeDocumentsRepository:
         self.signed: list[tuple[UUID, str, Signature]] = []   # version, department, signature
         self.counters: dict[int, int] = {}
         self.ticks = 0
+        self.saved_workflows: dict[tuple[str, int], StoredWorkflow] = {}
 
     def _tick(self) -> datetime:
         self.ticks += 1
@@ -54,6 +56,14 @@ class FakeDocumentsRepository:
 
     def missing_departments(self, codes: list[str]) -> list[str]:
         return sorted(set(codes) - self.departments)
+
+    def staff(self, departments: list[str] | None, roles: list[str] | None) -> list[User]:
+        return [u for _, u in sorted(self.people.items())
+                if (departments is None or u.department in departments)
+                and (roles is None or any(r.value in roles for r in u.roles))]
+
+    def users(self, usernames: list[str]) -> list[User]:
+        return [u for name, u in sorted(self.people.items()) if name in usernames]
 
     def insert_document(self, document_id: UUID, new, actor: str,
                         retention_class: str | None = None) -> None:
@@ -144,9 +154,11 @@ class FakeDocumentsRepository:
     def all_revisions(self) -> list[Revision]:
         return [self.revision(v) for v in self.versions]
 
-    def set_status(self, version_id: UUID, status: RevisionStatus) -> int:
+    def set_status(self, version_id: UUID, status: RevisionStatus,
+                   current_step: str | None = None) -> int:
         fields = self.versions[version_id]
         fields["status"] = status
+        fields["current_step"] = current_step
         fields["status_seq"] += 1
         return fields["status_seq"]
 
@@ -193,6 +205,25 @@ class FakeDocumentsRepository:
         self.signed.append((version_id, user.department, Signature(
             step=step, decision=decision, signer=user.username, function=user.function,
             comment=comment, signed_at=self._tick())))
+
+    def workflow(self, doc_type: str, version: int | None = None,
+                 lock: bool = False) -> StoredWorkflow | None:
+        versions = [v for t, v in self.saved_workflows if t == doc_type
+                    and (version is None or v == version)]
+        return self.saved_workflows[doc_type, max(versions)] if versions else None
+
+    def workflow_history(self, doc_type: str) -> list[StoredWorkflow]:
+        return sorted((w for (t, _), w in self.saved_workflows.items() if t == doc_type),
+                      key=lambda w: w.version, reverse=True)
+
+    def save_workflow(self, doc_type: str, version: int, workflow: Workflow,
+                      changed_by: str, comment: str) -> None:
+        self.saved_workflows.setdefault((doc_type, version), StoredWorkflow(
+            type=doc_type, version=version, workflow=workflow, changed_by=changed_by,
+            changed_at=self._tick(), comment=comment))
+
+    def start_chain(self, version_id: UUID, workflow_version: int) -> None:
+        self.versions[version_id]["workflow_version"] = workflow_version
 
 
 class FakeAuditTrail:

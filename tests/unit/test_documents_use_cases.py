@@ -22,7 +22,7 @@ from tests.helpers import user
 from tests.unit.fakes import FakeClock, FakeDocumentsRepository, FakeUnitOfWork
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
-CHAINS = SigningChains(yaml.safe_load((CONFIG / "signing-chains.yaml").read_text()))
+CHAINS = SigningChains(yaml.safe_load((CONFIG / "workflows.yaml").read_text()))
 TYPES = DocumentTypes(yaml.safe_load((CONFIG / "document-types.yaml").read_text()))
 
 AUTHOR = user("DJ", Role.AUTHOR, name="ana")

@@ -13,7 +13,7 @@ from services.contracts.errors import InvalidInput
 from tests.helpers import document, user
 
 CHAINS = SigningChains(yaml.safe_load(
-    (Path(__file__).resolve().parents[2] / "config" / "signing-chains.yaml").read_text()))
+    (Path(__file__).resolve().parents[2] / "config" / "workflows.yaml").read_text()))
 DEFAULT_CHAIN = CHAINS.for_type("PO")
 
 
@@ -166,11 +166,12 @@ def test_codes_that_break_the_pattern_are_refused_naming_it(doc_type, code, depa
 # --- the signing inbox: who is waited for ---------------------------------------------
 
 def test_the_inbox_waits_for_the_signer_of_the_step_and_opinions_of_distribution_heads():
-    chains = SigningChains({"steps": {
-        "verify": {"status": "in_verification", "role": "verifier", "own_department": True},
-        "endorse": {"status": "in_endorsement", "role": "endorser", "opinions": True},
-        "approve": {"status": "in_approval", "role": "approver"}},
-        "chains": {"default": ["verify", "endorse", "approve"]}})
+    labels = {"ro": "Pas", "en": "Step"}
+    chains = SigningChains({"workflows": {"default": {"steps": [
+        {"id": "verify", "label": labels, "role": "verifier", "department": "owner"},
+        {"id": "endorse", "label": labels, "role": "endorser", "department": "any",
+         "opinions": True},
+        {"id": "approve", "label": labels, "role": "approver", "department": "any"}]}}})
     chain = chains.for_type("PO")
     doc = document(code="PO-RP-02", title="Petiții", owner_department="RP",
                    distribution=["RP", "DJ"], status="in_verification",

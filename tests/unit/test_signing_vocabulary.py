@@ -25,12 +25,12 @@ ROMANIAN = {
 def test_every_step_of_the_policy_file_has_a_term():
     config = signing.read_config(signing.CHAINS_FILE)
     steps = signing.load_steps(signing.CHAINS_FILE)
-    assert [s.action for s in steps] == list(config["steps"])
+    assert [s.action for s in steps] == [s["id"] for s in config["workflows"]["default"]["steps"]]
     for step in steps:
         assert signing.term_for_action(step.action) in signing.STEPS
         assert step.status == signing.term_for_action(step.action).status
-    for chain in config["chains"].values():
-        assert set(chain) <= set(signing.STEP_EVENTS)
+    for workflow in config["workflows"].values():
+        assert {s["id"] for s in workflow["steps"]} <= set(signing.STEP_EVENTS)
 
 
 def test_every_event_of_a_term_is_a_published_event_and_every_status_a_revision_status():
@@ -54,9 +54,9 @@ def test_the_lists_derived_from_the_steps():
     assert signing.STEP_EVENT_TYPES == ("version_verified", "version_endorsed",
                                         "version_approved")
     assert [s.value for s in signing.WAITING_STATUSES] == [
-        "in_verification", "in_endorsement", "in_approval"]
+        "in_verification", "in_endorsement", "in_approval", "in_review"]
     assert [s.value for s in signing.WORK_STATUSES] == [
-        "draft", "in_verification", "in_endorsement", "in_approval", "approved"]
+        "draft", "in_verification", "in_endorsement", "in_approval", "in_review", "approved"]
     assert signing.term_for_status("in_endorsement") is signing.ENDORSE
     assert signing.term_for_status(RevisionStatus.IN_FORCE) is None
     assert signing.term_for_action("opinion") is signing.OPINION

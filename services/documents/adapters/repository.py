@@ -11,6 +11,7 @@ from psycopg2.extras import Json
 from services.contracts.errors import Conflict, NotFound
 from services.contracts.models import (
     Document, DocumentLink, Revision, RevisionStatus, Signature, User)
+from services.documents.adapters.workflow_repository import WorkflowRepository
 
 _DOCUMENT = """
     SELECT d.*, COALESCE(r.status, 'draft') AS status
@@ -18,7 +19,7 @@ _DOCUMENT = """
 """
 
 
-class Repository:
+class Repository(WorkflowRepository):
     """Domain verbs over one transaction's cursor."""
 
     def __init__(self, cur):
@@ -216,10 +217,13 @@ class Repository:
                             ORDER BY document_id, edition DESC, revision DESC""")
         return [_revision(row, documents[row["document_id"]]) for row in self.cur.fetchall()]
 
-    def set_status(self, version_id: UUID, status: RevisionStatus) -> int:
-        self.cur.execute("""UPDATE revisions SET status = %s, status_seq = status_seq + 1
+    def set_status(self, version_id: UUID, status: RevisionStatus,
+                   current_step: str | None = None) -> int:
+        """The revision's new status, and the step of its workflow it waits for now."""
+        self.cur.execute("""UPDATE revisions SET status = %s, current_step = %s,
+                                   status_seq = status_seq + 1
                             WHERE version_id = %s RETURNING status_seq""",
-                         (status.value, version_id))
+                         (status.value, current_step, version_id))
         return self.cur.fetchone()["status_seq"]
 
     def next_registry_number(self, year: int) -> int:

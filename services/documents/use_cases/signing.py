@@ -14,47 +14,73 @@ from services.contracts.signing import WAITING_STATUSES
 from services.documents import domain
 from services.documents.ports import UnitOfWork
 from services.documents.use_cases.reading import readable_document, readable_revision
+from services.documents.use_cases.workflows import chain_of, signers_of
 
 
 def transition(uow: UnitOfWork, chains: domain.SigningChains, types: domain.DocumentTypes,
                actor: str, version_id: UUID, action: str, signing: Signing,
                today: date) -> Revision:
-    """One step of the signing chain; approval registers the revision and, when its
-    effective date has come, brings it into force."""
+    """One action on a revision in its workflow (submit, a step's signature, an opinion,
+    reject); the last step's completion registers the revision and, when its effective
+    date has come, brings it into force. `chains`: the workflows Procedura ships."""
     with uow:
         repo = uow.documents
         user, revision = readable_revision(repo, actor, version_id, lock=True)
-        document = revision.document
-        chain = chains.for_type(document.type.value)
+        chain, workflow = chain_of(repo, chains, revision)
         if action == "opinion":
-            if signing.favourable is None:
-                raise InvalidInput("an opinion says whether it is favourable",
-                                   {"field": "favourable"})
-            step = domain.decide_opinion(chain, user, document, revision.status,
-                                         revision.author, signing.favourable,
-                                         repo.opinions_this_round(version_id))
-            repo.sign(version_id, "opinion",
-                      "favourable" if signing.favourable else "unfavourable", user,
-                      signing.comment)
+            step = _opinion(uow, chain, user, revision, signing)
             if step is None:
-                uow.audit.append(user.username, "opinion", document.id, version_id,
-                                 {"decision": "favourable", "comment": signing.comment})
                 return repo.revision(version_id)
         else:
-            step = domain.decide(chain, user, action, document, revision.status,
-                                 revision.author)
+            step = domain.decide(chain, user, action, revision.document, revision.status,
+                                 revision.author, revision.current_step,
+                                 signers_of(repo.signatures(version_id), action))
             repo.sign(version_id, step.action, step.decision, user, signing.comment)
-        registration = {}
-        if step.new_status == RevisionStatus.APPROVED:
-            effective = domain.effective_date(signing.effective_date, today)
-            number = domain.registry_number(repo.next_registry_number(today.year), today.year)
-            repo.register_approval(version_id, number, today, effective)
-            registration = {"registry_number": number, "effective_date": effective}
-        _move(uow, document, revision, step.new_status, step.event, user,
-              signing.comment, **registration)
-        if registration and registration["effective_date"] <= today:
-            _bring_into_force(uow, version_id, user, types)
+            if action == "submit":
+                repo.start_chain(version_id, workflow.version)
+        if step.complete:
+            _decided(uow, types, revision, step, user, signing, today)
+        else:   # a committee's step waits for more of its signers
+            uow.audit.append(user.username, "step_signed", revision.document.id, version_id,
+                             {"step": step.action, "signatures": step.signatures,
+                              "quorum": step.step.quorum, "comment": signing.comment})
         return repo.revision(version_id)
+
+
+def _opinion(uow: UnitOfWork, chain: domain.Chain, user: User, revision: Revision,
+             signing: Signing) -> domain.Transition | None:
+    """A distribution department's opinion: recorded; an unfavourable one is the
+    transition back to draft it causes (None: a favourable one)."""
+    repo, version_id = uow.documents, revision.version_id
+    if signing.favourable is None:
+        raise InvalidInput("an opinion says whether it is favourable",
+                           {"field": "favourable"})
+    step = domain.decide_opinion(chain, user, revision.document, revision.status,
+                                 revision.author, signing.favourable,
+                                 repo.opinions_this_round(version_id), revision.current_step)
+    repo.sign(version_id, "opinion", "favourable" if signing.favourable else "unfavourable",
+              user, signing.comment)
+    if step is None:
+        uow.audit.append(user.username, "opinion", revision.document.id, version_id,
+                         {"decision": "favourable", "comment": signing.comment})
+    return step
+
+
+def _decided(uow: UnitOfWork, types: domain.DocumentTypes, revision: Revision,
+             step: domain.Transition, user: User, signing: Signing, today: date) -> None:
+    """The revision moves as `step` says; approval registers it (and brings it into
+    force when its effective date has come)."""
+    repo, version_id = uow.documents, revision.version_id
+    registration = {}
+    if step.new_status == RevisionStatus.APPROVED:
+        effective = domain.effective_date(signing.effective_date, today)
+        number = domain.registry_number(repo.next_registry_number(today.year), today.year)
+        repo.register_approval(version_id, number, today, effective)
+        registration = {"registry_number": number, "effective_date": effective}
+    _move(uow, revision.document, revision, step.new_status, step.event, user,
+          signing.comment, current_step=step.next_step, **registration)
+    if registration and registration["effective_date"] <= today:
+        _bring_into_force(uow, version_id, user, types)
 
 
 def signing_inbox(uow: UnitOfWork, chains: domain.SigningChains,
@@ -68,8 +94,12 @@ def signing_inbox(uow: UnitOfWork, chains: domain.SigningChains,
             document = revision.document
             if revision.status not in WAITING_STATUSES or not may_read(user, document):
                 continue
-            actions = domain.waiting_for(chains.for_type(document.type.value), user, document,
-                                         revision.status, revision.author)
+            chain, _ = chain_of(repo, chains, revision)
+            step = chain.waiting_in(revision.status, revision.current_step)
+            signed = signers_of(repo.signatures(revision.version_id), step.action) \
+                if step else set()
+            actions = domain.waiting_for(chain, user, document, revision.status,
+                                         revision.author, revision.current_step, signed)
             if "opinion" in actions and user.department in repo.opinions_this_round(
                     revision.version_id):
                 actions.remove("opinion")
@@ -145,12 +175,15 @@ def _bring_into_force(uow: UnitOfWork, version_id: UUID, user: User | None,
 
 
 def _move(uow: UnitOfWork, document: Document, revision: Revision, status: RevisionStatus,
-          event_type: str, user: User | None, comment: str, **extra) -> None:
-    """Change a revision's status and record the event in the same transaction."""
-    seq = uow.documents.set_status(revision.version_id, status)
+          event_type: str, user: User | None, comment: str, current_step: str | None = None,
+          **extra) -> None:
+    """Change a revision's status (and the step it waits for) and record the event in
+    the same transaction."""
+    seq = uow.documents.set_status(revision.version_id, status, current_step)
     uow.audit.append(user.username if user else "system", event_type, document.id,
                      revision.version_id, {"from": revision.status.value, "to": status.value,
                                            "comment": comment,
+                                           **({"step": current_step} if current_step else {}),
                                            **{k: str(v) for k, v in extra.items()}})
     uow.outbox.record(events.ALL_EVENTS[event_type](
         subject=document.id, data=events.RevisionTransitioned(
