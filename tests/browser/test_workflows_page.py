@@ -5,8 +5,6 @@ the step is removed again; the document page draws where a revision stands. Scre
 at 1280 and 390 px: .stack/test-runs/<run>/screenshots/workflow-*.png"""
 from __future__ import annotations
 
-import uuid
-
 from selenium.webdriver.support.ui import Select
 
 from procedura_cli.docgen import docx_bytes
@@ -14,7 +12,8 @@ from tests.browser.scenario import DOCX
 from tests.helpers import extraction_settled
 
 TYPE = "IL"   # work instructions: no document of the other browser tests waits in one
-CLASSIC = ["verify", "endorse", "approve"]
+SHIPPED = ["verify", "approve"]   # config/workflows.yaml: a head verifies, the mayor approves
+LEGAL = ["verify", "avizare-juridica", "approve"]
 
 
 def drawn_steps(b, css: str = "#workflow-diagram .wf-wide") -> list[str]:
@@ -40,89 +39,100 @@ def type_into(b, css: str, text: str):
     field.send_keys(text)
 
 
-def step_ids(login) -> list[str]:
-    return [s["id"] for s in
-            login("elena.dumitrascu").get(f"/api/workflows/{TYPE}")["workflow"]["steps"]]
+def put_back(browser):
+    """The shipped steps again, through the editor: every step not among them removed."""
+    b = browser().log_in("elena.dumitrascu").open(f"/workflows/{TYPE}")
+    while True:
+        ids = [f.get_attribute("value") for f in b.find_all("fieldset.wf-step input[id$='-id']")]
+        extra = [i for i, step in enumerate(ids) if step not in SHIPPED]
+        if not extra:
+            break
+        press(b, f"remove:{extra[0]}")
+    type_into(b, "#comment", "Revenire la fluxul inițial")
+    press(b, "save")
+    return b
 
 
 def test_the_quality_office_adds_a_legal_step_with_the_editor_and_everyone_sees_it(
-        browser, scenario, login):
-    original = login("elena.dumitrascu").get(f"/api/workflows/{TYPE}")
-    assert [s["id"] for s in original["workflow"]["steps"]] == CLASSIC
+        browser, scenario):
+    office = browser().log_in("elena.dumitrascu").open(f"/workflows/{TYPE}")
+    assert drawn_steps(office) == SHIPPED
     try:
-        _edit_and_look(browser, login)
+        _edit_and_look(browser)
     finally:
-        if step_ids(login) != CLASSIC:   # the test stopped halfway: put it back
-            login("elena.dumitrascu").request(
-                "PUT", f"/api/workflows/{TYPE}",
-                json={**original["workflow"], "comment": "test: put back"})
+        if drawn_steps(office.open(f"/workflows/{TYPE}")) != SHIPPED:   # stopped halfway
+            put_back(browser)
 
 
-def _edit_and_look(browser, login):
+def _edit_and_look(browser):
     b = browser().log_in("elena.dumitrascu").open(f"/workflows/{TYPE}")
-    assert drawn_steps(b) == CLASSIC
-    assert len(b.find_all("fieldset.wf-step")) == 3
+    assert drawn_steps(b) == SHIPPED
+    assert len(b.find_all("fieldset.wf-step")) == 2
     press(b, "add")
-    assert len(b.find_all("fieldset.wf-step")) == 4
-    type_into(b, "#step-3-id", "avizare-juridica")
-    type_into(b, "#step-3-label_ro", "Avizare juridică")
-    type_into(b, "#step-3-label_en", "Legal opinion")
-    type_into(b, "#step-3-signed_ro", "Avizat juridic")
-    Select(b.find("#step-3-role")).select_by_value("verifier")
-    Select(b.find("#step-3-department")).select_by_value("DJ")
-    type_into(b, "#step-3-quorum", "0")
-    type_into(b, "#step-3-deadline", "5")
-    press(b, "up:3")   # between the endorsement and the approval
-    assert b.find("#step-2-id").get_attribute("value") == "avizare-juridica"
-    assert drawn_steps(b) == ["verify", "endorse", "avizare-juridica", "approve"]
+    assert len(b.find_all("fieldset.wf-step")) == 3
+    type_into(b, "#step-2-id", "avizare-juridica")
+    type_into(b, "#step-2-label_ro", "Avizare juridică")
+    type_into(b, "#step-2-label_en", "Legal opinion")
+    type_into(b, "#step-2-signed_ro", "Avizat juridic")
+    Select(b.find("#step-2-role")).select_by_value("verifier")
+    Select(b.find("#step-2-department")).select_by_value("DJ")
+    type_into(b, "#step-2-quorum", "0")
+    type_into(b, "#step-2-deadline", "5")
+    press(b, "up:2")   # between the verification and the approval
+    assert b.find("#step-1-id").get_attribute("value") == "avizare-juridica"
+    assert drawn_steps(b) == LEGAL
     assert "Previzualizare (nesalvată)" in b.text("#diagram-title")
 
     press(b, "save")   # a quorum of 0 is refused, in Romanian, next to its field
-    assert b.text("#step-2-quorum-error") == "Cvorumul este un număr întreg de la 1 la 50."
-    assert b.find("#step-2-quorum").get_attribute("aria-invalid") == "true"
+    assert b.text("#step-1-quorum-error") == "Cvorumul este un număr întreg de la 1 la 50."
+    assert b.find("#step-1-quorum").get_attribute("aria-invalid") == "true"
     assert "nu a fost salvat" in b.text("#workflow-errors")
-    assert step_ids(login) == CLASSIC
     b.screenshot("workflow-editor-refused")
 
-    type_into(b, "#step-2-quorum", "1")
+    type_into(b, "#step-1-quorum", "1")
     type_into(b, "#comment", "Avizul Direcției juridice înaintea aprobării")
     press(b, "save")
     assert "a fost salvat ca versiunea" in b.flash()
-    assert drawn_steps(b) == ["verify", "endorse", "avizare-juridica", "approve"]
+    assert drawn_steps(b) == LEGAL
     legal = box_text(b, "avizare-juridica")
-    assert "3. Avizare juridică" in legal and "verificator · DJ" in legal
+    assert "2. Avizare juridică" in legal and "verificator · DJ" in legal
     assert "termen: 5 zile lucrătoare" in legal
     assert "Avizul Direcției juridice înaintea aprobării" in b.text("#workflow-history")
     assert "elena.dumitrascu" in b.text("#workflow-history tbody tr")
-    stored = login("elena.dumitrascu").get(f"/api/workflows/{TYPE}")["workflow"]["steps"][2]
-    assert (stored["id"], stored["department"], stored["deadline_working_days"],
-            stored["signed_label"]["ro"]) == ("avizare-juridica", "DJ", 5, "Avizat juridic")
+    # what was saved, as the form reads it back
+    assert [b.find(f"#step-1-{name}").get_attribute("value") for name in (
+        "id", "label_ro", "label_en", "signed_ro", "role", "department", "quorum",
+        "deadline")] == ["avizare-juridica", "Avizare juridică", "Legal opinion",
+                         "Avizat juridic", "verifier", "DJ", "1", "5"]
     b.screenshot("workflow-editor-1280")
 
     phone = browser(390, 844).log_in("elena.dumitrascu").open(f"/workflows/{TYPE}")
     assert phone.find("#workflow-diagram .wf-narrow svg").is_displayed()
     assert not phone.find("#workflow-diagram .wf-wide svg").is_displayed()
     assert phone.no_horizontal_scroll()
-    phone.screenshot("workflow-editor-390")
+    phone.screenshot("workflow-editor-390", full_page=False)   # 390 px wide: as seen
+    phone.driver.execute_script("document.getElementById('step-1').scrollIntoView()")
+    phone.screenshot("workflow-editor-390-step", full_page=False)
 
     reader = browser().log_in("radu.munteanu").open(f"/workflows/{TYPE}")
     assert not reader.find_all("#workflow-editor")
-    assert drawn_steps(reader) == ["verify", "endorse", "avizare-juridica", "approve"]
+    assert drawn_steps(reader) == LEGAL
     reader.open("/workflows")
     assert "avizare-juridica" in [g.get_attribute("data-step") for g in reader.find_all(
         f"#type-{TYPE} .wf-wide g.step")]
     reader.screenshot("workflows-list-1280")
 
-    press(b, "remove:2")   # and back to the workflow Procedura ships
-    type_into(b, "#comment", "Revenire la fluxul inițial")
-    press(b, "save")
-    assert drawn_steps(b) == CLASSIC and step_ids(login) == CLASSIC
+    # and back to the workflow Procedura ships: the legal step removed, saved again
+    b = put_back(browser)
+    assert "a fost salvat ca versiunea" in b.flash()
+    assert drawn_steps(b) == SHIPPED and len(b.find_all("fieldset.wf-step")) == 2
+    assert "Revenire la fluxul inițial" in b.text("#workflow-history tbody tr")
 
 
 def test_the_document_page_draws_where_the_revision_stands(browser, scenario, login):
     author, head = login("ana.popescu"), login("stefan.ionescu")
     document = author.post("/api/documents", {
-        "code": f"PO-DJ-{uuid.uuid4().hex[:4].upper()}", "title": "Avizarea contractelor",
+        "code": "PO-DJ-15", "title": "Avizarea contractelor",
         "type": "PO", "owner_department": "DJ", "distribution": ["DJ"]})
     version = author.upload(document["id"], "avizare.docx",
                             docx_bytes("Avizarea contractelor", "Contractele se avizează."),
@@ -135,7 +145,7 @@ def test_the_document_page_draws_where_the_revision_stands(browser, scenario, lo
         b = browser(width, 844).log_in("ana.popescu").open(f"/documents/{document['id']}")
         shown = "#progress-diagram " + (".wf-wide" if width == 1280 else ".wf-narrow")
         assert b.find(f"{shown} svg").is_displayed()
-        assert drawn_steps(b, shown) == CLASSIC
+        assert drawn_steps(b, shown) == ["verify", "endorse", "approve"]
         verified = b.find(f'{shown} g[data-step="verify"]')
         assert "step-done" in verified.get_attribute("class")
         assert "Ștefan Ionescu" in verified.get_attribute("textContent")
@@ -144,4 +154,9 @@ def test_the_document_page_draws_where_the_revision_stands(browser, scenario, lo
         assert "se așteaptă" in awaited.get_attribute("textContent")
         assert "urmează" in box_text(b, "approve", shown)
         assert b.no_horizontal_scroll()
-        b.screenshot(f"workflow-document-progress-{width}")
+        if width == 1280:
+            b.screenshot("workflow-document-progress-1280")
+        else:   # as seen: a full page's screenshot would widen the window
+            b.driver.execute_script(
+                "document.getElementById('progress-diagram').scrollIntoView()")
+            b.screenshot("workflow-document-progress-390", full_page=False)
