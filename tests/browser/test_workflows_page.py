@@ -39,6 +39,17 @@ def type_into(b, css: str, text: str):
     field.send_keys(text)
 
 
+def phone(browser, username: str):
+    """A 390 px wide phone (chromium's window is never narrower than 500 px: its
+    device metrics are, as test_viewer does), logged in as `username`."""
+    b = browser(390, 844)
+    b.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    b.log_in(username)
+    assert b.driver.execute_script("return window.innerWidth") == 390
+    return b
+
+
 def put_back(browser):
     """The shipped steps again, through the editor: every step not among them removed."""
     b = browser().log_in("elena.dumitrascu").open(f"/workflows/{TYPE}")
@@ -106,13 +117,13 @@ def _edit_and_look(browser):
                          "Avizat juridic", "verifier", "DJ", "1", "5"]
     b.screenshot("workflow-editor-1280")
 
-    phone = browser(390, 844).log_in("elena.dumitrascu").open(f"/workflows/{TYPE}")
-    assert phone.find("#workflow-diagram .wf-narrow svg").is_displayed()
-    assert not phone.find("#workflow-diagram .wf-wide svg").is_displayed()
-    assert phone.no_horizontal_scroll()
-    phone.screenshot("workflow-editor-390", full_page=False)   # 390 px wide: as seen
-    phone.driver.execute_script("document.getElementById('step-1').scrollIntoView()")
-    phone.screenshot("workflow-editor-390-step", full_page=False)
+    small = phone(browser, "elena.dumitrascu").open(f"/workflows/{TYPE}")
+    assert small.find("#workflow-diagram .wf-narrow svg").is_displayed()
+    assert not small.find("#workflow-diagram .wf-wide svg").is_displayed()
+    assert small.no_horizontal_scroll()
+    small.screenshot("workflow-editor-390", full_page=False)   # as seen, 390 px wide
+    small.driver.execute_script("document.getElementById('step-1').scrollIntoView()")
+    small.screenshot("workflow-editor-390-step", full_page=False)
 
     reader = browser().log_in("radu.munteanu").open(f"/workflows/{TYPE}")
     assert not reader.find_all("#workflow-editor")
@@ -142,7 +153,8 @@ def test_the_document_page_draws_where_the_revision_stands(browser, scenario, lo
     head.act(version["id"], "verify", "Verificat")
 
     for width in (1280, 390):
-        b = browser(width, 844).log_in("ana.popescu").open(f"/documents/{document['id']}")
+        b = (browser(width, 844).log_in("ana.popescu") if width == 1280
+             else phone(browser, "ana.popescu")).open(f"/documents/{document['id']}")
         shown = "#progress-diagram " + (".wf-wide" if width == 1280 else ".wf-narrow")
         assert b.find(f"{shown} svg").is_displayed()
         assert drawn_steps(b, shown) == ["verify", "endorse", "approve"]
@@ -156,7 +168,7 @@ def test_the_document_page_draws_where_the_revision_stands(browser, scenario, lo
         assert b.no_horizontal_scroll()
         if width == 1280:
             b.screenshot("workflow-document-progress-1280")
-        else:   # as seen: a full page's screenshot would widen the window
+        else:   # as seen: a full page's screenshot resizes the window
             b.driver.execute_script(
                 "document.getElementById('progress-diagram').scrollIntoView()")
             b.screenshot("workflow-document-progress-390", full_page=False)
