@@ -65,17 +65,17 @@ def put_back(browser):
 
 
 def test_the_quality_office_adds_a_legal_step_with_the_editor_and_everyone_sees_it(
-        browser, scenario):
+        browser, scenario, login):
     office = browser().log_in("elena.dumitrascu").open(f"/workflows/{TYPE}")
     assert drawn_steps(office) == SHIPPED
     try:
-        _edit_and_look(browser)
+        _edit_and_look(browser, login)
     finally:
         if drawn_steps(office.open(f"/workflows/{TYPE}")) != SHIPPED:   # stopped halfway
             put_back(browser)
 
 
-def _edit_and_look(browser):
+def _edit_and_look(browser, login):
     b = browser().log_in("elena.dumitrascu").open(f"/workflows/{TYPE}")
     assert drawn_steps(b) == SHIPPED
     assert len(b.find_all("fieldset.wf-step")) == 2
@@ -133,6 +133,8 @@ def _edit_and_look(browser):
         f"#type-{TYPE} .wf-wide g.step")]
     reader.screenshot("workflows-list-1280")
 
+    _a_revision_waits_for_the_legal_opinion(browser, login)
+
     # and back to the workflow Procedura ships: the legal step removed, saved again
     b = put_back(browser)
     assert "a fost salvat ca versiunea" in b.flash()
@@ -140,18 +142,39 @@ def _edit_and_look(browser):
     assert "Revenire la fluxul inițial" in b.text("#workflow-history tbody tr")
 
 
-def test_the_document_page_draws_where_the_revision_stands(browser, scenario, login):
-    author, head = login("ana.popescu"), login("stefan.ionescu")
-    document = author.post("/api/documents", {
-        "code": "PO-DJ-15", "title": "Avizarea contractelor",
-        "type": "PO", "owner_department": "DJ", "distribution": ["DJ"]})
-    version = author.upload(document["id"], "avizare.docx",
+def submitted(login, author: str, head: str, code: str, doc_type: str) -> dict:
+    """A document of `author`'s department, its first revision submitted and verified by
+    the department's head."""
+    writer, verifier = login(author), login(head)
+    department = code.split("-")[1]   # IL-DRU-15: DRU
+    document = writer.post("/api/documents", {
+        "code": code, "title": "Avizarea contractelor", "type": doc_type,
+        "owner_department": department, "distribution": [department]})
+    version = writer.upload(document["id"], "avizare.docx",
                             docx_bytes("Avizarea contractelor", "Contractele se avizează."),
                             "Prima ediție", DOCX)
-    extraction_settled(author, version["id"], timeout=60)
-    author.act(version["id"], "submit")
-    head.act(version["id"], "verify", "Verificat")
+    extraction_settled(writer, version["id"], timeout=60)
+    writer.act(version["id"], "submit")
+    verifier.act(version["id"], "verify", "Verificat")
+    return document
 
+
+def _a_revision_waits_for_the_legal_opinion(browser, login):
+    """Submitted under the new version, a work instruction of DRU waits, once verified,
+    for the head of the legal department: the document page draws it so."""
+    document = submitted(login, "george.matei", "cristina.tarus", "IL-DRU-15", TYPE)
+    b = browser().log_in("george.matei").open(f"/documents/{document['id']}")
+    assert drawn_steps(b, "#progress-diagram .wf-wide") == LEGAL
+    legal = b.find('#progress-diagram .wf-wide g[data-step="avizare-juridica"]')
+    assert "step-current" in legal.get_attribute("class")
+    assert "se așteaptă: Ștefan Ionescu" in legal.get_attribute("textContent")
+    assert "Fluxul de lucru: la pasul „Avizare juridică”" in b.text("#progress-title")
+    assert "În analiză" in b.text("#current-title + p")
+    b.screenshot("workflow-document-legal-step-1280")
+
+
+def test_the_document_page_draws_where_the_revision_stands(browser, scenario, login):
+    document = submitted(login, "ana.popescu", "stefan.ionescu", "PO-DJ-15", "PO")
     for width in (1280, 390):
         b = (browser(width, 844).log_in("ana.popescu") if width == 1280
              else phone(browser, "ana.popescu")).open(f"/documents/{document['id']}")
