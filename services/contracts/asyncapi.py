@@ -113,7 +113,9 @@ def document(version: str) -> dict:
             "description": (
                 "What Procedura publishes for the other systems of the city hall. Every "
                 "message is JSON in one envelope (id, type, source, time, subject, "
-                "schema_version, data). Delivery is at least once: dedupe by `id`. "
+                "schema_version, data), a CloudEvents 1.0 event in structured JSON "
+                "(specversion, datacontenttype, dataschema: the URI of the event's "
+                "published JSON Schema). Delivery is at least once: dedupe by `id`. "
                 "Versioning policy and how to subscribe: docs/events/README.md. "
                 "Generated from services/contracts/events.py by `procedura schemas`."),
         },

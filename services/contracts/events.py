@@ -14,9 +14,9 @@ from datetime import date, datetime, timezone
 from typing import Literal
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.contracts.models import DocumentType, RevisionStatus
+from services.contracts.models import DocumentType, RevisionStatus, Role
 
 
 class EventData(BaseModel):
@@ -40,6 +40,28 @@ class DocumentRegistered(DocumentFacts):
     registered_by: str
 
 
+class StepLabel(EventData):
+    """A workflow step's name in both languages of Procedura."""
+    ro: str
+    en: str
+
+
+class Awaiting(EventData):
+    """The workflow step a revision now waits in, as its definition says (the one the
+    revision's chain started with): who may sign it, so a subscriber (notifications
+    too) needs no workflow file to tell them."""
+    step: str
+    label: StepLabel
+    role: Role
+    # the resolved department code of the signers; None: any department
+    department: str | None
+    quorum: int
+    # the distribution departments give their opinions while the step waits
+    opinions: bool
+    deadline_working_days: int | None
+    entered_at: datetime
+
+
 class RevisionTransitioned(DocumentFacts):
     """A revision moved along the signing chain."""
     version_id: UUID
@@ -58,6 +80,29 @@ class RevisionTransitioned(DocumentFacts):
     # set from approval on
     registry_number: str | None = None
     effective_date: date | None = None
+    # the workflow step the revision waits in (in_review and the classic waiting
+    # statuses alike), and who is awaited there; None outside a waiting status
+    current_step: str | None = None
+    awaiting: Awaiting | None = None
+
+
+class VersionStepCompleted(DocumentFacts):
+    """One signature of a workflow step (classic steps too): who signed, how, and
+    whether the step's quorum of different signers is reached by it."""
+    version_id: UUID
+    edition: int
+    revision: int
+    step: str
+    label: StepLabel
+    signer: str
+    signer_function: str
+    # "signed" where the step gives no opinion (verification, approval...)
+    decision: Literal["favourable", "unfavourable", "signed"]
+    quorum: int
+    # different signers of the step since the revision's last submission, this one included
+    signatures: int
+    quorum_reached: bool
+    status_seq: int
 
 
 class ReviewDue(DocumentFacts):
@@ -163,9 +208,22 @@ class DocumentDisposed(DocumentFacts):
     versions: list[DisposedVersion]
 
 
+# CloudEvents 1.0 (structured JSON): `dataschema` names the event's published JSON Schema,
+# one URI per type and schema_version, like docs/events/published/<type>.v<N>.json; a
+# breaking change is a new type, so a schema behind one URI never changes incompatibly
+SPECVERSION = "1.0"
+DATASCHEMA_BASE = "https://procedura.example/events/"
+
+
+def dataschema_uri(event_type: str, schema_version: int) -> str:
+    """The URI of the published JSON Schema of `event_type` at `schema_version`."""
+    return f"{DATASCHEMA_BASE}{event_type}.v{schema_version}.json"
+
+
 class Envelope(BaseModel):
     """Every event: `id`, `type`, `source`, `time`, `subject` (document id),
-    `schema_version`, `data`."""
+    `schema_version`, `data`; and, as a CloudEvents 1.0 event in structured JSON,
+    `specversion`, `datacontenttype` and `dataschema`."""
     model_config = ConfigDict(extra="ignore", frozen=True)   # see EventData
 
     id: UUID = Field(default_factory=uuid4)
@@ -174,7 +232,23 @@ class Envelope(BaseModel):
     time: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
     subject: UUID
     schema_version: int = 1
+    # optional, so that messages published before them (still in queues, or replayed
+    # dead letters) keep parsing: an additive change of the envelope
+    specversion: Literal["1.0"] = SPECVERSION
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = Field(None, json_schema_extra={"format": "uri"})
     data: EventData
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_the_schema(cls, values):
+        # filled from the type and schema_version when the sender did not say it
+        if isinstance(values, dict) and values.get("dataschema") is None:
+            event_type = values.get("type", cls.model_fields["type"].default)
+            version = values.get("schema_version", cls.model_fields["schema_version"].default)
+            if isinstance(event_type, str) and isinstance(version, int):
+                values = {**values, "dataschema": dataschema_uri(event_type, version)}
+        return values
 
 
 class DocumentRegisteredEvent(Envelope):
@@ -210,6 +284,15 @@ class VersionEndorsedEvent(Envelope):
     type: Literal["version_endorsed"] = "version_endorsed"
     source: Literal["documents"] = "documents"
     data: RevisionTransitioned
+
+
+class VersionStepCompletedEvent(Envelope):
+    """`version_step_completed`, published by documents on `documents.events`: a person
+    signed a step of a revision's workflow (beside version_verified, version_endorsed or
+    version_approved for the classic steps)."""
+    type: Literal["version_step_completed"] = "version_step_completed"
+    source: Literal["documents"] = "documents"
+    data: VersionStepCompleted
 
 
 class VersionInForceEvent(Envelope):
@@ -328,7 +411,8 @@ class DocumentDisposedEvent(Envelope):
 ALL_EVENTS: dict[str, type[Envelope]] = {
     m.model_fields["type"].default: m for m in (
         DocumentRegisteredEvent, VersionSubmittedEvent, VersionVerifiedEvent,
-        VersionEndorsedEvent, VersionApprovedEvent, VersionInForceEvent,
+        VersionEndorsedEvent, VersionApprovedEvent, VersionStepCompletedEvent,
+        VersionInForceEvent,
         VersionSupersededEvent, VersionRejectedEvent, DocumentWithdrawnEvent, ReviewDueEvent,
         NotificationCreatedEvent, VersionStoredEvent,
         VersionTextExtractedEvent, VersionExtractionFailedEvent,

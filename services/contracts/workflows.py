@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -99,6 +100,41 @@ class StoredWorkflow(Model):
     comment: str = ""
 
 
+class Signer(Model):
+    username: str
+    name: str
+    function: str
+
+
+class StepSignature(Signer):
+    decision: str
+    at: datetime
+
+
+class StepProgress(Model):
+    """A step of a revision's workflow and how far it is signed."""
+    id: str
+    label: Labels
+    signed_label: Labels
+    role: Role
+    department: str
+    quorum: int
+    opinions: bool
+    state: Literal["done", "current", "waiting"]
+    signed_by: list[StepSignature]
+    awaited: list[Signer]     # the current step's: who may still sign it
+
+
+class Progress(Model):
+    """Where a revision stands in the workflow it follows (`GET
+    /api/versions/{id}/workflow`)."""
+    type: str
+    workflow_version: int
+    status: str
+    current_step: str | None
+    steps: list[StepProgress]
+
+
 def default_signed_label(step_id: str, label: Labels) -> Labels:
     """Verificat / Avizat / Aprobat for the vocabulary's steps (the forms' words), the
     step's own label for another."""
@@ -109,11 +145,12 @@ def default_signed_label(step_id: str, label: Labels) -> Labels:
     return label
 
 
-def parse_workflow(data) -> Workflow:
-    """A workflow from JSON or YAML, or InvalidInput naming each offending field as a
-    path (`steps[2].role`, `steps[1].id`, `steps`)."""
+def parse_workflow(data, model: type[Workflow] = Workflow) -> Workflow:
+    """A workflow from JSON or YAML (as `model`: a Workflow or a request holding one), or
+    InvalidInput naming each offending field as a path (`steps[2].role`, `steps[1].id`,
+    `steps`)."""
     try:
-        workflow = Workflow.model_validate(data)
+        workflow = model.model_validate(data)
     except ValidationError as exc:
         problems = [{"field": field_path(err["loc"]), "problem": err["msg"]}
                     for err in exc.errors()]

@@ -193,7 +193,8 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
         """submit, verify, opinion, endorse, approve or reject a revision."""
         return _dump(signing_chain.transition(
             self._uow(), self.control.chains, self.control.types, actor, UUID(version_id),
-            action, validate(Signing, signing), self.control.calendar.today()))
+            action, validate(Signing, signing), self.control.calendar.today(),
+            self.control.calendar.now()))
 
     @rpc(expected_exceptions=EXPECTED)
     def reviewed(self, actor: str, document_id: str, comment: str = "") -> dict:

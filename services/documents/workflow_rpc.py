@@ -49,7 +49,8 @@ class Workflows:
             raise NotFound(f"no step {step_id}", {"step": step_id})
         return _dump(signing_chain.transition(
             self._uow(), self.control.chains, self.control.types, actor, UUID(version_id),
-            step_id, validate(Signing, signing), self.control.calendar.today()))
+            step_id, validate(Signing, signing), self.control.calendar.today(),
+            self.control.calendar.now()))
 
     @rpc(expected_exceptions=EXPECTED)
     def version_progress(self, actor: str, version_id: str) -> dict:

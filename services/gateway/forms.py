@@ -12,9 +12,18 @@ from services.contracts.models import Document, Revision, Signature, User
 from services.gateway import local_time
 
 SIGNED = "semnat electronic"
-# the operations of "Lista responsabililor", in order, and the chain step that signs each
+# the operations of "Lista responsabililor", in order, and the chain step that signs each:
+# today's chain; a revision's own workflow gives its steps' signed_label (workflow_operations)
 OPERATIONS = tuple((term.form_operation, term.action)
                    for term in (signing.SUBMIT, *signing.STEPS))
+
+
+def workflow_operations(progress: dict) -> tuple[tuple[str, str], ...]:
+    """The rows of "Lista responsabililor" for the workflow a revision follows (its
+    progress, as the documents service's version_progress gives it): the author's
+    elaboration, then each step under its signed_label ("Avizat juridic")."""
+    return ((signing.SUBMIT.form_operation, signing.SUBMIT.action),
+            *((step["signed_label"]["ro"], step["id"]) for step in progress["steps"]))
 TYPE_LABELS = {
     "PS": "Procedură de sistem", "PO": "Procedură operațională",
     "IL": "Instrucțiune de lucru", "formular": "Formular",
@@ -52,20 +61,25 @@ def last_cycle(signatures: list[Signature]) -> list[Signature]:
 
 
 def responsabili(revision: Revision, signatures: list[Signature], people: dict[str, User],
-                 now: datetime) -> Form:
+                 now: datetime, operations: tuple[tuple[str, str], ...] = OPERATIONS) -> Form:
     """"Lista responsabililor cu elaborarea, verificarea și aprobarea ediției/reviziei":
-    who signed each step of the current cycle; steps not signed yet stay blank."""
-    signed = {s.step: s for s in last_cycle(signatures)
-              if s.decision in ("submitted", "favourable")}
+    who signed each step of the current cycle (each of a committee's signers on a row of
+    their own); steps not signed yet stay blank. `operations`: the rows, (the form's word,
+    the step that signs it), from the revision's workflow (by default today's chain)."""
+    signed: dict[str, list[Signature]] = {}
+    for s in last_cycle(signatures):
+        if s.decision in ("submitted", "favourable"):
+            signed.setdefault(s.step, []).append(s)
     rows = []
-    for number, (operation, step) in enumerate(OPERATIONS, start=1):
-        s = signed.get(step)
-        if s is None:
-            rows.append([str(number), operation, "", "", "", ""])
-            continue
-        person = people.get(s.signer)
-        rows.append([str(number), operation, person.full_name if person else s.signer,
-                     s.function, local_date(s.signed_at), SIGNED])
+    for operation, step in operations:
+        for s in signed.get(step) or [None]:
+            if s is None:
+                rows.append([str(len(rows) + 1), operation, "", "", "", ""])
+                continue
+            person = people.get(s.signer)
+            rows.append([str(len(rows) + 1), operation,
+                         person.full_name if person else s.signer, s.function,
+                         local_date(s.signed_at), SIGNED])
     return Form(
         title="Lista responsabililor cu elaborarea, verificarea și aprobarea "
               "ediției sau, după caz, a reviziei în cadrul ediției procedurii",

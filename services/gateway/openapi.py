@@ -23,15 +23,17 @@ from services.contracts.api import (
     RiskQuery, RiskWithAssessments)
 from services.contracts.forms import AcknowledgementReport
 from services.contracts.models import (
-    Comment, Document, DocumentChange, Feed, FeedItem, Inbox, Model, NewDocument,
-    Signature, Signing, User, Version)
+    Comment, Document, DocumentChange, DocumentType, Feed, FeedItem, Inbox, Model,
+    NewDocument, Signature, Signing, User, Version)
 from services.contracts.notifications import Acknowledgement, Preferences
 from services.contracts.qms import (
     Assessment, NewProcess, NewRisk, Process, ProcessChange, Risk, RiskAssessment, RiskChange)
 from services.contracts.search import SearchQuery, SearchResult, SuggestQuery, Suggestions
 from services.contracts.signing import ACTIONS
+from services.contracts.workflows import STEP_ID, Progress, StoredWorkflow
 from services.gateway.requests import (
-    AuditQuery, Credentials, DiffQuery, FeedQuery, PageQuery, Restore, Upload)
+    AuditQuery, Credentials, DiffQuery, FeedQuery, PageQuery, Restore, Upload,
+    WorkflowChange)
 
 # --- answers that have no contract of their own elsewhere --------------------------
 
@@ -160,6 +162,10 @@ ENDPOINTS: list[Endpoint] = [
       "failed", BINARY, query=PageQuery, media=PAGE_MEDIA, cached=True, tag="versions"),
     E("POST", "/api/versions/<version_id>/<action>", "A step of the signing chain", Version,
       Signing, tag="signing"),
+    E("POST", "/api/versions/<version_id>/steps/<step_id>", "Sign a step of the "
+      "revision's workflow", Version, Signing, tag="workflows"),
+    E("GET", "/api/versions/<version_id>/workflow", "Where the revision stands in its "
+      "workflow: who signed each step, who is awaited", Progress, tag="workflows"),
     E("GET", "/api/versions/<version_id>/diff", "Word-level differences of two versions",
       TextDiff, query=DiffQuery, tag="versions"),
     E("GET", "/api/versions/<version_id>/signatures", "Who signed which step",
@@ -224,6 +230,14 @@ ENDPOINTS: list[Endpoint] = [
       DisposalDate),
     E("POST", "/api/documents/<document_id>/dispose", "Dispose of the content after "
       "retention", Document, Disposal),
+    E("GET", "/api/workflows", "The workflow of every document type",
+      items_of(StoredWorkflow), tag="workflows"),
+    E("GET", "/api/workflows/<doc_type>", "A document type's workflow", StoredWorkflow,
+      tag="workflows"),
+    E("PUT", "/api/workflows/<doc_type>", "Change a document type's workflow (the quality "
+      "office): a new version", StoredWorkflow, WorkflowChange, tag="workflows"),
+    E("GET", "/api/workflows/<doc_type>/history", "Every version of a type's workflow, the "
+      "newest first", items_of(StoredWorkflow), tag="workflows"),
     E("DELETE", "/api/versions/<version_id>", "Never: stored versions are kept (409)",
       refused=True, tag="versions"),
     E("PUT", "/api/versions/<version_id>/content", "Never: a change is a new revision (409)",
@@ -240,6 +254,8 @@ _PATH_PARAMETERS = {
     "risk_id": {"type": "string", "format": "uuid"},
     "kind": {"type": "string", "enum": ["responsabili", "difuzare"]},
     "code": {"type": "string", "pattern": "^[A-Z][A-Z0-9.-]{1,31}$"},
+    "step_id": {"type": "string", "pattern": STEP_ID, "maxLength": 40},
+    "doc_type": {"type": "string", "enum": [t.value for t in DocumentType]},
 }
 ERRORS = {"401": "Not logged in or token expired", "403": "Not allowed",
           "404": "Not found (or not visible to this user)", "409": "Not in this state",

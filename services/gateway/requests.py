@@ -8,7 +8,8 @@ from uuid import UUID
 
 from pydantic import Field, field_validator
 
-from services.contracts.models import ChangeNote, Model
+from services.contracts.models import ChangeNote, Model, Paragraphs
+from services.contracts.workflows import Workflow
 from services.gateway import params
 
 
@@ -65,3 +66,8 @@ class DiffQuery(Model):
     @classmethod
     def _version(cls, value):
         return params.uuid(value, "version") if isinstance(value, str) else value
+
+
+class WorkflowChange(Workflow):
+    """`PUT /api/workflows/{type}`: the type's new workflow, and why it changes."""
+    comment: Paragraphs = Field(default="", max_length=4000)

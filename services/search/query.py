@@ -230,6 +230,10 @@ def work_filter(user: User, steps: tuple[signing.StepPolicy, ...]) -> dict:
         if step.opinions and user.has(Role.VERIFIER):
             should.append({"bool": {"filter": [
                 waiting, {"term": {"distribution": user.department}}]}})
+    if any(user.has(step.role) for step in steps):
+        # a step of a workflow's own (in_review): who signs it is the revision's workflow,
+        # which the index does not hold, so every signer works on it (permissions apply)
+        should.append({"term": {"status": "in_review"}})
     if not should:
         return {"bool": {"must_not": [{"match_all": {}}]}}   # nothing to work on
     return {"bool": {"filter": [work], "should": should, "minimum_should_match": 1}}

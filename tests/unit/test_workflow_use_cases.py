@@ -140,3 +140,52 @@ def test_a_revision_in_its_chain_finishes_under_the_version_it_started_with(uow,
     later = draft(uow, n=2)
     sign(uow, clock, AUTHOR, later, "submit")
     assert sign(uow, clock, HEAD, later, "verify").status == S.IN_APPROVAL   # version 3
+
+
+def test_each_signature_of_a_step_is_published_and_the_next_step_is_awaited(uow, clock):
+    put(uow, [VERIFY, {**COMMITTEE, "deadline_working_days": 5}, APPROVE])
+    version_id = draft(uow)
+    sign(uow, clock, AUTHOR, version_id, "submit")
+    sign(uow, clock, HEAD, version_id, "verify")
+    sign(uow, clock, ENDORSERS[0], version_id, "comisie")
+    sign(uow, clock, ENDORSERS[1], version_id, "comisie")
+    published = [e for e in uow.outbox.events if e.type != "document_registered"]
+    assert [e.type for e in published] == [
+        "version_submitted", "version_step_completed", "version_verified",
+        "version_step_completed", "version_step_completed", "version_endorsed"]
+    submitted, _, verified, first, second, passed = (e.data for e in published)
+    assert (submitted.current_step, submitted.awaiting.step) == ("verify", "verify")
+    assert (submitted.awaiting.department, submitted.awaiting.role) == ("DJ", Role.VERIFIER)
+    awaiting = verified.awaiting
+    assert (verified.status, verified.current_step) == (S.IN_REVIEW, "comisie")
+    assert (awaiting.step, awaiting.department, awaiting.quorum,
+            awaiting.deadline_working_days, awaiting.label.ro) == (
+        "comisie", None, 2, 5, "Avizare comisie")
+    assert [(d.signer, d.signatures, d.quorum_reached, d.decision) for d in (first, second)] == [
+        ("membru1", 1, False, "signed"), ("membru2", 2, True, "signed")]
+    assert first.status_seq == verified.status_seq
+    assert second.status_seq == passed.status_seq
+    assert (passed.status, passed.awaiting.step) == (S.IN_APPROVAL, "approve")
+
+
+def test_the_list_of_responsible_people_follows_the_revisions_workflow(uow, clock):
+    from datetime import datetime, timezone
+
+    from services.gateway import forms
+
+    put(uow, [VERIFY, LEGAL, COMMITTEE, APPROVE])
+    version_id = draft(uow)
+    for who, action in ((AUTHOR, "submit"), (HEAD, "verify"),
+                        (LEGAL_HEAD, "avizare-juridica"), (ENDORSERS[0], "comisie"),
+                        (ENDORSERS[1], "comisie")):
+        sign(uow, clock, who, version_id, action)
+    progress = workflows.progress(uow, CHAINS, AUTHOR.username, version_id)
+    form = forms.responsabili(uow.documents.revision(version_id),
+                              uow.documents.signatures(version_id),
+                              {u.username: u for u in PEOPLE},
+                              datetime(2026, 3, 2, 12, tzinfo=timezone.utc),
+                              forms.workflow_operations(progress))
+    assert [(r[0], r[1], r[2]) for r in form.rows] == [
+        ("1", "Elaborat", "ana"), ("2", "Verificat", "sef.dj"),
+        ("3", "Avizat juridic", "sef.dju"), ("4", "Avizare comisie", "membru1"),
+        ("5", "Avizare comisie", "membru2"), ("6", "Aprobat", "")]

@@ -31,6 +31,7 @@ class Step:
     opinions: bool = False
     quorum: int = 1
     event: str | None = None       # the vocabulary's event of a classic step
+    deadline_working_days: int | None = None
     label: dict = field(default_factory=dict, compare=False)
     signed_label: dict = field(default_factory=dict, compare=False)
 
@@ -43,8 +44,8 @@ class Step:
         term = step.classic
         return cls(step.id, term.status if term else S.IN_REVIEW, step.role,
                    step.department, step.opinions, step.quorum,
-                   term.event if term else None, step.label.model_dump(),
-                   step.signed_label.model_dump())
+                   term.event if term else None, step.deadline_working_days,
+                   step.label.model_dump(), step.signed_label.model_dump())
 
     def department_of(self, document: Document) -> str | None:
         """The department whose people sign it (None: any)."""

@@ -3,7 +3,7 @@ endorse, approve, reject), its coming into force and superseding the revision be
 the signing inbox, and the periodic review."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from uuid import UUID
 
 from services.contracts import events
@@ -19,10 +19,11 @@ from services.documents.use_cases.workflows import chain_of, signers_of
 
 def transition(uow: UnitOfWork, chains: domain.SigningChains, types: domain.DocumentTypes,
                actor: str, version_id: UUID, action: str, signing: Signing,
-               today: date) -> Revision:
+               today: date, now: datetime | None = None) -> Revision:
     """One action on a revision in its workflow (submit, a step's signature, an opinion,
     reject); the last step's completion registers the revision and, when its effective
-    date has come, brings it into force. `chains`: the workflows Procedura ships."""
+    date has come, brings it into force. `chains`: the workflows Procedura ships; `now`:
+    when a next step starts waiting (default: the current time)."""
     with uow:
         repo = uow.documents
         user, revision = readable_revision(repo, actor, version_id, lock=True)
@@ -38,8 +39,12 @@ def transition(uow: UnitOfWork, chains: domain.SigningChains, types: domain.Docu
             repo.sign(version_id, step.action, step.decision, user, signing.comment)
             if action == "submit":
                 repo.start_chain(version_id, workflow.version)
+        if step.step is not None and action != "reject":
+            _step_signed(uow, revision, step, user)
         if step.complete:
-            _decided(uow, types, revision, step, user, signing, today)
+            awaiting = _awaiting(chain.step(step.next_step) if step.next_step else None,
+                                 revision.document, now or datetime.now(timezone.utc))
+            _decided(uow, types, revision, step, user, signing, today, awaiting)
         else:   # a committee's step waits for more of its signers
             uow.audit.append(user.username, "step_signed", revision.document.id, version_id,
                              {"step": step.action, "signatures": step.signatures,
@@ -66,8 +71,37 @@ def _opinion(uow: UnitOfWork, chain: domain.Chain, user: User, revision: Revisio
     return step
 
 
+def _step_signed(uow: UnitOfWork, revision: Revision, step: domain.Transition,
+                 user: User) -> None:
+    """version_step_completed: one signature of a step, and whether its quorum is reached
+    (the revision's status_seq as it is once the step has moved it)."""
+    signed = step.step
+    uow.outbox.record(events.VersionStepCompletedEvent(
+        subject=revision.document.id, data=events.VersionStepCompleted(
+            **_facts(revision.document), version_id=revision.version_id,
+            edition=revision.edition, revision=revision.revision, step=signed.action,
+            label=events.StepLabel(**signed.label), signer=user.username,
+            signer_function=user.function,
+            decision="favourable" if signed.opinions else "signed", quorum=signed.quorum,
+            signatures=step.signatures, quorum_reached=step.complete,
+            status_seq=revision.status_seq + (1 if step.complete else 0))))
+
+
+def _awaiting(step: domain.Step | None, document: Document,
+              now: datetime) -> events.Awaiting | None:
+    """The step a revision enters, as its subscribers are told of it (None: no step)."""
+    if step is None:
+        return None
+    return events.Awaiting(
+        step=step.action, label=events.StepLabel(**step.label), role=step.role,
+        department=step.department_of(document), quorum=step.quorum,
+        opinions=step.opinions, deadline_working_days=step.deadline_working_days,
+        entered_at=now)
+
+
 def _decided(uow: UnitOfWork, types: domain.DocumentTypes, revision: Revision,
-             step: domain.Transition, user: User, signing: Signing, today: date) -> None:
+             step: domain.Transition, user: User, signing: Signing, today: date,
+             awaiting: events.Awaiting | None = None) -> None:
     """The revision moves as `step` says; approval registers it (and brings it into
     force when its effective date has come)."""
     repo, version_id = uow.documents, revision.version_id
@@ -78,7 +112,7 @@ def _decided(uow: UnitOfWork, types: domain.DocumentTypes, revision: Revision,
         repo.register_approval(version_id, number, today, effective)
         registration = {"registry_number": number, "effective_date": effective}
     _move(uow, revision.document, revision, step.new_status, step.event, user,
-          signing.comment, current_step=step.next_step, **registration)
+          signing.comment, current_step=step.next_step, awaiting=awaiting, **registration)
     if registration and registration["effective_date"] <= today:
         _bring_into_force(uow, version_id, user, types)
 
@@ -176,9 +210,9 @@ def _bring_into_force(uow: UnitOfWork, version_id: UUID, user: User | None,
 
 def _move(uow: UnitOfWork, document: Document, revision: Revision, status: RevisionStatus,
           event_type: str, user: User | None, comment: str, current_step: str | None = None,
-          **extra) -> None:
-    """Change a revision's status (and the step it waits for) and record the event in
-    the same transaction."""
+          awaiting: events.Awaiting | None = None, **extra) -> None:
+    """Change a revision's status (and the step it waits for, `awaiting` its signers)
+    and record the event in the same transaction."""
     seq = uow.documents.set_status(revision.version_id, status, current_step)
     uow.audit.append(user.username if user else "system", event_type, document.id,
                      revision.version_id, {"from": revision.status.value, "to": status.value,
@@ -191,7 +225,8 @@ def _move(uow: UnitOfWork, document: Document, revision: Revision, status: Revis
             revision=revision.revision, status=status, previous_status=revision.status,
             status_seq=seq, actor=user.username if user else "system",
             actor_function=user.function if user else "", comment=comment,
-            author=revision.author, **extra)))
+            author=revision.author, current_step=current_step, awaiting=awaiting,
+            **extra)))
 
 
 def _facts(document: Document) -> dict:

@@ -53,7 +53,9 @@ def version_form(deps, request, version_id, kind):
         signatures = [Signature.model_validate(s)
                       for s in deps.documents.signatures(user.username, vid)]
         people = _people(deps, {s.signer for s in signatures})
-        form = forms.responsabili(revision, signatures, people, now)
+        operations = forms.workflow_operations(deps.documents.version_progress(
+            user.username, vid))
+        form = forms.responsabili(revision, signatures, people, now, operations)
     else:
         report = AcknowledgementReport.model_validate(_acknowledgements(deps, vid))
         office = {u["username"] for u in deps.documents.staff(None, ["qms_admin"])}

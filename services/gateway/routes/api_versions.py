@@ -70,6 +70,26 @@ def act(deps, request, version_id, action):
     return json_response(versions.load(deps, user, version_id).model_dump(mode="json"))
 
 
+@router.api("POST", "/api/versions/<version_id>/steps/<step_id>")
+def sign_step(deps, request, version_id, step_id):
+    """Sign a step of the revision's workflow by its id (verify, endorse and approve are
+    also their own routes above)."""
+    user = current_user(deps, request)
+    signing = validate(Signing, json_body(request))
+    version_id = uuid(version_id, "version")
+    deps.documents.sign_step(user.username, version_id, step_id,
+                             signing.model_dump(mode="json"))
+    return json_response(versions.load(deps, user, version_id).model_dump(mode="json"))
+
+
+@router.api("GET", "/api/versions/<version_id>/workflow")
+def workflow_progress(deps, request, version_id):
+    """Where the revision stands in its workflow: who signed each step, who is awaited."""
+    user = current_user(deps, request)
+    return json_response(deps.documents.version_progress(user.username,
+                                                         uuid(version_id, "version")))
+
+
 @router.api("GET", "/api/versions/<version_id>/diff")
 def diff(deps, request, version_id):
     user = current_user(deps, request)
