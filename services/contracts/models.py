@@ -280,6 +280,10 @@ class Signature(Model):
     function: str
     comment: str
     signed_at: datetime
+    # a workflow step's line ({"ro": "Avizat juridic", "en": …}); None for the actions
+    # that are not steps (submit, opinion, reject, withdraw: their words are the
+    # vocabulary's)
+    signed_label: dict[str, str] | None = None
 
 
 # --- versions ---------------------------------------------------------------

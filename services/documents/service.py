@@ -18,6 +18,8 @@ from services.contracts.models import (
     StagedUpload)
 from services.documents.adapters import audit
 from services.documents.use_cases import reading, revisions
+# not `workflows`: the RPC of that name (services/documents/workflow_rpc.py)
+from services.documents.use_cases import workflows as workflow_cases
 # not `signing`: the transition RPC's parameter of that name (its API) would hide it
 from services.documents.use_cases import signing as signing_chain
 from services.documents.use_cases import register as register_handlers
@@ -205,11 +207,10 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
 
     @rpc(expected_exceptions=EXPECTED)
     def signatures(self, actor: str, version_id: str) -> list[dict]:
-        """Every step signed on a revision: who, function, when, decision, comment."""
-        with self.db.transaction() as cur:
-            repo = Repository(cur)
-            reading.readable_revision(repo, actor, UUID(version_id))
-            return [_dump(s) for s in repo.signatures(UUID(version_id))]
+        """Every step signed on a revision: who, function, when, decision, comment, and a
+        workflow step's signed label."""
+        return [_dump(s) for s in workflow_cases.signatures(
+            self._uow(), self.control.chains, actor, UUID(version_id))]
 
     @rpc(expected_exceptions=EXPECTED)
     def audit_trail(self, actor: str, document_id: str | None = None,

@@ -104,6 +104,10 @@ def test_the_legal_offices_step_is_added_signed_and_put_back(login, po_workflow)
         ("verify", "done", "Verificat"), ("avizare-juridica", "done", "Avizat juridic"),
         ("approve", "done", "Aprobat")]
     assert [s["username"] for s in progress["steps"][1]["signed_by"]] == ["stefan.ionescu"]
+    signatures = legal.get(f"/api/versions/{version_id}/signatures")["items"]
+    assert [(s["step"], s["signed_label"] and s["signed_label"]["ro"]) for s in signatures] == [
+        ("submit", None), ("verify", "Verificat"), ("avizare-juridica", "Avizat juridic"),
+        ("approve", "Aprobat")]
     form = docx_text(fetch(legal, f"/api/versions/{version_id}/forms/responsabili", "docx"))
     rows = [line for line in form.splitlines() if "semnat electronic" in line]
     assert [row.split(" | ")[1:3] for row in rows] == [
@@ -129,3 +133,21 @@ def test_a_committee_step_is_complete_with_two_of_its_three_endorsers(login, po_
     second = login("mihai.tudose").post(
         f"/api/versions/{version_id}/steps/comisie-monitorizare", {})
     assert second["status"] == "in_approval"
+
+
+@pytest.mark.parametrize("change,field", [
+    (lambda verify, approve: [verify, {**LEGAL, "role": "jurist"}, approve], "steps[1].role"),
+    (lambda verify, approve: [verify, {**LEGAL, "department": "DJX"}, approve],
+     "steps[1].department"),
+    (lambda verify, approve: [verify, approve, {**LEGAL, "id": "verify"}], "steps[2].id"),
+    (lambda verify, approve: [], "steps"),
+    (lambda verify, approve: [verify, {**LEGAL, "quorum": 0}, approve], "steps[1].quorum"),
+])
+def test_a_bad_workflow_is_refused_naming_the_field(login, change, field):
+    quality = login("elena.dumitrascu")
+    before = quality.get("/api/workflows/IL")
+    verify, approve = before["workflow"]["steps"]
+    with pytest.raises(ApiError) as refused:
+        put(quality, "IL", {"steps": change(verify, approve)})
+    assert (refused.value.status, refused.value.error["details"]["field"]) == (422, field)
+    assert quality.get("/api/workflows/IL")["version"] == before["version"]

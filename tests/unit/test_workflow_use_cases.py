@@ -13,7 +13,7 @@ from services.contracts.models import RevisionStatus as S, Role, Signing
 from services.documents.use_cases import signing, workflows
 from tests.helpers import user
 from tests.unit.fakes import FakeClock, FakeDocumentsRepository, FakeUnitOfWork
-from tests.unit.test_documents_use_cases import CHAINS, TYPES, FakeVersioning, draft  # noqa: F401
+from tests.unit.test_documents_use_cases import CHAINS, TYPES, draft
 
 AUTHOR = user("DJ", Role.AUTHOR, name="ana")
 HEAD = user("DJ", Role.VERIFIER, name="sef.dj")
@@ -189,3 +189,13 @@ def test_the_list_of_responsible_people_follows_the_revisions_workflow(uow, cloc
         ("1", "Elaborat", "ana"), ("2", "Verificat", "sef.dj"),
         ("3", "Avizat juridic", "sef.dju"), ("4", "Avizare comisie", "membru1"),
         ("5", "Avizare comisie", "membru2"), ("6", "Aprobat", "")]
+
+
+def test_the_signatures_of_a_step_carry_its_signed_label(uow, clock):
+    put(uow, [VERIFY, LEGAL, APPROVE])
+    version_id = draft(uow)
+    for who, action in ((AUTHOR, "submit"), (HEAD, "verify"), (LEGAL_HEAD, "avizare-juridica")):
+        sign(uow, clock, who, version_id, action)
+    signed = workflows.signatures(uow, CHAINS, AUTHOR.username, version_id)
+    assert [(s.step, s.signed_label and s.signed_label["ro"]) for s in signed] == [
+        ("submit", None), ("verify", "Verificat"), ("avizare-juridica", "Avizat juridic")]

@@ -123,12 +123,12 @@ def signing_inbox(uow: UnitOfWork, chains: domain.SigningChains,
     with uow:
         repo = uow.documents
         user = repo.user(actor)
-        inbox = []
+        inbox, seen = [], {}
         for revision in repo.all_revisions():
             document = revision.document
             if revision.status not in WAITING_STATUSES or not may_read(user, document):
                 continue
-            chain, _ = chain_of(repo, chains, revision)
+            chain = _chain(repo, chains, revision, seen)
             step = chain.waiting_in(revision.status, revision.current_step)
             signed = signers_of(repo.signatures(revision.version_id), step.action) \
                 if step else set()
@@ -140,6 +140,15 @@ def signing_inbox(uow: UnitOfWork, chains: domain.SigningChains,
             if actions:
                 inbox.append((revision, actions))
         return sorted(inbox, key=lambda item: item[0].created_at)
+
+
+def _chain(repo, chains: domain.SigningChains, revision: Revision,
+           seen: dict) -> domain.Chain:
+    """The chain a waiting `revision` follows, each (type, version) read once per inbox."""
+    key = (revision.document.type.value, revision.workflow_version)
+    if key not in seen:
+        seen[key] = chain_of(repo, chains, revision)[0]
+    return seen[key]
 
 
 def bring_due_into_force(uow: UnitOfWork, types: domain.DocumentTypes, today: date) -> int:

@@ -61,6 +61,19 @@ def signers_of(signatures: list[Signature], step_id: str) -> set[str]:
             if s.step == step_id and s.decision == "favourable"}
 
 
+def signatures(uow: UnitOfWork, defaults: domain.SigningChains, actor: str,
+               version_id: UUID) -> list[Signature]:
+    """Every signature of a revision, a step's with its signed label from the workflow the
+    revision follows (404 for whoever may not read the document)."""
+    with uow:
+        repo = uow.documents
+        _, revision = readable_revision(repo, actor, version_id)
+        chain, _ = chain_of(repo, defaults, revision)
+        labels = {step.action: step.signed_label for step in chain.steps}
+        return [s.model_copy(update={"signed_label": labels.get(s.step)})
+                for s in repo.signatures(version_id)]
+
+
 def workflows(uow: UnitOfWork, defaults: domain.SigningChains, actor: str
               ) -> list[StoredWorkflow]:
     """The newest workflow of every document type (everyone may read them)."""
