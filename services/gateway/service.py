@@ -22,7 +22,7 @@ from services.gateway.oidc import Issuer
 from services.gateway.routes import (
     api_acknowledgements, api_auth, api_documents, api_feed, api_meta, api_processes,
     api_register, api_renditions, api_search, api_versions, api_workflows, web_directory,
-    web_login, web_pages, web_sso, web_viewer)
+    web_login, web_pages, web_sso, web_viewer, web_workflows)
 from services.gateway.routing import mount
 from services.gateway.rpc import TimedRpcProxy
 from services.gateway.ui.session import WebConfig
@@ -78,4 +78,4 @@ mount(GatewayService, api_auth.router, api_documents.router, api_versions.router
       api_renditions.router, api_search.router, api_feed.router, api_register.router,
       api_acknowledgements.router, api_processes.router, api_meta.router,
       api_workflows.router, web_login.router, web_pages.router, web_viewer.router, web_sso.router,
-      web_directory.router)
+      web_directory.router, web_workflows.router)

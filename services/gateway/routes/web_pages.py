@@ -18,6 +18,7 @@ from services.contracts.models import Document, Role, Signing, User
 from services.contracts.search import SearchQuery
 from services.gateway import downloads, params, uploads
 from services.gateway.entrypoints import STATUS, error_response, json_response
+from services.gateway.routes import web_workflows
 from services.gateway.routing import Router
 from services.gateway.ui import orgimport, orgimport_process, render, reports
 from services.gateway.ui.redirects import safe_next
@@ -136,6 +137,8 @@ def document_page(deps, current: Page, document_id):
                           audit=audit, may_upload=may_upload,
                           links=_linked(deps, user, document),
                           may_acknowledge=may_acknowledge,
+                          workflow_progress=web_workflows.revision_progress(
+                              deps, user, shown, current.locale),
                           flash=current.request.args.get("flash", ""),
                           problem=current.request.args.get("problem", ""),
                           q=current.request.args.get("q", "")[:200])

@@ -39,6 +39,7 @@ def N_(message: str) -> str:
 STATUS = {
     "draft": N_("Draft"),
     **{term.status.value: term.label("status") for term in signing.STEPS},
+    "in_review": N_("In review"),   # a step of a workflow other than the three above
     "approved": N_("Approved"), "in_force": N_("In force"), "superseded": N_("Superseded"),
     "withdrawn": N_("Withdrawn"), "archived": N_("Archived"), "disposed": N_("Disposed"),
 }
