@@ -60,6 +60,13 @@ def _dru_procedure(login):
     return version["id"]
 
 
+def told(client, version_id: str) -> list[str]:
+    """What the person's feed says waits for them about the version (its words after
+    the document's name)."""
+    return [i["message"].split(") ", 1)[1] for i in client.get("/api/feed", limit=200)["items"]
+            if i["version_id"] == version_id and "așteaptă" in i["message"]]
+
+
 def test_the_legal_offices_step_is_added_signed_and_put_back(login, po_workflow):
     quality, before = po_workflow
     assert [s["id"] for s in before["workflow"]["steps"]] == ["verify", "endorse", "approve"]
@@ -92,10 +99,21 @@ def test_the_legal_offices_step_is_added_signed_and_put_back(login, po_workflow)
     progress = legal.get(f"/api/versions/{version_id}/workflow")
     assert progress["current_step"] == "avizare-juridica"
     assert [p["username"] for p in progress["steps"][1]["awaited"]] == ["stefan.ionescu"]
+    # the legal office's head is told in their feed, under the step's label
+    assert eventually(lambda: told(legal, version_id), timeout=30) == [
+        "așteaptă Avizare juridică de la dumneavoastră."]
 
     signed = legal.post(f"/api/versions/{version_id}/steps/avizare-juridica",
                         {"comment": "Avizat"})
     assert signed["status"] == "in_approval"
+    # the step has no event of its own: its completion tells the approver, and search
+    # follows the revision's move
+    approver = login("daniel.balan")
+    assert eventually(lambda: told(approver, version_id), timeout=30) == [
+        "așteaptă aprobarea dumneavoastră."]
+    eventually(lambda: [h["status"] for h in approver.get(
+        "/api/search", q="Recrutarea", scope="work")["hits"]
+        if h["version_id"] == version_id] == ["in_approval"], timeout=30)
     put(quality, "PO", {**before["workflow"], "comment": "înapoi"})   # meanwhile, put back
     assert login("daniel.balan").act(version_id, "approve")["status"] == "in_force"
     progress = legal.get(f"/api/versions/{version_id}/workflow")
