@@ -14,7 +14,8 @@ from services.documents.ports import DocumentsRepository, UnitOfWork
 from services.documents.use_cases.reading import readable_revision
 
 TYPES = tuple(t.value for t in DocumentType)
-SHIPPED = "the default Procedura ships (config/workflows.yaml)"
+# the comment of version 1, which the quality office reads in the history (in Romanian)
+SHIPPED = "fluxul livrat cu Procedura (config/workflows.yaml)"
 
 
 def stored(repo: DocumentsRepository, defaults: domain.SigningChains, doc_type: str,

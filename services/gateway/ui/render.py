@@ -157,6 +157,9 @@ def context(locale: str) -> dict:
             "status_label": lambda s: _(STATUS.get(s, s)), "badge_class": badge,
             "action_label": lambda a: _(ACTION.get(a, a)),
             "signed_label": lambda a: _(SIGNED[a]) if a in SIGNED else a,
+            # the actions whose signature line the catalog words ("Verified by"); a step
+            # of a workflow's own is named by the signed label its workflow gives it
+            "signed_steps": tuple(SIGNED),
             "type_label": lambda t: _(TYPE.get(t, t)),
             "facet_label": lambda f: _(FACET.get(f, f)),
             "audit_label": lambda a: _(AUDIT[a]) if a in AUDIT else a,
