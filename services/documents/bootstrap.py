@@ -8,7 +8,7 @@ from nameko.extensions import DependencyProvider
 
 from services.common.settings import Settings
 from services.documents.domain import DocumentTypes, SigningChains
-from services.documents.adapters.clock import Calendar
+from services.common.clock import CityHallClock
 from services.documents.adapters.directory import Directory
 from services.documents.domain.register import Retention
 
@@ -24,7 +24,7 @@ class DocumentControlConfig(DependencyProvider):
             types = yaml.safe_load(fh)
         self.types = DocumentTypes(types)
         self.retention = Retention(types.get("retention"))
-        self.calendar = Calendar(settings.timezone)
+        self.calendar = CityHallClock(settings.timezone)
 
     def get_dependency(self, worker_ctx):
         return self

@@ -6,7 +6,7 @@ from nameko.extensions import DependencyProvider
 
 from services.common.settings import Settings
 from services.contracts.signing import load_steps
-from services.notifications.adapters.clock import SystemClock
+from services.common.clock import CityHallClock
 from services.notifications.settings import NotificationSettings
 
 
@@ -37,7 +37,7 @@ class ClockProvider(DependencyProvider):
     cases reckon with comes from it, so tests can move it (tests/unit/fakes.py FakeClock)."""
 
     def setup(self):
-        self.clock = SystemClock(NotificationSettings.from_config(self.container.config)
+        self.clock = CityHallClock(NotificationSettings.from_config(self.container.config)
                                  .timezone)
 
     def get_dependency(self, worker_ctx):

@@ -11,7 +11,7 @@ import pytest
 from services.documents import ports
 from services.notifications import ports as notification_ports
 from services.documents.adapters.access_repository import AccessRepository
-from services.documents.adapters.clock import Calendar
+from services.common.clock import CityHallClock
 from services.documents.adapters.qms_repository import QmsRepository
 from services.documents.adapters.repository import Repository
 from services.common.unit_of_work import PostgresOutbox
@@ -24,7 +24,7 @@ from services.notifications.adapters.repository import Repository as FeedReposit
 from tests.unit import fakes
 
 PAIRS = [
-    (ports.Clock, Calendar, fakes.FakeClock),
+    (ports.Clock, CityHallClock, fakes.FakeClock),
     (ports.AuditTrail, PostgresAuditTrail, fakes.FakeAuditTrail),
     (ports.Outbox, PostgresOutbox, fakes.FakeOutbox),
     (ports.DocumentsRepository, Repository, fakes.FakeDocumentsRepository),

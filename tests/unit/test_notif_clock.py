@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from nameko.testing.services import worker_factory
 
 from services.notifications import ports
-from services.notifications.adapters.clock import SystemClock
+from services.common.clock import CityHallClock
 from services.notifications.service import NotificationsService
 from services.notifications.use_cases import feed
 from tests.unit import fakes
@@ -20,13 +20,13 @@ from tests.unit.test_notifications_use_cases import SETTINGS, VERSION_ID, in_for
 
 def test_the_system_clock_and_the_fake_have_the_clock_port():
     for name, signature in methods(ports.Clock).items():
-        for implementation in (SystemClock, fakes.FakeClock):
+        for implementation in (CityHallClock, fakes.FakeClock):
             found = inspect.signature(getattr(implementation, name))
             assert shape(found) == shape(signature), f"{implementation.__name__}.{name}"
 
 
 def test_the_system_clock_tells_the_time_in_the_city_halls_zone():
-    clock = SystemClock("Europe/Bucharest")
+    clock = CityHallClock("Europe/Bucharest")
     assert clock.now().tzinfo == ZoneInfo("Europe/Bucharest")
     assert clock.today() == clock.now().date()
 

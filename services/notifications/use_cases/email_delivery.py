@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from services.contracts.notifications import EmailDelivery
 from services.notifications.domain import messages
 from services.notifications.adapters.email_repository import EmailRepository
-from services.notifications.adapters.clock import SystemClock
+from services.common.clock import CityHallClock
 from services.notifications.adapters.mailer import DELIVERY_ERRORS
 from services.notifications.ports import Clock, EmailQueue
 from services.notifications.settings import NotificationSettings
@@ -71,7 +71,7 @@ def deliver_due(database, mailer, settings: NotificationSettings,
     is locked while it is being sent, so several workers never send it twice).
     A failure is tried again later with exponential backoff, then given up."""
     cfg = settings.email
-    clock = clock if clock is not None else SystemClock(settings.timezone)
+    clock = clock if clock is not None else CityHallClock(settings.timezone)
     outcome = {"sent": 0, "retrying": 0, "failed": 0}
     for _ in range(cfg.batch):
         moment = now or clock.now()

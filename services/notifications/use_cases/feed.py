@@ -17,7 +17,7 @@ from services.notifications.domain import acknowledgements as rules
 from services.notifications.domain import deadlines
 from services.notifications import domain
 from services.notifications.use_cases.email_delivery import queue_immediate
-from services.notifications.adapters.clock import SystemClock
+from services.common.clock import CityHallClock
 from services.notifications.ports import Clock, UnitOfWork
 from services.notifications.settings import NotificationSettings
 
@@ -30,7 +30,7 @@ CLOSING_EVENTS = {"version_superseded", "document_withdrawn"}
 def clock_of(settings: NotificationSettings, clock: Clock | None = None) -> Clock:
     """The clock given, else the city hall's (a caller that gives none: the integration
     tests of the adapters, which reckon with real dates)."""
-    return clock if clock is not None else SystemClock(settings.timezone)
+    return clock if clock is not None else CityHallClock(settings.timezone)
 
 
 def publish_items(uow: UnitOfWork, items: list[dict], settings: NotificationSettings) -> None:
