@@ -11,6 +11,8 @@ import psycopg2.extensions
 import psycopg2.pool
 
 from services.common.db import _KeepingPool, unreachable
+from services.common.identity import database_away
+from services.contracts.errors import ServiceUnavailable
 
 
 class FakeConnection:
@@ -91,3 +93,15 @@ def test_what_counts_as_the_database_being_away():
     assert not unreachable(Canceled("canceling statement due to statement timeout"))
     assert not unreachable(psycopg2.errors.UniqueViolation("duplicate key"))
     assert not unreachable(ValueError("not a database error"))
+
+
+def test_an_rpc_failing_on_the_database_away_answers_service_unavailable():
+    away = (psycopg2.OperationalError, psycopg2.OperationalError("server closed the "
+                                                                  "connection"), None)
+    kind, error, _ = database_away(away)
+    assert kind is ServiceUnavailable and isinstance(error, ServiceUnavailable)
+    assert error.details == {"retry_after_seconds": 5}
+    duplicate = (psycopg2.errors.UniqueViolation, psycopg2.errors.UniqueViolation(), None)
+    assert database_away(duplicate) is duplicate
+    assert database_away(None) is None
+
