@@ -12,6 +12,7 @@ import psycopg2.pool
 
 from services.common.db import _KeepingPool, unreachable
 from services.common.identity import database_away
+from services.common.messaging.retry import engine_unavailable
 from services.contracts.errors import ServiceUnavailable
 
 
@@ -105,3 +106,8 @@ def test_an_rpc_failing_on_the_database_away_answers_service_unavailable():
     assert database_away(duplicate) is duplicate
     assert database_away(None) is None
 
+
+def test_an_event_handler_failing_on_the_database_away_waits_for_it():
+    """It is tried again after a pause like any engine away, not dead-lettered."""
+    assert engine_unavailable(psycopg2.OperationalError("could not connect to server"))
+    assert not engine_unavailable(psycopg2.errors.UniqueViolation("duplicate key"))
