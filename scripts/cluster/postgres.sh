@@ -7,7 +7,7 @@
 #
 #   scripts/cluster/postgres.sh up | down | status | uri
 #   (or source it: postgres_cluster_up, postgres_cluster_down, postgres_cluster_status,
-#    postgres_cluster_uri, postgres_node_start NODE)
+#    postgres_cluster_uri, postgres_node_start NODE, postgres_node_kill NODE)
 #
 # The services take `postgres_cluster_uri` as PROCEDURA_DATABASE_URL: the monitor's own
 # `pg_autoctl show uri --formation default` (a libpq multi-host URL with
@@ -210,6 +210,26 @@ postgres_cluster_uri() { # the services' PROCEDURA_DATABASE_URL: the monitor's U
     printf '%s\n' "${uri/:\/\//://$PGAF_APP:$password@}"
 }
 
+_pgaf_pids() { # _pgaf_pids NODE : every pg_autoctl process of the node, found by its
+    # environment: pg_autoctl starts helpers in their own process groups (its postgres
+    # controller, during a rejoin), which outlive a killed supervisor and restart postgres
+    local env pid mark="XDG_CONFIG_HOME=$PGAF_DIR/postgres-$1/config"
+    for env in /proc/[0-9]*/environ; do
+        pid=${env#/proc/}; pid=${pid%/environ}
+        { tr '\0' '\n' <"$env"; } 2>/dev/null | grep -qxF "$mark" && echo "$pid"
+    done
+    return 0
+}
+
+postgres_node_kill() { # postgres_node_kill NODE : -9 to all of it, as a machine that dies
+    local pids postmaster
+    pids=$(_pgaf_pids "$1")
+    postmaster=$(head -1 "$(_pgaf_data "$1")/postmaster.pid" 2>/dev/null) || true
+    # shellcheck disable=SC2086
+    kill -KILL $pids $postmaster 2>/dev/null
+    return 0
+}
+
 postgres_node_stop() { # postgres_node_stop NODE : pg_autoctl stops its PostgreSQL too
     local node=$1 pid i
     _pgaf_running "$node" || return 0
@@ -219,6 +239,7 @@ postgres_node_stop() { # postgres_node_stop NODE : pg_autoctl stops its PostgreS
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
     "$PGAF_PG_BIN/pg_ctl" status -D "$(_pgaf_data "$node")" >/dev/null 2>&1 &&
         _pgaf_as "$PGAF_PG_BIN/pg_ctl" stop -m fast -D "$(_pgaf_data "$node")" >/dev/null 2>&1
+    postgres_node_kill "$node"    # helpers left over from a rejoin
     rm -f "$(_pgaf_pidfile "$node")"
 }
 
