@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import time
 import uuid
@@ -21,10 +20,14 @@ import psycopg2
 import pytest
 
 from services.common.db import Database, make_green, unreachable
+from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 from services.common.migrations import migrate
 from services.common.unit_of_work import TransactionUnitOfWork
 from services.contracts.errors import ServiceUnavailable
 from services.contracts.events import Envelope, EventData
+from services.documents.service import DocumentsService
+from tests.integration.running import running, service_config
+from tests.testenv import TestEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "cluster" / "postgres.sh"
@@ -56,15 +59,9 @@ def states() -> dict[str, str]:
 
 
 def kill_node(node: str) -> None:
-    """-9 to the node's pg_autoctl (its whole process group) and to its postmaster."""
-    supervisor = int((CLUSTER / f"postgres-{node}" / "pg_autoctl.run.pid").read_text())
-    postmaster = int((CLUSTER / f"postgres-{node}" / "data" / "postmaster.pid")
-                     .read_text().split()[0])
-    os.killpg(supervisor, signal.SIGKILL)
-    try:
-        os.kill(postmaster, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    """-9 to every process of the node (pg_autoctl's and its postmaster's)."""
+    sh("postgres_node_kill", node)
+    assert not sh("_pgaf_pids", node).split(), f"node_{node} survived"
 
 
 class Probe(TransactionUnitOfWork):
@@ -178,3 +175,57 @@ def test_writes_reach_the_new_primary_and_none_is_lost_or_doubled():
     assert writer.acknowledged <= set(stored), "an acknowledged write lost"
     assert set(stored) == writer.acknowledged | writer.in_doubt_found
     assert states() == rejoined
+
+
+def rejoin(primary: str, standby: str) -> float:
+    """Start the killed node again; seconds until it is the standby of a whole formation."""
+    started = time.monotonic()
+    sh("postgres_node_start", primary)
+    whole = {primary: "secondary", standby: "primary"}
+    while time.monotonic() < started + FAILOVER_LIMIT and states() != whole:
+        eventlet.sleep(1)
+    assert states() == whole
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def environment(stack, run_id):
+    """A vhost of its own on the dev stack's RabbitMQ; the database is the formation's."""
+    env = TestEnvironment(f"{run_id}c")
+    env.create()
+    yield env
+    env.destroy()
+
+
+@pytest.mark.cluster
+def test_the_documents_service_answers_503_while_failing_over_then_the_new_primary(
+        environment):
+    sh("postgres_cluster_up")
+    config = service_config(environment)
+    config["procedura"]["database_url"] = sh("postgres_cluster_uri").strip()
+    primary = next(n for n, s in states().items() if s == "primary")
+    standby = next(n for n, s in states().items() if s == "secondary")
+    unavailable, other = 0, []
+    with running(config, DocumentsService), ClusterRpcProxy(config, timeout=30) as rpc:
+        assert rpc.documents.health()["database"] == "ok"
+        killed_at = time.monotonic()
+        kill_node(primary)
+        while time.monotonic() < killed_at + FAILOVER_LIMIT:
+            try:
+                rpc.documents.health()
+                if unavailable:
+                    break
+            except ServiceUnavailable as exc:
+                unavailable += 1
+                assert float(exc.details["retry_after_seconds"]) == 5   # text over RPC
+            except Exception as exc:     # a 500 at the gateway: what must not happen
+                other.append(repr(exc))
+            eventlet.sleep(0.5)
+        answered_after = time.monotonic() - killed_at
+    rejoined_after = rejoin(primary, standby)
+    print(f"\ndocuments.health: node_{primary} killed -9; {unavailable} calls answered "
+          f"ServiceUnavailable, {len(other)} other errors; answered by the new primary "
+          f"+{answered_after:.1f}s; node_{primary} back as standby {rejoined_after:.1f}s "
+          f"after its restart")
+    assert not other, other[:3]
+    assert unavailable and answered_after < FAILOVER_LIMIT
