@@ -141,7 +141,7 @@ _pgaf_state() { # _pgaf_state NODE : its current state as the monitor sees it
     _pgaf_ctl monitor show state --pgdata "$(_pgaf_data monitor)" --json 2>/dev/null |
         python3 -c 'import json, sys
 for n in json.load(sys.stdin):
-    if n["nodename"] == sys.argv[1]: print(n["current_group_state"])' "node_$1"
+    if n["nodename"] == sys.argv[1]: print(n["current_group_state"])' "node_$1" 2>/dev/null
 }
 _pgaf_is() { [[ $(_pgaf_state "$1") == "$2" ]]; }
 _pgaf_writable() { # a primary the monitor knows (alone, it is "single")
@@ -191,7 +191,10 @@ postgres_cluster_up() {
         postgres_node_start "$node"
         [[ $node == a ]] && { _pgaf_wait "a primary" _pgaf_writable || return 1; }
     done
-    _pgaf_wait "primary and secondary" _pgaf_healthy || return 1
+    for node in a b; do
+        _pgaf_wait "node_$node" "$PGAF_PG_BIN/pg_isready" -q -h "$PGAF_HOST" -p "$(_pgaf_port "$node")" || return 1
+    done
+    _pgaf_wait "primary and secondary" _pgaf_steady || return 1
     _pgaf_app_role || return 1
     _pgaf_log "up: $(postgres_cluster_uri | sed 's/:[^:@/]*@/:***@/')"
 }
@@ -200,6 +203,11 @@ _pgaf_healthy() { # one primary, one secondary
     local states
     states=$(_pgaf_state a)/$(_pgaf_state b)
     [[ $states == primary/secondary || $states == secondary/primary ]]
+}
+
+_pgaf_steady() { # healthy twice, 3 s apart: after a restart the monitor shows the
+    # states of before the stop until the nodes' keepers report again
+    _pgaf_healthy && sleep 3 && _pgaf_healthy
 }
 
 postgres_cluster_uri() { # the services' PROCEDURA_DATABASE_URL: the monitor's URI + password
@@ -225,9 +233,9 @@ postgres_node_kill() { # postgres_node_kill NODE : -9 to all of it, as a machine
     local pids postmaster
     pids=$(_pgaf_pids "$1")
     postmaster=$(head -1 "$(_pgaf_data "$1")/postmaster.pid" 2>/dev/null) || true
+    [[ -z $pids$postmaster ]] && return 0
     # shellcheck disable=SC2086
-    kill -KILL $pids $postmaster 2>/dev/null
-    return 0
+    kill -KILL $pids $postmaster 2>/dev/null || true   # some may have ended meanwhile
 }
 
 postgres_node_stop() { # postgres_node_stop NODE : pg_autoctl stops its PostgreSQL too
