@@ -1,17 +1,102 @@
-"""The cluster tests (issue 19) run the engines in their clustered modes on loopback and
-kill them: minutes each, so only when asked (`pytest -m cluster`), never in `make test`."""
+"""The 3-node RabbitMQ cluster of scripts/cluster/rabbitmq.sh, for tests marked `cluster`.
 
+These tests kill cluster nodes: they run only when asked (`-m cluster`), never in
+`make test` (`pytest tests -m "not faults"`): without a marker expression naming
+`cluster`, they are deselected here."""
+from __future__ import annotations
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "cluster: kills clustered engines on loopback (scripts/cluster/); run "
-                   "with `pytest -m cluster`, not part of `make test`")
+import base64
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from tests.testenv import HOST, ROOT, stack_secrets
+
+NODES = (1, 2, 3)
+VHOST = "procedura"
+AMQP_BASE = int(os.environ.get("PROCEDURA_CLUSTER_AMQP_BASE", "5771"))
+MGMT_BASE = int(os.environ.get("PROCEDURA_CLUSTER_RABBITMQ_MGMT_BASE", "15771"))
+CLUSTER_SH = ROOT / "scripts" / "cluster.sh"
+STACK = Path(os.environ.get("PROCEDURA_STACK_DIR", ROOT / ".stack"))
 
 
 def pytest_collection_modifyitems(config, items):
-    if "cluster" in (config.getoption("markexpr") or ""):
+    if "cluster" in (config.option.markexpr or ""):
         return
-    chosen = [item for item in items if item.get_closest_marker("cluster") is None]
-    if len(chosen) != len(items):
-        config.hook.pytest_deselected(items=[i for i in items if i not in chosen])
-        items[:] = chosen
+    here = Path(__file__).parent
+    deselected = [item for item in items if here in Path(str(item.fspath)).parents]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]
+
+
+@dataclass
+class RabbitCluster:
+    admin_password: str
+
+    def amqp_uri(self, first: int = 1, user: str = "procedura-admin",
+                 password: str | None = None) -> str:
+        """Every node, `first` first: kombu fails over to the next when one is away."""
+        password = password or self.admin_password
+        order = [first, *(n for n in NODES if n != first)]
+        return ";".join(f"amqp://{user}:{password}@{HOST}:{AMQP_BASE + n}/{VHOST}"
+                        for n in order)
+
+    def api(self, path: str, node: int | None = None, method: str = "GET"):
+        """The management API of `node` (the first that answers when None)."""
+        last = None
+        for n in ([node] if node else NODES):
+            request = urllib.request.Request(
+                f"http://{HOST}:{MGMT_BASE + n}/api{path}", method=method, headers={
+                    "authorization": "Basic " + base64.b64encode(
+                        f"procedura-admin:{self.admin_password}".encode()).decode()})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    body = response.read()
+                    return json.loads(body) if body else None
+            except (urllib.error.URLError, OSError) as exc:
+                last = exc
+        raise last
+
+    def queue(self, name: str) -> dict:
+        return self.api(f"/queues/{quote(VHOST, safe='')}/{quote(name, safe='')}")
+
+    def delete_queue(self, name: str) -> None:
+        try:
+            self.api(f"/queues/{quote(VHOST, safe='')}/{quote(name, safe='')}",
+                     method="DELETE")
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise
+
+    def beam_pid(self, node: int) -> int:
+        """The Erlang VM of `node` (what kill -9 hits)."""
+        return int((STACK / "cluster" / f"rabbitmq-{node}" / "rabbitmq.pid").read_text())
+
+    def up(self) -> None:
+        """Start whatever node is not running and wait until all three are members."""
+        subprocess.run([str(CLUSTER_SH), "up", "rabbitmq"], check=True, timeout=600)
+
+    def stop_node(self, node: int) -> None:
+        """Stop `node` cleanly (rabbitmqctl stop), its data kept: `up` brings it back."""
+        subprocess.run(["bash", "-c", f'. "{CLUSTER_SH.parent}/cluster/rabbitmq.sh" && '
+                        f"rmqc_ctl {node} rabbitmqctl -q stop"], check=True, timeout=120)
+
+    def status(self) -> subprocess.CompletedProcess:
+        return subprocess.run([str(CLUSTER_SH), "status", "rabbitmq"], capture_output=True,
+                              text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def rabbit_cluster() -> RabbitCluster:
+    """The cluster, started if it is not (scripts/cluster.sh up rabbitmq, idempotent)."""
+    cluster = RabbitCluster(stack_secrets()["PROCEDURA_AMQP_ADMIN_PASSWORD"])
+    cluster.up()
+    return cluster
