@@ -22,8 +22,8 @@ from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, ServiceProxy
 
 # registers the contracts' errors: a caller gets NotFound back, not RemoteError
 from services.common import remote_errors  # noqa: F401
-from services.common.broker_users import ADMIN
 from services.common.db import unreachable
+from services.common.broker_users import ADMIN
 from services.common.settings import Settings
 from services.contracts.errors import Forbidden, ServiceUnavailable
 
