@@ -35,6 +35,21 @@ def make_green() -> None:
 
 psycopg2.extras.register_uuid()
 
+# SQLSTATEs of a server going away: shut down (a failover demotes the primary), crashed,
+# still starting; class 08 is the connection itself failing
+_GOING_AWAY = ("57P01", "57P02", "57P03")
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Did PostgreSQL fail the transaction by being away (killed, restarting, failing
+    over), rather than the statement failing? Then the caller may try again (with the same
+    ids: a COMMIT cut off may have been applied) and reach the new primary on a new
+    connection."""
+    if not isinstance(exc, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        return False
+    code = getattr(exc, "pgcode", None)
+    return code is None or code.startswith("08") or code in _GOING_AWAY
+
 
 class _KeepingPool(psycopg2.pool.ThreadedConnectionPool):
     """Opens connections as they are needed, up to `maxconn`, and keeps them.
@@ -53,24 +68,33 @@ class _KeepingPool(psycopg2.pool.ThreadedConnectionPool):
         super().__init__(1, maxconn, *args, **kwargs)
         self.minconn = maxconn   # psycopg2 keeps a returned connection below minconn
         self._returned: dict[int, float] = {}
+        # when a connection was last found broken: the server it spoke to may be gone (a
+        # failover), so every connection returned before is checked before its next use
+        # rather than failing one more transaction each
+        self._lost_at = float("-inf")
 
     def getconn(self, key=None):
-        conn = super().getconn(key)
-        idle_since = self._returned.pop(id(conn), None)
-        if idle_since is not None and (time.monotonic() - idle_since
-                                       > self.CHECK_AFTER_IDLE_SECONDS):
+        while True:   # each turn takes one idle connection out, so it ends
+            conn = super().getconn(key)
+            idle_since = self._returned.pop(id(conn), None)
+            if idle_since is None or (
+                    idle_since > self._lost_at
+                    and time.monotonic() - idle_since <= self.CHECK_AFTER_IDLE_SECONDS):
+                return conn
             try:
                 with conn.cursor() as cur:
                     cur.execute("SELECT 1")
                 conn.rollback()
+                return conn
             except psycopg2.Error:
-                super().putconn(conn, key, close=True)    # gone: open a new one
-                conn = super().getconn(key)
-        return conn
+                # gone: the next one may be an idle one from the same server, checked too
+                super().putconn(conn, key, close=True)
 
     def putconn(self, conn, key=None, close=False):
         if not close and not conn.closed:
             self._returned[id(conn)] = time.monotonic()
+        elif conn.closed:
+            self._lost_at = time.monotonic()
         super().putconn(conn, key, close)
 
 

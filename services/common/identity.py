@@ -22,10 +22,11 @@ from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, ServiceProxy
 
 # registers the contracts' errors: a caller gets NotFound back, not RemoteError
 from services.common import remote_errors  # noqa: F401
+from services.common.db import unreachable
 from services.common.broker_users import ADMIN
 from services.common.messaging.queues import TypedRpcConsumer
 from services.common.settings import Settings
-from services.contracts.errors import Forbidden
+from services.contracts.errors import Forbidden, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ PERSON_ARGUMENTS = ("actor", "username", "user")
 OPERATOR = ADMIN
 # the one service that authenticates people and so may act for them
 PERSON_CALLERS = frozenset({"gateway"})
+# a failover of PostgreSQL's primary takes tens of seconds (docs/scaling.md)
+DATABASE_RETRY_SECONDS = 5
 
 
 def broker_user(config: dict) -> str:
@@ -97,6 +100,20 @@ class IdentifiedRpc(Rpc):
             log.warning("refused: %s", why)
             raise Forbidden(why, {"caller": caller or ""})
         super().handle_message(body, message)
+
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        return super().handle_result(message, worker_ctx, result, database_away(exc_info))
+
+
+def database_away(exc_info):
+    """PostgreSQL away (killed, failing over) answers the caller ServiceUnavailable, a
+    503 it tries again, rather than nameko's RemoteError, a 500."""
+    if exc_info is None or not unreachable(exc_info[1]):
+        return exc_info
+    error = ServiceUnavailable("the database is not reachable (failing over?); try again "
+                               "in a moment", {"retry_after_seconds": DATABASE_RETRY_SECONDS})
+    return ServiceUnavailable, error, exc_info[2]
 
 
 rpc = IdentifiedRpc.decorator

@@ -60,8 +60,11 @@ def engine_unavailable(exc: BaseException) -> bool:
     import elastic_transport
     import requests
 
+    from services.common.db import unreachable
     from services.contracts.errors import ServiceUnavailable
 
+    if unreachable(exc):   # PostgreSQL killed or failing over
+        return True
     if isinstance(exc, (ServiceUnavailable, ConnectionError, TimeoutError,
                         elastic_transport.ConnectionError,
                         elastic_transport.ConnectionTimeout,
