@@ -190,18 +190,22 @@ rabbitmq_cluster_up() {
     rmqc_log "up: amqp://<service>@$RMQC_HOST:$(rmqc_amqp_port 1)/$RMQC_VHOST (and :$(rmqc_amqp_port 2), :$(rmqc_amqp_port 3)); PROCEDURA_QUEUE_TYPE=quorum"
 }
 
-rabbitmq_cluster_down() { # stop each node (gracefully; its process group killed past 60 s)
-    local n pid deadline
-    for n in "${RMQC_NODES[@]}"; do
-        rmqc_running "$n" || continue
-        pid=$(cat "$(rmqc_pidfile "$n")")
-        rmqc_log "stopping rabbit-$n"
-        rmqc_ctl "$n" rabbitmqctl -q stop >/dev/null 2>&1 || kill -TERM -- "-$pid" 2>/dev/null
-        deadline=$((SECONDS + 60))
-        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 1; done
-        kill -0 "$pid" 2>/dev/null && kill -KILL -- "-$pid" 2>/dev/null
-        rm -f "$(rmqc_pidfile "$n")"
-    done
+rmqc_stop_node() { # stop node $1 gracefully and wait until its VM has exited (its
+    # process group killed past 60 s), so an `up` right after starts it again
+    local n=$1 pid deadline
+    rmqc_running "$n" || return 0
+    pid=$(cat "$(rmqc_pidfile "$n")")
+    rmqc_log "stopping rabbit-$n"
+    rmqc_ctl "$n" rabbitmqctl -q stop >/dev/null 2>&1 || kill -TERM -- "-$pid" 2>/dev/null
+    deadline=$((SECONDS + 60))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL -- "-$pid" 2>/dev/null
+    rm -f "$(rmqc_pidfile "$n")"
+}
+
+rabbitmq_cluster_down() { # stop each node
+    local n
+    for n in "${RMQC_NODES[@]}"; do rmqc_stop_node "$n"; done
     return 0
 }
 

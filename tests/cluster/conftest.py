@@ -85,9 +85,10 @@ class RabbitCluster:
         subprocess.run([str(CLUSTER_SH), "up", "rabbitmq"], check=True, timeout=600)
 
     def stop_node(self, node: int) -> None:
-        """Stop `node` cleanly (rabbitmqctl stop), its data kept: `up` brings it back."""
+        """Stop `node` cleanly (rabbitmqctl stop) and wait for its VM to exit, its data
+        kept: `up` brings it back."""
         subprocess.run(["bash", "-c", f'. "{CLUSTER_SH.parent}/cluster/rabbitmq.sh" && '
-                        f"rmqc_ctl {node} rabbitmqctl -q stop"], check=True, timeout=120)
+                        f"rmqc_stop_node {node}"], check=True, timeout=120)
 
     def status(self) -> subprocess.CompletedProcess:
         return subprocess.run([str(CLUSTER_SH), "status", "rabbitmq"], capture_output=True,
