@@ -182,13 +182,20 @@ def test_a_disposed_or_unknown_version_has_no_rendition(versioning_db, store,
             pages.page_image(versioning_db, store, rendition_settings, vid, 1, 200, "png")
 
 
+def two_drawn(versioning_db, store, rendition_settings):
+    """Two one-page versions whose first page was drawn (a copy of each rendition in the
+    page cache), and the cache."""
+    versions = [stored_version(versioning_db, store, text_pdf([[f"Pagina {n}"]]),
+                               pages_count=1) for n in (1, 2)]
+    for version_id in versions:
+        pages.page_image(versioning_db, store, rendition_settings, version_id, 1, 200, "png")
+    return (*versions, LocalCopies(rendition_settings.page_cache_dir,
+                                   rendition_settings.page_cache_bytes))
+
+
 def test_a_disposal_takes_its_versions_copies_out_of_the_page_cache(
         versioning_db, store, rendition_settings):
-    disposed, kept = (stored_version(versioning_db, store, text_pdf([[f"Pagina {n}"]]),
-                                     pages_count=1) for n in (1, 2))
-    for version_id in (disposed, kept):
-        pages.page_image(versioning_db, store, rendition_settings, version_id, 1, 200, "png")
-    copies = LocalCopies(rendition_settings.page_cache_dir, rendition_settings.page_cache_bytes)
+    disposed, kept, copies = two_drawn(versioning_db, store, rendition_settings)
     assert len(copies.names()) == 2
 
     assert pages.forget_disposed(rendition_settings, [disposed]) == 1
@@ -203,13 +210,9 @@ def test_a_disposal_takes_its_versions_copies_out_of_the_page_cache(
 
 def test_copies_of_a_disposal_no_worker_heard_go_at_the_next_one(
         versioning_db, store, rendition_settings):
-    missed, kept = (stored_version(versioning_db, store, text_pdf([[f"Pagina {n}"]]),
-                                   pages_count=1) for n in (1, 2))
-    for version_id in (missed, kept):
-        pages.page_image(versioning_db, store, rendition_settings, version_id, 1, 200, "png")
+    missed, kept, copies = two_drawn(versioning_db, store, rendition_settings)
     with versioning_db.transaction() as cur:   # disposed while the workers were down
         cur.execute("UPDATE versions SET disposed_at = now() WHERE id = %s", (missed,))
-    copies = LocalCopies(rendition_settings.page_cache_dir, rendition_settings.page_cache_bytes)
     (copies.folder / "not-a-version.pdf").write_bytes(b"%PDF-1.4")   # left as it is
 
     assert pages.forget_disposed_before(versioning_db, rendition_settings) == 1
