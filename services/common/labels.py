@@ -16,3 +16,8 @@ def roman(number: int) -> str:
 def edition_label(edition: int, revision: int) -> str:
     """`Ediția I, Revizia 2`, as on the cover page of a procedure."""
     return f"Ediția {roman(edition)}, Revizia {revision}"
+
+
+def revision_label(code: str, title: str, edition: int, revision: int) -> str:
+    """`PO-DJ-01 „Petiții” (Ediția I, Revizia 2)`: a revision as a message names it."""
+    return f"{code} „{title}” ({edition_label(edition, revision)})"

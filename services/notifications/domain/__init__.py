@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from services.common.labels import edition_label
+from services.common.labels import revision_label
 from services.contracts import signing
 from services.contracts.events import Awaiting, ReviewDue, RevisionTransitioned
 from services.contracts.models import Role
@@ -83,7 +83,7 @@ def message(event_type: str, data: RevisionTransitioned | ReviewDue) -> str:
                     f"{data.due_date:%d.%m.%Y}: {data.reason}.")
         return (f"{data.code} „{data.title}” trebuie analizată periodic până la "
                 f"{data.due_date:%d.%m.%Y}.")
-    name = f"{data.code} „{data.title}” ({edition_label(data.edition, data.revision)})"
+    name = revision_label(data.code, data.title, data.edition, data.revision)
     if event_type == "version_approved":
         return f"{name} a fost aprobată și se aplică în compartimentul dumneavoastră."
     if event_type == "version_in_force":

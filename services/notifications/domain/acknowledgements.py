@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Collection, Iterable
 from zoneinfo import ZoneInfo
 
-from services.common.labels import edition_label
+from services.common.labels import edition_label, revision_label
 from services.common.spreadsheet import csv_text
 from services.contracts.notifications import Acknowledgement, ReportPerson
 from services.notifications.domain.working_days import add_working_days
@@ -41,7 +41,7 @@ def reminder_owed(due: date, today: date, days_before: int) -> Reminder | None:
 
 def reminder_message(kind: Reminder, code: str, title: str, edition: int, revision: int,
                      due: date) -> str:
-    name = f"{code} „{title}” ({edition_label(edition, revision)})"
+    name = revision_label(code, title, edition, revision)
     if kind is Reminder.BEFORE:
         return (f"Vă rugăm să confirmați „Am luat la cunoștință” pentru {name} "
                 f"până la {due:%d.%m.%Y}.")

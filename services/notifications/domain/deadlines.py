@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Collection
 from zoneinfo import ZoneInfo
 
-from services.common.labels import edition_label
+from services.common.labels import revision_label
 from services.contracts.events import RevisionTransitioned
 from services.contracts.models import Role
 from services.notifications.domain.working_days import add_working_days, previous_working_day
@@ -80,7 +80,7 @@ def escalation_department(department: str | None, owner_department: str) -> str:
 
 def notice_message(kind: DeadlineNotice, code: str, title: str, edition: int,
                    revision: int, label_ro: str, due: date) -> str:
-    name = f"{code} „{title}” ({edition_label(edition, revision)})"
+    name = revision_label(code, title, edition, revision)
     if kind is DeadlineNotice.REMINDER:
         return (f"Termenul pentru {label_ro} la {name} expiră la {due:%d.%m.%Y}; "
                 f"documentul așteaptă semnătura dumneavoastră.")
