@@ -44,13 +44,17 @@ class Workflows:
 
     @rpc(expected_exceptions=EXPECTED)
     def sign_step(self, actor: str, version_id: str, step_id: str, signing: dict) -> dict:
-        """Sign the step `step_id` of a revision's workflow (same 403/409 as transition)."""
+        """Sign the step `step_id` of a revision's workflow (same 403/409 as transition).
+        Where the step takes the departments' opinions, a `favourable` makes the call
+        the opinion of the person's department (as POST .../opinion), on that step only."""
         if step_id in RESERVED_IDS:
             raise NotFound(f"no step {step_id}", {"step": step_id})
+        signed = validate(Signing, signing)
+        opinion = signed.favourable is not None
         return _dump(signing_chain.transition(
             self._uow(), self.control.chains, self.control.types, actor, UUID(version_id),
-            step_id, validate(Signing, signing), self.control.calendar.today(),
-            self.control.calendar.now()))
+            "opinion" if opinion else step_id, signed, self.control.calendar.today(),
+            self.control.calendar.now(), at_step=step_id if opinion else None))
 
     @rpc(expected_exceptions=EXPECTED)
     def version_progress(self, actor: str, version_id: str) -> dict:

@@ -8,6 +8,7 @@ import pytest
 
 from procedura_cli.client import ApiError, Client
 from procedura_cli.docgen import docx_bytes
+from tests.e2e.test_document_control import through_endorsement, uploaded
 from tests.e2e.test_forms import docx_text, fetch
 from tests.e2e.test_walking_skeleton import BODY, DOCX, register, unique_code
 from tests.testenv import eventually
@@ -169,3 +170,23 @@ def test_a_bad_workflow_is_refused_naming_the_field(login, change, field):
         put(quality, "IL", {"steps": change(verify, approve)})
     assert (refused.value.status, refused.value.error["details"]["field"]) == (422, field)
     assert quality.get("/api/workflows/IL")["version"] == before["version"]
+
+
+def test_an_opinion_is_given_on_its_step_by_the_steps_route(login):
+    """POST /api/versions/{id}/steps/{step} with `favourable`, where the step takes the
+    departments' opinions (endorse in the shipped PO workflow), is the opinion of the
+    person's department; on another step than the one the revision waits in, 409."""
+    _, version = uploaded(login)
+    through_endorsement(login, version["id"])
+    rp_head = login("maria.ilie")
+    with pytest.raises(ApiError) as elsewhere:
+        rp_head.post(f"/api/versions/{version['id']}/steps/verify", {"favourable": True})
+    assert elsewhere.value.status == 409
+    assert elsewhere.value.error["details"]["current_step"] == "endorse"
+    rp_head.post(f"/api/versions/{version['id']}/steps/endorse",
+                 {"favourable": False, "comment": "Lipsește termenul"})
+    author = login("ana.popescu")
+    assert author.get(f"/api/versions/{version['id']}")["status"] == "draft"
+    last = author.get(f"/api/versions/{version['id']}/signatures")["items"][-1]
+    assert (last["step"], last["decision"], last["comment"]) == (
+        "opinion", "unfavourable", "Lipsește termenul")

@@ -19,15 +19,19 @@ from services.documents.use_cases.workflows import chain_of, signers_of
 
 def transition(uow: UnitOfWork, chains: domain.SigningChains, types: domain.DocumentTypes,
                actor: str, version_id: UUID, action: str, signing: Signing,
-               today: date, now: datetime | None = None) -> Revision:
+               today: date, now: datetime | None = None,
+               at_step: str | None = None) -> Revision:
     """One action on a revision in its workflow (submit, a step's signature, an opinion,
     reject); the last step's completion registers the revision and, when its effective
     date has come, brings it into force. `chains`: the workflows Procedura ships; `now`:
-    when a next step starts waiting (default: the current time)."""
+    when a next step starts waiting (default: the current time); `at_step`: the step the
+    caller acts on, when the action does not name it (an opinion given on a step)."""
     with uow:
         repo = uow.documents
         user, revision = readable_revision(repo, actor, version_id, lock=True)
         chain, workflow = chain_of(repo, chains, revision)
+        if at_step is not None:
+            _expect_step(chain, revision, at_step)
         if action == "opinion":
             step = _opinion(uow, chain, user, revision, signing)
             if step is None:
@@ -50,6 +54,16 @@ def transition(uow: UnitOfWork, chains: domain.SigningChains, types: domain.Docu
                              {"step": step.action, "signatures": step.signatures,
                               "quorum": step.step.quorum, "comment": signing.comment})
         return repo.revision(version_id)
+
+
+def _expect_step(chain: domain.Chain, revision: Revision, step_id: str) -> None:
+    """409 unless the revision waits in the step `step_id` now."""
+    waiting = chain.waiting_in(revision.status, revision.current_step)
+    if waiting is None or waiting.action != step_id:
+        raise Conflict(f"the revision does not wait in the step {step_id}; it is "
+                       f"{revision.status.value}" + (f" at {waiting.action}" if waiting else ""),
+                       {"step": step_id, "status": revision.status.value,
+                        "current_step": waiting.action if waiting else None})
 
 
 def _opinion(uow: UnitOfWork, chain: domain.Chain, user: User, revision: Revision,
