@@ -78,11 +78,17 @@ def escalation_department(department: str | None, owner_department: str) -> str:
     return department or owner_department
 
 
+# what each notice says: {step} the step's Romanian label, {revision} the revision as a
+# message names it, {due} the due date
+NOTICE_WORDS = {
+    DeadlineNotice.REMINDER: "Termenul pentru {step} la {revision} expiră la {due}; "
+                             "documentul așteaptă semnătura dumneavoastră.",
+    DeadlineNotice.ESCALATION: "Termenul pentru {step} la {revision} a expirat la {due} fără "
+                               "semnăturile necesare; vă rugăm să urmăriți finalizarea pasului.",
+}
+
+
 def notice_message(kind: DeadlineNotice, code: str, title: str, edition: int,
                    revision: int, label_ro: str, due: date) -> str:
-    name = revision_label(code, title, edition, revision)
-    if kind is DeadlineNotice.REMINDER:
-        return (f"Termenul pentru {label_ro} la {name} expiră la {due:%d.%m.%Y}; "
-                f"documentul așteaptă semnătura dumneavoastră.")
-    return (f"Termenul pentru {label_ro} la {name} a expirat la {due:%d.%m.%Y} fără "
-            f"semnăturile necesare; vă rugăm să urmăriți finalizarea pasului.")
+    return NOTICE_WORDS[kind].format(step=label_ro, due=f"{due:%d.%m.%Y}",
+                                     revision=revision_label(code, title, edition, revision))
