@@ -137,7 +137,7 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/api/me/inbox", "Revisions waiting for my signature or opinion", Inbox,
       tag="signing"),
     E("GET", "/api/openapi.json", "This description", dict, public=True, tag="meta"),
-    E("GET", "/api/events/schemas/<name>", "The JSON Schema of an event, "
+    E("GET", "/api/events/schemas/<schema_file>", "The JSON Schema of an event, "
       "<type>.v<schema_version>.json (an event's dataschema ends with it)", dict,
       public=True, tag="meta"),
     E("POST", "/api/documents", "Register a document", Document, NewDocument, status=201),
@@ -248,6 +248,9 @@ ENDPOINTS: list[Endpoint] = [
 ]
 
 _PARAMETER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+# the file name of an event's JSON Schema: <type>.v<schema_version>.json (the end of its
+# CloudEvents dataschema; GET /api/events/schemas/<schema_file>)
+SCHEMA_FILE = r"^([a-z_]+)\.v([1-9][0-9]*)\.json$"
 _PATH_PARAMETERS = {
     "document_id": {"type": "string", "format": "uuid"},
     "version_id": {"type": "string", "format": "uuid"},
@@ -259,6 +262,7 @@ _PATH_PARAMETERS = {
     "code": {"type": "string", "pattern": "^[A-Z][A-Z0-9.-]{1,31}$"},
     "step_id": {"type": "string", "pattern": STEP_ID, "maxLength": 40},
     "doc_type": {"type": "string", "enum": [t.value for t in DocumentType]},
+    "schema_file": {"type": "string", "pattern": SCHEMA_FILE},
 }
 ERRORS = {"401": "Not logged in or token expired", "403": "Not allowed",
           "404": "Not found (or not visible to this user)", "409": "Not in this state",

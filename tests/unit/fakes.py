@@ -158,6 +158,9 @@ class FakeDocumentsRepository:
     def all_revisions(self) -> list[Revision]:
         return [self.revision(v) for v in self.versions]
 
+    def revisions_in(self, statuses: tuple[RevisionStatus, ...]) -> list[Revision]:
+        return [r for r in self.all_revisions() if r.status in statuses]
+
     def set_status(self, version_id: UUID, status: RevisionStatus,
                    current_step: str | None = None) -> int:
         fields = self.versions[version_id]

@@ -217,6 +217,17 @@ class Repository(WorkflowRepository):
                             ORDER BY document_id, edition DESC, revision DESC""")
         return [_revision(row, documents[row["document_id"]]) for row in self.cur.fetchall()]
 
+    def revisions_in(self, statuses: tuple[RevisionStatus, ...]) -> list[Revision]:
+        """The revisions in one of `statuses` (the signing inbox asks for the waiting ones
+        only, so its cost follows the work in progress, not the register's size)."""
+        self.cur.execute("""SELECT * FROM revisions WHERE status = ANY(%s)
+                            ORDER BY document_id, edition DESC, revision DESC""",
+                         ([s.value for s in statuses],))
+        rows = self.cur.fetchall()
+        documents = {d.id: d for d in self.documents_by_id(
+            list({row["document_id"] for row in rows}))}
+        return [_revision(row, documents[row["document_id"]]) for row in rows]
+
     def set_status(self, version_id: UUID, status: RevisionStatus,
                    current_step: str | None = None) -> int:
         """The revision's new status, and the step of its workflow it waits for now."""

@@ -142,9 +142,9 @@ def signing_inbox(uow: UnitOfWork, chains: domain.SigningChains,
         repo = uow.documents
         user = repo.user(actor)
         inbox, seen = [], {}
-        for revision in repo.all_revisions():
+        for revision in repo.revisions_in(WAITING_STATUSES):
             document = revision.document
-            if revision.status not in WAITING_STATUSES or not may_read(user, document):
+            if not may_read(user, document):
                 continue
             chain = _chain(repo, chains, revision, seen)
             step = chain.waiting_in(revision.status, revision.current_step)

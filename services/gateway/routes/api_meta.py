@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from services.contracts import events
 from services.contracts.models import Inbox
 from services.gateway import openapi
+from services.gateway.openapi import SCHEMA_FILE
 from services.gateway.auth import current_user
 from services.gateway.entrypoints import error_response, json_response
 from services.gateway.routing import Router
@@ -54,16 +55,16 @@ def openapi_spec(deps, request):
     return json_response(openapi.spec())
 
 
-@router.api("GET", "/api/events/schemas/<name>")
-def event_schema(deps, request, name):
+@router.api("GET", "/api/events/schemas/<schema_file>")
+def event_schema(deps, request, schema_file):
     """The JSON Schema of an event at its schema_version, `<type>.v<N>.json`: where the
     path of an event's `dataschema` (CloudEvents) ends, for subscribers to fetch."""
-    match = re.fullmatch(r"([a-z_]+)\.v(\d+)\.json", name)
+    match = re.fullmatch(SCHEMA_FILE, schema_file)
     model = events.ALL_EVENTS.get(match.group(1)) if match else None
     if model is None or int(match.group(2)) != model.model_fields["schema_version"].default:
-        return error_response(404, "not_found", f"no event schema {name}: names are "
+        return error_response(404, "not_found", f"no event schema {schema_file}: names are "
                               "<type>.v<schema_version>.json, e.g. version_approved.v1.json",
-                              {"name": name})
+                              {"name": schema_file})
     return json_response(model.model_json_schema())
 
 
