@@ -11,6 +11,17 @@ import pytest  # noqa: E402
 # tests that call the services get their errors back as the contracts' classes
 from services.common import remote_errors  # noqa: E402,F401
 from tests.testenv import port  # noqa: E402
+from tests.watchdog import Watchdog, limit_of  # noqa: E402
+
+_watchdog = Watchdog()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _watchdog.arm(item.nodeid, limit_of(item),
+                  item.config.pluginmanager.getplugin("capturemanager"))
+    yield
+    _watchdog.cancel()
 
 # the stack's ports, from the variables scripts/stack.sh reads (a private stack elsewhere)
 ENGINES = {"RabbitMQ": port("PROCEDURA_AMQP_PORT", 5672),
