@@ -101,3 +101,40 @@ def rabbit_cluster() -> RabbitCluster:
     cluster = RabbitCluster(stack_secrets()["PROCEDURA_AMQP_ADMIN_PASSWORD"])
     cluster.up()
     return cluster
+
+
+ES_HTTP_BASE = int(os.environ.get("PROCEDURA_CLUSTER_ES_HTTP_BASE", "9240"))
+
+
+@dataclass
+class ElasticCluster:
+    """The 3-node Elasticsearch of scripts/cluster/elasticsearch.sh (procedura-es-1..3)."""
+
+    @property
+    def url(self) -> str:
+        """Every node, comma separated: PROCEDURA_ELASTICSEARCH_URL for the cluster."""
+        return ",".join(self.node_url(n) for n in NODES)
+
+    def node_url(self, node: int) -> str:
+        return f"http://{HOST}:{ES_HTTP_BASE + node}"
+
+    def server_pid(self, node: int) -> int:
+        """The server JVM of `node` (what kill -9 hits; its launcher exits with it)."""
+        return int((STACK / "cluster" / f"elasticsearch-{node}" / "run" / "server.pid")
+                   .read_text())
+
+    def up(self) -> None:
+        """Start whatever node is not running and wait until the three form the cluster."""
+        subprocess.run([str(CLUSTER_SH), "up", "elasticsearch"], check=True, timeout=900)
+
+    def status(self) -> subprocess.CompletedProcess:
+        return subprocess.run([str(CLUSTER_SH), "status", "elasticsearch"],
+                              capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def es_cluster() -> ElasticCluster:
+    """The cluster, started if it is not (scripts/cluster.sh up elasticsearch, idempotent)."""
+    cluster = ElasticCluster()
+    cluster.up()
+    return cluster

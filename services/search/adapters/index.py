@@ -84,6 +84,13 @@ def index_body(shards: int = 1, replicas: int = 0) -> dict:
             "mappings": MAPPINGS}
 
 
+def nodes(url: str) -> list[str]:
+    """The Elasticsearch nodes of `elasticsearch_url`: one URL, or several separated by
+    commas (a cluster reached without a load balancer in front: the client spreads
+    requests over them and sends one again to another node when its node is away)."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
 def _highlights(hit: dict) -> list[str]:
     """Fragments of every highlighted field, exact before folded, without repeats."""
     seen: set[str] = set()
@@ -99,7 +106,7 @@ def _highlights(hit: dict) -> list[str]:
 
 class VersionIndex:
     def __init__(self, url: str, alias: str, shards: int = 1, replicas: int = 0):
-        self.es = Elasticsearch(url, request_timeout=30)
+        self.es = Elasticsearch(nodes(url), request_timeout=30)
         self.alias = alias
         self.shards, self.replicas = shards, replicas  # of each new index
 
