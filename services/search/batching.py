@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 # at most MAX_WAIT for company, against the index's 1 s refresh.
 MAX_BATCH = 200
 MAX_WAIT = 0.02
+# and the texts of a batch at most this many characters (a version's text is cut at
+# 2,000,000): the request stays far below Elasticsearch's 100 MB http.max_content_length,
+# and the multi-get's answer, which holds them again, too
+MAX_TEXT_CHARS = 8_000_000
 
 
 class BatchWriter:
@@ -32,9 +36,11 @@ class BatchWriter:
     (VersionIndex.write_many) from one greenthread, `run`, which its owner spawns."""
 
     def __init__(self, write_many: Callable[[list[Write]], dict[str, Exception]],
-                 max_batch: int = MAX_BATCH, max_wait: float = MAX_WAIT):
+                 max_batch: int = MAX_BATCH, max_wait: float = MAX_WAIT,
+                 max_text_chars: int = MAX_TEXT_CHARS):
         self._write_many = write_many
         self.max_batch, self.max_wait = max_batch, max_wait
+        self.max_text_chars = max_text_chars
         self._queue: LightQueue = LightQueue()
 
     def write(self, writes: list[Write]) -> None:
@@ -54,13 +60,15 @@ class BatchWriter:
     def _next_batch(self) -> list[tuple[Write, Event]]:
         batch = [self._queue.get()]
         deadline = time.monotonic() + self.max_wait
-        while len(batch) < self.max_batch:
+        chars = _text_chars(batch[0][0])
+        while len(batch) < self.max_batch and chars < self.max_text_chars:
             remaining = deadline - time.monotonic()
             try:
                 batch.append(self._queue.get(timeout=remaining) if remaining > 0
                              else self._queue.get_nowait())
             except Empty:
                 break
+            chars += _text_chars(batch[-1][0])
         return batch
 
     def write_batch(self, batch: list[tuple[Write, Event]]) -> None:
@@ -78,6 +86,10 @@ class BatchWriter:
                 event.send(None)
             else:
                 event.send_exception(error)
+
+
+def _text_chars(write: Write) -> int:
+    return len(write.doc.get("content") or "")
 
 
 class BatchedIndex:

@@ -53,6 +53,20 @@ def test_a_batch_holds_at_most_max_batch_writes():
     assert sum(write_many.calls, []) == [f"v{i}" for i in range(10)]
 
 
+def test_a_batch_closes_once_its_texts_reach_max_text_chars():
+    write_many = Recorder()
+    writer = BatchWriter(write_many, max_batch=50, max_wait=0.05, max_text_chars=10)
+    runner = eventlet.spawn(writer.run)
+
+    def handler(version_id):
+        writer.write([Write(version_id, {"content": "x" * 6})])
+    try:
+        [t.wait() for t in [eventlet.spawn(handler, f"v{i}") for i in range(5)]]
+    finally:
+        runner.kill()
+    assert write_many.calls == [["v0", "v1"], ["v2", "v3"], ["v4"]]
+
+
 def test_a_lone_write_waits_no_longer_than_max_wait():
     write_many = Recorder()
     started = eventlet.hubs.get_hub().clock()
