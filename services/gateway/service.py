@@ -62,8 +62,8 @@ class GatewayService:
     documents = TimedRpcProxy("documents")
     versioning = TimedRpcProxy("versioning")
     # a search is a read: its request need not reach RabbitMQ's disk before the broker
-    # confirms it (a persistent request waited for the disk's sync on every search: the
-    # slow tail of docs/benchmarks.md, "Search and indexing close to Elasticsearch")
+    # confirms it (the worker reads no reply before the confirm; docs/benchmarks.md,
+    # "Search and indexing close to Elasticsearch")
     search = TimedRpcProxy("search", delivery_mode=TRANSIENT)
     notifications = TimedRpcProxy("notifications")
     renditions = TimedRpcProxy("renditions")
