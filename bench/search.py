@@ -8,7 +8,8 @@ straight against Elasticsearch in the same run (docs/benchmarks.md, "Search").
 2. Indexing: a raw bulk index of the same entries into an index with the same mapping,
    then Procedura's rebuild (`search reindex`: entries built from the register's
    revisions, bulk, alias swap, check and repair pass) into the running environment's
-   index; and Procedura's per-event path (`VersionIndex.upsert`) on a sample.
+   index; and Procedura's event path (`VersionIndex.write_many`, one event and ten at
+   a time) on a sample.
 3. Queries: typical searches and suggestions as one person (a DJ reader: the permission
    filter applies), through `GET /api/search` of a running gateway + search service, and
    the very same Elasticsearch request (built by services/search/query.py for the same
@@ -22,6 +23,7 @@ Run: `.venv/bin/python bench/search.py --versions 100000`
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import signal
@@ -48,6 +50,7 @@ from services.search.adapters.index import VersionIndex, index_body  # noqa: E40
 from services.search.projections import entry  # noqa: E402
 from services.search.query import build_query, build_suggest  # noqa: E402
 from services.search.rebuild import SourceVersion, reindex  # noqa: E402
+from services.search.writes import Write  # noqa: E402
 
 ES = "http://127.0.0.1:9200"
 USER = "radu.munteanu"   # DJ, reader
@@ -189,22 +192,60 @@ def raw_bulk(es: Elasticsearch, docs: list[dict], batch: int) -> tuple[float, in
     return seconds, size
 
 
-def event_path(versions, texts, sample: int) -> float:
-    """Versions per second through `VersionIndex.upsert` (one get + one index each, as the
-    search service does per event), into a scratch index."""
+def event_path(versions, texts, sample: int, batch: int = 1) -> float:
+    """Versions per second through `VersionIndex.write_many` into a scratch index, `batch`
+    events per call (1: one multi-get and one bulk request per event; the search service
+    gathers the events that arrive together, at most one per worker)."""
     index = VersionIndex(ES, f"bench-events-{uuid.uuid4().hex[:6]}")
     index.ensure()
     try:
-        started = time.perf_counter()
+        writes = []
         for version in versions[:sample]:
             doc = entry(version.revision, texts[str(version.revision.version_id)], True)
-            index.upsert(doc["version_id"], doc, status=version.revision.status.value,
-                         status_seq=version.revision.status_seq)
+            writes.append(Write(doc["version_id"], doc, status=version.revision.status.value,
+                                status_seq=version.revision.status_seq))
+        started = time.perf_counter()
+        for start in range(0, len(writes), batch):
+            assert index.write_many(writes[start:start + batch]) == {}
         seconds = time.perf_counter() - started
     finally:
         for name in index.es.indices.get(index=f"{index.alias}*"):
             index.es.indices.delete(index=name)
     return sample / seconds
+
+
+def indexing(es, index, source, versions, texts, docs, megabytes, args) -> None:
+    """Raw bulk, Procedura's rebuild, raw bulk again, and the per-event path: the table."""
+    # raw, Procedura, raw again: the load of a shared machine changes within minutes
+    raw_first, raw_size = raw_bulk(es, docs, args.batch)
+    print(f"raw bulk: {raw_first:.1f} s", flush=True)
+    started = time.perf_counter()
+    name, count, report = reindex(index, source, batch=args.batch)
+    procedura_seconds = time.perf_counter() - started
+    assert count == len(versions) and report.clean, report
+    size = es.indices.stats(index=name)["_all"]["primaries"]["store"]["size_in_bytes"]
+    print(f"procedura reindex: {procedura_seconds:.1f} s", flush=True)
+    raw_second, _ = raw_bulk(es, docs, args.batch)
+    print(f"raw bulk again: {raw_second:.1f} s", flush=True)
+    raw_seconds = (raw_first + raw_second) / 2
+    events_per_second = event_path(versions, texts, args.event_sample)
+    batched_per_second = event_path(versions, texts, args.event_sample, batch=10)
+
+    print("\n| indexing | versions/s | MB of text/s | seconds | index size per 1k versions |")
+    print("|---|---|---|---|---|")
+    print(f"| raw bulk (same entries, same mapping, batches of {args.batch}; mean of "
+          f"{raw_first:.0f} s before and {raw_second:.0f} s after Procedura's) "
+          f"| {len(versions) / raw_seconds:.0f} | {megabytes / raw_seconds:.2f} "
+          f"| {raw_seconds:.1f} | {raw_size / len(versions) * 1000 / 1e6:.2f} MB |")
+    print(f"| Procedura `search reindex` (entries, bulk, alias swap, check) "
+          f"| {len(versions) / procedura_seconds:.0f} | {megabytes / procedura_seconds:.2f} "
+          f"| {procedura_seconds:.1f} | {size / len(versions) * 1000 / 1e6:.2f} MB |")
+    print(f"| Procedura per event (multi-get + bulk of one), {args.event_sample} versions "
+          f"| {events_per_second:.0f} | | | |")
+    print(f"| Procedura's events 10 at a time (multi-get + bulk of 10), {args.event_sample} "
+          f"versions | {batched_per_second:.0f} | | | |")
+    print(f"\nreindex / raw: {raw_seconds / procedura_seconds:.2f} of the raw throughput",
+          flush=True)
 
 
 # --- queries -----------------------------------------------------------------------
@@ -224,6 +265,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=30, help="times each query is asked")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--event-sample", type=int, default=2000)
+    parser.add_argument("--queries-only", action="store_true",
+                        help="skip the raw bulk and per-event baselines (the index is "
+                             "still filled by `search reindex`): to compare the query "
+                             "paths quickly")
     args = parser.parse_args()
     # stopped with SIGTERM: still tear the environment down
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -244,38 +289,18 @@ def main() -> int:
         index = VersionIndex(ES, environment.index)
         source = GeneratedSource(versions, texts)
 
-        # the same entries the rebuild writes, so both index exactly the same documents
-        docs = [{**entry(v.revision, texts[str(v.revision.version_id)], True),
-                 "status": v.revision.status.value, "status_seq": v.revision.status_seq}
-                for v in versions]
-        # raw, Procedura, raw again: the load of a shared machine changes within minutes
-        raw_first, raw_size = raw_bulk(es, docs, args.batch)
-        print(f"raw bulk: {raw_first:.1f} s", flush=True)
-        started = time.perf_counter()
-        name, count, report = reindex(index, source, batch=args.batch)
-        procedura_seconds = time.perf_counter() - started
-        assert count == len(versions) and report.clean, report
-        size = es.indices.stats(index=name)["_all"]["primaries"]["store"]["size_in_bytes"]
-        print(f"procedura reindex: {procedura_seconds:.1f} s", flush=True)
-        raw_second, _ = raw_bulk(es, docs, args.batch)
-        del docs
-        print(f"raw bulk again: {raw_second:.1f} s", flush=True)
-        raw_seconds = (raw_first + raw_second) / 2
-        events_per_second = event_path(versions, texts, args.event_sample)
-
-        print("\n| indexing | versions/s | MB of text/s | seconds | index size per 1k versions |")
-        print("|---|---|---|---|---|")
-        print(f"| raw bulk (same entries, same mapping, batches of {args.batch}; mean of "
-              f"{raw_first:.0f} s before and {raw_second:.0f} s after Procedura's) "
-              f"| {len(versions) / raw_seconds:.0f} | {megabytes / raw_seconds:.2f} "
-              f"| {raw_seconds:.1f} | {raw_size / len(versions) * 1000 / 1e6:.2f} MB |")
-        print(f"| Procedura `search reindex` (entries, bulk, alias swap, check) "
-              f"| {len(versions) / procedura_seconds:.0f} | {megabytes / procedura_seconds:.2f} "
-              f"| {procedura_seconds:.1f} | {size / len(versions) * 1000 / 1e6:.2f} MB |")
-        print(f"| Procedura per event (`upsert`: get + index), {args.event_sample} versions "
-              f"| {events_per_second:.0f} | | | |")
-        print(f"\nreindex / raw: {raw_seconds / procedura_seconds:.2f} of the raw throughput",
-              flush=True)
+        if args.queries_only:
+            started = time.perf_counter()
+            reindex(index, source, batch=args.batch)
+            print(f"procedura reindex: {time.perf_counter() - started:.1f} s (raw bulk and "
+                  f"per-event baselines skipped)", flush=True)
+        else:
+            # the same entries the rebuild writes, so both index exactly the same documents
+            docs = [{**entry(v.revision, texts[str(v.revision.version_id)], True),
+                     "status": v.revision.status.value, "status_seq": v.revision.status_seq}
+                    for v in versions]
+            indexing(es, index, source, versions, texts, docs, megabytes, args)
+            del docs
 
         person = next(u for u in org["users"] if u["username"] == USER)
         me = User(username=USER, full_name=person["full_name"], department=person["department"],
@@ -283,7 +308,7 @@ def main() -> int:
         client = Client.login(environment.gateway, USER, password_of(org, USER))
 
         def gateway_search(query):
-            client.get("/api/search", **{k: str(v).lower() if isinstance(v, bool) else v
+            return client.get("/api/search", **{k: str(v).lower() if isinstance(v, bool) else v
                                          for k, v in query.items()})
 
         def direct_search(query):
@@ -296,10 +321,10 @@ def main() -> int:
         def direct_suggest(q):
             return es.search(index=environment.index, **build_suggest(me, SuggestQuery(q=q)))
 
-        totals = {}
+        totals, sizes = {}, {}
         for query in QUERIES:                       # warm both paths, note the totals
             for _ in range(3):
-                gateway_search(query)
+                sizes[query["q"]] = len(json.dumps(gateway_search(query), ensure_ascii=False))
                 totals[query["q"]] = direct_search(query)["hits"]["total"]["value"]
         for q in SUGGESTS:
             for _ in range(3):
@@ -319,6 +344,7 @@ def main() -> int:
                     else:
                         took.append(direct_search(QUERIES[i])["took"] / 1000)
                     samples[path].append(time.perf_counter() - t0)
+                    samples[f"{path} {i}"].append(samples[path][-1])
             for q in SUGGESTS:
                 for path in rng.sample(["gateway", "direct"], 2):
                     t0 = time.perf_counter()
@@ -337,6 +363,15 @@ def main() -> int:
         print(f"| suggest, straight to Elasticsearch | {summary(samples['suggest direct'])} |")
         print(f"| suggest, `GET /api/search/suggest` (gateway) "
               f"| {summary(samples['suggest gateway'])} |")
+        print("\n| query | answer size | direct p50 | gateway p50 | added p50 | direct p95 "
+              "| gateway p95 |")
+        print("|---|---|---|---|---|---|---|")
+        for i, query in enumerate(QUERIES):
+            direct, gateway = samples[f"direct {i}"], samples[f"gateway {i}"]
+            print(f"| {json.dumps(query, ensure_ascii=False)} | {sizes[query['q']] / 1000:.1f} KB "
+                  f"| {pct(direct, 0.5):.1f} | {pct(gateway, 0.5):.1f} "
+                  f"| {pct(gateway, 0.5) - pct(direct, 0.5):.1f} | {pct(direct, 0.95):.1f} "
+                  f"| {pct(gateway, 0.95):.1f} |")
         ratio = pct(samples["gateway"], 0.95) / pct(samples["direct"], 0.95)
         print(f"\ngateway p95 / direct p95 = {ratio:.2f} (target <= 1.25); suggest p95 through "
               f"the gateway {pct(samples['suggest gateway'], 0.95):.1f} ms (target < 50 ms); "

@@ -12,6 +12,10 @@ from services.common.identity import IdentifiedRpcProxy
 from services.common.settings import Settings
 from services.contracts.errors import ServiceUnavailable
 
+# AMQP delivery mode of a request that may be lost with the broker (a read: the caller
+# gets a 503 and asks again), so RabbitMQ confirms it without writing it to disk
+TRANSIENT = 1
+
 
 class TimedRpcProxy(IdentifiedRpcProxy):
     def setup(self):

@@ -24,7 +24,7 @@ from services.gateway.routes import (
     api_register, api_renditions, api_search, api_versions, api_workflows, web_directory,
     web_login, web_pages, web_sso, web_viewer, web_workflows)
 from services.gateway.routing import mount
-from services.gateway.rpc import TimedRpcProxy
+from services.gateway.rpc import TRANSIENT, TimedRpcProxy
 from services.gateway.ui.session import WebConfig
 
 
@@ -61,7 +61,10 @@ class GatewayService:
     live = LiveFeed()
     documents = TimedRpcProxy("documents")
     versioning = TimedRpcProxy("versioning")
-    search = TimedRpcProxy("search")
+    # a search is a read: its request need not reach RabbitMQ's disk before the broker
+    # confirms it (the worker reads no reply before the confirm; docs/benchmarks.md,
+    # "Search and indexing close to Elasticsearch")
+    search = TimedRpcProxy("search", delivery_mode=TRANSIENT)
     notifications = TimedRpcProxy("notifications")
     renditions = TimedRpcProxy("renditions")
     web = WebConfig()

@@ -8,6 +8,7 @@ import requests
 
 from services.contracts.errors import NotFound
 from services.contracts.models import Revision
+from services.search.writes import Write
 
 log = logging.getLogger(__name__)
 # texts are fetched from MinIO over kept-alive connections (a new connection per text
@@ -93,8 +94,8 @@ def follow_document_update(index, documents, event) -> None:
              "type": document["type"], "owner_department": document["owner_department"],
              "distribution": document["distribution"],
              "confidential": document["confidential"], "process": document["process"]}
-    for version_id in index.version_ids(document["id"]):
-        index.upsert(version_id, facts)
+    index.upsert_all([Write(version_id, facts)
+                      for version_id in index.version_ids(document["id"])])
 
 
 def follow_disposal(index, event) -> None:

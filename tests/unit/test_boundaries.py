@@ -140,6 +140,7 @@ BENCH_REACHES = {
     "bench.ocr": "OCR (renditions.ocr), alone",
     "bench.pages": "the page images' keys (renditions.domain)",
     "bench.search": "queries and indexing against Elasticsearch without the services",
+    "bench.search_events": "the search service alone in the benchmark's process (CPU per event)",
     "bench.search_highlight": "highlighting against Elasticsearch without the services",
     "bench.upload_stages": "each stage of an upload alone (MinIO, Tika)",
 }

@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 import re
 
-from elasticsearch import ConflictError, Elasticsearch, NotFoundError
+from elasticsearch import Elasticsearch, NotFoundError
 
 from services.contracts.models import User
 from services.contracts.search import (SearchHit, SearchQuery, SearchResult, Suggestion,
                                        Suggestions, SuggestQuery)
 from services.search.query import FACETS, build_query, build_suggest
+from services.search.writes import Write, merged_all
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,24 @@ def nodes(url: str) -> list[str]:
     return [part.strip() for part in url.split(",") if part.strip()]
 
 
+def _bulk_operations(by_entry: dict[str, list[Write]], current: dict[str, dict]) -> list:
+    """The bulk request writing each entry merged with its writes: `index` under the
+    sequence number it was read at, `create` if it did not exist, nothing if unchanged."""
+    operations: list[dict] = []
+    for version_id, writes in by_entry.items():
+        read = current.get(version_id)
+        source = read["_source"] if read else None
+        entry = merged_all(source, writes)
+        if entry == source:
+            continue
+        if read is None:
+            operations += [{"create": {"_id": version_id}}, entry]
+        else:
+            operations += [{"index": {"_id": version_id, "if_seq_no": read["_seq_no"],
+                                      "if_primary_term": read["_primary_term"]}}, entry]
+    return operations
+
+
 def _highlights(hit: dict) -> list[str]:
     """Fragments of every highlighted field, exact before folded, without repeats."""
     seen: set[str] = set()
@@ -138,36 +157,52 @@ class VersionIndex:
 
         The status only moves forward (by status_seq), so a late or repeated event
         cannot roll a revision back. `defaults` fill only what the entry does not hold
-        yet. Concurrent writers are serialised with
+        yet (services/search/writes.py merged). Concurrent writers are serialised with
         optimistic concurrency (if_seq_no), since the engine runs no scripts.
         """
-        for _ in range(attempts):
-            try:
-                current = self.es.get(index=self.alias, id=version_id)
-            except NotFoundError:
-                body = {**(defaults or {}), **doc,
-                        **({"status": status, "status_seq": status_seq}
-                           if status is not None else {})}
-                try:
-                    self.es.create(index=self.alias, id=version_id, document=body)
-                    return
-                except ConflictError:
-                    continue
-            source = current["_source"]
-            merged = {**(defaults or {}), **source, **doc}
-            if status is not None and (source.get("status_seq") is None
-                                       or status_seq >= source["status_seq"]):
-                merged.update(status=status, status_seq=status_seq)
-            if merged == source:
-                return
-            try:
-                self.es.index(index=self.alias, id=version_id, document=merged,
-                              if_seq_no=current["_seq_no"],
-                              if_primary_term=current["_primary_term"])
-                return
-            except ConflictError:
-                continue
-        raise RuntimeError(f"could not update the index entry of {version_id}")
+        failed = self.write_many([Write(version_id, doc, status, status_seq, defaults)],
+                                 attempts)
+        if failed:
+            raise failed[version_id]
+
+    def upsert_all(self, writes: list[Write]) -> None:
+        """Several upserts in one bulk request (raises the first entry's error)."""
+        failed = self.write_many(writes)
+        if failed:
+            raise next(iter(failed.values()))
+
+    def write_many(self, writes: list[Write], attempts: int = 20) -> dict[str, Exception]:
+        """Apply `writes` (in their order, several per entry allowed) with one multi-get
+        and one bulk request: each entry read, merged with its writes and written back
+        only if it changed, under optimistic concurrency (if_seq_no; `create` for a new
+        one). The entries another writer changed in between are read and merged again.
+        Returns the errors of the entries that could not be written, by version id (the
+        others are written: acknowledged by Elasticsearch, whose translog is synced on
+        every request)."""
+        pending, failed = list(writes), {}
+        for _ in range(attempts if pending else 0):
+            by_entry: dict[str, list[Write]] = {}
+            for write in pending:
+                by_entry.setdefault(write.version_id, []).append(write)
+            found = self.es.mget(index=self.alias, ids=list(by_entry))["docs"]
+            current = {d["_id"]: d for d in found if d.get("found")}
+            operations, retry = _bulk_operations(by_entry, current), set()
+            if not operations:
+                return failed
+            response = self.es.bulk(index=self.alias, operations=operations)
+            for item in response["items"]:
+                result = next(iter(item.values()))
+                if result.get("status") == 409:
+                    retry.add(result["_id"])
+                elif "error" in result:
+                    failed[result["_id"]] = RuntimeError(
+                        f"could not write the index entry of {result['_id']}: "
+                        f"{result['error']}")
+            pending = [w for w in pending if w.version_id in retry]
+            if not pending:
+                return failed
+        return {**failed, **{w.version_id: RuntimeError(
+            f"could not update the index entry of {w.version_id}") for w in pending}}
 
     def health(self) -> str:
         status = self.es.cluster.health(timeout="2s")["status"]
