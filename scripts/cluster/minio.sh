@@ -8,8 +8,9 @@
 # Sourced by scripts/cluster.sh: minio_cluster_up | minio_cluster_down |
 # minio_cluster_status. Idempotent: `up` starts only the servers that are not running (a
 # server killed with -9 comes back into the deployment: its drives say they belong to it;
-# a drive emptied while its server was away is formatted and healed by MinIO itself,
-# within about 10 s of the restart: its monitor of fresh drives, no `mc admin heal`).
+# a drive emptied while its server was away is formatted and healed by MinIO itself, its
+# monitor of fresh drives looking every 10 s: no `mc admin heal`; 17-23 s for a test's
+# objects, docs/scaling.md "MinIO distributed (measured)").
 #
 #   server  API    console  drives
 #   1       9161   9171     .stack/cluster/minio-1/d1 d2
@@ -90,7 +91,7 @@ mnc_start_node() { # start server $1 with the whole deployment's drive list
     (cd "$home" && exec setsid nohup env MINIO_ROOT_USER="$access" MINIO_ROOT_PASSWORD="$secret" \
         MINIO_UPDATE=off MINIO_STORAGE_CLASS_STANDARD="EC:$MNC_PARITY" \
         MINIO_ROOTDRIVE_THRESHOLD_SIZE=1MiB _MINIO_SERVER_LOCAL="$MNC_HOST:$(mnc_port "$n")" \
-        GOMAXPROCS=1 "$MNC_BIN" server --quiet --anonymous \
+        GOMAXPROCS=1 "$MNC_BIN" server --quiet \
         --address "$MNC_HOST:$(mnc_port "$n")" --console-address "$MNC_HOST:$(mnc_console_port "$n")" \
         "${endpoints[@]}" >>"$home/log/server.log" 2>&1 </dev/null 9>&-) &
     echo "$!" >"$(mnc_pidfile "$n")"

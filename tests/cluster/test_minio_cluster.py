@@ -157,6 +157,7 @@ class Ledger:
     attempt_errors: list = field(default_factory=list)    # (t, kind, server, error)
     failed: list = field(default_factory=list)            # (t, kind): every server failed
     mismatches: list = field(default_factory=list)
+    slow: list = field(default_factory=list)     # (start t, seconds, kind, server): over 2 s
     acked: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -194,6 +195,7 @@ class Router:
 
     def call(self, kind: str, operation):
         for server in self.order():
+            began = self.ledger.now()
             try:
                 result = operation(self.stores[server])
             except S3Error as exc:
@@ -204,6 +206,9 @@ class Router:
             else:
                 with self.ledger.lock:
                     self.ledger.done[kind].append(self.ledger.now())
+                    if self.ledger.now() - began > 2:
+                        self.ledger.slow.append((round(began, 1), round(self.ledger.now() - began, 1),
+                                                 kind, server))
                 return result
             with self.ledger.lock:
                 self.ledger.attempt_errors.append((self.ledger.now(), kind, server, error))
@@ -284,6 +289,7 @@ def test_a_server_killed_under_load_loses_no_acknowledged_object(minio_cluster, 
               f"(each retried on the next server), {sum(1 for f in ledger.failed if f[1] == kind)} "
               f"failed on every server; longest gap {gap:.2f}s at t={at:.1f}s")
     print(f"  failed attempts during the fault: {sorted({(e[2], e[3]) for e in during})}")
+    print(f"  answered after more than 2 s (t, seconds, kind, server): {ledger.slow}")
     print(f"  acknowledged objects: {len(acked)}, read back whole (sha256): {len(acked) - len(lost)}"
           f"; reads that got other bytes: {len(ledger.mismatches)}")
     assert not lost and not ledger.mismatches and not ledger.failed
