@@ -9,7 +9,7 @@
 # minio_cluster_status. Idempotent: `up` starts only the servers that are not running (a
 # server killed with -9 comes back into the deployment: its drives say they belong to it;
 # a drive emptied while its server was away is formatted and healed by MinIO itself, its
-# monitor of fresh drives looking every 10 s: no `mc admin heal`; 17-23 s for a test's
+# monitor of fresh drives looking every 10 s: no `mc admin heal`; 17-33 s for a test's
 # objects, docs/scaling.md "MinIO distributed (measured)").
 #
 #   server  API    console  drives
