@@ -6,6 +6,8 @@
 #                                                primary, synchronous hot standby)
 #   scripts/cluster.sh up|down|status elasticsearch  a 3-node Elasticsearch with the
 #                                                Romanian analysis plugin
+#   scripts/cluster.sh up|down|status minio      a distributed MinIO, 4 servers x 2 drives,
+#                                                erasure coded
 #   scripts/cluster.sh up|down|status all        all of them (the default)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,16 +17,19 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/cluster/postgres.sh"
 # shellcheck source=scripts/cluster/elasticsearch.sh
 . "$here/cluster/elasticsearch.sh"
+# shellcheck source=scripts/cluster/minio.sh
+. "$here/cluster/minio.sh"
+
+ENGINES=(rabbitmq postgres elasticsearch minio)
+usage() { local IFS="|"; echo "usage: scripts/cluster.sh up|down|status [${ENGINES[*]}|all]" >&2; exit 2; }
 
 verb=${1:-}; what=${2:-all}
 case "$verb:$what" in
-    up:rabbitmq|down:rabbitmq|status:rabbitmq) "rabbitmq_cluster_$verb" ;;
-    up:postgres|down:postgres|status:postgres) "postgres_cluster_$verb" ;;
-    up:elasticsearch|down:elasticsearch|status:elasticsearch) "elasticsearch_cluster_$verb" ;;
-    up:all|down:all) "rabbitmq_cluster_$verb"; "postgres_cluster_$verb"
-                     "elasticsearch_cluster_$verb" ;;
-    status:all) rc=0; rabbitmq_cluster_status || rc=1; postgres_cluster_status || rc=1
-                elasticsearch_cluster_status || rc=1
+    up:all|down:all) for e in "${ENGINES[@]}"; do "${e}_cluster_$verb"; done ;;
+    status:all) rc=0; for e in "${ENGINES[@]}"; do "${e}_cluster_status" || rc=1; done
                 exit $rc ;;
-    *) echo "usage: scripts/cluster.sh up|down|status [rabbitmq|postgres|elasticsearch|all]" >&2; exit 2 ;;
+    up:*|down:*|status:*)
+        if [[ " ${ENGINES[*]} " == *" $what "* ]]; then "${what}_cluster_$verb"
+        else usage; fi ;;
+    *) usage ;;
 esac

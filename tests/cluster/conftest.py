@@ -16,7 +16,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from minio import Minio
+from minio.credentials import StaticProvider
+from minio.minioadmin import MinioAdmin
 
+from services.common.settings import MinioSettings
 from tests.testenv import HOST, ROOT, stack_secrets
 
 NODES = (1, 2, 3)
@@ -136,5 +140,65 @@ class ElasticCluster:
 def es_cluster() -> ElasticCluster:
     """The cluster, started if it is not (scripts/cluster.sh up elasticsearch, idempotent)."""
     cluster = ElasticCluster()
+    cluster.up()
+    return cluster
+
+
+MINIO_SERVERS = (1, 2, 3, 4)
+MINIO_DRIVES = ("d1", "d2")
+MINIO_API_BASE = int(os.environ.get("PROCEDURA_CLUSTER_MINIO_API_BASE", "9160"))
+
+
+@dataclass
+class MinioCluster:
+    """The distributed MinIO of scripts/cluster/minio.sh: 4 servers x 2 drives."""
+    access_key: str
+    secret_key: str
+
+    def endpoint(self, server: int) -> str:
+        return f"{HOST}:{MINIO_API_BASE + server}"
+
+    def settings(self, bucket: str, server: int = 1) -> MinioSettings:
+        """Procedura's storage settings (config/procedura.yaml's minio) for `server`."""
+        return MinioSettings(endpoint=self.endpoint(server), access_key=self.access_key,
+                             secret_key=self.secret_key, bucket=bucket)
+
+    def client(self, server: int = 1) -> Minio:
+        return Minio(self.endpoint(server), access_key=self.access_key,
+                     secret_key=self.secret_key, secure=False)
+
+    def info(self, server: int = 1) -> dict:
+        """What the deployment says of itself (servers, drives, erasure coding)."""
+        admin = MinioAdmin(endpoint=self.endpoint(server), secure=False,
+                           credentials=StaticProvider(self.access_key, self.secret_key))
+        return json.loads(admin.info())
+
+    def drive(self, server: int, drive: str) -> Path:
+        return (STACK / "cluster").resolve() / f"minio-{server}" / drive
+
+    def pid(self, server: int) -> int:
+        """The `minio server` process (what kill -9 hits)."""
+        return int((STACK / "cluster" / "pids" / f"minio-{server}.pid").read_text())
+
+    def up(self) -> None:
+        """Start whatever server is not running; wait until all four answer with quorum."""
+        subprocess.run([str(CLUSTER_SH), "up", "minio"], check=True, timeout=600)
+
+    def stop_server(self, server: int) -> None:
+        """Stop `server` (SIGTERM) and wait for it to exit, its drives kept."""
+        subprocess.run(["bash", "-c", f'. "{CLUSTER_SH.parent}/cluster/minio.sh" && '
+                        f"mnc_stop_node {server}"], check=True, timeout=120)
+
+    def status(self) -> subprocess.CompletedProcess:
+        return subprocess.run([str(CLUSTER_SH), "status", "minio"], capture_output=True,
+                              text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def minio_cluster() -> MinioCluster:
+    """The deployment, started if it is not (scripts/cluster.sh up minio, idempotent)."""
+    secrets = stack_secrets()
+    cluster = MinioCluster(secrets["PROCEDURA_MINIO_ACCESS_KEY"],
+                           secrets["PROCEDURA_MINIO_SECRET_KEY"])
     cluster.up()
     return cluster
