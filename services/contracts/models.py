@@ -295,13 +295,31 @@ class StagedUpload(Model):
     size: int
 
 
+def original_key(document_id, version_id, filename: str) -> str:
+    """Where a version's original lives in the versioned bucket: the gateway streams an
+    upload there and versioning records it (one rule for both)."""
+    return f"originals/{document_id}/{version_id}/{filename}"
+
+
+class PlacedUpload(Model):
+    """A file the gateway has streamed straight to its final, immutable key
+    (original_key of the version id it chose), hashed and counted as it passed: storing
+    it copies and rereads nothing."""
+    version_id: UUID
+    object_key: str
+    object_version_id: str | None = None
+    filename: str
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class StoreVersion(Model):
-    """Ask versioning to turn a staged upload into an immutable version."""
+    """Ask versioning to turn a staged (or placed) upload into an immutable version."""
     version_id: UUID
     document_id: UUID
     edition: int = Field(ge=1)
     revision: int = Field(ge=0)
-    staged: StagedUpload
+    staged: StagedUpload | PlacedUpload
     author: str
     change_summary: str
 

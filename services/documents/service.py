@@ -14,8 +14,8 @@ from services.common.health import HealthBeacon
 from services.contracts.confidentiality import may_read
 from services.contracts.errors import EXPECTED, validate
 from services.contracts.models import (
-    ChangeNote, Comment, DocumentChange, NewDocument, Numbering, Organisation, Signing,
-    StagedUpload)
+    ChangeNote, Comment, DocumentChange, NewDocument, Numbering, Organisation, PlacedUpload,
+    Signing, StagedUpload)
 from services.documents.adapters import audit
 from services.documents.use_cases import reading, revisions
 # not `organisation`: load_organisation's parameter of that name (its API) would hide it
@@ -150,11 +150,14 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
     @rpc(expected_exceptions=EXPECTED)
     def add_revision(self, actor: str, document_id: str, staged: dict, note: dict,
                      numbering: dict | None = None) -> dict:
-        """Turn a staged upload into the next draft revision of the document; a first
-        version may carry the edition and revision it had before Procedura."""
+        """Turn a staged upload (or one the gateway placed at its final key) into the
+        next draft revision of the document; a first version may carry the edition and
+        revision it had before Procedura."""
+        upload = (PlacedUpload if isinstance(staged, dict) and "object_key" in staged
+                  else StagedUpload)
         return _dump(revisions.add_revision(
             self._uow(), self.versioning, actor, UUID(document_id),
-            validate(StagedUpload, staged), validate(ChangeNote, note),
+            validate(upload, staged), validate(ChangeNote, note),
             numbering=validate(Numbering, numbering) if numbering else None))
 
     @rpc(expected_exceptions=EXPECTED)

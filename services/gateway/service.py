@@ -48,6 +48,7 @@ class GatewayConfig(DependencyProvider):
         self.minio = Minio(m.endpoint, access_key=self.settings.secret("minio.access_key"),
                            secret_key=self.settings.secret("minio.secret_key"), secure=m.secure)
         self.staging_bucket = f"{m.bucket}-staging"
+        self.bucket = m.bucket   # uploads go straight to their version's key (uploads.py)
 
     def get_dependency(self, worker_ctx):
         return self

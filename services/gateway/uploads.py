@@ -1,26 +1,35 @@
-"""Streaming multipart uploads into the staging bucket.
+"""Streaming multipart uploads straight to their final key in the versioned bucket.
 
-The request body is parsed as it arrives; the bytes of the `file` part go to
-MinIO in parts of a few MB, so no upload is ever whole in memory or on local disk.
+The request body is parsed as it arrives; the bytes of the `file` part go to MinIO in
+parts of a few MB, one part at a time, hashed and counted as they pass, so no upload
+is ever whole in memory or on local disk, and storing it copies and rereads nothing.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Callable
 
 from multipart import MultipartError, MultipartSegment, PushMultipartParser, parse_options_header
 
 from services.common.filenames import sanitise_filename
 from services.contracts.errors import (
     InvalidInput, PayloadTooLarge, ServiceUnavailable, validate)
-from services.contracts.models import ChangeNote, Numbering, StagedUpload, User
+from services.contracts.models import (
+    ChangeNote, Numbering, PlacedUpload, User, original_key)
 
 log = logging.getLogger(__name__)
 READ = 64 * 1024
 PART = 8 * 1024 * 1024   # MinIO's minimum multipart part is 5 MiB
 MAX_FIELD = 16 * 1024
+# a body larger than this, or of unknown length, is read only once documents has said
+# the document exists and may be read; a smaller one is refused after it (one RPC less)
+ASK_FIRST_BYTES = 4 * 1024 * 1024
+# the message of services/gateway/rpc.py for a call whose outcome is unknown
+NO_ANSWER = "did not answer within"
 
 
 RETRY_AFTER = 5
@@ -45,13 +54,24 @@ def slot(limit: int):
 
 
 @dataclass
+class Stored:
+    """The `file` part as it lies in MinIO."""
+    key: str
+    filename: str
+    size: int
+    sha256: str
+    object_version_id: str | None
+
+
+@dataclass
 class Upload:
-    staged: StagedUpload | None = None
+    stored: Stored | None = None
     fields: dict[str, str] = field(default_factory=dict)
 
 
 class _FilePart:
-    """File-like view of one multipart segment, counted against the size limit."""
+    """File-like view of one multipart segment, counted against the size limit and
+    hashed as it is read."""
 
     def __init__(self, events, limit: int):
         self._events = events
@@ -59,6 +79,7 @@ class _FilePart:
         self._buffer = bytearray()
         self._done = False
         self.size = 0
+        self.digest = hashlib.sha256()
 
     def read(self, n: int = -1) -> bytes:
         while not self._done and (n < 0 or len(self._buffer) < n):
@@ -70,9 +91,15 @@ class _FilePart:
                 if self.size > self._limit:
                     raise PayloadTooLarge(f"the file is larger than {self._limit} bytes",
                                           {"field": "file", "limit": self._limit})
+                self.digest.update(event)
                 self._buffer += event
-        n = len(self._buffer) if n < 0 else n
-        chunk, self._buffer = bytes(self._buffer[:n]), self._buffer[n:]
+        # one copy of what is handed out, none of what stays
+        if n < 0 or n >= len(self._buffer):
+            chunk = bytes(self._buffer)
+            self._buffer.clear()
+        else:
+            chunk = bytes(memoryview(self._buffer)[:n])
+            del self._buffer[:n]
         return chunk
 
 
@@ -91,8 +118,10 @@ def check_declared_size(request, limit: int) -> None:
                               {"field": "file", "limit": limit})
 
 
-def receive(request, minio, bucket: str, limit: int) -> Upload:
-    """Read a multipart/form-data request: small fields into a dict, `file` into staging."""
+def receive(request, minio, bucket: str, limit: int,
+            key_for: Callable[[str], str]) -> Upload:
+    """Read a multipart/form-data request: small fields into a dict, `file` into
+    `bucket` under key_for(its sanitised name)."""
     content_type, options = parse_options_header(request.headers.get("Content-Type", ""))
     if content_type != "multipart/form-data" or "boundary" not in options:
         raise InvalidInput("expected multipart/form-data with a `file` field",
@@ -104,47 +133,62 @@ def receive(request, minio, bucket: str, limit: int) -> Upload:
         for event in events:
             if not isinstance(event, MultipartSegment):
                 continue
-            if event.name == "file" and event.filename is not None and upload.staged is None:
-                upload.staged = _stage(events, event, minio, bucket, limit)
+            if event.name == "file" and event.filename is not None and upload.stored is None:
+                upload.stored = _store(events, event, minio, bucket, limit, key_for)
             else:
                 upload.fields[event.name] = _field(events, event.name)
     except BaseException as exc:
-        # a request that fails stores nothing: the file may be staged before a later
+        # a request that fails stores nothing: the file may be stored before a later
         # field is refused
-        if upload.staged is not None:
-            _remove_quietly(minio, bucket, upload.staged.staging_key)
+        if upload.stored is not None:
+            _remove_quietly(minio, bucket, upload.stored)
         if isinstance(exc, MultipartError):
             raise InvalidInput(f"malformed multipart body: {exc}",
                                {"field": "body"}) from None
         raise
-    if upload.staged is None:
+    if upload.stored is None:
         raise InvalidInput("the `file` field is missing", {"field": "file"})
     return upload
 
 
 def add_revision(deps, request, user: User, document_id: str) -> dict:
     """The uploaded file as the document's next revision (the REST route and the web
-    page): size declared and concurrent uploads bounded, streamed to staging, handed
-    to versioning; the staged copy never lingers."""
-    deps.documents.get(user.username, document_id)  # 404 before reading the body
+    page): size declared and concurrent uploads bounded, streamed to the key its
+    version will have, handed to documents in one RPC; an upload refused or failed
+    leaves no object behind."""
     cfg = deps.config
     check_declared_size(request, cfg.settings.upload_limit_bytes)
+    if request.content_length is None or request.content_length > ASK_FIRST_BYTES:
+        deps.documents.get(user.username, document_id)  # 404 before reading the body
+    version_id = uuid.uuid4()
     with slot(cfg.settings.upload_concurrency):
-        upload = receive(request, cfg.minio, cfg.staging_bucket,
-                         cfg.settings.upload_limit_bytes)
+        upload = receive(request, cfg.minio, cfg.bucket, cfg.settings.upload_limit_bytes,
+                         lambda filename: original_key(document_id, version_id, filename))
+        stored = upload.stored
         try:
             note = validate(ChangeNote, {k: v for k, v in upload.fields.items()
                                          if k in ChangeNote.model_fields})
             numbering = {k: upload.fields[k] for k in Numbering.model_fields
                          if upload.fields.get(k, "").strip()}
+            placed = PlacedUpload(version_id=version_id, object_key=stored.key,
+                                  object_version_id=stored.object_version_id,
+                                  filename=stored.filename, size=stored.size,
+                                  sha256=stored.sha256)
             return deps.documents.add_revision(
-                user.username, document_id, upload.staged.model_dump(mode="json"),
+                user.username, document_id, placed.model_dump(mode="json"),
                 note.model_dump(mode="json"),
                 validate(Numbering, numbering).model_dump() if numbering else None)
+        except ServiceUnavailable as exc:
+            if NO_ANSWER not in exc.message:
+                _remove_quietly(cfg.minio, cfg.bucket, stored)
+            else:
+                # the version may still be recorded (documents waits on versioning): its
+                # object stays; if no version names it, `procedura doctor` lists it
+                log.warning("upload of %s: no answer; %s kept", document_id, stored.key)
+            raise
         except BaseException:
-            # on success versioning has moved it; on any failure (refused, a service
-            # away, a deadline passed) it must not linger
-            cfg.minio.remove_object(cfg.staging_bucket, upload.staged.staging_key)
+            # refused, or failed before documents recorded anything: it must not linger
+            _remove_quietly(cfg.minio, cfg.bucket, stored)
             raise
 
 
@@ -158,27 +202,28 @@ def _body_stream(request):
     return request.stream
 
 
-def _stage(events, segment, minio, bucket: str, limit: int) -> StagedUpload:
+def _store(events, segment, minio, bucket: str, limit: int,
+           key_for: Callable[[str], str]) -> Stored:
     try:
         filename = sanitise_filename(segment.filename)   # refused before a byte is stored
     except ValueError as exc:
         raise InvalidInput(f"the file name {exc}", {"field": "file"}) from None
-    key = f"staging/{uuid.uuid4()}"
+    key = key_for(filename)
     part = _FilePart(events, limit)
-    try:
-        minio.put_object(bucket, key, part, length=-1, part_size=PART)
-    except BaseException:
-        # a part upload cut short leaves nothing; one that completed is removed
-        _remove_quietly(minio, bucket, key)
-        raise
-    return StagedUpload(staging_key=key, filename=filename, size=part.size)
+    # one part in memory at a time (parallel parts would hold several); a multipart
+    # upload cut short is aborted by the client and leaves nothing (no removal here: in
+    # the versioned bucket that would only write a delete marker)
+    result = minio.put_object(bucket, key, part, length=-1, part_size=PART,
+                              num_parallel_uploads=1)
+    return Stored(key=key, filename=filename, size=part.size,
+                  sha256=part.digest.hexdigest(), object_version_id=result.version_id)
 
 
-def _remove_quietly(minio, bucket: str, key: str) -> None:
+def _remove_quietly(minio, bucket: str, stored: Stored) -> None:
     try:
-        minio.remove_object(bucket, key)
+        minio.remove_object(bucket, stored.key, version_id=stored.object_version_id)
     except Exception:   # MinIO itself away: `procedura doctor` lists what is left
-        log.warning("could not remove the staged upload %s", key, exc_info=True)
+        log.warning("could not remove the upload %s", stored.key, exc_info=True)
 
 
 def _field(events, name: str) -> str:

@@ -14,7 +14,9 @@ from services.common.db import problems_report
 from services.common.outbox import record
 from services.common.settings import Settings
 from services.contracts import events
-from services.contracts.models import StagedUpload, StoreVersion, VersionManifest
+from services.contracts.errors import InvalidInput
+from services.contracts.models import (
+    PlacedUpload, StagedUpload, StoreVersion, VersionManifest)
 from services.versioning.adapters.storage import (
     ObjectStore, original_key, page_prefix, rendition_key, text_key)
 from services.versioning.adapters.tika import (
@@ -29,16 +31,23 @@ log = logging.getLogger(__name__)
 
 def store_version(db, store: ObjectStore, settings: Settings,
                   request: StoreVersion) -> VersionManifest:
-    """Check, hash and move a staged upload to its immutable key; record version_stored.
+    """Check, hash and move a staged upload to its immutable key (or check one the
+    gateway placed there itself); record version_stored.
 
     Idempotent: asking again for the same version id returns the stored manifest.
     """
     staged = request.staged
     with db.transaction() as cur:
         existing = Repository(cur).find(request.version_id)
-        if existing is not None:
+    if existing is not None:
+        if isinstance(staged, PlacedUpload):
+            if staged.object_version_id != existing["object_version_id"]:
+                _remove_placed(store, staged)   # a second copy; the first one stays
+        else:
             store.discard(staged.staging_key)
-            return manifest(existing)
+        return manifest(existing)
+    if isinstance(staged, PlacedUpload):
+        return _store_placed(db, store, settings, request, staged)
     filename = sanitise_filename(staged.filename)
     try:
         media_type, size, sha256 = _inspect(store, settings, staged.staging_key, filename)
@@ -47,6 +56,47 @@ def store_version(db, store: ObjectStore, settings: Settings,
     except Exception:
         store.discard(staged.staging_key)
         raise
+    return _record(db, store, request, filename, media_type, size, sha256, key,
+                   object_version)
+
+
+def _store_placed(db, store: ObjectStore, settings: Settings, request: StoreVersion,
+                  placed: PlacedUpload) -> VersionManifest:
+    """An upload the gateway streamed to its final key and hashed on the way: its size
+    and first bytes read back in one ranged request (the type told from them), nothing
+    copied. Refused (and its object version removed) as a staged one would be."""
+    filename = sanitise_filename(placed.filename)
+    key = original_key(request.document_id, request.version_id, filename)
+    if placed.object_key != key or placed.version_id != request.version_id:
+        # not this version's object: it is not removed, whoever it is
+        raise InvalidInput("the upload is not at its version's key",
+                           {"field": "staged.object_key", "expected": key})
+    try:
+        domain.check_size(placed.size, settings.upload_limit_bytes)
+        size, head = store.head(key, placed.object_version_id,
+                                settings.extraction.detect_bytes)
+        if size != placed.size:
+            raise InvalidInput("the placed upload's size differs from the one declared",
+                               {"field": "staged.size", "size": size})
+        media_type = (domain.readable_type(head, filename) if size else
+                      media_types.by_name(filename) or media_types.UNKNOWN)
+    except Exception:
+        _remove_placed(store, placed)
+        raise
+    return _record(db, store, request, filename, media_type, size, placed.sha256, key,
+                   placed.object_version_id)
+
+
+def _remove_placed(store: ObjectStore, placed: PlacedUpload) -> None:
+    try:
+        store.remove_version(placed.object_key, placed.object_version_id)
+    except Exception:   # MinIO itself away: `procedura doctor` lists what is left
+        log.warning("could not remove the placed upload %s", placed.object_key,
+                    exc_info=True)
+
+
+def _record(db, store: ObjectStore, request: StoreVersion, filename: str, media_type: str,
+            size: int, sha256: str, key: str, object_version: str | None) -> VersionManifest:
     try:
         with db.transaction() as cur:
             repo = Repository(cur)

@@ -14,7 +14,8 @@ from nameko.testing.services import worker_factory
 
 from services.contracts.errors import Conflict, Forbidden, NotFound
 from services.contracts.models import (
-    ChangeNote, NewDocument, RevisionStatus as S, Role, Signing, StagedUpload)
+    ChangeNote, NewDocument, PlacedUpload, RevisionStatus as S, Role, Signing, StagedUpload,
+    original_key)
 from services.documents.domain import DocumentTypes, SigningChains
 from services.documents.service import DocumentsService
 from services.documents.use_cases import reading, revisions, signing
@@ -181,6 +182,47 @@ def test_coming_into_force_supersedes_the_revision_in_force_before(uow, clock):
     assert uow.outbox.types()[-3:] == ["version_approved", "version_superseded",
                                        "version_in_force"]
     assert uow.documents.document(document_id).next_review_date == date(2027, 3, 2)
+
+
+class RecordingVersioning(FakeVersioning):
+    def __init__(self):
+        self.asked: list[dict] = []
+
+    def store_version(self, request: dict) -> dict:
+        self.asked.append(request)
+        return super().store_version(request)
+
+
+def test_an_upload_placed_at_its_key_becomes_the_revision_of_the_version_it_names(uow):
+    document = revisions.register(uow, TYPES, AUTHOR.username, NewDocument(
+        code="PO-DJ-09", title="Procedura", type="PO", owner_department="DJ"))
+    version_id = uuid4()
+    placed = PlacedUpload(version_id=version_id,
+                          object_key=original_key(document.id, version_id, "p.pdf"),
+                          object_version_id="v1", filename="p.pdf", size=1,
+                          sha256="0" * 64)
+    versioning = RecordingVersioning()
+    version = revisions.add_revision(uow, versioning, AUTHOR.username, document.id, placed,
+                                     ChangeNote(change_summary="prima"))
+    assert version.id == version_id
+    assert uow.documents.revision(version_id).status == S.DRAFT
+    [asked] = versioning.asked
+    assert asked["version_id"] == str(version_id) and asked["staged"]["object_key"] == (
+        placed.object_key)
+
+
+def test_a_placed_upload_by_someone_who_may_not_upload_asks_versioning_nothing(uow):
+    document = revisions.register(uow, TYPES, AUTHOR.username, NewDocument(
+        code="PO-DJ-10", title="Procedura", type="PO", owner_department="DJ"))
+    version_id = uuid4()
+    placed = PlacedUpload(version_id=version_id,
+                          object_key=original_key(document.id, version_id, "p.pdf"),
+                          filename="p.pdf", size=1, sha256="0" * 64)
+    versioning = RecordingVersioning()
+    with pytest.raises(Forbidden):
+        revisions.add_revision(uow, versioning, ENDORSER.username, document.id, placed,
+                               ChangeNote(change_summary="prima"))
+    assert versioning.asked == []
 
 
 def test_a_future_effective_date_waits_for_the_timer(uow, clock):

@@ -80,6 +80,16 @@ def test_a_file_part_stops_at_the_limit():
         over.read(1000)
 
 
+def test_a_file_part_hashes_exactly_the_bytes_it_hands_out():
+    import hashlib
+
+    pieces = [bytes([n]) * (1000 + n) for n in range(20)]
+    part = _FilePart(iter([*pieces, None]), limit=10**6)
+    read = b"".join(iter(lambda: part.read(4097), b""))
+    assert read == b"".join(pieces) and part.size == len(read)
+    assert part.digest.hexdigest() == hashlib.sha256(read).hexdigest()
+
+
 def test_edition_labels_read_as_on_the_cover_page():
     assert edition_label(1, 0) == "Ediția I, Revizia 0"
     assert edition_label(4, 2) == "Ediția IV, Revizia 2"

@@ -8,8 +8,8 @@ from uuid import UUID, uuid4
 from services.contracts import events
 from services.contracts.errors import Conflict, Forbidden, InvalidInput
 from services.contracts.models import (
-    ChangeNote, Document, NewDocument, Numbering, Revision, RevisionStatus, Role,
-    StagedUpload, StoreVersion, Version, VersionManifest)
+    ChangeNote, Document, NewDocument, Numbering, PlacedUpload, Revision, RevisionStatus,
+    Role, StagedUpload, StoreVersion, Version, VersionManifest)
 from services.documents import domain
 from services.documents.domain import register as register_rules
 from services.documents.adapters.repository import Repository, no_version
@@ -50,9 +50,12 @@ def register(uow: UnitOfWork, types: domain.DocumentTypes, actor: str, new: NewD
 
 
 def add_revision(uow: UnitOfWork, versioning, actor: str, document_id: UUID,
-                 staged: StagedUpload, note: ChangeNote, restored_from: UUID | None = None,
+                 staged: StagedUpload | PlacedUpload, note: ChangeNote,
+                 restored_from: UUID | None = None,
                  numbering: Numbering | None = None) -> Version:
     """Store an upload as the next revision; returns once version and draft both exist.
+    A placed upload already lies at its version's key: its version id is the one the
+    gateway chose for that key.
     `numbering`: the edition and revision of a first version (see domain.first_number)."""
     with uow:
         repo = uow.documents
@@ -66,7 +69,8 @@ def add_revision(uow: UnitOfWork, versioning, actor: str, document_id: UUID,
         latest = repo.latest_number(document_id)
         edition, revision = (domain.first_number(latest, numbering) if numbering else
                              domain.next_number(latest, document.next_edition))
-        request = StoreVersion(version_id=uuid4(), document_id=document_id, edition=edition,
+        version_id = staged.version_id if isinstance(staged, PlacedUpload) else uuid4()
+        request = StoreVersion(version_id=version_id, document_id=document_id, edition=edition,
                                revision=revision, staged=staged, author=actor,
                                change_summary=note.change_summary)
         # The document row stays locked while versioning stores the bytes, so two

@@ -17,6 +17,8 @@ from minio.versioningconfig import ENABLED, VersioningConfig
 
 from services.common.settings import MinioSettings
 from services.contracts.errors import InvalidInput
+# the gateway streams uploads to this key; versioning records them there
+from services.contracts.models import original_key  # noqa: F401
 
 CHUNK = 1024 * 1024
 log = logging.getLogger(__name__)
@@ -29,10 +31,6 @@ def make_client(settings: MinioSettings) -> Minio:
 
 def staging_bucket(settings: MinioSettings) -> str:
     return f"{settings.bucket}-staging"
-
-
-def original_key(document_id, version_id, filename: str) -> str:
-    return f"originals/{document_id}/{version_id}/{filename}"
 
 
 def text_key(document_id, version_id) -> str:
@@ -128,6 +126,27 @@ class ObjectStore:
             raise
         try:
             yield int(response.headers["Content-Length"]), response.stream(CHUNK)
+        finally:
+            response.close()
+            response.release_conn()
+
+    def head(self, key: str, version_id: str | None, wanted: int) -> tuple[int, bytes]:
+        """(size, first `wanted` bytes) of one object version of the versioned bucket,
+        in one request; InvalidInput when it is not there."""
+        try:
+            response = self.client.get_object(self.bucket, key, offset=0, length=wanted,
+                                              version_id=version_id)
+        except S3Error as exc:
+            if exc.code == "InvalidRange":   # an empty object has no first byte
+                return self.client.stat_object(self.bucket, key, version_id=version_id).size, b""
+            if exc.code in ("NoSuchKey", "NoSuchVersion"):
+                raise InvalidInput("the placed upload does not exist",
+                                   {"field": "staged", "key": key}) from None
+            raise
+        try:
+            head = response.read()
+            whole = response.headers.get("Content-Range", "").rpartition("/")[2]
+            return (int(whole) if whole.isdigit() else len(head)), head
         finally:
             response.close()
             response.release_conn()
