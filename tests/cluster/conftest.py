@@ -146,6 +146,9 @@ class ProcessCluster:
                 (dict(zip(header, line.split(","))) for line in rows[1:])
                 if row.get("pxname") == "gateways" and row["svname"].startswith("gateway-")}
 
+    def haproxy_log(self) -> str:
+        return (SERVICES_DIR / "haproxy-1" / "haproxy.log").read_text(errors="replace")
+
     def config(self) -> dict:
         """The nameko config of procedura-admin on the chosen engines (RPC, events)."""
         from procedura_cli.localenv import local_environment

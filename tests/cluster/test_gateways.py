@@ -428,3 +428,62 @@ def test_one_process_of_each_service_killed_in_turn(process_cluster, people):
         for service, n in killed:
             if process_cluster.pid(service, n) is None:
                 process_cluster.start(service, n)
+
+
+def stream_gateway(process_cluster, after: int) -> str | None:
+    """The gateway serving the newest feed stream opened after byte `after` of HAProxy's
+    log (`option logasap` logs a request when its answer starts)."""
+    log = process_cluster.haproxy_log()
+    lines = [line for line in log[after:].splitlines() if "/api/feed/stream" in line
+             and " 200 " in line]
+    return lines[-1].split(" gateways/", 1)[1].split()[0] if lines else None
+
+
+def test_the_web_page_keeps_its_live_feed_when_its_gateway_dies(process_cluster, people):
+    """Chromium's own EventSource on the home page (services/gateway/ui/static/app.js),
+    through HAProxy: the gateway serving its stream killed -9, the items made meanwhile
+    appear once each."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.browser.driver import chrome
+
+    until_both_up(process_cluster)
+    passwords = {u["username"]: u["password"] for u in organisation()["users"]}
+    document = new_document(people[AUTHOR])
+    version = submitted(people, document)
+    eventually(lambda: signer_items(people, version["id"]))
+    driver, n = chrome(), None
+    try:
+        wait = WebDriverWait(driver, 60)
+        driver.get(process_cluster.url + "/login")
+        driver.find_element(By.ID, "username").send_keys(SIGNER)
+        driver.find_element(By.ID, "password").send_keys(passwords[SIGNER])
+        mark = len(process_cluster.haproxy_log())
+        driver.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+        live = (By.ID, "feed-live")
+        wait.until(lambda d: d.find_element(*live).text.startswith("În direct"))
+        server = eventually(lambda: stream_gateway(process_cluster, mark), timeout=20)
+        n = int(server.rsplit("-", 1)[1])
+        shown = {li.get_attribute("data-id") for li in
+                 driver.find_elements(By.CSS_SELECTOR, "#feed li[data-id]")}
+        mark = len(process_cluster.haproxy_log())
+        killed_at = kill(process_cluster.pid("gateway", n))
+        for _ in range(2):                                     # while the page is cut off
+            resubmit(people, version["id"])
+        made = [str(i) for i in eventually(lambda: (lambda got: got if len(got) == 3 else None)(
+            signer_items(people, version["id"])), timeout=60)[1:]]
+        fresh = wait.until(lambda d: (lambda ids: ids if set(made) <= set(ids) else None)(
+            [li.get_attribute("data-id") for li in d.find_elements(By.CSS_SELECTOR, "#feed li.fresh")]))
+        back_on = stream_gateway(process_cluster, mark)
+        print(f"\nweb page: its stream on {server} killed -9; the items made meanwhile "
+              f"{made} shown {time.monotonic() - killed_at:.1f} s after the kill, the stream "
+              f"back on {back_on}; fresh items on the page {fresh}")
+        assert back_on and back_on != server
+        assert sorted(fresh) == sorted(set(fresh))              # none twice
+        assert not set(made) & shown
+    finally:
+        driver.quit()
+        if n is not None:
+            process_cluster.start("gateway", n)
+            until_both_up(process_cluster)
