@@ -88,7 +88,7 @@ svcc_choose() { # writes $SVCC_DIR/environment: the engines and the operators' e
         env+=("PROCEDURA_CLUSTER_AMQP=cluster" "PROCEDURA_AMQP_VHOST=$RMQC_VHOST"
               "PROCEDURA_AMQP_PORT=$(rmqc_amqp_port 1)" "PROCEDURA_QUEUE_TYPE=quorum"
               "PROCEDURA_RABBITMQ_MGMT_PORT=$(rmqc_mgmt_port 1)"
-              "PROCEDURA_CLUSTER_AMQP_PORTS=$(for n in "${RMQC_NODES[@]}"; do printf '%s ' "$(rmqc_amqp_port "$n")"; done)")
+              "PROCEDURA_CLUSTER_AMQP_PORTS=$(for n in "${RMQC_NODES[@]}"; do printf '%s,' "$(rmqc_amqp_port "$n")"; done)")
         where+=("rabbitmq: the cluster, vhost $RMQC_VHOST on :$(rmqc_amqp_port 1)-$(rmqc_amqp_port "${RMQC_NODES[-1]}"), quorum queues")
     else
         env+=("PROCEDURA_CLUSTER_AMQP=stack" "PROCEDURA_AMQP_VHOST=$SVCC_NAME"
@@ -143,6 +143,12 @@ svcc_env_file() { # KEY=value lines of the chosen engines (no comments)
 
 svcc_setting() { svcc_env_file | grep -m1 "^$1=" | cut -d= -f2-; }
 
+svcc_export() { # export the chosen engines' KEY=value lines (read, not sourced: a URL's
+    # & or ; must stay in its value)
+    local line
+    while IFS= read -r line; do export "${line?}"; done < <(svcc_env_file)
+}
+
 svcc_prepare_stack_engines() { # the vhost and database of their own on the dev stack
     local mgmt vhost=$SVCC_NAME
     if [[ $(svcc_setting PROCEDURA_CLUSTER_AMQP) == stack ]]; then
@@ -171,7 +177,7 @@ PY
 
 svcc_operator() { # svcc_operator ARGS... : the procedura command as procedura-admin on the
     # chosen engines (one node's URI: the command reads the vhost and management API from it)
-    (cd "$SVCC_REPO" && set -a && . <(svcc_env_file) && set +a &&
+    (cd "$SVCC_REPO" && svcc_export &&
         exec "$SVCC_VENV/bin/procedura" --config "$SVCC_CONFIG" "$@")
 }
 
@@ -182,11 +188,11 @@ svcc_service_env() { # svcc_service_env NAME N : KEY=value lines process N of NA
             PROCEDURA_AMQP_URI=*) uri=${line#PROCEDURA_AMQP_URI=} ;;
             *) printf '%s\n' "$line" ;;
         esac
-    done < <(cd "$SVCC_REPO" && set -a && . <(svcc_env_file) && set +a &&
+    done < <(cd "$SVCC_REPO" && svcc_export &&
         "$SVCC_VENV/bin/python" -m procedura_cli.localenv "$name")
     [[ -n ${uri:-} ]] || { svcc_die "$name: no broker password in $SVCC_SECRETS"; return 1; }
     # every node of the cluster, process N starting at node N (the connections spread)
-    read -r -a ports <<<"$(svcc_setting PROCEDURA_CLUSTER_AMQP_PORTS)"
+    IFS=, read -r -a ports <<<"$(svcc_setting PROCEDURA_CLUSTER_AMQP_PORTS)"
     first=$(((n - 1) % ${#ports[@]}))
     for port in "${ports[@]:first}" "${ports[@]:0:first}"; do
         rest+=("${uri/@$SVCC_HOST:${ports[0]}\//@$SVCC_HOST:$port/}")
@@ -194,6 +200,11 @@ svcc_service_env() { # svcc_service_env NAME N : KEY=value lines process N of NA
     list=$(IFS=';'; echo "${rest[*]}")
     printf 'PROCEDURA_AMQP_URI=%s\n' "$list"
     printf 'PROCEDURA_HEALTH_DIR=%s\n' "$(svcc_home "$name" "$n")"
+    # each process keeps up to max_workers + 2 database connections: 5 workers keep the
+    # eight processes with a database under the formation's max_connections (60,
+    # scripts/cluster/postgres.sh) beside a test run's own; a gateway keeps 10 (a feed
+    # stream holds one for as long as it is open)
+    [[ $name == gateway ]] || printf 'PROCEDURA_MAX_WORKERS=%s\n' "${PROCEDURA_CLUSTER_MAX_WORKERS:-5}"
     if [[ $name == gateway ]]; then
         printf 'PROCEDURA_GATEWAY_ADDRESS=%s:%s\n' "$SVCC_HOST" "$(svcc_gateway_port "$n")"
         # X-Forwarded-For from HAProxy (on loopback) names the client
@@ -338,8 +349,10 @@ services_cluster_up() {
     svcc_choose || return 1
     grep '^# [a-z]*:' "$SVCC_DIR/environment" | sed 's/^# /cluster services: /'
     svcc_prepare_stack_engines || return 1
-    # the schemas once, before any process starts
-    svcc_operator migrate || { svcc_die "migrate failed"; return 1; }
+    # the schemas once, before any process starts (not again when all of them run)
+    if ! services_cluster_status >/dev/null 2>&1; then
+        svcc_operator migrate || { svcc_die "migrate failed"; return 1; }
+    fi
     for entry in "${SVCC_SERVICES[@]}"; do
         name=${entry%%:*}
         for n in "${SVCC_COPIES[@]}"; do services_process_start "$name" "$n" || return 1; done

@@ -413,13 +413,18 @@ def test_one_process_of_each_service_killed_in_turn(process_cluster, people):
                 "/api/search", q=token, scope="all", all_versions="true",
                 document_id=fresh_document["id"])["hits"] if h["version_id"] == fresh["id"]],
                 timeout=120)
+            if service == "renditions":     # the twin renders the new upload
+                eventually(lambda: author.request(
+                    "GET", f"/api/versions/{fresh['id']}/rendition").status_code == 200,
+                    timeout=300, interval=1)
             handled_at = time.monotonic()
             time.sleep(3)
             load.finish()
             figures = load.report(killed_at)
             results[service] = figures
             print_table(f"{service}-{n} killed -9: resubmission's item and the new upload "
-                        f"searchable {handled_at - killed_at:.1f} s after the kill", figures)
+                        f"searchable{' and rendered' if service == 'renditions' else ''} "
+                        f"{handled_at - killed_at:.1f} s after the kill", figures)
             assert len(signer_items(people, version["id"])) == before + 1   # once
             assert len(searchable) == 1
             assert all(f["failed"] == 0 for f in figures.values()), figures
