@@ -435,12 +435,17 @@ def test_one_process_of_each_service_killed_in_turn(process_cluster, people):
                 process_cluster.start(service, n)
 
 
-def stream_gateway(process_cluster, after: int) -> str | None:
-    """The gateway serving the newest feed stream opened after byte `after` of HAProxy's
-    log (`option logasap` logs a request when its answer starts)."""
-    log = process_cluster.haproxy_log()
-    lines = [line for line in log[after:].splitlines() if "/api/feed/stream" in line
-             and " 200 " in line]
+def stream_lines(process_cluster) -> set[str]:
+    """HAProxy's log lines of feed streams answered 200 (`option logasap` logs a request
+    when its answer starts)."""
+    return {line for line in process_cluster.haproxy_log().splitlines()
+            if "/api/feed/stream" in line and " 200 " in line}
+
+
+def stream_gateway(process_cluster, seen: set[str]) -> str | None:
+    """The gateway serving the newest feed stream not among `seen` (lines start with
+    their ISO time)."""
+    lines = sorted(stream_lines(process_cluster) - seen)
     return lines[-1].split(" gateways/", 1)[1].split()[0] if lines else None
 
 
@@ -464,7 +469,7 @@ def test_the_web_page_keeps_its_live_feed_when_its_gateway_dies(process_cluster,
         driver.get(process_cluster.url + "/login")
         driver.find_element(By.ID, "username").send_keys(SIGNER)
         driver.find_element(By.ID, "password").send_keys(passwords[SIGNER])
-        mark = len(process_cluster.haproxy_log())
+        mark = stream_lines(process_cluster)
         driver.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
         live = (By.ID, "feed-live")
         wait.until(lambda d: d.find_element(*live).text.startswith("În direct"))
@@ -472,7 +477,7 @@ def test_the_web_page_keeps_its_live_feed_when_its_gateway_dies(process_cluster,
         n = int(server.rsplit("-", 1)[1])
         shown = {li.get_attribute("data-id") for li in
                  driver.find_elements(By.CSS_SELECTOR, "#feed li[data-id]")}
-        mark = len(process_cluster.haproxy_log())
+        mark = stream_lines(process_cluster)
         killed_at = kill(process_cluster.pid("gateway", n))
         for _ in range(2):                                     # while the page is cut off
             resubmit(people, version["id"])
