@@ -8,7 +8,10 @@
 #                                                Romanian analysis plugin
 #   scripts/cluster.sh up|down|status minio      a distributed MinIO, 4 servers x 2 drives,
 #                                                erasure coded
-#   scripts/cluster.sh up|down|status all        all of them (the default)
+#   scripts/cluster.sh up|down|status services   two processes of every service, two
+#                                                gateways behind HAProxy (127.0.0.1:8380)
+#   scripts/cluster.sh up|down|status all        all of them (the default): the services
+#                                                start last and stop first
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/cluster/rabbitmq.sh
@@ -19,17 +22,21 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/cluster/elasticsearch.sh"
 # shellcheck source=scripts/cluster/minio.sh
 . "$here/cluster/minio.sh"
+# shellcheck source=scripts/cluster/services.sh
+. "$here/cluster/services.sh"
 
-ENGINES=(rabbitmq postgres elasticsearch minio)
-usage() { local IFS="|"; echo "usage: scripts/cluster.sh up|down|status [${ENGINES[*]}|all]" >&2; exit 2; }
+# in the order they start; they stop in the reverse order
+PARTS=(rabbitmq postgres elasticsearch minio services)
+usage() { local IFS="|"; echo "usage: scripts/cluster.sh up|down|status [${PARTS[*]}|all]" >&2; exit 2; }
 
 verb=${1:-}; what=${2:-all}
 case "$verb:$what" in
-    up:all|down:all) for e in "${ENGINES[@]}"; do "${e}_cluster_$verb"; done ;;
-    status:all) rc=0; for e in "${ENGINES[@]}"; do "${e}_cluster_status" || rc=1; done
+    up:all) for p in "${PARTS[@]}"; do "${p}_cluster_up"; done ;;
+    down:all) for ((i = ${#PARTS[@]} - 1; i >= 0; i--)); do "${PARTS[i]}_cluster_down"; done ;;
+    status:all) rc=0; for p in "${PARTS[@]}"; do "${p}_cluster_status" || rc=1; done
                 exit $rc ;;
     up:*|down:*|status:*)
-        if [[ " ${ENGINES[*]} " == *" $what "* ]]; then "${what}_cluster_$verb"
+        if [[ " ${PARTS[*]} " == *" $what "* ]]; then "${what}_cluster_$verb"
         else usage; fi ;;
     *) usage ;;
 esac

@@ -202,3 +202,76 @@ def minio_cluster() -> MinioCluster:
                            secrets["PROCEDURA_MINIO_SECRET_KEY"])
     cluster.up()
     return cluster
+
+
+SERVICES_SH = ROOT / "scripts" / "cluster" / "services.sh"
+SERVICES_DIR = STACK / "cluster" / "services"
+
+
+class ProcessCluster:
+    """Two processes of every service and two gateways behind HAProxy
+    (scripts/cluster/services.sh), on the engines its `up` chose (its `environment`)."""
+
+    def __init__(self):
+        lines = (SERVICES_DIR / "environment").read_text().splitlines()
+        self.engines = [line[2:] for line in lines if line.startswith("# ") and ":" in line
+                        and not line.startswith("# written")]
+        self.env = dict(line.split("=", 1) for line in lines
+                        if line and not line.startswith("#"))
+        self.url = self.env["PROCEDURA_CLUSTER_GATEWAY"]
+        self.stats = f"http://{HOST}:{os.environ.get('PROCEDURA_CLUSTER_HAPROXY_STATS_PORT', '8390')}/;csv"
+
+    def _bash(self, call: str, timeout: float = 120) -> str:
+        return subprocess.run(
+            ["bash", "-c", f'. "{CLUSTER_SH.parent}/cluster/rabbitmq.sh" && '
+             f'. "{CLUSTER_SH.parent}/cluster/postgres.sh" && . "{SERVICES_SH}" && {call}'],
+            check=True, timeout=timeout, capture_output=True, text=True).stdout
+
+    def pid(self, name: str, n: int) -> int | None:
+        """The pid of process `n` of `name` while it runs."""
+        try:
+            return int(self._bash(f"services_process_pid {name} {n}"))
+        except subprocess.CalledProcessError:
+            return None
+
+    def start(self, name: str, n: int) -> None:
+        """Start process `n` of `name` again (after a kill -9)."""
+        self._bash(f"services_process_start {name} {n}")
+
+    def servers(self) -> dict[str, str]:
+        """HAProxy's view of the gateways: {"gateway-1": "UP", ...}."""
+        with urllib.request.urlopen(self.stats, timeout=5) as response:
+            rows = response.read().decode().splitlines()
+        header = rows[0].lstrip("# ").split(",")
+        return {row["svname"]: row["status"] for row in
+                (dict(zip(header, line.split(","))) for line in rows[1:])
+                if row.get("pxname") == "gateways" and row["svname"].startswith("gateway-")}
+
+    def haproxy_log(self) -> str:
+        return (SERVICES_DIR / "haproxy-1" / "haproxy.log").read_text(errors="replace")
+
+    def config(self) -> dict:
+        """The nameko config of procedura-admin on the chosen engines (RPC, events)."""
+        from procedura_cli.localenv import local_environment
+        from services.common.settings import load_config
+
+        environ = local_environment("procedura-admin", {**os.environ, **self.env})
+        saved = dict(os.environ)
+        os.environ.update(environ)
+        try:
+            return load_config(ROOT / "config" / "procedura.yaml")
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def process_cluster() -> ProcessCluster:
+    """scripts/cluster.sh up services (idempotent); stopped afterwards if it was not
+    running before, so a test run leaves behind only what it found."""
+    running = subprocess.run([str(CLUSTER_SH), "status", "services"], capture_output=True,
+                             timeout=120).returncode == 0
+    subprocess.run([str(CLUSTER_SH), "up", "services"], check=True, timeout=900)
+    yield ProcessCluster()
+    if not running:
+        subprocess.run([str(CLUSTER_SH), "down", "services"], check=True, timeout=300)

@@ -139,30 +139,56 @@ function cityHallTime(iso) {
 }
 
 // --- the live feed on the home page ---------------------------------------------------
+function newestFeedId(feed) {
+  var newest = 0;
+  Array.prototype.forEach.call(feed.querySelectorAll("li[data-id]"), function (li) {
+    newest = Math.max(newest, Number(li.dataset.id) || 0);
+  });
+  return newest;
+}
+
 function setupLiveFeed() {
   var feed = document.getElementById("feed");
   var status = document.getElementById("feed-live");
   if (!feed || !window.EventSource) return;
-  var source = new EventSource("/api/feed/stream");
-  source.addEventListener("open", function () { status.textContent = status.dataset.connected; });
-  source.addEventListener("error", function () { status.textContent = status.dataset.lost; });
-  source.addEventListener("notification", function (e) {
-    var item = JSON.parse(e.data);
-    var empty = document.getElementById("feed-empty");
-    if (empty) empty.remove();
-    var li = el("li", "unread fresh");
-    li.dataset.id = item.id;
-    var a = el("a");
-    a.href = "/documents/" + item.document_id;
-    a.appendChild(el("strong", null, item.code));
-    a.appendChild(document.createTextNode(" " + item.title));
-    li.appendChild(a);
-    li.appendChild(el("span", "message", item.message));
-    var time = el("time", null, cityHallTime(item.created_at));
-    time.setAttribute("datetime", item.created_at);
-    li.appendChild(time);
-    feed.insertBefore(li, feed.firstChild);
-  });
+  var pause = 3000;
+  function connect() {
+    // from the newest item on the page: what came after it (while the page loaded, or
+    // while a gateway died before any event had arrived) is sent first; the browser's
+    // own reconnections send Last-Event-ID, which the gateway prefers to this
+    var source = new EventSource("/api/feed/stream?last_event_id=" + newestFeedId(feed));
+    source.addEventListener("open", function () {
+      pause = 3000;
+      status.textContent = status.dataset.connected;
+    });
+    source.addEventListener("error", function () {
+      status.textContent = status.dataset.lost;
+      // a reconnection answered other than 200 (a 502 or 503 while no gateway answers)
+      // closes an EventSource for good: open another, waiting longer each time
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(connect, pause);
+        pause = Math.min(pause * 2, 60000);
+      }
+    });
+    source.addEventListener("notification", function (e) {
+      var item = JSON.parse(e.data);
+      var empty = document.getElementById("feed-empty");
+      if (empty) empty.remove();
+      var li = el("li", "unread fresh");
+      li.dataset.id = item.id;
+      var a = el("a");
+      a.href = "/documents/" + item.document_id;
+      a.appendChild(el("strong", null, item.code));
+      a.appendChild(document.createTextNode(" " + item.title));
+      li.appendChild(a);
+      li.appendChild(el("span", "message", item.message));
+      var time = el("time", null, cityHallTime(item.created_at));
+      time.setAttribute("datetime", item.created_at);
+      li.appendChild(time);
+      feed.insertBefore(li, feed.firstChild);
+    });
+  }
+  connect();
 }
 
 document.addEventListener("DOMContentLoaded", function () {
