@@ -278,6 +278,7 @@ class Subscriber:
         self.out = folder / "subscriber.jsonl"
         self.log = folder / "subscriber.log"
         self.child: subprocess.Popen | None = None
+        self.bound_at = 0.0      # time.time() when its queue was bound
 
     def start(self) -> None:
         """Procedura's exchanges are declared first (the services declare them when they
@@ -299,14 +300,11 @@ class Subscriber:
             assert self.child.poll() is None and time.monotonic() < deadline, \
                 self.log.read_text(errors="replace")
             time.sleep(0.5)
+        self.bound_at = time.time()
 
     def bound(self) -> bool:
-        with Connection(self.admin_uri) as conn:
-            try:
-                Queue(self.queue_name)(conn.default_channel).queue_declare(passive=True)
-                return True
-            except Exception:   # not declared yet
-                return False
+        """Its queue declared and bound (the process says so)."""
+        return f"bound {self.queue_name}" in self.log.read_text(errors="replace")
 
     @property
     def deliveries(self) -> list[tuple[float, str, str]]:

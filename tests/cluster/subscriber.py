@@ -35,6 +35,7 @@ def consume(url: str, queue: Queue, exchanges: list[str], out) -> None:
         for name in exchanges:
             bound.bind_to(Exchange(name, type="topic", durable=True, channel=channel),
                           routing_key="#")
+        print(f"bound {queue.name}", file=sys.stderr, flush=True)
 
         def on_message(body, message):
             event = json.loads(body) if isinstance(body, (str, bytes)) else body
