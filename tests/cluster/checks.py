@@ -28,12 +28,30 @@ class Check:
 
 
 def _rows(environment: TestEnvironment, query: str, params: tuple = ()) -> list[dict]:
-    with psycopg2.connect(environment.database_url) as conn:
-        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
-            cur.execute(query, params)
-            rows = cur.fetchall()
-    conn.close()
-    return rows
+    """The rows of a query, tried again while the database refuses the connection (its
+    slots taken by the services' pools, a failover not over)."""
+    for attempt in range(10):
+        try:
+            with psycopg2.connect(environment.database_url) as conn:
+                with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+                    cur.execute(query, params)
+                    rows = cur.fetchall()
+            conn.close()
+            return rows
+        except psycopg2.OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(3)
+    return []
+
+
+def judged(what: str, check) -> list[Check]:
+    """A check's results, or a failed Check naming what stopped it."""
+    try:
+        found = check()
+    except Exception as exc:   # the run's measurements are printed all the same
+        return [Check(what, False, f"stopped by {type(exc).__name__}: {str(exc)[:300]}")]
+    return found if isinstance(found, list) else [found]
 
 
 def _procedura(environment: TestEnvironment, *args: str) -> subprocess.CompletedProcess:

@@ -23,7 +23,7 @@ import requests
 from devenv.environment import TestEnvironment, admin_database_url
 from services.common import broker_users
 from services.common.broker_users import password_key
-from tests.cluster.conftest import AMQP_BASE, CLUSTER_SH, MGMT_BASE, NODES
+from tests.cluster.conftest import AMQP_BASE, CLUSTER_SH, MGMT_BASE, NODES, STACK
 from tests.testenv import HOST, stack_secrets
 
 POSTGRES_SH = CLUSTER_SH.parent / "cluster" / "postgres.sh"
@@ -39,8 +39,16 @@ POLICIES = {
                       "definition": {"delivery-limit": DELIVERY_LIMIT}}}
 
 
+def scripts_env() -> dict[str, str]:
+    """The cluster scripts' environment: the stack's folder resolved, as the formation
+    was created (pg_autoctl keys its configuration by the data folder's path, and a git
+    worktree reaches .stack through a symbolic link)."""
+    return {**os.environ, "PROCEDURA_STACK_DIR": str(STACK.resolve())}
+
+
 def _quiet(command: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                          env=scripts_env())
 
 
 def rabbitmq_cluster_up() -> bool:

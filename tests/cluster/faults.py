@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from tests.cluster.conftest import CLUSTER_SH, STACK
-from tests.cluster.engines import POSTGRES_SH, Engines
+from tests.cluster.engines import POSTGRES_SH, Engines, scripts_env
 from tests.cluster.processes import SERVICES, Processes, _alive
 
 RECOVERY_LIMIT = 300.0    # seconds a part may take to be whole again
@@ -57,7 +57,8 @@ class Fault:
 
 
 def _script(*words: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(list(words), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(list(words), capture_output=True, text=True, timeout=timeout,
+                          env=scripts_env())
 
 
 def _postgres(function: str, *args: str) -> subprocess.CompletedProcess:
@@ -70,7 +71,7 @@ def _status_ok(engine: str) -> Callable[[], bool]:
 
 
 def rabbitmq_node(node: int = 1) -> Part:
-    pidfile = STACK / "cluster" / f"rabbitmq-{node}" / "rabbitmq.pid"
+    pidfile = STACK.resolve() / "cluster" / f"rabbitmq-{node}" / "rabbitmq.pid"
 
     def kill():
         os.kill(int(pidfile.read_text()), signal.SIGKILL)
@@ -84,7 +85,7 @@ def rabbitmq_node(node: int = 1) -> Part:
 
 def _pg_states() -> dict[str, str]:
     shown = _postgres("_pgaf_ctl", "monitor", "show", "state", "--json", "--pgdata",
-                      str(STACK / "cluster" / "postgres-monitor" / "data"))
+                      str(STACK.resolve() / "cluster" / "postgres-monitor" / "data"))
     try:
         return {n["nodename"][len("node_"):]: n["current_group_state"]
                 for n in json.loads(shown.stdout)}

@@ -93,24 +93,29 @@ def test_nothing_lost_or_doubled_through_one_fault_after_another(procedura):
               f"whole again after {fault.recovery:.0f} s {fault.notes}", flush=True)
     until(max(began + DURATION, time.monotonic() + checks.GRACE))
     load.stop()
-    checks.settle(environment, subscriber)
-
-    found = [checks.uploads_stored_and_searchable(environment, load),
-             checks.approvals_reached_everyone_once(environment, load, org),
-             checks.stream_got_each_item_once(environment, load),
-             checks.events_once_for_the_subscriber(environment, subscriber)]
+    # the measurements first: they stand whatever the checks find
+    print(f"\n### Fault run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+          f"{time.monotonic() - began:.0f} s of load\n\n{engines.describe()}\n")
+    print(checks.fault_table(load.record.requests, kinds))
+    print()
+    print(checks.request_summary(load.record.requests), flush=True)
+    found = checks.judged("the services caught up (extraction, renditions, outboxes)",
+                          lambda: checks.settle(environment, subscriber) or [])
+    for what, check in (
+            ("uploads", lambda: checks.uploads_stored_and_searchable(environment, load)),
+            ("approvals", lambda: checks.approvals_reached_everyone_once(environment, load,
+                                                                         org)),
+            ("stream", lambda: checks.stream_got_each_item_once(environment, load)),
+            ("events", lambda: checks.events_once_for_the_subscriber(environment,
+                                                                     subscriber))):
+        found += checks.judged(what, check)
     subscriber.stop()
     subscriber.delete()    # or doctor finds its queue without a consumer
-    found += [*checks.audit_and_doctor(environment),
-              checks.server_errors(load.record.requests, kinds)]
+    found += checks.judged("audit, doctor", lambda: checks.audit_and_doctor(environment))
+    found.append(checks.server_errors(load.record.requests, kinds))
     if load.record.problems:
         found.append(checks.Check("the answers are what was sent", False,
                                   "; ".join(load.record.problems[:5])))
-    print(f"\n### Fault run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-          f"{DURATION:.0f} s of load\n\n{engines.describe()}\n")
-    print(checks.fault_table(load.record.requests, kinds))
-    print()
-    print(checks.request_summary(load.record.requests))
     print()
     for check in found:
         print(f"- {'ok' if check.ok else 'FAILED'}: {check.what} ({check.detail})")
