@@ -1,0 +1,165 @@
+"""Where the fault run's Procedura keeps its state: each engine clustered when its cluster
+is up (scripts/cluster.sh), else the dev stack's single node. A vhost, a database, buckets
+and an index of the run's own either way, removed at the end.
+
+    RabbitMQ    the 3-node cluster (5772-5774, quorum queues, a vhost of the run with the
+                cluster's policies) or the dev stack's broker
+    PostgreSQL  the pg_auto_failover formation (its multi-host URL, a database of the
+                run) or the dev stack's server
+    MinIO, Elasticsearch, Tika: the dev stack's (their clusters are scripts/cluster/
+                minio.sh's and elasticsearch.sh's: ENGINES_TODO in the module's note)
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import psycopg2
+import requests
+
+from devenv.environment import TestEnvironment, admin_database_url
+from services.common import broker_users
+from services.common.broker_users import password_key
+from tests.cluster.conftest import AMQP_BASE, CLUSTER_SH, MGMT_BASE, NODES, STACK
+from tests.testenv import HOST, stack_secrets
+
+POSTGRES_SH = CLUSTER_SH.parent / "cluster" / "postgres.sh"
+# as scripts/cluster/rabbitmq.sh sets them on its `procedura` vhost
+DELIVERY_LIMIT = int(os.environ.get("PROCEDURA_CLUSTER_DELIVERY_LIMIT", "720"))
+POLICIES = {
+    "procedura-events": {"pattern": "^evt-", "apply-to": "queues", "priority": 1,
+                         "definition": {"delivery-limit": DELIVERY_LIMIT,
+                                        "dead-letter-exchange": "procedura.dead-letters",
+                                        "dead-letter-strategy": "at-least-once",
+                                        "overflow": "reject-publish"}},
+    "procedura-rpc": {"pattern": "^rpc-", "apply-to": "queues", "priority": 1,
+                      "definition": {"delivery-limit": DELIVERY_LIMIT}}}
+
+
+def scripts_env() -> dict[str, str]:
+    """The cluster scripts' environment: the stack's folder resolved, as the formation
+    was created (pg_autoctl keys its configuration by the data folder's path, and a git
+    worktree reaches .stack through a symbolic link)."""
+    return {**os.environ, "PROCEDURA_STACK_DIR": str(STACK.resolve())}
+
+
+def _quiet(command: list[str], timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                          env=scripts_env())
+
+
+def rabbitmq_cluster_up() -> bool:
+    return _quiet([str(CLUSTER_SH), "status", "rabbitmq"], 120).returncode == 0
+
+
+def postgres_cluster_uri() -> str | None:
+    """The formation's multi-host URL when it has a primary and a standby, else None."""
+    if _quiet([str(CLUSTER_SH), "status", "postgres"], 120).returncode != 0:
+        return None
+    done = _quiet(["bash", str(POSTGRES_SH), "uri"], 120)
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@dataclass
+class Engines:
+    rabbitmq_cluster: bool
+    postgres_url: str | None       # the formation's URL (database procedura) or None
+
+    @classmethod
+    def found(cls) -> "Engines":
+        return cls(rabbitmq_cluster_up(), postgres_cluster_uri())
+
+    def describe(self) -> str:
+        return (f"RabbitMQ: {'3-node cluster, quorum queues' if self.rabbitmq_cluster else 'dev stack (one node)'}; "
+                f"PostgreSQL: {'pg_auto_failover primary + standby' if self.postgres_url else 'dev stack (one server)'}; "
+                "MinIO, Elasticsearch, Tika: dev stack (one node each)")
+
+
+class FaultRunEnvironment(TestEnvironment):
+    """TestEnvironment on the clusters that are up: a service's AMQP URI names every node
+    (kombu moves to the next when one dies), the database URL every PostgreSQL node
+    (libpq finds the primary: target_session_attrs=read-write)."""
+
+    def __init__(self, run_id: str, engines: Engines):
+        super().__init__(run_id)
+        self.engines = engines
+        self.secrets = stack_secrets()
+        if engines.rabbitmq_cluster:
+            self.management = f"http://{HOST}:{MGMT_BASE + NODES[0]}/api"
+            self.env["PROCEDURA_QUEUE_TYPE"] = "quorum"
+        if engines.postgres_url:
+            self.env["PROCEDURA_DATABASE_URL"] = with_database(engines.postgres_url,
+                                                               self.database)
+
+    def amqp_cluster_uri(self, identity: str) -> str:
+        password = quote(self.secrets[password_key(identity)], safe="")
+        vhost = quote(self.vhost, safe="")
+        return ";".join(f"pyamqp://{identity}:{password}@{HOST}:{AMQP_BASE + n}/{vhost}"
+                        for n in NODES)
+
+    def environ(self, identity: str = broker_users.ADMIN) -> dict[str, str]:
+        env = super().environ(identity)
+        if self.engines.rabbitmq_cluster:
+            env["PROCEDURA_AMQP_URI"] = self.amqp_cluster_uri(identity)
+            if identity == broker_users.ADMIN:
+                # the procedura command reads the management API off its URI
+                # (procedura_cli/broker.py): one node for the operator, asked when the
+                # cluster is whole again (wait-ready, doctor, audit)
+                env["PROCEDURA_AMQP_URI"] = env["PROCEDURA_AMQP_URI"].split(";")[0]
+                env["PROCEDURA_RABBITMQ_MGMT_PORT"] = str(MGMT_BASE + NODES[0])
+        return env
+
+    def _admin_auth(self) -> tuple[str, str]:
+        return broker_users.ADMIN, self.secrets["PROCEDURA_AMQP_ADMIN_PASSWORD"]
+
+    def create(self) -> None:
+        self.destroy()
+        vhost = quote(self.vhost, safe="")
+        requests.put(f"{self.management}/vhosts/{vhost}", auth=self._admin_auth(),
+                     timeout=30).raise_for_status()
+        broker_users.apply(self.management, self._admin_auth(), self.vhost)
+        if self.engines.rabbitmq_cluster:
+            for name, policy in POLICIES.items():
+                requests.put(f"{self.management}/policies/{vhost}/{name}",
+                             data=json.dumps(policy), auth=self._admin_auth(),
+                             headers={"content-type": "application/json"},
+                             timeout=30).raise_for_status()
+        with _Admin(self._admin_url()) as cur:
+            cur.execute(f'CREATE DATABASE "{self.database}"')
+
+    def destroy(self) -> None:
+        if self.engines.rabbitmq_cluster:
+            requests.delete(f"{self.management}/vhosts/{quote(self.vhost, safe='')}",
+                            auth=self._admin_auth(), timeout=30)
+        if self.engines.postgres_url:
+            with _Admin(self._admin_url()) as cur:
+                cur.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        # the dev stack's part: the vhost and database when not clustered (same names),
+        # the buckets and the index always
+        TestEnvironment(self.run_id).destroy()
+
+    def _admin_url(self) -> str:
+        if self.engines.postgres_url:
+            return with_database(self.engines.postgres_url, "procedura")
+        return admin_database_url()
+
+
+class _Admin:
+    def __init__(self, url: str):
+        self.url = url
+
+    def __enter__(self):
+        self.conn = psycopg2.connect(self.url)
+        self.conn.autocommit = True
+        return self.conn.cursor()
+
+    def __exit__(self, *exc):
+        self.conn.close()
