@@ -8,12 +8,14 @@ it missed from the feed, then goes on live, so nothing is lost or shown twice.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import defaultdict, deque
 
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider, SharedExtension
 
 KEEPALIVE_SECONDS = 15
+# how many of the newest ids a stream remembers having sent
+REMEMBERED_IDS = 1000
 
 
 class StreamHub(SharedExtension):
@@ -51,12 +53,36 @@ def sse(item: dict) -> bytes:
             f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n").encode("utf-8")
 
 
+class SentIds:
+    """The ids a stream has sent, the newest REMEMBERED_IDS of them. Items are numbered
+    when they are written, but several notifications processes commit them in any order,
+    so an item below the newest id sent may still be new: each id is checked, not the
+    highest one."""
+
+    def __init__(self, keep: int = REMEMBERED_IDS):
+        self._ids: set[int] = set()
+        self._order: deque[int] = deque()
+        self._keep = keep
+
+    def first_time(self, item_id: int) -> bool:
+        """Whether `item_id` was not sent yet; from now on it is."""
+        if item_id in self._ids:
+            return False
+        self._ids.add(item_id)
+        self._order.append(item_id)
+        if len(self._order) > self._keep:
+            self._ids.discard(self._order.popleft())
+        return True
+
+
 def stream(hub: StreamHub, username: str, queue: LightQueue, missed: list[dict], after: int):
-    """The response body: what was missed, then live items, with keep-alive comments."""
+    """The response body: what was missed since `after`, then live items (each once),
+    with keep-alive comments."""
+    sent = SentIds()
     try:
         yield b"retry: 3000\n\n"
         for item in missed:
-            after = max(after, item["id"])
+            sent.first_time(item["id"])
             yield sse(item)
         while True:
             try:
@@ -64,8 +90,9 @@ def stream(hub: StreamHub, username: str, queue: LightQueue, missed: list[dict],
             except Empty:
                 yield b": keep-alive\n\n"
                 continue
-            if item["item_id"] > after:   # not already sent while catching up
-                after = item["item_id"]
+            # newer than where the stream resumed, and not sent yet (while catching up,
+            # or live), whatever came before it
+            if item["item_id"] > after and sent.first_time(item["item_id"]):
                 yield sse(item)
     finally:
         hub.close(username, queue)
