@@ -28,9 +28,11 @@ PGAF_PORT_B=${PROCEDURA_PGAF_PORT_B:-5534}
 PGAF_NODES=(monitor a b)
 PGAF_APP=procedura     # role and database, as scripts/stack.sh
 PGAF_TIMEOUT=${PROCEDURA_PGAF_TIMEOUT:-180}
-# 2 cores and 24 GB shared with the rest of the stack: small buffers, few connections
+# 2 cores and 24 GB shared with the rest of the stack: small buffers. Connections: two
+# processes of every service and two gateways (14, pool_size 4 each: 56), the fault run's
+# checks, the operators' commands and pg_auto_failover's own; 60 ran out in the fault run
 PGAF_SETTINGS="shared_buffers = 32MB
-max_connections = 60
+max_connections = 150
 max_wal_size = 256MB"
 
 _pgaf_log() { printf 'postgres-cluster: %s\n' "$*"; }
