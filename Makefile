@@ -14,8 +14,8 @@ help:
 	@echo "make down          stop the services and the stack (data kept)"
 	@echo "make test          unit, contract, integration and end-to-end tests on the real stack"
 	@echo "make test-faults   the fault run: an import while workers, Tika, RabbitMQ and Elasticsearch fail"
-	@echo "make cluster-up|cluster-down|cluster-status   RabbitMQ (3 nodes, quorum queues) and PostgreSQL (pg_auto_failover) clustered on 127.0.0.1"
-	@echo "make cluster-test  their fault tests (kill -9 of a node under load): not part of make test"
+	@echo "make cluster-up|cluster-down|cluster-status   RabbitMQ (3 nodes, quorum queues), PostgreSQL (pg_auto_failover), Elasticsearch (3 nodes), MinIO (4 servers x 2 drives), two of every process behind HAProxy, on 127.0.0.1"
+	@echo "make cluster-test  their fault tests and the fault run (kill -9 under load): not part of make test"
 	@echo "make stack-up|stack-down|stack-status|stack-logs"
 	@echo "make schemas       regenerate docs/events (JSON Schemas, asyncapi.yaml, published baselines)"
 	@echo "make k8s-validate  render deploy/k8s overlays and validate them offline"
@@ -113,9 +113,10 @@ test: venv stack-up browser k8s-validate
 test-faults: venv stack-up
 	$(BIN)/python -m pytest tests -m faults
 
-# the engines clustered on 127.0.0.1 beside the dev stack (issue 19: RabbitMQ with quorum
-# queues and PostgreSQL with pg_auto_failover so far), data under .stack/cluster/; their
-# fault tests kill nodes: their own target, never make test
+# Procedura clustered on 127.0.0.1 beside the dev stack (issue 19: RabbitMQ with quorum
+# queues, PostgreSQL with pg_auto_failover, a 3-node Elasticsearch, a distributed MinIO,
+# two processes of every service and two gateways behind HAProxy), data under
+# .stack/cluster/; their fault tests kill nodes: their own target, never make test
 cluster-up: venv stack-up
 	scripts/cluster.sh up all
 
