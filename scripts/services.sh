@@ -18,15 +18,9 @@ CONFIG=${PROCEDURA_CONFIG:-$REPO/config/procedura.yaml}
 # each process's health beacon, beside its log (not shared with other runs)
 export PROCEDURA_HEALTH_DIR=${PROCEDURA_HEALTH_DIR:-$RUN}
 
-SERVICES=(
-  "documents:services.documents.service:DocumentsService"
-  "versioning:services.versioning.service:VersioningService"
-  "extraction:services.versioning.worker:ExtractionWorker"
-  "renditions:services.renditions.worker:RenditionWorker"
-  "search:services.search.service:SearchService"
-  "notifications:services.notifications.service:NotificationsService"
-  "gateway:services.gateway.service:GatewayService"
-)
+# shellcheck source=scripts/processes.sh
+. "$REPO/scripts/processes.sh"
+SERVICES=("${PROCEDURA_PROCESSES[@]}")
 
 pid_of() {
   local file=$RUN/$1.pid

@@ -42,15 +42,9 @@ SVCC_COPIES=(1 2)
 SVCC_TIMEOUT=${PROCEDURA_CLUSTER_SERVICES_TIMEOUT:-180}
 # on the dev stack's single engines: names of their own (the dev services use the defaults)
 SVCC_NAME=procedura-cluster
-SVCC_SERVICES=(
-    "documents:services.documents.service:DocumentsService"
-    "versioning:services.versioning.service:VersioningService"
-    "extraction:services.versioning.worker:ExtractionWorker"
-    "renditions:services.renditions.worker:RenditionWorker"
-    "search:services.search.service:SearchService"
-    "notifications:services.notifications.service:NotificationsService"
-    "gateway:services.gateway.service:GatewayService"
-)
+# shellcheck source=scripts/processes.sh
+. "$SVCC_REPO/scripts/processes.sh"
+SVCC_SERVICES=("${PROCEDURA_PROCESSES[@]}")
 # the queue each service consumes when it is ready (procedura_cli/main.py READY_QUEUES)
 SVCC_READY_QUEUES="documents=rpc-documents versioning=rpc-versioning
 extraction=evt-versioning-version_stored--extraction.extract_text
@@ -106,9 +100,11 @@ svcc_choose() { # writes $SVCC_DIR/environment: the engines and the operators' e
         where+=("postgres: the dev stack's single server (no formation running), database ${SVCC_NAME//-/_}")
     fi
     if svcc_runs elasticsearch; then
-        env+=("PROCEDURA_CLUSTER_ES=cluster" "PROCEDURA_ELASTICSEARCH_URL=http://$SVCC_HOST:${PROCEDURA_CLUSTER_ES_PORT:-9241}"
+        # every node: the client spreads requests and retries on another when one is away
+        local es_base=${PROCEDURA_CLUSTER_ES_PORT:-9241}
+        env+=("PROCEDURA_CLUSTER_ES=cluster" "PROCEDURA_ELASTICSEARCH_URL=http://$SVCC_HOST:$es_base,http://$SVCC_HOST:$((es_base + 1)),http://$SVCC_HOST:$((es_base + 2))"
               "PROCEDURA_SEARCH_SHARDS=${PROCEDURA_SEARCH_SHARDS:-3}" "PROCEDURA_SEARCH_REPLICAS=${PROCEDURA_SEARCH_REPLICAS:-1}")
-        where+=("elasticsearch: the cluster, through :${PROCEDURA_CLUSTER_ES_PORT:-9241}")
+        where+=("elasticsearch: the cluster, its three nodes from :$es_base")
     else
         env+=("PROCEDURA_CLUSTER_ES=stack" "PROCEDURA_ELASTICSEARCH_URL=http://$SVCC_HOST:${PROCEDURA_ES_PORT:-9200}")
         where+=("elasticsearch: the dev stack's single node ($(svcc_have elasticsearch && echo 'its cluster is not running' || echo 'no scripts/cluster/elasticsearch.sh yet'))")
