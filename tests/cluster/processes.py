@@ -9,6 +9,7 @@ merged: the fault run needs only `pids(name)`, `start(name, n)` and `url`."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -21,16 +22,8 @@ from services.common.broker_users import password_key, users
 
 VENV = ROOT / ".venv" / "bin"
 CONFIG = ROOT / "config" / "procedura.yaml"
-# scripts/services.sh's list
-SERVICES = {
-    "documents": "services.documents.service:DocumentsService",
-    "versioning": "services.versioning.service:VersioningService",
-    "extraction": "services.versioning.worker:ExtractionWorker",
-    "renditions": "services.renditions.worker:RenditionWorker",
-    "search": "services.search.service:SearchService",
-    "notifications": "services.notifications.service:NotificationsService",
-    "gateway": "services.gateway.service:GatewayService",
-}
+# scripts/processes.sh's list, as scripts/services.sh starts them
+SERVICES = dict(re.findall(r'"(\w+):([\w.]+:\w+)"', (ROOT / "scripts" / "processes.sh").read_text()))
 HAPROXY = """global
     maxconn 400
 defaults

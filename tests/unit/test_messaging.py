@@ -66,8 +66,8 @@ def test_the_attempt_count_is_read_defensively():
 
 
 def _service_classes():
-    """Every service scripts/services.sh runs (new services are picked up)."""
-    text = (ROOT / "scripts" / "services.sh").read_text()
+    """Every service scripts/services.sh runs, from its list (new services are picked up)."""
+    text = (ROOT / "scripts" / "processes.sh").read_text()
     for module, name in re.findall(r'"\w+:([\w.]+):(\w+)"', text):
         yield getattr(importlib.import_module(module), name)
 
