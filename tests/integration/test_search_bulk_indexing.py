@@ -123,8 +123,9 @@ def test_events_in_any_order_and_repeated_end_at_the_highest_status_seq(environm
         publish(environment, published)
         expected = {chain[0].data.code: ("in_force", 5) for chain in chains}
         eventually(lambda: statuses(index, chains) == expected, timeout=60)
-    # events arriving together shared bulk requests
-    assert sum(bulks) == len(published) and len(bulks) < len(published) / 2, bulks
+    # events arriving together shared bulk requests; an event whose write failed is
+    # handled again (the messaging's retry), so a few may be written twice
+    assert sum(bulks) >= len(published) and len(bulks) < len(published) / 2, bulks
     for chain in chains:
         entry = index.get(str(chain[0].data.version_id))
         assert (entry["code"], entry["title"], entry["distribution"]) == (
