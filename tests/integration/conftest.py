@@ -19,6 +19,16 @@ def settings(environment):
 
 
 @pytest.fixture(scope="session")
+def store(settings):
+    """Versioning's object store of this run, its buckets made."""
+    from services.versioning.adapters.storage import ObjectStore
+
+    store = ObjectStore(settings.minio)
+    store.ensure_buckets()
+    return store
+
+
+@pytest.fixture(scope="session")
 def db(environment):
     """The documents schema of this run, through the services' own Database."""
     from services.common.db import Database, make_green

@@ -6,18 +6,10 @@ import uuid
 import pytest
 
 from procedura_cli.docgen import docx_bytes, encrypted_docx_bytes, truncated_pdf_bytes
-from services.versioning.adapters.storage import ObjectStore
 from services.versioning.adapters.tika import ExtractionFailed, Tika
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BODY = "# Procedură operaţională\n\nÎnregistrarea petițiilor şi soluţionarea lor.\n"
-
-
-@pytest.fixture(scope="module")
-def store(settings):
-    store = ObjectStore(settings.minio)
-    store.ensure_buckets()
-    return store
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,8 @@ from procedura_cli.docgen import docx_bytes
 from services.contracts.errors import InvalidInput, UnsupportedMediaType
 from services.contracts.models import PlacedUpload, StoreVersion, original_key
 from services.versioning import use_cases
-from services.versioning.adapters.storage import ObjectStore
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-@pytest.fixture(scope="module")
-def store(settings):
-    store = ObjectStore(settings.minio)
-    store.ensure_buckets()
-    return store
 
 
 @pytest.fixture(scope="module")

@@ -37,15 +37,6 @@ def versioning_db(environment):
     database.close()
 
 
-@pytest.fixture(scope="module")
-def store(settings):
-    from services.versioning.adapters.storage import ObjectStore
-
-    store = ObjectStore(settings.minio)
-    store.ensure_buckets()
-    return store
-
-
 @pytest.fixture
 def rendition_settings(tmp_path):
     return RenditionSettings(page_cache_dir=tmp_path / "copies",
