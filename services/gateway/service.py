@@ -47,7 +47,6 @@ class GatewayConfig(DependencyProvider):
         m = self.settings.minio
         self.minio = Minio(m.endpoint, access_key=self.settings.secret("minio.access_key"),
                            secret_key=self.settings.secret("minio.secret_key"), secure=m.secure)
-        self.staging_bucket = f"{m.bucket}-staging"
         self.bucket = m.bucket   # uploads go straight to their version's key (uploads.py)
 
     def get_dependency(self, worker_ctx):
