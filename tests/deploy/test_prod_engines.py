@@ -11,7 +11,7 @@ import json
 import os
 import re
 import subprocess
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from kombu import Connection
