@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.corpus import Item, generate  # noqa: E402
 from bench.running import password_of, running_procedura  # noqa: E402
+from devenv.running import Services  # noqa: E402
 from procedura_cli.client import Client  # noqa: E402
 from services.common.settings import Settings  # noqa: E402
 from services.search.adapters.index import index_body  # noqa: E402
@@ -66,7 +67,10 @@ def tika_text(item: Item, attempts: int = 30) -> str:
             response = requests.put(f"{TIKA}/rmeta/text", data=item.data, timeout=300,
                                     headers={"Accept": "application/json",
                                              "Content-Type": item.media_type,
-                                             "writeLimit": "2000000"})
+                                             "writeLimit": "2000000",
+                                             # as the worker asks: scans are OCR'd by
+                                             # the rendition worker, not in extraction
+                                             "X-Tika-OCRskipOcr": "true"})
             break
         except requests.ConnectionError:
             if attempt == attempts - 1:
@@ -156,9 +160,9 @@ def raw_stored(items: list[Item], concurrency: int, environment) -> dict:
 class Watcher(threading.Thread):
     """Polls the environment's index for the versions uploaded; records when each shows."""
 
-    def __init__(self, index: str):
+    def __init__(self, index: str, elasticsearch: str = ES):
         super().__init__(daemon=True)
-        self.es = Elasticsearch(ES, request_timeout=60)
+        self.es = Elasticsearch(elasticsearch, request_timeout=60)
         self.index = index
         self.waiting: dict[str, float] = {}
         self.seen: dict[str, float] = {}
@@ -449,6 +453,11 @@ def main() -> int:
     parser.add_argument("--rpc-timeout", type=float, default=120,
                         help="the services' RPC deadline (s): storing a 1 GB file hashes "
                              "and copies it inside one RPC")
+    parser.add_argument("--with-renditions", action="store_true",
+                        help="keep the rendition worker running: its previews (LibreOffice) "
+                             "and OCR (Tesseract) come after a file is searchable and have "
+                             "their own benchmarks; on two cores they would take the cores "
+                             "the path to searchable is measured on")
     args = parser.parse_args()
 
     t0 = time.time()
@@ -463,6 +472,10 @@ def main() -> int:
                            env={"PROCEDURA_RPC_TIMEOUT": str(args.rpc_timeout)}) \
             as (environment, org):
         password = password_of(org, "ana.popescu")
+        if not args.with_renditions:
+            Services(environment).stop("renditions")
+        print(f"rendition worker: {'running' if args.with_renditions else 'stopped'}",
+              flush=True)
         if items:
             throughput(items, args.concurrency, environment, password)
         if args.big_mb:

@@ -44,6 +44,7 @@ from devenv.corpus import generated  # noqa: E402
 from procedura_cli.client import Client  # noqa: E402
 from procedura_cli.demo import DEMO  # noqa: E402
 from procedura_cli.docgen import parse_procedure  # noqa: E402
+from services.common.identity import IdentifiedClusterRpcProxy  # noqa: E402
 from services.contracts.models import Document, Revision, Role, User  # noqa: E402
 from services.contracts.search import SearchQuery, SuggestQuery  # noqa: E402
 from services.search.adapters.index import VersionIndex, index_body  # noqa: E402
@@ -265,6 +266,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=30, help="times each query is asked")
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--event-sample", type=int, default=2000)
+    parser.add_argument("--hops", action="store_true",
+                        help="also time, interleaved with the two paths, the search "
+                             "service's work in this process (query, Elasticsearch, hits as "
+                             "models, JSON) and the search RPC over RabbitMQ as the gateway "
+                             "sends it: where the gateway's added time goes")
     parser.add_argument("--queries-only", action="store_true",
                         help="skip the raw bulk and per-event baselines (the index is "
                              "still filled by `search reindex`): to compare the query "
@@ -315,6 +321,24 @@ def main() -> int:
             body, _ = build_query(me, SearchQuery(**query))
             return es.search(index=environment.index, **body)
 
+        def service_search(query):
+            # what the search service does for one RPC, without the RPC
+            return json.dumps(index.search(me, SearchQuery(**query)).model_dump(mode="json"))
+
+        # (nameko's standalone proxy publishes persistent requests; the gateway's are
+        # transient: services/gateway/service.py)
+        proxy = (IdentifiedClusterRpcProxy(environment.config("gateway"), timeout=60)
+                 if args.hops else None)
+        rpc = proxy.start() if proxy else None
+
+        def rpc_search(query):
+            return rpc.search.search(me.model_dump(mode="json"),
+                                     SearchQuery(**query).model_dump(mode="json"))
+
+        paths = {"gateway": gateway_search, "direct": direct_search}
+        if args.hops:
+            paths.update(service=service_search, rpc=rpc_search)
+
         def gateway_suggest(q):
             client.get("/api/search/suggest", q=q)
 
@@ -326,6 +350,9 @@ def main() -> int:
             for _ in range(3):
                 sizes[query["q"]] = len(json.dumps(gateway_search(query), ensure_ascii=False))
                 totals[query["q"]] = direct_search(query)["hits"]["total"]["value"]
+        for query in QUERIES:
+            for name in set(paths) - {"gateway", "direct"}:
+                paths[name](query)
         for q in SUGGESTS:
             for _ in range(3):
                 gateway_suggest(q), direct_suggest(q)
@@ -337,13 +364,12 @@ def main() -> int:
             order = list(range(len(QUERIES)))
             rng.shuffle(order)
             for i in order:
-                for path in rng.sample(["gateway", "direct"], 2):
+                for path in rng.sample(sorted(paths), len(paths)):
                     t0 = time.perf_counter()
-                    if path == "gateway":
-                        gateway_search(QUERIES[i])
-                    else:
-                        took.append(direct_search(QUERIES[i])["took"] / 1000)
+                    answer = paths[path](QUERIES[i])
                     samples[path].append(time.perf_counter() - t0)
+                    if path == "direct":
+                        took.append(answer["took"] / 1000)
                     samples[f"{path} {i}"].append(samples[path][-1])
             for q in SUGGESTS:
                 for path in rng.sample(["gateway", "direct"], 2):
@@ -360,6 +386,11 @@ def main() -> int:
         print(f"| search, straight to Elasticsearch (same request, HTTP) "
               f"| {summary(samples['direct'])} |")
         print(f"| search, `GET /api/search` (gateway) | {summary(samples['gateway'])} |")
+        if args.hops:
+            print(f"| search, the search service's work in process (no transport) "
+                  f"| {summary(samples['service'])} |")
+            print(f"| search, `search.search` RPC over RabbitMQ (the gateway's identity) "
+                  f"| {summary(samples['rpc'])} |")
         print(f"| suggest, straight to Elasticsearch | {summary(samples['suggest direct'])} |")
         print(f"| suggest, `GET /api/search/suggest` (gateway) "
               f"| {summary(samples['suggest gateway'])} |")
@@ -372,6 +403,8 @@ def main() -> int:
                   f"| {pct(direct, 0.5):.1f} | {pct(gateway, 0.5):.1f} "
                   f"| {pct(gateway, 0.5) - pct(direct, 0.5):.1f} | {pct(direct, 0.95):.1f} "
                   f"| {pct(gateway, 0.95):.1f} |")
+        if proxy:
+            proxy.stop()
         ratio = pct(samples["gateway"], 0.95) / pct(samples["direct"], 0.95)
         print(f"\ngateway p95 / direct p95 = {ratio:.2f} (target <= 1.25); suggest p95 through "
               f"the gateway {pct(samples['suggest gateway'], 0.95):.1f} ms (target < 50 ms); "

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import socket
 import time
 from collections import Counter, defaultdict
 
@@ -87,6 +88,18 @@ class MetricsProvider(DependencyProvider):
         return self.metrics
 
 
+def listening_socket(address: tuple[str, int]):
+    """The gateway's listening socket: its address alone (no SO_REUSEPORT, see below),
+    and answers sent at once. eventlet's wsgi writes an answer through a 16 KB buffer, so
+    a longer one leaves in two writes; with Nagle's algorithm the second waited for the
+    client's delayed acknowledgement of the first, about 40 ms on Linux (a search answer
+    of 17 KB took 50 ms more than one of 15 KB: docs/benchmarks.md, issue 18). The
+    connections it accepts inherit TCP_NODELAY."""
+    sock = eventlet.listen(address, reuse_port=False)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class ExclusiveWebServer(WebServer):
     """nameko's WebServer, listening on its address alone. eventlet sets SO_REUSEPORT by
     default, so a second gateway started on a port already served (a second `make up`, two
@@ -97,7 +110,7 @@ class ExclusiveWebServer(WebServer):
     def start(self):
         if not self._starting:
             self._starting = True
-            self._sock = eventlet.listen(self.bind_addr, reuse_port=False)
+            self._sock = listening_socket(self.bind_addr)
             self._sock.settimeout(None)   # as nameko: https://github.com/celery/kombu/issues/838
             self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
             self._gt = self.container.spawn_managed_thread(self.run)
