@@ -2,7 +2,7 @@
 "(measured)" sections; issue 19): RabbitMQ's vhost and policies as the 3-node cluster has
 them, every node in the services' connection strings, Elasticsearch's shards and replicas
 for 3 nodes, MinIO distributed (4 servers x 2 drives, EC:4) behind a Service that admits a
-server only when /minio/health/ready answers, PostgreSQL's two nodes with
+server only when /minio/health/cluster answers, PostgreSQL's two nodes with
 target_session_attrs=read-write. Offline: the rendered overlay, the files beside it and
 the scripts that set up the loopback clusters."""
 from __future__ import annotations
@@ -271,7 +271,7 @@ def test_the_services_reach_minio_through_a_service_that_admits_ready_servers(pr
     [port] = service["spec"]["ports"]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     readiness = container["readinessProbe"]["httpGet"]
-    assert readiness["path"] == "/minio/health/ready"
+    assert readiness["path"] == "/minio/health/cluster"
     assert readiness["port"] == port["targetPort"] == "s3"
     secure = _settings(prod)["PROCEDURA_MINIO_SECURE"] == "true"
     assert readiness["scheme"] == ("HTTPS" if secure else "HTTP")
