@@ -110,8 +110,9 @@ svcc_choose() { # writes $SVCC_DIR/environment: the engines and the operators' e
         where+=("elasticsearch: the dev stack's single node ($(svcc_have elasticsearch && echo 'its cluster is not running' || echo 'no scripts/cluster/elasticsearch.sh yet'))")
     fi
     if svcc_runs minio; then
-        env+=("PROCEDURA_CLUSTER_MINIO=cluster" "PROCEDURA_MINIO_ENDPOINT=$SVCC_HOST:${PROCEDURA_CLUSTER_MINIO_PORT:-9161}")
-        where+=("minio: the distributed deployment, through :${PROCEDURA_CLUSTER_MINIO_PORT:-9161}")
+        # its balancer (scripts/cluster/minio.sh): one endpoint that outlives a server
+        env+=("PROCEDURA_CLUSTER_MINIO=cluster" "PROCEDURA_MINIO_ENDPOINT=$SVCC_HOST:$MNC_LB_PORT")
+        where+=("minio: the distributed deployment, through its balancer :$MNC_LB_PORT")
     else
         env+=("PROCEDURA_CLUSTER_MINIO=stack" "PROCEDURA_MINIO_ENDPOINT=$SVCC_HOST:${PROCEDURA_MINIO_PORT:-9000}")
         where+=("minio: the dev stack's single server ($(svcc_have minio && echo 'its cluster is not running' || echo 'no scripts/cluster/minio.sh yet'))")
