@@ -114,7 +114,8 @@ class FaultRunEnvironment(TestEnvironment):
         super().__init__(run_id)
         self.engines = engines
         self.secrets = stack_secrets()
-        self.env["PROCEDURA_QUEUE_TYPE"] = "classic"
+        self.env.update({"PROCEDURA_QUEUE_TYPE": "classic",
+                         "PROCEDURA_RABBITMQ_MGMT_PORT": str(urlsplit(self.management).port)})
         if engines.rabbitmq_cluster:
             self.management = f"http://{HOST}:{MGMT_BASE + NODES[0]}/api"
             self.env.update({"PROCEDURA_QUEUE_TYPE": "quorum",
