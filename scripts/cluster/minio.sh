@@ -21,7 +21,8 @@
 #
 # In front of them, ONE endpoint for Procedura's services: an HAProxy (Debian's haproxy, as
 # scripts/cluster/services.sh uses; scripts/cluster/minio-haproxy.cfg) on 127.0.0.1:9160,
-# statistics on :9190 (PROCEDURA_CLUSTER_MINIO_LB_PORT, _MINIO_LB_STATS_PORT), that sends
+# statistics on :9169 (PROCEDURA_CLUSTER_MINIO_LB_PORT, _MINIO_LB_STATS_PORT; :9190
+# is the dev stack's Keycloak health), that sends
 # each request to a server whose /minio/health/cluster answers 200 (a killed or still
 # restarting server gets none). Started by `up` once the servers are up, stopped first by
 # `down`, shown by `status`; its log and pid under .stack/cluster/minio-balancer/.
@@ -49,7 +50,7 @@ MNC_CONSOLE_BASE=${PROCEDURA_CLUSTER_MINIO_CONSOLE_BASE:-9170}
 MNC_PARITY=${PROCEDURA_CLUSTER_MINIO_PARITY:-4}
 MNC_TIMEOUT=${PROCEDURA_CLUSTER_TIMEOUT:-180}
 MNC_LB_PORT=${PROCEDURA_CLUSTER_MINIO_LB_PORT:-9160}
-MNC_LB_STATS_PORT=${PROCEDURA_CLUSTER_MINIO_LB_STATS_PORT:-9190}
+MNC_LB_STATS_PORT=${PROCEDURA_CLUSTER_MINIO_LB_STATS_PORT:-9169}
 MNC_LB_CFG=$MNC_REPO/scripts/cluster/minio-haproxy.cfg
 
 mnc_log() { printf 'cluster minio: %s\n' "$*"; }
