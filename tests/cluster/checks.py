@@ -202,13 +202,16 @@ def windows(faults: list[Fault]) -> list[tuple[float, float]]:
 
 def server_errors(requests_: list[Request], faults: list[Fault], began: float,
                   logs: dict[str, Path]) -> Check:
-    """No 5xx but 503 inside a fault's window, none at all outside one. Each one outside
+    """No 5xx but 503 inside a fault's window (begun in it, or in flight when it began),
+    none at all outside one. Each one outside
     is named: when, its route, who answered, Procedura's reason, and the lines of the
     answering gateway's log (services/gateway/entrypoints.py logs every 5xx) and of
     HAProxy's about it."""
     spans = windows(faults)
+    # a request in flight when the part died counts too (begun just before the kill, it
+    # waited on what died: a 503 at its deadline)
     bad = [r for r in requests_ if r.status >= 500 and not (
-        r.status == 503 and any(a <= r.start <= b for a, b in spans))]
+        r.status == 503 and any(r.end >= a and r.start <= b for a, b in spans))]
     return Check("no 5xx other than 503s inside a failover window", not bad,
                  f"{len(bad)} outside every window" + "".join(
                      "\n    " + traced(r, began, logs) for r in bad[:20]))
@@ -246,9 +249,11 @@ def log_lines(log: Path | None, request: Request, path: str, slack: float = 2.0)
     time, as time.time() is."""
     if log is None or not log.is_file() or not path:
         return []
+    # the route's ids are {id} in the record, themselves in the logs
+    route = re.compile(re.escape(path).replace(re.escape("{id}"), "[0-9a-f-]{36}") + r"[ ?\"]")
     found = []
     for line in log.read_text(errors="replace").splitlines():
-        if path not in line or f" {request.status}" not in line:
+        if not route.search(line) or f" {request.status}" not in line:
             continue
         stamp = GATEWAY_TIME.search(line)
         form = "%Y-%m-%d %H:%M:%S"
