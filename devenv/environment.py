@@ -92,13 +92,14 @@ class TestEnvironment:
         self.gateway = f"http://{self.gateway_address}"
         self.upload_limit = upload_limit
         self.management = MANAGEMENT                       # RabbitMQ's management API
-        self.elasticsearch_url = ELASTICSEARCH_URL
+        self.elasticsearch_url = ELASTICSEARCH_URL           # one node, or several: a,b,c
+        self.minio_endpoint = MINIO_ENDPOINT
         self.env = {
             # each service's URI: its own user on this vhost (procedura_cli/localenv.py)
             "PROCEDURA_AMQP_VHOST": self.vhost,
             "PROCEDURA_AMQP_PORT": str(AMQP_PORT),
             "PROCEDURA_DATABASE_URL": admin_database_url(self.database),
-            "PROCEDURA_MINIO_ENDPOINT": MINIO_ENDPOINT,
+            "PROCEDURA_MINIO_ENDPOINT": self.minio_endpoint,
             "PROCEDURA_ELASTICSEARCH_URL": self.elasticsearch_url,
             "PROCEDURA_TIKA_URL": TIKA_URL,
             "PROCEDURA_BUCKET": self.bucket,
@@ -166,10 +167,20 @@ class TestEnvironment:
                         auth=rabbit_auth(), timeout=10)
         with _admin() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        es = Elasticsearch(self.elasticsearch_url)
+        self.destroy_index()
+        self.destroy_buckets()
+
+    def destroy_index(self) -> None:
+        """Every index of this run (behind its alias), on the node(s) it uses."""
+        es = Elasticsearch([u.strip() for u in self.elasticsearch_url.split(",")])
         for name in es.indices.get(index=f"{self.index}*", ignore_unavailable=True):
             es.indices.delete(index=name)
-        minio = minio_admin()
+
+    def destroy_buckets(self) -> None:
+        """This run's buckets emptied (legal holds lifted) and removed."""
+        secrets = stack_secrets()
+        minio = Minio(self.minio_endpoint, access_key=secrets["PROCEDURA_MINIO_ACCESS_KEY"],
+                      secret_key=secrets["PROCEDURA_MINIO_SECRET_KEY"], secure=False)
         for bucket in (self.bucket, f"{self.bucket}-staging"):
             if minio.bucket_exists(bucket):
                 listed = list(minio.list_objects(bucket, recursive=True, include_version=True))

@@ -19,6 +19,14 @@
 #   4       9164   9174     .stack/cluster/minio-4/d1 d2
 # (PROCEDURA_CLUSTER_MINIO_API_BASE, _MINIO_CONSOLE_BASE move them)
 #
+# In front of them, ONE endpoint for Procedura's services: an HAProxy (Debian's haproxy, as
+# scripts/cluster/services.sh uses; scripts/cluster/minio-haproxy.cfg) on 127.0.0.1:9160,
+# statistics on :9169 (PROCEDURA_CLUSTER_MINIO_LB_PORT, _MINIO_LB_STATS_PORT; :9190
+# is the dev stack's Keycloak health), that sends
+# each request to a server whose /minio/health/cluster answers 200 (a killed or still
+# restarting server gets none). Started by `up` once the servers are up, stopped first by
+# `down`, shown by `status`; its log and pid under .stack/cluster/minio-balancer/.
+#
 # The endpoints are listed one by one: MinIO's expansion notation
 # (http://127.0.0.1:916{1...4}/path/d{1...2}) is the cross product of its ranges, so on one
 # host the four servers would share the same folders; each needs its own.
@@ -41,6 +49,9 @@ MNC_CONSOLE_BASE=${PROCEDURA_CLUSTER_MINIO_CONSOLE_BASE:-9170}
 # (parity = data: one more), so one server of the four may be away for both.
 MNC_PARITY=${PROCEDURA_CLUSTER_MINIO_PARITY:-4}
 MNC_TIMEOUT=${PROCEDURA_CLUSTER_TIMEOUT:-180}
+MNC_LB_PORT=${PROCEDURA_CLUSTER_MINIO_LB_PORT:-9160}
+MNC_LB_STATS_PORT=${PROCEDURA_CLUSTER_MINIO_LB_STATS_PORT:-9169}
+MNC_LB_CFG=$MNC_REPO/scripts/cluster/minio-haproxy.cfg
 
 mnc_log() { printf 'cluster minio: %s\n' "$*"; }
 mnc_die() { printf 'cluster minio: %s\n' "$*" >&2; return 1; }
@@ -122,7 +133,72 @@ minio_cluster_up() {
         mnc_start_node "$n" || return 1
     done
     mnc_wait || return 1
-    mnc_log "up: http://$MNC_HOST:$(mnc_port 1)/ (and :$(mnc_port 2), :$(mnc_port 3), :$(mnc_port 4)); 8 drives, parity EC:$MNC_PARITY; keys in $MNC_SECRETS"
+    mnc_balancer_start || return 1
+    mnc_wait_balancer || return 1
+    mnc_log "up: http://$MNC_HOST:$MNC_LB_PORT/ (the balancer; the servers :$(mnc_port 1), :$(mnc_port 2), :$(mnc_port 3), :$(mnc_port 4)); 8 drives, parity EC:$MNC_PARITY; keys in $MNC_SECRETS"
+}
+
+# ---------------------------------------------------------------- the balancer
+
+mnc_lb_home() { echo "$MNC_DIR/minio-balancer"; }
+mnc_lb_pidfile() { echo "$MNC_DIR/pids/minio-balancer.pid"; }
+mnc_lb_running() {
+    local pid
+    pid=$(cat "$(mnc_lb_pidfile)" 2>/dev/null) || return 1
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null &&
+        [[ $(ps -o stat= -p "$pid" 2>/dev/null) != Z* ]]
+}
+
+mnc_lb_env() { # the variables scripts/cluster/minio-haproxy.cfg reads
+    local n
+    MNC_LB_ENV=("PROCEDURA_MINIO_LB_BIND=$MNC_HOST:$MNC_LB_PORT"
+                "PROCEDURA_MINIO_LB_STATS=$MNC_HOST:$MNC_LB_STATS_PORT"
+                "PROCEDURA_MINIO_LB_RUN=$(mnc_lb_home)")
+    for n in "${MNC_NODES[@]}"; do MNC_LB_ENV+=("PROCEDURA_MINIO_SERVER_$n=$MNC_HOST:$(mnc_port "$n")"); done
+}
+
+mnc_balancer_start() {
+    local home
+    mnc_lb_running && return 0
+    command -v haproxy >/dev/null || { mnc_die "no haproxy: scripts/cluster.sh up services installs Debian's package (apt-get install haproxy)"; return 1; }
+    home=$(mnc_lb_home)
+    mkdir -p "$home" "$MNC_DIR/pids"
+    rm -f "$(mnc_lb_pidfile)"   # a stale one (a balancer killed) would pass for the new one
+    mnc_lb_env
+    env "${MNC_LB_ENV[@]}" haproxy -c -q -f "$MNC_LB_CFG" ||
+        { mnc_die "scripts/cluster/minio-haproxy.cfg does not check"; return 1; }
+    printf '\n===== minio-balancer: start %s =====\n' "$(date -Is)" >>"$home/haproxy.log"
+    # in the foreground of a session of its own (-db), logging to stderr: its log file
+    (exec setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$(mnc_lb_pidfile)" \
+        env "${MNC_LB_ENV[@]}" haproxy -db -f "$MNC_LB_CFG" \
+        >>"$home/haproxy.log" 2>&1 </dev/null 9>&-) &
+    local _i
+    for ((_i = 0; _i < 50; _i++)); do [[ -s $(mnc_lb_pidfile) ]] && break; sleep 0.1; done
+    mnc_log "balancer started (pid $(cat "$(mnc_lb_pidfile)")) on $MNC_HOST:$MNC_LB_PORT, stats http://$MNC_HOST:$MNC_LB_STATS_PORT/, log $home/haproxy.log"
+}
+
+mnc_balancer_servers() { # "minio-1 UP" lines: the servers as the balancer's checks see them
+    curl -fsS --noproxy '*' --max-time 5 "http://$MNC_HOST:$MNC_LB_STATS_PORT/;csv" 2>/dev/null |
+        awk -F, '$1 == "servers" && $2 ~ /^minio-/ { print $2, $18 }'
+}
+
+mnc_wait_balancer() { # until the balancer sends requests to every server
+    local deadline=$((SECONDS + 60))
+    until [[ $(mnc_balancer_servers | grep -c ' UP$') -eq ${#MNC_NODES[@]} ]]; do
+        ((SECONDS < deadline)) || { mnc_die "the balancer does not see every server UP: $(mnc_balancer_servers | tr '\n' ' ')"; return 1; }
+        sleep 0.5
+    done
+}
+
+mnc_balancer_stop() {
+    local pid i
+    mnc_lb_running || { rm -f "$(mnc_lb_pidfile)"; return 0; }
+    pid=$(cat "$(mnc_lb_pidfile)")
+    mnc_log "stopping the balancer"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$(mnc_lb_pidfile)"
 }
 
 mnc_stop_node() { # stop server $1 (SIGTERM, SIGKILL past 30 s) and wait until it has exited
@@ -138,8 +214,9 @@ mnc_stop_node() { # stop server $1 (SIGTERM, SIGKILL past 30 s) and wait until i
     rm -f "$(mnc_pidfile "$n")"
 }
 
-minio_cluster_down() { # stop each server, its drives kept
+minio_cluster_down() { # stop the balancer, then each server, its drives kept
     local n
+    mnc_balancer_stop
     for n in "${MNC_NODES[@]}"; do mnc_stop_node "$n"; done
     return 0
 }
@@ -187,6 +264,11 @@ minio_cluster_status() { # one line per server; 1 if any is down or has no write
             echo "minio-$n  up    API $MNC_HOST:$(mnc_port "$n")  no write quorum (yet)"; rc=1
         fi
     done
+    if mnc_lb_running; then
+        echo "minio-balancer  up    http://$MNC_HOST:$MNC_LB_PORT/ (stats :$MNC_LB_STATS_PORT): $(mnc_balancer_servers | tr '\n' ' ')"
+    else
+        echo "minio-balancer  down"; rc=1
+    fi
     if ((${#ports[@]})); then
         mnc_describe "${ports[@]}" || rc=1
     fi

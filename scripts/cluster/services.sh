@@ -23,6 +23,16 @@
 # it, are written to .stack/cluster/services/environment (mode 600) for the procedura
 # command and tests/cluster (`. environment` or read KEY=value lines).
 #
+# Another installation of the same processes (the cluster fault run, tests/cluster/
+# processes.py: a vhost, database, bucket and index of its own) is started by the same
+# functions with, in the environment:
+#   PROCEDURA_CLUSTER_SERVICES_DIR          its folder instead of .stack/cluster/services
+#   PROCEDURA_CLUSTER_SERVICES_ENVIRONMENT  a file of KEY=value lines written as `up`
+#                                           writes `environment` (the engines' settings,
+#                                           PROCEDURA_CLUSTER_AMQP_PORTS, the management
+#                                           port): used as it is, nothing chosen or prepared
+#   PROCEDURA_CLUSTER_HAPROXY_PORT, _HAPROXY_STATS_PORT, _GATEWAY_BASE  its ports
+#
 # Sourced by scripts/cluster.sh: services_cluster_up | services_cluster_down |
 # services_cluster_status (and services_process_pid NAME N, services_process_start NAME N
 # for the fault tests). Idempotent: `up` starts what does not run.
@@ -30,7 +40,8 @@
 SVCC_REPO=${SVCC_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SVCC_HERE=$SVCC_REPO/scripts/cluster
 SVCC_STACK=${PROCEDURA_STACK_DIR:-$SVCC_REPO/.stack}
-SVCC_DIR=$SVCC_STACK/cluster/services
+SVCC_DIR=${PROCEDURA_CLUSTER_SERVICES_DIR:-$SVCC_STACK/cluster/services}
+SVCC_GIVEN=${PROCEDURA_CLUSTER_SERVICES_ENVIRONMENT:-}
 SVCC_SECRETS=${PROCEDURA_SECRETS_FILE:-$SVCC_STACK/secrets.env}
 SVCC_VENV=${PROCEDURA_VENV:-$SVCC_REPO/.venv}
 SVCC_CONFIG=${PROCEDURA_CONFIG:-$SVCC_REPO/config/procedura.yaml}
@@ -60,7 +71,9 @@ svcc_secret() { grep -m1 "^$1=" "$SVCC_SECRETS" 2>/dev/null | cut -d= -f2-; }
 services_process_pid() { # services_process_pid NAME N : its pid while it runs
     local pid
     pid=$(cat "$(svcc_home "$1" "$2")/$1.pid" 2>/dev/null) || return 1
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+    # killed but not yet reaped (a zombie) is not running: `start` must start it again
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null &&
+        [[ $(ps -o stat= -p "$pid" 2>/dev/null) != Z* ]] && echo "$pid"
 }
 
 svcc_have() { # svcc_have COMPONENT : its cluster script is sourced (sourced here if it exists)
@@ -110,8 +123,9 @@ svcc_choose() { # writes $SVCC_DIR/environment: the engines and the operators' e
         where+=("elasticsearch: the dev stack's single node ($(svcc_have elasticsearch && echo 'its cluster is not running' || echo 'no scripts/cluster/elasticsearch.sh yet'))")
     fi
     if svcc_runs minio; then
-        env+=("PROCEDURA_CLUSTER_MINIO=cluster" "PROCEDURA_MINIO_ENDPOINT=$SVCC_HOST:${PROCEDURA_CLUSTER_MINIO_PORT:-9161}")
-        where+=("minio: the distributed deployment, through :${PROCEDURA_CLUSTER_MINIO_PORT:-9161}")
+        # its balancer (scripts/cluster/minio.sh): one endpoint that outlives a server
+        env+=("PROCEDURA_CLUSTER_MINIO=cluster" "PROCEDURA_MINIO_ENDPOINT=$SVCC_HOST:$MNC_LB_PORT")
+        where+=("minio: the distributed deployment, through its balancer :$MNC_LB_PORT")
     else
         env+=("PROCEDURA_CLUSTER_MINIO=stack" "PROCEDURA_MINIO_ENDPOINT=$SVCC_HOST:${PROCEDURA_MINIO_PORT:-9000}")
         where+=("minio: the dev stack's single server ($(svcc_have minio && echo 'its cluster is not running' || echo 'no scripts/cluster/minio.sh yet'))")
@@ -129,6 +143,13 @@ svcc_choose() { # writes $SVCC_DIR/environment: the engines and the operators' e
         printf '# %s\n' "${where[@]}"
         printf '%s\n' "${env[@]}"
     } >"$SVCC_DIR/environment.new") && mv -f "$SVCC_DIR/environment.new" "$SVCC_DIR/environment"
+}
+
+svcc_given() { # the engines' settings of another installation, as given
+    [[ -r $SVCC_GIVEN ]] || { svcc_die "no file $SVCC_GIVEN (PROCEDURA_CLUSTER_SERVICES_ENVIRONMENT)"; return 1; }
+    mkdir -p "$SVCC_DIR"
+    (umask 077 && cp "$SVCC_GIVEN" "$SVCC_DIR/environment.new") &&
+        mv -f "$SVCC_DIR/environment.new" "$SVCC_DIR/environment"
 }
 
 svcc_urlquote() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
@@ -217,6 +238,7 @@ services_process_start() { # services_process_start NAME N : start it unless it 
     home=$(svcc_home "$name" "$n")
     if pid=$(services_process_pid "$name" "$n"); then return 0; fi
     mkdir -p "$home"
+    rm -f "$home/$name.pid"   # a killed one's: the wait below must see the new pid
     mapfile -t service_env < <(svcc_service_env "$name" "$n") || return 1
     ((${#service_env[@]} > 0)) || return 1
     printf '\n===== %s-%s: start %s =====\n' "$name" "$n" "$(date -Is)" >>"$home/$name.log"
@@ -309,6 +331,7 @@ svcc_haproxy_start() {
     home=$(svcc_home haproxy 1)
     services_process_pid haproxy 1 >/dev/null && return 0
     mkdir -p "$home"
+    rm -f "$home/haproxy.pid"
     svcc_haproxy_env
     env "${SVCC_HAPROXY_ENV[@]}" haproxy -c -q -f "$SVCC_HERE/haproxy.cfg" ||
         { svcc_die "scripts/cluster/haproxy.cfg does not check"; return 1; }
@@ -342,9 +365,13 @@ services_cluster_up() {
     local entry name n
     [[ -x $SVCC_VENV/bin/nameko ]] || { svcc_die "no $SVCC_VENV/bin/nameko: run make venv"; return 1; }
     svcc_haproxy_install || return 1
-    svcc_choose || return 1
+    if [[ -n $SVCC_GIVEN ]]; then
+        svcc_given || return 1      # its vhost and database made by whoever gave it
+    else
+        svcc_choose || return 1
+        svcc_prepare_stack_engines || return 1
+    fi
     grep '^# [a-z]*:' "$SVCC_DIR/environment" | sed 's/^# /cluster services: /'
-    svcc_prepare_stack_engines || return 1
     # the schemas once, before any process starts (not again when all of them run)
     if ! services_cluster_status >/dev/null 2>&1; then
         svcc_operator migrate || { svcc_die "migrate failed"; return 1; }

@@ -129,7 +129,13 @@ class HttpEntrypoint(HttpRequestHandler):
         refused = _nul_in(request)
         response = (self.response_from_exception(refused) if refused is not None
                     else super().handle_request(request))
-        self.metrics.observe(request.method, response.status_code, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        self.metrics.observe(request.method, response.status_code, seconds)
+        if response.status_code >= 500:
+            # the route and Procedura's reason, so an operator (or the cluster fault run,
+            # tests/cluster/checks.py) can tell a broker away from a service too slow
+            log.warning("%s %s answered %s after %.2f s: %s", request.method, request.path,
+                        response.status_code, seconds, _reason(response))
         return response
 
     def response_from_exception(self, exc):
@@ -138,6 +144,17 @@ class HttpEntrypoint(HttpRequestHandler):
                                   exc.details)
         log.error("unexpected error in the gateway", exc_info=exc)
         return error_response(500, "internal_error", "internal error; see the gateway log")
+
+
+def _reason(response: Response) -> str:
+    """The error's code and message of a JSON answer ("-" for another answer)."""
+    if response.is_streamed or response.mimetype != "application/json":
+        return "-"
+    try:
+        error = json.loads(response.get_data())["error"]
+        return f"{error['code']}: {error['message']}"
+    except (ValueError, KeyError, TypeError):
+        return "-"
 
 
 def _nul_in(request) -> InvalidInput | None:

@@ -2,11 +2,14 @@
 fault table as Markdown (it pastes into docs/scaling.md, "Cluster fault run (measured)")."""
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg2
 import psycopg2.extras
@@ -197,14 +200,74 @@ def windows(faults: list[Fault]) -> list[tuple[float, float]]:
     return [(f.killed_at, f.healthy_at + GRACE) for f in faults if f.part and f.healthy_at]
 
 
-def server_errors(requests_: list[Request], faults: list[Fault]) -> Check:
-    """No 5xx but 503 inside a fault's window, none at all outside one."""
+def server_errors(requests_: list[Request], faults: list[Fault], began: float,
+                  logs: dict[str, Path]) -> Check:
+    """No 5xx but 503 inside a fault's window (begun in it, or in flight when it began),
+    none at all outside one. Each one outside
+    is named: when, its route, who answered, Procedura's reason, and the lines of the
+    answering gateway's log (services/gateway/entrypoints.py logs every 5xx) and of
+    HAProxy's about it."""
     spans = windows(faults)
+    # a request in flight when the part died counts too (begun just before the kill, it
+    # waited on what died: a 503 at its deadline)
     bad = [r for r in requests_ if r.status >= 500 and not (
-        r.status == 503 and any(a <= r.start <= b for a, b in spans))]
+        r.status == 503 and any(r.end >= a and r.start <= b for a, b in spans))]
     return Check("no 5xx other than 503s inside a failover window", not bad,
-                 f"{len(bad)}: " + "; ".join(f"{r.type} {r.status} {r.detail[:80]}"
-                                             for r in bad[:5]))
+                 f"{len(bad)} outside every window" + "".join(
+                     "\n    " + traced(r, began, logs) for r in bad[:20]))
+
+
+def reason(request: Request) -> str:
+    """Procedura's error code and message of the answer, else its first characters."""
+    try:
+        error = json.loads(request.detail)["error"]
+        return f"{error['code']}: {error['message']}"
+    except (ValueError, KeyError, TypeError):
+        return " ".join(request.detail.split())[:160]
+
+
+def traced(request: Request, began: float, logs: dict[str, Path]) -> str:
+    """One failed request and what the logs say of it."""
+    when = time.strftime("%H:%M:%S", time.gmtime(request.at)) + f".{int(request.at * 1000) % 1000:03d}"
+    lines = [f"+{request.start - began:.1f} s ({when} UTC, {request.end - request.start:.1f} s) "
+             f"{request.type} {request.route} -> {request.status} from {request.gateway or '?'}: "
+             f"{reason(request)}"]
+    path = request.route.split(" ", 1)[-1]
+    for name in (request.gateway, "haproxy"):
+        for line in log_lines(logs.get(name), request, path):
+            lines.append(f"      {name}: {line}")
+    return "\n    ".join(lines)
+
+
+GATEWAY_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),(\d{3}) ")
+HAPROXY_TIME = re.compile(r"\[(\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2})\.(\d{3})\]")
+
+
+def log_lines(log: Path | None, request: Request, path: str, slack: float = 2.0) -> list[str]:
+    """The lines of a gateway's or HAProxy's log naming `path` with the request's status,
+    written between its start and its end (+ slack); their times are the machine's local
+    time, as time.time() is."""
+    if log is None or not log.is_file() or not path:
+        return []
+    # the route's ids are {id} in the record, themselves in the logs
+    route = re.compile(re.escape(path).replace(re.escape("{id}"), "[0-9a-f-]{36}") + r"[ ?\"]")
+    found = []
+    for line in log.read_text(errors="replace").splitlines():
+        if not route.search(line) or f" {request.status}" not in line:
+            continue
+        stamp = GATEWAY_TIME.search(line)
+        form = "%Y-%m-%d %H:%M:%S"
+        if not stamp:
+            stamp, form = HAPROXY_TIME.search(line), "%d/%b/%Y:%H:%M:%S"
+        if not stamp:
+            continue
+        try:
+            at = time.mktime(time.strptime(stamp.group(1), form)) + int(stamp.group(2)) / 1000
+        except ValueError:
+            continue
+        if request.at - slack <= at <= request.at + (request.end - request.start) + slack:
+            found.append(line.strip()[:400])
+    return found[:4]
 
 
 def longest_unavailable(requests_: list[Request], start: float, end: float) -> tuple[float, str]:
@@ -225,13 +288,15 @@ def longest_unavailable(requests_: list[Request], start: float, end: float) -> t
     return worst, kind
 
 
-def fault_table(requests_: list[Request], faults: list[Fault]) -> str:
-    lines = ["| fault | part killed -9 | down for | whole again after | requests | "
-             "failed (rate) | of which 503 | no answer | longest unavailable (type) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+def fault_table(requests_: list[Request], faults: list[Fault], began: float) -> str:
+    """One row per fault; its window (from the kill to GRACE s after it was whole again,
+    in seconds of load) is where its requests are counted and a 503 is forgiven."""
+    lines = ["| fault | part killed -9 | window (s of load) | down for | whole again after | "
+             "requests | failed (rate) | of which 503 | no answer | longest unavailable (type) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for fault in faults:
         if not fault.part:
-            lines.append(f"| {fault.kind} | not run: {fault.not_run} | | | | | | | |")
+            lines.append(f"| {fault.kind} | not run: {fault.not_run} | | | | | | | | |")
             continue
         end = fault.healthy_at + GRACE
         inside = [r for r in requests_ if fault.killed_at <= r.start <= end]
@@ -242,6 +307,7 @@ def fault_table(requests_: list[Request], faults: list[Fault]) -> str:
         note = f" ({'; '.join(fault.notes)})" if fault.notes else ""
         lines.append(
             f"| {fault.kind} | {fault.part.name}{note} | "
+            f"{fault.killed_at - began:.0f}-{end - began:.0f} | "
             f"{fault.healed_at - fault.killed_at:.0f} s | {fault.recovery:.0f} s | "
             f"{len(inside)} | {len(failed)} ({rate:.1%}) | "
             f"{sum(r.status == 503 for r in failed)} | {sum(r.status == 0 for r in failed)} | "

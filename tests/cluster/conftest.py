@@ -147,6 +147,8 @@ def es_cluster() -> ElasticCluster:
 MINIO_SERVERS = (1, 2, 3, 4)
 MINIO_DRIVES = ("d1", "d2")
 MINIO_API_BASE = int(os.environ.get("PROCEDURA_CLUSTER_MINIO_API_BASE", "9160"))
+# the balancer in front of the four (scripts/cluster/minio.sh): the services' one endpoint
+MINIO_LB_PORT = int(os.environ.get("PROCEDURA_CLUSTER_MINIO_LB_PORT", "9160"))
 
 
 @dataclass
@@ -161,6 +163,16 @@ class MinioCluster:
     def settings(self, bucket: str, server: int = 1) -> MinioSettings:
         """Procedura's storage settings (config/procedura.yaml's minio) for `server`."""
         return MinioSettings(endpoint=self.endpoint(server), access_key=self.access_key,
+                             secret_key=self.secret_key, bucket=bucket)
+
+    @property
+    def balancer(self) -> str:
+        """The one endpoint of the deployment (HAProxy, servers that are ready)."""
+        return f"{HOST}:{MINIO_LB_PORT}"
+
+    def balanced_settings(self, bucket: str) -> MinioSettings:
+        """Procedura's storage settings through the balancer, as the services have them."""
+        return MinioSettings(endpoint=self.balancer, access_key=self.access_key,
                              secret_key=self.secret_key, bucket=bucket)
 
     def client(self, server: int = 1) -> Minio:

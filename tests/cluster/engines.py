@@ -2,12 +2,16 @@
 is up (scripts/cluster.sh), else the dev stack's single node. A vhost, a database, buckets
 and an index of the run's own either way, removed at the end.
 
-    RabbitMQ    the 3-node cluster (5772-5774, quorum queues, a vhost of the run with the
-                cluster's policies) or the dev stack's broker
-    PostgreSQL  the pg_auto_failover formation (its multi-host URL, a database of the
-                run) or the dev stack's server
-    MinIO, Elasticsearch, Tika: the dev stack's (their clusters are scripts/cluster/
-                minio.sh's and elasticsearch.sh's: ENGINES_TODO in the module's note)
+    RabbitMQ      the 3-node cluster (5772-5774, quorum queues, a vhost of the run with the
+                  cluster's policies) or the dev stack's broker
+    PostgreSQL    the pg_auto_failover formation (its multi-host URL, a database of the
+                  run) or the dev stack's server
+    Elasticsearch the 3-node cluster (9241-9243: every node in PROCEDURA_ELASTICSEARCH_URL,
+                  the run's index with 3 shards and 1 replica, as the prod overlay) or the
+                  dev stack's node
+    MinIO         the distributed deployment through its balancer (127.0.0.1:9160, the
+                  servers that are ready: scripts/cluster/minio.sh) or the dev stack's
+    Tika          the dev stack's
 """
 from __future__ import annotations
 
@@ -23,12 +27,16 @@ import requests
 from devenv.environment import TestEnvironment, admin_database_url
 from services.common import broker_users
 from services.common.broker_users import password_key
-from tests.cluster.conftest import AMQP_BASE, CLUSTER_SH, MGMT_BASE, NODES, STACK
+from tests.cluster.conftest import (AMQP_BASE, CLUSTER_SH, ES_HTTP_BASE, MGMT_BASE,
+                                    MINIO_LB_PORT, NODES, STACK)
 from tests.testenv import HOST, stack_secrets
 
 POSTGRES_SH = CLUSTER_SH.parent / "cluster" / "postgres.sh"
 # as scripts/cluster/rabbitmq.sh sets them on its `procedura` vhost
 DELIVERY_LIMIT = int(os.environ.get("PROCEDURA_CLUSTER_DELIVERY_LIMIT", "720"))
+# the run's index on the Elasticsearch cluster: deploy/k8s/overlays/prod's shards and
+# replicas (tests/cluster/test_elasticsearch_cluster.py checks the cluster honours them)
+SEARCH_SHARDS, SEARCH_REPLICAS = 3, 1
 POLICIES = {
     "procedura-events": {"pattern": "^evt-", "apply-to": "queues", "priority": 1,
                          "definition": {"delivery-limit": DELIVERY_LIMIT,
@@ -55,6 +63,15 @@ def rabbitmq_cluster_up() -> bool:
     return _quiet([str(CLUSTER_SH), "status", "rabbitmq"], 120).returncode == 0
 
 
+def elasticsearch_cluster_up() -> bool:
+    return _quiet([str(CLUSTER_SH), "status", "elasticsearch"], 120).returncode == 0
+
+
+def minio_cluster_up() -> bool:
+    """Every server up with quorum, every drive online, and the balancer running."""
+    return _quiet([str(CLUSTER_SH), "status", "minio"], 120).returncode == 0
+
+
 def postgres_cluster_uri() -> str | None:
     """The formation's multi-host URL when it has a primary and a standby, else None."""
     if _quiet([str(CLUSTER_SH), "status", "postgres"], 120).returncode != 0:
@@ -72,15 +89,20 @@ def with_database(url: str, database: str) -> str:
 class Engines:
     rabbitmq_cluster: bool
     postgres_url: str | None       # the formation's URL (database procedura) or None
+    elasticsearch_cluster: bool = False
+    minio_cluster: bool = False
 
     @classmethod
     def found(cls) -> "Engines":
-        return cls(rabbitmq_cluster_up(), postgres_cluster_uri())
+        return cls(rabbitmq_cluster_up(), postgres_cluster_uri(), elasticsearch_cluster_up(),
+                   minio_cluster_up())
 
     def describe(self) -> str:
         return (f"RabbitMQ: {'3-node cluster, quorum queues' if self.rabbitmq_cluster else 'dev stack (one node)'}; "
                 f"PostgreSQL: {'pg_auto_failover primary + standby' if self.postgres_url else 'dev stack (one server)'}; "
-                "MinIO, Elasticsearch, Tika: dev stack (one node each)")
+                f"Elasticsearch: {f'3-node cluster, index of {SEARCH_SHARDS} shards x {SEARCH_REPLICAS} replica' if self.elasticsearch_cluster else 'dev stack (one node)'}; "
+                f"MinIO: {'4 servers x 2 drives (EC:4) behind their balancer' if self.minio_cluster else 'dev stack (one server)'}; "
+                "Tika: dev stack")
 
 
 class FaultRunEnvironment(TestEnvironment):
@@ -92,12 +114,31 @@ class FaultRunEnvironment(TestEnvironment):
         super().__init__(run_id)
         self.engines = engines
         self.secrets = stack_secrets()
+        self.env.update({"PROCEDURA_QUEUE_TYPE": "classic",
+                         "PROCEDURA_RABBITMQ_MGMT_PORT": str(urlsplit(self.management).port)})
         if engines.rabbitmq_cluster:
             self.management = f"http://{HOST}:{MGMT_BASE + NODES[0]}/api"
-            self.env["PROCEDURA_QUEUE_TYPE"] = "quorum"
+            self.env.update({"PROCEDURA_QUEUE_TYPE": "quorum",
+                             "PROCEDURA_AMQP_PORT": str(AMQP_BASE + NODES[0]),
+                             "PROCEDURA_RABBITMQ_MGMT_PORT": str(MGMT_BASE + NODES[0])})
         if engines.postgres_url:
             self.env["PROCEDURA_DATABASE_URL"] = with_database(engines.postgres_url,
                                                                self.database)
+        if engines.elasticsearch_cluster:
+            self.elasticsearch_url = ",".join(f"http://{HOST}:{ES_HTTP_BASE + n}" for n in NODES)
+            self.env.update({"PROCEDURA_ELASTICSEARCH_URL": self.elasticsearch_url,
+                             "PROCEDURA_SEARCH_SHARDS": str(SEARCH_SHARDS),
+                             "PROCEDURA_SEARCH_REPLICAS": str(SEARCH_REPLICAS)})
+        if engines.minio_cluster:
+            self.minio_endpoint = f"{HOST}:{MINIO_LB_PORT}"
+            self.env["PROCEDURA_MINIO_ENDPOINT"] = self.minio_endpoint
+
+    @property
+    def amqp_ports(self) -> list[int]:
+        """The broker's AMQP ports, the first one first (a process's URI lists them all)."""
+        if self.engines.rabbitmq_cluster:
+            return [AMQP_BASE + n for n in NODES]
+        return [int(self.env["PROCEDURA_AMQP_PORT"])]
 
     def amqp_cluster_uri(self, identity: str) -> str:
         password = quote(self.secrets[password_key(identity)], safe="")
@@ -136,15 +177,13 @@ class FaultRunEnvironment(TestEnvironment):
             cur.execute(f'CREATE DATABASE "{self.database}"')
 
     def destroy(self) -> None:
-        if self.engines.rabbitmq_cluster:
-            requests.delete(f"{self.management}/vhosts/{quote(self.vhost, safe='')}",
-                            auth=self._admin_auth(), timeout=30)
-        if self.engines.postgres_url:
-            with _Admin(self._admin_url()) as cur:
-                cur.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        # the dev stack's part: the vhost and database when not clustered (same names),
-        # the buckets and the index always
-        TestEnvironment(self.run_id).destroy()
+        requests.delete(f"{self.management}/vhosts/{quote(self.vhost, safe='')}",
+                        auth=self._admin_auth(), timeout=30)
+        with _Admin(self._admin_url()) as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        # on the engines the run used (a cluster's, or the dev stack's)
+        self.destroy_index()
+        self.destroy_buckets()
 
     def _admin_url(self) -> str:
         if self.engines.postgres_url:

@@ -2,20 +2,28 @@
 to bring it back, how to know it is whole again. A kind whose parts are not up (a single
 node has nothing to fail over to) is listed as not run, with why, never passed silently.
 
-    RabbitMQ node          rabbit-1 of scripts/cluster/rabbitmq.sh (the first node of every
-                           process's URI: most connections are there); back with `up`
-    Elasticsearch node     scripts/cluster/elasticsearch.sh (not merged in this branch)
-    MinIO server + drive   scripts/cluster/minio.sh (not merged in this branch)
+    RabbitMQ node          rabbit-1 of scripts/cluster/rabbitmq.sh (the first node of half
+                           the processes' URIs, of the tests' and the subscriber's); back
+                           with `scripts/cluster.sh up rabbitmq`; whole: its status
+    Elasticsearch node     a node of scripts/cluster/elasticsearch.sh holding a primary of
+                           the run's index (its server JVM); back with `up elasticsearch`;
+                           whole: the run's index green on three nodes
+    MinIO server + drive   a server of scripts/cluster/minio.sh, and one of its two drives
+                           emptied while it is away (a new disk in its place); back with
+                           `up minio`; whole: every drive online, none healing, and every
+                           object of the run's bucket on the emptied drive again
     PostgreSQL primary     the primary of scripts/cluster/postgres.sh's formation: the
                            monitor promotes the standby; the old primary rejoins as standby
-    <service> process      one of the two processes of each service (tests/cluster/
-                           processes.py), started again after its pause
-    gateway                one of the two gateways behind HAProxy
+    <service> process      one of the two processes of each service (scripts/cluster/
+                           services.sh, tests/cluster/processes.py), started again after
+                           its pause; whole: a fresh health beacon
+    gateway                one of the two gateways behind HAProxy; whole: its /healthz
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -23,9 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from tests.cluster.conftest import CLUSTER_SH, STACK
-from tests.cluster.engines import POSTGRES_SH, Engines, scripts_env
-from tests.cluster.processes import SERVICES, Processes, _alive
+from elasticsearch import Elasticsearch
+
+from tests.cluster.conftest import CLUSTER_SH, STACK, ElasticCluster, MinioCluster
+from tests.cluster.engines import POSTGRES_SH, Engines, FaultRunEnvironment, scripts_env
+from tests.cluster.processes import SERVICES, Processes, alive
+from tests.testenv import stack_secrets
 
 RECOVERY_LIMIT = 300.0    # seconds a part may take to be whole again
 
@@ -125,39 +136,135 @@ def _beacon_fresh(folder: Path, since: float) -> bool:
     return False
 
 
+def _killed(pid: int) -> None:
+    """kill -9, and wait until the process is gone (its ports and files released)."""
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def service_process(processes: Processes, name: str, n: int = 1) -> Part:
     started = {"at": 0.0}
 
     def kill():
-        for pid in processes.pids(name, n):
-            os.kill(pid, signal.SIGKILL)
-        processes.children[(name, n)].wait(timeout=30)
+        pid = processes.pid(name, n)
+        assert pid, f"{name}-{n} is not running"
+        _killed(pid)
 
     def heal():
         started["at"] = time.time()
         processes.start(name, n)
 
     def healthy():
-        alive = all(_alive(pid) for pid in processes.pids(name, n)) and processes.pids(name, n)
+        pid = processes.pid(name, n)
+        if not pid or not alive(pid):
+            return False
         if name == "gateway":
-            return bool(alive) and processes.gateway_healthy(
-                f"http://127.0.0.1:{processes.gateway_ports[n]}")
-        return bool(alive) and _beacon_fresh(processes.folder(name, n), started["at"])
+            return processes.gateway_healthy(f"http://127.0.0.1:{processes.gateway_ports[n]}")
+        return _beacon_fresh(processes.folder(name, n), started["at"])
 
     kind = "gateway" if name == "gateway" else f"{name} process"
     return Part(kind, f"{name}-{n}", kill, heal, healthy)
 
 
-def faults(engines: Engines, processes: Processes) -> list[Fault]:
+def _node_number(name: str) -> int:
+    return int(name.rsplit("-", 1)[1])     # procedura-es-2 -> 2
+
+
+def elasticsearch_node(environment: FaultRunEnvironment) -> Part:
+    """The node holding a primary of the run's index (the lowest-numbered such node that
+    is not the elected master, so the fault is a shard's failover, not an election too;
+    the master if it holds them all)."""
+    cluster = ElasticCluster()
+    es = Elasticsearch(cluster.url.split(","), request_timeout=30)
+    alias = environment.index
+    primaries = sorted({_node_number(row["node"]) for row in es.cat.shards(
+        index=alias, format="json", h="prirep,state,node")
+        if row["prirep"] == "p" and row["state"] == "STARTED"})
+    assert primaries, f"no started primary of {alias}"
+    master = _node_number(es.cat.master(format="json")[0]["node"])
+    node = next((n for n in primaries if n != master), primaries[0])
+
+    def kill():
+        _killed(cluster.server_pid(node))
+        # its launcher (the pid scripts/cluster/elasticsearch.sh keeps) exits with it;
+        # `up` starts the node again only once it has
+        launcher = int((STACK / "cluster" / "pids" / f"elasticsearch-{node}.pid").read_text())
+        deadline = time.monotonic() + 20
+        while alive(launcher) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if alive(launcher):
+            _killed(launcher)
+
+    def heal():
+        done = _script(str(CLUSTER_SH), "up", "elasticsearch", timeout=900)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def healthy():
+        health = es.cluster.health(index=alias, timeout="1s")
+        return health["status"] == "green" and health["number_of_nodes"] == 3
+
+    role = " (the master)" if node == master else ""
+    return Part("Elasticsearch node", f"procedura-es-{node}{role}", kill, heal, healthy)
+
+
+MINIO_KILLED, MINIO_WIPED = 3, "d1"
+
+
+def minio_server(environment: FaultRunEnvironment, server: int = MINIO_KILLED,
+                 drive: str = MINIO_WIPED) -> Part:
+    secrets = stack_secrets()
+    cluster = MinioCluster(secrets["PROCEDURA_MINIO_ACCESS_KEY"],
+                           secrets["PROCEDURA_MINIO_SECRET_KEY"])
+    wiped = cluster.drive(server, drive)
+    bucket = environment.bucket
+    before: set[str] = set()     # the objects the emptied drive held
+
+    def kill():
+        before.update(o.object_name for o in cluster.client(1).list_objects(
+            bucket, recursive=True, include_version=True))
+        _killed(cluster.pid(server))
+        # emptied as a new disk mounted in its place: MinIO formats it and heals onto it
+        for entry in wiped.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+    def heal():
+        done = _script(str(CLUSTER_SH), "up", "minio")
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def healthy():
+        # every drive online and none healing (scripts/cluster.sh status minio), and, as
+        # tests/cluster/test_minio_cluster.py checks a heal, every object the emptied
+        # drive held has its metadata (and shard) on it again
+        if cluster.status().returncode != 0:
+            return False
+        still = before & {o.object_name for o in cluster.client(1).list_objects(
+            bucket, recursive=True, include_version=True)}   # not removed meanwhile
+        return all((wiped / bucket / name / "xl.meta").is_file() for name in still)
+
+    return Part("MinIO server + drive wiped", f"minio-{server} (+ its {drive} emptied)",
+                kill, heal, healthy)
+
+
+def faults(engines: Engines, environment: FaultRunEnvironment,
+           processes: Processes) -> list[Fault]:
     """Every kind of the issue, in the order run; those whose parts are not up, not run."""
     out = [Fault("RabbitMQ node", rabbitmq_node) if engines.rabbitmq_cluster else
            Fault("RabbitMQ node", None, "one node (the dev stack's broker): no cluster to "
                                         "fail over to; scripts/cluster.sh up rabbitmq"),
-           Fault("Elasticsearch node", None, "the services use the dev stack's single node: "
-                                             "scripts/cluster/elasticsearch.sh is not merged"),
+           Fault("Elasticsearch node", lambda: elasticsearch_node(environment))
+           if engines.elasticsearch_cluster else
+           Fault("Elasticsearch node", None, "one node (the dev stack's): no replica to fail "
+                                             "over to; scripts/cluster.sh up elasticsearch"),
+           Fault("MinIO server + drive wiped", lambda: minio_server(environment))
+           if engines.minio_cluster else
            Fault("MinIO server + drive wiped", None,
-                 "the services use the dev stack's single server: scripts/cluster/minio.sh "
-                 "is not merged"),
+                 "one server (the dev stack's): no erasure set to heal from; "
+                 "scripts/cluster.sh up minio"),
            Fault("PostgreSQL primary (failover)", postgres_primary) if engines.postgres_url else
            Fault("PostgreSQL primary (failover)", None,
                  "one server (the dev stack's): no standby; scripts/cluster.sh up postgres")]

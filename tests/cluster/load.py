@@ -16,13 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import signal
 import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import eventlet
 import requests
@@ -49,7 +51,19 @@ class Request:
     start: float      # time.monotonic()
     end: float
     status: int       # HTTP status, 0 when no answer came (connection refused or cut)
-    detail: str = ""
+    detail: str = ""  # the body of an error (Procedura's code and message), or the exception
+    at: float = 0.0   # time.time() of the start: to find the request in the processes' logs
+    route: str = ""   # "POST /api/versions/{id}/approve"
+    gateway: str = ""  # who answered: gateway-1/-2 (HAProxy's X-Procedura-Gateway), or
+                       # "HAProxy" when it answered itself (no gateway to send it to)
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def route_of(response: requests.Response) -> str:
+    path = urlsplit(response.request.url).path
+    return f"{response.request.method} {UUID.sub('{id}', path)}"
 
 
 @dataclass
@@ -77,16 +91,27 @@ class Recorder:
     problems: list[str] = field(default_factory=list)
 
     def call(self, kind: str, do) -> requests.Response | None:
-        started = time.monotonic()
+        started, at = time.monotonic(), time.time()
         try:
             response = do()
         except requests.RequestException as exc:
             self.requests.append(Request(kind, started, time.monotonic(), 0,
-                                         type(exc).__name__))
+                                         f"{type(exc).__name__}: {str(exc)[:200]}", at))
             return None
-        self.requests.append(Request(kind, started, time.monotonic(), response.status_code,
-                                     response.text[:200] if response.status_code >= 400 else ""))
+        failed = response.status_code >= 400
+        self.requests.append(Request(
+            kind, started, time.monotonic(), response.status_code,
+            response.text[:400] if failed else "", at, route_of(response),
+            response.headers.get("X-Procedura-Gateway", "HAProxy" if failed else "")))
         return response
+
+    def save(self, path: Path, began: float) -> None:
+        """Every request as a JSON line (`t`: seconds since the load began), for whoever
+        traces a failure after the run."""
+        with open(path, "w", encoding="utf-8") as out:
+            for r in self.requests:
+                out.write(json.dumps({**asdict(r), "t": round(r.start - began, 3)},
+                                     ensure_ascii=False) + "\n")
 
 
 def ok(response: requests.Response | None) -> bool:

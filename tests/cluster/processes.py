@@ -1,143 +1,126 @@
-"""Procedura's processes of the fault run, started the way scripts/services.sh starts
-them (`nameko run` in a session of its own, its secrets in its environment, its own
-RabbitMQ user), but `copies` of each, every process with its own pid file, log and
-health beacon under <run dir>/<service>-<n>/, and the gateways behind an HAProxy of the
-run (health-checked on /healthz, a dead gateway's connections refused go to the other).
+"""Procedura's processes of the fault run: scripts/cluster/services.sh (two processes of
+every service, each `nameko run` with its own broker user, pidfile, log and health beacon,
+and the two gateways behind HAProxy with its health checks) started with the run's own
+environment (tests/cluster/engines.py: its vhost, database, bucket and index), in the
+run's folder (<run dir>/services/<service>-<n>/) and on ports of its own, so it meets
+neither the dev stack's services nor those of `scripts/cluster.sh up services`.
 
-scripts/cluster/services.sh (two of every process, HAProxy on 8380) replaces this once
-merged: the fault run needs only `pids(name)`, `start(name, n)` and `url`."""
+The faults need `pid(name, n)`, `start(name, n)`, `folder(name, n)` and the gateways'
+addresses; the load needs `url` (HAProxy)."""
 from __future__ import annotations
 
 import os
 import re
-import signal
+import socket
 import subprocess
-import time
 from pathlib import Path
 
 import requests
 
-from devenv.environment import ROOT, TestEnvironment, free_port
-from services.common.broker_users import password_key, users
+from devenv.environment import ROOT, free_port
+from tests.cluster.engines import FaultRunEnvironment, scripts_env
 
-VENV = ROOT / ".venv" / "bin"
-CONFIG = ROOT / "config" / "procedura.yaml"
-# scripts/processes.sh's list, as scripts/services.sh starts them
+SERVICES_SH = ROOT / "scripts" / "cluster" / "services.sh"
+# scripts/processes.sh's list, in the order they start
 SERVICES = dict(re.findall(r'"(\w+):([\w.]+:\w+)"', (ROOT / "scripts" / "processes.sh").read_text()))
-HAPROXY = """global
-    maxconn 400
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 300s
-    timeout server 300s
-    # a live stream is a long answer: HAProxy keeps it open
-    timeout tunnel 1h
-    retries 3
-    # only a connection refused is tried again on the other gateway: a request a
-    # gateway had begun is not sent twice (an upload would be stored twice)
-    retry-on conn-failure
-    option redispatch
-frontend procedura
-    bind 127.0.0.1:{port}
-    default_backend gateways
-backend gateways
-    balance roundrobin
-    option httpchk GET /healthz
-    http-check expect status 200
-    default-server inter 1s fall 2 rise 2
-{servers}
-"""
+COPIES = (1, 2)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie of ours (killed, not yet reaped) is gone too
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return False
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def gateway_base() -> int:
+    """A base B whose B+1 and B+2 are free (services.sh puts gateway N on B+N)."""
+    while True:
+        base = free_port() - 1
+        if all(_free(base + n) for n in COPIES):
+            return base
 
 
 class Processes:
-    def __init__(self, environment: TestEnvironment, copies: int = 2):
+    copies = len(COPIES)
+
+    def __init__(self, environment: FaultRunEnvironment):
         self.environment = environment
-        self.copies = copies
         self.run_dir = Path(environment.env["PROCEDURA_RUN_DIR"])
-        self.gateway_ports = {n: free_port() for n in range(1, copies + 1)}
-        self.haproxy_port = free_port()
+        self.dir = self.run_dir / "services"
+        base = gateway_base()
+        self.gateway_ports = {n: base + n for n in COPIES}
+        self.haproxy_port, self.stats_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.haproxy_port}"
-        # `procedura wait-ready` asks the gateway of the environment's address
+        # what `procedura` asks as the operator (wait-ready, doctor): the first gateway
         environment.env["PROCEDURA_GATEWAY_ADDRESS"] = f"127.0.0.1:{self.gateway_ports[1]}"
-        self.children: dict[tuple[str, int], subprocess.Popen] = {}
-        self.haproxy: subprocess.Popen | None = None
+        environment.env["PROCEDURA_BASE_URL"] = self.url
+        self.settings = self.run_dir / "services.environment"
 
     def folder(self, name: str, n: int) -> Path:
-        return self.run_dir / f"{name}-{n}"
+        """Process n of `name`: its log, pidfile and health beacon."""
+        return self.dir / f"{name}-{n}"
 
-    def _environ(self, name: str, n: int) -> dict[str, str]:
-        env = {**os.environ, **self.environment.environ(name)}
-        for user in users():       # its own broker password only, as scripts/services.sh
-            if user != name:
-                env.pop(password_key(user), None)
-        env["PROCEDURA_HEALTH_DIR"] = str(self.folder(name, n))
-        env["PROCEDURA_RENDITION_SLOTS"] = "1"     # the machine's 2 cores are shared
-        if name == "gateway":
-            env["PROCEDURA_GATEWAY_ADDRESS"] = f"127.0.0.1:{self.gateway_ports[n]}"
-            env["PROCEDURA_BASE_URL"] = self.url
+    def log(self, name: str, n: int) -> Path:
+        return self.folder(name, n) / f"{name}.log"
+
+    def _write_settings(self) -> None:
+        """The run's settings as services.sh's `environment` file (no passwords of the
+        broker: each process gets its own user's URI from the secrets)."""
+        env = dict(self.environment.env)
+        env.update({"PROCEDURA_CLUSTER_AMQP_PORTS": ",".join(map(str, self.environment.amqp_ports)),
+                    "PROCEDURA_CLUSTER_GATEWAY": self.url,
+                    "PROCEDURA_RENDITION_SLOTS": "1"})   # the machine's 2 cores are shared
+        self.settings.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f"# written by tests/cluster/processes.py for fault run {self.environment.run_id}",
+                 f"# engines: {self.environment.engines.describe()}"]
+        lines += [f"{key}={value}" for key, value in sorted(env.items())]
+        self.settings.touch(mode=0o600)
+        self.settings.write_text("\n".join(lines) + "\n")
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in scripts_env().items() if k != "PROCEDURA_AMQP_URI"}
+        env.update({"PROCEDURA_CLUSTER_SERVICES_DIR": str(self.dir),
+                    "PROCEDURA_CLUSTER_SERVICES_ENVIRONMENT": str(self.settings),
+                    "PROCEDURA_CLUSTER_HAPROXY_PORT": str(self.haproxy_port),
+                    "PROCEDURA_CLUSTER_HAPROXY_STATS_PORT": str(self.stats_port),
+                    "PROCEDURA_CLUSTER_GATEWAY_BASE": str(self.gateway_ports[1] - 1),
+                    # fourteen processes starting at once on two busy cores
+                    "PROCEDURA_CLUSTER_SERVICES_TIMEOUT": "300"})
         return env
 
-    def migrate(self) -> None:
-        subprocess.run([str(VENV / "procedura"), "--config", str(CONFIG), "migrate"],
-                       env={**os.environ, **self.environment.environ()}, check=True,
-                       capture_output=True, timeout=300)
-
-    def start(self, name: str, n: int) -> None:
-        folder = self.folder(name, n)
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / "nameko.log", "ab") as log:
-            self.children[(name, n)] = subprocess.Popen(
-                [str(VENV / "nameko"), "run", "--config", str(CONFIG), SERVICES[name]],
-                cwd=ROOT, env=self._environ(name, n), stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True)
-        (folder / "pid").write_text(str(self.children[(name, n)].pid))
-
-    def pids(self, name: str, n: int) -> list[int]:
-        child = self.children.get((name, n))
-        return [child.pid] if child and child.poll() is None else []
+    def _bash(self, call: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", "-c", f'. "{SERVICES_SH}" && {call}'], cwd=ROOT,
+                              env=self._env(), capture_output=True, text=True, timeout=timeout)
 
     def up(self) -> None:
-        self.migrate()
-        for name in SERVICES:
-            for n in range(1, self.copies + 1):
-                self.start(name, n)
-        self.wait_ready()
-        self.start_haproxy()
-
-    def wait_ready(self, timeout: float = 240) -> None:
-        """`procedura wait-ready`: every service's queues consumed."""
-        done = subprocess.run([str(VENV / "procedura"), "--config", str(CONFIG), "wait-ready",
-                               "--timeout", str(timeout)],
-                              env={**os.environ, **self.environment.environ()},
-                              capture_output=True, text=True, timeout=timeout + 60)
+        """The schemas migrated, every process started and consuming, HAProxy seeing both
+        gateways UP (services_cluster_up)."""
+        self._write_settings()
+        done = self._bash("services_cluster_up", timeout=900)
         if done.returncode != 0:
-            raise RuntimeError(f"not ready: {done.stdout}{done.stderr}\n" + self.tails())
+            raise RuntimeError(f"services.sh up failed:\n{done.stdout}\n{done.stderr}")
 
-    def start_haproxy(self) -> None:
-        servers = "\n".join(f"    server gateway-{n} 127.0.0.1:{port} check"
-                            for n, port in self.gateway_ports.items())
-        config = self.run_dir / "haproxy.cfg"
-        config.write_text(HAPROXY.format(port=self.haproxy_port, servers=servers))
-        with open(self.run_dir / "haproxy.log", "ab") as log:
-            self.haproxy = subprocess.Popen(["haproxy", "-db", "-f", str(config)], stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while not self.gateway_healthy(self.url):
-            assert time.monotonic() < deadline, "HAProxy does not answer: " + str(config)
-            time.sleep(0.5)
+    def down(self) -> None:
+        """HAProxy, then every process: SIGTERM (in-flight messages finish), SIGKILL
+        after 10 s (services_cluster_down)."""
+        self._bash("services_cluster_down", timeout=600)
+
+    def pid(self, name: str, n: int) -> int | None:
+        done = self._bash(f"services_process_pid {name} {n}", timeout=60)
+        return int(done.stdout) if done.returncode == 0 and done.stdout.strip() else None
+
+    def start(self, name: str, n: int) -> None:
+        done = self._bash(f"services_process_start {name} {n}", timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def gateway_logs(self) -> dict[str, Path]:
+        return {f"gateway-{n}": self.log("gateway", n) for n in COPIES}
+
+    def haproxy_log(self) -> Path:
+        return self.dir / "haproxy-1" / "haproxy.log"
 
     @staticmethod
     def gateway_healthy(url: str) -> bool:
@@ -146,24 +129,11 @@ class Processes:
         except requests.RequestException:
             return False
 
-    def tails(self) -> str:
-        out = []
-        for (name, n), child in self.children.items():
-            if child.poll() is not None:
-                log = (self.folder(name, n) / "nameko.log").read_text(errors="replace")
-                out.append(f"{name}-{n} exited {child.returncode}:\n{log[-1500:]}")
-        return "\n".join(out)
 
-    def down(self) -> None:
-        """SIGTERM to each (in-flight messages finish), SIGKILL after 10 s."""
-        everything = list(self.children.values()) + ([self.haproxy] if self.haproxy else [])
-        for child in everything:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for child in everything:
-            try:
-                child.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait(timeout=10)
+def alive(pid: int) -> bool:
+    """The process runs (a zombie, killed and not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (ProcessLookupError, OSError):
+        return False

@@ -1,17 +1,20 @@
 """The cluster fault run (issue 19, `make cluster-test`): Procedura's services, two
-processes of each and two gateways behind HAProxy, on the clusters that are up
-(tests/cluster/engines.py), under a mixed load through the gateway URL
+processes of each and two gateways behind HAProxy (scripts/cluster/services.sh with the
+run's environment, tests/cluster/processes.py), on the clusters that are up
+(tests/cluster/engines.py), under a mixed load through the HAProxy URL
 (tests/cluster/load.py) while one part at a time is killed with -9, left down, started
 again and waited for (tests/cluster/faults.py). Afterwards the checks of
-tests/cluster/checks.py, the fault table and the requests' table printed as Markdown.
+tests/cluster/checks.py, the fault table and the requests' table printed as Markdown;
+every request is kept in <run dir>/requests.jsonl, and each 5xx outside a fault's window
+is printed with its route, time, gateway and the log lines about it.
 
     PROCEDURA_FAULT_RUN_SECONDS=600    how long the load runs (the faults spread over it)
     PROCEDURA_FAULT_RUN_DOWN_SECONDS=15  how long a killed part stays down
     PROCEDURA_FAULT_RUN_FAULTS=...     only these kinds, comma-separated (e.g.
                                        "search process,gateway"); the others: not run
 
-    scripts/cluster.sh up rabbitmq && scripts/cluster.sh up postgres
-    PROCEDURA_FAULT_RUN_SECONDS=120 .venv/bin/python -m pytest -m cluster -s \\
+    scripts/cluster.sh up all
+    PROCEDURA_FAULT_RUN_SECONDS=600 .venv/bin/python -m pytest -m cluster -s \\
         tests/cluster/test_fault_run.py
 """
 from __future__ import annotations
@@ -44,14 +47,13 @@ def procedura(stack, run_id):
     engines = Engines.found()
     environment = FaultRunEnvironment(f"{run_id}fr", engines)
     environment.create()
-    processes = Processes(environment, copies=2)
+    processes = Processes(environment)
     subscriber = None
     try:
         processes.up()
         subscriber = Subscriber(environment.amqp_uri_of(broker_users.SUBSCRIBER),
                                 environment.amqp_uri,
-                                environment.env.get("PROCEDURA_QUEUE_TYPE", "classic"),
-                                processes.run_dir)
+                                environment.env["PROCEDURA_QUEUE_TYPE"], processes.run_dir)
         subscriber.start()
         org = organisation()
         with ClusterRpcProxy(environment.config(), timeout=60) as rpc:
@@ -73,7 +75,7 @@ def until(moment: float) -> None:
 @pytest.mark.timeout(DURATION + 3600)
 def test_nothing_lost_or_doubled_through_one_fault_after_another(procedura):
     environment, engines, processes, subscriber, org = procedura
-    kinds = faults(engines, processes)
+    kinds = faults(engines, environment, processes)
     for fault in kinds:
         if ONLY and fault.kind not in ONLY and fault.make:
             fault.make, fault.not_run = None, "not asked (PROCEDURA_FAULT_RUN_FAULTS)"
@@ -93,10 +95,13 @@ def test_nothing_lost_or_doubled_through_one_fault_after_another(procedura):
               f"whole again after {fault.recovery:.0f} s {fault.notes}", flush=True)
     until(max(began + DURATION, time.monotonic() + checks.GRACE))
     load.stop()
+    load.record.save(processes.run_dir / "requests.jsonl", began)
     # the measurements first: they stand whatever the checks find
     print(f"\n### Fault run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-          f"{time.monotonic() - began:.0f} s of load\n\n{engines.describe()}\n")
-    print(checks.fault_table(load.record.requests, kinds))
+          f"{time.monotonic() - began:.0f} s of load, load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}\n\n{engines.describe()}\n"
+          f"(every request: {processes.run_dir / 'requests.jsonl'})\n")
+    print(checks.fault_table(load.record.requests, kinds, began))
     print()
     print(checks.request_summary(load.record.requests), flush=True)
     found = checks.judged("the services caught up (extraction, renditions, outboxes)",
@@ -112,7 +117,9 @@ def test_nothing_lost_or_doubled_through_one_fault_after_another(procedura):
     subscriber.stop()
     subscriber.delete()    # or doctor finds its queue without a consumer
     found += checks.judged("audit, doctor", lambda: checks.audit_and_doctor(environment))
-    found.append(checks.server_errors(load.record.requests, kinds))
+    found.append(checks.server_errors(load.record.requests, kinds, began,
+                                      {**processes.gateway_logs(),
+                                       "haproxy": processes.haproxy_log()}))
     if load.record.problems:
         found.append(checks.Check("the answers are what was sent", False,
                                   "; ".join(load.record.problems[:5])))

@@ -4,6 +4,7 @@ service class, named by their routes, under nameko's HTTP entrypoints
 from __future__ import annotations
 
 import inspect
+import logging
 from types import SimpleNamespace
 
 import pytest
@@ -11,6 +12,7 @@ import requests
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
+from services.contracts.errors import ServiceUnavailable
 from services.gateway.entrypoints import HttpEntrypoint
 from services.gateway.metrics import MetricsEntrypoint
 from services.gateway.routing import Deps, Router, mount
@@ -146,3 +148,28 @@ def test_nameko_serves_a_mounted_route_with_its_path_parameters():
     mount(service, router)
     with serving(service) as port:
         assert requests.get(f"http://127.0.0.1:{port}/hello/ana", timeout=5).text == "hello ana"
+
+
+def test_an_answer_of_5xx_is_logged_with_its_route_and_reason(caplog):
+    router = Router()
+
+    @router.api("GET", "/api/busy/<who>")
+    def busy(deps, request, who):
+        raise ServiceUnavailable("the search service did not answer within 8 s",
+                                 {"service": "search"})
+
+    @router.api("GET", "/api/fine")
+    def fine(deps, request):
+        return Response("ok")
+
+    service = _service()
+    mount(service, router)
+    with caplog.at_level(logging.WARNING, logger="services.gateway.entrypoints"):
+        with serving(service) as port:
+            assert requests.get(f"http://127.0.0.1:{port}/api/busy/ana", timeout=5).status_code == 503
+            assert requests.get(f"http://127.0.0.1:{port}/api/fine", timeout=5).status_code == 200
+    logged = [r.getMessage() for r in caplog.records if r.name == "services.gateway.entrypoints"]
+    assert len(logged) == 1, logged
+    assert logged[0].startswith("GET /api/busy/ana answered 503 after ")
+    assert logged[0].endswith(": service_unavailable: the search service did not answer "
+                              "within 8 s")
