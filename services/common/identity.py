@@ -17,6 +17,7 @@ import inspect
 import logging
 from urllib.parse import urlparse
 
+from kombu.exceptions import OperationalError
 from nameko.rpc import Rpc, RpcProxy
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, ServiceProxy
 
@@ -103,7 +104,23 @@ class IdentifiedRpc(Rpc):
 
 
     def handle_result(self, message, worker_ctx, result, exc_info):
-        return super().handle_result(message, worker_ctx, result, database_away(exc_info))
+        try:
+            return super().handle_result(message, worker_ctx, result,
+                                         database_away(exc_info))
+        except OperationalError as exc:
+            # the broker refused or lost the answer (a RabbitMQ node of the cluster dying
+            # under it nacks the publish): nameko would let the error stop the whole
+            # process (the cluster fault run lost search-1 so). The caller's deadline
+            # answers it instead (a 503 it tries again), the process lives on, and the
+            # request, done once, is acknowledged so that it is not done twice.
+            log.warning("the answer of %s.%s was not delivered: %r",
+                        self.container.service_name, self.method_name, exc)
+            try:
+                self.rpc_consumer.queue_consumer.ack_message(message)
+            except Exception as lost:   # its channel went with the node: redelivered
+                log.warning("the request of %s.%s could not be acknowledged: %r",
+                            self.container.service_name, self.method_name, lost)
+            return result, exc_info
 
 
 def database_away(exc_info):
