@@ -25,7 +25,7 @@ from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, ServiceProxy
 from services.common import remote_errors  # noqa: F401
 from services.common.db import unreachable
 from services.common.broker_users import ADMIN
-from services.common.messaging.queues import TypedRpcConsumer
+from services.common.messaging.unconfirmed import AnsweringRpcConsumer
 from services.common.settings import Settings
 from services.contracts.errors import Forbidden, ServiceUnavailable
 
@@ -65,7 +65,8 @@ class IdentifiedRpc(Rpc):
     """nameko's @rpc, plus the caller check above. `callers`: the service identities
     (besides the gateway for a person) that may call this method."""
 
-    rpc_consumer = TypedRpcConsumer()   # rpc-<service>: quorum on a cluster
+    # rpc-<service> (quorum on a cluster); answers unconfirmed and transient (messaging/unconfirmed.py)
+    rpc_consumer = AnsweringRpcConsumer()
 
     def __init__(self, expected_exceptions=(), callers=(), **kwargs):
         self.callers = frozenset(callers)
@@ -108,11 +109,12 @@ class IdentifiedRpc(Rpc):
             return super().handle_result(message, worker_ctx, result,
                                          database_away(exc_info))
         except OperationalError as exc:
-            # the broker refused or lost the answer (a RabbitMQ node of the cluster dying
-            # under it nacks the publish): nameko would let the error stop the whole
-            # process (the cluster fault run lost search-1 so). The caller's deadline
-            # answers it instead (a 503 it tries again), the process lives on, and the
-            # request, done once, is acknowledged so that it is not done twice.
+            # the answer could not be sent (the broker away past the publish's retries;
+            # answers are not confirmed, so a node dying under it no longer nacks it:
+            # messaging/unconfirmed.py): nameko would let the error stop the whole process
+            # (the cluster fault run lost search-1 so). The caller's deadline answers it
+            # instead (a 503 it tries again), the process lives on, and the request, done
+            # once, is acknowledged so that it is not done twice.
             log.warning("the answer of %s.%s was not delivered: %r",
                         self.container.service_name, self.method_name, exc)
             try:

@@ -1,6 +1,7 @@
-"""An RPC's answer the broker refuses (a RabbitMQ node of the cluster dying under the
-publish nacks it) no longer stops the whole process: it is logged, the request is
-acknowledged (done once, not redone), and the caller's deadline answers the caller
+"""An RPC's answer that cannot be sent (the broker away past the publish's retries; when
+answers were confirmed, a RabbitMQ node of the cluster dying under the publish nacked
+it) does not stop the whole process: it is logged, the request is acknowledged (done
+once, not redone), and the caller's deadline answers the caller
 (services/common/identity.py IdentifiedRpc.handle_result)."""
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class Consumer:
 
     def handle_result(self, message, result, exc_info):
         if self.refuse:
-            raise OperationalError("")      # kombu's wrapping of amqp's MessageNacked
+            raise OperationalError("")      # kombu's wrapping of a connection error
         self.queue_consumer.ack_message(message)
         return result, exc_info
 

@@ -33,7 +33,9 @@ and replays the dead letters with `list_dead_letters` and `replay_dead_letters`.
 
 Where each part lives: retry.py (the decisions, free of I/O), publishing.py (the
 confirmed republish and the dead-letter queue), consumer.py (the nameko extensions),
-dead_letters.py (reading, replaying and dropping dead letters).
+dead_letters.py (reading, replaying and dropping dead letters). Besides events:
+queues.py (the type of durable queues), unconfirmed.py (RPC answers and the gateway's
+requests, published without confirms, and why).
 """
 from services.common.messaging.consumer import ReliableEventHandler, event_handler
 from services.common.messaging.dead_letters import (

@@ -1,0 +1,161 @@
+"""How a Procedura service publishes an RPC's answer, seen from RabbitMQ: transient, on a
+channel without publisher confirms (services/common/messaging/unconfirmed.py), while the
+caller still gets its answer (and its error) as nameko gives it, and an answer RabbitMQ
+refuses does not silence the ones after it.
+
+A vhost of its own: the channels of the `search` broker user in it are this module's
+test service's alone (pooled connections of earlier tests stay open in the process)."""
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+from urllib.parse import quote
+
+import pytest
+import requests
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+
+from services.common.callers import OPERATORS
+from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
+from services.common.identity import rpc
+from services.contracts.errors import EXPECTED, NotFound
+from tests.integration.running import running
+from tests.testenv import TestEnvironment, eventually, rabbit_auth
+
+CALLS = 12
+SERIALISED = []   # each time an answer of `counted` was turned into JSON
+
+
+class Counted:
+    """A result that counts how often it is serialised (kombu's JSON encoder calls
+    __json__)."""
+
+    def __json__(self):
+        SERIALISED.append(1)
+        return {"serialised": True}
+
+
+class Answering:
+    """Stands in for a service of Procedura: the search service's broker user, its RPC
+    entrypoint."""
+    name = "search"
+
+    @rpc(callers=OPERATORS)
+    def echo(self, value):
+        return value
+
+    @rpc(callers=OPERATORS)
+    def unserialisable(self):
+        return object()
+
+    @rpc(callers=OPERATORS)
+    def counted(self):
+        return Counted()
+
+    @rpc(callers=OPERATORS, expected_exceptions=EXPECTED)
+    def missing(self, version_id):
+        raise NotFound("no such version", {"version_id": version_id})
+
+
+@pytest.fixture(scope="module")
+def own(stack, run_id):
+    env = TestEnvironment(f"{run_id}a")
+    env.create()
+    yield env
+    env.destroy()
+
+
+@pytest.fixture(scope="module")
+def service(own):
+    with running(own.config("search"), Answering):
+        yield
+
+
+def raw_answer(own, method: str, args: list, key: str | None = None,
+               wait: float = 10) -> tuple[dict, dict]:
+    """Call search.<method> as the operators' proxy would, reading the answer's raw
+    message from a reply queue of our own: (its body, its AMQP properties)."""
+    key = key or str(uuid.uuid4())
+    exchange = Exchange("nameko-rpc", type="topic", durable=True)
+    with Connection(own.amqp_uri) as conn:
+        channel = conn.channel()
+        replies = Queue(f"rpc.reply-procedura-admin-{key}", exchange=exchange,
+                        routing_key=key, exclusive=True)(channel)
+        replies.declare()
+        got = []
+        with Consumer(channel, [replies], callbacks=[lambda b, m: got.append(m)],
+                      accept=["json"], no_ack=True):
+            Producer(channel).publish(
+                {"args": args, "kwargs": {}}, exchange=exchange,
+                routing_key=f"search.{method}", reply_to=key,
+                correlation_id=str(uuid.uuid4()), user_id="procedura-admin",
+                serializer="json")
+            while not got:
+                conn.drain_events(timeout=wait)
+        message = got[0]
+        return json.loads(message.body), message.properties
+
+
+def test_an_answer_is_transient_and_comes_back_as_nameko_sends_it(own, service):
+    body, properties = raw_answer(own, "echo", [{"eșantion": [1, 2]}])
+    assert body == {"result": {"eșantion": [1, 2]}, "error": None}
+    # a persistent answer to a reply queue that is neither durable nor kept is pointless
+    assert properties["delivery_mode"] == 1
+    assert properties["content_type"] == "application/json"
+
+    body, properties = raw_answer(own, "missing", ["v-1"])
+    assert body["result"] is None and body["error"]["exc_type"] == "NotFound"
+    assert properties["delivery_mode"] == 1
+
+
+def test_a_result_that_cannot_be_serialised_is_answered_with_nameko_s_error(own, service):
+    body, properties = raw_answer(own, "unserialisable", [])
+    assert body["result"] is None
+    assert body["error"]["exc_type"] == "UnserializableValueError"
+    assert raw_answer(own, "echo", [5])[0]["result"] == 5     # and the service lives on
+
+
+def test_an_answer_is_serialised_once(own, service):
+    SERIALISED.clear()
+    with ClusterRpcProxy(own.config(), timeout=30) as proxy:
+        assert proxy.search.counted() == {"serialised": True}
+    assert len(SERIALISED) == 1     # nameko's Responder: twice (a check, then the publish)
+
+
+def publishing_channels(own, user: str, at_least: int) -> list[dict]:
+    """RabbitMQ's view of the channels of `user` in this vhost that published, once they
+    published `at_least` messages (its statistics come every few seconds)."""
+    url = f"{own.management}/vhosts/{quote(own.vhost, safe='')}/channels"
+
+    def published():
+        channels = requests.get(url, auth=rabbit_auth(), timeout=10).json()
+        found = [c for c in channels if c["user"] == user
+                 and c.get("message_stats", {}).get("publish", 0) > 0]
+        return found if sum(c["message_stats"]["publish"] for c in found) >= at_least else None
+
+    return eventually(published, timeout=30, interval=1)
+
+
+def test_answers_go_out_on_a_channel_without_publisher_confirms(own, service):
+    with ClusterRpcProxy(own.config(), timeout=30) as proxy:
+        for i in range(CALLS):
+            assert proxy.search.echo(i) == i
+        with pytest.raises(NotFound):
+            proxy.search.missing("v-2")
+    # the search user's channels that published: only its answers (it calls nothing);
+    # not in confirm mode, and RabbitMQ sent no confirm for them
+    published = publishing_channels(own, "search", CALLS + 1)
+    assert [c["confirm"] for c in published] == [False] * len(published), published
+    assert all(c["message_stats"].get("confirm", 0) == 0 for c in published), published
+
+
+def test_an_answer_rabbitmq_refuses_does_not_silence_the_next_ones(own, service):
+    """The search user may publish answers only to reply queues' keys (a uuid): an answer
+    to another key is refused and RabbitMQ closes its channel; the answers after it still
+    go out (the channel is reopened, not left to drop them)."""
+    with pytest.raises(socket.timeout):
+        raw_answer(own, "echo", [1], key="not-a-reply-queue", wait=2)
+    with ClusterRpcProxy(own.config(), timeout=10) as proxy:
+        for i in range(5):
+            assert proxy.search.echo(i) == i
