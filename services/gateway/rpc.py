@@ -9,6 +9,7 @@ from kombu.exceptions import OperationalError
 # registers the contracts' errors: a NotFound from a service is a 404, not a 500
 from services.common import remote_errors  # noqa: F401
 from services.common.identity import IdentifiedRpcProxy
+from services.common.messaging.unconfirmed import UnconfirmedServiceProxy
 from services.common.settings import Settings
 from services.contracts.errors import ServiceUnavailable
 
@@ -18,12 +19,18 @@ TRANSIENT = 1
 
 
 class TimedRpcProxy(IdentifiedRpcProxy):
+    """The gateway's calls: each with a deadline, so each request is published without
+    a publisher confirm (services/common/messaging/unconfirmed.py): one RabbitMQ loses
+    is a 503 at the deadline, as an answer lost is."""
+
     def setup(self):
         super().setup()
         self.timeout = Settings.from_config(self.container.config).rpc_timeout_seconds
 
     def get_dependency(self, worker_ctx):
-        return _Timed(super().get_dependency(worker_ctx), self.target_service, self.timeout)
+        proxy = UnconfirmedServiceProxy(worker_ctx, self.target_service,
+                                        self.rpc_reply_listener, **self.options)
+        return _Timed(proxy, self.target_service, self.timeout)
 
 
 class _Timed:

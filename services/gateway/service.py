@@ -61,9 +61,10 @@ class GatewayService:
     live = LiveFeed()
     documents = TimedRpcProxy("documents")
     versioning = TimedRpcProxy("versioning")
-    # a search is a read: its request need not reach RabbitMQ's disk before the broker
-    # confirms it (the worker reads no reply before the confirm; docs/benchmarks.md,
-    # "Search and indexing close to Elasticsearch")
+    # a search is a read: its request need not reach RabbitMQ's disk (docs/benchmarks.md,
+    # "Search and indexing close to Elasticsearch"); a request lost with the broker is a
+    # 503 at the deadline the person asks again (no request of the gateway is confirmed:
+    # services/gateway/rpc.py)
     search = TimedRpcProxy("search", delivery_mode=TRANSIENT)
     notifications = TimedRpcProxy("notifications")
     renditions = TimedRpcProxy("renditions")

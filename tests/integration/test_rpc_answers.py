@@ -1,7 +1,8 @@
-"""How a Procedura service publishes an RPC's answer, seen from RabbitMQ: transient, on a
-channel without publisher confirms (services/common/messaging/unconfirmed.py), while the
-caller still gets its answer (and its error) as nameko gives it, and an answer RabbitMQ
-refuses does not silence the ones after it.
+"""How a Procedura service publishes an RPC's answer, and the gateway its requests, seen
+from RabbitMQ: on channels without publisher confirms, answers transient
+(services/common/messaging/unconfirmed.py), while the caller still gets its answer (and
+its error) as nameko gives it, and a message RabbitMQ refuses does not silence the ones
+after it.
 
 A vhost of its own: the channels of the `search` broker user in it are this module's
 test service's alone (pooled connections of earlier tests stay open in the process)."""
@@ -15,11 +16,14 @@ from urllib.parse import quote
 import pytest
 import requests
 from kombu import Connection, Consumer, Exchange, Producer, Queue
+from nameko.testing.services import dummy, entrypoint_hook
+from nameko.testing.utils import get_container
 
-from services.common.callers import OPERATORS
+from services.common.callers import GATEWAY, OPERATORS
 from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 from services.common.identity import rpc
-from services.contracts.errors import EXPECTED, NotFound
+from services.contracts.errors import EXPECTED, NotFound, ServiceUnavailable
+from services.gateway.rpc import TRANSIENT, TimedRpcProxy
 from tests.integration.running import running
 from tests.testenv import TestEnvironment, eventually, rabbit_auth
 
@@ -41,7 +45,7 @@ class Answering:
     entrypoint."""
     name = "search"
 
-    @rpc(callers=OPERATORS)
+    @rpc(callers=GATEWAY)
     def echo(self, value):
         return value
 
@@ -58,6 +62,21 @@ class Answering:
         raise NotFound("no such version", {"version_id": version_id})
 
 
+class Gatewaylike:
+    """The gateway's broker user and its proxies, asked by the test."""
+    name = "gateway"
+
+    search = TimedRpcProxy("search", delivery_mode=TRANSIENT)
+    renditions = TimedRpcProxy("renditions")     # a service that never started here
+    nowhere = TimedRpcProxy("nowhere")           # not a service the gateway may call
+
+    @dummy
+    def ask(self, service: str, method: str, *args, deadline: float | None = None):
+        proxy = getattr(self, service)
+        proxy = proxy.with_timeout(deadline) if deadline else proxy
+        return getattr(proxy, method)(*args)
+
+
 @pytest.fixture(scope="module")
 def own(stack, run_id):
     env = TestEnvironment(f"{run_id}a")
@@ -70,6 +89,12 @@ def own(stack, run_id):
 def service(own):
     with running(own.config("search"), Answering):
         yield
+
+
+@pytest.fixture(scope="module")
+def gateway(own, service):
+    with running(own.config("gateway"), Gatewaylike) as runner:
+        yield get_container(runner, Gatewaylike)
 
 
 def raw_answer(own, method: str, args: list, key: str | None = None,
@@ -159,3 +184,30 @@ def test_an_answer_rabbitmq_refuses_does_not_silence_the_next_ones(own, service)
     with ClusterRpcProxy(own.config(), timeout=10) as proxy:
         for i in range(5):
             assert proxy.search.echo(i) == i
+
+
+def test_the_gateway_s_requests_go_out_without_confirms(own, gateway):
+    with entrypoint_hook(gateway, "ask") as ask:
+        for i in range(CALLS):
+            assert ask("search", "echo", i) == i
+    published = publishing_channels(own, "gateway", CALLS)
+    assert [c["confirm"] for c in published] == [False] * len(published), published
+
+
+def test_a_call_to_a_service_that_never_started_is_a_503_at_the_deadline(own, gateway):
+    """nameko's confirmed, mandatory request made it UnknownService (a 500)."""
+    with entrypoint_hook(gateway, "ask") as ask:
+        with pytest.raises(ServiceUnavailable) as refused:
+            ask("renditions", "health", deadline=1.5)
+    assert refused.value.details == {"service": "renditions"}
+
+
+def test_a_request_rabbitmq_refuses_does_not_silence_the_next_ones(own, gateway):
+    """The gateway's user may not call `nowhere`: RabbitMQ refuses the request and closes
+    its channel; it is a 503 at the deadline, and the requests after it still go out."""
+    with entrypoint_hook(gateway, "ask") as ask:
+        assert ask("search", "echo", 0) == 0
+        with pytest.raises(ServiceUnavailable):
+            ask("nowhere", "anything", deadline=1.5)
+        for i in range(5):
+            assert ask("search", "echo", i, deadline=5) == i

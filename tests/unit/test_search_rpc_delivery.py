@@ -1,6 +1,6 @@
-"""The search RPC is a read: the gateway sends its requests transient, so RabbitMQ
-confirms them without writing them to disk first; every other proxy of the gateway
-stays persistent (it carries changes)."""
+"""The search RPC is a read: the gateway sends its requests transient, so RabbitMQ does
+not write them to disk; every other proxy of the gateway stays persistent (it carries
+changes)."""
 from services.gateway.rpc import TRANSIENT, TimedRpcProxy
 from services.gateway.service import GatewayService
 
