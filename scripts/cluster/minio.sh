@@ -19,8 +19,9 @@
 #   4       9164   9174     .stack/cluster/minio-4/d1 d2
 # (PROCEDURA_CLUSTER_MINIO_API_BASE, _MINIO_CONSOLE_BASE move them)
 #
-# In front of them, ONE endpoint for Procedura's services: an HAProxy (Debian's haproxy, as
-# scripts/cluster/services.sh uses; scripts/cluster/minio-haproxy.cfg) on 127.0.0.1:9160,
+# In front of them, ONE endpoint for Procedura's services: an HAProxy (Debian's haproxy,
+# started as the gateways' by scripts/cluster/haproxy.sh; scripts/cluster/minio-haproxy.cfg)
+# on 127.0.0.1:9160,
 # statistics on :9169 (PROCEDURA_CLUSTER_MINIO_LB_PORT, _MINIO_LB_STATS_PORT; :9190
 # is the dev stack's Keycloak health), that sends
 # each request to a server whose /minio/health/cluster answers 200 (a killed or still
@@ -52,6 +53,8 @@ MNC_TIMEOUT=${PROCEDURA_CLUSTER_TIMEOUT:-180}
 MNC_LB_PORT=${PROCEDURA_CLUSTER_MINIO_LB_PORT:-9160}
 MNC_LB_STATS_PORT=${PROCEDURA_CLUSTER_MINIO_LB_STATS_PORT:-9169}
 MNC_LB_CFG=$MNC_REPO/scripts/cluster/minio-haproxy.cfg
+# shellcheck source=scripts/cluster/haproxy.sh
+. "$MNC_REPO/scripts/cluster/haproxy.sh"
 
 mnc_log() { printf 'cluster minio: %s\n' "$*"; }
 mnc_die() { printf 'cluster minio: %s\n' "$*" >&2; return 1; }
@@ -157,37 +160,20 @@ mnc_lb_env() { # the variables scripts/cluster/minio-haproxy.cfg reads
     for n in "${MNC_NODES[@]}"; do MNC_LB_ENV+=("PROCEDURA_MINIO_SERVER_$n=$MNC_HOST:$(mnc_port "$n")"); done
 }
 
-mnc_balancer_start() {
-    local home
+mnc_balancer_start() { # scripts/cluster/haproxy.sh, as the gateways' HAProxy
     mnc_lb_running && return 0
-    command -v haproxy >/dev/null || { mnc_die "no haproxy: scripts/cluster.sh up services installs Debian's package (apt-get install haproxy)"; return 1; }
-    home=$(mnc_lb_home)
-    mkdir -p "$home" "$MNC_DIR/pids"
-    rm -f "$(mnc_lb_pidfile)"   # a stale one (a balancer killed) would pass for the new one
     mnc_lb_env
-    env "${MNC_LB_ENV[@]}" haproxy -c -q -f "$MNC_LB_CFG" ||
-        { mnc_die "scripts/cluster/minio-haproxy.cfg does not check"; return 1; }
-    printf '\n===== minio-balancer: start %s =====\n' "$(date -Is)" >>"$home/haproxy.log"
-    # in the foreground of a session of its own (-db), logging to stderr: its log file
-    (exec setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$(mnc_lb_pidfile)" \
-        env "${MNC_LB_ENV[@]}" haproxy -db -f "$MNC_LB_CFG" \
-        >>"$home/haproxy.log" 2>&1 </dev/null 9>&-) &
-    local _i
-    for ((_i = 0; _i < 50; _i++)); do [[ -s $(mnc_lb_pidfile) ]] && break; sleep 0.1; done
-    mnc_log "balancer started (pid $(cat "$(mnc_lb_pidfile)")) on $MNC_HOST:$MNC_LB_PORT, stats http://$MNC_HOST:$MNC_LB_STATS_PORT/, log $home/haproxy.log"
+    haproxy_start minio-balancer "$MNC_LB_CFG" "$(mnc_lb_pidfile)" "$(mnc_lb_home)/haproxy.log" \
+        "${MNC_LB_ENV[@]}" || return 1
+    mnc_log "balancer started (pid $(cat "$(mnc_lb_pidfile)")) on $MNC_HOST:$MNC_LB_PORT, stats http://$MNC_HOST:$MNC_LB_STATS_PORT/, log $(mnc_lb_home)/haproxy.log"
 }
 
 mnc_balancer_servers() { # "minio-1 UP" lines: the servers as the balancer's checks see them
-    curl -fsS --noproxy '*' --max-time 5 "http://$MNC_HOST:$MNC_LB_STATS_PORT/;csv" 2>/dev/null |
-        awk -F, '$1 == "servers" && $2 ~ /^minio-/ { print $2, $18 }'
+    haproxy_servers "$MNC_HOST:$MNC_LB_STATS_PORT" servers
 }
 
 mnc_wait_balancer() { # until the balancer sends requests to every server
-    local deadline=$((SECONDS + 60))
-    until [[ $(mnc_balancer_servers | grep -c ' UP$') -eq ${#MNC_NODES[@]} ]]; do
-        ((SECONDS < deadline)) || { mnc_die "the balancer does not see every server UP: $(mnc_balancer_servers | tr '\n' ' ')"; return 1; }
-        sleep 0.5
-    done
+    haproxy_wait_up "$MNC_HOST:$MNC_LB_STATS_PORT" servers "${#MNC_NODES[@]}" 60
 }
 
 mnc_balancer_stop() {

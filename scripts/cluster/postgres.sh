@@ -115,11 +115,41 @@ _pgaf_prepare() { # _pgaf_prepare NODE : its folders, owned by postgres
     return 0
 }
 
-_pgaf_tune() { # appended once to the node's postgresql.conf, read at its (re)start
+_pgaf_tune() { # PGAF_SETTINGS in the node's postgresql.conf, read at its (re)start: the
+    # block is written again whenever it differs (a formation made before a setting changed
+    # gets it at its next start; it was written once, at creation, before)
     local conf
     conf=$(_pgaf_data "$1")/postgresql.conf
-    grep -q '^# procedura cluster' "$conf" && return 0
-    _pgaf_as sh -c "printf '%s\n' '# procedura cluster' \"\$1\" >>'$conf'" _ "$PGAF_SETTINGS"
+    # as the caller (root, or the owner): rewriting in place keeps its owner and mode
+    python3 - "$conf" "$PGAF_SETTINGS" <<'PY'
+import sys
+path, settings = sys.argv[1], sys.argv[2].splitlines()
+keys = {line.split("=")[0].strip() for line in settings}
+lines, kept, block = open(path).read().splitlines(), [], False
+for line in lines:
+    if line == "# procedura cluster":           # ours, written by an earlier `up`
+        block = True
+        continue
+    if block and line.split("=")[0].strip() in keys:
+        continue
+    block = False
+    kept.append(line)
+wanted = kept + ["# procedura cluster", *settings]
+if wanted != lines:
+    open(path, "w").write("\n".join(wanted) + "\n")
+PY
+}
+
+_pgaf_settings_differ() { # _pgaf_settings_differ NODE : a running node's settings are not
+    # PGAF_SETTINGS (it was started before they changed): the names of those that differ
+    local port line key want have
+    port=$(_pgaf_port "$1")
+    while IFS= read -r line; do
+        key=$(echo "${line%%=*}" | tr -d ' '); want=$(echo "${line#*=}" | tr -d ' ')
+        have=$(_pgaf_as "$PGAF_PG_BIN/psql" -X -qAt -h "$PGAF_HOST" -p "$port" -U postgres -d postgres \
+            -c "SHOW $key" 2>/dev/null) || continue
+        [[ $have == "$want" ]] || printf '%s (%s, %s asked) ' "$key" "$have" "$want"
+    done <<<"$PGAF_SETTINGS"
 }
 
 _pgaf_monitor_url() { echo "postgres://autoctl_node@$PGAF_HOST:$PGAF_MONITOR_PORT/pg_auto_failover?sslmode=disable"; }
@@ -179,17 +209,17 @@ postgres_cluster_up() {
     if [[ ! -s $(_pgaf_data monitor)/PG_VERSION ]]; then
         _pgaf_log "creating the monitor on $PGAF_MONITOR_PORT"
         _pgaf_create_monitor || { _pgaf_die "monitor: create failed, see $PGAF_DIR/postgres-monitor/pg_autoctl.log"; return 1; }
-        _pgaf_tune monitor
     fi
+    _pgaf_tune monitor
     postgres_node_start monitor
     _pgaf_wait "monitor" "$PGAF_PG_BIN/pg_isready" -q -h "$PGAF_HOST" -p "$PGAF_MONITOR_PORT" || return 1
     for node in a b; do
         if [[ ! -s $(_pgaf_data "$node")/PG_VERSION ]]; then
             _pgaf_log "creating node_$node on $(_pgaf_port "$node")"
             _pgaf_create_node "$node" || { _pgaf_die "node_$node: create failed, see $PGAF_DIR/postgres-$node/pg_autoctl.log"; return 1; }
-            _pgaf_tune "$node"
             _pgaf_hba "$node"
         fi
+        _pgaf_tune "$node"
         postgres_node_start "$node"
         [[ $node == a ]] && { _pgaf_wait "a primary" _pgaf_writable || return 1; }
     done
@@ -198,6 +228,12 @@ postgres_cluster_up() {
     done
     _pgaf_wait "primary and secondary" _pgaf_steady || return 1
     _pgaf_app_role || return 1
+    local differ
+    for node in "${PGAF_NODES[@]}"; do
+        differ=$(_pgaf_settings_differ "$node")
+        # a running node reads postgresql.conf again only when it restarts
+        [[ -z $differ ]] || _pgaf_log "postgres-$node runs with other settings: $differ- they apply at its next start (scripts/cluster.sh down postgres, then up postgres)"
+    done
     _pgaf_log "up: $(postgres_cluster_uri | sed 's/:[^:@/]*@/:***@/')"
 }
 

@@ -56,6 +56,8 @@ SVCC_NAME=procedura-cluster
 # shellcheck source=scripts/processes.sh
 . "$SVCC_REPO/scripts/processes.sh"
 SVCC_SERVICES=("${PROCEDURA_PROCESSES[@]}")
+# shellcheck source=scripts/cluster/haproxy.sh
+. "$SVCC_HERE/haproxy.sh"
 # the queue each service consumes when it is ready (procedura_cli/main.py READY_QUEUES)
 SVCC_READY_QUEUES="documents=rpc-documents versioning=rpc-versioning
 extraction=evt-versioning-version_stored--extraction.extract_text
@@ -300,22 +302,6 @@ svcc_wait_ready() {
 
 # ---------------------------------------------------------------- HAProxy
 
-svcc_haproxy_install() { # Debian's haproxy, as scripts/stack.sh installs its packages
-    command -v haproxy >/dev/null && return 0
-    local sudo=() created=0 rc=0
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-    svcc_log "install: apt package haproxy"
-    # Debian's maintainer scripts must not start a system-wide HAProxy
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        "${sudo[@]}" sh -c 'printf "#!/bin/sh\nexit 101\n" >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
-        created=1
-    fi
-    compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || "${sudo[@]}" apt-get update -q
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends haproxy || rc=$?
-    [[ $created -eq 1 ]] && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
-    return "$rc"
-}
-
 svcc_haproxy_env() { # the variables scripts/cluster/haproxy.cfg reads
     SVCC_HAPROXY_ENV=(
         "PROCEDURA_HAPROXY_BIND=$SVCC_HOST:$SVCC_HAPROXY_PORT"
@@ -326,37 +312,22 @@ svcc_haproxy_env() { # the variables scripts/cluster/haproxy.cfg reads
     )
 }
 
-svcc_haproxy_start() {
-    local home pid
+svcc_haproxy_start() { # scripts/cluster/haproxy.sh, as MinIO's balancer
+    local home
     home=$(svcc_home haproxy 1)
     services_process_pid haproxy 1 >/dev/null && return 0
-    mkdir -p "$home"
-    rm -f "$home/haproxy.pid"
     svcc_haproxy_env
-    env "${SVCC_HAPROXY_ENV[@]}" haproxy -c -q -f "$SVCC_HERE/haproxy.cfg" ||
-        { svcc_die "scripts/cluster/haproxy.cfg does not check"; return 1; }
-    printf '\n===== haproxy: start %s =====\n' "$(date -Is)" >>"$home/haproxy.log"
-    # in the foreground of a session of its own (-db), logging to stderr: its log file
-    (exec setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$home/haproxy.pid" \
-        env "${SVCC_HAPROXY_ENV[@]}" haproxy -db -f "$SVCC_HERE/haproxy.cfg" \
-        >>"$home/haproxy.log" 2>&1 </dev/null 9>&-) &
-    local _i
-    for ((_i = 0; _i < 50; _i++)); do [[ -s $home/haproxy.pid ]] && break; sleep 0.1; done
-    pid=$(cat "$home/haproxy.pid")
-    svcc_log "haproxy started (pid $pid) on $SVCC_HOST:$SVCC_HAPROXY_PORT, stats http://$SVCC_HOST:$SVCC_STATS_PORT/, log $home/haproxy.log"
+    haproxy_start haproxy "$SVCC_HERE/haproxy.cfg" "$home/haproxy.pid" "$home/haproxy.log" \
+        "${SVCC_HAPROXY_ENV[@]}" || return 1
+    svcc_log "haproxy started (pid $(cat "$home/haproxy.pid")) on $SVCC_HOST:$SVCC_HAPROXY_PORT, stats http://$SVCC_HOST:$SVCC_STATS_PORT/, log $home/haproxy.log"
 }
 
 svcc_haproxy_servers() { # "gateway-1 UP" lines: the servers as HAProxy's health checks see them
-    curl -fsS --noproxy '*' --max-time 5 "http://$SVCC_HOST:$SVCC_STATS_PORT/;csv" 2>/dev/null |
-        awk -F, '$1 == "gateways" && $2 ~ /^gateway-/ { print $2, $18 }'
+    haproxy_servers "$SVCC_HOST:$SVCC_STATS_PORT" gateways
 }
 
 svcc_wait_haproxy() {
-    local deadline=$((SECONDS + 30))
-    until [[ $(svcc_haproxy_servers | grep -c ' UP$') -eq ${#SVCC_COPIES[@]} ]]; do
-        ((SECONDS < deadline)) || { svcc_die "HAProxy does not see both gateways UP: $(svcc_haproxy_servers | tr '\n' ' ')"; return 1; }
-        sleep 0.5
-    done
+    haproxy_wait_up "$SVCC_HOST:$SVCC_STATS_PORT" gateways "${#SVCC_COPIES[@]}" 30
 }
 
 # ---------------------------------------------------------------- up, down, status
@@ -364,7 +335,7 @@ svcc_wait_haproxy() {
 services_cluster_up() {
     local entry name n
     [[ -x $SVCC_VENV/bin/nameko ]] || { svcc_die "no $SVCC_VENV/bin/nameko: run make venv"; return 1; }
-    svcc_haproxy_install || return 1
+    haproxy_install || return 1
     if [[ -n $SVCC_GIVEN ]]; then
         svcc_given || return 1      # its vhost and database made by whoever gave it
     else

@@ -25,6 +25,7 @@ from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, ServiceProxy
 from services.common import remote_errors  # noqa: F401
 from services.common.db import unreachable
 from services.common.broker_users import ADMIN
+from services.common.messaging.queues import TransientReplyListener
 from services.common.messaging.unconfirmed import AnsweringRpcConsumer
 from services.common.settings import Settings
 from services.contracts.errors import Forbidden, ServiceUnavailable
@@ -139,7 +140,10 @@ rpc = IdentifiedRpc.decorator
 
 
 class IdentifiedRpcProxy(RpcProxy):
-    """nameko's RpcProxy whose calls carry this process's broker user."""
+    """nameko's RpcProxy whose calls carry this process's broker user; its replies come
+    to a transient queue (TransientReplyListener)."""
+
+    rpc_reply_listener = TransientReplyListener()
 
     def setup(self):
         self.options["user_id"] = broker_user(self.container.config)

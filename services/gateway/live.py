@@ -4,14 +4,27 @@ Every gateway process receives every `notification_created` (a broadcast queue o
 own) and hands it to the streams of that person open on this process. A browser that
 reconnects sends `Last-Event-ID` (the last item id it saw): the stream first replays what
 it missed from the feed, then goes on live, so nothing is lost or shown twice.
+
+That broadcast queue lives as long as the gateway's connection to RabbitMQ: when the
+connection drops (the node it was on dies, a network cut), the queue goes with it, and
+the items made until the gateway is subscribed again never reach it, while its streams
+stay open. So each time the gateway consumes again, every open stream catches up from
+the feed (the notifications service's table, where every item is committed before its
+event leaves), sending what it had not sent.
 """
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict, deque
+from typing import Callable
 
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider, SharedExtension
+
+from services.common.messaging.consumer import ReliableEventHandler
+
+log = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 15
 # how many of the newest ids a stream remembers having sent
@@ -36,12 +49,36 @@ class StreamHub(SharedExtension):
         for queue in list(self.streams.get(item["username"], ())):
             queue.put(item)
 
+    def catch_up(self) -> None:
+        """Items may have been missed (the gateway was not subscribed): every open stream
+        reads the feed again."""
+        for queues in list(self.streams.values()):
+            for queue in list(queues):
+                queue.put(CATCH_UP)
+
+
+# what a stream's queue is given, besides items, when it must read the feed again
+CATCH_UP = object()
+
 
 class LiveFeed(DependencyProvider):
     hub = StreamHub()
 
     def get_dependency(self, worker_ctx):
         return self.hub
+
+
+class LiveFeedEvents(ReliableEventHandler):
+    """Procedura's event handler for `notification_created` on the gateway: after each
+    (re)connection to RabbitMQ, the open streams catch up (the module's docstring)."""
+
+    hub = StreamHub()
+
+    def consuming(self) -> None:
+        self.hub.catch_up()
+
+
+live_feed_events = LiveFeedEvents.decorator
 
 
 def sse(item: dict) -> bytes:
@@ -63,6 +100,12 @@ class SentIds:
         self._ids: set[int] = set()
         self._order: deque[int] = deque()
         self._keep = keep
+        self._forgotten = 0     # the highest id forgotten
+
+    def floor(self, after: int) -> int:
+        """Where catching up starts for a stream that resumed at `after`: there, unless
+        it has forgotten ids sent since (those would be sent again)."""
+        return max(after, self._forgotten)
 
     def first_time(self, item_id: int) -> bool:
         """Whether `item_id` was not sent yet; from now on it is."""
@@ -71,24 +114,46 @@ class SentIds:
         self._ids.add(item_id)
         self._order.append(item_id)
         if len(self._order) > self._keep:
-            self._ids.discard(self._order.popleft())
+            forgotten = self._order.popleft()
+            self._ids.discard(forgotten)
+            self._forgotten = max(self._forgotten, forgotten)
         return True
 
 
-def stream(hub: StreamHub, username: str, queue: LightQueue, missed: list[dict], after: int):
+def stream(hub: StreamHub, username: str, queue: LightQueue, missed: list[dict], after: int,
+           read_feed: Callable[[int], list[dict]], start: int | None = None):
     """The response body: what was missed since `after`, then live items (each once),
-    with keep-alive comments."""
+    with keep-alive comments. Whenever the hub says items may have been missed, the feed
+    is read again above `start` (where the stream began: `after`, or the newest item
+    when it opened; `read_feed(after)`: the person's items above `after`, oldest first,
+    a page at a time: the notifications service's `feed_since`)."""
+    start = after if start is None else start
     sent = SentIds()
+    behind = False      # a catch-up to do (the last one failed: tried again on the tick)
     try:
         yield b"retry: 3000\n\n"
         for item in missed:
             sent.first_time(item["id"])
             yield sse(item)
         while True:
+            if behind:
+                try:
+                    caught = read_since(read_feed, sent.floor(start))
+                except Exception as exc:    # the service away: on the next tick
+                    log.warning("live feed of %s: could not catch up (%s); trying again "
+                                "in %d s", username, exc, KEEPALIVE_SECONDS)
+                else:
+                    behind = False
+                    for item in caught:
+                        if sent.first_time(item["id"]):
+                            yield sse(item)
             try:
                 item = queue.get(timeout=KEEPALIVE_SECONDS)
             except Empty:
                 yield b": keep-alive\n\n"
+                continue
+            if item is CATCH_UP:
+                behind = True
                 continue
             # newer than where the stream resumed, and not sent yet (while catching up,
             # or live), whatever came before it
@@ -96,3 +161,12 @@ def stream(hub: StreamHub, username: str, queue: LightQueue, missed: list[dict],
                 yield sse(item)
     finally:
         hub.close(username, queue)
+
+
+def read_since(read_feed: Callable[[int], list[dict]], after: int) -> list[dict]:
+    """Every item above `after`, page after page (the service answers a page at most)."""
+    items: list[dict] = []
+    while page := read_feed(after):
+        items += page
+        after = page[-1]["id"]
+    return items

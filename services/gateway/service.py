@@ -10,14 +10,13 @@ from __future__ import annotations
 from nameko.events import BROADCAST
 from nameko.extensions import DependencyProvider
 
-from services.common.messaging import event_handler
 from services.common.settings import Settings
 from services.contracts import events
 from services.gateway import local_time
 from services.gateway.auth import Tokens
 from services.gateway.client import TrustedProxies
 from services.gateway.entrypoints import MetricsProvider
-from services.gateway.live import LiveFeed
+from services.gateway.live import LiveFeed, live_feed_events
 from services.gateway.oidc import Issuer
 from services.gateway.routes import (
     api_acknowledgements, api_auth, api_documents, api_feed, api_meta, api_processes,
@@ -70,8 +69,8 @@ class GatewayService:
     renditions = TimedRpcProxy("renditions")
     web = WebConfig()
 
-    @event_handler("notifications", "notification_created", handler_type=BROADCAST,
-                   reliable_delivery=False)
+    @live_feed_events("notifications", "notification_created", handler_type=BROADCAST,
+                      reliable_delivery=False)
     def on_notification_created(self, payload: dict) -> None:
         """Hand a new feed item to its person's open streams on this process."""
         event = events.parse(payload)

@@ -2,9 +2,12 @@
 to bring it back, how to know it is whole again. A kind whose parts are not up (a single
 node has nothing to fail over to) is listed as not run, with why, never passed silently.
 
-    RabbitMQ node          rabbit-1 of scripts/cluster/rabbitmq.sh (the first node of half
-                           the processes' URIs, of the tests' and the subscriber's); back
-                           with `scripts/cluster.sh up rabbitmq`; whole: its status
+    RabbitMQ node          the node of scripts/cluster/rabbitmq.sh that the gateway serving
+                           the live stream is connected to (process n starts at node n:
+                           rabbit-1 or rabbit-2; rabbit-1, the first of the tests' and the
+                           subscriber's URIs, when no stream has begun), so that the
+                           gateway's own queue for the live feed goes with it; back with
+                           `scripts/cluster.sh up rabbitmq`; whole: its status
     Elasticsearch node     a node of scripts/cluster/elasticsearch.sh holding a primary of
                            the run's index (its server JVM); back with `up elasticsearch`;
                            whole: the run's index green on three nodes
@@ -250,10 +253,20 @@ def minio_server(environment: FaultRunEnvironment, server: int = MINIO_KILLED,
                 kill, heal, healthy)
 
 
+def node_of(gateway: str) -> int:
+    """The RabbitMQ node a gateway's process connects to first (scripts/cluster/
+    services.sh: process n of each service starts at node n); 1 for none."""
+    number = gateway.rsplit("-", 1)[-1]
+    return int(number) if gateway.startswith("gateway-") and number.isdigit() else 1
+
+
 def faults(engines: Engines, environment: FaultRunEnvironment,
-           processes: Processes) -> list[Fault]:
-    """Every kind of the issue, in the order run; those whose parts are not up, not run."""
-    out = [Fault("RabbitMQ node", rabbitmq_node) if engines.rabbitmq_cluster else
+           processes: Processes, stream_gateway: Callable[[], str] = lambda: "") -> list[Fault]:
+    """Every kind of the issue, in the order run; those whose parts are not up, not run.
+    `stream_gateway()`: the gateway serving the load's live stream when the RabbitMQ node
+    is killed (its node is the one killed)."""
+    out = [Fault("RabbitMQ node", lambda: rabbitmq_node(node_of(stream_gateway())))
+           if engines.rabbitmq_cluster else
            Fault("RabbitMQ node", None, "one node (the dev stack's broker): no cluster to "
                                         "fail over to; scripts/cluster.sh up rabbitmq"),
            Fault("Elasticsearch node", lambda: elasticsearch_node(environment))

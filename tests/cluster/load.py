@@ -259,6 +259,11 @@ class Load:
                                                          done.json()["recorded"]))
             eventlet.sleep(2.0)
 
+    def stream_gateway(self) -> str:
+        """The gateway that answered the live stream's newest connection ("" before)."""
+        answered = [r.gateway for r in self.record.requests if r.type == "stream"]
+        return answered[-1] if answered else ""
+
     def stream(self) -> None:
         """An EventSource: reads until the connection drops, then reconnects from the
         last id it saw (HAProxy sends it to a gateway that is alive)."""

@@ -75,7 +75,9 @@ def until(moment: float) -> None:
 @pytest.mark.timeout(DURATION + 3600)
 def test_nothing_lost_or_doubled_through_one_fault_after_another(procedura):
     environment, engines, processes, subscriber, org = procedura
-    kinds = faults(engines, environment, processes)
+    load: Load | None = None
+    kinds = faults(engines, environment, processes,
+                   stream_gateway=lambda: load.stream_gateway() if load else "")
     for fault in kinds:
         if ONLY and fault.kind not in ONLY and fault.make:
             fault.make, fault.not_run = None, "not asked (PROCEDURA_FAULT_RUN_FAULTS)"

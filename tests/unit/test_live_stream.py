@@ -1,11 +1,17 @@
 """The live feed's stream body (services/gateway/live.py): each item once, in the order
 the items reach the gateway, though several notifications processes number and commit
-them out of order."""
+them out of order; and the items the gateway missed while it was not subscribed, caught
+up from the feed when it consumes again."""
 from __future__ import annotations
 
 import re
 
-from services.gateway.live import SentIds, StreamHub, stream
+import pytest
+from eventlet.queue import Empty
+
+from services.common.messaging.consumer import GuardedQueueConsumer
+from services.gateway import live
+from services.gateway.live import LiveFeedEvents, SentIds, StreamHub, read_since, stream
 
 
 def _item(item_id: int) -> dict:
@@ -19,7 +25,7 @@ def _ids(missed, after, live, events):
     queue = hub.open("radu.munteanu")
     for item in live:
         hub.publish(item)
-    body = stream(hub, "radu.munteanu", queue, missed, after)
+    body = stream(hub, "radu.munteanu", queue, missed, after, lambda after: [])
     sent = []
     while len(sent) < events:
         chunk = next(body).decode()
@@ -44,3 +50,110 @@ def test_the_ids_remembered_are_the_newest_ones():
     assert [sent.first_time(i) for i in (1, 2, 3, 2, 4)] == [True, True, True, False, True]
     assert sent.first_time(1) is True      # forgotten: only the newest three are kept
     assert sent.first_time(4) is False
+
+
+class Feed:
+    """The notifications service's feed_since over a person's items (ids), a page of 2."""
+
+    def __init__(self, ids):
+        self.ids, self.asked, self.failing = sorted(ids), [], 0
+
+    def __call__(self, after):
+        self.asked.append(after)
+        if self.failing:
+            self.failing -= 1
+            raise ConnectionError("notifications did not answer")
+        return [{**_item(i), "id": i} for i in self.ids if i > after][:2]
+
+
+def _read(body, events):
+    sent = []
+    while len(sent) < events:
+        chunk = next(body).decode()
+        sent += [int(i) for i in re.findall(r"^id: (\d+)$", chunk, re.M)]
+    return sent
+
+
+def test_after_the_gateway_consumes_again_a_stream_sends_what_it_missed_once():
+    hub = StreamHub()
+    hub.setup()
+    queue = hub.open("radu.munteanu")
+    # the stream resumed at 10; 11 and 14 came live; 12, 13 and 15 were made while the
+    # gateway had no queue (its connection to RabbitMQ was cut), 16 came after
+    feed = Feed([9, 11, 12, 13, 14, 15, 16])
+    body = stream(hub, "radu.munteanu", queue, [], 10, feed)
+    hub.publish(_item(11))
+    hub.publish(_item(14))
+    assert _read(body, 2) == [11, 14]
+    hub.catch_up()
+    hub.publish(_item(16))
+    assert _read(body, 4) == [12, 13, 15, 16]   # 11 and 14 not again; 16 once
+    assert feed.asked == [10, 12, 14, 16]        # page after page, from where it resumed
+    body.close()
+    assert hub.streams == {}
+
+
+def test_a_stream_opened_without_a_resume_point_catches_up_above_where_it_began():
+    hub = StreamHub()
+    hub.setup()
+    queue = hub.open("radu.munteanu")
+    feed = Feed([3, 7, 8])
+    body = stream(hub, "radu.munteanu", queue, [], 0, feed, start=7)
+    hub.catch_up()
+    hub.publish(_item(9))
+    assert _read(body, 2) == [8, 9]
+    assert feed.asked[0] == 7
+    body.close()
+
+
+def test_a_catch_up_that_fails_is_tried_again_on_the_next_tick(monkeypatch):
+    monkeypatch.setattr(live, "KEEPALIVE_SECONDS", 0.05)
+    hub = StreamHub()
+    hub.setup()
+    queue = hub.open("radu.munteanu")
+    feed = Feed([5, 6])
+    feed.failing = 1
+    body = stream(hub, "radu.munteanu", queue, [], 4, feed)
+    next(body)                       # retry:
+    hub.catch_up()
+    assert next(body) == b": keep-alive\n\n"   # the feed did not answer
+    assert _read(body, 2) == [5, 6]
+    body.close()
+
+
+def test_catching_up_starts_above_the_ids_a_stream_forgot():
+    sent = SentIds(keep=2)
+    for i in (11, 12, 15):
+        sent.first_time(i)
+    assert sent.floor(10) == 11 and SentIds().floor(10) == 10
+
+
+def test_read_since_reads_every_page():
+    assert [i["id"] for i in read_since(Feed([1, 2, 3, 4, 5]), 1)] == [2, 3, 4, 5]
+
+
+class Handler:
+    def __init__(self):
+        self.times = 0
+
+    def consuming(self):
+        self.times += 1
+
+
+def test_every_consume_ready_tells_the_handlers_and_the_live_feed_catches_up():
+    consumer = GuardedQueueConsumer()
+    handler, other = Handler(), object()       # a handler without the hook is left alone
+    consumer._providers = {handler, other}
+    consumer.on_consume_ready(None, None, [])   # started
+    consumer.on_consume_ready(None, None, [])   # connected again after a cut
+    assert handler.times == 2
+
+    hub = StreamHub()
+    hub.setup()
+    queue = hub.open("radu.munteanu")
+    events = LiveFeedEvents("notifications", "notification_created")
+    events.hub = hub
+    events.consuming()
+    assert queue.get(timeout=0.1) is live.CATCH_UP
+    with pytest.raises(Empty):
+        queue.get(timeout=0.01)

@@ -50,6 +50,15 @@ class GuardedQueueConsumer(QueueConsumer):
             self._consumers[provider] = consumer
         return self._consumers.values()
 
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        """kombu calls this after every (re)connection, once the queues are declared,
+        bound and consumed again: each handler hears it (`consuming`)."""
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+        for provider in list(self._providers):
+            consuming = getattr(provider, "consuming", None)
+            if consuming is not None:
+                consuming()
+
     def _undecodable(self, provider, message, exc):
         self.container.spawn_managed_thread(
             partial(provider.reject_undecodable, message, exc),
@@ -94,6 +103,12 @@ class ReliableEventHandler(EventHandler):
             no_ack=q.no_ack, queue_arguments=q.queue_arguments), self.queue_type)
 
     # what the queue consumer calls ------------------------------------------------
+    def consuming(self) -> None:
+        """The queue is consumed again, after the process started or its connection to
+        RabbitMQ came back. A durable queue kept what came meanwhile; a broadcast queue
+        without reliable delivery (exclusive, gone with its connection) did not: its
+        handler overrides this to fetch what it missed from where it is kept."""
+
     def handle_message(self, body, message):
         reason = garbage_reason(body, routing_key_of(message.delivery_info, message.headers))
         if reason is not None:

@@ -5,14 +5,15 @@ RabbitMQ 3.10 has no default queue type per vhost: the client names it when it d
 the queue (`x-queue-type`). A queue cannot change type, and a declaration with other
 arguments is refused (PRECONDITION_FAILED), so a vhost is all classic or all quorum:
 `delivery.queue_type` (PROCEDURA_QUEUE_TYPE) says which, the same for every process.
-Exclusive and auto-delete queues (nameko's RPC reply queues, broadcast handlers without
-reliable delivery) cannot be quorum: they stay classic whatever the setting."""
+Exclusive and auto-delete queues (broadcast handlers without reliable delivery) cannot be
+quorum: they stay classic whatever the setting. So do the RPC reply queues, which
+`ReplyListener` below declares transient."""
 from __future__ import annotations
 
 import copy
 
 from kombu import Queue
-from nameko.rpc import RpcConsumer
+from nameko.rpc import ReplyListener, RpcConsumer
 
 from services.common.settings import Settings
 
@@ -40,3 +41,23 @@ class TypedRpcConsumer(RpcConsumer):
         if fresh:   # the queue consumer reads `self.queue` when it starts, not before
             queue_type = Settings.from_config(self.container.config).delivery.queue_type
             self.queue = typed(self.queue, queue_type)
+
+
+class TransientReplyListener(ReplyListener):
+    """nameko's RPC reply listener, its queue `rpc.reply-<service>-<uuid>` transient.
+
+    nameko 2.14 declares it durable (kombu's default) with only an expiry: a durable classic
+    queue lives on the node its process first connected to, and while that node is down
+    RabbitMQ refuses to declare it anywhere else ("home node ... is down or inaccessible",
+    404). The process's queue consumer, which also carries its RPC requests, then
+    reconnects in a loop until the node is back, and every RPC the process makes meanwhile
+    waits for its deadline (the cluster fault run: rabbit-1 killed, the processes that
+    started on it refused 48-80 s). A transient queue goes with its node and is declared
+    again on the node the process moves to; replies in flight are lost with it, and their
+    callers' deadlines answer."""
+
+    def setup(self):
+        super().setup()
+        queue = self.queue   # the queue consumer reads it when it starts, not before
+        self.queue = Queue(queue.name, exchange=queue.exchange, routing_key=queue.routing_key,
+                           durable=False, queue_arguments=queue.queue_arguments)

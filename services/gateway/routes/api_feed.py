@@ -32,15 +32,24 @@ def feed_stream(deps, request):
     last = whole_number(given, field) if given else None
     # eventlet's server holds writes back until 4 KB are ready: send each event now
     request.environ["eventlet.minimum_write_chunk_size"] = 0
+    notifications, username = deps.notifications, user.username
+
+    def read_feed(after: int) -> list[dict]:
+        return notifications.feed_since(username, after)
+
     # listen before catching up, so nothing falls between the two
-    queue = deps.live.open(user.username)
+    queue = deps.live.open(username)
     try:
-        missed = (deps.notifications.feed_since(user.username, last) if last is not None
-                  else [])
+        if last is not None:
+            missed, start = read_feed(last), last
+        else:   # from now on: a catch-up later reads the feed above its newest item
+            newest = notifications.feed(username, None, 1, None)["items"]
+            missed, start = [], newest[0]["id"] if newest else 0
     except Exception:   # no stream after all: do not leave its queue behind
-        deps.live.close(user.username, queue)
+        deps.live.close(username, queue)
         raise
-    return Response(live_stream(deps.live, user.username, queue, missed, last or 0),
+    return Response(live_stream(deps.live, username, queue, missed, last or 0, read_feed,
+                                start),
                     mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
                     direct_passthrough=True)
