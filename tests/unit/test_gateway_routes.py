@@ -479,3 +479,37 @@ def test_an_events_dataschema_is_served_by_the_gateway(gateway):
         missing = call(gateway, "GET", f"/api/events/schemas/{name}", session=None)
         assert missing.status_code == 404
         assert json.loads(missing.get_data())["error"]["details"] == {"name": name}
+
+
+# --- search: the search service's JSON, sent on as it is -----------------------------
+class Search:
+    """The search service: answers JSON text (services/search/service.py), recording
+    who asked what."""
+
+    def __init__(self):
+        self.asked = []
+
+    def search(self, user, query):
+        self.asked.append(("search", user["username"], user["department"], query["q"]))
+        return '{"total":1,"hits":[{"code":"PO-DJ-01","title":"Achiziții"}],"facets":{}}'
+
+    def suggest(self, user, query):
+        self.asked.append(("suggest", user["username"], user["department"], query["q"]))
+        return '{"items":[{"code":"PO-DJ-01","title":"Achiziții"}]}'
+
+
+@pytest.mark.parametrize("path, method", [("/api/search?q=achizitii", "search"),
+                                          ("/api/search/suggest?q=achizitii", "suggest")])
+def test_a_search_answer_is_the_search_services_json_untouched(monkeypatch, path, method):
+    from services.gateway.routes import api_search
+    monkeypatch.setattr(api_search, "_users", {})
+    search = Search()
+    config = SimpleNamespace(tokens=TOKENS, proxies=TrustedProxies([]), settings=SimpleNamespace(
+        auth=SimpleNamespace(session_cache_seconds=5.0)))
+    service = worker_factory(GatewayService, documents=Documents(), search=search,
+                             config=config)
+    answer = call(service, "GET", path)
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    assert answer.get_data() == getattr(Search(), method)({"username": "", "department": ""},
+                                                          {"q": ""}).encode()
+    assert search.asked == [(method, "radu", "DJ", "achizitii")]
