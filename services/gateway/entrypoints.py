@@ -38,9 +38,12 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
                     headers=headers, mimetype="application/json")
 
 
-def json_text_response(text: str, status: int = 200) -> Response:
+def json_text_response(text: str | dict, status: int = 200) -> Response:
     """An answer already encoded as JSON by the service that made it (search), sent on
-    as it is."""
+    as it is. (A search service of before that answered an object: while an upgrade
+    replaces the processes one by one, it is encoded here.)"""
+    if not isinstance(text, str):
+        return json_response(text, status)
     return Response(text, status=status, mimetype="application/json")
 
 

@@ -513,3 +513,18 @@ def test_a_search_answer_is_the_search_services_json_untouched(monkeypatch, path
     assert answer.get_data() == getattr(Search(), method)({"username": "", "department": ""},
                                                           {"q": ""}).encode()
     assert search.asked == [(method, "radu", "DJ", "achizitii")]
+
+
+def test_an_object_from_a_search_service_of_before_is_still_answered(monkeypatch):
+    """While an upgrade replaces the processes one by one, a search service of before
+    answers an object: the gateway encodes it, as it did (no 500)."""
+    from services.gateway.routes import api_search
+    monkeypatch.setattr(api_search, "_users", {})
+    search = SimpleNamespace(search=lambda user, query: {"total": 0, "hits": [], "facets": {}})
+    config = SimpleNamespace(tokens=TOKENS, proxies=TrustedProxies([]), settings=SimpleNamespace(
+        auth=SimpleNamespace(session_cache_seconds=5.0)))
+    service = worker_factory(GatewayService, documents=Documents(), search=search,
+                             config=config)
+    answer = call(service, "GET", "/api/search?q=x")
+    assert answer.status_code == 200 and answer.get_json() == {"total": 0, "hits": [],
+                                                                "facets": {}}

@@ -96,8 +96,10 @@ def search_page(deps, current: Page):
     args = {k: v for k, v in current.request.args.items() if v != ""}
     args.pop("csrf_token", None)
     query = validate(SearchQuery, args)
-    result = json.loads(deps.search.search(current.user.model_dump(mode="json"),
-                                           query.model_dump(mode="json")))   # JSON text
+    result = deps.search.search(current.user.model_dump(mode="json"),
+                                query.model_dump(mode="json"))
+    if isinstance(result, str):   # JSON text (an object from a search service of before)
+        result = json.loads(result)
     pages = max(1, -(-result["total"] // query.size))
     return current.render("search.html", q=query.q, query=query.model_dump(mode="json"),
                           result=result, pages=pages, searched="q" in args)
