@@ -288,3 +288,21 @@ def test_a_change_of_links_is_stored_and_a_wrong_one_is_422_naming_links(login):
         named = [details["field"]] if "field" in details else [
             f["field"] for f in details["fields"]]
         assert named and all(n.split(".")[0] == "links" for n in named), details
+
+
+@pytest.mark.parametrize("size", [20_000, 4_500_000])   # read first / refused before reading
+def test_an_upload_with_a_logged_out_token_is_401_and_stores_nothing(
+        gateway, org, login, document, environment, size):
+    """A small body is read, then documents refuses its ended session with the revision
+    (one RPC per upload); a large one is refused before it is read. Either way: 401,
+    no object, no version."""
+    password = next(u["password"] for u in org["users"] if u["username"] == "ana.popescu")
+    author = Client.login(gateway, "ana.popescu", password)
+    assert author.request("POST", "/api/auth/logout").status_code == 204
+    before = staged_and_stored(environment)
+    with pytest.raises(ApiError) as raised:
+        author.upload(document["id"], "p.docx", docx_bytes("p", BODY) + b"\0" * size, "",
+                      DOCX)
+    assert raised.value.status == 401 and raised.value.error["code"] == "unauthorized"
+    assert staged_and_stored(environment) == before
+    assert login("ana.popescu").get(f"/api/documents/{document['id']}/versions")["items"] == []

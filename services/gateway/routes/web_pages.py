@@ -202,7 +202,8 @@ def upload_submit(deps, current: Page, document_id):
     """The upload page's XHR: JSON answers (errors as the API's), never a page."""
     try:
         document_id = params.uuid(document_id, "document")
-        version = uploads.add_revision(deps, current.request, current.user, document_id)
+        version = uploads.add_revision(deps, current.request, current.user.username,
+                                       document_id)
     except ProceduraError as exc:
         return error_response(STATUS.get(type(exc), 400), exc.code, exc.message,
                               exc.details)
