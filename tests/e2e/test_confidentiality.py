@@ -186,17 +186,17 @@ def test_an_upload_to_a_confidential_document_answers_as_one_to_none_and_stores_
     """Small bodies are read before documents says whether the document may be seen (one
     RPC per upload), large ones are refused before they are read: both answer as a
     document that does not exist, and leave no object behind."""
-    from tests.e2e.test_bad_input import staged_and_stored
+    from tests.e2e.test_bad_input import uploaded
 
     secret, nowhere = secret_document(login), str(uuid.uuid4())
     outsider = login("ana.popescu")   # an author, of another department
     for size in (20_000, 4_500_000):
-        before = staged_and_stored(environment)
+        before = uploaded(environment)
         hidden, missing = (outsider.request(
             "POST", f"/api/documents/{document_id}/versions",
             files={"file": ("p.docx", docx_bytes("p", BODY) + b"\0" * size, DOCX)},
             data={"change_summary": "x"}) for document_id in (secret["id"], nowhere))
         assert answer(hidden, secret["id"]) == answer(missing, nowhere), size
         assert hidden.status_code == 404 and secret["code"] not in hidden.text
-        assert staged_and_stored(environment) == before
+        assert uploaded(environment) == before
     assert login(HOLDER).get(f"/api/documents/{secret['id']}/versions")["items"] == []
