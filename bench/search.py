@@ -322,8 +322,9 @@ def main() -> int:
             return es.search(index=environment.index, **body)
 
         def service_search(query):
-            # what the search service does for one RPC, without the RPC
-            return json.dumps(index.search(me, SearchQuery(**query)).model_dump(mode="json"))
+            # what the search service does for one RPC, without the RPC (it answers the
+            # JSON text the gateway sends on)
+            return index.search(me, SearchQuery(**query)).model_dump_json()
 
         # (nameko's standalone proxy publishes persistent requests; the gateway's are
         # transient: services/gateway/service.py)

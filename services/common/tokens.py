@@ -9,6 +9,7 @@ of Procedura's, but the person they describe (`Claims.profile`)."""
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,11 +41,24 @@ class Issuer(Protocol):
     def profile(self, claims: dict): ...
 
 
+# tokens whose checked claims a process remembers at most (then it forgets them all)
+REMEMBERED_TOKENS = 10_000
+
+
 class Tokens:
+    """Issues Procedura's tokens and checks every bearer token the API is given.
+
+    A token's claims never change while it lives (its signature, user, session and expiry
+    are in it), so a process checks each token once and remembers its claims, by the
+    token's hash, until it expires: a search box asks on every keystroke with the same
+    token. Whether its session is still live is not a claim: that is asked of the
+    documents service (auth.py), as before."""
+
     def __init__(self, secret: str, ttl_seconds: int, issuer: Issuer | None = None):
         self._serializer = URLSafeTimedSerializer(secret, salt="procedura-api-token")
         self.ttl = ttl_seconds
         self.issuer = issuer
+        self._checked: dict[bytes, tuple[float, Claims]] = {}   # hash -> (expiry, claims)
 
     def issue(self, username: str, session_id: str) -> str:
         return self._serializer.dumps({"u": username, "s": session_id})
@@ -54,15 +68,33 @@ class Tokens:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("missing bearer token", {"header": "Authorization"})
         token = token.strip()
+        digest = hashlib.sha256(token.encode())
+        now = time.time()   # the wall clock, as the tokens' own times
+        remembered = self._checked.get(digest.digest())
+        if remembered is not None and remembered[0] > now:
+            return remembered[1]
+        claims, expires = self._check(token, digest.hexdigest())
+        if len(self._checked) >= REMEMBERED_TOKENS:
+            self._checked.clear()
+        if expires > now:
+            self._checked[digest.digest()] = (expires, claims)
+        return claims
+
+    def _check(self, token: str, digest: str) -> tuple[Claims, float]:
+        """The token's claims and when it expires (wall clock), or Unauthorized."""
         if self.issuer is not None and self.issuer.issued(token):
-            profile = self.issuer.profile(self.issuer.access_token_claims(token))
-            return Claims(profile.username, None, profile.as_dict(),
-                          "issuer:" + hashlib.sha256(token.encode()).hexdigest())
+            verified = self.issuer.access_token_claims(token)   # its `exp` is essential
+            profile = self.issuer.profile(verified)
+            expires = verified.get("exp")
+            return (Claims(profile.username, None, profile.as_dict(), "issuer:" + digest),
+                    float(expires) if isinstance(expires, (int, float)) else 0.0)
         try:
-            data = self._serializer.loads(token, max_age=self.ttl)
+            data, signed = self._serializer.loads(token, max_age=self.ttl,
+                                                  return_timestamp=True)
             if not isinstance(data["s"], str) or not isinstance(data["u"], str):
                 raise TypeError("claims")
-            return Claims(data["u"], data["s"])
+            # itsdangerous refuses it once more than `ttl` whole seconds have passed
+            return Claims(data["u"], data["s"]), signed.timestamp() + self.ttl
         except SignatureExpired:
             raise Unauthorized("the token has expired; log in again", {}) from None
         except (BadSignature, KeyError, TypeError):

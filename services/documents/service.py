@@ -17,7 +17,7 @@ from services.contracts.models import (
     ChangeNote, Comment, DocumentChange, NewDocument, Numbering, Organisation, PlacedUpload,
     Signing, StagedUpload)
 from services.documents.adapters import audit
-from services.documents.use_cases import reading, revisions
+from services.documents.use_cases import logins, reading, revisions
 # not `organisation`: load_organisation's parameter of that name (its API) would hide it
 from services.documents.use_cases import organisation as organisation_loading
 # not `workflows`: the RPC of that name (services/documents/workflow_rpc.py)
@@ -149,10 +149,14 @@ class DocumentsService(ProcessesAndRisks, Access, DirectoryAdministration, Singl
 
     @rpc(expected_exceptions=EXPECTED)
     def add_revision(self, actor: str, document_id: str, staged: dict, note: dict,
-                     numbering: dict | None = None) -> dict:
+                     numbering: dict | None = None, session_id: str | None = None) -> dict:
         """Turn a staged upload (or one the gateway placed at its final key) into the
         next draft revision of the document; a first version may carry the edition and
-        revision it had before Procedura."""
+        revision it had before Procedura. With `session_id`, that session must be live
+        and `actor`'s (Unauthorized otherwise, before anything else): the gateway's upload
+        then asks once instead of checking the session with `session_user` first."""
+        if session_id is not None:
+            logins.check_session(self.db, session_id, actor)
         upload = (PlacedUpload if isinstance(staged, dict) and "object_key" in staged
                   else StagedUpload)
         return _dump(revisions.add_revision(

@@ -38,6 +38,15 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
                     headers=headers, mimetype="application/json")
 
 
+def json_text_response(text: str | dict, status: int = 200) -> Response:
+    """An answer already encoded as JSON by the service that made it (search), sent on
+    as it is. (A search service of before that answered an object: while an upgrade
+    replaces the processes one by one, it is encoded here.)"""
+    if not isinstance(text, str):
+        return json_response(text, status)
+    return Response(text, status=status, mimetype="application/json")
+
+
 def error_response(status: int, code: str, message: str, details: dict | None = None):
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     details = dict(details or {})

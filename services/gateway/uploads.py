@@ -18,8 +18,7 @@ from multipart import MultipartError, MultipartSegment, PushMultipartParser, par
 from services.common.filenames import sanitise_filename
 from services.contracts.errors import (
     InvalidInput, PayloadTooLarge, ServiceUnavailable, validate)
-from services.contracts.models import (
-    ChangeNote, Numbering, PlacedUpload, User, original_key)
+from services.contracts.models import ChangeNote, Numbering, PlacedUpload, original_key
 
 log = logging.getLogger(__name__)
 READ = 64 * 1024
@@ -151,15 +150,23 @@ def receive(request, minio, bucket: str, limit: int,
     return upload
 
 
-def add_revision(deps, request, user: User, document_id: str) -> dict:
-    """The uploaded file as the document's next revision (the REST route and the web
-    page): size declared and concurrent uploads bounded, streamed to the key its
-    version will have, handed to documents in one RPC; an upload refused or failed
-    leaves no object behind."""
+def asks_first(request) -> bool:
+    """Is the body too large (or of unknown length) to be read before documents has
+    said the document exists and may be read?"""
+    return request.content_length is None or request.content_length > ASK_FIRST_BYTES
+
+
+def add_revision(deps, request, username: str, document_id: str,
+                 session_id: str | None = None) -> dict:
+    """The uploaded file as `username`'s next revision of the document (the REST route
+    and the web page): size declared and concurrent uploads bounded, streamed to the key
+    its version will have, handed to documents in one RPC; an upload refused or failed
+    leaves no object behind. `session_id`: the session documents checks with the
+    revision (a small body, whose session the route did not check before reading it)."""
     cfg = deps.config
     check_declared_size(request, cfg.settings.upload_limit_bytes)
-    if request.content_length is None or request.content_length > ASK_FIRST_BYTES:
-        deps.documents.get(user.username, document_id)  # 404 before reading the body
+    if asks_first(request):
+        deps.documents.get(username, document_id)  # 404 before reading the body
     version_id = uuid.uuid4()
     with slot(cfg.settings.upload_concurrency):
         upload = receive(request, cfg.minio, cfg.bucket, cfg.settings.upload_limit_bytes,
@@ -175,9 +182,10 @@ def add_revision(deps, request, user: User, document_id: str) -> dict:
                                   filename=stored.filename, size=stored.size,
                                   sha256=stored.sha256)
             return deps.documents.add_revision(
-                user.username, document_id, placed.model_dump(mode="json"),
+                username, document_id, placed.model_dump(mode="json"),
                 note.model_dump(mode="json"),
-                validate(Numbering, numbering).model_dump() if numbering else None)
+                validate(Numbering, numbering).model_dump() if numbering else None,
+                **({"session_id": session_id} if session_id is not None else {}))
         except ServiceUnavailable as exc:
             if NO_ANSWER not in exc.message:
                 _remove_quietly(cfg.minio, cfg.bucket, stored)

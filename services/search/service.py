@@ -31,19 +31,25 @@ class SearchService:
         """Readiness: broker and Elasticsearch (the cluster is at least yellow)."""
         return {"service": self.name, "elasticsearch": self.index.health()}
 
-    @rpc(expected_exceptions=EXPECTED)
-    def search(self, user: dict, query: dict) -> dict:
-        """Full-text search over the versions `user` may read."""
-        person, asked = validate(User, user), validate(SearchQuery, query)
-        return self.index.search(person, asked, self._waiting(person, asked.scope)
-                                 ).model_dump(mode="json")
+    # Both answer JSON text (a SearchResult, Suggestions), not an object: the gateway
+    # sends it to the person as it is. An object would be built here, encoded for the
+    # reply, decoded by the gateway (kombu's decoder runs a Python hook on every JSON
+    # object: about 1 ms for a page of hits) and encoded again, for the same bytes
+    # (docs/benchmarks.md, "The gateway's search path").
 
     @rpc(expected_exceptions=EXPECTED)
-    def suggest(self, user: dict, query: dict) -> dict:
-        """Codes and titles for the search box, as the user types."""
+    def search(self, user: dict, query: dict) -> str:
+        """Full-text search over the versions `user` may read: a SearchResult's JSON."""
+        person, asked = validate(User, user), validate(SearchQuery, query)
+        return self.index.search(person, asked, self._waiting(person, asked.scope)
+                                 ).model_dump_json()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def suggest(self, user: dict, query: dict) -> str:
+        """Codes and titles for the search box, as the user types: Suggestions' JSON."""
         person, asked = validate(User, user), validate(SuggestQuery, query)
         return self.index.suggest(person, asked, self._waiting(person, asked.scope)
-                                  ).model_dump(mode="json")
+                                  ).model_dump_json()
 
     def _waiting(self, user: User, scope: str) -> tuple[str, ...]:
         """For `scope=work`: the versions waiting for `user`'s signature or opinion, as

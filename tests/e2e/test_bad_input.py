@@ -156,6 +156,13 @@ def staged_and_stored(environment) -> set[tuple[str, str]]:
             for o in minio.list_objects(bucket, recursive=True)}
 
 
+def uploaded(environment) -> set[tuple[str, str]]:
+    """The objects of this run's buckets an upload could leave: not the renditions, which
+    the rendition worker writes for earlier tests' versions meanwhile."""
+    return {(bucket, key) for bucket, key in staged_and_stored(environment)
+            if not key.startswith("renditions/")}
+
+
 @pytest.mark.parametrize("fields,filename,field", [
     ({"change_summary": "Ediția\x00 a doua"}, "p.docx", "change_summary"),
     ({"component_revised": "\x00"}, "p.docx", "component_revised"),
@@ -288,3 +295,21 @@ def test_a_change_of_links_is_stored_and_a_wrong_one_is_422_naming_links(login):
         named = [details["field"]] if "field" in details else [
             f["field"] for f in details["fields"]]
         assert named and all(n.split(".")[0] == "links" for n in named), details
+
+
+@pytest.mark.parametrize("size", [20_000, 4_500_000])   # read first / refused before reading
+def test_an_upload_with_a_logged_out_token_is_401_and_stores_nothing(
+        gateway, org, login, document, environment, size):
+    """A small body is read, then documents refuses its ended session with the revision
+    (one RPC per upload); a large one is refused before it is read. Either way: 401,
+    no object, no version."""
+    password = next(u["password"] for u in org["users"] if u["username"] == "ana.popescu")
+    author = Client.login(gateway, "ana.popescu", password)
+    assert author.request("POST", "/api/auth/logout").status_code == 204
+    before = uploaded(environment)
+    with pytest.raises(ApiError) as raised:
+        author.upload(document["id"], "p.docx", docx_bytes("p", BODY) + b"\0" * size, "",
+                      DOCX)
+    assert raised.value.status == 401 and raised.value.error["code"] == "unauthorized"
+    assert uploaded(environment) == before
+    assert login("ana.popescu").get(f"/api/documents/{document['id']}/versions")["items"] == []

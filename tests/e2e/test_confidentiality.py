@@ -179,3 +179,24 @@ def test_a_taken_code_is_refused_alike_whoever_holds_it_and_names_no_document(lo
         assert taken["id"] not in response.text and taken["title"] not in response.text
         answers.append(answer(response, taken["code"]))
     assert answers[0] == answers[1] and answers[0][0] == 409
+
+
+def test_an_upload_to_a_confidential_document_answers_as_one_to_none_and_stores_nothing(
+        login, environment):
+    """Small bodies are read before documents says whether the document may be seen (one
+    RPC per upload), large ones are refused before they are read: both answer as a
+    document that does not exist, and leave no object behind."""
+    from tests.e2e.test_bad_input import uploaded
+
+    secret, nowhere = secret_document(login), str(uuid.uuid4())
+    outsider = login("ana.popescu")   # an author, of another department
+    for size in (20_000, 4_500_000):
+        before = uploaded(environment)
+        hidden, missing = (outsider.request(
+            "POST", f"/api/documents/{document_id}/versions",
+            files={"file": ("p.docx", docx_bytes("p", BODY) + b"\0" * size, DOCX)},
+            data={"change_summary": "x"}) for document_id in (secret["id"], nowhere))
+        assert answer(hidden, secret["id"]) == answer(missing, nowhere), size
+        assert hidden.status_code == 404 and secret["code"] not in hidden.text
+        assert uploaded(environment) == before
+    assert login(HOLDER).get(f"/api/documents/{secret['id']}/versions")["items"] == []

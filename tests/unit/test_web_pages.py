@@ -108,3 +108,24 @@ def test_a_refusal_is_an_error_page_of_its_status():
                       error=NotFound("no document D-404", {"document_id": "D-404"}))
     assert answer.status_code == 404
     assert "D-404" not in answer.get_data(as_text=True)
+
+
+def test_the_search_page_reads_the_search_services_json_text():
+    """The search service answers JSON text (sent on as it is by the API); the page
+    decodes it for its template. An object (a search service of before) still works."""
+    import json
+
+    from services.gateway.routes import web_pages
+
+    answer = {"total": 45, "hits": [{"code": "PO-DJ-01", "title": "Achiziții"}],
+              "facets": {"type": {"PO": 45}}}
+    for given in (json.dumps(answer, ensure_ascii=False), answer):
+        asked = []
+        search = SimpleNamespace(search=lambda user, query: asked.append(
+            (user["username"], query["q"], query["size"])) or given)
+        current = SimpleNamespace(
+            request=request("/search?q=achizitii&size=20"), user=ANA,
+            render=lambda template, **context: (template, context))
+        template, context = web_pages.search_page(SimpleNamespace(search=search), current)
+        assert template == "search.html" and context["result"] == answer
+        assert context["pages"] == 3 and asked == [("ana.popescu", "achizitii", 20)]

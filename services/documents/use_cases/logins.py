@@ -86,6 +86,13 @@ def session_user(db, session_id: str) -> User:
     return user
 
 
+def check_session(db, session_id: str, username: str) -> None:
+    """Unauthorized unless the session is live and `username`'s (a call that carries the
+    session it acts in, instead of the gateway asking `session_user` first)."""
+    if session_user(db, session_id).username != username:
+        raise Unauthorized("the session has ended; log in again", {})
+
+
 def log_out(db, session_id: str) -> None:
     with db.transaction() as cur:
         username = AccessRepository(cur).revoke(session_id, "logged_out")

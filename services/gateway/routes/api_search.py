@@ -7,7 +7,7 @@ from services.contracts.errors import Unauthorized, validate
 from services.contracts.models import User
 from services.contracts.search import SearchQuery, SuggestQuery
 from services.gateway.auth import person
-from services.gateway.entrypoints import json_response
+from services.gateway.entrypoints import json_text_response
 from services.gateway.routing import Router
 
 # A search box asks on every keystroke: the person behind a token (department and roles,
@@ -45,11 +45,13 @@ def _args(request) -> dict:
 
 def _asked(deps, request, model: type[SearchQuery] | type[SuggestQuery], method: str):
     """The search service's `method` answering the query (as `model`) for the person
-    asking: the permission clauses read the person, so both travel to it."""
+    asking: the permission clauses read the person, so both travel to it. Its answer is
+    JSON text, sent on untouched."""
     user = search_user(deps, request)
     query = validate(model, _args(request))
     ask = getattr(deps.search, method)
-    return json_response(ask(user.model_dump(mode="json"), query.model_dump(mode="json")))
+    return json_text_response(ask(user.model_dump(mode="json"),
+                                  query.model_dump(mode="json")))
 
 
 @router.api("GET", "/api/search")

@@ -3,6 +3,7 @@ session cookie (services/gateway/ui/session.py), calling the same RPCs as the RE
 Every POST carries the CSRF token of the session (`page` checks it)."""
 from __future__ import annotations
 
+import json
 import mimetypes
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,7 +18,8 @@ from services.contracts.errors import (
 from services.contracts.models import Document, Role, Signing, User
 from services.contracts.search import SearchQuery
 from services.gateway import downloads, params, uploads
-from services.gateway.entrypoints import STATUS, error_response, json_response
+from services.gateway.entrypoints import (
+    STATUS, error_response, json_response, json_text_response)
 from services.gateway.routes import web_workflows
 from services.gateway.routing import Router
 from services.gateway.ui import orgimport, orgimport_process, render, reports
@@ -96,6 +98,8 @@ def search_page(deps, current: Page):
     query = validate(SearchQuery, args)
     result = deps.search.search(current.user.model_dump(mode="json"),
                                 query.model_dump(mode="json"))
+    if isinstance(result, str):   # JSON text (an object from a search service of before)
+        result = json.loads(result)
     pages = max(1, -(-result["total"] // query.size))
     return current.render("search.html", q=query.q, query=query.model_dump(mode="json"),
                           result=result, pages=pages, searched="q" in args)
@@ -104,8 +108,8 @@ def search_page(deps, current: Page):
 @router.page("GET", "/ui/suggest")
 def suggest(deps, current: Page):
     q = current.request.args.get("q", "")[:200]
-    return json_response(deps.search.suggest(current.user.model_dump(mode="json"),
-                                             {"q": q, "size": 8}))
+    return json_text_response(deps.search.suggest(current.user.model_dump(mode="json"),
+                                                  {"q": q, "size": 8}))
 
 
 @router.page("GET", "/documents/<document_id>")
@@ -198,7 +202,8 @@ def upload_submit(deps, current: Page, document_id):
     """The upload page's XHR: JSON answers (errors as the API's), never a page."""
     try:
         document_id = params.uuid(document_id, "document")
-        version = uploads.add_revision(deps, current.request, current.user, document_id)
+        version = uploads.add_revision(deps, current.request, current.user.username,
+                                       document_id)
     except ProceduraError as exc:
         return error_response(STATUS.get(type(exc), 400), exc.code, exc.message,
                               exc.details)
