@@ -126,7 +126,7 @@ cluster-down:
 cluster-status:
 	scripts/cluster.sh status all
 
-cluster-test: cluster-up
+cluster-test: cluster-up browser
 	$(BIN)/python -m pytest tests/cluster -m cluster -s
 
 clean:

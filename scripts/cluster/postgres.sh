@@ -74,8 +74,13 @@ postgres_cluster_install() { # the Debian packages, the way scripts/stack.sh ins
         created=1
     fi
     compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || "${sudo[@]}" apt-get update -q
+    # postgresql-15 only when it is missing: named on the command line, apt upgrades it,
+    # and the dev stack's running server (scripts/stack.sh) then fails to load its own
+    # libraries ("undefined symbol" in plpgsql.so, seen 2026-12-07) until restarted
+    local pkgs=(postgresql-15-auto-failover pg-auto-failover-cli)
+    [[ -x $PGAF_PG_BIN/postgres ]] || pkgs=(postgresql-15 "${pkgs[@]}")
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        postgresql-15 postgresql-15-auto-failover pg-auto-failover-cli || rc=$?
+        "${pkgs[@]}" || rc=$?
     [[ $created -eq 1 ]] && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
     return "$rc"
 }

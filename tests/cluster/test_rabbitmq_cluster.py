@@ -129,8 +129,12 @@ def test_rpc_and_events_work_on_quorum_queues_of_three_nodes(rabbit_cluster):
             info = cluster.queue(queue)
             assert info["type"] == "quorum" and info["durable"]
             assert sorted(node_of(m) for m in info["members"]) == list(NODES)
-        assert cluster.queue(queues[1])["policy"] == "procedura-events"
-        assert cluster.queue(queues[0])["policy"] == "procedura-rpc"
+        # the management API lists a queue's policy once the queue's statistics have
+        # reached it (the first make cluster-test on a new machine read it too soon)
+        eventually(lambda: cluster.queue(queues[1]).get("policy") == "procedura-events",
+                   timeout=30)
+        eventually(lambda: cluster.queue(queues[0]).get("policy") == "procedura-rpc",
+                   timeout=30)
 
         # garbage is dead-lettered by the service into a quorum procedura.dead-letters
         with Connection(cluster.amqp_uri(2)) as conn:
