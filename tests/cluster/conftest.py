@@ -20,15 +20,13 @@ from minio import Minio
 from minio.credentials import StaticProvider
 from minio.minioadmin import MinioAdmin
 
+from devenv.cluster import (AMQP_BASE, CLUSTER_SH, ES_HTTP_BASE, MGMT_BASE, MINIO_LB_PORT,
+                            NODES, STACK)
+from devenv.cluster_processes import SERVICES_SH
 from services.common.settings import MinioSettings
 from tests.testenv import HOST, ROOT, stack_secrets
 
-NODES = (1, 2, 3)
 VHOST = "procedura"
-AMQP_BASE = int(os.environ.get("PROCEDURA_CLUSTER_AMQP_BASE", "5771"))
-MGMT_BASE = int(os.environ.get("PROCEDURA_CLUSTER_RABBITMQ_MGMT_BASE", "15771"))
-CLUSTER_SH = ROOT / "scripts" / "cluster.sh"
-STACK = Path(os.environ.get("PROCEDURA_STACK_DIR", ROOT / ".stack"))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -107,9 +105,6 @@ def rabbit_cluster() -> RabbitCluster:
     return cluster
 
 
-ES_HTTP_BASE = int(os.environ.get("PROCEDURA_CLUSTER_ES_HTTP_BASE", "9240"))
-
-
 @dataclass
 class ElasticCluster:
     """The 3-node Elasticsearch of scripts/cluster/elasticsearch.sh (procedura-es-1..3)."""
@@ -147,8 +142,6 @@ def es_cluster() -> ElasticCluster:
 MINIO_SERVERS = (1, 2, 3, 4)
 MINIO_DRIVES = ("d1", "d2")
 MINIO_API_BASE = int(os.environ.get("PROCEDURA_CLUSTER_MINIO_API_BASE", "9160"))
-# the balancer in front of the four (scripts/cluster/minio.sh): the services' one endpoint
-MINIO_LB_PORT = int(os.environ.get("PROCEDURA_CLUSTER_MINIO_LB_PORT", "9160"))
 
 
 @dataclass
@@ -216,7 +209,6 @@ def minio_cluster() -> MinioCluster:
     return cluster
 
 
-SERVICES_SH = ROOT / "scripts" / "cluster" / "services.sh"
 SERVICES_DIR = STACK / "cluster" / "services"
 
 

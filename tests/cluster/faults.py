@@ -18,7 +18,7 @@ node has nothing to fail over to) is listed as not run, with why, never passed s
     PostgreSQL primary     the primary of scripts/cluster/postgres.sh's formation: the
                            monitor promotes the standby; the old primary rejoins as standby
     <service> process      one of the two processes of each service (scripts/cluster/
-                           services.sh, tests/cluster/processes.py), started again after
+                           services.sh, devenv/cluster_processes.py), started again after
                            its pause; whole: a fresh health beacon
     gateway                one of the two gateways behind HAProxy; whole: its /healthz
 """
@@ -36,9 +36,10 @@ from typing import Callable
 
 from elasticsearch import Elasticsearch
 
-from tests.cluster.conftest import CLUSTER_SH, STACK, ElasticCluster, MinioCluster
-from tests.cluster.engines import POSTGRES_SH, Engines, FaultRunEnvironment, scripts_env
-from tests.cluster.processes import SERVICES, Processes, alive
+from devenv.cluster import (CLUSTER_SH, POSTGRES_SH, STACK, Engines, FaultRunEnvironment,
+                            scripts_env)
+from devenv.cluster_processes import SERVICES, Processes, alive
+from tests.cluster.conftest import ElasticCluster, MinioCluster
 from tests.testenv import stack_secrets
 
 RECOVERY_LIMIT = 300.0    # seconds a part may take to be whole again

@@ -1,7 +1,7 @@
 """The cluster fault run (issue 19, `make cluster-test`): Procedura's services, two
 processes of each and two gateways behind HAProxy (scripts/cluster/services.sh with the
-run's environment, tests/cluster/processes.py), on the clusters that are up
-(tests/cluster/engines.py), under a mixed load through the HAProxy URL
+run's environment, devenv/cluster_processes.py), on the clusters that are up
+(devenv/cluster.py), under a mixed load through the HAProxy URL
 (tests/cluster/load.py) while one part at a time is killed with -9, left down, started
 again and waited for (tests/cluster/faults.py). Afterwards the checks of
 tests/cluster/checks.py, the fault table and the requests' table printed as Markdown;
@@ -27,11 +27,11 @@ import pytest
 from procedura_cli.demo import organisation
 from services.common import broker_users
 from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
+from devenv.cluster import Engines, FaultRunEnvironment
+from devenv.cluster_processes import Processes
 from tests.cluster import checks
-from tests.cluster.engines import Engines, FaultRunEnvironment
 from tests.cluster.faults import faults, inflict
 from tests.cluster.load import Load, Subscriber
-from tests.cluster.processes import Processes
 
 DURATION = float(os.environ.get("PROCEDURA_FAULT_RUN_SECONDS", "600"))
 DOWN_FOR = float(os.environ.get("PROCEDURA_FAULT_RUN_DOWN_SECONDS", "15"))

@@ -19,6 +19,7 @@ from psycopg2.extensions import parse_dsn
 
 from nameko.containers import ServiceContainer
 
+from devenv.cluster import POLICIES
 from services.common import broker_users
 from services.common.identity import rpc
 from services.common.messaging import ReliableEventHandler, event_handler
@@ -26,7 +27,6 @@ from services.common.messaging.publishing import dead_letters_queue
 from services.common.messaging.queues import TypedRpcConsumer
 from services.common.settings import Settings, load_config
 from services.search.adapters.index import VersionIndex, nodes
-from tests.cluster.engines import POLICIES
 from tests.deploy import manifests as m
 
 PROD = m.K8S / "overlays" / "prod"
@@ -110,7 +110,7 @@ def test_the_vhost_defaults_to_quorum_queues():
 
 def test_the_policies_are_the_clusters_own(tmp_path):
     """One rule, three places held equal: the prod definitions, the loopback cluster's
-    script and the fault run's vhosts (tests/cluster/engines.py)."""
+    script and the fault run's vhosts (devenv/cluster.py)."""
     prod = {p["name"]: {k: v for k, v in p.items() if k not in ("name", "vhost")}
             for p in _definitions()["policies"]}
     assert {p["vhost"] for p in _definitions()["policies"]} == {"procedura"}

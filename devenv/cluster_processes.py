@@ -1,12 +1,14 @@
-"""Procedura's processes of the fault run: scripts/cluster/services.sh (two processes of
+"""Procedura's processes of a run on the clusters (the fault run of tests/cluster, the
+benchmark bench/cluster_ingest.py): scripts/cluster/services.sh (two processes of
 every service, each `nameko run` with its own broker user, pidfile, log and health beacon,
 and the two gateways behind HAProxy with its health checks) started with the run's own
-environment (tests/cluster/engines.py: its vhost, database, bucket and index), in the
+environment (devenv/cluster.py: its vhost, database, bucket and index), in the
 run's folder (<run dir>/services/<service>-<n>/) and on ports of its own, so it meets
 neither the dev stack's services nor those of `scripts/cluster.sh up services`.
 
 The faults need `pid(name, n)`, `start(name, n)`, `folder(name, n)` and the gateways'
-addresses; the load needs `url` (HAProxy)."""
+addresses; the load needs `url` (HAProxy); a benchmark `stop(name, n)` (a worker it
+leaves out)."""
 from __future__ import annotations
 
 import os
@@ -17,8 +19,8 @@ from pathlib import Path
 
 import requests
 
+from devenv.cluster import FaultRunEnvironment, scripts_env
 from devenv.environment import ROOT, free_port
-from tests.cluster.engines import FaultRunEnvironment, scripts_env
 
 SERVICES_SH = ROOT / "scripts" / "cluster" / "services.sh"
 # scripts/processes.sh's list, in the order they start
@@ -74,7 +76,7 @@ class Processes:
                     "PROCEDURA_CLUSTER_GATEWAY": self.url,
                     "PROCEDURA_RENDITION_SLOTS": "1"})   # the machine's 2 cores are shared
         self.settings.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f"# written by tests/cluster/processes.py for fault run {self.environment.run_id}",
+        lines = [f"# written by devenv/cluster_processes.py for fault run {self.environment.run_id}",
                  f"# engines: {self.environment.engines.describe()}"]
         lines += [f"{key}={value}" for key, value in sorted(env.items())]
         self.settings.touch(mode=0o600)
@@ -114,6 +116,11 @@ class Processes:
 
     def start(self, name: str, n: int) -> None:
         done = self._bash(f"services_process_start {name} {n}", timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def stop(self, name: str, n: int) -> None:
+        """As `down` stops each process: SIGTERM, SIGKILL after 10 s (svcc_stop)."""
+        done = self._bash(f"svcc_stop {name} {n}", timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
 
     def gateway_logs(self) -> dict[str, Path]:

@@ -1,4 +1,8 @@
-"""Where the fault run's Procedura keeps its state: each engine clustered when its cluster
+"""Procedura's engines clustered on 127.0.0.1 (scripts/cluster.sh, issue 19): where they
+listen, which are up, and an isolated environment on them for the cluster fault run
+(tests/cluster) and the benchmarks (bench/cluster_ingest.py).
+
+Where that Procedura keeps its state: each engine clustered when its cluster
 is up (scripts/cluster.sh), else the dev stack's single node. A vhost, a database, buckets
 and an index of the run's own either way, removed at the end.
 
@@ -19,19 +23,27 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg2
 import requests
 
-from devenv.environment import TestEnvironment, admin_database_url
+from devenv.environment import HOST, ROOT, TestEnvironment, admin_database_url, stack_secrets
 from services.common import broker_users
 from services.common.broker_users import password_key
-from tests.cluster.conftest import (AMQP_BASE, CLUSTER_SH, ES_HTTP_BASE, MGMT_BASE,
-                                    MINIO_LB_PORT, NODES, STACK)
-from tests.testenv import HOST, stack_secrets
 
+# where scripts/cluster/*.sh put the nodes (the same PROCEDURA_CLUSTER_* variables move them)
+NODES = (1, 2, 3)
+AMQP_BASE = int(os.environ.get("PROCEDURA_CLUSTER_AMQP_BASE", "5771"))           # node N: BASE+N
+MGMT_BASE = int(os.environ.get("PROCEDURA_CLUSTER_RABBITMQ_MGMT_BASE", "15771"))
+ES_HTTP_BASE = int(os.environ.get("PROCEDURA_CLUSTER_ES_HTTP_BASE", "9240"))
+# the balancer in front of MinIO's four servers (scripts/cluster/minio.sh): the services'
+# one endpoint
+MINIO_LB_PORT = int(os.environ.get("PROCEDURA_CLUSTER_MINIO_LB_PORT", "9160"))
+CLUSTER_SH = ROOT / "scripts" / "cluster.sh"
 POSTGRES_SH = CLUSTER_SH.parent / "cluster" / "postgres.sh"
+STACK = Path(os.environ.get("PROCEDURA_STACK_DIR", ROOT / ".stack"))
 # as scripts/cluster/rabbitmq.sh sets them on its `procedura` vhost
 DELIVERY_LIMIT = int(os.environ.get("PROCEDURA_CLUSTER_DELIVERY_LIMIT", "720"))
 # the run's index on the Elasticsearch cluster: deploy/k8s/overlays/prod's shards and
