@@ -158,11 +158,13 @@ def raw_stored(items: list[Item], concurrency: int, environment) -> dict:
 
 
 class Watcher(threading.Thread):
-    """Polls the environment's index for the versions uploaded; records when each shows."""
+    """Polls the environment's index for the versions uploaded; records when each shows.
+    `elasticsearch`: one node's URL, or a cluster's, comma separated."""
 
     def __init__(self, index: str, elasticsearch: str = ES):
         super().__init__(daemon=True)
-        self.es = Elasticsearch(elasticsearch, request_timeout=60)
+        self.es = Elasticsearch([url.strip() for url in elasticsearch.split(",")],
+                                request_timeout=60)
         self.index = index
         self.waiting: dict[str, float] = {}
         self.seen: dict[str, float] = {}
@@ -217,8 +219,10 @@ def stages(database_url: str, uploads: dict[str, tuple[float, float]],
 
 
 def pipeline(items: list[Item], documents: list[str], concurrency: int, environment,
-             password: str) -> dict:
-    watcher = Watcher(environment.index)
+             password: str, roots: dict[str, int] | None = None) -> dict:
+    """The items uploaded to `documents` through the environment's gateway until every one
+    is searchable; the CPU of `roots` (name: pid, default: processes(environment))."""
+    watcher = Watcher(environment.index, environment.elasticsearch_url)
     watcher.start()
     uploads: dict[str, tuple[float, float]] = {}
     local = threading.local()
@@ -234,7 +238,7 @@ def pipeline(items: list[Item], documents: list[str], concurrency: int, environm
         uploads[version["id"]] = (started, finished)
         watcher.expect(version["id"])
 
-    roots = processes(environment)
+    roots = roots or processes(environment)
     cpu_before, machine_before = cpu_seconds(roots), busy_seconds()
     started = time.time()
     with ThreadPoolExecutor(concurrency) as pool:

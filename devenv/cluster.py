@@ -41,6 +41,7 @@ ES_HTTP_BASE = int(os.environ.get("PROCEDURA_CLUSTER_ES_HTTP_BASE", "9240"))
 # the balancer in front of MinIO's four servers (scripts/cluster/minio.sh): the services'
 # one endpoint
 MINIO_LB_PORT = int(os.environ.get("PROCEDURA_CLUSTER_MINIO_LB_PORT", "9160"))
+MINIO_SERVERS = (1, 2, 3, 4)
 CLUSTER_SH = ROOT / "scripts" / "cluster.sh"
 POSTGRES_SH = CLUSTER_SH.parent / "cluster" / "postgres.sh"
 STACK = Path(os.environ.get("PROCEDURA_STACK_DIR", ROOT / ".stack"))
@@ -109,6 +110,32 @@ class Engines:
         return cls(rabbitmq_cluster_up(), postgres_cluster_uri(), elasticsearch_cluster_up(),
                    minio_cluster_up())
 
+    @property
+    def all_clustered(self) -> bool:
+        return bool(self.rabbitmq_cluster and self.postgres_url and self.elasticsearch_cluster
+                    and self.minio_cluster)
+
+    def processes(self) -> dict[str, int]:
+        """The running clusters' processes by name, each the root of its tree (the scripts'
+        pidfiles: a node's launcher, pg_autoctl above its postgres), for a benchmark's CPU
+        figures: rabbitmq-N, postgres-monitor|a|b, elasticsearch-N, minio-N and
+        haproxy-minio (MinIO's balancer)."""
+        files = {}
+        if self.rabbitmq_cluster:
+            files |= {f"rabbitmq-{n}": STACK / "cluster" / "pids" / f"rabbitmq-{n}.pid"
+                      for n in NODES}
+        if self.postgres_url:
+            files |= {f"postgres-{node}": STACK / "cluster" / f"postgres-{node}" /
+                      "pg_autoctl.run.pid" for node in ("monitor", "a", "b")}
+        if self.elasticsearch_cluster:
+            files |= {f"elasticsearch-{n}": STACK / "cluster" / "pids" /
+                      f"elasticsearch-{n}.pid" for n in NODES}
+        if self.minio_cluster:
+            files |= {f"minio-{n}": STACK / "cluster" / "pids" / f"minio-{n}.pid"
+                      for n in MINIO_SERVERS}
+            files["haproxy-minio"] = STACK / "cluster" / "pids" / "minio-balancer.pid"
+        return {name: int(path.read_text().split()[0]) for name, path in files.items()}
+
     def describe(self) -> str:
         return (f"RabbitMQ: {'3-node cluster, quorum queues' if self.rabbitmq_cluster else 'dev stack (one node)'}; "
                 f"PostgreSQL: {'pg_auto_failover primary + standby' if self.postgres_url else 'dev stack (one server)'}; "
@@ -122,8 +149,8 @@ class FaultRunEnvironment(TestEnvironment):
     (kombu moves to the next when one dies), the database URL every PostgreSQL node
     (libpq finds the primary: target_session_attrs=read-write)."""
 
-    def __init__(self, run_id: str, engines: Engines):
-        super().__init__(run_id)
+    def __init__(self, run_id: str, engines: Engines, **options):
+        super().__init__(run_id, **options)     # upload_limit
         self.engines = engines
         self.secrets = stack_secrets()
         self.env.update({"PROCEDURA_QUEUE_TYPE": "classic",

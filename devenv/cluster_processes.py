@@ -59,6 +59,7 @@ class Processes:
         # what `procedura` asks as the operator (wait-ready, doctor): the first gateway
         environment.env["PROCEDURA_GATEWAY_ADDRESS"] = f"127.0.0.1:{self.gateway_ports[1]}"
         environment.env["PROCEDURA_BASE_URL"] = self.url
+        environment.gateway = self.url      # where its users (a benchmark's clients) go
         self.settings = self.run_dir / "services.environment"
 
     def folder(self, name: str, n: int) -> Path:

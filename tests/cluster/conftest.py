@@ -139,7 +139,6 @@ def es_cluster() -> ElasticCluster:
     return cluster
 
 
-MINIO_SERVERS = (1, 2, 3, 4)
 MINIO_DRIVES = ("d1", "d2")
 MINIO_API_BASE = int(os.environ.get("PROCEDURA_CLUSTER_MINIO_API_BASE", "9160"))
 

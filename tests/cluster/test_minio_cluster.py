@@ -33,9 +33,10 @@ from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from minio.retention import Retention
 
+from devenv.cluster import MINIO_SERVERS
 from services.common.settings import MinioSettings
 from services.versioning.adapters.storage import ObjectStore, original_key
-from tests.cluster.conftest import MINIO_SERVERS, MinioCluster
+from tests.cluster.conftest import MinioCluster
 from tests.testenv import MINIO_ENDPOINT, eventually, minio_admin
 
 pytestmark = pytest.mark.cluster
