@@ -103,7 +103,9 @@ def clustered(engines: Engines, slices, levels, rpc_timeout: float) -> list[dict
         roots |= engines.processes()
         tika = ROOT / ".stack" / "pids" / "tika.pid"
         roots["tika"] = int(tika.read_text().split()[0])
-        missing = [name for name, pid in roots.items() if pid is None]
+        # a stale pidfile would count a node's CPU as 0
+        missing = [name for name, pid in roots.items()
+                   if pid is None or not Path(f"/proc/{pid}").exists()]
         if missing:
             raise RuntimeError(f"not running: {', '.join(missing)}")
         print(f"clustered: {len(roots)} processes measured ({', '.join(roots)}); "
