@@ -15,20 +15,13 @@
 #   haproxy_wait_up STATS BACKEND COUNT SECONDS
 #                                         until COUNT servers of BACKEND are UP
 
+# shellcheck source=scripts/cluster/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 haproxy_install() { # Debian's haproxy, as scripts/stack.sh installs its packages
     command -v haproxy >/dev/null && return 0
-    local sudo=() created=0 rc=0
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
     printf 'cluster haproxy: install: apt package haproxy\n'
-    # Debian's maintainer scripts must not start a system-wide HAProxy
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        "${sudo[@]}" sh -c 'printf "#!/bin/sh\nexit 101\n" >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
-        created=1
-    fi
-    compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || "${sudo[@]}" apt-get update -q
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends haproxy || rc=$?
-    [[ $created -eq 1 ]] && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
-    return "$rc"
+    cluster_apt_install haproxy
 }
 
 haproxy_start() {

@@ -61,28 +61,20 @@ _pgaf_ctl() { # _pgaf_ctl NODE ARGS... : pg_autoctl for that node
         PATH="$PGAF_PG_BIN:$PATH" PGHOST="$PGAF_HOST" pg_autoctl "$@"
 }
 
+# shellcheck source=scripts/cluster/apt.sh
+. "$PGAF_REPO/scripts/cluster/apt.sh"
+
 _pgaf_installed() { command -v pg_autoctl >/dev/null && [[ -f /usr/lib/postgresql/15/lib/pgautofailover.so ]]; }
 
 postgres_cluster_install() { # the Debian packages, the way scripts/stack.sh installs its own
     _pgaf_installed && return 0
-    local sudo=() created=0 rc=0
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
     _pgaf_log "install: apt packages postgresql-15-auto-failover pg-auto-failover-cli"
-    # Debian's maintainer scripts must not start a system-wide PostgreSQL on 5432
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        "${sudo[@]}" sh -c 'printf "#!/bin/sh\nexit 101\n" >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
-        created=1
-    fi
-    compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null || "${sudo[@]}" apt-get update -q
     # postgresql-15 only when it is missing: named on the command line, apt upgrades it,
     # and the dev stack's running server (scripts/stack.sh) then fails to load its own
     # libraries ("undefined symbol" in plpgsql.so, seen 2026-12-07) until restarted
     local pkgs=(postgresql-15-auto-failover pg-auto-failover-cli)
     [[ -x $PGAF_PG_BIN/postgres ]] || pkgs=(postgresql-15 "${pkgs[@]}")
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        "${pkgs[@]}" || rc=$?
-    [[ $created -eq 1 ]] && "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
-    return "$rc"
+    cluster_apt_install "${pkgs[@]}"
 }
 
 _pgaf_running() { # _pgaf_running NODE : its pg_autoctl supervisor is alive
