@@ -157,7 +157,11 @@ def publishing_channels(own, user: str, at_least: int) -> list[dict]:
         channels = requests.get(url, auth=rabbit_auth(), timeout=10).json()
         found = [c for c in channels if c["user"] == user
                  and c.get("message_stats", {}).get("publish", 0) > 0]
-        return found if sum(c["message_stats"]["publish"] for c in found) >= at_least else None
+        # RabbitMQ may list a channel with its publish counts before its mode ("confirm"):
+        # CI met one (KeyError: 'confirm'); such a channel is waited for
+        complete = all("confirm" in c for c in found)
+        enough = sum(c["message_stats"]["publish"] for c in found) >= at_least
+        return found if complete and enough else None
 
     return eventually(published, timeout=30, interval=1)
 
