@@ -20,6 +20,8 @@ from tests.cluster.faults import Fault
 from tests.cluster.load import SOURCES, Load, Request, Subscriber
 
 GRACE = 10.0       # seconds after a part is whole again that still count as its window
+QUIET = 20.0       # seconds of load with every part whole before the next fault
+TAIL = 60.0        # and after the last one
 SETTLE = 300.0     # seconds the services may take after the load to catch up
 
 
@@ -203,16 +205,19 @@ def windows(faults: list[Fault]) -> list[tuple[float, float]]:
 def server_errors(requests_: list[Request], faults: list[Fault], began: float,
                   logs: dict[str, Path]) -> Check:
     """No 5xx but 503 inside a fault's window (begun in it, or in flight when it began),
-    none at all outside one. Each one outside
+    and no request left without an answer but inside one (a gateway's death cuts its
+    connections); none at all outside one: the QUIET stretches between faults and the
+    TAIL after the last are outside every window. Each one outside
     is named: when, its route, who answered, Procedura's reason, and the lines of the
     answering gateway's log (services/gateway/entrypoints.py logs every 5xx) and of
     HAProxy's about it."""
     spans = windows(faults)
     # a request in flight when the part died counts too (begun just before the kill, it
     # waited on what died: a 503 at its deadline)
-    bad = [r for r in requests_ if r.status >= 500 and not (
-        r.status == 503 and any(r.end >= a and r.start <= b for a, b in spans))]
-    return Check("no 5xx other than 503s inside a failover window", not bad,
+    bad = [r for r in requests_ if (r.status >= 500 or r.status == 0) and not (
+        r.status in (503, 0) and any(r.end >= a and r.start <= b for a, b in spans))]
+    return Check("no 5xx and no unanswered request but 503s and cut connections inside "
+                 "a failover window", not bad,
                  f"{len(bad)} outside every window" + "".join(
                      "\n    " + traced(r, began, logs) for r in bad[:20]))
 
