@@ -75,16 +75,21 @@ class Stream:
         assert self.response.status_code == 200
         assert self.response.headers["Content-Type"].startswith("text/event-stream")
         self.events: list[tuple[float, dict]] = []
+        self.last_event_id = None      # the token of the last event, as a browser keeps it
 
         def read():
+            from services.gateway.resume import ResumePoint
+
             event_id = None
             try:
                 for line in self.response.iter_lines(decode_unicode=True):
                     if line.startswith("id: "):
-                        event_id = int(line[4:])
+                        event_id = line[4:]
                     elif line.startswith("data: "):
                         body = json.loads(line[6:])
-                        assert body["id"] == event_id
+                        # the token after an item no longer owes it
+                        assert not ResumePoint.parse(event_id, "id").owes(body["id"])
+                        self.last_event_id = event_id
                         self.events.append((time.monotonic(), body))
             except Exception:  # closed by the test
                 pass
