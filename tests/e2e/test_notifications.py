@@ -134,7 +134,13 @@ def test_a_connected_browser_gets_the_item_live_and_resumes_without_loss_or_dupl
     assert got
     ids = [e["id"] for _, e in resumed.events]
     assert len(ids) == len(set(ids)) and min(ids) > last_seen   # nothing twice, nothing old
+    # resumed again from the token of its last event, as the browser does: none again
+    token = resumed.last_event_id
     resumed.close()
+    again = Stream(reader, last_event_id=token)
+    time.sleep(2)
+    assert not [e["id"] for _, e in again.events if e["id"] in ids], token
+    again.close()
     # Last-Event-ID 0: a browser that saw nothing yet gets the feed from its start
     from_start = Stream(reader, last_event_id=0)
     assert eventually(lambda: from_start.events, timeout=10)
