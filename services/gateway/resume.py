@@ -17,10 +17,10 @@ which everything is settled (sent, or given up), and the ids sent above it:
 The floor rises past an id sent SETTLED_SECONDS ago: an item numbered below it has held
 its number longer than that without committing (a number is taken before the item that
 was sent was, so before it was sent), which the notifications service's transactions
-never do (a few inserts, no call to another service inside; the longest known wait is a
-commit on the cluster's primary waiting for its synchronous standby until
-pg_auto_failover drops it, well under a minute with its defaults): the number belonged to
-a transaction rolled back. It also rises past all but the MAX_IDS highest ids sent, which
+never do (a few inserts, no call to another service inside; the longest wait known is a
+commit on the cluster's primary waiting for its dead synchronous standby until
+pg_auto_failover drops it, about 30 s by its default timeouts, not measured): the number
+belonged to a transaction rolled back. It also rises past all but the MAX_IDS highest ids sent, which
 bounds the token (about 1 KB at most, far under any proxy's header limit); an item is
 given up by that rule only when a person is sent more than MAX_IDS items while it waits
 to commit.
