@@ -1,9 +1,11 @@
 """The live feed: `GET /api/feed/stream` (server-sent events).
 
 Every gateway process receives every `notification_created` (a broadcast queue of its
-own) and hands it to the streams of that person open on this process. A browser that
-reconnects sends `Last-Event-ID` (the last item id it saw): the stream first replays what
-it missed from the feed, then goes on live, so nothing is lost or shown twice.
+own) and hands it to the streams of that person open on this process. Each event's `id:`
+is a resume token (services/gateway/resume.py: the ids sent above a floor), which a
+browser that reconnects sends back as `Last-Event-ID`: the stream first replays what it
+was owed from the feed, then goes on live, so nothing is lost or shown twice, though
+items commit out of the order they are numbered in.
 
 That broadcast queue lives as long as the gateway's connection to RabbitMQ: when the
 connection drops (the node it was on dies, a network cut), the queue goes with it, and
@@ -16,19 +18,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict, deque
+from collections import defaultdict
 from typing import Callable
 
 from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider, SharedExtension
 
 from services.common.messaging.consumer import ReliableEventHandler
+from services.gateway.resume import ResumePoint, SentIds
 
 log = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 15
-# how many of the newest ids a stream remembers having sent
-REMEMBERED_IDS = 1000
 
 
 class StreamHub(SharedExtension):
@@ -81,60 +82,33 @@ class LiveFeedEvents(ReliableEventHandler):
 live_feed_events = LiveFeedEvents.decorator
 
 
-def sse(item: dict) -> bytes:
-    """One server-sent event; its id is the feed item's, for Last-Event-ID."""
+def sse(item: dict, resume: ResumePoint) -> bytes:
+    """One server-sent event: its `id:` is where a stream resumes after it (the token
+    Last-Event-ID brings back), the body's `id` the feed item's."""
     body = {k: item[k] for k in ("kind", "document_id", "version_id", "code", "title",
                                  "message", "created_at") if k in item}
     body["id"] = item.get("id", item.get("item_id"))
-    return (f"id: {body['id']}\nevent: notification\n"
+    return (f"id: {resume.token()}\nevent: notification\n"
             f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n").encode("utf-8")
 
 
-class SentIds:
-    """The ids a stream has sent, the newest REMEMBERED_IDS of them. Items are numbered
-    when they are written, but several notifications processes commit them in any order,
-    so an item below the newest id sent may still be new: each id is checked, not the
-    highest one."""
-
-    def __init__(self, keep: int = REMEMBERED_IDS):
-        self._ids: set[int] = set()
-        self._order: deque[int] = deque()
-        self._keep = keep
-        self._forgotten = 0     # the highest id forgotten
-
-    def floor(self, after: int) -> int:
-        """Where catching up starts for a stream that resumed at `after`: there, unless
-        it has forgotten ids sent since (those would be sent again)."""
-        return max(after, self._forgotten)
-
-    def first_time(self, item_id: int) -> bool:
-        """Whether `item_id` was not sent yet; from now on it is."""
-        if item_id in self._ids:
-            return False
-        self._ids.add(item_id)
-        self._order.append(item_id)
-        if len(self._order) > self._keep:
-            forgotten = self._order.popleft()
-            self._ids.discard(forgotten)
-            self._forgotten = max(self._forgotten, forgotten)
-        return True
-
-
-def stream(hub: StreamHub, username: str, queue: LightQueue, missed: list[dict], after: int,
-           read_feed: Callable[[int], list[dict]], start: int | None = None):
-    """The response body: what was missed since `after`, then live items (each once),
-    with keep-alive comments. Whenever the hub says items may have been missed, the feed
-    is read again above `start` (where the stream began: `after`, or the newest item
-    when it opened; `read_feed(after)`: the person's items above `after`, oldest first,
-    a page at a time: the notifications service's `feed_since`)."""
-    start = after if start is None else start
-    sent = SentIds()
+def stream(hub: StreamHub, username: str, queue: LightQueue, missed: list[dict],
+           resumed: ResumePoint, read_feed: Callable[[int], list[dict]],
+           start: int | None = None):
+    """The response body: what `resumed` owes of `missed` (the feed above its floor),
+    then live items (each once), with keep-alive comments. Whenever the hub says items
+    may have been missed, the feed is read again above `start` (where the stream began:
+    the floor it resumed from, or the newest item when it opened; `read_feed(after)`: the
+    person's items above `after`, oldest first, a page at a time: the notifications
+    service's `feed_since`)."""
+    start = resumed.floor if start is None else start
+    sent = SentIds(start, resumed.sent)
     behind = False      # a catch-up to do (the last one failed: tried again on the tick)
     try:
         yield b"retry: 3000\n\n"
         for item in missed:
-            sent.first_time(item["id"])
-            yield sse(item)
+            if sent.first_time(item["id"]):
+                yield sse(item, sent.resume_point())
         while True:
             if behind:
                 try:
@@ -146,7 +120,7 @@ def stream(hub: StreamHub, username: str, queue: LightQueue, missed: list[dict],
                     behind = False
                     for item in caught:
                         if sent.first_time(item["id"]):
-                            yield sse(item)
+                            yield sse(item, sent.resume_point())
             try:
                 item = queue.get(timeout=KEEPALIVE_SECONDS)
             except Empty:
@@ -155,10 +129,10 @@ def stream(hub: StreamHub, username: str, queue: LightQueue, missed: list[dict],
             if item is CATCH_UP:
                 behind = True
                 continue
-            # newer than where the stream resumed, and not sent yet (while catching up,
-            # or live), whatever came before it
-            if item["item_id"] > after and sent.first_time(item["item_id"]):
-                yield sse(item)
+            # above where the stream resumed, and not sent yet (before it resumed, while
+            # catching up, or live), whatever came before it
+            if item["item_id"] > resumed.floor and sent.first_time(item["item_id"]):
+                yield sse(item, sent.resume_point())
     finally:
         hub.close(username, queue)
 

@@ -266,12 +266,12 @@ class Load:
 
     def stream(self) -> None:
         """An EventSource: reads until the connection drops, then reconnects from the
-        last id it saw (HAProxy sends it to a gateway that is alive)."""
+        last event's id, its resume token (HAProxy sends it to a gateway that is alive)."""
         reader, last = self.login(READER), None
         while self.running:
             headers = {"Accept": "text/event-stream"}
             if last is not None:
-                headers["Last-Event-ID"] = str(last)
+                headers["Last-Event-ID"] = last
             response = self.record.call("stream", lambda: reader.session.get(
                 reader.base_url + "/api/feed/stream", headers=headers, stream=True,
                 timeout=(5, 30)))
@@ -284,7 +284,7 @@ class Load:
                     if not self.running:
                         break
                     if line.startswith("id: "):
-                        event_id = int(line[4:])
+                        event_id = line[4:]     # the resume token (a browser's lastEventId)
                     elif line.startswith("data: "):
                         self.record.streamed.append((time.monotonic(), json.loads(line[6:])))
                         last = event_id

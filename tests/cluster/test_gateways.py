@@ -12,6 +12,7 @@ Run only when asked (`-m cluster`, tests/cluster/conftest.py), on whatever engin
 The figures (errors, longest gaps, HAProxy's reaction) are printed (-s shows them)."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -132,7 +133,9 @@ class EventSource:
                 self.reconnection_seconds = int(value) / 1000
 
     def ids(self) -> list[int]:
-        return [int(event_id) for _, event_id, kind, _ in self.events if kind == "notification"]
+        """The feed items received (the bodies' ids: the `id:` lines are resume tokens)."""
+        return [json.loads(data)["id"] for _, _, kind, data in self.events
+                if kind == "notification"]
 
 
 # ------------------------------------------------------------ helpers

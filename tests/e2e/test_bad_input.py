@@ -245,6 +245,11 @@ def test_a_feed_item_id_that_is_not_plain_digits_in_range_is_422(login, item_id)
     (b"99999999999999999999999", None),
     (None, "١٢"),
     (None, "99999999999999999999999"),
+    (b"5:3", None),                                   # resume tokens the stream never sends
+    (b"5:7,6", None),
+    (b"5:" + b",".join(str(i).encode() for i in range(6, 57)), None),   # 51 ids
+    (None, "5:"),
+    (None, "5:99999999999999999999"),
 ])
 def test_a_live_stream_resumed_from_a_bad_id_is_422_naming_it(login, header, query):
     client = login("radu.munteanu")

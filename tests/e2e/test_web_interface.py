@@ -130,6 +130,33 @@ def test_the_live_feed_takes_the_session_cookie(gateway, radu):
     assert forged.status_code == 401 and forged.json()["error"]["code"] == "unauthorized"
 
 
+def test_the_home_page_starts_its_live_feed_above_the_items_it_shows(gateway, radu, login):
+    """Its script opens the stream from the page's resume point (data-resume): an item
+    numbered below those shown but committed after the page was drawn still comes, and
+    none shown comes again."""
+    from services.gateway.resume import ResumePoint
+    from tests.e2e.test_document_control import approve_fully
+    from tests.testenv import eventually
+
+    author = login("ana.popescu")
+    document = register(author, unique_code(), distribution=("DJ",))
+    version = author.upload(document["id"], "a.txt", b"Procedura de test.", "x", "text/plain")
+    approve_fully(login, version["id"])     # radu (DJ) is told
+    eventually(lambda: [i for i in login("radu.munteanu").get("/api/feed")["items"]
+                        if i["version_id"] == version["id"]])
+    page = radu.get(f"{gateway}/", timeout=30).text
+    resume = re.search(r'<ul class="feed" id="feed" data-resume="([0-9:,]+)"', page)[1]
+    shown = [int(i) for i in re.findall(r'<li class="[a-z ]*" data-id="([0-9]+)">', page)]
+    point = ResumePoint.parse(resume, "data-resume")
+    assert shown
+    assert not [i for i in shown if point.owes(i)]
+    assert point.floor == min(shown) or (len(shown) < 20 and point.floor == 0)
+    with radu.get(f"{gateway}/api/feed/stream", params={"last_event_id": resume},
+                  stream=True, timeout=30) as stream:
+        assert stream.status_code == 200, stream.text
+        assert next(stream.iter_lines()) == b"retry: 3000"
+
+
 def test_the_upload_page_asks_for_the_numbering_only_for_a_first_version(gateway, login):
     author = login("ana.popescu")
     document = register(author, unique_code())

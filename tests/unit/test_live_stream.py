@@ -11,7 +11,8 @@ from eventlet.queue import Empty
 
 from services.common.messaging.consumer import GuardedQueueConsumer
 from services.gateway import live
-from services.gateway.live import LiveFeedEvents, SentIds, StreamHub, read_since, stream
+from services.gateway.live import LiveFeedEvents, StreamHub, read_since, stream
+from services.gateway.resume import ResumePoint, SentIds
 
 
 def _item(item_id: int) -> dict:
@@ -25,11 +26,8 @@ def _ids(missed, after, live, events):
     queue = hub.open("radu.munteanu")
     for item in live:
         hub.publish(item)
-    body = stream(hub, "radu.munteanu", queue, missed, after, lambda after: [])
-    sent = []
-    while len(sent) < events:
-        chunk = next(body).decode()
-        sent += [int(i) for i in re.findall(r"^id: (\d+)$", chunk, re.M)]
+    body = stream(hub, "radu.munteanu", queue, missed, ResumePoint(after), lambda after: [])
+    sent = _read(body, events)
     body.close()
     assert hub.streams == {}          # the stream's queue is gone with it
     return sent
@@ -67,10 +65,11 @@ class Feed:
 
 
 def _read(body, events):
+    """The item ids of the next `events` events (their bodies' ids)."""
     sent = []
     while len(sent) < events:
         chunk = next(body).decode()
-        sent += [int(i) for i in re.findall(r"^id: (\d+)$", chunk, re.M)]
+        sent += [int(i) for i in re.findall(r'^data: .*"id": (\d+)', chunk, re.M)]
     return sent
 
 
@@ -81,7 +80,7 @@ def test_after_the_gateway_consumes_again_a_stream_sends_what_it_missed_once():
     # the stream resumed at 10; 11 and 14 came live; 12, 13 and 15 were made while the
     # gateway had no queue (its connection to RabbitMQ was cut), 16 came after
     feed = Feed([9, 11, 12, 13, 14, 15, 16])
-    body = stream(hub, "radu.munteanu", queue, [], 10, feed)
+    body = stream(hub, "radu.munteanu", queue, [], ResumePoint(10), feed)
     hub.publish(_item(11))
     hub.publish(_item(14))
     assert _read(body, 2) == [11, 14]
@@ -98,7 +97,7 @@ def test_a_stream_opened_without_a_resume_point_catches_up_above_where_it_began(
     hub.setup()
     queue = hub.open("radu.munteanu")
     feed = Feed([3, 7, 8])
-    body = stream(hub, "radu.munteanu", queue, [], 0, feed, start=7)
+    body = stream(hub, "radu.munteanu", queue, [], ResumePoint(), feed, start=7)
     hub.catch_up()
     hub.publish(_item(9))
     assert _read(body, 2) == [8, 9]
@@ -113,7 +112,7 @@ def test_a_catch_up_that_fails_is_tried_again_on_the_next_tick(monkeypatch):
     queue = hub.open("radu.munteanu")
     feed = Feed([5, 6])
     feed.failing = 1
-    body = stream(hub, "radu.munteanu", queue, [], 4, feed)
+    body = stream(hub, "radu.munteanu", queue, [], ResumePoint(4), feed)
     next(body)                       # retry:
     hub.catch_up()
     assert next(body) == b": keep-alive\n\n"   # the feed did not answer

@@ -8,6 +8,7 @@ from services.gateway.auth import current_user, user_or_session
 from services.gateway.entrypoints import json_response
 from services.gateway.live import stream as live_stream
 from services.gateway.params import parse_query, whole_number
+from services.gateway.resume import ResumePoint
 from services.gateway.requests import FeedQuery
 from services.gateway.routing import Router
 
@@ -24,12 +25,14 @@ def feed(deps, request):
 
 @router.api("GET", "/api/feed/stream")
 def feed_stream(deps, request):
-    """Server-sent events: new feed items as they happen; `Last-Event-ID` resumes.
-    The web interface's session cookie is taken too (EventSource sends no header)."""
+    """Server-sent events: new feed items as they happen; `Last-Event-ID` (or
+    `?last_event_id=`, the header preferred) resumes: the token of the last event
+    received, or a feed item id (services/gateway/resume.py). The web interface's session
+    cookie is taken too (EventSource sends no header)."""
     user = user_or_session(deps, request)
     field = "Last-Event-ID" if request.headers.get("Last-Event-ID") else "last_event_id"
     given = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
-    last = whole_number(given, field) if given else None
+    resumed = ResumePoint.parse(given, field) if given else None
     # eventlet's server holds writes back until 4 KB are ready: send each event now
     request.environ["eventlet.minimum_write_chunk_size"] = 0
     notifications, username = deps.notifications, user.username
@@ -40,15 +43,16 @@ def feed_stream(deps, request):
     # listen before catching up, so nothing falls between the two
     queue = deps.live.open(username)
     try:
-        if last is not None:
-            missed, start = read_feed(last), last
+        if resumed is not None:
+            missed, start = read_feed(resumed.floor), resumed.floor
         else:   # from now on: a catch-up later reads the feed above its newest item
             newest = notifications.feed(username, None, 1, None)["items"]
             missed, start = [], newest[0]["id"] if newest else 0
+            resumed = ResumePoint()
     except Exception:   # no stream after all: do not leave its queue behind
         deps.live.close(username, queue)
         raise
-    return Response(live_stream(deps.live, username, queue, missed, last or 0, read_feed,
+    return Response(live_stream(deps.live, username, queue, missed, resumed, read_feed,
                                 start),
                     mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

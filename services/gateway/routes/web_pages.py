@@ -25,12 +25,14 @@ from services.gateway.routing import Router
 from services.gateway.ui import orgimport, orgimport_process, render, reports
 from services.gateway.ui.redirects import safe_next
 from services.gateway.ui.session import Page, page
+from services.gateway.resume import ResumePoint
 from services.gateway.versions import load as load_version
 
 STATIC = render.HERE / "static"
 # a module script must come as JavaScript whatever the machine's mime.types says
 STATIC_TYPES = {".mjs": "text/javascript", ".js": "text/javascript", ".css": "text/css"}
 REVIEW_HORIZON_DAYS = 30
+FEED_ON_HOME = 20     # the newest items of the home page's feed
 # what Tika reads well; the browser warns before sending anything else
 ACCEPTED = ".docx,.doc,.odt,.pdf,.rtf,.txt,.xlsx,.xls,.ods,.pptx,.html"
 # the signing form posts every action on a revision but withdrawing it (the quality
@@ -83,10 +85,14 @@ def _pending_acknowledgements(deps, user: User) -> list[dict]:
 @router.page("GET", "/")
 def home(deps, current: Page):
     user = current.user
-    feed = deps.notifications.feed(user.username, None, 20, None)
+    feed = deps.notifications.feed(user.username, None, FEED_ON_HOME, None)
     inbox = deps.documents.signing_inbox(user.username)
     documents = deps.documents.list(user.username)
-    return current.render("home.html", feed=feed, inbox=inbox,
+    # where its live stream starts: above the items shown, though one numbered below them
+    # may still commit
+    resume = ResumePoint.of_page([i["id"] for i in feed["items"]],
+                                 whole_feed=len(feed["items"]) < FEED_ON_HOME)
+    return current.render("home.html", feed=feed, inbox=inbox, feed_resume=resume.token(),
                           reviews=_reviews_due(documents, user.department, date.today()),
                           acknowledgements=_pending_acknowledgements(deps, user))
 

@@ -139,24 +139,19 @@ function cityHallTime(iso) {
 }
 
 // --- the live feed on the home page ---------------------------------------------------
-function newestFeedId(feed) {
-  var newest = 0;
-  Array.prototype.forEach.call(feed.querySelectorAll("li[data-id]"), function (li) {
-    newest = Math.max(newest, Number(li.dataset.id) || 0);
-  });
-  return newest;
-}
-
 function setupLiveFeed() {
   var feed = document.getElementById("feed");
   var status = document.getElementById("feed-live");
   if (!feed || !window.EventSource) return;
   var pause = 3000;
+  // where the stream resumes: the page's own point (the items it shows), then the token
+  // of the last event received (its id: the items sent, so that one numbered below them
+  // but committed later still comes, and none comes twice)
+  var resumeFrom = feed.dataset.resume || "0";
   function connect() {
-    // from the newest item on the page: what came after it (while the page loaded, or
-    // while a gateway died before any event had arrived) is sent first; the browser's
-    // own reconnections send Last-Event-ID, which the gateway prefers to this
-    var source = new EventSource("/api/feed/stream?last_event_id=" + newestFeedId(feed));
+    // the browser's own reconnections send Last-Event-ID, which the gateway prefers to
+    // this; an EventSource closed for good is followed by one from the last event's token
+    var source = new EventSource("/api/feed/stream?last_event_id=" + encodeURIComponent(resumeFrom));
     source.addEventListener("open", function () {
       pause = 3000;
       status.textContent = status.dataset.connected;
@@ -171,6 +166,7 @@ function setupLiveFeed() {
       }
     });
     source.addEventListener("notification", function (e) {
+      if (e.lastEventId) resumeFrom = e.lastEventId;
       var item = JSON.parse(e.data);
       var empty = document.getElementById("feed-empty");
       if (empty) empty.remove();
