@@ -5,7 +5,9 @@ own) and hands it to the streams of that person open on this process. Each event
 is a resume token (services/gateway/resume.py: the ids sent above a floor), which a
 browser that reconnects sends back as `Last-Event-ID`: the stream first replays what it
 was owed from the feed, then goes on live, so nothing is lost or shown twice, though
-items commit out of the order they are numbered in.
+items commit out of the order they are numbered in. The stream's first frame carries the
+token of where it starts, before any event (`opening`), so a browser whose gateway dies
+before it was sent anything still resumes from there.
 
 That broadcast queue lives as long as the gateway's connection to RabbitMQ: when the
 connection drops (the node it was on dies, a network cut), the queue goes with it, and
@@ -92,20 +94,32 @@ def sse(item: dict, resume: ResumePoint) -> bytes:
             f"data: {json.dumps(body, ensure_ascii=False, default=str)}\n\n").encode("utf-8")
 
 
+def opening(start: ResumePoint) -> bytes:
+    """A stream's first frame: the browser's reconnection time, and the token of where the
+    stream starts. A frame with an `id:` and no `data:` sets the EventSource's last event
+    ID without dispatching an event (HTML standard, server-sent events, "dispatch the
+    event": step 1 sets the last event ID string from the buffer, step 2 returns when the
+    data buffer is empty), so the browser's next connection sends it as Last-Event-ID:
+    a fresh stream whose gateway dies before sending anything resumes where it began, not
+    above the newest item then (an item numbered below it may commit later). For a
+    resumed stream it is the point it resumed from: the same meaning."""
+    return f"retry: 3000\nid: {start.token()}\n\n".encode("ascii")
+
+
 def stream(hub: StreamHub, username: str, queue: LightQueue, missed: list[dict],
-           resumed: ResumePoint, read_feed: Callable[[int], list[dict]],
-           start: int | None = None):
-    """The response body: what `resumed` owes of `missed` (the feed above its floor),
-    then live items (each once), with keep-alive comments. Whenever the hub says items
-    may have been missed, the feed is read again above `start` (where the stream began:
-    the floor it resumed from, or the newest item when it opened; `read_feed(after)`: the
+           resumed: ResumePoint, read_feed: Callable[[int], list[dict]]):
+    """The response body: the opening frame (where the stream starts: `resumed`, given
+    back or, for a fresh stream, the feed at open), what `resumed` owes of `missed` (the
+    feed above its floor), then live items (each once), with keep-alive comments.
+    Whenever the hub says items may have been missed, the feed is read again above the
+    floor, sending what `resumed` owes and was not sent yet (`read_feed(after)`: the
     person's items above `after`, oldest first, a page at a time: the notifications
     service's `feed_since`)."""
-    start = resumed.floor if start is None else start
+    start = resumed.floor
     sent = SentIds(start, resumed.sent)
     behind = False      # a catch-up to do (the last one failed: tried again on the tick)
     try:
-        yield b"retry: 3000\n\n"
+        yield opening(sent.resume_point())
         for item in missed:
             if sent.first_time(item["id"]):
                 yield sse(item, sent.resume_point())

@@ -25,6 +25,12 @@ bounds the token (about 1 KB at most, far under any proxy's header limit); an it
 given up by that rule only when a person is sent more than MAX_IDS items while it waits
 to commit.
 
+A stream's first frame, before any event, carries the token of where it starts: the
+point it resumed from, or for a fresh stream the person's MAX_IDS newest items at open
+(`of_page`: not owed, anything else above the oldest of them is), so a browser whose
+gateway dies before it was sent anything does not come back above an item numbered below
+the newest that had not committed yet.
+
 Nothing here lets a person see another's items: a token only chooses which of the
 person's own items (`feed_since` of the logged-in person) are sent again or not.
 """
@@ -70,7 +76,8 @@ class ResumePoint:
     @classmethod
     def of_page(cls, ids: Iterable[int], whole_feed: bool) -> ResumePoint:
         """Where a page that shows the newest items of a feed (`ids`; all of them:
-        `whole_feed`) resumes: above the oldest it shows, nothing shown again."""
+        `whole_feed`) resumes: above the oldest it shows, nothing shown again (the home
+        page; a fresh stream, from the newest items when it opened)."""
         ids = list(ids)
         return cls.of(0 if whole_feed or not ids else min(ids), ids)
 
@@ -108,8 +115,9 @@ class SentIds:
     Items are numbered when they are written, but several notifications processes commit
     them in any order, so an item below the newest id sent may still be new: each id is
     checked against the newest `keep` ids sent, not against the highest one. The stream
-    began at `base` (where it resumed, or the newest item when it opened: settled), with
-    the ids `resumed` sent before it (a token's)."""
+    began at `base` (the floor it resumed from, or a fresh stream's: settled), with the
+    ids `resumed` sent before it (a token's, or the items in a fresh stream's feed at
+    open)."""
 
     def __init__(self, base: int = 0, resumed: Iterable[int] = (), keep: int = REMEMBERED_IDS,
                  clock: Callable[[], float] = time.monotonic):

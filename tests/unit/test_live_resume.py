@@ -148,6 +148,14 @@ def _events(body, n) -> list[tuple[str, int]]:
     return got
 
 
+def _opening(body) -> str:
+    """The stream's first frame: its reconnection time and a resume token, no event."""
+    frame = next(body).decode()
+    match = re.fullmatch(r"retry: 3000\nid: ([0-9:,]+)\n\n", frame)
+    assert match, frame
+    return match[1]
+
+
 def test_an_item_committed_after_a_higher_one_comes_when_the_stream_resumes():
     hub = StreamHub()
     hub.setup()
@@ -155,7 +163,7 @@ def test_an_item_committed_after_a_higher_one_comes_when_the_stream_resumes():
     # not committed yet; the gateway dies
     first = stream(hub, "radu.munteanu", hub.open("radu.munteanu"), [], ResumePoint(10),
                    lambda after: [])
-    next(first)                                  # retry:
+    assert _opening(first) == "10"
     hub.publish(_item(12))
     [(token, item_id)] = _events(first, 1)
     assert item_id == 12 and token == "10:12"
@@ -167,7 +175,7 @@ def test_an_item_committed_after_a_higher_one_comes_when_the_stream_resumes():
     queue = hub.open("radu.munteanu")
     second = stream(hub, "radu.munteanu", queue, [i for i in feed if i["id"] > resumed.floor],
                     resumed, lambda after: [])
-    next(second)
+    assert _opening(second) == "10:12"
     assert _events(second, 1) == [("10:11,12", 11)]
     for item_id in (12, 11, 13):                 # copies arriving live too, then a new one
         hub.publish(_item(item_id))
@@ -181,8 +189,47 @@ def test_an_item_committed_after_the_stream_resumed_comes_live():
     hub.setup()
     body = stream(hub, "radu.munteanu", hub.open("radu.munteanu"), [],
                   ResumePoint.parse("10:12", "Last-Event-ID"), lambda after: [])
-    next(body)
+    assert _opening(body) == "10:12"
     for item_id in (12, 10, 11):   # 12 sent before, 10 settled: only 11 is owed
         hub.publish(_item(item_id))
     assert _events(body, 1) == [("10:11,12", 11)]
     body.close()
+
+
+def test_the_first_frame_carries_where_the_stream_starts():
+    hub = StreamHub()
+    hub.setup()
+    for point, token in ((ResumePoint.parse("10:12", "Last-Event-ID"), "10:12"),
+                         (ResumePoint(1840), "1840"),
+                         (ResumePoint.of_page([7, 3], whole_feed=False), "3:7"),
+                         (ResumePoint.of_page([], whole_feed=True), "0")):
+        body = stream(hub, "radu.munteanu", hub.open("radu.munteanu"), [], point,
+                      lambda after: [])
+        assert _opening(body) == token
+        body.close()
+    assert hub.streams == {}
+
+
+def test_a_fresh_stream_cut_before_any_event_resumes_from_its_first_frame():
+    hub = StreamHub()
+    hub.setup()
+    # opened on a feed of 3 and 7 (its newest items, not the whole feed), while 5,
+    # numbered before 7, is not committed yet; the gateway dies before sending anything
+    first = stream(hub, "radu.munteanu", hub.open("radu.munteanu"), [],
+                   ResumePoint.of_page([7, 3], whole_feed=False), lambda after: [])
+    token = _opening(first)
+    first.close()
+
+    # 5 commits and 8 is made; the browser comes back with the first frame's id: both,
+    # once, and nothing that was in the feed when the stream opened
+    feed = [{**_item(i), "id": i} for i in (3, 5, 7, 8)]
+    resumed = ResumePoint.parse(token, "Last-Event-ID")
+    second = stream(hub, "radu.munteanu", hub.open("radu.munteanu"),
+                    [i for i in feed if i["id"] > resumed.floor], resumed, lambda after: [])
+    assert _opening(second) == "3:7"
+    assert _events(second, 2) == [("3:5,7", 5), ("3:5,7,8", 8)]
+    for item_id in (7, 5, 9):                   # copies arriving live too, then a new one
+        hub.publish(_item(item_id))
+    assert _events(second, 1) == [("3:5,7,8,9", 9)]
+    second.close()
+    assert hub.streams == {}

@@ -92,16 +92,18 @@ def test_after_the_gateway_consumes_again_a_stream_sends_what_it_missed_once():
     assert hub.streams == {}
 
 
-def test_a_stream_opened_without_a_resume_point_catches_up_above_where_it_began():
+def test_a_fresh_stream_catches_up_what_was_not_in_the_feed_when_it_opened():
     hub = StreamHub()
     hub.setup()
     queue = hub.open("radu.munteanu")
-    feed = Feed([3, 7, 8])
-    body = stream(hub, "radu.munteanu", queue, [], ResumePoint(), feed, start=7)
+    # opened on a feed of 3 and 7 (its newest items); 5, numbered before 7, commits after
+    feed = Feed([3, 5, 7, 8])
+    body = stream(hub, "radu.munteanu", queue, [],
+                  ResumePoint.of_page([7, 3], whole_feed=False), feed)
     hub.catch_up()
     hub.publish(_item(9))
-    assert _read(body, 2) == [8, 9]
-    assert feed.asked[0] == 7
+    assert _read(body, 3) == [5, 8, 9]
+    assert feed.asked[0] == 3
     body.close()
 
 
@@ -113,7 +115,7 @@ def test_a_catch_up_that_fails_is_tried_again_on_the_next_tick(monkeypatch):
     feed = Feed([5, 6])
     feed.failing = 1
     body = stream(hub, "radu.munteanu", queue, [], ResumePoint(4), feed)
-    next(body)                       # retry:
+    next(body)                       # retry: and where it starts
     hub.catch_up()
     assert next(body) == b": keep-alive\n\n"   # the feed did not answer
     assert _read(body, 2) == [5, 6]

@@ -8,7 +8,7 @@ from services.gateway.auth import current_user, user_or_session
 from services.gateway.entrypoints import json_response
 from services.gateway.live import stream as live_stream
 from services.gateway.params import parse_query, whole_number
-from services.gateway.resume import ResumePoint
+from services.gateway.resume import MAX_IDS, ResumePoint
 from services.gateway.requests import FeedQuery
 from services.gateway.routing import Router
 
@@ -27,8 +27,9 @@ def feed(deps, request):
 def feed_stream(deps, request):
     """Server-sent events: new feed items as they happen; `Last-Event-ID` (or
     `?last_event_id=`, the header preferred) resumes: the token of the last event
-    received, or a feed item id (services/gateway/resume.py). The web interface's session
-    cookie is taken too (EventSource sends no header)."""
+    received (the first frame, before any event, carries where the stream starts), or a
+    feed item id (services/gateway/resume.py). The web interface's session cookie is
+    taken too (EventSource sends no header)."""
     user = user_or_session(deps, request)
     field = "Last-Event-ID" if request.headers.get("Last-Event-ID") else "last_event_id"
     given = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
@@ -44,16 +45,18 @@ def feed_stream(deps, request):
     queue = deps.live.open(username)
     try:
         if resumed is not None:
-            missed, start = read_feed(resumed.floor), resumed.floor
-        else:   # from now on: a catch-up later reads the feed above its newest item
-            newest = notifications.feed(username, None, 1, None)["items"]
-            missed, start = [], newest[0]["id"] if newest else 0
-            resumed = ResumePoint()
+            missed = read_feed(resumed.floor)
+        else:
+            # from now on: the items in the feed now are not owed, any other is, though
+            # numbered below the newest (it may still commit); the first frame says so
+            newest = notifications.feed(username, None, MAX_IDS, None)["items"]
+            missed = []
+            resumed = ResumePoint.of_page([i["id"] for i in newest],
+                                          whole_feed=len(newest) < MAX_IDS)
     except Exception:   # no stream after all: do not leave its queue behind
         deps.live.close(username, queue)
         raise
-    return Response(live_stream(deps.live, username, queue, missed, resumed, read_feed,
-                                start),
+    return Response(live_stream(deps.live, username, queue, missed, resumed, read_feed),
                     mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
                     direct_passthrough=True)
