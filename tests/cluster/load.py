@@ -279,15 +279,22 @@ class Load:
                 eventlet.sleep(1.0)
                 continue
             try:
-                event_id = None
+                # as a browser: a frame counts at its blank line, and its id (the resume
+                # token) becomes the last event ID then, though it had no data (the
+                # stream's first frame: where it starts); a frame cut short, neither
+                event_id, data = last, None
                 for line in response.iter_lines(decode_unicode=True):
                     if not self.running:
                         break
                     if line.startswith("id: "):
-                        event_id = line[4:]     # the resume token (a browser's lastEventId)
+                        event_id = line[4:]
                     elif line.startswith("data: "):
-                        self.record.streamed.append((time.monotonic(), json.loads(line[6:])))
+                        data = json.loads(line[6:])
+                    elif line == "":
                         last = event_id
+                        if data is not None:
+                            self.record.streamed.append((time.monotonic(), data))
+                        data = None
             except (requests.RequestException, ValueError):   # cut: reconnect
                 pass
             finally:

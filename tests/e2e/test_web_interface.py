@@ -122,7 +122,9 @@ def test_the_live_feed_takes_the_session_cookie(gateway, radu):
     with radu.get(f"{gateway}/api/feed/stream", stream=True, timeout=30) as stream:
         assert stream.status_code == 200
         assert stream.headers["Content-Type"].startswith("text/event-stream")
-        assert next(stream.iter_lines()) == b"retry: 3000"
+        lines = stream.iter_lines()
+        assert next(lines) == b"retry: 3000"
+        assert re.fullmatch(rb"id: [0-9]+(:[0-9]+(,[0-9]+)*)?", next(lines))  # where it starts
     anonymous = requests.get(f"{gateway}/api/feed/stream", timeout=30)
     assert anonymous.status_code == 401
     forged = requests.get(f"{gateway}/api/feed/stream", timeout=30,
@@ -154,7 +156,9 @@ def test_the_home_page_starts_its_live_feed_above_the_items_it_shows(gateway, ra
     with radu.get(f"{gateway}/api/feed/stream", params={"last_event_id": resume},
                   stream=True, timeout=30) as stream:
         assert stream.status_code == 200, stream.text
-        assert next(stream.iter_lines()) == b"retry: 3000"
+        # its first frame: no event, the browser's last event ID set to where it resumed
+        lines = stream.iter_lines()
+        assert [next(lines) for _ in range(3)] == [b"retry: 3000", f"id: {resume}".encode(), b""]
 
 
 def test_the_upload_page_asks_for_the_numbering_only_for_a_first_version(gateway, login):

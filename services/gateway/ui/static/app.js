@@ -165,6 +165,8 @@ function setupLiveFeed() {
         pause = Math.min(pause * 2, 60000);
       }
     });
+    // the stream's first frame (an id, no data) dispatches no event: it sets the
+    // EventSource's own last event ID to where the stream starts, here resumeFrom itself
     source.addEventListener("notification", function (e) {
       if (e.lastEventId) resumeFrom = e.lastEventId;
       var item = JSON.parse(e.data);
