@@ -4,7 +4,10 @@ notifications processes commit them in any order. Here two transactions of the
 notifications service's own unit of work write an item each for the same person; the
 one numbered second commits first and reaches the person's stream, which is then cut.
 The stream resumed with the `id:` it last received must bring the other item, once,
-whether it commits before the browser comes back or after, and nothing twice.
+whether it commits before the browser comes back or after, and nothing twice. A fresh
+stream (no Last-Event-ID) gives its token in its first frame, before any event: a browser
+that received only that frame comes back to what was made since, an item numbered below
+the newest at open but committed after it included.
 
 The real gateway, documents and notifications services run in this process on the dev
 stack's RabbitMQ and PostgreSQL; the items' live events leave through the notifications
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 
 import eventlet
 import psycopg2
@@ -107,23 +110,55 @@ def relayed(environment, item_id: int) -> bool:
         conn.close()
 
 
-@pytest.mark.parametrize("lower_commits", ["while the browser is away",
-                                           "after the stream resumed"])
-def test_a_resumed_stream_brings_the_item_committed_after_a_higher_one_once(
-        environment, lower_commits):
+def first_frame(client: Client):
+    """A fresh stream (no Last-Event-ID) of which the browser receives the first frame
+    only, and the last event ID that frame leaves it with (the HTML standard's parsing:
+    an `id:` field sets it at the blank line, though no event is dispatched without
+    data); the response, still open, is read no further."""
+    response = client.session.get(client.base_url + "/api/feed/stream",
+                                  headers={"Accept": "text/event-stream"}, stream=True,
+                                  timeout=(5, 60))
+    assert response.status_code == 200, response.text
+    last_event_id, fields = None, []
+    for line in response.iter_lines(decode_unicode=True):
+        if line == "":
+            break
+        name, _, value = line.partition(":")
+        fields.append(name)
+        if name == "id":
+            last_event_id = value[1:] if value.startswith(" ") else value
+    assert "data" not in fields, f"the first frame is an event: {fields}"
+    assert last_event_id, f"the first frame carries no id (fields {fields})"
+    return response, last_event_id
+
+
+@contextmanager
+def services(environment):
+    """The gateway, documents and notifications services on the dev stack, the demo
+    organisation loaded: the reader logged in, the notifications database, its settings."""
     make_green()
     org = organisation()
     password = next(u["password"] for u in org["users"] if u["username"] == READER)
     config = service_config(environment)
     settings = NotificationSettings.from_config(config)
-    streams: list[Stream] = []
     with running(config, DocumentsService, NotificationsService, GatewayService):
         from services.common.identity import IdentifiedClusterRpcProxy
 
         with IdentifiedClusterRpcProxy(config, timeout=30) as rpc:
             rpc.documents.load_organisation(org)
         notifications = Database(environment.database_url, "notifications", maxconn=4)
-        client = Client.login(environment.gateway, READER, password)
+        try:
+            yield Client.login(environment.gateway, READER, password), notifications, settings
+        finally:
+            notifications.close()
+
+
+@pytest.mark.parametrize("lower_commits", ["while the browser is away",
+                                           "after the stream resumed"])
+def test_a_resumed_stream_brings_the_item_committed_after_a_higher_one_once(
+        environment, lower_commits):
+    streams: list[Stream] = []
+    with services(environment) as (client, notifications, settings):
         try:
             first = Stream(client)
             streams.append(first)
@@ -168,4 +203,51 @@ def test_a_resumed_stream_brings_the_item_committed_after_a_higher_one_once(
         finally:
             for stream in streams:
                 stream.close()
-            notifications.close()
+
+
+@pytest.mark.parametrize("made", [
+    "a new item, while the browser is away",
+    "an item numbered below the newest at open, committed before the stream was cut",
+    "an item numbered below the newest at open, committed while the browser is away"])
+def test_a_fresh_stream_cut_before_any_event_resumes_from_its_first_frame(environment, made):
+    streams: list[Stream] = []
+    with services(environment) as (client, notifications, settings):
+        try:
+            with ExitStack() as held:
+                if made.startswith("an item numbered below"):
+                    lower = held.enter_context(PostgresUnitOfWork(notifications))
+                    low = item_for(lower, READER)                    # numbered first
+                    high = write(notifications, settings, READER)    # committed first
+                    assert low["item_id"] < high
+                    eventually(lambda: relayed(environment, high), timeout=30)
+                opened, token = first_frame(client)
+                if made.endswith("before the stream was cut"):
+                    publish_items(lower, [low], settings)
+                    held.close()              # commits; sent, never received
+                    eventually(lambda: relayed(environment, low["item_id"]), timeout=30)
+                opened.close()                # its gateway died
+                if made.endswith("while the browser is away"):
+                    if made.startswith("a new item"):
+                        owed = write(notifications, settings, READER)
+                    else:
+                        publish_items(lower, [low], settings)
+                        held.close()
+                        owed = low["item_id"]
+                    # its live event went by with no stream of his open
+                    eventually(lambda: relayed(environment, owed), timeout=30)
+                else:
+                    owed = low["item_id"]
+            resumed = Stream(client, last_event_id=token)
+            streams.append(resumed)
+            later = write(notifications, settings, READER)
+            eventually(lambda: later in resumed.ids, timeout=30)
+            eventlet.sleep(1.5)               # a copy would show up now
+            try:
+                assert resumed.ids == [owed, later]
+            except AssertionError:
+                raise AssertionError(
+                    f"a fresh stream's first frame gave {token!r}; {made} (item {owed}); "
+                    f"the stream resumed from it brought {resumed.ids}") from None
+        finally:
+            for stream in streams:
+                stream.close()
