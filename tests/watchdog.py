@@ -46,7 +46,11 @@ class Watchdog:
         print(f"\nwatchdog: {test} still running after {seconds:.0f} s (its pytest-timeout "
               f"and {GRACE_SECONDS} s more); the run ends here. Stacks follow.", file=out)
         for obj in gc.get_objects():
-            if isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None:
+            try:
+                running = isinstance(obj, greenlet.greenlet) and obj.gr_frame is not None
+            except ReferenceError:      # a weak proxy whose object is gone
+                continue
+            if running:
                 print(f"--- greenlet {obj!r}", file=out)
                 traceback.print_stack(obj.gr_frame, file=out)
         for ident, frame in sys._current_frames().items():
