@@ -17,7 +17,9 @@
 # Ports: PROCEDURA_PGAF_MONITOR_PORT (5532), PROCEDURA_PGAF_PORT_A/_B (5533, 5534).
 
 PGAF_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-PGAF_STACK=${PROCEDURA_STACK_DIR:-$PGAF_REPO/.stack}
+# the real path: pg_autoctl finds a node's state by its data folder's path, so a .stack
+# reached through a link (a second worktree's) must name the same folders
+PGAF_STACK=$(realpath -m "${PROCEDURA_STACK_DIR:-$PGAF_REPO/.stack}")
 PGAF_DIR=$PGAF_STACK/cluster
 PGAF_SECRETS=${PROCEDURA_SECRETS_FILE:-$PGAF_STACK/secrets.env}
 PGAF_PG_BIN=/usr/lib/postgresql/15/bin     # Debian 12's postgresql-15, as scripts/stack.sh

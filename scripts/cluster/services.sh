@@ -35,7 +35,8 @@
 #
 # Sourced by scripts/cluster.sh: services_cluster_up | services_cluster_down |
 # services_cluster_status (and services_process_pid NAME N, services_process_start NAME N
-# for the fault tests). Idempotent: `up` starts what does not run.
+# for the fault tests). Idempotent: `up` starts what does not run, on the engines the
+# processes that run were started with (chosen again only when none runs).
 
 SVCC_REPO=${SVCC_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SVCC_HERE=$SVCC_REPO/scripts/cluster
@@ -332,12 +333,28 @@ svcc_wait_haproxy() {
 
 # ---------------------------------------------------------------- up, down, status
 
+svcc_running() { # the processes that run (NAME-N ...); fails when none does
+    local entry name n found=()
+    for entry in "${SVCC_SERVICES[@]}"; do
+        name=${entry%%:*}
+        for n in "${SVCC_COPIES[@]}"; do
+            services_process_pid "$name" "$n" >/dev/null && found+=("$name-$n")
+        done
+    done
+    ((${#found[@]} > 0)) && echo "${found[*]}"
+}
+
 services_cluster_up() {
-    local entry name n
+    local entry name n running
     [[ -x $SVCC_VENV/bin/nameko ]] || { svcc_die "no $SVCC_VENV/bin/nameko: run make venv"; return 1; }
     haproxy_install || return 1
     if [[ -n $SVCC_GIVEN ]]; then
         svcc_given || return 1      # its vhost and database made by whoever gave it
+    elif running=$(svcc_running) && [[ -f $SVCC_DIR/environment ]]; then
+        # a process started now must join the engines the running ones use: chosen again,
+        # an engine's status caught bad for a moment (a formation settling after a
+        # failover) would send it to another database than its twin's
+        svcc_log "kept the engines of the running processes ($running; $(sed -n '1s/^# written by //p' "$SVCC_DIR/environment")); scripts/cluster.sh down services to choose again"
     else
         svcc_choose || return 1
         svcc_prepare_stack_engines || return 1
