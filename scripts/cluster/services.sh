@@ -352,8 +352,9 @@ services_cluster_up() {
         svcc_given || return 1      # its vhost and database made by whoever gave it
     elif running=$(svcc_running) && [[ -f $SVCC_DIR/environment ]]; then
         # a process started now must join the engines the running ones use: chosen again,
-        # an engine's status caught bad for a moment (a formation settling after a
-        # failover) would send it to another database than its twin's
+        # an engine's status read bad at that moment (seen: the formation looked down
+        # through a linked .stack) sent a restarted process to another database than
+        # its twin's
         svcc_log "kept the engines of the running processes ($running; $(sed -n '1s/^# written by //p' "$SVCC_DIR/environment")); scripts/cluster.sh down services to choose again"
     else
         svcc_choose || return 1
