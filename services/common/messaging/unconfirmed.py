@@ -66,10 +66,20 @@ log = logging.getLogger(__name__)
 
 def unconfirmed_connection(amqp_uri: str, ssl=None, login_method=None) -> Connection:
     """The key of the pool of unconfirmed publishers' connections: transport options of
-    their own, a new dict each time (see above)."""
-    return Connection(amqp_uri, ssl=ssl, login_method=login_method,
-                      transport_options={**DEFAULT_TRANSPORT_OPTIONS,
-                                         "confirm_publish": False})
+    their own (see above). Made once per broker address and kept: a request of the gateway
+    made a new one (parsing its URI) on every call, for the same pool."""
+    key = (amqp_uri, repr(ssl), login_method)
+    connection = _CONNECTIONS.get(key)
+    if connection is None:
+        connection = _CONNECTIONS[key] = Connection(
+            amqp_uri, ssl=ssl, login_method=login_method,
+            transport_options={**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": False})
+    return connection
+
+
+# the keys above, by (URI, ssl, login method): a Connection that is never connected itself
+# (the pool connects clones of it), so one per process serves every green thread
+_CONNECTIONS: dict[tuple, Connection] = {}
 
 
 def publish_unconfirmed(connection: Connection, body, **options) -> None:
