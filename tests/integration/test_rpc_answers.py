@@ -215,3 +215,24 @@ def test_a_request_rabbitmq_refuses_does_not_silence_the_next_ones(own, gateway)
             ask("nowhere", "anything", deadline=1.5)
         for i in range(5):
             assert ask("search", "echo", i, deadline=5) == i
+
+
+def consumers(own, queue_prefix: str) -> list[dict]:
+    """RabbitMQ's consumers of this vhost on queues named `queue_prefix`..."""
+    url = f"{own.management}/consumers/{quote(own.vhost, safe='')}"
+    found = requests.get(url, auth=rabbit_auth(), timeout=10).json()
+    return [c for c in found if c["queue"]["name"].startswith(queue_prefix)]
+
+
+def test_the_gateway_s_replies_are_not_acknowledged_and_the_requests_are(own, gateway):
+    """The gateway's calls have deadlines: RabbitMQ forgets a reply as it sends it (no
+    acknowledgement to wait for and send back, messaging/queues.py DeadlineReplyListener),
+    and the call is answered as before; the service still acknowledges each request once
+    it is done."""
+    with entrypoint_hook(gateway, "ask") as ask:
+        for i in range(CALLS):
+            assert ask("search", "echo", {"i": i}) == {"i": i}
+    [replies] = consumers(own, "rpc.reply-gateway-")
+    assert replies["ack_required"] is False
+    [requests_] = consumers(own, "rpc-search")
+    assert requests_["ack_required"] is True
