@@ -8,7 +8,9 @@ operators' standalone proxy calls them in alternating blocks, so all see the sam
 `nameko` and `procedura` with nameko's requests (persistent, confirmed: a service's
 calls), `gateway` Procedura's answers to the gateway's requests (unconfirmed).
 `timed`: the gateway's own caller, TimedRpcProxy (services/gateway/rpc.py) in a nameko
-worker, its replies read by nameko's reply listener, as the gateway calls search.
+worker, its replies read by nameko's reply listener, as the gateway calls search;
+`timed-acked`: the same with its replies acknowledged one by one (as before issue 18's
+DeadlineReplyListener, as the services' calls to each other still are).
 `raw`: what the transport costs without nameko, a plain kombu request/reply echo on the
 same vhost under eventlet (a consumer answering with the bytes of the same answer,
 serialised once beforehand; the caller publishing and waiting on its reply queue).
@@ -47,11 +49,12 @@ from nameko.testing.services import dummy, entrypoint_hook  # noqa: E402
 
 from devenv.environment import AMQP_PORT, TestEnvironment  # noqa: E402
 from services.common.identity import IdentifiedClusterRpcProxy, IdentifiedRpc  # noqa: E402
-from services.common.messaging.queues import TypedRpcConsumer  # noqa: E402
+from services.common.messaging.queues import (  # noqa: E402
+    TransientReplyListener, TypedRpcConsumer)
 from services.common.messaging.unconfirmed import UnconfirmedServiceProxy  # noqa: E402
 from services.gateway.rpc import TRANSIENT, TimedRpcProxy  # noqa: E402
 
-KINDS = ("raw", "nameko", "procedura", "gateway", "timed")
+KINDS = ("raw", "nameko", "procedura", "gateway", "timed", "timed-acked")
 
 ANSWER: dict = {}
 
@@ -91,6 +94,17 @@ class BenchGateway:
             self.target.answer(i)
             times.append(time.perf_counter() - t0)
         return times
+
+
+class AckedTimedRpcProxy(TimedRpcProxy):
+    rpc_reply_listener = TransientReplyListener()
+
+
+class BenchGatewayAcked(BenchGateway):
+    """The gateway's caller with its replies acknowledged (before DeadlineReplyListener)."""
+    name = "rpcbench_gateway_acked"
+
+    target = AckedTimedRpcProxy("rpcbench_procedura", delivery_mode=TRANSIENT)
 
 
 class RawEcho:
@@ -196,8 +210,10 @@ def main() -> None:
     runner.add_service(BenchNameko)
     runner.add_service(BenchProcedura)
     runner.add_service(BenchGateway)
+    runner.add_service(BenchGatewayAcked)
     runner.start()
-    gateway = runner.service_map["rpcbench_gateway"]
+    callers = {"timed": runner.service_map["rpcbench_gateway"],
+               "timed-acked": runner.service_map["rpcbench_gateway_acked"]}
     raw = RawEcho(env.amqp_uri, json.dumps({"result": ANSWER, "error": None}).encode())
     profile = cProfile.Profile() if args.profile else None
     broker = broker_pid()
@@ -213,8 +229,8 @@ def main() -> None:
                             user_id="procedura-admin"),
                         "raw": raw}
             for kind in kinds:                      # warm-up: connections, pools, JIT-less
-                if kind == "timed":
-                    with entrypoint_hook(gateway, "block") as block:
+                if kind in callers:
+                    with entrypoint_hook(callers[kind], "block") as block:
                         block(50)
                     continue
                 for i in range(50):
@@ -226,8 +242,8 @@ def main() -> None:
                     c0, b0 = time.process_time(), cpu_of(broker)
                     if profile:
                         profile.enable()
-                    if kind == "timed":             # one gateway worker calling a block
-                        with entrypoint_hook(gateway, "block") as block:
+                    if kind in callers:             # one gateway worker calling a block
+                        with entrypoint_hook(callers[kind], "block") as block:
                             times[kind].extend(block(args.block))
                     else:
                         service = services[kind]
