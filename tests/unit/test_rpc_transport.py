@@ -1,17 +1,19 @@
 """What an RPC does on every call, done once instead: the entrypoint's signature is read
 when the service starts (services/common/identity.py), and the connection that keys the
 pool of unconfirmed publishers is made once per broker address
-(services/common/messaging/unconfirmed.py)."""
+(services/common/messaging/unconfirmed.py), and its producers are kept with their
+connections between publishes."""
 from __future__ import annotations
 
 import inspect
 from types import SimpleNamespace
 
 import pytest
+from kombu import Connection
 from nameko.exceptions import IncorrectSignature
 
 from services.common.identity import IdentifiedRpc
-from services.common.messaging.unconfirmed import unconfirmed_connection
+from services.common.messaging.unconfirmed import KeptProducers, unconfirmed_connection
 
 
 class Search:
@@ -52,3 +54,17 @@ def test_the_unconfirmed_publishers_connection_is_made_once_per_broker():
     other = unconfirmed_connection(uri.replace("procedura", "procedura-other"))
     assert other is not first and other.virtual_host == "procedura-other"
     assert unconfirmed_connection(uri, login_method="PLAIN") is not first
+
+
+def test_a_producer_is_kept_between_publishes_and_dropped_when_its_publish_fails():
+    producers = KeptProducers(Connection("memory://"))
+    with producers.acquire() as first:
+        first.publish({"n": 1}, routing_key="answers")
+    with producers.acquire() as again:
+        assert again is first           # its connection and channel with it
+    with pytest.raises(OSError):
+        with producers.acquire() as failing:
+            raise OSError("the broker went away")
+    assert producers.idle == []
+    with producers.acquire() as fresh:
+        assert fresh is not failing
