@@ -18,6 +18,7 @@ import logging
 from urllib.parse import urlparse
 
 from kombu.exceptions import OperationalError
+from nameko.exceptions import IncorrectSignature
 from nameko.rpc import Rpc, RpcProxy
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, ServiceProxy
 
@@ -79,6 +80,14 @@ class IdentifiedRpc(Rpc):
         self._person = next((p for p in PERSON_ARGUMENTS if p in self._signature.parameters),
                             None)
         super().setup()
+
+    def check_signature(self, args, kwargs):
+        """nameko's check, with the signature read once in setup: nameko inspects the
+        method again on every call (inspect.getcallargs)."""
+        try:
+            self._signature.bind(None, *args, **kwargs)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
 
     def handle_message(self, body, message):
         if not (message.properties or {}).get("reply_to"):

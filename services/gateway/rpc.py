@@ -9,6 +9,7 @@ from kombu.exceptions import OperationalError
 # registers the contracts' errors: a NotFound from a service is a 404, not a 500
 from services.common import remote_errors  # noqa: F401
 from services.common.identity import IdentifiedRpcProxy
+from services.common.messaging.queues import DeadlineReplyListener
 from services.common.messaging.unconfirmed import UnconfirmedServiceProxy
 from services.common.settings import Settings
 from services.contracts.errors import ServiceUnavailable
@@ -21,7 +22,10 @@ TRANSIENT = 1
 class TimedRpcProxy(IdentifiedRpcProxy):
     """The gateway's calls: each with a deadline, so each request is published without
     a publisher confirm (services/common/messaging/unconfirmed.py): one RabbitMQ loses
-    is a 503 at the deadline, as an answer lost is."""
+    is a 503 at the deadline, as an answer lost is; for the same reason its replies are not
+    acknowledged (messaging/queues.py DeadlineReplyListener)."""
+
+    rpc_reply_listener = DeadlineReplyListener()
 
     def setup(self):
         super().setup()

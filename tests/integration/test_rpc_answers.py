@@ -215,3 +215,53 @@ def test_a_request_rabbitmq_refuses_does_not_silence_the_next_ones(own, gateway)
             ask("nowhere", "anything", deadline=1.5)
         for i in range(5):
             assert ask("search", "echo", i, deadline=5) == i
+
+
+def consumers(own, queue_prefix: str) -> list[dict]:
+    """RabbitMQ's consumers of this vhost on queues named `queue_prefix`..."""
+    url = f"{own.management}/consumers/{quote(own.vhost, safe='')}"
+    found = requests.get(url, auth=rabbit_auth(), timeout=10).json()
+    return [c for c in found if c["queue"]["name"].startswith(queue_prefix)]
+
+
+def test_the_gateway_s_replies_are_not_acknowledged_and_the_requests_are(own, gateway):
+    """The gateway's calls have deadlines: RabbitMQ forgets a reply as it sends it (no
+    acknowledgement to wait for and send back, messaging/queues.py DeadlineReplyListener),
+    and the call is answered as before; the service still acknowledges each request once
+    it is done."""
+    with entrypoint_hook(gateway, "ask") as ask:
+        for i in range(CALLS):
+            assert ask("search", "echo", {"i": i}) == {"i": i}
+    [replies] = consumers(own, "rpc.reply-gateway-")
+    assert replies["ack_required"] is False
+    [requests_] = consumers(own, "rpc-search")
+    assert requests_["ack_required"] is True
+
+
+def test_answers_and_the_gateway_s_requests_go_on_after_rabbitmq_drops_their_connections(
+        own, gateway):
+    """The connections that publish answers and the gateway's requests are kept between
+    publishes (messaging/unconfirmed.py KeptProducers): when RabbitMQ drops them (a node
+    that dies, a restart), the next publish opens its connection again, and a producer
+    that failed is not kept. Last in this module: every connection of its vhost is closed."""
+    with entrypoint_hook(gateway, "ask") as ask:
+        for i in range(3):
+            assert ask("search", "echo", i) == i
+    url = f"{own.management}/vhosts/{quote(own.vhost, safe='')}/connections"
+    dropped = requests.get(url, auth=rabbit_auth(), timeout=10).json()
+    assert {c["user"] for c in dropped} >= {"search", "gateway"}
+    for connection in dropped:
+        requests.delete(f"{own.management}/connections/{quote(connection['name'], safe='')}",
+                        auth=rabbit_auth(), timeout=10)
+
+    def answered():
+        with entrypoint_hook(gateway, "ask") as ask:
+            try:
+                return ask("search", "echo", "again", deadline=3) == "again"
+            except ServiceUnavailable:     # the consumers reconnecting
+                return False
+
+    eventually(answered, timeout=60, interval=0.5)
+    with entrypoint_hook(gateway, "ask") as ask:
+        for i in range(CALLS):
+            assert ask("search", "echo", i, deadline=10) == i

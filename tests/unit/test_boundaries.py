@@ -139,6 +139,8 @@ BENCH_REACHES = {
     "bench.libreoffice": "the conversion (renditions.libreoffice), alone",
     "bench.ocr": "OCR (renditions.ocr), alone",
     "bench.pages": "the page images' keys (renditions.domain)",
+    "bench.rpc_round_trip": "the gateway's caller (gateway.rpc TimedRpcProxy) in a round trip "
+                            "alone",
     "bench.search": "queries and indexing against Elasticsearch without the services",
     "bench.search_events": "the search service alone in the benchmark's process (CPU per event)",
     "bench.search_highlight": "highlighting against Elasticsearch without the services",

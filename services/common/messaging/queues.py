@@ -56,8 +56,27 @@ class TransientReplyListener(ReplyListener):
     again on the node the process moves to; replies in flight are lost with it, and their
     callers' deadlines answer."""
 
+    # replies acknowledged one by one (nameko's way): a reply delivered when the process's
+    # connection drops goes back to its queue and reaches the process when it reconnects
+    no_ack = False
+
     def setup(self):
         super().setup()
         queue = self.queue   # the queue consumer reads it when it starts, not before
         self.queue = Queue(queue.name, exchange=queue.exchange, routing_key=queue.routing_key,
-                           durable=False, queue_arguments=queue.queue_arguments)
+                           durable=False, queue_arguments=queue.queue_arguments,
+                           no_ack=self.no_ack)
+
+
+class DeadlineReplyListener(TransientReplyListener):
+    """The reply listener of calls that each have a deadline (the gateway's,
+    services/gateway/rpc.py): its replies are not acknowledged, RabbitMQ forgets each as it
+    sends it. nameko acknowledges a reply the moment it reads it, before anything else, so
+    what an acknowledgement kept was only a reply in flight when the connection drops: for
+    such a call the deadline answers it (a 503 the person asks again), as it answers a
+    reply lost with its RabbitMQ node. It saves a frame per call to RabbitMQ, which no
+    longer tracks the reply either (docs/benchmarks.md, "Issue 18: the RPC round trip's own
+    cost"). The services' calls to each other have no deadline and keep their
+    acknowledgements."""
+
+    no_ack = True

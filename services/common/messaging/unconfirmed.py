@@ -19,10 +19,10 @@ services/common/identity.py) is:
 - *transient* (delivery mode 1): the reply queue `rpc.reply-<caller>-<uuid>` is neither
   durable nor kept over a broker restart, so a persistent answer in it is not kept either.
 - *not mandatory* (as in nameko): an answer to a caller that went away is dropped.
-- *retried* on a connection error (nameko's retry policy, as before): a pooled
+- *retried* on a connection error (nameko's retry policy, as before): a kept
   connection that died with a broker restart is opened again and the answer sent on it.
-- *serialised once*, sent through kombu's producer pool on one Connection made when the
-  service starts (the pool keeps the connections and their channels between answers).
+- *serialised once*, sent through a producer kept with its connection and channel between
+  answers (`KeptProducers`), on one key Connection made when the service starts.
 Its body is what nameko's callers read: `{"result": ..., "error": ...}` in the request's
 content type; a result that cannot be serialised is answered with nameko's
 UnserializableValueError, as nameko does.
@@ -40,17 +40,20 @@ lost without a word would hold its worker for good.
 Both use transport options of their own: nameko's Publisher shares one dict between all
 its instances and writes `confirm_publish` into it on every publish, and kombu's pooled
 connections keep a reference to it; with confirmed and unconfirmed publishers in one
-process a connection could open with the other's mode. The options are part of the pool's
-key, so these connections are never the confirmed publishers'.
+process a connection could open with the other's mode. These connections are clones of
+their own key connection (never kombu's pools'), so never the confirmed publishers'.
 """
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
+import threading
+from contextlib import contextmanager
 
-from kombu import Connection
-from kombu.pools import producers
+from kombu import Connection, Producer
+from kombu.pools import get_limit
 from kombu.serialization import dumps, registry
 from nameko.amqp.publish import Publisher
 from nameko.constants import (
@@ -65,17 +68,68 @@ log = logging.getLogger(__name__)
 
 
 def unconfirmed_connection(amqp_uri: str, ssl=None, login_method=None) -> Connection:
-    """The key of the pool of unconfirmed publishers' connections: transport options of
-    their own, a new dict each time (see above)."""
-    return Connection(amqp_uri, ssl=ssl, login_method=login_method,
-                      transport_options={**DEFAULT_TRANSPORT_OPTIONS,
-                                         "confirm_publish": False})
+    """The key of the unconfirmed publishers' connections: transport options of their own
+    (see above). Made once per broker address and kept: a request of the gateway made a new
+    one (parsing its URI) on every call."""
+    key = (amqp_uri, repr(ssl), login_method)
+    connection = _CONNECTIONS.get(key)
+    if connection is None:
+        connection = _CONNECTIONS[key] = Connection(
+            amqp_uri, ssl=ssl, login_method=login_method,
+            transport_options={**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": False})
+    return connection
+
+
+# the keys above, by (URI, ssl, login method): a Connection that is never connected itself
+# (its producers connect clones of it), so one per process serves every green thread
+_CONNECTIONS: dict[tuple, Connection] = {}
+
+
+class KeptProducers:
+    """The producers of one key connection, each kept with its own connection and channel
+    between publishes. kombu's producer pool gives a producer's connection back to its
+    connection pool on every release and binds both again on the next acquire: 70-120 us
+    of a publish's 190-230 (docs/benchmarks.md, "Issue 18: the RPC round trip's own
+    cost"). As many at once as kombu's pool allowed (its limit, 10), the others waiting;
+    a producer whose publish failed is closed, not kept."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.idle: list[Producer] = []
+        self.slots = threading.BoundedSemaphore(get_limit())
+        self.pid = os.getpid()
+
+    @contextmanager
+    def acquire(self):
+        if self.pid != os.getpid():        # a forked child does not share its parent's sockets
+            self.idle, self.pid = [], os.getpid()
+        with self.slots:
+            producer = self.idle.pop() if self.idle else Producer(self.connection.clone())
+            try:
+                yield producer
+            except BaseException:
+                _close(producer)
+                raise
+            self.idle.append(producer)
+
+
+def _close(producer: Producer) -> None:
+    try:
+        producer.connection.release()
+    except Exception as exc:  # already broken: it is dropped either way
+        log.debug("closing a failed producer's connection: %r", exc)
+
+
+_PRODUCERS: dict[Connection, KeptProducers] = {}
 
 
 def publish_unconfirmed(connection: Connection, body, **options) -> None:
-    """Publish on a pooled producer of `connection`'s pool, not mandatory, retried on a
+    """Publish on a kept producer of `connection` (above), not mandatory, retried on a
     connection error, without waiting for RabbitMQ."""
-    with producers[connection].acquire(block=True) as producer:
+    producers = _PRODUCERS.get(connection)
+    if producers is None:
+        producers = _PRODUCERS[connection] = KeptProducers(connection)
+    with producers.acquire() as producer:
         _settle(producer)
         producer.publish(body, mandatory=False, retry=True,
                          retry_policy=DEFAULT_RETRY_POLICY, **options)
