@@ -13,6 +13,7 @@ import socket
 import uuid
 from urllib.parse import quote
 
+import eventlet
 import pytest
 import requests
 from kombu import Connection, Consumer, Exchange, Producer, Queue
@@ -22,10 +23,12 @@ from nameko.testing.utils import get_container
 from services.common.callers import GATEWAY, OPERATORS
 from services.common.identity import IdentifiedClusterRpcProxy as ClusterRpcProxy
 from services.common.identity import rpc
+from services.common.messaging.unconfirmed import publish_unconfirmed, unconfirmed_connection
 from services.contracts.errors import EXPECTED, NotFound, ServiceUnavailable
 from services.gateway.rpc import TRANSIENT, TimedRpcProxy
+from tests.integration.relay import Relay
 from tests.integration.running import running
-from tests.testenv import TestEnvironment, eventually, rabbit_auth
+from tests.testenv import AMQP_PORT, TestEnvironment, eventually, rabbit_auth
 
 CALLS = 12
 SERIALISED = []   # each time an answer of `counted` was turned into JSON
@@ -248,8 +251,12 @@ def test_answers_and_the_gateway_s_requests_go_on_after_rabbitmq_drops_their_con
         for i in range(3):
             assert ask("search", "echo", i) == i
     url = f"{own.management}/vhosts/{quote(own.vhost, safe='')}/connections"
-    dropped = requests.get(url, auth=rabbit_auth(), timeout=10).json()
-    assert {c["user"] for c in dropped} >= {"search", "gateway"}
+
+    def listed():   # the management API lists a new connection a moment after it opens
+        connections = requests.get(url, auth=rabbit_auth(), timeout=10).json()
+        return connections if {c["user"] for c in connections} >= {"search", "gateway"} else None
+
+    dropped = eventually(listed, timeout=30, interval=0.5)
     for connection in dropped:
         requests.delete(f"{own.management}/connections/{quote(connection['name'], safe='')}",
                         auth=rabbit_auth(), timeout=10)
@@ -265,3 +272,47 @@ def test_answers_and_the_gateway_s_requests_go_on_after_rabbitmq_drops_their_con
     with entrypoint_hook(gateway, "ask") as ask:
         for i in range(CALLS):
             assert ask("search", "echo", i, deadline=10) == i
+
+
+def test_no_message_is_lost_on_a_kept_connection_whose_broker_died(own):
+    """A kept producer's connection to a node killed with -9 still looks open to the
+    client, and nothing waits for a confirm: the publishes after the node's death must not
+    be written into it and lost (messaging/unconfirmed.py reads the connection before each
+    publish, `_settle`, and the publish's retry opens it again). RabbitMQ reached through a
+    relay cut as a dead node cuts (tests/integration/relay.py)."""
+    relay = Relay(AMQP_PORT)
+    name = f"kept-{uuid.uuid4()}"
+    via = unconfirmed_connection(own.amqp_uri.replace(f":{AMQP_PORT}/", f":{relay.port}/"))
+    assert f":{relay.port}/" in via.as_uri(include_password=False)
+    try:
+        with Connection(own.amqp_uri) as direct:
+            channel = direct.channel()
+            queue = Queue(name, exchange=Exchange(""), routing_key=name, durable=False)(channel)
+            queue.declare()
+
+            def send(n):
+                publish_unconfirmed(via, {"n": n}, exchange="", routing_key=name,
+                                    serializer="json", delivery_mode=TRANSIENT)
+
+            got = []
+
+            def read(count):
+                while (message := queue.get(no_ack=True)) is not None:
+                    got.append(json.loads(message.body)["n"])
+                return len(got) >= count
+
+            send(0)
+            eventually(lambda: read(1), timeout=10, interval=0.1)   # through the relay
+            relay.cut()
+            relay.open()
+            eventlet.sleep(0.5)         # the end of file reaches the kept socket
+            for n in (1, 2, 3):
+                send(n)
+            try:
+                eventually(lambda: read(4), timeout=10, interval=0.2)
+            finally:
+                print("read:", got)
+            assert got == [0, 1, 2, 3]
+            queue.delete()
+    finally:
+        relay.close()
