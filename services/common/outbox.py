@@ -77,6 +77,10 @@ def backlog(database: Database, older_than: float) -> dict:
             "oldest": row["oldest"].isoformat() if row["oldest"] else None}
 
 
+# how long stop() lets the relay finish the batch it is publishing
+STOP_SECONDS = 10
+
+
 class OutboxRelay(DependencyProvider):
     """Runs a relay green thread per service container.
 
@@ -99,11 +103,25 @@ class OutboxRelay(DependencyProvider):
 
     def start(self):
         self._running = True
-        self.container.spawn_managed_thread(self._run)
+        self._thread = self.container.spawn_managed_thread(self._run)
 
     def stop(self):
+        """The relay's loop ends (its batch finished, STOP_SECONDS at most) before its
+        database and connection close: nameko stops a container's dependencies before it
+        kills their threads, and closing a psycopg2 connection while the relay's green
+        thread waits on a query through it blocks the whole process for good (the
+        connection's lock is held by the waiting query; seen: a test run stopped by its
+        watchdog in OutboxRelay.stop)."""
         self._running = False
         self.wake()
+        thread = getattr(self, "_thread", None)
+        if thread is not None:
+            with eventlet.Timeout(STOP_SECONDS, False):
+                try:
+                    thread.wait()
+                except Exception:   # noqa: BLE001 - its loop logs its own failures
+                    log.exception("outbox relay of %s ended with an error", self.schema)
+            thread.kill()       # still in a batch after that: ended where it waits
         self.connection.release()
         self.database.close()
 
@@ -129,6 +147,8 @@ class OutboxRelay(DependencyProvider):
             except Exception:  # broker or database away: keep the rows, try again later
                 log.exception("outbox relay of %s failed; retrying", self.schema)
                 backoff = min(backoff * 2, 10.0)
+            if not self._running:   # stopped during the batch: its wake-up came before
+                break
             self._wake = Event()
             with eventlet.Timeout(backoff, False):
                 self._wake.wait()
