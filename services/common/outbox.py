@@ -93,6 +93,7 @@ class OutboxRelay(DependencyProvider):
         self.schema = schema
         self._wake = Event()
         self._running = False
+        self._thread = None
 
     def setup(self):
         make_green()
@@ -114,7 +115,7 @@ class OutboxRelay(DependencyProvider):
         watchdog in OutboxRelay.stop)."""
         self._running = False
         self.wake()
-        thread = getattr(self, "_thread", None)
+        thread = self._thread
         if thread is not None:
             with eventlet.Timeout(STOP_SECONDS, False):
                 try:
