@@ -17,6 +17,7 @@ import inspect
 import logging
 from urllib.parse import urlparse
 
+from amqp.exceptions import MessageNacked
 from kombu.exceptions import OperationalError
 from nameko.exceptions import IncorrectSignature
 from nameko.rpc import Rpc, RpcProxy
@@ -41,6 +42,8 @@ OPERATOR = ADMIN
 PERSON_CALLERS = frozenset({"gateway"})
 # a failover of PostgreSQL's primary takes tens of seconds (docs/scaling.md)
 DATABASE_RETRY_SECONDS = 5
+# a quorum queue elects a new leader within seconds of its node's death (docs/scaling.md)
+BROKER_RETRY_SECONDS = 2
 
 
 def broker_user(config: dict) -> str:
@@ -117,7 +120,7 @@ class IdentifiedRpc(Rpc):
     def handle_result(self, message, worker_ctx, result, exc_info):
         try:
             return super().handle_result(message, worker_ctx, result,
-                                         database_away(exc_info))
+                                         engine_away(exc_info))
         except OperationalError as exc:
             # the answer could not be sent (the broker away past the publish's retries;
             # answers are not confirmed, so a node dying under it no longer nacks it:
@@ -135,13 +138,25 @@ class IdentifiedRpc(Rpc):
             return result, exc_info
 
 
-def database_away(exc_info):
-    """PostgreSQL away (killed, failing over) answers the caller ServiceUnavailable, a
-    503 it tries again, rather than nameko's RemoteError, a 500."""
-    if exc_info is None or not unreachable(exc_info[1]):
+def engine_away(exc_info):
+    """An engine away answers the caller ServiceUnavailable, a 503 it tries again, rather
+    than nameko's RemoteError, a 500: PostgreSQL killed or failing over, or RabbitMQ not
+    taking what the handler sent on (a call to another service or a publish refused with
+    a nack while a quorum queue elects its leader after a node's death, or lost with the
+    connection: kombu's OperationalError; the cluster fault run had an upload answered
+    500 so)."""
+    if exc_info is None:
         return exc_info
-    error = ServiceUnavailable("the database is not reachable (failing over?); try again "
-                               "in a moment", {"retry_after_seconds": DATABASE_RETRY_SECONDS})
+    if unreachable(exc_info[1]):
+        error = ServiceUnavailable(
+            "the database is not reachable (failing over?); try again in a moment",
+            {"retry_after_seconds": DATABASE_RETRY_SECONDS})
+    elif isinstance(exc_info[1], (OperationalError, MessageNacked)):
+        error = ServiceUnavailable(
+            "the message broker did not take a message (a node failing over?); try again "
+            "in a moment", {"retry_after_seconds": BROKER_RETRY_SECONDS})
+    else:
+        return exc_info
     return ServiceUnavailable, error, exc_info[2]
 
 

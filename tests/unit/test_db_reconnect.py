@@ -9,9 +9,11 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.pool
+from amqp.exceptions import MessageNacked
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from services.common.db import _KeepingPool, unreachable
-from services.common.identity import database_away
+from services.common.identity import engine_away
 from services.common.messaging.retry import engine_unavailable
 from services.contracts.errors import ServiceUnavailable
 
@@ -99,15 +101,35 @@ def test_what_counts_as_the_database_being_away():
 def test_an_rpc_failing_on_the_database_away_answers_service_unavailable():
     away = (psycopg2.OperationalError, psycopg2.OperationalError("server closed the "
                                                                   "connection"), None)
-    kind, error, _ = database_away(away)
+    kind, error, _ = engine_away(away)
     assert kind is ServiceUnavailable and isinstance(error, ServiceUnavailable)
     assert error.details == {"retry_after_seconds": 5}
     duplicate = (psycopg2.errors.UniqueViolation, psycopg2.errors.UniqueViolation(), None)
-    assert database_away(duplicate) is duplicate
-    assert database_away(None) is None
+    assert engine_away(duplicate) is duplicate
+    assert engine_away(None) is None
 
 
 def test_an_event_handler_failing_on_the_database_away_waits_for_it():
     """It is tried again after a pause like any engine away, not dead-lettered."""
     assert engine_unavailable(psycopg2.OperationalError("could not connect to server"))
     assert not engine_unavailable(psycopg2.errors.UniqueViolation("duplicate key"))
+
+
+def test_an_rpc_whose_message_the_broker_refused_answers_service_unavailable():
+    """A call to another service (or a publish) nacked by RabbitMQ while a quorum queue
+    elects its leader reaches the handler as kombu's OperationalError raised from amqp's
+    MessageNacked: the caller gets a 503 to try again, not a 500."""
+    try:
+        try:
+            raise MessageNacked()
+        except MessageNacked as nacked:
+            raise KombuOperationalError(str(nacked)) from nacked
+    except KombuOperationalError as exc:
+        refused = (KombuOperationalError, exc, exc.__traceback__)
+    kind, error, traceback = engine_away(refused)
+    assert kind is ServiceUnavailable and isinstance(error, ServiceUnavailable)
+    assert "message broker" in str(error)
+    assert error.details == {"retry_after_seconds": 2}
+    assert traceback is refused[2]
+    bad_argument = (ValueError, ValueError("not a broker error"), None)
+    assert engine_away(bad_argument) is bad_argument
