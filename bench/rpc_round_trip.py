@@ -11,6 +11,8 @@ calls), `gateway` Procedura's answers to the gateway's requests (unconfirmed).
 worker, its replies read by nameko's reply listener, as the gateway calls search;
 `timed-acked`: the same with its replies acknowledged one by one (as before issue 18's
 DeadlineReplyListener, as the services' calls to each other still are).
+`timed-spawned`: the gateway's caller with each reply handed to the caller from a greenlet
+spawned for it (nameko's QueueConsumer, as before InlineReplyConsumer).
 `raw`: what the transport costs without nameko, a plain kombu request/reply echo on the
 same vhost under eventlet (a consumer answering with the bytes of the same answer,
 serialised once beforehand; the caller publishing and waiting on its reply queue).
@@ -44,17 +46,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue  # noqa: E402
+from nameko.messaging import QueueConsumer  # noqa: E402
+from nameko.rpc import ReplyListener  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 from nameko.testing.services import dummy, entrypoint_hook  # noqa: E402
 
 from devenv.environment import AMQP_PORT, TestEnvironment  # noqa: E402
 from services.common.identity import IdentifiedClusterRpcProxy, IdentifiedRpc  # noqa: E402
 from services.common.messaging.queues import (  # noqa: E402
-    TransientReplyListener, TypedRpcConsumer)
+    DeadlineReplyListener, TransientReplyListener, TypedRpcConsumer)
 from services.common.messaging.unconfirmed import UnconfirmedServiceProxy  # noqa: E402
 from services.gateway.rpc import TRANSIENT, TimedRpcProxy  # noqa: E402
 
-KINDS = ("raw", "nameko", "procedura", "gateway", "timed", "timed-acked")
+KINDS = ("raw", "nameko", "procedura", "gateway", "timed", "timed-acked", "timed-spawned")
 
 ANSWER: dict = {}
 
@@ -105,6 +109,24 @@ class BenchGatewayAcked(BenchGateway):
     name = "rpcbench_gateway_acked"
 
     target = AckedTimedRpcProxy("rpcbench_procedura", delivery_mode=TRANSIENT)
+
+
+class SpawningReplyListener(DeadlineReplyListener):
+    """Replies not acknowledged, each handed over from a greenlet spawned for it (nameko's
+    QueueConsumer and handler: before InlineReplyConsumer)."""
+    queue_consumer = QueueConsumer()
+    handle_message = ReplyListener.handle_message
+
+
+class SpawningTimedRpcProxy(TimedRpcProxy):
+    rpc_reply_listener = SpawningReplyListener()
+
+
+class BenchGatewaySpawned(BenchGateway):
+    """The gateway's caller with its replies handed over in spawned greenlets."""
+    name = "rpcbench_gateway_spawned"
+
+    target = SpawningTimedRpcProxy("rpcbench_procedura", delivery_mode=TRANSIENT)
 
 
 class RawEcho:
@@ -172,7 +194,9 @@ def broker_pid() -> int | None:
             continue
         if b"beam.smp" in cmdline and f"{AMQP_PORT}".encode() in cmdline:
             return int(pid)
-        if b"beam.smp" in cmdline and b".stack/rabbitmq" in cmdline and b"cluster" not in cmdline:
+        # the single node's home, not a cluster node's (.stack/cluster/rabbitmq-N; the
+        # stack's own directory may be named anything, "cluster" included)
+        if b"beam.smp" in cmdline and b".stack/rabbitmq/" in cmdline:
             return int(pid)
     return None
 
@@ -211,9 +235,11 @@ def main() -> None:
     runner.add_service(BenchProcedura)
     runner.add_service(BenchGateway)
     runner.add_service(BenchGatewayAcked)
+    runner.add_service(BenchGatewaySpawned)
     runner.start()
     callers = {"timed": runner.service_map["rpcbench_gateway"],
-               "timed-acked": runner.service_map["rpcbench_gateway_acked"]}
+               "timed-acked": runner.service_map["rpcbench_gateway_acked"],
+               "timed-spawned": runner.service_map["rpcbench_gateway_spawned"]}
     raw = RawEcho(env.amqp_uri, json.dumps({"result": ANSWER, "error": None}).encode())
     profile = cProfile.Profile() if args.profile else None
     broker = broker_pid()

@@ -13,13 +13,11 @@ Which identity may make which call: docs/architecture.md ("Who may call what").
 """
 from __future__ import annotations
 
-import inspect
 import logging
 from urllib.parse import urlparse
 
 from amqp.exceptions import MessageNacked
 from kombu.exceptions import OperationalError
-from nameko.exceptions import IncorrectSignature
 from nameko.rpc import Rpc, RpcProxy
 from nameko.standalone.rpc import ClusterProxy, ClusterRpcProxy, ServiceProxy
 
@@ -30,6 +28,7 @@ from services.common.broker_users import ADMIN
 from services.common.messaging.queues import TransientReplyListener
 from services.common.messaging.unconfirmed import AnsweringRpcConsumer
 from services.common.settings import Settings
+from services.common.signature import SignatureReadAtSetup
 from services.contracts.errors import Forbidden, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -66,7 +65,7 @@ def refusal(method: str, person, caller: str | None, callers: frozenset[str]) ->
     return f"{method} acts for no person and {who} may not call it"
 
 
-class IdentifiedRpc(Rpc):
+class IdentifiedRpc(SignatureReadAtSetup, Rpc):
     """nameko's @rpc, plus the caller check above. `callers`: the service identities
     (besides the gateway for a person) that may call this method."""
 
@@ -78,19 +77,9 @@ class IdentifiedRpc(Rpc):
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
 
     def setup(self):
-        method = getattr(self.container.service_cls, self.method_name)
-        self._signature = inspect.signature(method)
+        super().setup()     # reads the method's signature (SignatureReadAtSetup)
         self._person = next((p for p in PERSON_ARGUMENTS if p in self._signature.parameters),
                             None)
-        super().setup()
-
-    def check_signature(self, args, kwargs):
-        """nameko's check, with the signature read once in setup: nameko inspects the
-        method again on every call (inspect.getcallargs)."""
-        try:
-            self._signature.bind(None, *args, **kwargs)
-        except TypeError as exc:
-            raise IncorrectSignature(str(exc)) from None
 
     def handle_message(self, body, message):
         if not (message.properties or {}).get("reply_to"):

@@ -14,6 +14,7 @@ from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
 from werkzeug.wrappers import Response
 
+from services.common.signature import SignatureReadAtSetup
 from services.contracts.errors import (
     EXPECTED, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, ProceduraError,
     ServiceUnavailable, TooManyRequests, Unauthorized, UnsupportedMediaType)
@@ -125,7 +126,10 @@ class ExclusiveWebServer(WebServer):
             self._gt = self.container.spawn_managed_thread(self.run)
 
 
-class HttpEntrypoint(HttpRequestHandler):
+class HttpEntrypoint(SignatureReadAtSetup, HttpRequestHandler):
+    """nameko's HTTP entrypoint: every error a JSON answer, the route's signature read
+    once (services/common/signature.py), not inspected again on every request."""
+
     server = ExclusiveWebServer()
     metrics = RequestMetrics()
 

@@ -1,5 +1,6 @@
 """What an RPC does on every call, done once instead: the entrypoint's signature is read
-when the service starts (services/common/identity.py), and the connection that keys the
+when the service starts (services/common/signature.py: RPCs and the gateway's HTTP
+routes), and the connection that keys the
 pool of unconfirmed publishers is made once per broker address
 (services/common/messaging/unconfirmed.py), and its producers are kept with their
 connections between publishes."""
@@ -13,6 +14,7 @@ from kombu import Connection
 from nameko.exceptions import IncorrectSignature
 
 from services.common.identity import IdentifiedRpc
+from services.gateway.entrypoints import HttpEntrypoint
 from services.common.messaging.unconfirmed import KeptProducers, unconfirmed_connection
 
 
@@ -44,6 +46,28 @@ def test_a_call_s_arguments_are_checked_against_the_signature_read_at_setup(monk
         rpc.check_signature([{}, {}, {}], {})
     with pytest.raises(IncorrectSignature, match="scope"):
         rpc.check_signature([{}, {}], {"scope": "work"})
+
+
+class Gateway:
+    def get_version(self, request, version_id):
+        return ""
+
+
+def test_an_http_route_s_arguments_are_checked_against_the_signature_read_at_setup(
+        monkeypatch):
+    route = HttpEntrypoint("GET", "/api/versions/<version_id>")
+    route.container = SimpleNamespace(service_cls=Gateway, service_name="gateway")
+    route.method_name = "get_version"
+    route.server = SimpleNamespace(register_provider=lambda provider: None)
+    route.setup()
+
+    def inspected(*args, **kwargs):
+        raise AssertionError("the route inspected again on a request")
+
+    monkeypatch.setattr(inspect, "getcallargs", inspected)
+    route.check_signature((object(),), {"version_id": "v-1"})
+    with pytest.raises(IncorrectSignature, match="version_id"):
+        route.check_signature((object(),), {})
 
 
 def test_the_unconfirmed_publishers_connection_is_made_once_per_broker():

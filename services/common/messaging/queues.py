@@ -11,11 +11,15 @@ quorum: they stay classic whatever the setting. So do the RPC reply queues, whic
 from __future__ import annotations
 
 import copy
+import logging
 
 from kombu import Queue
+from nameko.messaging import QueueConsumer
 from nameko.rpc import ReplyListener, RpcConsumer
 
 from services.common.settings import Settings
+
+log = logging.getLogger(__name__)
 
 QUEUE_TYPES = ("classic", "quorum")
 
@@ -41,6 +45,26 @@ class TypedRpcConsumer(RpcConsumer):
         if fresh:   # the queue consumer reads `self.queue` when it starts, not before
             queue_type = Settings.from_config(self.container.config).delivery.queue_type
             self.queue = typed(self.queue, queue_type)
+
+
+class InlineReplyConsumer(QueueConsumer):
+    """The queue consumer of DeadlineReplyListener: its own connection, as nameko's plain
+    QueueConsumer already was in the gateway (the live feed's events have theirs,
+    messaging/consumer.py GuardedQueueConsumer).
+
+    nameko spawns a greenlet for every message it reads, and that greenlet's only work for
+    a reply is to wake the caller's Event: a spawn and one more turn of eventlet's hub per
+    RPC before the caller runs. Here the reply is handed over in the consumer's own
+    greenlet: `Event.send` never blocks, and the caller runs on the hub's next turn
+    (docs/benchmarks.md, issue 18). Only for replies: an entrypoint's message starts a
+    worker, which must not run in the loop that reads the connection."""
+
+    def handle_message(self, provider, body, message):
+        try:
+            provider.handle_message(body, message)
+        except Exception:   # the loop that reads every reply of the process must go on
+            log.exception("a reply to %s could not be handed over",
+                          message.properties.get("correlation_id"))
 
 
 class TransientReplyListener(ReplyListener):
@@ -77,6 +101,17 @@ class DeadlineReplyListener(TransientReplyListener):
     reply lost with its RabbitMQ node. It saves a frame per call to RabbitMQ, which no
     longer tracks the reply either (docs/benchmarks.md, "Issue 18: the RPC round trip's own
     cost"). The services' calls to each other have no deadline and keep their
-    acknowledgements."""
+    acknowledgements.
+
+    Its replies are read by a queue consumer of its own (`InlineReplyConsumer`), which
+    hands each to its waiting caller in the consumer's own greenlet."""
 
     no_ack = True
+    queue_consumer = InlineReplyConsumer()
+
+    def handle_message(self, body, message):
+        """Wake the call waiting for this reply (nameko's, without its acknowledgement:
+        there is none to send). Never blocks: it runs in the consumer's greenlet."""
+        waiting = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        if waiting is not None:
+            waiting.send(body)
