@@ -31,9 +31,9 @@
 """
 from __future__ import annotations
 
-import eventlet
+from procedura_cli.green import monkey_patch
 
-eventlet.monkey_patch()  # nameko's standalone proxies expect a patched process
+monkey_patch()  # nameko's standalone proxies expect a patched process
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -42,13 +42,47 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
+import importlib  # noqa: E402
+
 import requests  # noqa: E402
 
-from procedura_cli import (  # noqa: E402
-    backup_cli, directory_cli, doctor_cli, events_cli, import_cli, integrity_cli,
-    renditions_cli, search_cli, staff_cli)
 from procedura_cli.broker import management_api  # noqa: E402
 from procedura_cli.paths import DEFAULT_CONFIG, MIGRATIONS, SCHEMAS  # noqa: E402
+# the commands kept in modules of their own, each module imported only when one of its
+# commands is named (or for help): `migrate` and `wait-ready`, run by every
+# scripts/services.sh up, do not load the backup's, the import's or the search's libraries
+COMMAND_MODULES = {
+    "search": "search_cli", "events": "events_cli", "import": "import_cli",
+    "doctor": "doctor_cli", "staff": "staff_cli", "directory": "directory_cli",
+    "backup": "backup_cli", "renditions": "renditions_cli",
+    "verify-integrity": "integrity_cli", "audit": "integrity_cli",
+}
+BUILT_IN = ("migrate", "wait-ready", "demo", "health", "schemas")   # main() below
+
+
+def _named_command(argv: list[str]) -> str | None:
+    """The command `argv` names (its first word that is neither an option nor the value of
+    --config), or None."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _command_modules(argv: list[str]) -> list[str]:
+    """The modules whose commands the parser needs for `argv`: the named command's, none for
+    a command of this module, every one otherwise (help, a mistyped command)."""
+    named = _named_command(argv)
+    if named in COMMAND_MODULES:
+        return [COMMAND_MODULES[named]]
+    if named in BUILT_IN:
+        return []
+    return list(dict.fromkeys(COMMAND_MODULES.values()))
+
+
 # the queue each process consumes once it is up
 READY_QUEUES = {
     "documents": "rpc-documents",
@@ -199,15 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     schemas = sub.add_parser("schemas")
     schemas.add_argument("--check", action="store_true")
     schemas.set_defaults(func=cmd_schemas)
-    search_cli.register(sub)
-    events_cli.register(sub)
-    import_cli.register(sub)
-    doctor_cli.register(sub)
-    staff_cli.register(sub)
-    directory_cli.register(sub)
-    backup_cli.register(sub)
-    renditions_cli.register(sub)
-    integrity_cli.register(sub)
+    argv = sys.argv[1:] if argv is None else argv
+    for module in _command_modules(argv):
+        importlib.import_module(f"procedura_cli.{module}").register(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -63,15 +63,28 @@ up() {
 }
 
 down() {
+  # every process is told at once and they finish their in-flight messages side by side
+  # (one after another, seven processes took up to a minute): 10 s, then SIGKILL
+  local names=() pids=()
   for entry in "${SERVICES[@]}"; do
     local name=${entry%%:*}
     if pid=$(pid_of "$name"); then
       kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-      kill -KILL "$pid" 2>/dev/null || true
-      echo "$name: stopped"
+      names+=("$name") pids+=("$pid")
+    else
+      rm -f "$RUN/$name.pid"
     fi
-    rm -f "$RUN/$name.pid"
+  done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.2
+  done
+  for i in "${!pids[@]}"; do
+    kill -KILL "${pids[$i]}" 2>/dev/null || true
+    echo "${names[$i]}: stopped"
+    rm -f "$RUN/${names[$i]}.pid"
   done
 }
 

@@ -60,6 +60,7 @@ class _Timed:
             with eventlet.Timeout(self._timeout):
                 return reply.result()
         except eventlet.Timeout:
+            method.forget()
             raise ServiceUnavailable(
                 f"the {self._service} service did not answer within {self._timeout:g} s",
                 {"service": self._service}) from None

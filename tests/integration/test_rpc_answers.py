@@ -201,12 +201,23 @@ def test_the_gateway_s_requests_go_out_without_confirms(own, gateway):
     assert [c["confirm"] for c in published] == [False] * len(published), published
 
 
+def waiting_calls(gateway) -> dict:
+    """The calls the gateway's reply listener keeps a place for (correlation id → event)."""
+    [listener] = {d.rpc_reply_listener for d in gateway.dependencies
+                  if isinstance(d, TimedRpcProxy)}
+    return listener._reply_events
+
+
 def test_a_call_to_a_service_that_never_started_is_a_503_at_the_deadline(own, gateway):
-    """nameko's confirmed, mandatory request made it UnknownService (a 500)."""
+    """nameko's confirmed, mandatory request made it UnknownService (a 500). The call is
+    forgotten at its deadline: the gateway keeps no place for an answer that never
+    comes (nameko's listener kept one per such call for the life of the process)."""
     with entrypoint_hook(gateway, "ask") as ask:
-        with pytest.raises(ServiceUnavailable) as refused:
-            ask("renditions", "health", deadline=1.5)
-    assert refused.value.details == {"service": "renditions"}
+        for _ in range(3):
+            with pytest.raises(ServiceUnavailable) as refused:
+                ask("renditions", "health", deadline=1.5)
+            assert refused.value.details == {"service": "renditions"}
+    assert waiting_calls(gateway) == {}
 
 
 def test_a_request_rabbitmq_refuses_does_not_silence_the_next_ones(own, gateway):
@@ -218,6 +229,7 @@ def test_a_request_rabbitmq_refuses_does_not_silence_the_next_ones(own, gateway)
             ask("nowhere", "anything", deadline=1.5)
         for i in range(5):
             assert ask("search", "echo", i, deadline=5) == i
+    assert waiting_calls(gateway) == {}
 
 
 def consumers(own, queue_prefix: str) -> list[dict]:

@@ -92,3 +92,33 @@ def test_a_producer_is_kept_between_publishes_and_dropped_when_its_publish_fails
     assert producers.idle == []
     with producers.acquire() as fresh:
         assert fresh is not failing
+
+
+def test_a_request_that_never_went_out_leaves_no_call_waiting(monkeypatch):
+    """The gateway's reply listener keeps a place per call for its answer: a request whose
+    publish failed (the broker away) gives its place up, as one past its deadline does
+    (services/gateway/rpc.py)."""
+    from services.common.messaging import unconfirmed
+    from services.common.messaging.queues import DeadlineReplyListener
+
+    def refused(*args, **kwargs):
+        raise OSError("the broker went away")
+
+    monkeypatch.setattr(unconfirmed, "publish_unconfirmed", refused)
+    monkeypatch.setattr(unconfirmed, "unconfirmed_connection", lambda *a, **k: None)
+    listener = DeadlineReplyListener()
+    listener.routing_key = "replies"
+    container = SimpleNamespace(config={"AMQP_URI": "memory://"}, service_name="gateway")
+    worker = SimpleNamespace(container=container, context_data={}, call_id_stack=[],
+                             call_id="gateway.ask.1", origin_call_id=None)
+    proxy = unconfirmed.UnconfirmedServiceProxy(worker, "search", listener)
+    with pytest.raises(OSError):
+        proxy.search.call_async({}, {})
+    assert listener._reply_events == {}
+
+    monkeypatch.setattr(unconfirmed, "publish_unconfirmed", lambda *a, **k: None)
+    sent = proxy.search
+    sent.call_async({}, {})
+    assert list(listener._reply_events) == [sent.publisher.correlation_id]
+    sent.forget()
+    assert listener._reply_events == {}

@@ -199,7 +199,10 @@ class UnconfirmedPublisher(Publisher):
     """nameko's Publisher as an RPC proxy uses it (request, serializer, delivery mode,
     headers, user_id), published as above."""
 
+    correlation_id = None   # of the request last published (or tried)
+
     def publish(self, payload, **kwargs):
+        self.correlation_id = kwargs.get("correlation_id")
         options = {k: v for k, v in self.publish_kwargs.items() if k != "headers"}
         headers = {**self.publish_kwargs.get("headers", {}), **kwargs.pop("headers", {}),
                    **kwargs.pop("extra_headers", {})}
@@ -216,6 +219,19 @@ class UnconfirmedPublisher(Publisher):
 
 class _UnconfirmedMethodProxy(MethodProxy):
     publisher_cls = UnconfirmedPublisher
+
+    def _call(self, *args, **kwargs):
+        try:
+            return super()._call(*args, **kwargs)
+        except BaseException:   # never sent: no answer will come
+            self.forget()
+            raise
+
+    def forget(self) -> None:
+        """The caller stops waiting for this call's answer (its deadline passed, or the
+        request never went out): its reply listener no longer keeps a place for it, and
+        drops the answer if it still comes."""
+        self.reply_listener._reply_events.pop(self.publisher.correlation_id, None)
 
 
 class UnconfirmedServiceProxy(ServiceProxy):
