@@ -143,11 +143,31 @@ def _wait(child: subprocess.Popen, deadline: float) -> None:
             os.close(pidfd)
 
 
-def kill_group(pgid: int) -> None:
+def kill_group(pgid: int, wait: float = 5.0) -> None:
+    """SIGKILL every process of the group, and return once none of them runs any more, or
+    after `wait` seconds. A killed process runs on until the kernel has torn it down, a
+    moment on a busy machine (a grandchild was still found right after a deadline once)."""
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        pass
+        return
+    ends = time.monotonic() + wait
+    while _group_runs(pgid) and time.monotonic() < ends:
+        time.sleep(_POLL_SECONDS)
+
+
+def _group_runs(pgid: int) -> bool:
+    """Whether a process of the group runs (a zombie, ended but not yet reaped, does not)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:   # ended meanwhile
+            continue
+        state, _parent, group = stat[stat.rindex(b")") + 2:].split()[:3]
+        if int(group) == pgid and state != b"Z":
+            return True
+    return False
 
 
 def alive(pid: int) -> bool:
