@@ -36,13 +36,12 @@ from procedura_cli.green import monkey_patch
 monkey_patch()  # nameko's standalone proxies expect a patched process
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from urllib.parse import quote  # noqa: E402
-
-import importlib  # noqa: E402
 
 import requests  # noqa: E402
 

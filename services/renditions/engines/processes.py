@@ -158,16 +158,21 @@ def kill_group(pgid: int, wait: float = 5.0) -> None:
 
 def _group_runs(pgid: int) -> bool:
     """Whether a process of the group runs (a zombie, ended but not yet reaped, does not)."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:   # ended meanwhile
-            continue
+    for _pid, stat in _each_process("stat"):
         state, _parent, group = stat[stat.rindex(b")") + 2:].split()[:3]
         if int(group) == pgid and state != b"Z":
             return True
     return False
+
+
+def _each_process(entry: str):
+    """(pid, /proc/<pid>/<entry>'s bytes) of every process still there as it is read."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/{entry}", "rb") as fh:
+                yield int(pid), fh.read()
+        except OSError:   # ended meanwhile
+            continue
 
 
 def alive(pid: int) -> bool:
@@ -185,15 +190,7 @@ def using(folder: str) -> list[int]:
     """Live processes whose command line names a path under `folder` (a worker's profiles
     or scratch folder); zombies name nothing."""
     marker = (folder.rstrip("/") + "/").encode()
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                if marker in fh.read():
-                    found.append(int(pid))
-        except OSError:   # ended meanwhile
-            pass
-    return found
+    return [pid for pid, cmdline in _each_process("cmdline") if marker in cmdline]
 
 
 def kill_using(folder: str) -> int:
