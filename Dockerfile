@@ -1,6 +1,6 @@
 # Procedura: one image for every service; the Deployment's command chooses which
 # (deploy/k8s/base/*.yaml), e.g.
-#   nameko run --config /app/config/procedura.yaml services.documents.service:DocumentsService
+#   procedura-service --config /app/config/procedura.yaml services.documents.service:DocumentsService
 #   procedura --config /app/config/procedura.yaml migrate
 # Build (needs a Docker/BuildKit engine; none runs on Procedura's dev/CI machines, see
 # docs/deploy.md):  docker build -t registry.example.ro/procedura/procedura:0.1.0 .
@@ -81,5 +81,6 @@ ENV PATH=/opt/procedura/bin:$PATH \
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8080
-# nameko handles SIGTERM itself (in-flight workers finish), so it can be PID 1.
-CMD ["nameko", "run", "--config", "/app/config/procedura.yaml", "services.gateway.service:GatewayService"]
+# procedura-service (nameko's runner) handles SIGTERM itself (in-flight workers finish),
+# so it can be PID 1.
+CMD ["procedura-service", "--config", "/app/config/procedura.yaml", "services.gateway.service:GatewayService"]

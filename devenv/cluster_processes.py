@@ -1,6 +1,6 @@
 """Procedura's processes of a run on the clusters (the fault run of tests/cluster, the
 benchmark bench/cluster_ingest.py): scripts/cluster/services.sh (two processes of
-every service, each `nameko run` with its own broker user, pidfile, log and health beacon,
+every service, each `procedura-service` with its own broker user, pidfile, log and health beacon,
 and the two gateways behind HAProxy with its health checks) started with the run's own
 environment (devenv/cluster.py: its vhost, database, bucket and index), in the
 run's folder (<run dir>/services/<service>-<n>/) and on ports of its own, so it meets

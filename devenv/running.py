@@ -1,5 +1,5 @@
 """Procedura's processes of one environment (devenv/environment.py), each as its own
-`nameko run` (scripts/services.sh): the e2e tests' services and the benchmarks'."""
+`procedura-service` (scripts/services.sh): the e2e tests' services and the benchmarks'."""
 from __future__ import annotations
 
 import os
@@ -11,12 +11,20 @@ from pathlib import Path
 from devenv.environment import ROOT, TestEnvironment
 
 
+def _ended(pid: int) -> bool:
+    """The process is gone, or a zombie: it has ended, and init reaps it when it comes to
+    it (a second or more here)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+
+
 def _gone(pid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if _ended(pid):
             return True
         time.sleep(0.1)
     return False

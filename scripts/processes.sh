@@ -1,4 +1,4 @@
-# Procedura's processes, one `nameko run` each (name:module:class), in the order they
+# Procedura's processes, one `procedura-service` each (name:module:class), in the order they
 # start. Sourced by scripts/services.sh (one of each) and scripts/cluster/services.sh (two).
 # shellcheck disable=SC2034  # used by the scripts that source it
 PROCEDURA_PROCESSES=(

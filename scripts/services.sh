@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Procedura's own processes: one `nameko run` per service, the gateway at
+# Procedura's own processes: one `procedura-service` (nameko's runner) per service, the gateway at
 # $PROCEDURA_GATEWAY_ADDRESS (default 127.0.0.1:8080). Each reads the secrets
 # scripts/stack.sh generated ($PROCEDURA_STACK_DIR/secrets.env; variables set in the
 # environment win) and connects to RabbitMQ as its own user (procedura_cli/localenv.py).
@@ -22,9 +22,17 @@ export PROCEDURA_HEALTH_DIR=${PROCEDURA_HEALTH_DIR:-$RUN}
 . "$REPO/scripts/processes.sh"
 SERVICES=("${PROCEDURA_PROCESSES[@]}")
 
+# a process that still runs: one that ended is a zombie until init reaps it (a second or
+# more here), and is not waited for
+alive() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $state != Z* ]]
+}
+
 pid_of() {
   local file=$RUN/$1.pid
-  [[ -f $file ]] && kill -0 "$(cat "$file")" 2>/dev/null && cat "$file"
+  [[ -f $file ]] && alive "$(cat "$file")" && cat "$file"
 }
 
 up() {
@@ -40,12 +48,12 @@ up() {
     local service_env
     mapfile -t service_env < <(cd "$REPO" && "$VENV/bin/python" -m procedura_cli.localenv "$name")
     # a session of its own (it outlives this shell); the inner shell records its pid
-    # and becomes nameko, so the pid file names the service process itself
+    # and becomes the service, so the pid file names the service process itself
     # (exec all the way down: no shell stays behind holding the caller's stdout)
     # (its secrets are exported, not passed as arguments: `ps` shows arguments to everyone)
     (cd "$REPO" && for pair in "${service_env[@]}"; do export "${pair?}"; done &&
        exec setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN/$name.pid" \
-       "$VENV/bin/nameko" run --config "$CONFIG" "$target" >>"$RUN/$name.log" 2>&1 </dev/null) &
+       "$VENV/bin/procedura-service" --config "$CONFIG" "$target" >>"$RUN/$name.log" 2>&1 </dev/null) &
     for _ in $(seq 1 50); do [[ -s $RUN/$name.pid ]] && break; sleep 0.1; done
     echo "$name: started (pid $(cat "$RUN/$name.pid")), log $RUN/$name.log"
   done
@@ -77,7 +85,7 @@ down() {
   done
   for _ in $(seq 1 50); do
     local alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    for pid in "${pids[@]}"; do alive "$pid" && alive=1; done
     ((alive)) || break
     sleep 0.2
   done

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Two processes of every Procedura service and two gateways behind HAProxy (issue 19), on
-# 127.0.0.1 beside the dev stack: each process a `nameko run` as scripts/services.sh
+# 127.0.0.1 beside the dev stack: each process a `procedura-service` as scripts/services.sh
 # starts them (its own broker user, its health beacon), with its run folder, log and
 # pidfile under .stack/cluster/services/<name>-<n>/; HAProxy (Debian's haproxy 2.6,
 # scripts/cluster/haproxy.cfg) balances the two gateways with an HTTP health check.
@@ -245,11 +245,11 @@ services_process_start() { # services_process_start NAME N : start it unless it 
     mapfile -t service_env < <(svcc_service_env "$name" "$n") || return 1
     ((${#service_env[@]} > 0)) || return 1
     printf '\n===== %s-%s: start %s =====\n' "$name" "$n" "$(date -Is)" >>"$home/$name.log"
-    # as scripts/services.sh: a session of its own, the pidfile names nameko itself, the
+    # as scripts/services.sh: a session of its own, the pidfile names the service itself, the
     # secrets exported (not arguments, which `ps` shows)
     (cd "$SVCC_REPO" && for pair in "${service_env[@]}"; do export "${pair?}"; done &&
         exec setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$home/$name.pid" \
-        "$SVCC_VENV/bin/nameko" run --config "$SVCC_CONFIG" "$target" >>"$home/$name.log" 2>&1 </dev/null 9>&-) &
+        "$SVCC_VENV/bin/procedura-service" --config "$SVCC_CONFIG" "$target" >>"$home/$name.log" 2>&1 </dev/null 9>&-) &
     local _i
     for ((_i = 0; _i < 50; _i++)); do [[ -s $home/$name.pid ]] && break; sleep 0.1; done
     svcc_log "$name-$n started (pid $(cat "$home/$name.pid")), log $home/$name.log"
@@ -346,7 +346,7 @@ svcc_running() { # the processes that run (NAME-N ...); fails when none does
 
 services_cluster_up() {
     local entry name n running
-    [[ -x $SVCC_VENV/bin/nameko ]] || { svcc_die "no $SVCC_VENV/bin/nameko: run make venv"; return 1; }
+    [[ -x $SVCC_VENV/bin/procedura-service ]] || { svcc_die "no $SVCC_VENV/bin/procedura-service: run make venv"; return 1; }
     haproxy_install || return 1
     if [[ -n $SVCC_GIVEN ]]; then
         svcc_given || return 1      # its vhost and database made by whoever gave it

@@ -24,7 +24,7 @@ LONG_RUNNING = {"Deployment", "StatefulSet", "DaemonSet"}
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
 
-# Procedura's processes: the nameko target each Deployment runs, and the engines it may
+# Procedura's processes: the service (module:Class) each Deployment runs, and the engines it may
 # reach (docs/architecture.md). "dns" is open to every pod.
 SERVICES = {
     "gateway": "services.gateway.service:GatewayService",

@@ -203,12 +203,12 @@ def test_a_change_to_the_files_themselves_fails_the_checks(tmp_path):
 
 # ---- what each workload runs -----------------------------------------------------------------
 @pytest.mark.parametrize("overlay", m.OVERLAYS)
-def test_services_run_their_nameko_target_and_probe_their_health_rpc(rendered, overlay):
+def test_services_run_their_target_and_probe_their_health_rpc(rendered, overlay):
     docs = rendered[overlay]
     for name, target in m.SERVICES.items():
         container = m.pod_template(m.find(docs, "Deployment", name))["spec"]["containers"][0]
-        assert container["command"] == ["nameko", "run", "--config", "/app/config/procedura.yaml",
-                                        target]
+        assert container["command"] == ["procedura-service", "--config",
+                                        "/app/config/procedura.yaml", target]
         for probe in m.PROBES:
             if name == "gateway":
                 assert container[probe]["httpGet"]["path"] in ("/healthz", "/readyz")

@@ -1,4 +1,4 @@
-"""End-to-end tests: every service as its own `nameko run` process, through the gateway."""
+"""End-to-end tests: every service as its own process (`procedura-service`), through the gateway."""
 from __future__ import annotations
 
 import time

@@ -1,5 +1,5 @@
 """No password of an AMQP_URI that names every node of a RabbitMQ cluster reaches a log
-line: `nameko run --config config/procedura.yaml`, as every Procedura process runs, with
+line: `procedura-service --config config/procedura.yaml`, as every Procedura process runs, with
 three URLs whose brokers refuse the connection, logs "Error connecting to broker" with
 each password masked (nameko alone masks the first only). No broker needed: the line is
 written before any connection succeeds."""
@@ -66,13 +66,13 @@ def _log_until(process: subprocess.Popen, text: str, seconds: float) -> str:
     return seen
 
 
-def test_nameko_run_masks_every_password_of_a_three_node_amqp_uri():
+def test_a_service_process_masks_every_password_of_a_three_node_amqp_uri():
     with ExitStack() as stack:
         ports = [_refusing_port(stack) for _ in PASSWORDS]
         env = {**os.environ, "PROCEDURA_AMQP_URI": _three_node_uri(ports),
                "PROCEDURA_LOG_LEVEL": "INFO"}
         process = subprocess.Popen(
-            [sys.executable, "-m", "nameko", "run", "--config",
+            [sys.executable, "-m", "procedura_cli.service_process", "--config",
              str(ROOT / "config" / "procedura.yaml"), f"{__name__}:Clerk"],
             cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE)

@@ -1,0 +1,51 @@
+"""`procedura-service`: one of Procedura's services (or several) as a process of its own.
+
+  procedura-service --config config/procedura.yaml services.search.service:SearchService
+
+What `nameko run --config` does (the same configuration with its ${VARIABLE:default}
+values, the same logging, the same graceful stop on SIGTERM), started in about half the
+CPU: the process is made green without eventlet's needless work (procedura_cli/green.py)
+and nameko's command line (pkg_resources, every command's parser) is not loaded. Every
+start of a service pays it: `scripts/services.sh up`, each restart, each pod."""
+from __future__ import annotations
+
+from procedura_cli.green import monkey_patch
+
+monkey_patch()  # before anything else imports the standard library's sockets and locks
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import logging.config  # noqa: E402
+import sys  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="procedura-service",
+        description="Run Procedura services (module:Class) until SIGTERM, as `nameko run`.")
+    parser.add_argument("--config", required=True,
+                        help="the configuration file (config/procedura.yaml)")
+    parser.add_argument("services", nargs="+", metavar="module:Class")
+    args = parser.parse_args(argv)
+
+    from nameko.cli.run import import_service, run
+    from nameko.exceptions import CommandError
+
+    from services.common.settings import load_config
+
+    if "." not in sys.path:   # as nameko run: services importable from the working folder
+        sys.path.insert(0, ".")
+    config = load_config(args.config)
+    if "LOGGING" in config:
+        logging.config.dictConfig(config["LOGGING"])
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        services = [cls for path in args.services for cls in import_service(path)]
+    except CommandError as exc:
+        parser.exit(2, f"procedura-service: {exc}\n")
+    run(services, config)
+
+
+if __name__ == "__main__":
+    main()
