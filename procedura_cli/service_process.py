@@ -40,10 +40,12 @@ def main(argv: list[str] | None = None) -> None:
         logging.config.dictConfig(config["LOGGING"])
     else:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        services = [cls for path in args.services for cls in import_service(path)]
-    except CommandError as exc:
-        parser.exit(2, f"procedura-service: {exc}\n")
+    services = []
+    for path in args.services:
+        try:
+            services += import_service(path)
+        except (CommandError, ImportError) as exc:
+            parser.exit(2, f"procedura-service: cannot load {path}: {exc}\n")
     run(services, config)
 
 
