@@ -30,6 +30,10 @@ class RenditionSettings:
     image_dpi: int = 300
     # address space of every child process (tesseract, ghostscript, soffice), bytes
     memory_limit_bytes: int = 2 * 1024 ** 3
+    # CPU priority of conversions and OCR (nice, 0-19): below the services' own, so a
+    # backlog of renditions takes the cores only while nobody's request needs them.
+    # Page images, drawn while a person waits, keep the worker's own priority.
+    niceness: int = 10
     page_image_min_width: int = 64
     page_image_max_width: int = 2000
     # page images: renditions downloaded to draw pages from, kept up to this many bytes
@@ -60,4 +64,6 @@ class RenditionSettings:
         settings = cls(**values)
         if settings.slots < 1:
             raise ValueError("renditions.slots must be at least 1")
+        if not 0 <= settings.niceness <= 19:
+            raise ValueError(f"renditions.niceness must be from 0 to 19, not {settings.niceness}")
         return settings

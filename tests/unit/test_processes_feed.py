@@ -1,7 +1,8 @@
 """An engine's standard input made while it starts (services/renditions/engines/processes.py,
 `feed`): OCR hands Tesseract a straightened page this way while Tesseract loads its
 languages. The child reads all of it; the deadline holds when the child never reads;
-the caller's work runs after the child has started, not before."""
+the caller's work runs after the child has started, not before. And the priority a child
+is given (`niceness`) reaches what it starts."""
 from __future__ import annotations
 
 import time
@@ -50,3 +51,15 @@ def test_a_child_that_stops_reading_says_so_by_its_exit():
                          feed=lambda: b"x" * 5_000_000)
 
     assert done.returncode == 3
+
+
+def _nice_of_stat(line: str) -> int:
+    return int(line.rsplit(")", 1)[1].split()[16])   # field 19 of /proc/<pid>/stat
+
+
+def test_niceness_lowers_the_priority_of_the_child_and_of_what_it_starts():
+    # `; true` keeps sh from exec'ing: cat is the child's child
+    done = processes.run(["sh", "-c", "cat /proc/self/stat; true"], timeout=30, niceness=7)
+    plain = processes.run(["sh", "-c", "cat /proc/self/stat; true"], timeout=30)
+
+    assert done.returncode == 0 and _nice_of_stat(done.stdout) == _nice_of_stat(plain.stdout) + 7

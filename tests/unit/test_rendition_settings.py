@@ -23,6 +23,7 @@ def test_the_config_files_section_is_read_with_its_environment_overrides(monkeyp
     assert settings.ocr_seconds_per_page == 60 and settings.ocr_seconds_per_file == 1800
     assert settings.conversion_seconds == 120
     assert settings.memory_limit_bytes == 2 * 1024 ** 3
+    assert settings.niceness == 10
     assert isinstance(settings.profiles_dir, Path)
 
 
@@ -34,6 +35,8 @@ def test_without_the_section_the_defaults_hold():
 @pytest.mark.parametrize("section,problem", [
     ({"ocr_max_page": 3}, "unknown settings ocr_max_page"),
     ({"slots": 0}, "slots must be at least 1"),
+    ({"niceness": 20}, "niceness must be from 0 to 19, not 20"),
+    ({"niceness": -5}, "niceness must be from 0 to 19, not -5"),
 ])
 def test_a_wrong_setting_is_refused_naming_it(section, problem):
     with pytest.raises(ValueError, match=problem):

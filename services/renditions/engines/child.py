@@ -45,7 +45,8 @@ def run_ocr(step: str, source: Path, target: Path, settings: RenditionSettings) 
             [sys.executable, "-m", "services.renditions.engines.child", step, str(source),
              str(target), encoded], cwd=str(ROOT), env=env,
             timeout=settings.ocr_seconds_per_file + settings.conversion_seconds
-            + _MARGIN_SECONDS, memory_limit=settings.memory_limit_bytes)
+            + _MARGIN_SECONDS, memory_limit=settings.memory_limit_bytes,
+            niceness=settings.niceness)
     except processes.Deadline as exc:
         raise errors.RenditionFailed(f"OCR of {source.name} took too long ({exc})",
                                      {"file": source.name}) from None

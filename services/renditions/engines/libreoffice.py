@@ -66,7 +66,8 @@ def convert_to_pdf(source: Path, target: Path, *, slot: int,
                                           SAL_USE_VCLPLUGIN="svp")
         try:
             done = processes.run(argv, timeout=settings.conversion_seconds,
-                                 memory_limit=settings.memory_limit_bytes, env=env)
+                                 memory_limit=settings.memory_limit_bytes, env=env,
+                                 niceness=settings.niceness)
         except processes.Deadline:
             raise ConversionTimedOut(
                 f"LibreOffice did not convert {source.name} within "

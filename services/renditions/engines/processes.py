@@ -44,11 +44,12 @@ class Finished:
 
 def run(argv: list[str], *, timeout: float, memory_limit: int | None = None,
         env: dict | None = None, cwd: str | None = None, text: bool = True,
-        feed: Callable[[], bytes] | None = None) -> Finished:
+        feed: Callable[[], bytes] | None = None, niceness: int = 0) -> Finished:
     """Run argv to completion within `timeout` seconds, or kill its process group and
     raise Deadline. Either way no process of the group is left when this returns.
     `feed` makes what the child reads on its standard input; it is called once the
-    child has started, so the caller's work runs while the child loads."""
+    child has started, so the caller's work runs while the child loads. `niceness`
+    lowers the CPU priority of the child and of everything it starts."""
 
     parent = os.getpid()
 
@@ -59,6 +60,8 @@ def run(argv: list[str], *, timeout: float, memory_limit: int | None = None,
             os._exit(1)
         if memory_limit:
             resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+        if niceness:
+            os.nice(niceness)
 
     started = time.monotonic()
     # output goes to files and the deadline is our own: no pipe a grandchild could hold
