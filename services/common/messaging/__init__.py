@@ -19,10 +19,11 @@ retried, then dead-lettered.)
   to the durable queue `procedura.dead-letters` with why, from where and when.
 - **An engine that is away is waited for, not counted**: a failure because
   Elasticsearch, MinIO, Tika or another service does not answer (a connection
-  refused or timed out, a 503) is not the message's fault. The message goes back to
-  its queue after a pause (`delivery.retry_delay_seconds` × 5, at most 30 s) without
-  an attempt being counted, so an outage of any length ends with the events handled,
-  not dead-lettered, and without a hot loop filling the log.
+  refused or timed out, a 503), or RabbitMQ does not take what the handler sends on
+  (a connection lost, a publish nacked), is not the message's fault. The message
+  goes back to its queue after a pause (`delivery.retry_delay_seconds` × 5, at most
+  30 s) without an attempt being counted, so an outage of any length ends with the
+  events handled, not dead-lettered, and without a hot loop filling the log.
 - **Nothing is lost on the way**: every republish waits for the broker's confirm
   before the original is acked; if the broker is away the original is left
   unacked and the broker delivers it again. A copy may therefore arrive twice,

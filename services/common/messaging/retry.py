@@ -56,9 +56,13 @@ UNAVAILABLE_PAUSE = 30.0   # seconds, at most, between two tries while an engine
 
 def engine_unavailable(exc: BaseException) -> bool:
     """Did this failure come from an engine or service that does not answer (rather
-    than from the message)? Connection refused or timed out, or a 503."""
+    than from the message)? Connection refused or timed out, a 503, or RabbitMQ not
+    taking what the handler sent on (a request to another service)."""
     import elastic_transport
     import requests
+    from amqp import exceptions as amqp_errors
+    from kombu.exceptions import OperationalError
+    from nameko.exceptions import RpcTimeout, UnknownService
 
     from services.common.db import unreachable
     from services.contracts.errors import ServiceUnavailable
@@ -68,8 +72,23 @@ def engine_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, (ServiceUnavailable, ConnectionError, TimeoutError,
                         elastic_transport.ConnectionError,
                         elastic_transport.ConnectionTimeout,
-                        requests.ConnectionError, requests.Timeout)):
+                        requests.ConnectionError, requests.Timeout,
+                        # RabbitMQ away under a publish: a connection lost, or closed by a
+                        # node shutting down (ConnectionForced); a publish nacked (a quorum
+                        # queue without its leader, a queue refusing more)
+                        amqp_errors.RecoverableConnectionError, amqp_errors.MessageNacked,
+                        # nameko's: no queue of that service yet (not started), or no answer
+                        UnknownService, RpcTimeout)):
         return True
+    if isinstance(exc, OperationalError):
+        # kombu's, once a publish's retries are spent, raised from what failed: a
+        # connection error or a nack (above: away), or a channel error it deems
+        # recoverable but which is the message's own (ContentTooLarge). The channel errors
+        # py-amqp deems irrecoverable come raw and are not counted as away either:
+        # PreconditionFailed (a declaration that differs from the queue's), AccessRefused,
+        # NotFound (no such exchange) are a bug or a configuration that waiting does not
+        # mend; counted, they end as dead letters rather than keep messages waiting.
+        return not isinstance(exc.__cause__, amqp_errors.ChannelError)
     status = getattr(exc, "status_code", None) or getattr(getattr(exc, "meta", None),
                                                           "status", None)
     if status == 503:
