@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: help up down test test-faults cluster-up cluster-down cluster-status cluster-test unit e2e integration venv stack-up stack-down stack-status \
         stack-logs services-up services-down demo search-sync k8s-validate schemas clean \
-        catalogs catalogs-update browser pdfjs
+        catalogs catalogs-update browser pdfjs k8s-manifests
 
 help:
 	@echo "make up            install, start the stack and every service, load the demo"
@@ -90,6 +90,9 @@ search-sync: venv
 k8s-validate: venv
 	scripts/k8s-validate.sh
 
+k8s-manifests: venv
+	scripts/k8s-validate.sh manifests
+
 schemas: venv
 	$(BIN)/procedura schemas
 
@@ -104,8 +107,13 @@ e2e: venv stack-up
 	$(BIN)/python -m pytest tests/e2e
 
 # make test always tests single sign-on: Keycloak is started with the stack (once; it stays up)
+# (the manifests are checked while the stack's engines start: both mostly wait; the policy
+# tests of tests/deploy run with the suite; the browser after, its apt beside the stack's
+# would wait on dpkg's lock)
 test: export PROCEDURA_SSO = keycloak
-test: venv stack-up browser k8s-validate
+test: venv
+	$(MAKE) --no-print-directory --jobs=2 --output-sync=target stack-up k8s-manifests
+	$(MAKE) --no-print-directory browser
 	$(BIN)/python -m pytest tests -m "not faults" --durations=25
 
 # the fault run (tests/e2e/test_faults.py, about 6.5 minutes): its own target, so make test

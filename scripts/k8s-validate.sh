@@ -2,6 +2,8 @@
 # Validate deploy/k8s offline: no cluster, no network needed once the tools are cached.
 #
 #   scripts/k8s-validate.sh                   everything below, then the policy tests (tests/deploy)
+#   scripts/k8s-validate.sh manifests         everything below but the policy tests (make test
+#                                             runs those with the rest of the suite)
 #   scripts/k8s-validate.sh render DIR        render every overlay into DIR/<overlay>.yaml
 #   scripts/k8s-validate.sh schemas FILE...   check every object against the Kubernetes schemas
 #   scripts/k8s-validate.sh lint              hadolint the Dockerfiles
@@ -35,7 +37,7 @@ DOCKERFILES=("$REPO/Dockerfile" "$K8S/images/elasticsearch/Dockerfile" "$K8S/ima
 
 log() { printf 'k8s-validate: %s\n' "$*" >&2; }
 die() { printf 'k8s-validate: error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # ---- tools -----------------------------------------------------------------
 ensure_kustomize() {
@@ -158,7 +160,7 @@ lint() {
     done
 }
 
-all() {
+manifests() {
     tools
     RENDERED=$(mktemp -d)
     trap 'rm -rf "$RENDERED"' EXIT
@@ -167,6 +169,10 @@ all() {
     for name in $(overlays); do files+=("$RENDERED/$name.yaml"); done
     schemas "${files[@]}" || die "schema validation failed"
     lint
+}
+
+all() {
+    manifests
     log "policy checks: probes, resources, securityContext, images, Secrets, NetworkPolicies (tests/deploy)"
     (cd "$REPO" && "$VENV/bin/python" -m pytest tests/deploy -q -p no:warnings) ||
         die "tests/deploy failed"
@@ -175,6 +181,7 @@ all() {
 
 case "${1:-all}" in
     all) [[ $# -le 1 ]] || usage; all ;;
+    manifests) [[ $# -eq 1 ]] || usage; manifests; log "manifests and Dockerfiles valid" ;;
     render) [[ $# -eq 2 ]] || usage; render "$2" ;;
     schemas) shift; schemas "$@" ;;
     lint) [[ $# -eq 1 ]] || usage; lint ;;
