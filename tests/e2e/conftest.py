@@ -14,9 +14,11 @@ from tests.testenv import TestEnvironment
 @pytest.fixture(scope="session")
 def environment(stack, run_id):
     env = TestEnvironment(run_id)
-    # every upload of every test is rendered (LibreOffice, OCR): one at a time, so the
-    # renditions take at most one core of the machine the tests share
-    env.env["PROCEDURA_RENDITION_SLOTS"] = "1"
+    # every upload of every test is rendered (LibreOffice, OCR), and tests that compare
+    # searches wait for every rendition (`settled`): two at a time, as configured, at the
+    # engines' lower CPU priority (renditions.niceness), so they take the cores the
+    # services under test leave, not those they need
+    env.env["PROCEDURA_RENDITION_SLOTS"] = "2"
     env.create()
     yield env
     env.destroy()
