@@ -2,7 +2,7 @@
 library's sockets, threads and locks patched for eventlet before anything else runs
 (nameko's standalone proxies and every service expect a patched process).
 
-Two seconds of CPU spared at every start of a service or command, both spent by eventlet
+About a second of CPU spared at every start of a service or command, spent by eventlet
 0.33 on work it does not need (docs/benchmarks.md, "make test's length"):
 - it imports `distutils.version` for one version comparison; where setuptools is
   installed, its distutils shim answers that import by loading all of setuptools and

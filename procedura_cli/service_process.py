@@ -3,10 +3,12 @@
   procedura-service --config config/procedura.yaml services.search.service:SearchService
 
 What `nameko run --config` does (the same configuration with its ${VARIABLE:default}
-values, the same logging, the same graceful stop on SIGTERM), started in about half the
-CPU: the process is made green without eventlet's needless work (procedura_cli/green.py)
-and nameko's command line (pkg_resources, every command's parser) is not loaded. Every
-start of a service pays it: `scripts/services.sh up`, each restart, each pod."""
+values, the same logging, the same graceful stop on SIGTERM), started with about a
+second less CPU (1.6-2.6 s against 3.0-3.6 a service: docs/benchmarks.md, "a lighter
+start for every service"): the process is made green without eventlet's needless work
+(procedura_cli/green.py) and nameko's command line (its parsers, pkg_resources) is not
+loaded. Every start of a service pays it: `scripts/services.sh up`, each restart, each
+pod."""
 from __future__ import annotations
 
 from procedura_cli.green import monkey_patch
