@@ -30,13 +30,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("services", nargs="+", metavar="module:Class")
     args = parser.parse_args(argv)
 
+    if "." not in sys.path:   # as nameko run: services importable from the working folder
+        sys.path.insert(0, ".")   # (before the first of them is imported, as there)
+
     from nameko.cli.run import import_service, run
     from nameko.exceptions import CommandError
 
     from services.common.settings import load_config
 
-    if "." not in sys.path:   # as nameko run: services importable from the working folder
-        sys.path.insert(0, ".")
     config = load_config(args.config)
     if "LOGGING" in config:
         logging.config.dictConfig(config["LOGGING"])
